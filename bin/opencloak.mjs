@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The opencloak command: runs src/cli/main.ts with the Node flags the sandbox needs.
+// isolated-vm on Node 20 needs --no-node-snapshot; tsx runs the TypeScript sources directly.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const child = spawn(
+  process.execPath,
+  [
+    '--no-node-snapshot',
+    '--import',
+    'tsx',
+    path.join(root, 'src/cli/main.ts'),
+    ...process.argv.slice(2),
+  ],
+  { stdio: 'inherit' },
+);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => child.kill(signal));
+}
+child.on('exit', (code, signal) => {
+  process.exitCode = code ?? (signal ? 1 : 0);
+});

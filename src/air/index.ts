@@ -1,0 +1,16 @@
+// Public surface of src/air: the air's store, services and web server. Never imports the cloak.
+export { openAirStore, type AirStore } from './store/index.ts';
+export type {
+  ApiKeyRecord,
+  TaskRecord,
+  StoredResult,
+  Organisation,
+  Analyst,
+  TaskType,
+} from './store/index.ts';
+export { TASK_TYPES } from './store/index.ts';
+export type { CloakPort } from './cloak-port.ts';
+export { KeyService, type IssuedKey, type NewKeyRequest } from './key-service.ts';
+export { TaskService } from './task-service.ts';
+export { createWebServer, type WebServerOptions } from './web-server.ts';
+export { bucketName, toApiItem } from './result-format.ts';

@@ -1,0 +1,103 @@
+// Issues client keys to an organisation: certificate, registry entry, and the password-protected files.
+import { AppError } from '../errors/index.ts';
+import {
+  issueClientCertificate,
+  MIN_KEY_PASSWORD_LENGTH,
+  toEncryptedPem,
+  toPkcs12,
+  type CertificateAndKey,
+} from '../pki/index.ts';
+import { KEY_TYPES, type KeyType } from '../shared/index.ts';
+import { randomToken } from './store/ids.ts';
+import type { AirStore, ApiKeyRecord } from './store/index.ts';
+
+export interface NewKeyRequest {
+  type: string;
+  description: string;
+  password: string;
+  /** Required for, and only for, a one-user upload key. */
+  userId?: string;
+  /** 3DES instead of AES-256 in the .pfx, for old keychains. */
+  legacyPkcs12?: boolean;
+}
+
+export interface IssuedKey {
+  record: ApiKeyRecord;
+  pfx: Buffer;
+  pem: string;
+}
+
+const DAY_MS = 86_400_000;
+
+export class KeyService {
+  constructor(
+    private readonly store: AirStore,
+    private readonly ca: CertificateAndKey,
+    private readonly validDays: number,
+  ) {}
+
+  /** The password only encrypts the returned files; it is never stored. */
+  create(orgId: string, request: NewKeyRequest, now = Date.now()): IssuedKey {
+    const type = checkType(request.type);
+    if (typeof request.password !== 'string' || request.password.length < MIN_KEY_PASSWORD_LENGTH) {
+      throw new AppError('INVALID_KEY_PASSWORD', { min: MIN_KEY_PASSWORD_LENGTH });
+    }
+    const description = (request.description ?? '').trim();
+    if (description.length === 0 || description.length > 200) {
+      throw new AppError('INVALID_PARAMETER', {
+        detail: 'A key needs a description of 1 to 200 characters saying what it is for.',
+      });
+    }
+    const userId = checkUserId(type, request.userId);
+    const keyId = randomToken();
+    const issued = issueClientCertificate(
+      this.ca,
+      { orgId, keyType: type, keyId, ...(userId !== undefined ? { userId } : {}) },
+      { validDays: this.validDays },
+    );
+    const record: ApiKeyRecord = {
+      id: keyId,
+      orgId,
+      type,
+      userId: userId ?? null,
+      description,
+      serial: issued.serial,
+      createdAt: now,
+      expiresAt: Math.min(issued.notAfter.getTime(), now + this.validDays * DAY_MS),
+      revokedAt: null,
+    };
+    this.store.keys.insert(record);
+    const material = { certPem: issued.certPem, keyPem: issued.keyPem, caCertPem: this.ca.certPem };
+    return {
+      record,
+      pfx: toPkcs12(material, request.password, { legacy: request.legacyPkcs12 === true }),
+      pem: toEncryptedPem(material, request.password),
+    };
+  }
+}
+
+function checkType(type: string): KeyType {
+  if (!(KEY_TYPES as readonly string[]).includes(type)) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `"${type}" is not a key type. Use one of: ${KEY_TYPES.join(', ')}.`,
+    });
+  }
+  return type as KeyType;
+}
+
+function checkUserId(type: KeyType, userId: string | undefined): string | undefined {
+  if (type === 'upload_user') {
+    if (!userId || userId.length > 200) {
+      throw new AppError('INVALID_PARAMETER', {
+        detail: "An upload_user key is for one user: give that user's id (1 to 200 characters).",
+      });
+    }
+    return userId;
+  }
+  if (userId !== undefined) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `Only upload_user keys name a user; a ${type} key cannot. Leave out the user id.`,
+    });
+  }
+  return undefined;
+}

@@ -1,0 +1,36 @@
+// Public surface of the air store: one object that opens air.db and hands out its repositories.
+import path from 'node:path';
+import { migrate, openDatabase, type Db } from '../../store/index.ts';
+import { KeyStore } from './keys.ts';
+import { OrganisationStore } from './organisations.ts';
+import { ResultStore } from './results.ts';
+import { AIR_MIGRATIONS } from './schema.ts';
+import { TaskStore } from './tasks.ts';
+
+export * from './keys.ts';
+export * from './organisations.ts';
+export * from './results.ts';
+export * from './tasks.ts';
+
+export interface AirStore {
+  db: Db;
+  organisations: OrganisationStore;
+  keys: KeyStore;
+  tasks: TaskStore;
+  results: ResultStore;
+  close(): void;
+}
+
+/** The air keeps its own database file; it never opens the cloak's. */
+export function openAirStore(dataDir: string): AirStore {
+  const db = openDatabase(path.join(dataDir, 'air.db'));
+  migrate(db, AIR_MIGRATIONS);
+  return {
+    db,
+    organisations: new OrganisationStore(db),
+    keys: new KeyStore(db),
+    tasks: new TaskStore(db),
+    results: new ResultStore(db),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,72 @@
+// The registry of issued client keys: who owns each certificate, its type, expiry and revocation.
+import type { Db } from '../../store/index.ts';
+import type { KeyType } from '../../shared/index.ts';
+
+export interface ApiKeyRecord {
+  id: string;
+  orgId: string;
+  type: KeyType;
+  userId: string | null;
+  description: string;
+  serial: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export type KeyStatus = 'active' | 'revoked' | 'expired' | 'unknown';
+
+const COLUMNS = `id, org_id AS orgId, type, user_id AS userId, description, serial,
+  created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt`;
+
+export class KeyStore {
+  constructor(private readonly db: Db) {}
+
+  insert(key: ApiKeyRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO api_keys (id, org_id, type, user_id, description, serial, created_at, expires_at, revoked_at)
+         VALUES (@id, @orgId, @type, @userId, @description, @serial, @createdAt, @expiresAt, @revokedAt)`,
+      )
+      .run(key);
+  }
+
+  list(orgId: string): ApiKeyRecord[] {
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? ORDER BY created_at, id`)
+      .all(orgId) as ApiKeyRecord[];
+  }
+
+  get(orgId: string, id: string): ApiKeyRecord | undefined {
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? AND id = ?`)
+      .get(orgId, id) as ApiKeyRecord | undefined;
+  }
+
+  bySerial(serial: string): ApiKeyRecord | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE serial = ?`).get(serial) as
+      ApiKeyRecord | undefined;
+  }
+
+  /** Returns false when the key does not exist in that organisation (or is already revoked). */
+  revoke(orgId: string, id: string, now = Date.now()): boolean {
+    const info = this.db
+      .prepare(
+        'UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL',
+      )
+      .run(now, orgId, id);
+    return info.changes === 1;
+  }
+
+  /**
+   * Checked on every request, not only at the TLS handshake, so a revocation also stops clients
+   * that hold an open keep-alive connection.
+   */
+  status(serial: string, now = Date.now()): { status: KeyStatus; key?: ApiKeyRecord } {
+    const key = this.bySerial(serial);
+    if (!key) return { status: 'unknown' };
+    if (key.revokedAt !== null) return { status: 'revoked', key };
+    if (key.expiresAt <= now) return { status: 'expired', key };
+    return { status: 'active', key };
+  }
+}

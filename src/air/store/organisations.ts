@@ -1,0 +1,84 @@
+// Organisations (tenants) and their analysts.
+import { AppError } from '../../errors/index.ts';
+import type { Db } from '../../store/index.ts';
+import { randomToken } from './ids.ts';
+
+export interface Organisation {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface Analyst {
+  id: string;
+  orgId: string;
+  email: string;
+  name: string;
+  createdAt: number;
+}
+
+const ORG_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
+
+export class OrganisationStore {
+  constructor(private readonly db: Db) {}
+
+  create(name: string, now = Date.now()): Organisation {
+    if (!ORG_NAME.test(name)) {
+      throw new AppError('INVALID_PARAMETER', {
+        detail: `"${name}" is not a valid organisation name: use 1 to 100 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit.`,
+      });
+    }
+    if (this.findByName(name)) throw new AppError('NAME_TAKEN', { what: 'organisation', name });
+    const org = { id: randomToken(), name, createdAt: now };
+    this.db
+      .prepare('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)')
+      .run(org.id, org.name, org.createdAt);
+    return org;
+  }
+
+  list(): Organisation[] {
+    return this.db
+      .prepare('SELECT id, name, created_at AS createdAt FROM organisations ORDER BY name')
+      .all() as Organisation[];
+  }
+
+  get(id: string): Organisation | undefined {
+    return this.db
+      .prepare('SELECT id, name, created_at AS createdAt FROM organisations WHERE id = ?')
+      .get(id) as Organisation | undefined;
+  }
+
+  findByName(name: string): Organisation | undefined {
+    return this.db
+      .prepare('SELECT id, name, created_at AS createdAt FROM organisations WHERE name = ?')
+      .get(name) as Organisation | undefined;
+  }
+
+  /** Accepts an organisation's id or its name, as command-line users naturally type either. */
+  resolve(idOrName: string): Organisation | undefined {
+    return this.get(idOrName) ?? this.findByName(idOrName);
+  }
+
+  addAnalyst(orgId: string, email: string, name: string, now = Date.now()): Analyst {
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
+      throw new AppError('INVALID_PARAMETER', {
+        detail: `"${email}" is not an e-mail address. Give the analyst's address, like ada@example.org.`,
+      });
+    }
+    const exists = this.db.prepare('SELECT 1 FROM analysts WHERE email = ?').get(email);
+    if (exists) throw new AppError('NAME_TAKEN', { what: 'analyst with e-mail', name: email });
+    const analyst = { id: randomToken(), orgId, email, name, createdAt: now };
+    this.db
+      .prepare('INSERT INTO analysts (id, org_id, email, name, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(analyst.id, orgId, email, name, now);
+    return analyst;
+  }
+
+  listAnalysts(orgId: string): Analyst[] {
+    return this.db
+      .prepare(
+        'SELECT id, org_id AS orgId, email, name, created_at AS createdAt FROM analysts WHERE org_id = ? ORDER BY email',
+      )
+      .all(orgId) as Analyst[];
+  }
+}

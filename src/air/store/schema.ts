@@ -1,0 +1,56 @@
+// The air database schema: organisations, analysts, keys, tasks and published results. No raw rows.
+import type { Migration } from '../../store/index.ts';
+
+export const AIR_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE organisations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE analysts (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        user_id TEXT,
+        description TEXT NOT NULL,
+        serial TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX api_keys_by_org ON api_keys(org_id);
+      CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        org_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('batch', 'periodic', 'streaming')),
+        code TEXT NOT NULL,
+        prefetch TEXT NOT NULL,
+        code_version INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (org_id, name)
+      );
+      CREATE TABLE results (
+        id INTEGER PRIMARY KEY,
+        task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        published_at INTEGER NOT NULL,
+        code_version INTEGER NOT NULL,
+        buckets TEXT NOT NULL,
+        exceptions TEXT NOT NULL
+      );
+      CREATE INDEX results_newest_first ON results(task_id, published_at DESC, id DESC);
+    `,
+  },
+];

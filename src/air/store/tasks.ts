@@ -1,0 +1,96 @@
+// Tasks of an organisation: name, token, type, code and prefetch, with a code version per change.
+import { AppError } from '../../errors/index.ts';
+import type { PrefetchSpec } from '../../shared/index.ts';
+import type { Db } from '../../store/index.ts';
+import { randomToken } from './ids.ts';
+
+export const TASK_TYPES = ['batch', 'periodic', 'streaming'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export interface TaskRecord {
+  id: number;
+  token: string;
+  orgId: string;
+  name: string;
+  type: TaskType;
+  code: string;
+  prefetch: PrefetchSpec[];
+  codeVersion: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewTask {
+  name: string;
+  type: TaskType;
+  code: string;
+  prefetch: PrefetchSpec[];
+}
+
+interface TaskRow extends Omit<TaskRecord, 'prefetch'> {
+  prefetch: string;
+}
+
+const COLUMNS = `id, token, org_id AS orgId, name, type, code, prefetch,
+  code_version AS codeVersion, created_at AS createdAt, updated_at AS updatedAt`;
+
+const TASK_NAME = /^\S(.{0,98}\S)?$/u;
+
+export class TaskStore {
+  constructor(private readonly db: Db) {}
+
+  create(orgId: string, task: NewTask, now = Date.now()): TaskRecord {
+    if (!TASK_NAME.test(task.name)) {
+      throw new AppError('INVALID_PARAMETER', {
+        detail: `Task name "${task.name}" is not valid: use 1 to 100 characters without leading or trailing spaces.`,
+      });
+    }
+    if (this.byName(orgId, task.name)) throw new AppError('TASK_NAME_TAKEN', { name: task.name });
+    const token = randomToken();
+    const info = this.db
+      .prepare(
+        `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+      )
+      .run(token, orgId, task.name, task.type, task.code, JSON.stringify(task.prefetch), now, now);
+    return this.byId(orgId, Number(info.lastInsertRowid))!;
+  }
+
+  list(orgId: string): TaskRecord[] {
+    const rows = this.db
+      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? ORDER BY name`)
+      .all(orgId) as TaskRow[];
+    return rows.map(fromRow);
+  }
+
+  /** Scoped by organisation: another organisation's task is indistinguishable from a missing one. */
+  byToken(orgId: string, token: string): TaskRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND token = ?`)
+      .get(orgId, token) as TaskRow | undefined;
+    return row && fromRow(row);
+  }
+
+  byId(orgId: string, id: number): TaskRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND id = ?`)
+      .get(orgId, id) as TaskRow | undefined;
+    return row && fromRow(row);
+  }
+
+  byName(orgId: string, name: string): TaskRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND name = ?`)
+      .get(orgId, name) as TaskRow | undefined;
+    return row && fromRow(row);
+  }
+
+  /** Task ids are numeric and tokens always start with a letter, so one parameter can carry either. */
+  byIdOrToken(orgId: string, ref: string): TaskRecord | undefined {
+    return /^\d{1,15}$/.test(ref) ? this.byId(orgId, Number(ref)) : this.byToken(orgId, ref);
+  }
+}
+
+function fromRow(row: TaskRow): TaskRecord {
+  return { ...row, prefetch: JSON.parse(row.prefetch) as PrefetchSpec[] };
+}

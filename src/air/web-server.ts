@@ -1,0 +1,32 @@
+// Assembles the web REST API server (air): TLS with client certificates and the route plugins.
+import type { FastifyInstance } from 'fastify';
+import { createHttpsApp, type KeyRegistry } from '../http/index.ts';
+import { resultRoutes } from './routes/results.ts';
+import { taskRoutes } from './routes/tasks.ts';
+import type { AirStore } from './store/index.ts';
+import type { TaskService } from './task-service.ts';
+
+export interface WebServerOptions {
+  store: AirStore;
+  tasks: TaskService;
+  registry: KeyRegistry;
+  tls: { keyPem: string; certPem: string; caCertPem: string };
+  maxPerPage: number;
+  logger: boolean | { level: string };
+}
+
+const WEB_BODY_LIMIT = 1024 * 1024;
+
+export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
+  const app = createHttpsApp({
+    keyPem: options.tls.keyPem,
+    certPem: options.tls.certPem,
+    clientCaPem: [options.tls.caCertPem],
+    bodyLimit: WEB_BODY_LIMIT,
+    logger: options.logger,
+  });
+  const { store, tasks, registry } = options;
+  await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });
+  await app.register(taskRoutes, { store, tasks, registry });
+  return app;
+}

@@ -1,0 +1,83 @@
+// CLI: issue, list and revoke client keys (.pfx and .pem files).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { AppError } from '../../errors/index.ts';
+import { KEY_TYPES } from '../../shared/index.ts';
+import { printJson, resolveOrg, withPlatform } from '../context.ts';
+
+interface CreateOptions {
+  org: string;
+  type: string;
+  description: string;
+  password?: string;
+  passwordEnv?: string;
+  user?: string;
+  out: string;
+  legacy?: boolean;
+}
+
+export function registerKeyCommands(program: Command): void {
+  const key = program.command('key').description('manage client keys (certificates)');
+
+  key
+    .command('create')
+    .description('issue a key and write it as <out>/<name>.pfx and <out>/<name>.pem')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .addOption(
+      new Option('--type <type>', 'key type').choices([...KEY_TYPES]).makeOptionMandatory(),
+    )
+    .requiredOption('--description <text>', 'what the key is for')
+    .option('--password <password>', 'password protecting the files (at least 4 characters)')
+    .option('--password-env <name>', 'read the password from this environment variable instead')
+    .option('--user <id>', 'the user an upload_user key uploads for')
+    .option('--out <dir>', 'directory for the key files', '.')
+    .option('--legacy', 'protect the .pfx with 3DES for old keychains (default AES-256)')
+    .action(async (opts: CreateOptions, command: Command) =>
+      withPlatform(command, (p) => {
+        const password = opts.passwordEnv ? process.env[opts.passwordEnv] : opts.password;
+        if (password === undefined) {
+          throw new AppError('INVALID_PARAMETER', {
+            detail: 'Give the key password with --password or --password-env <VARIABLE>.',
+          });
+        }
+        const orgId = resolveOrg(p, opts.org).id;
+        const issued = p.keys.create(orgId, {
+          type: opts.type,
+          description: opts.description,
+          password,
+          ...(opts.user !== undefined ? { userId: opts.user } : {}),
+          legacyPkcs12: opts.legacy === true,
+        });
+        mkdirSync(opts.out, { recursive: true });
+        const base = path.join(opts.out, `${opts.type}-${issued.record.id}`);
+        writeFileSync(`${base}.pfx`, issued.pfx, { mode: 0o600 });
+        writeFileSync(`${base}.pem`, issued.pem, { mode: 0o600 });
+        printJson({ ...issued.record, pfx: `${base}.pfx`, pem: `${base}.pem` });
+      }),
+    );
+
+  key
+    .command('list')
+    .description("list an organisation's keys")
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (opts: { org: string }, command: Command) =>
+      withPlatform(command, (p) => printJson(p.air.keys.list(resolveOrg(p, opts.org).id))),
+    );
+
+  key
+    .command('revoke <keyId>')
+    .description('revoke a key; it stops working at once')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (keyId: string, opts: { org: string }, command: Command) =>
+      withPlatform(command, (p) => {
+        const orgId = resolveOrg(p, opts.org).id;
+        if (!p.air.keys.revoke(orgId, keyId)) {
+          throw new AppError('INVALID_PARAMETER', {
+            detail: `There is no active key "${keyId}" in this organisation (see \`opencloak key list\`).`,
+          });
+        }
+        printJson({ revoked: keyId });
+      }),
+    );
+}

@@ -1,0 +1,52 @@
+// CLI: start the embedded default (cloak API and web REST API on one machine).
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.ts';
+import { startPlatform } from '../../platform/index.ts';
+import type { GlobalOptions } from '../context.ts';
+
+interface StartFlags {
+  host?: string;
+  webPort?: string;
+  cloakPort?: string;
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('start the platform on its embedded default (SQLite under the data directory)')
+    .option('--host <address>', 'address both APIs listen on')
+    .option('--web-port <port>', 'web REST API port (default 8443)')
+    .option('--cloak-port <port>', 'cloak API port (default 8444)')
+    .action(async (flags: StartFlags, command: Command) => {
+      const globals = command.optsWithGlobals() as GlobalOptions;
+      const config = loadConfig(globals.config, {
+        ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
+        web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
+        cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
+      });
+      const running = await startPlatform(config, { logger: { level: 'info' } });
+      process.stdout.write(
+        [
+          'OpenCloak is running (embedded default).',
+          `  data directory: ${config.dataDir}`,
+          `  web REST API:   ${running.webUrl}  (web_api keys)`,
+          `  cloak API:      ${running.cloakUrl}  (upload, task_runner and admin keys)`,
+          `  CA certificate: ${running.pki.caCertPath}`,
+          'Create an organisation and keys with `npx opencloak org create` and `npx opencloak key create`,',
+          'or run `npm run demo` for a guided example. Stop with Ctrl-C.',
+          '',
+        ].join('\n'),
+      );
+      const stop = () => void running.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+function optionalHost(host: string | undefined) {
+  return host !== undefined ? { host } : {};
+}
+
+function optionalPort(port: string | undefined) {
+  return port !== undefined ? { port: Number(port) } : {};
+}

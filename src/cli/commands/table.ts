@@ -1,0 +1,68 @@
+// CLI: define user tables and upload data files into the cloak.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { AppError } from '../../errors/index.ts';
+import { printJson, resolveOrg, withPlatform } from '../context.ts';
+
+/** "amount:double" -> { name: "amount", type: "double" }. */
+export function parseColumn(spec: string) {
+  const colon = spec.indexOf(':');
+  if (colon <= 0 || colon === spec.length - 1) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `Column "${spec}" must be written name:type, e.g. amount:double or city:varchar(64).`,
+    });
+  }
+  return { name: spec.slice(0, colon), type: spec.slice(colon + 1) };
+}
+
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `Cannot read ${file}: ${(error as Error).message}`,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AppError('INVALID_JSON', { detail: `${file}: ${(error as Error).message}` });
+  }
+}
+
+export function registerTableCommands(program: Command): void {
+  const table = program.command('table').description('manage user tables in the cloak');
+
+  table
+    .command('create <name> <columns...>')
+    .description(
+      'create a table, columns as name:type (integer, bigint, float, double, boolean, varchar(N), text)',
+    )
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (name: string, columns: string[], opts: { org: string }, command: Command) =>
+      withPlatform(command, (p) => {
+        const orgId = resolveOrg(p, opts.org).id;
+        printJson(p.cloak.data.createTable(orgId, { name, columns: columns.map(parseColumn) }));
+      }),
+    );
+
+  table
+    .command('list')
+    .description("list an organisation's tables")
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (opts: { org: string }, command: Command) =>
+      withPlatform(command, (p) => printJson(p.cloak.data.listTables(resolveOrg(p, opts.org).id))),
+    );
+
+  program
+    .command('upload <file>')
+    .description('upload a JSON file in the /bulk_insert form {"<user id>": {"<table>": [rows]}}')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (file: string, opts: { org: string }, command: Command) =>
+      withPlatform(command, (p) => {
+        const orgId = resolveOrg(p, opts.org).id;
+        printJson({ success: true, ...p.cloak.data.insert(orgId, readJsonFile(file)) });
+      }),
+    );
+}

@@ -1,0 +1,117 @@
+// CLI: create and run tasks, and print their results in the web REST API's form.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { toApiItem } from '../../air/index.ts';
+import { AppError } from '../../errors/index.ts';
+import { parsePagination } from '../../http/index.ts';
+import type { PrefetchSpec } from '../../shared/index.ts';
+import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { readJsonFile } from './table.ts';
+
+interface CreateOptions {
+  org: string;
+  name: string;
+  code?: string;
+  codeFile?: string;
+  prefetch?: string;
+  prefetchFile?: string;
+  type: string;
+}
+
+function readCode(opts: CreateOptions): string {
+  if (opts.codeFile) return readFileSync(opts.codeFile, 'utf8');
+  if (opts.code) return opts.code;
+  throw new AppError('INVALID_PARAMETER', {
+    detail: 'Give the task code with --code-file <file.js> or --code <source>.',
+  });
+}
+
+function readPrefetch(opts: CreateOptions): PrefetchSpec[] {
+  if (opts.prefetchFile) return readJsonFile(opts.prefetchFile) as PrefetchSpec[];
+  if (opts.prefetch) {
+    try {
+      return JSON.parse(opts.prefetch) as PrefetchSpec[];
+    } catch (error) {
+      throw new AppError('INVALID_JSON', { detail: `--prefetch: ${(error as Error).message}` });
+    }
+  }
+  throw new AppError('INVALID_PARAMETER', {
+    detail:
+      'Give the data selection with --prefetch \'[{"table":"purchases"}]\' or --prefetch-file <file.json>.',
+  });
+}
+
+export function registerTaskCommands(program: Command): void {
+  const task = program.command('task').description('create and run tasks');
+
+  task
+    .command('create')
+    .description('create a task')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .requiredOption('--name <name>', 'task name, unique in the organisation')
+    .option('--code <source>', 'task code (JavaScript)')
+    .option('--code-file <file>', 'file with the task code')
+    .option('--prefetch <json>', 'data selection, e.g. [{"table":"purchases"}]')
+    .option('--prefetch-file <file>', 'file with the data selection')
+    .option('--type <type>', 'batch, periodic or streaming', 'batch')
+    .action(async (opts: CreateOptions, command: Command) =>
+      withPlatform(command, (p) => {
+        const orgId = resolveOrg(p, opts.org).id;
+        const created = p.tasks.create(orgId, {
+          name: opts.name,
+          type: opts.type as 'batch',
+          code: readCode(opts),
+          prefetch: readPrefetch(opts),
+        });
+        printJson({ id: created.id, token: created.token, name: created.name, type: created.type });
+      }),
+    );
+
+  task
+    .command('list')
+    .description("list an organisation's tasks")
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (opts: { org: string }, command: Command) =>
+      withPlatform(command, (p) =>
+        printJson(
+          p.air.tasks
+            .list(resolveOrg(p, opts.org).id)
+            .map(({ id, token, name, type }) => ({ id, token, name, type })),
+        ),
+      ),
+    );
+
+  task
+    .command('run <task>')
+    .description('run a batch task (by id or token) and print its published result')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (ref: string, opts: { org: string }, command: Command) =>
+      withPlatform(command, async (p) => {
+        const result = await p.tasks.runBatch(resolveOrg(p, opts.org).id, ref);
+        printJson(toApiItem(result));
+      }),
+    );
+
+  task
+    .command('results <task>')
+    .description("print a task's results, newest first")
+    .requiredOption('--org <org>', 'organisation id or name')
+    .option('--page <n>', 'page number', '1')
+    .option('--per-page <n>', 'results per page', '10')
+    .action(
+      async (ref: string, opts: { org: string; page: string; perPage: string }, command: Command) =>
+        withPlatform(command, (p) => {
+          const found = p.tasks.find(resolveOrg(p, opts.org).id, ref);
+          const { page, perPage } = parsePagination(
+            { page: opts.page, per_page: opts.perPage },
+            p.config.web.maxPerPage,
+          );
+          printJson({
+            count: p.air.results.count(found.id),
+            page,
+            per_page: perPage,
+            items: p.air.results.page(found.id, page, perPage).map(toApiItem),
+          });
+        }),
+    );
+}

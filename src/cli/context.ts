@@ -1,0 +1,45 @@
+// Shared plumbing for CLI commands: configuration from global flags, platform access, output.
+import type { Command } from 'commander';
+import { loadConfig, type OpenCloakConfig } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { openPlatform, type OpenedPlatform } from '../platform/index.ts';
+
+export interface GlobalOptions {
+  dataDir?: string;
+  config?: string;
+}
+
+export function configFrom(command: Command): Readonly<OpenCloakConfig> {
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  return loadConfig(globals.config, {
+    ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
+  });
+}
+
+/** Opens the data directory for one command and always closes it again. */
+export async function withPlatform<T>(
+  command: Command,
+  action: (platform: OpenedPlatform) => T | Promise<T>,
+): Promise<T> {
+  const platform = openPlatform(configFrom(command));
+  try {
+    return await action(platform);
+  } finally {
+    platform.close();
+  }
+}
+
+export function resolveOrg(platform: OpenedPlatform, idOrName: string) {
+  const org = platform.air.organisations.resolve(idOrName);
+  if (!org) {
+    const known = platform.air.organisations.list().map((o) => o.name);
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `There is no organisation "${idOrName}" (known: ${known.join(', ') || 'none'}). Create it with \`opencloak org create <name>\`.`,
+    });
+  }
+  return org;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

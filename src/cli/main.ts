@@ -1,0 +1,39 @@
+// Entry point of the `opencloak` command line: global options and the command groups.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerKeyCommands } from './commands/key.ts';
+import { registerOrgCommands } from './commands/org.ts';
+import { registerStartCommand } from './commands/start.ts';
+import { registerTableCommands } from './commands/table.ts';
+import { registerTaskCommands } from './commands/task.ts';
+
+const program = new Command()
+  .name('opencloak')
+  .description('OpenCloak: privacy-preserving analytics over per-user data')
+  .option('--data-dir <dir>', 'data directory of the installation', process.env.OPENCLOAK_DATA_DIR)
+  .option('--config <file>', 'JSON configuration file', process.env.OPENCLOAK_CONFIG)
+  .showHelpAfterError()
+  .exitOverride();
+
+registerStartCommand(program);
+registerDemoCommand(program);
+registerOrgCommands(program);
+registerKeyCommands(program);
+registerTableCommands(program);
+registerTaskCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof AppError || error instanceof ConfigError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,33 @@
+// Assembles the cloak API server: TLS with client certificates, gzip bodies, and the route plugins.
+import type { FastifyInstance } from 'fastify';
+import { acceptGzipBodies, createHttpsApp, type KeyRegistry } from '../http/index.ts';
+import type { CloakDataStore } from './data/index.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { tableRoutes } from './routes/tables.ts';
+import { taskRunRoutes } from './routes/task-run.ts';
+import type { TaskRunner } from './task-runner.ts';
+
+export interface CloakServerOptions {
+  data: CloakDataStore;
+  runner: TaskRunner;
+  registry: KeyRegistry;
+  tls: { keyPem: string; certPem: string; caCertPem: string };
+  bodyLimitBytes: number;
+  logger: boolean | { level: string };
+}
+
+export async function createCloakServer(options: CloakServerOptions): Promise<FastifyInstance> {
+  const app = createHttpsApp({
+    keyPem: options.tls.keyPem,
+    certPem: options.tls.certPem,
+    clientCaPem: [options.tls.caCertPem],
+    bodyLimit: options.bodyLimitBytes,
+    logger: options.logger,
+  });
+  acceptGzipBodies(app);
+  const { data, runner, registry } = options;
+  await app.register(ingestRoutes, { data, registry });
+  await app.register(tableRoutes, { data, registry });
+  await app.register(taskRunRoutes, { runner, registry });
+  return app;
+}

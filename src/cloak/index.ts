@@ -1,0 +1,43 @@
+// Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
+import path from 'node:path';
+import type { OpenCloakConfig } from '../config/index.ts';
+import { openDatabase } from '../store/index.ts';
+import { CloakDataStore } from './data/index.ts';
+import { loadOrCreateNoiseSecret } from './noise-secret.ts';
+import { TaskRunner } from './task-runner.ts';
+import type { AnonymizedResult, TaskSpec } from '../shared/index.ts';
+
+export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
+export { CloakDataStore } from './data/index.ts';
+export { TaskRunner } from './task-runner.ts';
+
+export interface Cloak {
+  data: CloakDataStore;
+  runner: TaskRunner;
+  /** What the air may call: validation and anonymized runs, nothing that returns rows. */
+  port: {
+    validateTask(orgId: string, spec: TaskSpec): TaskSpec;
+    runTask(orgId: string, spec: TaskSpec): Promise<AnonymizedResult>;
+  };
+  close(): void;
+}
+
+/** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
+export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
+  const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
+  const data = new CloakDataStore(db);
+  const runner = new TaskRunner(data, {
+    secret: loadOrCreateNoiseSecret(config.dataDir),
+    limits: { ...config.sandbox },
+    runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
+  });
+  return {
+    data,
+    runner,
+    port: {
+      validateTask: (orgId, spec) => runner.validate(orgId, spec),
+      runTask: (orgId, spec) => runner.run(orgId, spec),
+    },
+    close: () => db.close(),
+  };
+}

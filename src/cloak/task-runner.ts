@@ -1,0 +1,102 @@
+// Runs a task for an organisation: prefetch, sandbox once per user, count distinct users, anonymize.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { anonymize, BucketAggregator, userKey } from '../anonymizer/index.ts';
+import { AppError } from '../errors/index.ts';
+import { compileTask, TaskCompileError, type SandboxLimits } from '../sandbox/index.ts';
+import type { AnonymizedResult, PrefetchSpec, TaskSpec } from '../shared/index.ts';
+import type { CloakDataStore } from './data/index.ts';
+
+/** Users run between two yields to the event loop, so one long run does not stall the API. */
+const USERS_PER_SLICE = 250;
+
+export interface TaskRunnerOptions {
+  secret: Uint8Array;
+  limits: SandboxLimits;
+  /** Whole-run limit; the cloak API's synchronous runs default to 2 minutes. */
+  runTimeoutSeconds: number;
+}
+
+export class TaskRunner {
+  constructor(
+    private readonly data: CloakDataStore,
+    private readonly options: TaskRunnerOptions,
+  ) {}
+
+  /** Rejects a task that cannot run: bad prefetch (unknown table or column) or code that does not parse. */
+  validate(orgId: string, spec: unknown): TaskSpec {
+    const { code, prefetch } = readSpec(spec);
+    const checked = this.data.validatePrefetch(orgId, prefetch);
+    this.compile(orgId, code).dispose();
+    return { code, prefetch: checked };
+  }
+
+  /**
+   * Only the anonymized result leaves this function. A run that fails as a whole (timeout,
+   * invalid task) throws and publishes nothing; errors inside one user's run are exceptions.
+   */
+  async run(orgId: string, spec: unknown): Promise<AnonymizedResult> {
+    const task = this.validate(orgId, spec);
+    const program = this.compile(orgId, task.code);
+    const deadline = Date.now() + this.options.runTimeoutSeconds * 1000;
+    const aggregator = new BucketAggregator();
+    try {
+      let sinceYield = 0;
+      for (const user of this.data.streamUsers(orgId, task.prefetch as PrefetchSpec[])) {
+        const key = userKey(this.options.secret, user.userId);
+        const outcome = program.runUser({ tables: user.tables });
+        if (outcome.ok) {
+          for (const [label, value] of outcome.properties)
+            aggregator.addProperty(label, value, key);
+        } else {
+          aggregator.addException(outcome.error, key);
+        }
+        if (Date.now() > deadline) {
+          throw new AppError('TASK_RUN_TIMEOUT', { seconds: this.options.runTimeoutSeconds });
+        }
+        if (++sinceYield === USERS_PER_SLICE) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
+      }
+    } finally {
+      program.dispose();
+    }
+    return anonymize(aggregator, this.options.secret);
+  }
+
+  private compile(orgId: string, code: string) {
+    try {
+      return compileTask(code, this.options.limits, {
+        lookup: (table, key) => this.data.lookup(orgId, table, key),
+      });
+    } catch (error) {
+      if (error instanceof TaskCompileError) {
+        throw new AppError('INVALID_TASK_CODE', { detail: error.message });
+      }
+      throw error;
+    }
+  }
+}
+
+function readSpec(spec: unknown): { code: string; prefetch: unknown } {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new AppError('INVALID_BODY', {
+      detail: 'a task is an object {"prefetch": [...], "post_processing": {"code": "..."}}.',
+    });
+  }
+  const s = spec as Record<string, unknown>;
+  const post = s.post_processing as Record<string, unknown> | undefined;
+  const code = typeof s.code === 'string' ? s.code : post?.code;
+  if (typeof code !== 'string' || code.trim() === '') {
+    throw new AppError('INVALID_BODY', {
+      detail:
+        'the task has no code: put the JavaScript source in "post_processing": {"code": "..."}.',
+    });
+  }
+  if (!Array.isArray(s.prefetch) || s.prefetch.length === 0) {
+    throw new AppError('INVALID_BODY', {
+      detail: '"prefetch" must be a non-empty list of {"table": "<name>", ...} selections.',
+    });
+  }
+  return { code, prefetch: s.prefetch };
+}

@@ -1,0 +1,51 @@
+// The configuration schema: every setting, grouped by concern, with its default and its bounds.
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+
+export const configSchema = z
+  .object({
+    /** Where the embedded default keeps its databases, keys and certificates. */
+    dataDir: z.string().min(1).default('./data'),
+    /** The web REST API (air): analysts read tasks and results here. */
+    web: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8443),
+        maxPerPage: z.number().int().min(1).max(1000).default(100),
+      })
+      .prefault({}),
+    /** The cloak API: uploads, table definitions and task runs. */
+    cloak: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8444),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(10 * 1024 * 1024),
+        taskTimeoutSeconds: z.number().positive().max(86_400).default(120),
+      })
+      .prefault({}),
+    tls: z
+      .object({
+        /** Host names and addresses the server certificate is valid for. */
+        hosts: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1', '::1']),
+        caValidDays: z.number().int().min(1).default(3650),
+        serverValidDays: z.number().int().min(1).default(825),
+        clientKeyValidDays: z.number().int().min(1).default(365),
+      })
+      .prefault({}),
+    sandbox: z
+      .object({
+        timeoutMs: z.number().int().min(1).max(60_000).default(1000),
+        memoryLimitMb: z.number().int().min(8).max(4096).default(128),
+        maxPropertiesPerUser: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type OpenCloakConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,176 @@
+// The one catalogue of every error OpenCloak reports: code, HTTP status and a message template.
+//
+// Every message says what was wrong and how to fix it. Templates name their parameters in braces;
+// `AppError` fills them in. A test checks that each entry is well formed and that docs/errors.md
+// lists every code.
+
+export interface ErrorEntry {
+  status: number;
+  template: string;
+}
+
+export const ERROR_CATALOGUE = {
+  // 400: the request itself cannot be read.
+  INVALID_JSON: {
+    status: 400,
+    template:
+      'The request body is not valid JSON ({detail}). Send a JSON document with Content-Type: application/json.',
+  },
+  INVALID_BODY: {
+    status: 422,
+    template: 'The request body is not in the expected form: {detail}',
+  },
+  TASK_NOT_BATCH: {
+    status: 400,
+    template:
+      'Task "{name}" is a {type} task, which runs on its own schedule; only batch tasks can be started on demand.',
+  },
+  // 401: authentication.
+  CLIENT_CERTIFICATE_REQUIRED: {
+    status: 401,
+    template:
+      'This endpoint needs a client certificate ({keyType} key). Create one on the analyst web site (or with `opencloak key create --type {keyType}`) and send it with the request, e.g. curl --cert-type P12 --cert key.pfx:password.',
+  },
+  CLIENT_CERTIFICATE_UNTRUSTED: {
+    status: 401,
+    template:
+      'The client certificate was not issued by this installation, or it is malformed or outside its validity period. Use a key created on this installation.',
+  },
+  CLIENT_KEY_REVOKED: {
+    status: 401,
+    template: 'The key used for this request has been revoked. Create a new {keyType} key.',
+  },
+  CLIENT_KEY_UNKNOWN: {
+    status: 401,
+    template:
+      'The key used for this request is not known to this installation. Create a new {keyType} key.',
+  },
+  WRONG_KEY_TYPE: {
+    status: 401,
+    template:
+      'This endpoint needs a {required} key, but the request was made with a {actual} key. Create a {required} key and use it instead.',
+  },
+  // 404: unknown things, including another organisation's.
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    template: 'There is no endpoint {method} {path}. See docs/api.md for the list of endpoints.',
+  },
+  TASK_NOT_FOUND: {
+    status: 404,
+    template:
+      'There is no task "{task}" in your organisation. List your tasks with GET /api/tasks.',
+  },
+  // 409: conflicts with existing state.
+  TABLE_EXISTS: {
+    status: 409,
+    template:
+      'A table named "{table}" already exists. Choose another name, or alter the existing table.',
+  },
+  COLUMN_EXISTS: {
+    status: 409,
+    template: 'Table "{table}" already has a column named "{column}". Choose another name.',
+  },
+  TASK_NAME_TAKEN: {
+    status: 409,
+    template:
+      'Your organisation already has a task named "{name}". Choose another name or update that task.',
+  },
+  NAME_TAKEN: {
+    status: 409,
+    template: 'A {what} named "{name}" already exists. Choose another name.',
+  },
+  // 413 / 415: transport.
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    template:
+      'The request body is larger than the limit of {limit} bytes. Split the upload into smaller requests.',
+  },
+  UNSUPPORTED_ENCODING: {
+    status: 415,
+    template:
+      'Content-Encoding "{encoding}" is not supported. Send the body uncompressed or with Content-Encoding: gzip.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    template:
+      'Content-Type "{type}" is not supported. Send JSON with Content-Type: application/json.',
+  },
+  // 422: well-formed requests with values that cannot be used.
+  INVALID_NAME: {
+    status: 422,
+    template:
+      '"{name}" is not a valid {what} name: start with a letter, then use only letters, digits and underscores (at most 63 characters), and do not start with "ac_".',
+  },
+  INVALID_COLUMN_TYPE: {
+    status: 422,
+    template:
+      'Column "{column}" has type "{type}", which is not supported. Use one of: integer, bigint, float, double, boolean, varchar(N) with 1 <= N <= 65535, text.',
+  },
+  DUPLICATE_COLUMN: {
+    status: 422,
+    template: 'Column "{column}" is declared more than once. Give each column a distinct name.',
+  },
+  NO_COLUMNS: {
+    status: 422,
+    template: 'Table "{table}" must have at least one column.',
+  },
+  UNKNOWN_TABLE: {
+    status: 422,
+    template:
+      'There is no table named "{table}". Create it first, or check the spelling (existing tables: {known}).',
+  },
+  UNKNOWN_COLUMN: {
+    status: 422,
+    template: '{where}: table "{table}" has no column "{column}" (its columns: {known}).',
+  },
+  INVALID_VALUE: {
+    status: 422,
+    template: 'User "{user}", table "{table}", row {row}, column "{column}": {problem}',
+  },
+  INVALID_ROW: {
+    status: 422,
+    template: 'User "{user}", table "{table}", row {row}: {problem}',
+  },
+  INVALID_USER_ID: {
+    status: 422,
+    template: 'User id "{user}" is not valid: {problem}',
+  },
+  INVALID_PREFETCH: {
+    status: 422,
+    template: 'Prefetch {path}: {problem}',
+  },
+  INVALID_PAGINATION: {
+    status: 422,
+    template:
+      'Query parameter "{param}" must be a whole number from {min} to {max}; got "{value}".',
+  },
+  INVALID_TASK_CODE: {
+    status: 422,
+    template: 'The task code does not compile: {detail}',
+  },
+  INVALID_KEY_PASSWORD: {
+    status: 422,
+    template: 'The key password must be at least {min} characters long.',
+  },
+  INVALID_PARAMETER: {
+    status: 422,
+    template: '{detail}',
+  },
+  // 5xx.
+  TASK_RUN_TIMEOUT: {
+    status: 504,
+    template:
+      'The task run did not finish within {seconds} seconds. Narrow the prefetch, or raise cloak.taskTimeoutSeconds.',
+  },
+  INTERNAL: {
+    status: 500,
+    template:
+      'An internal error occurred (reference {reference}). The operation was not completed; try again, and report the reference if it persists.',
+  },
+  MAINTENANCE: {
+    status: 503,
+    template: 'The installation is in maintenance. Try again in a few minutes.',
+  },
+} as const satisfies Record<string, ErrorEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,0 +1,84 @@
+// Client-certificate authentication: identity and scope come only from a verified certificate.
+import type { TLSSocket } from 'node:tls';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import { AppError } from '../errors/index.ts';
+import { identityFromPeerCertificate, type ClientIdentity } from '../pki/index.ts';
+import type { KeyType } from '../shared/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: ClientIdentity;
+  }
+}
+
+export type KeyStatusName = 'active' | 'revoked' | 'expired' | 'unknown';
+
+/**
+ * What authentication needs to know about issued keys. The air's key store implements it; the
+ * cloak receives it from whoever assembles the process, so neither imports the other.
+ */
+export interface KeyRegistry {
+  status(serial: string): {
+    status: KeyStatusName;
+    key?: { orgId: string; type: KeyType; userId: string | null };
+  };
+}
+
+/**
+ * Runs on every request (not just at the TLS handshake), so revoking a key also stops a client
+ * that keeps a connection open.
+ */
+export function requireKey(
+  registry: KeyRegistry,
+  allowed: readonly KeyType[],
+): preHandlerHookHandler {
+  const needed = allowed.join(' or ');
+  return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
+    request.identity = authenticateRequest(request, registry, allowed, needed);
+  };
+}
+
+function authenticateRequest(
+  request: FastifyRequest,
+  registry: KeyRegistry,
+  allowed: readonly KeyType[],
+  needed: string,
+): ClientIdentity {
+  const socket = request.raw.socket as TLSSocket;
+  const peer =
+    typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+  if (!peer || Object.keys(peer).length === 0) {
+    throw new AppError('CLIENT_CERTIFICATE_REQUIRED', { keyType: needed });
+  }
+  const identity = socket.authorized ? identityFromPeerCertificate(peer) : undefined;
+  if (!identity) throw new AppError('CLIENT_CERTIFICATE_UNTRUSTED');
+
+  const { status, key } = registry.status(identity.serial);
+  if (status === 'revoked') throw new AppError('CLIENT_KEY_REVOKED', { keyType: identity.keyType });
+  if (status === 'expired' || status === 'unknown' || !key) {
+    throw new AppError(
+      status === 'expired' ? 'CLIENT_CERTIFICATE_UNTRUSTED' : 'CLIENT_KEY_UNKNOWN',
+      {
+        keyType: identity.keyType,
+      },
+    );
+  }
+  // The registry and the certificate must agree; a mismatch means a forged or confused record.
+  if (
+    key.orgId !== identity.orgId ||
+    key.type !== identity.keyType ||
+    (key.userId ?? undefined) !== identity.userId
+  ) {
+    throw new AppError('CLIENT_CERTIFICATE_UNTRUSTED');
+  }
+  if (!allowed.includes(identity.keyType)) {
+    throw new AppError('WRONG_KEY_TYPE', { required: needed, actual: identity.keyType });
+  }
+  return identity;
+}
+
+/** The identity of an authenticated request; routes behind requireKey can rely on it. */
+export function identityOf(request: FastifyRequest): ClientIdentity {
+  if (!request.identity) throw new Error('identityOf called on a route without requireKey');
+  return request.identity;
+}

@@ -1,0 +1,45 @@
+// Opens every part of the embedded default in one process, keeping cloak and air apart.
+import path from 'node:path';
+import { KeyService, openAirStore, TaskService, type AirStore } from '../air/index.ts';
+import { openCloak, type Cloak } from '../cloak/index.ts';
+import type { OpenCloakConfig } from '../config/index.ts';
+import type { KeyRegistry } from '../http/index.ts';
+import { loadOrCreateInstallationPki, type InstallationPki } from '../pki/index.ts';
+
+export interface OpenedPlatform {
+  config: Readonly<OpenCloakConfig>;
+  air: AirStore;
+  cloak: Cloak;
+  pki: InstallationPki;
+  keys: KeyService;
+  tasks: TaskService;
+  registry: KeyRegistry;
+  close(): void;
+}
+
+/** Used by the server and by CLI commands that work directly on the data directory. */
+export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform {
+  const pki = loadOrCreateInstallationPki(path.join(config.dataDir, 'pki'), {
+    hosts: [...config.tls.hosts],
+    caValidDays: config.tls.caValidDays,
+    serverValidDays: config.tls.serverValidDays,
+  });
+  const air = openAirStore(config.dataDir);
+  const cloak = openCloak(config);
+  // The air sees the cloak only through its port: validation and anonymized results.
+  const tasks = new TaskService(air, cloak.port);
+  const keys = new KeyService(air, pki.ca, config.tls.clientKeyValidDays);
+  return {
+    config,
+    air,
+    cloak,
+    pki,
+    keys,
+    tasks,
+    registry: air.keys,
+    close() {
+      air.close();
+      cloak.close();
+    },
+  };
+}

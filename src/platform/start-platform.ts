@@ -1,0 +1,74 @@
+// Starts the embedded default: the cloak API and the web REST API, both over TLS, in one process.
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { createWebServer } from '../air/index.ts';
+import { createCloakServer } from '../cloak/index.ts';
+import type { OpenCloakConfig } from '../config/index.ts';
+import { openPlatform, type OpenedPlatform } from './open-platform.ts';
+
+export interface RunningPlatform extends OpenedPlatform {
+  webUrl: string;
+  cloakUrl: string;
+  webServer: FastifyInstance;
+  cloakServer: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: boolean | { level: string };
+}
+
+export async function startPlatform(
+  config: Readonly<OpenCloakConfig>,
+  options: StartOptions = {},
+): Promise<RunningPlatform> {
+  const platform = openPlatform(config);
+  const logger = options.logger ?? false;
+  const tls = {
+    keyPem: platform.pki.server.keyPem,
+    certPem: platform.pki.server.certPem,
+    caCertPem: platform.pki.ca.certPem,
+  };
+  const cloakServer = await createCloakServer({
+    data: platform.cloak.data,
+    runner: platform.cloak.runner,
+    registry: platform.registry,
+    tls,
+    bodyLimitBytes: config.cloak.bodyLimitBytes,
+    logger,
+  });
+  const webServer = await createWebServer({
+    store: platform.air,
+    tasks: platform.tasks,
+    registry: platform.registry,
+    tls,
+    maxPerPage: config.web.maxPerPage,
+    logger,
+  });
+  try {
+    await cloakServer.listen({ host: config.cloak.host, port: config.cloak.port });
+    await webServer.listen({ host: config.web.host, port: config.web.port });
+  } catch (error) {
+    await Promise.allSettled([cloakServer.close(), webServer.close()]);
+    platform.close();
+    throw error;
+  }
+  return {
+    ...platform,
+    webServer,
+    cloakServer,
+    webUrl: urlOf(webServer, config.web.host),
+    cloakUrl: urlOf(cloakServer, config.cloak.host),
+    async stop() {
+      await Promise.allSettled([webServer.close(), cloakServer.close()]);
+      platform.close();
+    },
+  };
+}
+
+function urlOf(server: FastifyInstance, host: string): string {
+  const { port } = server.server.address() as AddressInfo;
+  const shown =
+    host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `https://${shown}:${port}`;
+}

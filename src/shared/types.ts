@@ -1,0 +1,66 @@
+// Data types shared by the cloak and the air: task specifications and anonymized results, never raw rows.
+
+/** The column types a user table may declare (see SPEC: "Column types"). */
+export type ColumnType =
+  'integer' | 'bigint' | 'float' | 'double' | 'boolean' | 'text' | `varchar(${number})`;
+
+export interface ColumnDefinition {
+  name: string;
+  type: ColumnType;
+}
+
+export interface TableDefinition {
+  name: string;
+  columns: ColumnDefinition[];
+}
+
+/** A comparison operator of the prefetch filter language. */
+export type ComparisonOperator = '$eq' | '$neq' | '$gt' | '$gte' | '$lt' | '$lte';
+
+export type FilterValue = string | number | boolean | null;
+
+/**
+ * One term of a prefetch `where` list: `{"$$col": {"$op": value}}`, `{"$or": [...]}` or
+ * `{"$not": term}`. A list of terms means AND.
+ */
+export type WhereTerm =
+  | { [column: `$$${string}`]: Partial<Record<ComparisonOperator, FilterValue>> }
+  | { $or: Array<WhereTerm | WhereTerm[]> }
+  | { $not: WhereTerm | WhereTerm[] };
+
+export interface PrefetchSpec {
+  table: string;
+  /** Keep each user's last N rows (arrival order) after filtering. */
+  user_rows?: number;
+  /** Keep rows that arrived within the last N seconds. */
+  time_limit?: number;
+  where?: WhereTerm[];
+}
+
+/** What the cloak needs to run a task: the data selection and the per-user program. */
+export interface TaskSpec {
+  prefetch: PrefetchSpec[];
+  /** JavaScript source, run once per user. */
+  code: string;
+}
+
+export interface PublishedBucket {
+  label: string;
+  value: string;
+  count: number;
+}
+
+export interface PublishedException {
+  error: string;
+  count: number;
+}
+
+/** The only thing that ever leaves the cloak about user data. */
+export interface AnonymizedResult {
+  buckets: PublishedBucket[];
+  exceptions: PublishedException[];
+}
+
+/** The five key types of the specification; a client certificate carries exactly one. */
+export const KEY_TYPES = ['web_api', 'task_runner', 'upload_any', 'upload_user', 'admin'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];

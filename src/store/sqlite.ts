@@ -1,0 +1,40 @@
+// Opens a SQLite database with the durability settings OpenCloak relies on, and applies migrations.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export type Db = Database.Database;
+
+/** One schema step. Steps run in order, once each, inside a transaction. */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * WAL lets readers (the CLI, a second connection) work while the server writes; synchronous=FULL
+ * makes every acknowledged transaction survive a crash of the process or the machine.
+ */
+export function openDatabase(file: string): Db {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** Applies the migrations newer than the database's `user_version`, recording progress there. */
+export function migrate(db: Db, migrations: readonly Migration[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const pending = migrations
+    .filter((m) => m.version > current)
+    .sort((a, b) => a.version - b.version);
+  for (const step of pending) {
+    db.transaction(() => {
+      db.exec(step.sql);
+      db.pragma(`user_version = ${Number(step.version)}`);
+    })();
+  }
+}

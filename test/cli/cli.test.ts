@@ -1,0 +1,131 @@
+// The opencloak command line: from an empty data directory to a published result, as a data owner would type it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/opencloak.mjs');
+
+describe('opencloak CLI', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-cli-'));
+  const dataDir = path.join(dir, 'data');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const cli = (...args: string[]) =>
+    execFileSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
+      encoding: 'utf8',
+      cwd: dir,
+    });
+  const cliJson = (...args: string[]) => JSON.parse(cli(...args));
+  const cliFailure = (...args: string[]) => {
+    try {
+      cli(...args);
+    } catch (error) {
+      return error as { stderr: string; status: number };
+    }
+    throw new Error('expected the command to fail');
+  };
+
+  it('creates an organisation, an analyst and keys as .pfx and .pem that open with openssl', () => {
+    expect(cliJson('org', 'create', 'Acme').name).toBe('Acme');
+    expect(
+      cliJson('analyst', 'create', '--org', 'Acme', '--email', 'ada@acme.test', '--name', 'Ada')
+        .email,
+    ).toBe('ada@acme.test');
+    const key = cliJson(
+      'key',
+      'create',
+      '--org',
+      'Acme',
+      '--type',
+      'web_api',
+      '--description',
+      'reporting',
+      '--password',
+      'secret1',
+      '--out',
+      dir,
+    );
+    expect(key.type).toBe('web_api');
+    const info = execFileSync(
+      'openssl',
+      ['pkcs12', '-in', key.pfx, '-passin', 'pass:secret1', '-nokeys', '-clcerts'],
+      { encoding: 'utf8' },
+    );
+    expect(info).toContain('BEGIN CERTIFICATE');
+    const pem = execFileSync(
+      'openssl',
+      ['pkey', '-in', key.pem, '-passin', 'pass:secret1', '-noout'],
+      { encoding: 'utf8' },
+    );
+    expect(pem).toBe('');
+    expect(cliJson('key', 'list', '--org', 'Acme')).toHaveLength(1);
+  });
+
+  it('refuses a key password shorter than 4 characters with a clear message', () => {
+    const failure = cliFailure(
+      'key',
+      'create',
+      '--org',
+      'Acme',
+      '--type',
+      'admin',
+      '--description',
+      'x',
+      '--password',
+      'abc',
+    );
+    expect(failure.status).toBe(2);
+    expect(failure.stderr).toContain('at least 4 characters');
+  });
+
+  it('creates a table, uploads a JSON file, creates and runs a task and prints its results', () => {
+    cliJson('table', 'create', '--org', 'Acme', 'people', 'age:integer', 'city:varchar(32)');
+    const data: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) data[`p${i}`] = { people: [{ age: 20 + (i % 3), city: 'Oslo' }] };
+    writeFileSync(path.join(dir, 'people.json'), JSON.stringify(data));
+    expect(cliJson('upload', '--org', 'Acme', path.join(dir, 'people.json'))).toMatchObject({
+      success: true,
+      rows: 40,
+    });
+    writeFileSync(path.join(dir, 'task.js'), 'report_property("city", tables.people[0].city);');
+    const task = cliJson(
+      'task',
+      'create',
+      '--org',
+      'Acme',
+      '--name',
+      'cities',
+      '--code-file',
+      path.join(dir, 'task.js'),
+      '--prefetch',
+      '[{"table":"people"}]',
+    );
+    expect(task.token).toMatch(/^[a-z]/);
+    const run = cliJson('task', 'run', task.token, '--org', 'Acme');
+    expect(run.buckets).toHaveLength(1);
+    expect(run.buckets[0].name).toBe('city: Oslo');
+    expect(Math.abs(run.buckets[0].value - 40)).toBeLessThanOrEqual(10);
+    const results = cliJson('task', 'results', String(task.id), '--org', 'Acme');
+    expect(results.count).toBe(1);
+    expect(results.items[0].buckets).toEqual(run.buckets);
+  });
+
+  it('explains an unknown table in a task prefetch', () => {
+    const failure = cliFailure(
+      'task',
+      'create',
+      '--org',
+      'Acme',
+      '--name',
+      'bad',
+      '--code',
+      'report_property("a", 1)',
+      '--prefetch',
+      '[{"table":"peeple"}]',
+    );
+    expect(failure.stderr).toContain('"peeple"');
+    expect(failure.stderr).toContain('people');
+  });
+});

@@ -1,0 +1,58 @@
+// The one-command demo: from nothing to 10,000 users, example tasks and a curl command that works.
+import { execSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/demo/run-demo.ts';
+import { DEMO_TASKS } from '../../src/demo/demo-tasks.ts';
+
+describe('demo', () => {
+  const parent = mkdtempSync(path.join(os.tmpdir(), 'opencloak-demo-'));
+  const dataDir = path.join(parent, 'demo-data');
+  let stop: (() => Promise<void>) | undefined;
+  afterAll(async () => {
+    await stop?.();
+    rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('loads 10,000 users over HTTPS, runs the example tasks and prints a curl command that returns results', async () => {
+    const lines: string[] = [];
+    const demo = await runDemo({
+      dataDir,
+      users: 10_000,
+      webPort: 0,
+      cloakPort: 0,
+      password: 'demo-password',
+      log: (l) => lines.push(l),
+    });
+    stop = demo.stop;
+    const output = lines.join('\n');
+    for (const task of DEMO_TASKS) expect(output).toContain(`"${task.name}"`);
+    expect(demo.cloak.data.rowCount(demo.air.organisations.list()[0]!.id, 'profile')).toBe(10_000);
+
+    const json = JSON.parse(execSync(demo.curl, { encoding: 'utf8' }));
+    expect(json).toMatchObject({ success: true, count: 1, page: 1, per_page: 10 });
+    const heights = json.items[0].buckets as Array<{ name: string; value: number }>;
+    expect(heights.length).toBeGreaterThan(3);
+    for (const bucket of heights) expect(bucket.name).toMatch(/^height: \d+$/);
+    const total = heights.reduce((sum, b) => sum + b.value, 0);
+    expect(Math.abs(total - 10_000)).toBeLessThan(300);
+    expect(output).toContain(demo.curl);
+  });
+
+  it('refuses to wipe a directory it did not make', async () => {
+    await stop?.();
+    stop = undefined;
+    await expect(
+      runDemo({
+        dataDir: parent,
+        users: 10,
+        webPort: 0,
+        cloakPort: 0,
+        password: 'demo-password',
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(/not made by the demo/);
+  });
+});

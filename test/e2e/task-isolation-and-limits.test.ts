@@ -1,0 +1,82 @@
+// Through the whole path: no state passes between users, and one user's loop or memory bomb is that user's exception.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
+
+const USERS = 60;
+const BAD_USERS = 12;
+
+describe('task isolation and limits, end to end', () => {
+  let inst: TestInstallation;
+  let orgId: string;
+
+  beforeAll(async () => {
+    inst = await startTestInstallation({ sandbox: { timeoutMs: 200, memoryLimitMb: 64 } });
+    orgId = inst.createOrg('Isolation');
+    inst.platform.cloak.data.createTable(orgId, {
+      name: 't',
+      columns: [{ name: 'n', type: 'integer' }],
+    });
+    const rows: Record<string, unknown> = {};
+    for (let i = 0; i < USERS; i++) rows[`user${String(i).padStart(3, '0')}`] = { t: [{ n: i }] };
+    inst.platform.cloak.data.insert(orgId, rows);
+  });
+  afterAll(() => inst.stop());
+
+  const run = (name: string, code: string) => {
+    const task = inst.platform.tasks.create(orgId, {
+      name,
+      type: 'batch',
+      prefetch: [{ table: 't' }],
+      code,
+    });
+    return inst.platform.tasks.runBatch(orgId, task.token);
+  };
+
+  it('reports nothing learned from earlier users through globals, prototypes or closures', async () => {
+    const result = await run(
+      'remember earlier users',
+      `
+      const n = tables.t[0].n;
+      globalThis.seen = (globalThis.seen || 0) + 1;
+      Object.prototype.__seen = (Object.prototype.__seen || 0) + 1;
+      var counter = (typeof counter === 'number' ? counter : 0) + 1;
+      report_property("seen via global", globalThis.seen);
+      report_property("seen via prototype", ({}).__seen === undefined ? "blocked" : ({}).__seen);
+      report_property("seen via var", counter);
+      `,
+    );
+    // Every user sees a fresh world: counts of 1, or the prototype write fails as an exception.
+    for (const bucket of result.buckets) {
+      expect(['1', 'blocked']).toContain(bucket.value);
+    }
+    const labels = result.buckets.map((b) => `${b.label}: ${b.value}`);
+    expect(labels).not.toContain('seen via global: 2');
+    const total =
+      result.buckets.reduce((sum, b) => sum + b.count, 0) +
+      result.exceptions.reduce((s, e) => s + e.count, 0);
+    expect(total).toBeGreaterThan(0);
+  });
+
+  it('turns an infinite loop for some users into a timeout exception while all others complete', async () => {
+    const result = await run(
+      'loop for some',
+      `const n = tables.t[0].n; if (n < ${BAD_USERS}) { while (true) {} } report_property("ok", "yes");`,
+    );
+    const ok = result.buckets.find((b) => b.label === 'ok');
+    expect(Math.abs(ok!.count - (USERS - BAD_USERS))).toBeLessThanOrEqual(10);
+    expect(result.exceptions).toHaveLength(1);
+    expect(result.exceptions[0]!.error).toMatch(/^Timeout/);
+    expect(Math.abs(result.exceptions[0]!.count - BAD_USERS)).toBeLessThanOrEqual(10);
+  });
+
+  it('turns a memory bomb for some users into an out-of-memory exception while all others complete', async () => {
+    const result = await run(
+      'memory bomb for some',
+      `const n = tables.t[0].n; if (n >= ${USERS - BAD_USERS}) { const a = []; while (true) a.push(new Array(100000).fill(n)); } report_property("ok", "yes");`,
+    );
+    const ok = result.buckets.find((b) => b.label === 'ok');
+    expect(Math.abs(ok!.count - (USERS - BAD_USERS))).toBeLessThanOrEqual(10);
+    expect(result.exceptions).toHaveLength(1);
+    expect(result.exceptions[0]!.error).toMatch(/memory/i);
+  });
+});

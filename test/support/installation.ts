@@ -1,0 +1,56 @@
+// Starts a real installation in a temporary directory on free ports, with helpers to issue keys.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import { startPlatform, type RunningPlatform } from '../../src/platform/index.ts';
+import type { KeyType } from '../../src/shared/index.ts';
+import { request, type RequestOptions, type TestKey } from './https-client.ts';
+
+export const KEY_PASSWORD = 'test-password';
+
+export interface TestInstallation {
+  platform: RunningPlatform;
+  dataDir: string;
+  ca: string;
+  createOrg(name: string): string;
+  issueKey(orgId: string, type: KeyType, userId?: string): TestKey & { id: string; pem: string };
+  web(pathAndQuery: string, options?: RequestOptions): ReturnType<typeof request>;
+  cloak(pathAndQuery: string, options?: RequestOptions): ReturnType<typeof request>;
+  stop(): Promise<void>;
+}
+
+export async function startTestInstallation(
+  overrides: ConfigInput = {},
+): Promise<TestInstallation> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-test-'));
+  const config = buildConfig({
+    ...overrides,
+    dataDir,
+    web: { port: 0, ...(overrides.web ?? {}) },
+    cloak: { port: 0, ...(overrides.cloak ?? {}) },
+  });
+  const platform = await startPlatform(config);
+  const ca = platform.pki.ca.certPem;
+  return {
+    platform,
+    dataDir,
+    ca,
+    createOrg: (name) => platform.air.organisations.create(name).id,
+    issueKey(orgId, type, userId) {
+      const issued = platform.keys.create(orgId, {
+        type,
+        description: `test ${type}`,
+        password: KEY_PASSWORD,
+        ...(userId !== undefined ? { userId } : {}),
+      });
+      return { id: issued.record.id, pfx: issued.pfx, passphrase: KEY_PASSWORD, pem: issued.pem };
+    },
+    web: (p, options) => request(`${platform.webUrl}${p}`, ca, options),
+    cloak: (p, options) => request(`${platform.cloakUrl}${p}`, ca, options),
+    async stop() {
+      await platform.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -119,6 +119,10 @@ export const ERROR_CATALOGUE = {
     template:
       'There is no table named "{table}". Create it first, or check the spelling (existing tables: {known}).',
   },
+  UNKNOWN_LOOKUP_TABLE: {
+    status: 422,
+    template: 'There is no lookup table named "{table}". Upload it first, or check the spelling (existing lookup tables: {known}).',
+  },
   UNKNOWN_COLUMN: {
     status: 422,
     template: '{where}: table "{table}" has no column "{column}" (its columns: {known}).',

@@ -19,6 +19,8 @@ describe('error catalogue', () => {
     (_code, entry) => {
       expect(entry.status).toBeGreaterThanOrEqual(400);
       expect(entry.status).toBeLessThan(600);
+      // A template that is only a parameter (INVALID_PARAMETER) gets its whole sentence from the caller.
+      if (entry.template === '{detail}') return;
       expect(entry.template.length).toBeGreaterThan(15);
       expect(entry.template).toMatch(/[.)}]$/);
     },

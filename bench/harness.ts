@@ -1,0 +1,81 @@
+// The benchmark harness: runs each side of a scenario in its own process and prints figure vs baseline.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** One measured side of a scenario, printed by bench/side.ts as a JSON line. */
+export interface SideResult {
+  value: number;
+  unit: string;
+  /** Peak resident memory of the side's process, in MiB. */
+  peakMiB: number;
+  notes?: Record<string, number | string>;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** How the ratio is read: 'higher' means figure/baseline should be high (throughput). */
+  better: 'higher' | 'lower';
+  /** The target the issue sets for figure/baseline, e.g. 0.5 for "at least half the baseline". */
+  targetRatio?: number;
+  sides: {
+    figure: (size: BenchSize) => Promise<Omit<SideResult, 'peakMiB'>>;
+    baseline: (size: BenchSize) => Promise<Omit<SideResult, 'peakMiB'>>;
+  };
+}
+
+export type BenchSize = 'small' | 'full';
+
+const SIDE_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'side.ts');
+
+/** A fresh process per side keeps one side's heap, JIT state and peak memory out of the other's. */
+export function runSide(scenario: string, side: 'figure' | 'baseline', size: BenchSize): SideResult {
+  const child = spawnSync(
+    process.execPath,
+    ['--no-node-snapshot', '--expose-gc', '--import', 'tsx', SIDE_SCRIPT, scenario, side, size],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  if (child.status !== 0) throw new Error(`${scenario}/${side} failed with exit code ${child.status}`);
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as SideResult;
+}
+
+export interface Row {
+  scenario: string;
+  figure: SideResult;
+  baseline: SideResult;
+  ratio: number;
+  target?: number;
+  met?: boolean;
+}
+
+export function compare(scenario: Scenario, figure: SideResult, baseline: SideResult): Row {
+  const ratio = figure.value / baseline.value;
+  const met =
+    scenario.targetRatio === undefined
+      ? undefined
+      : scenario.better === 'higher'
+        ? ratio >= scenario.targetRatio
+        : ratio <= scenario.targetRatio;
+  return { scenario: scenario.name, figure, baseline, ratio, ...(scenario.targetRatio !== undefined ? { target: scenario.targetRatio, met } : {}) };
+}
+
+export function formatTable(rows: Row[]): string {
+  const header = ['scenario', 'figure', 'baseline', 'ratio', 'target', 'peak MiB (fig/base)'];
+  const body = rows.map((r) => [
+    r.scenario,
+    `${fmt(r.figure.value)} ${r.figure.unit}`,
+    `${fmt(r.baseline.value)} ${r.baseline.unit}`,
+    r.ratio.toFixed(2),
+    r.target === undefined ? '-' : `${r.target} ${r.met ? 'met' : 'MISSED'}`,
+    `${Math.round(r.figure.peakMiB)} / ${Math.round(r.baseline.peakMiB)}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+function fmt(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toPrecision(3);
+}

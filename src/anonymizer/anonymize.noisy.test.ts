@@ -1,0 +1,153 @@
+// Noisy anonymization, seeded with fixed secrets: sticky, unbiased, bounded, and never 1 or 2 users.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { BucketAggregator, type AggregatedBucket } from './aggregator.ts';
+import { anonymize, publishedCount } from './anonymize.ts';
+import { countNoiseSd, noisyCount } from './count-noise.ts';
+import { noisyThreshold } from './low-count.ts';
+import { noise } from './noise.ts';
+import { identitySeed, layerSeeds } from './seeds.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS as DEFAULTS, type AnonymizerSettings } from './settings.ts';
+import { oneBucket, testSecret, users } from './test-support.ts';
+
+const secret = testSecret('noisy');
+const keys = users(secret, 600);
+
+/** Many buckets of one true size, each with its own (pseudo-random) set of users. */
+function manyBuckets(n: number, count: number, tag = 'b'): BucketAggregator {
+  const fingerprint = (i: number) =>
+    createHash('sha256').update(`${tag}:${i}`).digest().toString('base64');
+  return BucketAggregator.fromJSON({
+    format: 'opencloak/partial-aggregate/v1',
+    properties: Array.from({ length: n }, (_, i) => ['l', `${tag}${i}`, count, fingerprint(i)]),
+    exceptions: [],
+  });
+}
+
+function errors(agg: BucketAggregator, count: number, s = secret): number[] {
+  return anonymize(agg, s).buckets.map((b) => b.count - count);
+}
+
+function bucketOf(agg: BucketAggregator): AggregatedBucket {
+  return [...agg.buckets()][0]!;
+}
+
+describe('noisy anonymization', () => {
+  it('is sticky: the same data gives the same answer, whatever the order of adding', () => {
+    const forward = new BucketAggregator();
+    const backward = new BucketAggregator();
+    for (const [i, k] of keys.entries()) forward.addProperty('mod', String(i % 13), k);
+    for (const [i, k] of [...keys.entries()].reverse())
+      backward.addProperty('mod', String(i % 13), k);
+    const first = anonymize(forward, secret);
+    expect(anonymize(forward, secret)).toEqual(first);
+    expect(anonymize(backward, secret)).toEqual(first);
+    expect(first.buckets.map((b) => b.count)).not.toEqual(first.buckets.map(() => 45));
+  });
+
+  it('draws different noise with a different secret', () => {
+    const agg = manyBuckets(200, 1000);
+    const byValue = (s: Uint8Array) =>
+      new Map(anonymize(agg, s).buckets.map((b) => [b.value, b.count]));
+    const a = byValue(testSecret('one'));
+    const b = byValue(testSecret('two'));
+    expect(a.size).toBe(200);
+    const differ = [...a].filter(([value, count]) => b.get(value) !== count).length;
+    expect(differ).toBeGreaterThan(100); // about 150 expected: sd 3.3 against a step of 5
+  });
+
+  it('keeps 95% of counts of 1,000 users within 1% plus rounding, unbiased', () => {
+    const errs = errors(manyBuckets(4000, 1000), 1000);
+    expect(errs).toHaveLength(4000);
+    const within = errs.filter((e) => Math.abs(e) <= 10 + 2.5).length;
+    expect(within / errs.length).toBeGreaterThanOrEqual(0.95);
+    const mean = errs.reduce((a, e) => a + e, 0) / errs.length;
+    const sd = Math.sqrt(errs.reduce((a, e) => a + (e - mean) ** 2, 0) / errs.length);
+    expect(Math.abs(mean)).toBeLessThan(0.4); // standard error about 0.06
+    expect(sd).toBeGreaterThan(2.5); // noise sd 3.3, rounding sd 1.4: total about 3.6
+    expect(sd).toBeLessThan(4.8);
+  });
+
+  it('adds about 1.7 users of noise to small counts, and no more than 3 sd plus rounding', () => {
+    const raw = [...manyBuckets(3000, 50).buckets()].map(
+      (b) => noisyCount(50, secret, layerSeeds(b), DEFAULTS) - 50,
+    );
+    const sd = Math.sqrt(raw.reduce((a, e) => a + e ** 2, 0) / raw.length);
+    expect(countNoiseSd(50, DEFAULTS)).toBeCloseTo(1.2 * Math.SQRT2, 10);
+    expect(sd).toBeGreaterThan(1.5);
+    expect(sd).toBeLessThan(1.9);
+    expect(Math.max(...raw.map(Math.abs))).toBeLessThanOrEqual(3 * 1.2 * Math.SQRT2);
+    const published = errors(manyBuckets(3000, 50), 50);
+    expect(Math.max(...published.map(Math.abs))).toBeLessThanOrEqual(3 * 1.2 * Math.SQRT2 + 2.5);
+  });
+
+  it('suppresses with a sticky noisy threshold: about 58% of 6-user buckets pass', () => {
+    const agg = manyBuckets(4000, 6);
+    const passed = anonymize(agg, secret).buckets.length / 4000;
+    expect(passed).toBeGreaterThan(0.52); // P(N(5.8, 1) <= 6) = 0.579
+    expect(passed).toBeLessThan(0.64);
+    expect(anonymize(agg, secret)).toEqual(anonymize(agg, secret));
+    const bucket = bucketOf(agg);
+    const threshold = noisyThreshold(secret, layerSeeds(bucket), DEFAULTS);
+    expect(noisyThreshold(secret, layerSeeds(bucket), DEFAULTS)).toBe(threshold);
+    expect(threshold).toBeGreaterThanOrEqual(2.8);
+    expect(threshold).toBeLessThanOrEqual(8.8);
+  });
+
+  it('never publishes a bucket or exception of 1 or 2 users in 10,000 varied trials', () => {
+    const permissive: AnonymizerSettings = {
+      ...DEFAULTS,
+      lowCountMean: 0,
+      lowCountSd: 5,
+      noiseSd: 10,
+    };
+    let threes = 0;
+    for (let trial = 0; trial < 10_000; trial++) {
+      const trialSecret = testSecret(`trial${trial % 97}`);
+      const agg = new BucketAggregator();
+      const at = (i: number) => keys[(trial * 7 + i * 31) % keys.length]!;
+      agg.addProperty(`one${trial % 13}`, `v${trial}`, at(0));
+      agg.addException(`one${trial}`, at(1));
+      for (const i of [2, 3]) agg.addProperty(`two${trial % 11}`, `v${trial}`, at(i));
+      for (const i of [4, 5]) agg.addException(`two${trial}`, at(i));
+      for (const i of [6, 7, 8]) agg.addProperty('three', `v${trial}`, at(i));
+      const result = anonymize(agg, trialSecret, trial % 2 === 0 ? DEFAULTS : permissive);
+      expect(result.buckets.filter((b) => b.label !== 'three')).toEqual([]);
+      expect(result.exceptions).toEqual([]);
+      threes += result.buckets.length;
+    }
+    expect(threes).toBeGreaterThan(1000); // the floor, not chance, kept the small ones out
+  });
+
+  it('changes the user-set layer when one user is swapped, though the count is the same', () => {
+    const before = bucketOf(oneBucket('l', 'v', keys.slice(0, 20)));
+    const after = bucketOf(oneBucket('l', 'v', [...keys.slice(0, 19), keys[500]!]));
+    expect(after.count).toBe(before.count);
+    const noisy = (b: AggregatedBucket) => noisyCount(b.count, secret, layerSeeds(b), DEFAULTS);
+    expect(noisy(after)).not.toBe(noisy(before));
+  });
+
+  it('keeps the user-set layer when a label is renamed over the same users', () => {
+    const users20 = keys.slice(0, 20);
+    const a = bucketOf(oneBucket('height', 'tall', users20));
+    const b = bucketOf(oneBucket('height2', 'tall', users20));
+    const layerSd = countNoiseSd(20, DEFAULTS) / Math.SQRT2;
+    const identity = (x: AggregatedBucket) =>
+      noise(secret, identitySeed(x.identity), 'count', layerSd);
+    const noisy = (x: AggregatedBucket) => noisyCount(20, secret, layerSeeds(x), DEFAULTS);
+    // Unless a total was clamped, the difference is only the identity layers: the user layer cancels.
+    expect(noisy(a) - noisy(b)).toBeCloseTo(identity(a) - identity(b), 9);
+  });
+
+  it('publishes only positive multiples of the step, even for counts at the threshold', () => {
+    const permissive = { ...DEFAULTS, lowCountMean: 0, noiseSd: 5 };
+    for (const count of [3, 4, 5, 6, 8, 12]) {
+      for (const bucket of manyBuckets(500, count, `c${count}`).buckets()) {
+        const published = publishedCount(bucket, secret, permissive);
+        if (published === undefined) continue;
+        expect(published).toBeGreaterThan(0);
+        expect(published % 5).toBe(0);
+      }
+    }
+  });
+});

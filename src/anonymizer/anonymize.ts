@@ -1,0 +1,95 @@
+// Turns a bucket aggregate into the published result: suppress, add sticky noise, round, sort.
+import type { AnonymizedResult, PublishedBucket, PublishedException } from '../shared/index.ts';
+import type { AggregatedBucket, BucketAggregator } from './aggregator.ts';
+import { noisyCount } from './count-noise.ts';
+import { isLowCount } from './low-count.ts';
+import { roundCount } from './rounding.ts';
+import { layerSeeds } from './seeds.ts';
+import {
+  DEFAULT_ANONYMIZER_SETTINGS,
+  validateAnonymizerSettings,
+  type AnonymizerSettings,
+} from './settings.ts';
+
+/*
+ * The anonymizer's contract.
+ *
+ * Input: a BucketAggregator holding, per bucket (a reported (label, value) pair, or an exception
+ * message), the number of distinct users and the XOR of their 32-byte user keys. The caller
+ * guarantees each user is counted at most once per bucket; partial aggregates built on several
+ * workers over disjoint users merge into exactly what one node would build (merge is
+ * associative and commutative: a count is a sum and a fingerprint an XOR).
+ *
+ * Output: only anonymized counts. Per bucket, in this order:
+ *   1. Absolute floor: a true count <= absoluteFloor (2) is suppressed before any noise is drawn,
+ *      so 1 or 2 users are never published whatever the secret or the settings.
+ *   2. Noisy threshold: otherwise the bucket is suppressed when its true count is below
+ *      lowCountMean + N(0, lowCountSd), clamped to 3 sd. A fixed threshold would let an analyst
+ *      learn a count exactly from whether its bucket appears; a noisy one blurs that edge.
+ *   3. Noise: the count gets N(0, sd), sd = max(noiseSd * sqrt(2), relativeNoise * count) capped
+ *      at maxNoiseSd, clamped to 3 sd.
+ *   4. Rounding: to a step of the 1-2-5 series near the noise (5 for small counts), never
+ *      below one step, so published counts are positive and their last digits carry no noise.
+ *
+ * Sticky noise. Every draw (steps 2 and 3) is HMAC-SHA256(installation secret, domain tag, step,
+ * seed) turned into a normal by Box-Muller. Nothing depends on the host's random source, the
+ * time or the order of adding, so the same question over the same data always gets the same
+ * answer: repeating a task cannot average the noise away. Each draw is the sum of two layers:
+ *   - the identity layer, seeded by what was asked (label and value, or the message);
+ *   - the user-set layer, seeded by the fingerprint of who is in the bucket, and nothing the
+ *     analyst chooses. Rewording a question (renaming a label) refreshes only the identity layer,
+ *     so the user-set layer cannot be averaged away; and a bucket with one user more or less (a
+ *     difference attack) gets a fresh user-set draw, so its noise does not cancel.
+ * Properties and exceptions are treated identically; only the identity layer's domain tag tells
+ * them apart.
+ *
+ * Extension points (a later issue): more layers per bucket, a suppression bucket, a per-user
+ * participation budget. Each is a pure function of (secret, seeds, settings) added beside these.
+ */
+
+/** The published count of one bucket, or undefined when it is suppressed. */
+export function publishedCount(
+  bucket: AggregatedBucket,
+  secret: Uint8Array,
+  settings: AnonymizerSettings,
+): number | undefined {
+  if (bucket.count <= settings.absoluteFloor) return undefined;
+  const seeds = layerSeeds(bucket);
+  if (isLowCount(bucket.count, secret, seeds, settings)) return undefined;
+  return roundCount(noisyCount(bucket.count, secret, seeds, settings), settings);
+}
+
+/**
+ * Anonymizes every bucket of an aggregate. Output order is deterministic: buckets by label, then
+ * by count (largest first), then by value; exceptions by count (largest first), then by message.
+ * Strings compare by UTF-16 code units, independent of locale.
+ */
+export function anonymize(
+  agg: BucketAggregator,
+  secret: Uint8Array,
+  settings: AnonymizerSettings = DEFAULT_ANONYMIZER_SETTINGS,
+): AnonymizedResult {
+  validateAnonymizerSettings(settings);
+  if (secret.length === 0) throw new RangeError('the noise secret must not be empty');
+  const buckets: PublishedBucket[] = [];
+  const exceptions: PublishedException[] = [];
+  for (const bucket of agg.buckets()) {
+    const count = publishedCount(bucket, secret, settings);
+    if (count === undefined) continue;
+    const { identity } = bucket;
+    if (identity.kind === 'property') {
+      buckets.push({ label: identity.label, value: identity.value, count });
+    } else {
+      exceptions.push({ error: identity.message, count });
+    }
+  }
+  buckets.sort(
+    (a, b) => compareText(a.label, b.label) || b.count - a.count || compareText(a.value, b.value),
+  );
+  exceptions.sort((a, b) => b.count - a.count || compareText(a.error, b.error));
+  return { buckets, exceptions };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,15 @@
+// Public surface of src/anonymizer: pure anonymization of distinct-user bucket counts.
+export {
+  BucketAggregator,
+  type AggregatedBucket,
+  type BucketIdentity,
+  type SerializedAggregate,
+} from './aggregator.ts';
+export { anonymize, publishedCount } from './anonymize.ts';
+export {
+  DEFAULT_ANONYMIZER_SETTINGS,
+  NOISELESS_SETTINGS,
+  validateAnonymizerSettings,
+  type AnonymizerSettings,
+} from './settings.ts';
+export { USER_KEY_BYTES, userKey, type UserKey } from './user-key.ts';

@@ -1,0 +1,117 @@
+// The anonymizer's parameters: one typed settings object, its defaults, and its one validation step.
+
+/**
+ * Every number the anonymizer uses. All counts are in distinct users; every standard deviation is
+ * the sd of a *total* (the sum of its noise layers) unless the field says "per layer".
+ */
+export interface AnonymizerSettings {
+  /**
+   * A bucket whose true distinct-user count is at or below this is never published, whatever the
+   * noise. The specification requires that 1 or 2 users are never published, so validation
+   * rejects anything below 2. Default 2.
+   */
+  absoluteFloor: number;
+  /**
+   * Mean of the noisy low-count threshold. A bucket above the floor is published only when its
+   * true count is at least `lowCountMean + noise` (noise of sd `lowCountSd`, sticky). Default 5.8:
+   * with the 3 sd cap the threshold lies in [2.8, 8.8], so it never drops to the floor itself.
+   */
+  lowCountMean: number;
+  /** Standard deviation of the threshold noise (both layers together). Default 1. */
+  lowCountSd: number;
+  /**
+   * Absolute count-noise sd *per layer*, the noise small counts get. There are two layers (bucket
+   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 1.2 (total about 1.7).
+   */
+  noiseSd: number;
+  /**
+   * Count-noise sd as a fraction of the count, for large counts: the total sd is
+   * `max(noiseSd * sqrt(2), relativeNoise * count)`. Default 0.01 / 3, so that the noise stays
+   * within 1% of the count at 3 sd.
+   */
+  relativeNoise: number;
+  /** Cap on the total count-noise sd, whatever the count. Default 1000 (reached at 300,000 users). */
+  maxNoiseSd: number;
+  /**
+   * Each noise total (count noise, threshold noise) is clamped to +/- this many of its sd, so no
+   * draw, however unlucky, distorts a count by more than that. Default 3.
+   */
+  maxDeviationSds: number;
+  /**
+   * The smallest rounding step. A noisy count is rounded to a multiple of the step: the smallest
+   * number of the 1-2-5 series (5, 10, 20, 50, 100, ...) that is at least this and at least the
+   * noise sd expected at that (noisy) count. Default 5 (the 2015 system's step for small counts).
+   * A published count is never below this step, so it is never 0 or negative.
+   */
+  minRoundingStep: number;
+}
+
+/** The production parameters; see src/anonymizer/README.md for why each has its value. */
+export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.freeze({
+  absoluteFloor: 2,
+  lowCountMean: 5.8,
+  lowCountSd: 1,
+  noiseSd: 1.2,
+  relativeNoise: 0.01 / 3,
+  maxNoiseSd: 1000,
+  maxDeviationSds: 3,
+  minRoundingStep: 5,
+});
+
+/**
+ * No noise at all, for exact tests: counts are the true counts (then rounded to the step), the
+ * threshold is exactly `lowCountMean`, and the absolute floor still holds.
+ * Use `{ ...NOISELESS_SETTINGS, minRoundingStep: 1 }` to see the true counts themselves.
+ */
+export const NOISELESS_SETTINGS: Readonly<AnonymizerSettings> = Object.freeze({
+  ...DEFAULT_ANONYMIZER_SETTINGS,
+  lowCountSd: 0,
+  noiseSd: 0,
+  relativeNoise: 0,
+  maxNoiseSd: 0,
+});
+
+/** The smallest absolute floor the specification allows: 1 or 2 users are never published. */
+export const MIN_ABSOLUTE_FLOOR = 2;
+
+type Rule = (value: number) => boolean;
+
+const finiteAtLeast =
+  (min: number): Rule =>
+  (v) =>
+    Number.isFinite(v) && v >= min;
+const integerAtLeast =
+  (min: number): Rule =>
+  (v) =>
+    Number.isInteger(v) && v >= min;
+
+const RULES: Record<keyof AnonymizerSettings, [Rule, string]> = {
+  absoluteFloor: [
+    integerAtLeast(MIN_ABSOLUTE_FLOOR),
+    `an integer >= ${MIN_ABSOLUTE_FLOOR} (1 or 2 users are never published)`,
+  ],
+  lowCountMean: [finiteAtLeast(0), 'a finite number >= 0'],
+  lowCountSd: [finiteAtLeast(0), 'a finite number >= 0'],
+  noiseSd: [finiteAtLeast(0), 'a finite number >= 0'],
+  relativeNoise: [finiteAtLeast(0), 'a finite number >= 0'],
+  maxNoiseSd: [finiteAtLeast(0), 'a finite number >= 0'],
+  maxDeviationSds: [(v) => Number.isFinite(v) && v > 0, 'a finite number > 0'],
+  minRoundingStep: [integerAtLeast(1), 'an integer >= 1'],
+};
+
+/**
+ * Checks every field and throws a RangeError naming the first bad one. Returns the settings, so
+ * that callers can validate once at start-up: `const s = validateAnonymizerSettings(input)`.
+ */
+export function validateAnonymizerSettings(settings: AnonymizerSettings): AnonymizerSettings {
+  for (const [name, [rule, expected]] of Object.entries(RULES)) {
+    const value = (settings as unknown as Record<string, unknown>)[name];
+    if (typeof value !== 'number' || !rule(value)) {
+      throw new RangeError(
+        `anonymizer setting "${name}" must be ${expected}, got ${String(value)}; ` +
+          `see DEFAULT_ANONYMIZER_SETTINGS for the default.`,
+      );
+    }
+  }
+  return settings;
+}

@@ -1,0 +1,233 @@
+// CloakDataStore: the cloak's user tables, rows and lookup tables in cloak.db, scoped by organisation.
+import type Database from 'better-sqlite3';
+import { AppError } from '../../errors/index.ts';
+import type { PrefetchSpec } from '../../shared/index.ts';
+import { parseColumnList } from './column-types.ts';
+import { insertPayload, type InsertCounts } from './insert.ts';
+import { LookupTables } from './lookup-tables.ts';
+import {
+  checkName,
+  describe,
+  display,
+  isPlainObject,
+  listNames,
+  quoteIdentifier,
+} from './names.ts';
+import { validatePrefetch } from './prefetch-validation.ts';
+import { checkUserId } from './row-validation.ts';
+import {
+  physicalTableName,
+  publicInfo,
+  TableCatalogue,
+  type TableInfo,
+} from './table-catalogue.ts';
+import { prepareDatabase } from './schema.ts';
+import { streamUserData, type UserData } from './user-stream.ts';
+
+/**
+ * Trusted cloak code: raw rows are read here and handed only to the task sandbox. Every method
+ * takes the organisation from the caller's certificate and never reaches another organisation's
+ * tables, rows or lookup tables.
+ */
+export class CloakDataStore {
+  private readonly catalogue: TableCatalogue;
+  private readonly lookups: LookupTables;
+
+  constructor(private readonly db: Database.Database) {
+    prepareDatabase(db);
+    this.catalogue = new TableCatalogue(db);
+    this.lookups = new LookupTables(db);
+  }
+
+  createTable(orgId: string, def: unknown): TableInfo {
+    checkOrg(orgId);
+    if (!isPlainObject(def)) {
+      throw new AppError('INVALID_BODY', {
+        detail: `a table definition is {"name": "<table>", "columns": [{"name": "<column>", "type": "<type>"}, ...]}, got ${describe(def)}.`,
+      });
+    }
+    const extra = Object.keys(def).find((key) => key !== 'name' && key !== 'columns');
+    if (extra !== undefined) {
+      throw new AppError('INVALID_BODY', {
+        detail: `the table definition has the unknown key "${display(extra, 40)}"; use "name" and "columns".`,
+      });
+    }
+    const name = checkName(def.name, 'table');
+    if (Array.isArray(def.columns) && def.columns.length === 0)
+      throw new AppError('NO_COLUMNS', { table: name });
+    const columns = parseColumnList(def.columns, 'columns');
+    return publicInfo(
+      this.db
+        .transaction(() => this.catalogue.create(orgId, name, columns, Date.now()))
+        .immediate(),
+    );
+  }
+
+  /** `{add?: [{name, type}], drop?: [name]}`; drops apply first, so a column can be re-created with a new type. */
+  alterTable(orgId: string, name: string, change: unknown): TableInfo {
+    checkOrg(orgId);
+    if (!isPlainObject(change)) {
+      throw new AppError('INVALID_BODY', {
+        detail: `a table change is {"add": [{"name": "<column>", "type": "<type>"}], "drop": ["<column>"]}, got ${describe(change)}.`,
+      });
+    }
+    const extra = Object.keys(change).find((key) => key !== 'add' && key !== 'drop');
+    if (extra !== undefined) {
+      throw new AppError('INVALID_BODY', {
+        detail: `the table change has the unknown key "${display(extra, 40)}"; use "add" and "drop".`,
+      });
+    }
+    const add = change.add === undefined ? [] : parseColumnList(change.add, 'add');
+    const drop = change.drop === undefined ? [] : parseDropList(change.drop);
+    if (add.length === 0 && drop.length === 0) {
+      throw new AppError('INVALID_BODY', {
+        detail: 'the table change adds and drops nothing; give "add" or "drop".',
+      });
+    }
+    return publicInfo(
+      this.db
+        .transaction(() => {
+          const table = this.catalogue.require(orgId, name);
+          const known = listNames(table.columns.map((c) => c.name));
+          drop.forEach((column, i) => {
+            if (!table.columns.some((c) => c.name === column)) {
+              throw new AppError('UNKNOWN_COLUMN', {
+                where: `drop[${i}]`,
+                table: table.name,
+                column: display(column),
+                known,
+              });
+            }
+          });
+          const remaining = table.columns.filter((c) => !drop.includes(c.name));
+          for (const column of add) {
+            const clash = remaining.find((c) => c.name.toLowerCase() === column.name.toLowerCase());
+            if (clash)
+              throw new AppError('COLUMN_EXISTS', { table: table.name, column: clash.name });
+          }
+          if (remaining.length + add.length === 0)
+            throw new AppError('NO_COLUMNS', { table: table.name });
+          return this.catalogue.alter(table, drop, add, Date.now());
+        })
+        .immediate(),
+    );
+  }
+
+  /** Removes the table and all its rows. */
+  dropTable(orgId: string, name: string): void {
+    checkOrg(orgId);
+    this.db.transaction(() => this.catalogue.drop(this.catalogue.require(orgId, name))).immediate();
+  }
+
+  listTables(orgId: string): TableInfo[] {
+    checkOrg(orgId);
+    return this.catalogue.list(orgId).map(publicInfo);
+  }
+
+  getTable(orgId: string, name: string): TableInfo | undefined {
+    checkOrg(orgId);
+    const table = this.catalogue.find(orgId, name);
+    return table && publicInfo(table);
+  }
+
+  /** For tests and administration; analysts only ever see anonymized counts. */
+  rowCount(orgId: string, name: string): number {
+    checkOrg(orgId);
+    return this.catalogue.rowCount(this.catalogue.require(orgId, name));
+  }
+
+  /** A /bulk_insert payload `{"<user>": {"<table>": [rows]}}`, stored all or nothing. */
+  insert(orgId: string, payload: unknown, now: number = Date.now()): InsertCounts {
+    checkOrg(orgId);
+    return insertPayload(this.db, this.catalogue, orgId, payload, now);
+  }
+
+  /** Forgets a user: every row of theirs in every table of the organisation. Returns the rows removed. */
+  deleteUser(orgId: string, userId: string): number {
+    checkOrg(orgId);
+    const user = checkUserId(userId);
+    return this.db
+      .transaction(() => {
+        let removed = 0;
+        for (const table of this.catalogue.list(orgId)) {
+          const physical = quoteIdentifier(physicalTableName(table.id));
+          removed += this.db
+            .prepare(`DELETE FROM ${physical} WHERE ac_user_id = ?`)
+            .run(user).changes;
+        }
+        return removed;
+      })
+      .immediate();
+  }
+
+  setLookupTable(orgId: string, name: string, pairs: unknown): void {
+    checkOrg(orgId);
+    this.lookups.set(orgId, name, pairs, Date.now());
+  }
+
+  removeLookupTable(orgId: string, name: string): void {
+    checkOrg(orgId);
+    this.lookups.remove(orgId, name);
+  }
+
+  lookup(orgId: string, table: string, key: string): string | undefined {
+    checkOrg(orgId);
+    return this.lookups.lookup(orgId, table, key);
+  }
+
+  /** Names of the organisation's lookup tables. */
+  listLookupTables(orgId: string): string[] {
+    checkOrg(orgId);
+    return this.lookups.names(orgId);
+  }
+
+  validatePrefetch(orgId: string, prefetch: unknown): PrefetchSpec[] {
+    checkOrg(orgId);
+    return validatePrefetch(prefetch, {
+      find: (name) => this.catalogue.find(orgId, name),
+      unknown: (name) => this.catalogue.unknownTable(orgId, name),
+    });
+  }
+
+  /**
+   * Users in user-id order (SQLite's binary order of the UTF-8 text), each with their selected rows
+   * in arrival order. A bad prefetch throws here; the rows are read lazily, one user at a time.
+   */
+  streamUsers(
+    orgId: string,
+    prefetch: PrefetchSpec[],
+    now: number = Date.now(),
+  ): Iterable<UserData> {
+    const specs = this.validatePrefetch(orgId, prefetch);
+    return streamUserData(this.db, orgId, specs, now);
+  }
+}
+
+/** The organisation comes from a verified certificate; an empty one is a bug, not a client error. */
+function checkOrg(orgId: string): void {
+  if (typeof orgId !== 'string' || orgId.length === 0)
+    throw new Error('CloakDataStore: missing organisation id');
+}
+
+function parseDropList(raw: unknown): string[] {
+  if (!Array.isArray(raw)) {
+    throw new AppError('INVALID_BODY', {
+      detail: `"drop" must be a list of column names, got ${describe(raw)}.`,
+    });
+  }
+  const seen = new Set<string>();
+  return raw.map((name, i) => {
+    if (typeof name !== 'string') {
+      throw new AppError('INVALID_BODY', {
+        detail: `drop[${i}] must be a column name, got ${describe(name)}.`,
+      });
+    }
+    if (seen.has(name)) {
+      throw new AppError('INVALID_BODY', {
+        detail: `drop[${i}] names column "${display(name)}" a second time.`,
+      });
+    }
+    seen.add(name);
+    return name;
+  });
+}

@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "data/", "demo-data/", "dist/", "test-artifacts/", "bench/results/"],
+    ignores: ['node_modules/', 'data/', 'demo-data/', 'dist/', 'test-artifacts/', 'bench/results/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -19,6 +19,8 @@ export interface Scenario {
   better: 'higher' | 'lower';
   /** The target the issue sets for figure/baseline, e.g. 0.5 for "at least half the baseline". */
   targetRatio?: number;
+  /** An absolute target for the figure itself, e.g. 1,000,000 tuples/s. */
+  targetValue?: number;
   sides: {
     figure: (size: BenchSize) => Promise<Omit<SideResult, 'peakMiB'>>;
     baseline: (size: BenchSize) => Promise<Omit<SideResult, 'peakMiB'>>;
@@ -30,13 +32,18 @@ export type BenchSize = 'small' | 'full';
 const SIDE_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'side.ts');
 
 /** A fresh process per side keeps one side's heap, JIT state and peak memory out of the other's. */
-export function runSide(scenario: string, side: 'figure' | 'baseline', size: BenchSize): SideResult {
+export function runSide(
+  scenario: string,
+  side: 'figure' | 'baseline',
+  size: BenchSize,
+): SideResult {
   const child = spawnSync(
     process.execPath,
     ['--no-node-snapshot', '--expose-gc', '--import', 'tsx', SIDE_SCRIPT, scenario, side, size],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  if (child.status !== 0) throw new Error(`${scenario}/${side} failed with exit code ${child.status}`);
+  if (child.status !== 0)
+    throw new Error(`${scenario}/${side} failed with exit code ${child.status}`);
   const line = child.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as SideResult;
 }
@@ -46,19 +53,33 @@ export interface Row {
   figure: SideResult;
   baseline: SideResult;
   ratio: number;
-  target?: number;
+  target?: string;
   met?: boolean;
 }
 
 export function compare(scenario: Scenario, figure: SideResult, baseline: SideResult): Row {
   const ratio = figure.value / baseline.value;
-  const met =
-    scenario.targetRatio === undefined
-      ? undefined
-      : scenario.better === 'higher'
-        ? ratio >= scenario.targetRatio
-        : ratio <= scenario.targetRatio;
-  return { scenario: scenario.name, figure, baseline, ratio, ...(scenario.targetRatio !== undefined ? { target: scenario.targetRatio, met } : {}) };
+  const meets = (actual: number, target: number) =>
+    scenario.better === 'higher' ? actual >= target : actual <= target;
+  const targets: string[] = [];
+  let met = true;
+  if (scenario.targetRatio !== undefined) {
+    targets.push(`ratio ${scenario.better === 'higher' ? '>=' : '<='} ${scenario.targetRatio}`);
+    met &&= meets(ratio, scenario.targetRatio);
+  }
+  if (scenario.targetValue !== undefined) {
+    targets.push(
+      `${scenario.better === 'higher' ? '>=' : '<='} ${fmt(scenario.targetValue)} ${figure.unit}`,
+    );
+    met &&= meets(figure.value, scenario.targetValue);
+  }
+  return {
+    scenario: scenario.name,
+    figure,
+    baseline,
+    ratio,
+    ...(targets.length > 0 ? { target: targets.join(', '), met } : {}),
+  };
 }
 
 export function formatTable(rows: Row[]): string {
@@ -73,7 +94,11 @@ export function formatTable(rows: Row[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return [
+    line(header),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
 }
 
 function fmt(value: number): string {

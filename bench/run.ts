@@ -10,10 +10,15 @@ const args = process.argv.slice(2);
 const sizeIndex = args.indexOf('--size');
 const size = (sizeIndex >= 0 ? args[sizeIndex + 1] : 'full') as BenchSize;
 const names = args.filter((a, i) => !a.startsWith('--') && (sizeIndex < 0 || i !== sizeIndex + 1));
-const chosen = names.length === 0 || names.includes('all') ? SCENARIOS : SCENARIOS.filter((s) => names.includes(s.name));
+const chosen =
+  names.length === 0 || names.includes('all')
+    ? SCENARIOS
+    : SCENARIOS.filter((s) => names.includes(s.name));
 const unknown = names.filter((n) => n !== 'all' && !SCENARIOS.some((s) => s.name === n));
 if (unknown.length > 0) {
-  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  console.error(
+    `Unknown scenario(s): ${unknown.join(', ')}. Known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+  );
   process.exit(2);
 }
 
@@ -40,4 +45,7 @@ console.log(`\nMachine: ${machine}; size: ${size}\n`);
 console.log(formatTable(rows));
 const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(path.join(outDir, `latest-${size}.json`), JSON.stringify({ machine, size, date: new Date().toISOString(), rows }, null, 2));
+writeFileSync(
+  path.join(outDir, `latest-${size}.json`),
+  JSON.stringify({ machine, size, date: new Date().toISOString(), rows }, null, 2),
+);

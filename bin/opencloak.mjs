@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+// Resolved from here, not from the caller's working directory, so the command works anywhere.
+const tsx = import.meta.resolve('tsx');
 const child = spawn(
   process.execPath,
   [
     '--no-node-snapshot',
     '--import',
-    'tsx',
+    tsx,
     path.join(root, 'src/cli/main.ts'),
     ...process.argv.slice(2),
   ],

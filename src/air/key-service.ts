@@ -66,13 +66,21 @@ export class KeyService {
       expiresAt: Math.min(issued.notAfter.getTime(), now + this.validDays * DAY_MS),
       revokedAt: null,
     };
-    this.store.keys.insert(record);
     const material = { certPem: issued.certPem, keyPem: issued.keyPem, caCertPem: this.ca.certPem };
-    return {
-      record,
-      pfx: toPkcs12(material, request.password, { legacy: request.legacyPkcs12 === true }),
-      pem: toEncryptedPem(material, request.password),
-    };
+    // Exported before the record is saved: a password the export refuses leaves no orphan key.
+    let pfx: Buffer;
+    let pem: string;
+    try {
+      pfx = toPkcs12(material, request.password, { legacy: request.legacyPkcs12 === true });
+      pem = toEncryptedPem(material, request.password);
+    } catch (error) {
+      // The PKI refuses passwords no client could use (NUL, over 1023 bytes) with a RangeError.
+      if (error instanceof RangeError)
+        throw new AppError('INVALID_PARAMETER', { detail: error.message });
+      throw error;
+    }
+    this.store.keys.insert(record);
+    return { record, pfx, pem };
   }
 }
 

@@ -17,7 +17,9 @@ describe('configuration', () => {
   });
 
   it('names each bad setting in one error', () => {
-    expect(() => buildConfig({ web: { port: 70000 }, sandbox: { memoryLimitMb: 'lots' }, typo: 1 })).toThrow(
+    expect(() =>
+      buildConfig({ web: { port: 70000 }, sandbox: { memoryLimitMb: 'lots' }, typo: 1 }),
+    ).toThrow(
       expect.objectContaining({
         message: expect.stringMatching(/web\.port[\s\S]*sandbox\.memoryLimitMb[\s\S]*typo/),
       }),
@@ -37,7 +39,10 @@ describe('configuration', () => {
   it('layers a JSON file under command-line overrides', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-config-'));
     const file = path.join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ web: { port: 9000, maxPerPage: 50 }, cloak: { port: 9001 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ web: { port: 9000, maxPerPage: 50 }, cloak: { port: 9001 } }),
+    );
     const config = loadConfig(file, { web: { port: 9100 } });
     expect(config.web).toMatchObject({ port: 9100, maxPerPage: 50 });
     expect(config.cloak.port).toBe(9001);

@@ -121,7 +121,8 @@ export const ERROR_CATALOGUE = {
   },
   UNKNOWN_LOOKUP_TABLE: {
     status: 422,
-    template: 'There is no lookup table named "{table}". Upload it first, or check the spelling (existing lookup tables: {known}).',
+    template:
+      'There is no lookup table named "{table}". Upload it first, or check the spelling (existing lookup tables: {known}).',
   },
   UNKNOWN_COLUMN: {
     status: 422,

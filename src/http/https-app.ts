@@ -28,7 +28,6 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
     },
     bodyLimit: options.bodyLimit,
     logger: options.logger === false ? false : redactingLogger(options.logger),
-    disableRequestLogging: false,
     return503OnClosing: true,
     forceCloseConnections: true,
   }) as unknown as FastifyInstance;

@@ -1,5 +1,6 @@
 // The seed's Ruby client and curl with a .pfx, unchanged but for host, port and task id, get the documented JSON.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +36,9 @@ response = http_get("${url}", api_key)
 puts response.body
 `;
 }
+
+// Async: the server under test runs in this process, so a blocking exec would deadlock it.
+const run = promisify(execFile);
 
 describe('seed clients', () => {
   let inst: TestInstallation;
@@ -86,15 +90,15 @@ describe('seed clients', () => {
     ],
   });
 
-  it("the seed's Ruby client (OpenSSL::PKCS12 + Net::HTTP) gets the documented JSON", () => {
+  it("the seed's Ruby client (OpenSSL::PKCS12 + Net::HTTP) gets the documented JSON", async () => {
     const url = `${inst.platform.webUrl.replace('127.0.0.1', 'localhost')}/api/task_results/${taskId}`;
     writeFileSync(path.join(dir, 'client.rb'), seedRubyClient(url));
-    const output = execFileSync('ruby', ['client.rb'], { cwd: dir, encoding: 'utf8' });
+    const { stdout: output } = await run('ruby', ['client.rb'], { cwd: dir, encoding: 'utf8' });
     expect(JSON.parse(output)).toEqual(expected());
   });
 
-  it('curl --cert-type P12 gets the documented JSON, verifying the server against the CA', () => {
-    const output = execFileSync(
+  it('curl --cert-type P12 gets the documented JSON, verifying the server against the CA', async () => {
+    const { stdout: output } = await run(
       'curl',
       [
         '--silent',

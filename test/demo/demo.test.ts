@@ -1,5 +1,6 @@
 // The one-command demo: from nothing to 10,000 users, example tasks and a curl command that works.
-import { execSync } from 'node:child_process';
+import { exec } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +32,8 @@ describe('demo', () => {
     for (const task of DEMO_TASKS) expect(output).toContain(`"${task.name}"`);
     expect(demo.cloak.data.rowCount(demo.air.organisations.list()[0]!.id, 'profile')).toBe(10_000);
 
-    const json = JSON.parse(execSync(demo.curl, { encoding: 'utf8' }));
+    // Async: the demo's server runs in this process.
+    const json = JSON.parse((await promisify(exec)(demo.curl, { encoding: 'utf8' })).stdout);
     expect(json).toMatchObject({ success: true, count: 1, page: 1, per_page: 10 });
     const heights = json.items[0].buckets as Array<{ name: string; value: number }>;
     expect(heights.length).toBeGreaterThan(3);

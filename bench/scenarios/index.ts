@@ -1,0 +1,6 @@
+// Every benchmark scenario, by name.
+import type { Scenario } from '../harness.ts';
+import { anonymizerScenario } from './anonymizer.ts';
+import { ingestScenario } from './ingest.ts';
+
+export const SCENARIOS: Scenario[] = [ingestScenario, anonymizerScenario];

@@ -1,0 +1,114 @@
+// Scenario: POST /bulk_insert over HTTPS with a client certificate vs a plain better-sqlite3 insert loop.
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildConfig } from '../../src/config/index.ts';
+import { keepAliveAgent, postJson } from '../../src/demo/https-upload.ts';
+import { startPlatform } from '../../src/platform/index.ts';
+import type { Scenario } from '../harness.ts';
+
+const ROWS_PER_USER = 10;
+const USERS_PER_REQUEST = 500;
+const CONCURRENCY = 2;
+const TABLE = {
+  name: 'events',
+  columns: [
+    { name: 'kind', type: 'varchar(16)' },
+    { name: 'amount', type: 'double' },
+    { name: 'count', type: 'integer' },
+    { name: 'ts', type: 'bigint' },
+  ],
+};
+
+function users(size: 'small' | 'full') {
+  return size === 'full' ? 100_000 : 10_000;
+}
+
+/** The same rows for both sides, built before timing starts. */
+function batches(totalUsers: number) {
+  const out: Array<Record<string, { events: Array<Record<string, string | number>> }>> = [];
+  for (let start = 0; start < totalUsers; start += USERS_PER_REQUEST) {
+    const batch: Record<string, { events: Array<Record<string, string | number>> }> = {};
+    for (let u = start; u < Math.min(totalUsers, start + USERS_PER_REQUEST); u++) {
+      batch[`user-${u}`] = {
+        events: Array.from({ length: ROWS_PER_USER }, (_, i) => ({
+          kind: i % 2 === 0 ? 'view' : 'purchase',
+          amount: ((u * 7 + i) % 1000) / 10,
+          count: i,
+          ts: 1_767_225_600 + u * 10 + i,
+        })),
+      };
+    }
+    out.push(batch);
+  }
+  return out;
+}
+
+function tempDir() {
+  return mkdtempSync(path.join(os.tmpdir(), 'opencloak-bench-'));
+}
+
+export const ingestScenario: Scenario = {
+  name: 'ingest',
+  description: `bulk_insert over HTTPS (${USERS_PER_REQUEST * ROWS_PER_USER} rows/request, ${CONCURRENCY} keep-alive clients) vs a better-sqlite3 insert loop`,
+  better: 'higher',
+  targetRatio: 0.5,
+  sides: {
+    async figure(size) {
+      const dir = tempDir();
+      const platform = await startPlatform(
+        buildConfig({ dataDir: dir, web: { port: 0 }, cloak: { port: 0 } }),
+      );
+      try {
+        const org = platform.air.organisations.create('bench');
+        platform.cloak.data.createTable(org.id, TABLE);
+        const key = platform.keys.create(org.id, {
+          type: 'upload_any',
+          description: 'bench',
+          password: 'bench',
+        });
+        const client = { pfx: key.pfx, passphrase: 'bench', caCertPem: platform.pki.ca.certPem };
+        const agent = keepAliveAgent(client);
+        const work = batches(users(size));
+        const started = process.hrtime.bigint();
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < work.length)
+              await postJson(`${platform.cloakUrl}/bulk_insert`, work[next++], client, agent);
+          }),
+        );
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        agent.destroy();
+        return { value: (users(size) * ROWS_PER_USER) / seconds, unit: 'rows/s' };
+      } finally {
+        await platform.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    async baseline(size) {
+      const dir = tempDir();
+      const db = new Database(path.join(dir, 'plain.db'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(
+        'CREATE TABLE events (user_id TEXT, kind TEXT, amount REAL, count INTEGER, ts INTEGER)',
+      );
+      const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?)');
+      const work = batches(users(size));
+      const started = process.hrtime.bigint();
+      for (const batch of work) {
+        db.transaction(() => {
+          for (const [user, tables] of Object.entries(batch)) {
+            for (const r of tables.events) insert.run(user, r.kind, r.amount, r.count, r.ts);
+          }
+        })();
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+      return { value: (users(size) * ROWS_PER_USER) / seconds, unit: 'rows/s' };
+    },
+  },
+};

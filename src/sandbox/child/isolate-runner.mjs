@@ -1,0 +1,152 @@
+// In the sandbox process: owns one isolated-vm isolate (SES locked down, task compiled) and runs one user at a time in it.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { URL } from 'node:url';
+import ivm from 'isolated-vm';
+
+const require = createRequire(import.meta.url);
+
+/** Every intrinsic frozen; explicit options so nothing depends on LOCKDOWN_* variables. */
+const LOCKDOWN = `lockdown(${JSON.stringify({
+  errorTaming: 'safe',
+  errorTrapping: 'none',
+  unhandledRejectionTrapping: 'none',
+  reporting: 'none',
+  consoleTaming: 'safe',
+  overrideTaming: 'moderate',
+  stackFiltering: 'concise',
+  evalTaming: 'safe-eval',
+  regExpTaming: 'safe',
+  localeTaming: 'safe',
+  domainTaming: 'safe',
+})});`;
+
+/** Set-up runs no task code, but a limit keeps a pathological compile from hanging the process. */
+const SETUP_TIMEOUT_MS = 30_000;
+
+let sources;
+function guestSources() {
+  // The UMD bundle defines lockdown, harden and Compartment in a bare V8 context, console or not.
+  sources ??= {
+    ses: readFileSync(
+      join(dirname(require.resolve('ses/package.json')), 'dist/ses.umd.min.js'),
+      'utf8',
+    ),
+    stdlib: readFileSync(new URL('../guest/stdlib.js', import.meta.url), 'utf8'),
+    driver: readFileSync(new URL('../guest/driver.js', import.meta.url), 'utf8'),
+  };
+  return sources;
+}
+
+/** Thrown at start-up when SES cannot compile the task (the host's own checks missed it). */
+export class GuestCompileError extends Error {}
+
+/**
+ * Runs users one at a time. A timeout or any failure of the isolate itself retires the isolate,
+ * so an interrupted run can never leave half-finished state behind for the next user.
+ */
+export class IsolateRunner {
+  /**
+   * @param {{ code: string, parameters: string[], bodySuffix: string, limits: { timeoutMs: number,
+   *   memoryLimitMb: number, maxPropertiesPerUser: number }, maxTextLength: number,
+   *   maxErrorLength: number, hasLookup: boolean }} config
+   * @param {(table: string, key: string) => string | undefined} lookup
+   */
+  constructor(config, lookup) {
+    this.config = config;
+    this.lookup = lookup;
+    this.session = this.openSession();
+  }
+
+  /** @returns {string} the outcome as JSON text (see compile-task.ts for its shape) */
+  runUser(inputJson) {
+    this.session ??= this.openSession();
+    const { isolate, run } = this.session;
+    try {
+      return run.applySync(undefined, [inputJson], { timeout: this.config.limits.timeoutMs });
+    } catch (error) {
+      if (isolate.isDisposed) {
+        this.retire();
+        return JSON.stringify({ ok: false, limit: 'memory' });
+      }
+      const message = error instanceof Error ? error.message : undefined;
+      if (message === 'Script execution timed out.') {
+        this.retire();
+        return JSON.stringify({ ok: false, limit: 'timeout' });
+      }
+      // The run itself returned, then a promise job it left behind failed and nothing handled it.
+      return JSON.stringify({ ok: false, e: describeRejection(error) });
+    }
+  }
+
+  dispose() {
+    this.retire();
+  }
+
+  retire() {
+    const session = this.session;
+    this.session = undefined;
+    if (session !== undefined && !session.isolate.isDisposed) session.isolate.dispose();
+  }
+
+  openSession() {
+    const { ses, stdlib, driver } = guestSources();
+    const { config } = this;
+    const isolate = new ivm.Isolate({ memoryLimit: config.limits.memoryLimitMb });
+    try {
+      const context = isolate.createContextSync();
+      const script = (source, filename) =>
+        isolate.compileScriptSync(source, { filename }).runSync(context, {
+          reference: true,
+          timeout: SETUP_TIMEOUT_MS,
+        });
+      script(ses, 'ses.js');
+      script(LOCKDOWN, 'lockdown.js');
+      const makeStdlib = script(stdlib, 'opencloak-stdlib.js');
+      const library = makeStdlib.applySync(undefined, [], { result: { reference: true } });
+      const makeDriver = script(driver, 'opencloak-driver.js');
+      const driverConfig = {
+        code: config.code,
+        parameters: config.parameters,
+        bodySuffix: config.bodySuffix,
+        maxProperties: config.limits.maxPropertiesPerUser,
+        maxTextLength: config.maxTextLength,
+        maxErrorLength: config.maxErrorLength,
+        hasLookup: config.hasLookup,
+      };
+      let run;
+      try {
+        run = makeDriver.applySync(
+          undefined,
+          [
+            library.derefInto(),
+            new ivm.Callback((table, key) => this.lookup(table, key)),
+            new ivm.ExternalCopy(driverConfig).copyInto(),
+          ],
+          { result: { reference: true }, timeout: SETUP_TIMEOUT_MS },
+        );
+      } catch (error) {
+        throw new GuestCompileError(
+          error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        );
+      }
+      return { isolate, run };
+    } catch (error) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw error;
+    }
+  }
+}
+
+/** isolated-vm rethrows an unhandled rejection on the host; describe it like a thrown value. */
+function describeRejection(error) {
+  const prefix = 'Unhandled promise rejection: ';
+  if (error instanceof Error) {
+    // isolated-vm's wording when the rejection value was an object but not an Error.
+    if (/not an instance of `Error`/.test(error.message))
+      return `${prefix}a value that is not an Error`;
+    return `${prefix}${error.message === '' ? error.name : `${error.name}: ${error.message}`}`;
+  }
+  return `${prefix}${String(error)}`;
+}

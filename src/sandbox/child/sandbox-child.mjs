@@ -1,0 +1,51 @@
+// The sandbox process: answers the host's frames on fds 3-5, running each user's task in its isolate.
+// Plain JavaScript so it starts without a TypeScript loader; a crash here costs one user, not the cloak.
+import { FRAME, readFrame, writeFrame } from '../wire.mjs';
+import { GuestCompileError, IsolateRunner } from './isolate-runner.mjs';
+import { startWatchdog } from './watchdog.mjs';
+
+const FROM_HOST = 3;
+const TO_HOST = 4;
+const FROM_HOST_POLL = 5; // non-blocking reader on the same pipe as FROM_HOST
+
+function lookupViaHost(table, key) {
+  writeFrame(TO_HOST, FRAME.lookup, JSON.stringify([table, key]));
+  const reply = readFrame(FROM_HOST, FROM_HOST_POLL);
+  if (reply === undefined) process.exit(0); // the host has gone; nobody waits for this run
+  const answer = reply.type === FRAME.lookupAnswer ? JSON.parse(reply.payload) : { error: true };
+  if (answer.error) throw new Error('lookup failed on the host');
+  return answer.value ?? undefined;
+}
+
+async function main() {
+  const init = readFrame(FROM_HOST, FROM_HOST_POLL);
+  if (init === undefined || init.type !== FRAME.init) return;
+  const config = JSON.parse(init.payload);
+  let runner;
+  try {
+    runner = new IsolateRunner(config, lookupViaHost);
+  } catch (error) {
+    const compile = error instanceof GuestCompileError;
+    writeFrame(
+      TO_HOST,
+      compile ? FRAME.compileError : FRAME.fatal,
+      String(error?.message ?? error),
+    );
+    return;
+  }
+  const { timeoutMs } = config.limits;
+  const watchdog = await startWatchdog(timeoutMs + Math.max(timeoutMs, 2000));
+  writeFrame(TO_HOST, FRAME.ready, '');
+  for (;;) {
+    const frame = readFrame(FROM_HOST, FROM_HOST_POLL);
+    if (frame === undefined || frame.type !== FRAME.run) break;
+    watchdog.runStarted();
+    const outcome = runner.runUser(frame.payload);
+    watchdog.runEnded();
+    writeFrame(TO_HOST, FRAME.done, outcome);
+  }
+  runner.dispose();
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,23 @@
+// The watchdog's thread (see watchdog.mjs): ends the sandbox process when one run stays on past its budget.
+import { writeSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+import { WATCHDOG_MARKER } from '../wire.mjs';
+
+// state[0] counts run starts and ends, so it is odd while a run is on; state[1] stays 0 and
+// only serves as something to sleep on between looks.
+const { budgetMs, intervalMs } = workerData;
+const state = new Int32Array(workerData.buffer);
+let watched = -1;
+let since = 0;
+for (;;) {
+  Atomics.wait(state, 1, 0, intervalMs);
+  const generation = Atomics.load(state, 0);
+  const now = Date.now();
+  if (generation % 2 === 0 || generation !== watched) {
+    watched = generation;
+    since = now;
+  } else if (now - since > budgetMs) {
+    writeSync(2, `${WATCHDOG_MARKER}\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+}

@@ -1,0 +1,164 @@
+// compileTask: turns task code into a program that runs once per user in the sandbox; the contract is below.
+//
+// WHAT A TASK SEES. The code is the body of one strict-mode function. Its "globals" are:
+//   tables.<name>            that user's prefetched rows (array of row objects), per table
+//   report_property(l, v)    counts (String(l), String(v)) once per user; l must be non-empty
+//   lookup(table, key)       a lookup-table value as a string, or undefined (host.lookup; no host: undefined)
+//   to_date(seconds)         {year, month, day, hour, min, sec, wday (1 = Sunday), yday} in UTC
+//   accumulator              streaming state: read it, assign a JSON value; returned in the outcome
+//   Utils, DateTime          the small stdlib (guest/stdlib.js; README.md lists every function)
+// plus the standard ECMAScript built-ins, frozen by SES lockdown(). Nothing of the host: no
+// require, process, fetch, timers, import(), files or network. Date.now(), new Date() with no
+// argument and Math.random() throw (SES's tamed versions), so a run depends only on its data.
+// Local-time Date methods use UTC. Writing a global (globalThis.x = 1) throws: the global object
+// is frozen; top-level let/const/var/function are the function's own locals.
+//
+// LIMITS (SandboxLimits): wall-clock time per user (promise jobs the run leaves behind count),
+// the isolate's heap, distinct properties per user; labels and values of at most 1,000 characters.
+//
+// WHAT BECOMES AN EXCEPTION (the outcome's `error`, counted and anonymized like a bucket, so it is
+// short and free of host detail): a thrown Error as "Name: message", any other thrown value as
+// String(x), cut to 300 characters; a broken limit (even if the task catches the error); a new
+// accumulator that is not JSON; a promise rejection nobody handled; "Timeout: ..."; "Out of
+// memory: ...". A failed run keeps the previous accumulator.
+//
+// WHY NO STATE CAN PASS BETWEEN USERS. The function is compiled once in a SES compartment whose
+// global object is hardened; lockdown() froze every intrinsic; the stdlib, lookup and the function
+// itself are hardened. Each user is one call with fresh arguments: new rows, a new
+// report_property bound to that run (dead once it ends), new locals and closures. So everything
+// a run can reach is either frozen or its own, and a closure or promise job that outlives its
+// run can only touch that run's objects. Promise jobs run before the next user starts (the
+// timeout covers them). A run that times out or exhausts memory retires the whole isolate, and
+// an isolate whose SES evaluator a run broke is rebuilt before the next user.
+//
+// WHERE IT RUNS. In a separate Node process (sandbox-process.ts) holding one isolated-vm isolate,
+// because some memory exhaustion aborts the process that hosts an isolate. runUser stays
+// synchronous: the host talks to that process over blocking pipes.
+import { checkTaskSyntax } from './check-task-syntax.ts';
+import { SandboxProcess, type RunReply, type SandboxInit } from './sandbox-process.ts';
+import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from './task-shape.ts';
+import {
+  DEFAULT_SANDBOX_LIMITS,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_PROPERTY_TEXT_LENGTH,
+  type SandboxLimits,
+  type TaskHost,
+  type TaskProgram,
+  type UserInput,
+  type UserOutcome,
+} from './types.ts';
+
+/**
+ * Checks the code (throws TaskCompileError with line and column) and returns a program whose
+ * sandbox process starts on the first runUser, so validating a task costs no process.
+ */
+export function compileTask(
+  code: string,
+  limits: Partial<SandboxLimits> = {},
+  host: TaskHost = {},
+): TaskProgram {
+  if (typeof code !== 'string') throw new TypeError('compileTask: the task code must be a string');
+  const settled = settleLimits(limits);
+  checkTaskSyntax(code);
+  return new SandboxedTaskProgram(
+    {
+      code,
+      parameters: TASK_PARAMETERS,
+      bodySuffix: TASK_BODY_SUFFIX,
+      limits: settled,
+      maxTextLength: MAX_PROPERTY_TEXT_LENGTH,
+      maxErrorLength: MAX_ERROR_MESSAGE_LENGTH,
+      hasLookup: typeof host.lookup === 'function',
+    },
+    host,
+  );
+}
+
+class SandboxedTaskProgram implements TaskProgram {
+  private sandbox: SandboxProcess | undefined;
+  private disposed = false;
+  private readonly lookup: (table: string, key: string) => string | undefined;
+
+  constructor(
+    private readonly init: SandboxInit,
+    host: TaskHost,
+  ) {
+    this.lookup = (table, key) => host.lookup?.(table, key);
+  }
+
+  runUser(input: UserInput): UserOutcome {
+    if (this.disposed) throw new Error('runUser: this task program has been disposed');
+    const inputJson = JSON.stringify(
+      input.accumulator === undefined
+        ? { t: input.tables }
+        : { t: input.tables, a: input.accumulator },
+    );
+    // A process that died with the previous user is replaced here, before this user's run.
+    this.sandbox ??= SandboxProcess.start(this.init);
+    const reply = this.sandbox.run(inputJson, this.lookup);
+    if (reply.kind === 'crashed') this.sandbox = undefined;
+    return toOutcome(reply, input, this.init.limits);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.sandbox?.dispose();
+    this.sandbox = undefined;
+  }
+}
+
+/** The sandbox's answer: {ok:true,p,a?} | {ok:false,e} | {ok:false,limit}. */
+interface WireOutcome {
+  ok: boolean;
+  p?: Array<[string, string]>;
+  a?: unknown;
+  e?: string;
+  limit?: 'timeout' | 'memory';
+}
+
+function toOutcome(reply: RunReply, input: UserInput, limits: SandboxLimits): UserOutcome {
+  if (reply.kind === 'crashed') return failed(crashMessage(reply.cause, limits), input);
+  const wire = JSON.parse(reply.json) as WireOutcome;
+  if (wire.ok) {
+    const outcome: UserOutcome = { ok: true, properties: wire.p ?? [] };
+    if ('a' in wire) outcome.accumulator = wire.a;
+    return outcome;
+  }
+  if (wire.limit !== undefined) return failed(crashMessage(wire.limit, limits), input);
+  return failed(wire.e ?? 'Error', input);
+}
+
+function failed(message: string, input: UserInput): UserOutcome {
+  const outcome: UserOutcome = { ok: false, error: message.slice(0, MAX_ERROR_MESSAGE_LENGTH) };
+  if (input.accumulator !== undefined) outcome.accumulator = input.accumulator;
+  return outcome;
+}
+
+function crashMessage(cause: 'memory' | 'timeout' | 'unknown', limits: SandboxLimits): string {
+  switch (cause) {
+    case 'timeout':
+      return `Timeout: the task ran longer than ${limits.timeoutMs} ms for this user`;
+    case 'memory':
+      return `Out of memory: the task used more than ${limits.memoryLimitMb} MB for this user`;
+    default:
+      return "Sandbox failure: the sandbox stopped unexpectedly during this user's run";
+  }
+}
+
+function settleLimits(limits: Partial<SandboxLimits>): SandboxLimits {
+  const settled = { ...DEFAULT_SANDBOX_LIMITS, ...limits };
+  const minimum: Record<keyof SandboxLimits, number> = {
+    timeoutMs: 1,
+    memoryLimitMb: 8, // isolated-vm's floor
+    maxPropertiesPerUser: 1,
+  };
+  for (const [name, floor] of Object.entries(minimum) as Array<[keyof SandboxLimits, number]>) {
+    const value = settled[name];
+    if (!Number.isSafeInteger(value) || value < floor) {
+      throw new RangeError(
+        `sandbox limit ${name} must be an integer of at least ${floor}, got ${value}`,
+      );
+    }
+  }
+  return settled;
+}

@@ -1,0 +1,13 @@
+// Public surface of src/sandbox: compile task code once, run it once per user in an isolated V8 heap.
+export { compileTask } from './compile-task.ts';
+export { TaskCompileError } from './task-compile-error.ts';
+export {
+  DEFAULT_SANDBOX_LIMITS,
+  type CellValue,
+  type Row,
+  type SandboxLimits,
+  type TaskHost,
+  type TaskProgram,
+  type UserInput,
+  type UserOutcome,
+} from './types.ts';

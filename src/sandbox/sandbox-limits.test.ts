@@ -1,0 +1,150 @@
+// One user's endless loop, memory bomb or flood of properties is that user's exception; the users around it run normally.
+import { describe, expect, it } from 'vitest';
+import { compileTask, type UserOutcome } from './index.ts';
+import { runOne, runUsers, usersWithSecrets } from './test-support.ts';
+
+/** Users 0..3; only user 1 runs `bomb`, everyone then reports its id. */
+function aroundUserOne(bomb: string, limits: Parameters<typeof runUsers>[2] = {}): UserOutcome[] {
+  return runUsers(
+    `if (tables.t[0].id === 1) { ${bomb} }
+     report_property("ok", tables.t[0].id);`,
+    usersWithSecrets(4),
+    limits,
+  );
+}
+
+const fine = (id: number): UserOutcome => ({ ok: true, properties: [['ok', String(id)]] });
+
+describe('time limit', () => {
+  it('turns an endless loop into the timeout exception for that user only', () => {
+    expect(aroundUserOne(`while (true) {}`, { timeoutMs: 300 })).toEqual([
+      fine(0),
+      { ok: false, error: 'Timeout: the task ran longer than 300 ms for this user' },
+      fine(2),
+      fine(3),
+    ]);
+  });
+
+  it('counts promise jobs the run leaves behind against the same limit', () => {
+    const outcomes = aroundUserOne(
+      `Promise.resolve().then(function again() { return Promise.resolve().then(again); });
+       (async () => { for (;;) await null; })();`,
+      { timeoutMs: 300, memoryLimitMb: 256 },
+    );
+    expect(outcomes[1]).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^(Timeout|Out of memory): /),
+    });
+    expect([outcomes[0], outcomes[2], outcomes[3]]).toEqual([fine(0), fine(2), fine(3)]);
+  });
+});
+
+describe('memory limit', () => {
+  const outOfMemory = {
+    ok: false,
+    error: 'Out of memory: the task used more than 64 MB for this user',
+  };
+
+  it('turns a growing array into the memory exception, then runs the next users normally', () => {
+    expect(
+      aroundUserOne(`const a = []; while (true) a.push({ n: a.length });`, { timeoutMs: 20_000 }),
+    ).toEqual([fine(0), outOfMemory, fine(2), fine(3)]);
+  });
+
+  it('survives the bombs that abort the process hosting the isolate', () => {
+    // A Map, an object or a fill that grows past the heap in one allocation makes V8 abort
+    // the whole process; only the sandbox process dies, and a new one takes the next user.
+    for (const bomb of [
+      `const m = new Map(); for (let i = 0; ; i++) m.set(i, i);`,
+      `const o = {}; for (let i = 0; ; i++) o["k" + i] = i;`,
+      `new Array(1e8).fill(0);`,
+    ]) {
+      expect(aroundUserOne(bomb, { timeoutMs: 20_000 })).toEqual([
+        fine(0),
+        outOfMemory,
+        fine(2),
+        fine(3),
+      ]);
+    }
+  });
+
+  it('keeps a streaming user’s previous accumulator when the run runs out of memory', () => {
+    const [outcome] = runUsers(
+      `accumulator = 2; const m = new Map(); for (let i = 0; ; i++) m.set(i, i);`,
+      [{ tables: {}, accumulator: 1 }],
+    );
+    expect(outcome).toEqual({ ...outOfMemory, accumulator: 1 });
+  });
+});
+
+describe('property limits', () => {
+  it('fails a user who reports more distinct properties than allowed, even if the task catches it', () => {
+    const tooMany = runUsers(
+      `for (let i = 0; i < 20; i++) report_property("p", i);`,
+      [{ tables: {} }],
+      {
+        maxPropertiesPerUser: 10,
+      },
+    );
+    const caught = runUsers(
+      `for (let i = 0; i < 20; i++) { try { report_property("p", i); } catch {} } report_property("after", 1);`,
+      [{ tables: {} }],
+      { maxPropertiesPerUser: 10 },
+    );
+    const error = 'RangeError: report_property: more than 10 distinct properties for one user';
+    expect(tooMany).toEqual([{ ok: false, error }]);
+    expect(caught).toEqual([{ ok: false, error }]);
+  });
+
+  it('counts repeats of one pair once against the limit', () => {
+    const outcomes = runUsers(
+      `for (let i = 0; i < 50; i++) report_property("p", 1);`,
+      [{ tables: {} }],
+      {
+        maxPropertiesPerUser: 1,
+      },
+    );
+    expect(outcomes).toEqual([{ ok: true, properties: [['p', '1']] }]);
+  });
+
+  it('rejects empty or missing labels and labels or values over 1,000 characters', () => {
+    expect(runOne(`report_property("", 1);`)).toEqual({
+      ok: false,
+      error: 'TypeError: report_property: the label must be a non-empty string',
+    });
+    expect(runOne(`report_property(undefined, 1);`)).toEqual({
+      ok: false,
+      error: 'TypeError: report_property: the label is undefined; it must be a non-empty string',
+    });
+    expect(runOne(`report_property("x".repeat(1001), 1);`)).toEqual({
+      ok: false,
+      error: 'RangeError: report_property: the label is longer than 1000 characters',
+    });
+    expect(runOne(`report_property("v", "x".repeat(1001));`)).toEqual({
+      ok: false,
+      error: 'RangeError: report_property: the value is longer than 1000 characters',
+    });
+    expect(runOne(`report_property("x".repeat(1000), "y".repeat(1000));`)).toMatchObject({
+      ok: true,
+    });
+  });
+});
+
+describe('limit settings', () => {
+  it('rejects limits that cannot work', () => {
+    expect(() => compileTask('', { timeoutMs: 0 })).toThrow(
+      /timeoutMs must be an integer of at least 1/,
+    );
+    expect(() => compileTask('', { memoryLimitMb: 4 })).toThrow(
+      /memoryLimitMb must be an integer of at least 8/,
+    );
+    expect(() => compileTask('', { maxPropertiesPerUser: 1.5 })).toThrow(/maxPropertiesPerUser/);
+  });
+
+  it('refuses to run after dispose', () => {
+    const program = compileTask(`report_property("a", 1);`);
+    expect(program.runUser({ tables: {} })).toEqual({ ok: true, properties: [['a', '1']] });
+    program.dispose();
+    expect(() => program.runUser({ tables: {} })).toThrow(/disposed/);
+  });
+});

@@ -1,0 +1,178 @@
+// The host side of one sandbox process: starts it, hands it users one at a time, answers its lookups, notices when it dies.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createSandboxPipes, type SandboxPipes } from './blocking-pipes.ts';
+import { TaskCompileError } from './task-compile-error.ts';
+import type { SandboxLimits } from './types.ts';
+import { FRAME, readFrame, WATCHDOG_MARKER, writeFrame } from './wire.mjs';
+
+/** What the sandbox process needs to compile the task (sent once, as the init frame). */
+export interface SandboxInit {
+  code: string;
+  parameters: readonly string[];
+  bodySuffix: string;
+  limits: SandboxLimits;
+  maxTextLength: number;
+  maxErrorLength: number;
+  hasLookup: boolean;
+}
+
+export type LookupFn = (table: string, key: string) => string | undefined;
+
+export type RunReply =
+  | { kind: 'outcome'; json: string }
+  /** The process died during the run; `cause` is read from what it wrote to stderr. */
+  | { kind: 'crashed'; cause: 'memory' | 'timeout' | 'unknown' };
+
+const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
+
+// V8 prints one of these when a heap allocation fails for good (isolated-vm cannot catch every
+// such case: a single allocation larger than the heap's headroom aborts the whole process).
+const OUT_OF_MEMORY = /is_heap_oom|out of memory|CALL_AND_RETRY_LAST|Allocation failed/i;
+
+/**
+ * Why a separate process: isolated-vm contains most memory bombs, but some (a Map or object
+ * that grows past the limit, a huge Array.prototype.fill) abort the process hosting the isolate.
+ * In the cloak that would be a crash any task could trigger on purpose for one chosen user, and
+ * an observable crash is a side channel. Here it only ends this process; the user gets the
+ * memory exception and the next user gets a fresh process.
+ */
+export class SandboxProcess {
+  private alive = true;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly pipes: SandboxPipes,
+  ) {}
+
+  /** Throws TaskCompileError when SES rejects the code, Error when the process cannot start. */
+  static start(init: SandboxInit): SandboxProcess {
+    const pipes = createSandboxPipes();
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, ['--no-node-snapshot', CHILD_ENTRY], {
+        // Nothing of the host's environment; UTC so local-time Date methods agree everywhere.
+        env: { TZ: 'UTC' },
+        stdio: ['ignore', 'ignore', pipes.log, pipes.childRead, pipes.childWrite, pipes.childPoll],
+        windowsHide: true,
+      });
+    } catch (error) {
+      for (const fd of [pipes.hostWrite, pipes.hostRead, pipes.hostPoll, pipes.log])
+        closeQuietly(fd);
+      throw error;
+    } finally {
+      pipes.handedOver();
+    }
+    child.on('error', () => {
+      // A failed spawn also shows up as end of file on the pipe, which is where it is handled.
+    });
+    child.unref();
+    const sandbox = new SandboxProcess(child, pipes);
+    sandbox.handshake(init);
+    return sandbox;
+  }
+
+  /** Runs one user. Never throws: a dead process is a 'crashed' reply and this object is spent. */
+  run(inputJson: string, lookup: LookupFn): RunReply {
+    if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
+    if (!this.send(FRAME.run, inputJson)) return this.crashed();
+    for (;;) {
+      const frame = readFrame(this.pipes.hostRead, this.pipes.hostPoll);
+      if (frame === undefined) return this.crashed();
+      if (frame.type === FRAME.done) return { kind: 'outcome', json: frame.payload };
+      if (frame.type !== FRAME.lookup) return this.crashed();
+      const [table, key] = JSON.parse(frame.payload) as [string, string];
+      if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
+    }
+  }
+
+  dispose(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    // End of file on its input makes the process exit on its own.
+    for (const fd of [
+      this.pipes.hostWrite,
+      this.pipes.hostRead,
+      this.pipes.hostPoll,
+      this.pipes.log,
+    ]) {
+      closeQuietly(fd);
+    }
+  }
+
+  private handshake(init: SandboxInit): void {
+    const reply = this.send(FRAME.init, JSON.stringify(init))
+      ? readFrame(this.pipes.hostRead, this.pipes.hostPoll)
+      : undefined;
+    if (reply?.type === FRAME.ready) return;
+    const log = this.stderrText();
+    this.kill();
+    if (reply?.type === FRAME.compileError) throw new TaskCompileError(reply.payload);
+    const detail =
+      reply?.type === FRAME.fatal ? reply.payload : log.trim().split('\n').slice(-5).join(' | ');
+    throw new Error(`the sandbox process could not start: ${detail || 'it exited without a word'}`);
+  }
+
+  private send(type: string, payload: string): boolean {
+    try {
+      writeFrame(this.pipes.hostWrite, type, payload);
+      return true;
+    } catch {
+      return false; // EPIPE: the process is gone
+    }
+  }
+
+  private crashed(): RunReply {
+    const log = this.stderrText();
+    this.kill();
+    return { kind: 'crashed', cause: crashCause(log) };
+  }
+
+  private kill(): void {
+    this.dispose();
+    try {
+      if (this.child.exitCode === null && this.child.signalCode === null)
+        this.child.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** The last 64 KiB of the process's stderr (its V8 crash report, if any). */
+  private stderrText(): string {
+    try {
+      const size = fstatSync(this.pipes.log).size;
+      const length = Math.min(size, 65_536);
+      const buffer = Buffer.alloc(length);
+      readSync(this.pipes.log, buffer, 0, length, size - length);
+      return buffer.toString('utf8');
+    } catch {
+      return '';
+    }
+  }
+}
+
+/** Why the sandbox process died, from the last of what it wrote to stderr. */
+export function crashCause(stderr: string): 'memory' | 'timeout' | 'unknown' {
+  if (stderr.includes(WATCHDOG_MARKER)) return 'timeout';
+  if (OUT_OF_MEMORY.test(stderr)) return 'memory';
+  return 'unknown';
+}
+
+function answerLookup(lookup: LookupFn, table: string, key: string): string {
+  try {
+    const value = lookup(table, key);
+    return JSON.stringify({ value: value === undefined ? null : String(value) });
+  } catch {
+    return JSON.stringify({ error: true });
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}

@@ -64,7 +64,9 @@ export function compare(scenario: Scenario, figure: SideResult, baseline: SideRe
   const targets: string[] = [];
   let met = true;
   if (scenario.targetRatio !== undefined) {
-    targets.push(`ratio ${scenario.better === 'higher' ? '>=' : '<='} ${scenario.targetRatio}`);
+    targets.push(
+      `ratio ${scenario.better === 'higher' ? '>=' : '<='} ${scenario.targetRatio.toFixed(2)}`,
+    );
     met &&= meets(ratio, scenario.targetRatio);
   }
   if (scenario.targetValue !== undefined) {

@@ -1,6 +1,7 @@
 // Every benchmark scenario, by name.
 import type { Scenario } from '../harness.ts';
 import { anonymizerScenario } from './anonymizer.ts';
+import { batchTaskScenario } from './batch-task.ts';
 import { ingestScenario } from './ingest.ts';
 
-export const SCENARIOS: Scenario[] = [ingestScenario, anonymizerScenario];
+export const SCENARIOS: Scenario[] = [ingestScenario, batchTaskScenario, anonymizerScenario];

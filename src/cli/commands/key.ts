@@ -14,6 +14,7 @@ interface CreateOptions {
   passwordEnv?: string;
   user?: string;
   out: string;
+  name?: string;
   legacy?: boolean;
 }
 
@@ -22,7 +23,9 @@ export function registerKeyCommands(program: Command): void {
 
   key
     .command('create')
-    .description('issue a key and write it as <out>/<name>.pfx and <out>/<name>.pem')
+    .description(
+      'issue a key and write it as <out>/<name>.pfx and <out>/<name>.pem (password-protected)',
+    )
     .requiredOption('--org <org>', 'organisation id or name')
     .addOption(
       new Option('--type <type>', 'key type').choices([...KEY_TYPES]).makeOptionMandatory(),
@@ -32,6 +35,7 @@ export function registerKeyCommands(program: Command): void {
     .option('--password-env <name>', 'read the password from this environment variable instead')
     .option('--user <id>', 'the user an upload_user key uploads for')
     .option('--out <dir>', 'directory for the key files', '.')
+    .option('--name <name>', 'file name without extension (default <type>-<key id>)')
     .option('--legacy', 'protect the .pfx with 3DES for old keychains (default AES-256)')
     .action(async (opts: CreateOptions, command: Command) =>
       withPlatform(command, (p) => {
@@ -50,7 +54,7 @@ export function registerKeyCommands(program: Command): void {
           legacyPkcs12: opts.legacy === true,
         });
         mkdirSync(opts.out, { recursive: true });
-        const base = path.join(opts.out, `${opts.type}-${issued.record.id}`);
+        const base = path.join(opts.out, opts.name ?? `${opts.type}-${issued.record.id}`);
         writeFileSync(`${base}.pfx`, issued.pfx, { mode: 0o600 });
         writeFileSync(`${base}.pem`, issued.pem, { mode: 0o600 });
         printJson({ ...issued.record, pfx: `${base}.pfx`, pem: `${base}.pem` });

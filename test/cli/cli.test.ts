@@ -15,6 +15,7 @@ describe('opencloak CLI', () => {
   const cli = (...args: string[]) =>
     execFileSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
       cwd: dir,
     });
   const cliJson = (...args: string[]) => JSON.parse(cli(...args));

@@ -3,5 +3,11 @@ import type { Scenario } from '../harness.ts';
 import { anonymizerScenario } from './anonymizer.ts';
 import { batchTaskScenario } from './batch-task.ts';
 import { ingestScenario } from './ingest.ts';
+import { resultsApiScenario } from './results-api.ts';
 
-export const SCENARIOS: Scenario[] = [ingestScenario, batchTaskScenario, anonymizerScenario];
+export const SCENARIOS: Scenario[] = [
+  ingestScenario,
+  batchTaskScenario,
+  resultsApiScenario,
+  anonymizerScenario,
+];

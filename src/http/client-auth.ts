@@ -44,14 +44,7 @@ function authenticateRequest(
   allowed: readonly KeyType[],
   needed: string,
 ): ClientIdentity {
-  const socket = request.raw.socket as TLSSocket;
-  const peer =
-    typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
-  if (!peer || Object.keys(peer).length === 0) {
-    throw new AppError('CLIENT_CERTIFICATE_REQUIRED', { keyType: needed });
-  }
-  const identity = socket.authorized ? identityFromPeerCertificate(peer) : undefined;
-  if (!identity) throw new AppError('CLIENT_CERTIFICATE_UNTRUSTED');
+  const identity = peerIdentity(request.raw.socket as TLSSocket, needed);
 
   const { status, key } = registry.status(identity.serial);
   if (status === 'revoked') throw new AppError('CLIENT_KEY_REVOKED', { keyType: identity.keyType });
@@ -74,6 +67,28 @@ function authenticateRequest(
   if (!allowed.includes(identity.keyType)) {
     throw new AppError('WRONG_KEY_TYPE', { required: needed, actual: identity.keyType });
   }
+  return identity;
+}
+
+/**
+ * A connection's certificate cannot change after the handshake (renegotiation is off in TLS 1.3
+ * and refused by Node for 1.2 clients here), so it is parsed once per socket. The key's status
+ * is still looked up on every request.
+ */
+const identities = new WeakMap<TLSSocket, ClientIdentity | null>();
+
+function peerIdentity(socket: TLSSocket, needed: string): ClientIdentity {
+  let identity = identities.get(socket);
+  if (identity === undefined) {
+    const peer =
+      typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+    if (!peer || Object.keys(peer).length === 0) {
+      throw new AppError('CLIENT_CERTIFICATE_REQUIRED', { keyType: needed });
+    }
+    identity = (socket.authorized ? identityFromPeerCertificate(peer) : undefined) ?? null;
+    identities.set(socket, identity);
+  }
+  if (identity === null) throw new AppError('CLIENT_CERTIFICATE_UNTRUSTED');
   return identity;
 }
 

@@ -1,2 +1,2 @@
 // Public surface of src/store: the SQLite connection helper; it owns no tables of its own.
-export { openDatabase, migrate, type Db, type Migration } from './sqlite.ts';
+export { openDatabase, migrate, statementCache, type Db, type Migration } from './sqlite.ts';

@@ -38,3 +38,19 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
     })();
   }
 }
+
+/**
+ * Prepares each SQL text once per connection. Preparing costs more than running a small query,
+ * and the stores run the same few statements on every request.
+ */
+export function statementCache(db: Db): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+}

@@ -1,5 +1,5 @@
 // The registry of issued client keys: who owns each certificate, its type, expiry and revocation.
-import type { Db } from '../../store/index.ts';
+import { statementCache, type Db } from '../../store/index.ts';
 import type { KeyType } from '../../shared/index.ts';
 
 export interface ApiKeyRecord {
@@ -20,41 +20,42 @@ const COLUMNS = `id, org_id AS orgId, type, user_id AS userId, description, seri
   created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt`;
 
 export class KeyStore {
-  constructor(private readonly db: Db) {}
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   insert(key: ApiKeyRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO api_keys (id, org_id, type, user_id, description, serial, created_at, expires_at, revoked_at)
+    this.sql(
+      `INSERT INTO api_keys (id, org_id, type, user_id, description, serial, created_at, expires_at, revoked_at)
          VALUES (@id, @orgId, @type, @userId, @description, @serial, @createdAt, @expiresAt, @revokedAt)`,
-      )
-      .run(key);
+    ).run(key);
   }
 
   list(orgId: string): ApiKeyRecord[] {
-    return this.db
-      .prepare(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? ORDER BY created_at, id`)
-      .all(orgId) as ApiKeyRecord[];
+    return this.sql(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? ORDER BY created_at, id`).all(
+      orgId,
+    ) as ApiKeyRecord[];
   }
 
   get(orgId: string, id: string): ApiKeyRecord | undefined {
-    return this.db
-      .prepare(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? AND id = ?`)
-      .get(orgId, id) as ApiKeyRecord | undefined;
+    return this.sql(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? AND id = ?`).get(
+      orgId,
+      id,
+    ) as ApiKeyRecord | undefined;
   }
 
   bySerial(serial: string): ApiKeyRecord | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE serial = ?`).get(serial) as
+    return this.sql(`SELECT ${COLUMNS} FROM api_keys WHERE serial = ?`).get(serial) as
       ApiKeyRecord | undefined;
   }
 
   /** Returns false when the key does not exist in that organisation (or is already revoked). */
   revoke(orgId: string, id: string, now = Date.now()): boolean {
-    const info = this.db
-      .prepare(
-        'UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL',
-      )
-      .run(now, orgId, id);
+    const info = this.sql(
+      'UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL',
+    ).run(now, orgId, id);
     return info.changes === 1;
   }
 

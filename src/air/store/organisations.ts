@@ -1,6 +1,6 @@
 // Organisations (tenants) and their analysts.
 import { AppError } from '../../errors/index.ts';
-import type { Db } from '../../store/index.ts';
+import { statementCache, type Db } from '../../store/index.ts';
 import { randomToken } from './ids.ts';
 
 export interface Organisation {
@@ -20,7 +20,11 @@ export interface Analyst {
 const ORG_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
 
 export class OrganisationStore {
-  constructor(private readonly db: Db) {}
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   create(name: string, now = Date.now()): Organisation {
     if (!ORG_NAME.test(name)) {
@@ -30,28 +34,30 @@ export class OrganisationStore {
     }
     if (this.findByName(name)) throw new AppError('NAME_TAKEN', { what: 'organisation', name });
     const org = { id: randomToken(), name, createdAt: now };
-    this.db
-      .prepare('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)')
-      .run(org.id, org.name, org.createdAt);
+    this.sql('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)').run(
+      org.id,
+      org.name,
+      org.createdAt,
+    );
     return org;
   }
 
   list(): Organisation[] {
-    return this.db
-      .prepare('SELECT id, name, created_at AS createdAt FROM organisations ORDER BY name')
-      .all() as Organisation[];
+    return this.sql(
+      'SELECT id, name, created_at AS createdAt FROM organisations ORDER BY name',
+    ).all() as Organisation[];
   }
 
   get(id: string): Organisation | undefined {
-    return this.db
-      .prepare('SELECT id, name, created_at AS createdAt FROM organisations WHERE id = ?')
-      .get(id) as Organisation | undefined;
+    return this.sql('SELECT id, name, created_at AS createdAt FROM organisations WHERE id = ?').get(
+      id,
+    ) as Organisation | undefined;
   }
 
   findByName(name: string): Organisation | undefined {
-    return this.db
-      .prepare('SELECT id, name, created_at AS createdAt FROM organisations WHERE name = ?')
-      .get(name) as Organisation | undefined;
+    return this.sql(
+      'SELECT id, name, created_at AS createdAt FROM organisations WHERE name = ?',
+    ).get(name) as Organisation | undefined;
   }
 
   /** Accepts an organisation's id or its name, as command-line users naturally type either. */
@@ -65,20 +71,18 @@ export class OrganisationStore {
         detail: `"${email}" is not an e-mail address. Give the analyst's address, like ada@example.org.`,
       });
     }
-    const exists = this.db.prepare('SELECT 1 FROM analysts WHERE email = ?').get(email);
+    const exists = this.sql('SELECT 1 FROM analysts WHERE email = ?').get(email);
     if (exists) throw new AppError('NAME_TAKEN', { what: 'analyst with e-mail', name: email });
     const analyst = { id: randomToken(), orgId, email, name, createdAt: now };
-    this.db
-      .prepare('INSERT INTO analysts (id, org_id, email, name, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(analyst.id, orgId, email, name, now);
+    this.sql(
+      'INSERT INTO analysts (id, org_id, email, name, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(analyst.id, orgId, email, name, now);
     return analyst;
   }
 
   listAnalysts(orgId: string): Analyst[] {
-    return this.db
-      .prepare(
-        'SELECT id, org_id AS orgId, email, name, created_at AS createdAt FROM analysts WHERE org_id = ? ORDER BY email',
-      )
-      .all(orgId) as Analyst[];
+    return this.sql(
+      'SELECT id, org_id AS orgId, email, name, created_at AS createdAt FROM analysts WHERE org_id = ? ORDER BY email',
+    ).all(orgId) as Analyst[];
   }
 }

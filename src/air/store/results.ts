@@ -1,6 +1,7 @@
 // Published results of tasks: anonymized buckets and exceptions, newest first.
 import type { AnonymizedResult, PublishedBucket, PublishedException } from '../../shared/index.ts';
-import type { Db } from '../../store/index.ts';
+import { toApiItem } from '../result-format.ts';
+import { statementCache, type Db } from '../../store/index.ts';
 
 export interface StoredResult {
   id: number;
@@ -21,7 +22,11 @@ interface ResultRow {
 }
 
 export class ResultStore {
-  constructor(private readonly db: Db) {}
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   publish(
     taskId: number,
@@ -29,48 +34,64 @@ export class ResultStore {
     result: AnonymizedResult,
     publishedAt = Date.now(),
   ): StoredResult {
-    const info = this.db
-      .prepare(
-        'INSERT INTO results (task_id, published_at, code_version, buckets, exceptions) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(
-        taskId,
-        publishedAt,
-        codeVersion,
-        JSON.stringify(result.buckets),
-        JSON.stringify(result.exceptions),
-      );
-    return {
-      id: Number(info.lastInsertRowid),
+    const stored = { id: 0, taskId, publishedAt, codeVersion, ...result };
+    const info = this.sql(
+      `INSERT INTO results (task_id, published_at, code_version, buckets, exceptions, api_item)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(
       taskId,
       publishedAt,
       codeVersion,
-      buckets: result.buckets,
-      exceptions: result.exceptions,
-    };
+      JSON.stringify(result.buckets),
+      JSON.stringify(result.exceptions),
+      JSON.stringify(toApiItem(stored)),
+    );
+    return { ...stored, id: Number(info.lastInsertRowid) };
   }
 
   count(taskId: number): number {
-    const row = this.db
-      .prepare('SELECT COUNT(*) AS n FROM results WHERE task_id = ?')
-      .get(taskId) as {
+    const row = this.sql('SELECT COUNT(*) AS n FROM results WHERE task_id = ?').get(taskId) as {
       n: number;
     };
     return row.n;
   }
 
+  /**
+   * One page as the API's JSON items, newest first. Results stored before the api_item column
+   * existed are rendered on first read and kept.
+   */
+  pageApiItems(taskId: number, page: number, perPage: number): string[] {
+    const rows = this.sql(
+      `SELECT id, api_item AS apiItem FROM results WHERE task_id = ?
+       ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
+    ).all(taskId, perPage, (page - 1) * perPage) as Array<{ id: number; apiItem: string | null }>;
+    return rows.map((row) => row.apiItem ?? this.renderApiItem(row.id));
+  }
+
+  private renderApiItem(id: number): string {
+    const row = this.sql(
+      `SELECT id, task_id AS taskId, published_at AS publishedAt, code_version AS codeVersion, buckets, exceptions
+       FROM results WHERE id = ?`,
+    ).get(id) as ResultRow;
+    const item = JSON.stringify(toApiItem(fromRow(row)));
+    this.sql('UPDATE results SET api_item = ? WHERE id = ?').run(item, id);
+    return item;
+  }
+
   /** One page, newest first; ties in publication time fall back to insertion order. */
   page(taskId: number, page: number, perPage: number): StoredResult[] {
-    const rows = this.db
-      .prepare(
-        `SELECT id, task_id AS taskId, published_at AS publishedAt, code_version AS codeVersion, buckets, exceptions
+    const rows = this.sql(
+      `SELECT id, task_id AS taskId, published_at AS publishedAt, code_version AS codeVersion, buckets, exceptions
          FROM results WHERE task_id = ? ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
-      )
-      .all(taskId, perPage, (page - 1) * perPage) as ResultRow[];
-    return rows.map((row) => ({
-      ...row,
-      buckets: JSON.parse(row.buckets) as PublishedBucket[],
-      exceptions: JSON.parse(row.exceptions) as PublishedException[],
-    }));
+    ).all(taskId, perPage, (page - 1) * perPage) as ResultRow[];
+    return rows.map(fromRow);
   }
+}
+
+function fromRow(row: ResultRow): StoredResult {
+  return {
+    ...row,
+    buckets: JSON.parse(row.buckets) as PublishedBucket[],
+    exceptions: JSON.parse(row.exceptions) as PublishedException[],
+  };
 }

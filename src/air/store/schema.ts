@@ -53,4 +53,10 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX results_newest_first ON results(task_id, published_at DESC, id DESC);
     `,
   },
+  {
+    // The exact JSON item the results API serves, rendered once at publication: serving a page
+    // then splices stored text instead of parsing and re-serializing every result.
+    version: 2,
+    sql: 'ALTER TABLE results ADD COLUMN api_item TEXT;',
+  },
 ];

@@ -1,7 +1,7 @@
 // Tasks of an organisation: name, token, type, code and prefetch, with a code version per change.
 import { AppError } from '../../errors/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
-import type { Db } from '../../store/index.ts';
+import { statementCache, type Db } from '../../store/index.ts';
 import { randomToken } from './ids.ts';
 
 export const TASK_TYPES = ['batch', 'periodic', 'streaming'] as const;
@@ -37,7 +37,11 @@ const COLUMNS = `id, token, org_id AS orgId, name, type, code, prefetch,
 const TASK_NAME = /^\S(.{0,98}\S)?$/u;
 
 export class TaskStore {
-  constructor(private readonly db: Db) {}
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   create(orgId: string, task: NewTask, now = Date.now()): TaskRecord {
     if (!TASK_NAME.test(task.name)) {
@@ -47,41 +51,42 @@ export class TaskStore {
     }
     if (this.byName(orgId, task.name)) throw new AppError('TASK_NAME_TAKEN', { name: task.name });
     const token = randomToken();
-    const info = this.db
-      .prepare(
-        `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at)
+    const info = this.sql(
+      `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-      )
-      .run(token, orgId, task.name, task.type, task.code, JSON.stringify(task.prefetch), now, now);
+    ).run(token, orgId, task.name, task.type, task.code, JSON.stringify(task.prefetch), now, now);
     return this.byId(orgId, Number(info.lastInsertRowid))!;
   }
 
   list(orgId: string): TaskRecord[] {
-    const rows = this.db
-      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? ORDER BY name`)
-      .all(orgId) as TaskRow[];
+    const rows = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? ORDER BY name`).all(
+      orgId,
+    ) as TaskRow[];
     return rows.map(fromRow);
   }
 
   /** Scoped by organisation: another organisation's task is indistinguishable from a missing one. */
   byToken(orgId: string, token: string): TaskRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND token = ?`)
-      .get(orgId, token) as TaskRow | undefined;
+    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND token = ?`).get(
+      orgId,
+      token,
+    ) as TaskRow | undefined;
     return row && fromRow(row);
   }
 
   byId(orgId: string, id: number): TaskRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND id = ?`)
-      .get(orgId, id) as TaskRow | undefined;
+    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND id = ?`).get(
+      orgId,
+      id,
+    ) as TaskRow | undefined;
     return row && fromRow(row);
   }
 
   byName(orgId: string, name: string): TaskRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND name = ?`)
-      .get(orgId, name) as TaskRow | undefined;
+    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND name = ?`).get(
+      orgId,
+      name,
+    ) as TaskRow | undefined;
     return row && fromRow(row);
   }
 

@@ -85,7 +85,15 @@ export function compare(scenario: Scenario, figure: SideResult, baseline: SideRe
 }
 
 export function formatTable(rows: Row[]): string {
-  const header = ['scenario', 'figure', 'baseline', 'ratio', 'target', 'peak MiB (fig/base)'];
+  const header = [
+    'scenario',
+    'figure',
+    'baseline',
+    'ratio',
+    'target',
+    'peak MiB (fig/base)',
+    'notes (figure / baseline)',
+  ];
   const body = rows.map((r) => [
     r.scenario,
     `${fmt(r.figure.value)} ${r.figure.unit}`,
@@ -93,6 +101,7 @@ export function formatTable(rows: Row[]): string {
     r.ratio.toFixed(2),
     r.target === undefined ? '-' : `${r.target} ${r.met ? 'met' : 'MISSED'}`,
     `${Math.round(r.figure.peakMiB)} / ${Math.round(r.baseline.peakMiB)}`,
+    `${notes(r.figure)} / ${notes(r.baseline)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -101,6 +110,14 @@ export function formatTable(rows: Row[]): string {
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...body.map(line),
   ].join('\n');
+}
+
+function notes(side: SideResult): string {
+  return (
+    Object.entries(side.notes ?? {})
+      .map(([key, value]) => `${key} ${value}`)
+      .join(', ') || '-'
+  );
 }
 
 function fmt(value: number): string {

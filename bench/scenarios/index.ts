@@ -4,10 +4,12 @@ import { anonymizerScenario } from './anonymizer.ts';
 import { batchTaskScenario } from './batch-task.ts';
 import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
+import { sqlCountScenario } from './sql-count.ts';
 
 export const SCENARIOS: Scenario[] = [
   ingestScenario,
   batchTaskScenario,
   resultsApiScenario,
+  sqlCountScenario,
   anonymizerScenario,
 ];

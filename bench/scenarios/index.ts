@@ -8,7 +8,8 @@ import { sqlCountScenario } from './sql-count.ts';
 
 export const SCENARIOS: Scenario[] = [
   ingestScenario,
-  batchTaskScenario,
+  batchTaskScenario('batch-task', { small: 20_000, full: 100_000 }),
+  batchTaskScenario('batch-task-1m', { small: 100_000, full: 1_000_000 }),
   resultsApiScenario,
   sqlCountScenario,
   anonymizerScenario,

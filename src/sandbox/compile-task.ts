@@ -88,16 +88,28 @@ class SandboxedTaskProgram implements TaskProgram {
 
   runUser(input: UserInput): UserOutcome {
     if (this.disposed) throw new Error('runUser: this task program has been disposed');
-    const inputJson = JSON.stringify(
-      input.accumulator === undefined
-        ? { t: input.tables }
-        : { t: input.tables, a: input.accumulator },
-    );
     // A process that died with the previous user is replaced here, before this user's run.
     this.sandbox ??= SandboxProcess.start(this.init);
-    const reply = this.sandbox.run(inputJson, this.lookup);
+    const reply = this.sandbox.run(wireInput(input), this.lookup);
     if (reply.kind === 'crashed') this.sandbox = undefined;
     return toOutcome(reply, input, this.init.limits);
+  }
+
+  runUsers(inputs: UserInput[]): UserOutcome[] {
+    if (this.disposed) throw new Error('runUsers: this task program has been disposed');
+    if (inputs.length <= 1) return inputs.map((input) => this.runUser(input));
+    this.sandbox ??= SandboxProcess.start(this.init);
+    const reply = this.sandbox.runBatch(inputs.map(wireInput), this.lookup);
+    if (reply.kind === 'outcomes') {
+      return reply.jsons.map((json, i) =>
+        toOutcome({ kind: 'outcome', json }, inputs[i]!, this.init.limits),
+      );
+    }
+    // The process died somewhere in the batch. Runs depend only on their input and have no
+    // effects, so replaying the users one at a time (each crash in a fresh process) gives every
+    // user exactly the outcome a single run would have, and the crash to the user who caused it.
+    this.sandbox = undefined;
+    return inputs.map((input) => this.runUser(input));
   }
 
   dispose(): void {
@@ -105,6 +117,14 @@ class SandboxedTaskProgram implements TaskProgram {
     this.sandbox?.dispose();
     this.sandbox = undefined;
   }
+}
+
+function wireInput(input: UserInput): string {
+  return JSON.stringify(
+    input.accumulator === undefined
+      ? { t: input.tables }
+      : { t: input.tables, a: input.accumulator },
+  );
 }
 
 /** The sandbox's answer: {ok:true,p,a?} | {ok:false,e} | {ok:false,limit}. */

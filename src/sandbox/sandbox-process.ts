@@ -25,6 +25,10 @@ export type RunReply =
   /** The process died during the run; `cause` is read from what it wrote to stderr. */
   | { kind: 'crashed'; cause: 'memory' | 'timeout' | 'unknown' };
 
+export type BatchReply =
+  | { kind: 'outcomes'; jsons: string[] }
+  | { kind: 'crashed'; cause: 'memory' | 'timeout' | 'unknown' };
+
 const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
 
 // V8 prints one of these when a heap allocation fails for good (isolated-vm cannot catch every
@@ -87,6 +91,24 @@ export class SandboxProcess {
     }
   }
 
+  /**
+   * Runs several users in one exchange: the hand-over between the processes, not the task,
+   * dominates a small task's cost. A crash loses the whole batch; the caller replays it.
+   */
+  runBatch(inputJsons: string[], lookup: LookupFn): BatchReply {
+    if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
+    if (!this.send(FRAME.runBatch, JSON.stringify(inputJsons))) return this.crashed();
+    for (;;) {
+      const frame = readFrame(this.pipes.hostRead, this.pipes.hostPoll);
+      if (frame === undefined) return this.crashed();
+      if (frame.type === FRAME.batchDone)
+        return { kind: 'outcomes', jsons: JSON.parse(frame.payload) as string[] };
+      if (frame.type !== FRAME.lookup) return this.crashed();
+      const [table, key] = JSON.parse(frame.payload) as [string, string];
+      if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
+    }
+  }
+
   dispose(): void {
     if (!this.alive) return;
     this.alive = false;
@@ -123,7 +145,7 @@ export class SandboxProcess {
     }
   }
 
-  private crashed(): RunReply {
+  private crashed(): RunReply & BatchReply {
     const log = this.stderrText();
     this.kill();
     return { kind: 'crashed', cause: crashCause(log) };

@@ -47,6 +47,11 @@ export interface TaskHost {
 export interface TaskProgram {
   /** Runs the task for one user. Never throws for anything the task does. */
   runUser(input: UserInput): UserOutcome;
+  /**
+   * Runs the task for several users in one exchange with the sandbox process, with the same
+   * per-user limits and outcomes as calling runUser for each; much faster for small tasks.
+   */
+  runUsers(inputs: UserInput[]): UserOutcome[];
   /** Stops the sandbox process; the program cannot run afterwards. */
   dispose(): void;
 }

@@ -9,6 +9,8 @@ export declare const FRAME: Readonly<{
   lookup: 'L';
   lookupAnswer: 'V';
   done: 'D';
+  runBatch: 'B';
+  batchDone: 'E';
 }>;
 
 export declare const WATCHDOG_MARKER: string;

@@ -16,6 +16,8 @@ export const FRAME = Object.freeze({
   lookup: 'L', // sandbox -> host: [table, key] during a run
   lookupAnswer: 'V', // host -> sandbox: {"value": string|null} or {"error": true}
   done: 'D', // sandbox -> host: that user's outcome (JSON)
+  runBatch: 'B', // host -> sandbox: several users' inputs (JSON array of input JSON strings)
+  batchDone: 'E', // sandbox -> host: their outcomes, in order (JSON array of outcome JSON strings)
 });
 
 /** The line the sandbox's watchdog writes to stderr just before it kills a run that hung. */

@@ -36,13 +36,23 @@ async function main() {
   const { timeoutMs } = config.limits;
   const watchdog = await startWatchdog(timeoutMs + Math.max(timeoutMs, 2000));
   writeFrame(TO_HOST, FRAME.ready, '');
+  const runOne = (input) => {
+    // Each user of a batch gets its own time budget from the watchdog, as a single run would.
+    watchdog.runStarted();
+    const outcome = runner.runUser(input);
+    watchdog.runEnded();
+    return outcome;
+  };
   for (;;) {
     const frame = readFrame(FROM_HOST, FROM_HOST_POLL);
-    if (frame === undefined || frame.type !== FRAME.run) break;
-    watchdog.runStarted();
-    const outcome = runner.runUser(frame.payload);
-    watchdog.runEnded();
-    writeFrame(TO_HOST, FRAME.done, outcome);
+    if (frame === undefined) break;
+    if (frame.type === FRAME.run) {
+      writeFrame(TO_HOST, FRAME.done, runOne(frame.payload));
+    } else if (frame.type === FRAME.runBatch) {
+      writeFrame(TO_HOST, FRAME.batchDone, JSON.stringify(JSON.parse(frame.payload).map(runOne)));
+    } else {
+      break;
+    }
   }
   runner.dispose();
 }

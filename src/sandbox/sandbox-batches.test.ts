@@ -1,0 +1,60 @@
+// Running users in batches gives every user exactly the outcome a run of its own would give.
+import { describe, expect, it } from 'vitest';
+import { compileTask, type UserInput } from './index.ts';
+
+const users = (n: number): UserInput[] =>
+  Array.from({ length: n }, (_, i) => ({
+    tables: { t: [{ id: i }] },
+    ...(i % 4 === 0 ? { accumulator: i } : {}),
+  }));
+
+function bothWays(code: string, inputs: UserInput[], limits = {}) {
+  const single = compileTask(code, { timeoutMs: 300, memoryLimitMb: 32, ...limits });
+  const batched = compileTask(code, { timeoutMs: 300, memoryLimitMb: 32, ...limits });
+  try {
+    return { one: inputs.map((u) => single.runUser(u)), many: batched.runUsers(inputs) };
+  } finally {
+    single.dispose();
+    batched.dispose();
+  }
+}
+
+describe('sandbox batches', () => {
+  it('match one-at-a-time runs for reports, errors and accumulators', () => {
+    const { one, many } = bothWays(
+      `const id = tables.t[0].id; if (id % 5 === 3) throw new Error("bad " + (id % 2)); report_property("mod", id % 3); accumulator = (accumulator || 0) + id;`,
+      users(40),
+    );
+    expect(many).toEqual(one);
+    expect(many.filter((o) => !o.ok)).toHaveLength(8);
+  });
+
+  it('keep a timeout to the user who looped; the users after it run normally', () => {
+    const { one, many } = bothWays(
+      `if (tables.t[0].id === 2) { while (true) {} } report_property("ok", tables.t[0].id);`,
+      users(5),
+    );
+    expect(many).toEqual(one);
+    expect(many[2]).toMatchObject({ ok: false, error: expect.stringMatching(/^Timeout/) });
+    expect(many.filter((o) => o.ok)).toHaveLength(4);
+  });
+
+  it('replay a batch whose process died, so only the user who crashed it gets the memory exception', () => {
+    const { one, many } = bothWays(
+      `if (tables.t[0].id === 3) { const a = new Array(1e8).fill(0); report_property("len", a.length); } report_property("ok", tables.t[0].id);`,
+      users(6),
+      { timeoutMs: 10_000 },
+    );
+    expect(many).toEqual(one);
+    expect(many[3]).toMatchObject({ ok: false, error: expect.stringMatching(/^Out of memory/) });
+    expect(many.filter((o) => o.ok)).toHaveLength(5);
+  });
+
+  it('carry no state between users of one batch', () => {
+    const { many } = bothWays(
+      `let n = 0; n++; try { globalThis.seen = (globalThis.seen || 0) + 1 } catch (e) {} report_property("n", n);`,
+      users(10),
+    );
+    expect(many.map((o) => (o.ok ? o.properties : o.error))).toEqual(Array(10).fill([['n', '1']]));
+  });
+});

@@ -16,13 +16,25 @@ export class TaskService {
   ) {}
 
   create(orgId: string, task: NewTask): TaskRecord {
-    if (!(TASK_TYPES as readonly string[]).includes(task.type)) {
-      throw new AppError('INVALID_PARAMETER', {
-        detail: `"${task.type}" is not a task type. Use one of: ${TASK_TYPES.join(', ')}.`,
-      });
-    }
+    checkType(task.type);
     const checked = this.cloak.validateTask(orgId, { code: task.code, prefetch: task.prefetch });
     return this.store.tasks.create(orgId, { ...task, prefetch: checked.prefetch });
+  }
+
+  /** Validates like create: a change to code or prefetch is checked by the cloak before it is saved. */
+  update(orgId: string, ref: string, change: Partial<NewTask>): TaskRecord {
+    const task = this.find(orgId, ref);
+    if (change.type !== undefined) checkType(change.type);
+    const next = { code: change.code ?? task.code, prefetch: change.prefetch ?? task.prefetch };
+    const checked = this.cloak.validateTask(orgId, next);
+    return this.store.tasks.update(orgId, task.id, {
+      ...change,
+      ...(change.prefetch !== undefined ? { prefetch: checked.prefetch } : {}),
+    });
+  }
+
+  delete(orgId: string, ref: string): void {
+    this.store.tasks.delete(orgId, this.find(orgId, ref).id);
   }
 
   find(orgId: string, ref: string): TaskRecord {
@@ -39,5 +51,13 @@ export class TaskService {
     }
     const result = await this.cloak.runTask(orgId, { code: task.code, prefetch: task.prefetch });
     return this.store.results.publish(task.id, task.codeVersion, result);
+  }
+}
+
+function checkType(type: string): void {
+  if (!(TASK_TYPES as readonly string[]).includes(type)) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `"${type}" is not a task type. Use one of: ${TASK_TYPES.join(', ')}.`,
+    });
   }
 }

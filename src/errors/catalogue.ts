@@ -60,6 +60,10 @@ export const ERROR_CATALOGUE = {
     template:
       'There is no task "{task}" in your organisation. List your tasks with GET /api/tasks.',
   },
+  RESULT_NOT_FOUND: {
+    status: 404,
+    template: 'Task "{task}" has no result "{result}". List its results with GET /api/tasks/{task}/results.',
+  },
   // 409: conflicts with existing state.
   TABLE_EXISTS: {
     status: 409,

@@ -3,3 +3,4 @@ export { createHttpsApp, type HttpsAppOptions } from './https-app.ts';
 export { acceptGzipBodies } from './body-decoding.ts';
 export { requireKey, identityOf, type KeyRegistry, type KeyStatusName } from './client-auth.ts';
 export { parsePagination, type Pagination } from './pagination.ts';
+export { parseBody } from './validate-body.ts';

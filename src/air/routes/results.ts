@@ -1,6 +1,8 @@
 // Web REST API: task results, in the seed's form and in the later /api/tasks form.
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { identityOf, parsePagination, requireKey, type KeyRegistry } from '../../http/index.ts';
+import { resultsCsv } from '../results-csv.ts';
 import type { AirStore } from '../store/index.ts';
 import type { TaskService } from '../task-service.ts';
 
@@ -24,7 +26,11 @@ export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app,
     const { page, perPage } = parsePagination(request.query, opts.maxPerPage);
     const task = opts.tasks.find(identityOf(request).orgId, ref);
     const count = opts.store.results.count(task.id);
-    const items = opts.store.results.pageApiItems(task.id, page, perPage);
+    // The seed's items stay exactly as documented; the /api/tasks form also names each result's
+    // id, which deleting a result needs.
+    const items = opts.store.results
+      .pageApiItems(task.id, page, perPage)
+      .map((item) => (listKey === 'items' ? item.json : `{"id":${item.id},${item.json.slice(1)}`));
     return reply
       .type('application/json; charset=utf-8')
       .send(
@@ -34,6 +40,18 @@ export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app,
 
   app.get<{ Params: { taskId: string } }>('/api/task_results/:taskId', webKey, (request, reply) =>
     resultsPage(request, reply, request.params.taskId, 'items'),
+  );
+
+  app.get<{ Params: { token: string } }>(
+    '/api/tasks/:token/results.csv',
+    webKey,
+    (request, reply) => {
+      const task = opts.tasks.find(identityOf(request).orgId, request.params.token);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${task.token}-results.csv"`)
+        .send(Readable.from(resultsCsv(opts.store.results.all(task.id))));
+    },
   );
 
   app.get<{ Params: { token: string } }>('/api/tasks/:token/results', webKey, (request, reply) =>

@@ -28,7 +28,7 @@ describe('result store', () => {
       { buckets: [{ label: 'h', value: '', count: 10 }], exceptions: [{ error: 'E', count: 5 }] },
       1000,
     );
-    expect(store.results.pageApiItems(task.id, 1, 10).map((i) => JSON.parse(i))).toEqual([
+    expect(store.results.pageApiItems(task.id, 1, 10).map((i) => JSON.parse(i.json))).toEqual([
       {
         published_at: 1000,
         buckets: [{ name: 'h', value: 10 }],
@@ -44,7 +44,7 @@ describe('result store', () => {
         'INSERT INTO results (task_id, published_at, code_version, buckets, exceptions) VALUES (?, ?, 1, ?, ?)',
       )
       .run(task.id, 2000, JSON.stringify([{ label: 'city', value: 'Oslo', count: 15 }]), '[]');
-    expect(JSON.parse(store.results.pageApiItems(task.id, 1, 10)[0]!)).toEqual({
+    expect(JSON.parse(store.results.pageApiItems(task.id, 1, 10)[0]!.json)).toEqual({
       published_at: 2000,
       buckets: [{ name: 'city: Oslo', value: 15 }],
       exceptions: [],

@@ -49,6 +49,25 @@ export class ResultStore {
     return { ...stored, id: Number(info.lastInsertRowid) };
   }
 
+  delete(taskId: number, resultId: number): boolean {
+    return (
+      this.sql('DELETE FROM results WHERE task_id = ? AND id = ?').run(taskId, resultId).changes ===
+      1
+    );
+  }
+
+  /**
+   * Every result of a task, newest first, read a page at a time: an open SQLite iterator would
+   * keep the connection busy for as long as a slow client downloads, blocking other requests.
+   */
+  *all(taskId: number, pageSize = 200): Generator<StoredResult> {
+    for (let page = 1; ; page++) {
+      const rows = this.page(taskId, page, pageSize);
+      yield* rows;
+      if (rows.length < pageSize) return;
+    }
+  }
+
   count(taskId: number): number {
     const row = this.sql('SELECT COUNT(*) AS n FROM results WHERE task_id = ?').get(taskId) as {
       n: number;
@@ -60,12 +79,12 @@ export class ResultStore {
    * One page as the API's JSON items, newest first. Results stored before the api_item column
    * existed are rendered on first read and kept.
    */
-  pageApiItems(taskId: number, page: number, perPage: number): string[] {
+  pageApiItems(taskId: number, page: number, perPage: number): Array<{ id: number; json: string }> {
     const rows = this.sql(
       `SELECT id, api_item AS apiItem FROM results WHERE task_id = ?
        ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
     ).all(taskId, perPage, (page - 1) * perPage) as Array<{ id: number; apiItem: string | null }>;
-    return rows.map((row) => row.apiItem ?? this.renderApiItem(row.id));
+    return rows.map((row) => ({ id: row.id, json: row.apiItem ?? this.renderApiItem(row.id) }));
   }
 
   private renderApiItem(id: number): string {

@@ -44,11 +44,7 @@ export class TaskStore {
   }
 
   create(orgId: string, task: NewTask, now = Date.now()): TaskRecord {
-    if (!TASK_NAME.test(task.name)) {
-      throw new AppError('INVALID_PARAMETER', {
-        detail: `Task name "${task.name}" is not valid: use 1 to 100 characters without leading or trailing spaces.`,
-      });
-    }
+    checkName(task.name);
     if (this.byName(orgId, task.name)) throw new AppError('TASK_NAME_TAKEN', { name: task.name });
     const token = randomToken();
     const info = this.sql(
@@ -56,6 +52,39 @@ export class TaskStore {
          VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,
     ).run(token, orgId, task.name, task.type, task.code, JSON.stringify(task.prefetch), now, now);
     return this.byId(orgId, Number(info.lastInsertRowid))!;
+  }
+
+  /** Changing code or prefetch starts a new code version, so results say what produced them. */
+  update(orgId: string, id: number, change: Partial<NewTask>, now = Date.now()): TaskRecord {
+    const current = this.byId(orgId, id);
+    if (!current) throw new Error(`task ${id} vanished during update`);
+    const next = { ...current, ...change };
+    if (change.name !== undefined && change.name !== current.name) {
+      checkName(next.name);
+      if (this.byName(orgId, next.name)) throw new AppError('TASK_NAME_TAKEN', { name: next.name });
+    }
+    const codeChanged =
+      next.code !== current.code ||
+      JSON.stringify(next.prefetch) !== JSON.stringify(current.prefetch);
+    this.sql(
+      `UPDATE tasks SET name = ?, type = ?, code = ?, prefetch = ?, code_version = ?, updated_at = ?
+       WHERE org_id = ? AND id = ?`,
+    ).run(
+      next.name,
+      next.type,
+      next.code,
+      JSON.stringify(next.prefetch),
+      current.codeVersion + (codeChanged ? 1 : 0),
+      now,
+      orgId,
+      id,
+    );
+    return this.byId(orgId, id)!;
+  }
+
+  /** Removes the task and, through the foreign key, every result it published. */
+  delete(orgId: string, id: number): boolean {
+    return this.sql('DELETE FROM tasks WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
   }
 
   list(orgId: string): TaskRecord[] {
@@ -93,6 +122,14 @@ export class TaskStore {
   /** Task ids are numeric and tokens always start with a letter, so one parameter can carry either. */
   byIdOrToken(orgId: string, ref: string): TaskRecord | undefined {
     return /^\d{1,15}$/.test(ref) ? this.byId(orgId, Number(ref)) : this.byToken(orgId, ref);
+  }
+}
+
+function checkName(name: string): void {
+  if (!TASK_NAME.test(name)) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `Task name "${name}" is not valid: use 1 to 100 characters without leading or trailing spaces.`,
+    });
   }
 }
 

@@ -1,0 +1,142 @@
+// Every endpoint x every key type (and revoked, expired, foreign-CA and missing keys): who gets in.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createCertificateAuthority,
+  issueClientCertificate,
+  toPkcs12,
+} from '../../src/pki/index.ts';
+import { KEY_TYPES, type KeyType } from '../../src/shared/index.ts';
+import type { TestKey } from '../support/https-client.ts';
+import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
+
+interface Endpoint {
+  api: 'web' | 'cloak';
+  method: string;
+  path: string;
+  body?: unknown;
+  allowed: KeyType;
+}
+
+/** The access policy of SPEC.md, one row per endpoint: the only key type that may call it. */
+function endpoints(task: string): Endpoint[] {
+  return [
+    { api: 'web', method: 'GET', path: '/api/tasks', allowed: 'web_api' },
+    { api: 'web', method: 'POST', path: '/api/tasks', body: {}, allowed: 'web_api' },
+    { api: 'web', method: 'GET', path: `/api/tasks/${task}`, allowed: 'web_api' },
+    { api: 'web', method: 'PUT', path: `/api/tasks/${task}`, body: {}, allowed: 'web_api' },
+    { api: 'web', method: 'DELETE', path: '/api/tasks/qqqqqqqqqqqq', allowed: 'web_api' },
+    { api: 'web', method: 'GET', path: `/api/task_results/${task}`, allowed: 'web_api' },
+    { api: 'web', method: 'GET', path: `/api/tasks/${task}/results`, allowed: 'web_api' },
+    { api: 'web', method: 'GET', path: `/api/tasks/${task}/results.csv`, allowed: 'web_api' },
+    { api: 'web', method: 'DELETE', path: `/api/tasks/${task}/results/0`, allowed: 'web_api' },
+    { api: 'web', method: 'POST', path: `/api/tasks/${task}/run`, allowed: 'web_api' },
+    { api: 'cloak', method: 'POST', path: '/bulk_insert', body: {}, allowed: 'upload_any' },
+    { api: 'cloak', method: 'POST', path: '/insert', body: {}, allowed: 'upload_user' },
+    { api: 'cloak', method: 'POST', path: '/task/run', body: {}, allowed: 'task_runner' },
+    { api: 'cloak', method: 'GET', path: '/tables', allowed: 'admin' },
+    { api: 'cloak', method: 'POST', path: '/tables', body: {}, allowed: 'admin' },
+    { api: 'cloak', method: 'PATCH', path: '/tables/t', body: {}, allowed: 'admin' },
+    { api: 'cloak', method: 'DELETE', path: '/tables/nope', allowed: 'admin' },
+    { api: 'cloak', method: 'PUT', path: '/lookup_tables/l', body: [], allowed: 'admin' },
+    { api: 'cloak', method: 'DELETE', path: '/lookup_tables/nope', allowed: 'admin' },
+    { api: 'cloak', method: 'DELETE', path: '/users/u1', allowed: 'admin' },
+  ];
+}
+
+describe('access matrix', () => {
+  let inst: TestInstallation;
+  let orgId: string;
+  let task: string;
+  const keys = {} as Record<KeyType, TestKey>;
+  const revoked = {} as Record<KeyType, TestKey>;
+  const expired = {} as Record<KeyType, TestKey>;
+  let foreign: TestKey;
+
+  beforeAll(async () => {
+    inst = await startTestInstallation();
+    orgId = inst.createOrg('Matrix');
+    inst.platform.cloak.data.createTable(orgId, {
+      name: 't',
+      columns: [{ name: 'x', type: 'integer' }],
+    });
+    task = inst.platform.air.tasks.create(orgId, {
+      name: 'task',
+      type: 'batch',
+      code: 'report_property("a", 1)',
+      prefetch: [{ table: 't' }],
+    }).token;
+    for (const type of KEY_TYPES) {
+      const user = type === 'upload_user' ? 'u1' : undefined;
+      keys[type] = inst.issueKey(orgId, type, user);
+      const r = inst.issueKey(orgId, type, user) as TestKey & { id: string };
+      inst.platform.air.keys.revoke(orgId, r.id);
+      revoked[type] = r;
+      const e = inst.issueKey(orgId, type, user) as TestKey & { id: string };
+      inst.platform.air.db
+        .prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?')
+        .run(Date.now() - 1000, e.id);
+      expired[type] = e;
+    }
+    const mallory = createCertificateAuthority({ commonName: 'Mallory', validDays: 30 });
+    const real = inst.platform.air.keys.list(orgId)[0]!;
+    const forged = issueClientCertificate(
+      mallory,
+      {
+        orgId,
+        keyType: real.type,
+        keyId: real.id,
+        ...(real.userId ? { userId: real.userId } : {}),
+      },
+      { validDays: 30 },
+    );
+    foreign = {
+      pfx: toPkcs12(
+        { certPem: forged.certPem, keyPem: forged.keyPem, caCertPem: mallory.certPem },
+        'pass',
+      ),
+      passphrase: 'pass',
+    };
+  });
+  afterAll(() => inst.stop());
+
+  const call = (e: Endpoint, key?: TestKey) =>
+    inst[e.api](e.path, {
+      method: e.method,
+      ...(e.body !== undefined ? { body: e.body } : {}),
+      ...(key ? { key } : {}),
+    });
+
+  it('lets each endpoint be called with exactly its own key type', async () => {
+    const table: string[] = [];
+    for (const e of endpoints(task)) {
+      for (const type of KEY_TYPES) {
+        const { status, json } = await call(e, keys[type]);
+        const cell = `${e.method} ${e.path} with ${type}: ${status}`;
+        table.push(cell);
+        if (type === e.allowed) {
+          expect(status, cell).not.toBe(401);
+          expect(status, cell).toBeLessThan(500);
+        } else {
+          expect(status, cell).toBe(401);
+          expect(json.error, cell).toContain(`needs a ${e.allowed} key`);
+        }
+      }
+    }
+    expect(table).toHaveLength(endpoints(task).length * KEY_TYPES.length);
+  });
+
+  it('refuses revoked, expired, foreign-CA and missing keys on every endpoint, with 401 JSON', async () => {
+    for (const e of endpoints(task)) {
+      for (const [what, key] of [
+        ['revoked', revoked[e.allowed]],
+        ['expired', expired[e.allowed]],
+        ['foreign CA', foreign],
+        ['no key', undefined],
+      ] as const) {
+        const { status, json } = await call(e, key);
+        expect(status, `${e.method} ${e.path} with ${what}`).toBe(401);
+        expect(json.success).toBe(false);
+      }
+    }
+  });
+});

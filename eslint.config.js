@@ -17,4 +17,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Task code (examples/): the globals the sandbox gives every task.
+    files: ['examples/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        tables: 'readonly',
+        report_property: 'readonly',
+        lookup: 'readonly',
+        to_date: 'readonly',
+        accumulator: 'writable',
+        Utils: 'readonly',
+        DateTime: 'readonly',
+      },
+    },
+  },
 );

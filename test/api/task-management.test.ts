@@ -32,7 +32,6 @@ describe('task management API', () => {
     const created = await inst.web('/api/tasks', { key, body: task });
     expect(created.status).toBe(201);
     expect(created.json.task).toMatchObject({
-      name: 'cities',
       type: 'batch',
       code_version: 1,
       ...task,

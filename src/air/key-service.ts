@@ -37,7 +37,7 @@ export class KeyService {
   ) {}
 
   /** The password only encrypts the returned files; it is never stored. */
-  create(orgId: string, request: NewKeyRequest, now = Date.now()): IssuedKey {
+  create(orgId: string, request: NewKeyRequest, actor = 'cli', now = Date.now()): IssuedKey {
     const type = checkType(request.type);
     if (typeof request.password !== 'string' || request.password.length < MIN_KEY_PASSWORD_LENGTH) {
       throw new AppError('INVALID_KEY_PASSWORD', { min: MIN_KEY_PASSWORD_LENGTH });
@@ -80,7 +80,21 @@ export class KeyService {
       throw error;
     }
     this.store.keys.insert(record);
+    this.store.audit.record({
+      orgId,
+      event: 'key.created',
+      actor,
+      detail: { key: record.id, type, description },
+    });
     return { record, pfx, pem };
+  }
+
+  /** Takes effect on the next request of any connection (the status is checked per request). */
+  revoke(orgId: string, keyId: string, actor = 'cli'): boolean {
+    const revoked = this.store.keys.revoke(orgId, keyId);
+    if (revoked)
+      this.store.audit.record({ orgId, event: 'key.revoked', actor, detail: { key: keyId } });
+    return revoked;
   }
 }
 

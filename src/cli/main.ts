@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
+import { registerAuditCommands } from './commands/audit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerKeyCommands } from './commands/key.ts';
 import { registerOrgCommands } from './commands/org.ts';
@@ -23,6 +24,7 @@ registerOrgCommands(program);
 registerKeyCommands(program);
 registerTableCommands(program);
 registerTaskCommands(program);
+registerAuditCommands(program);
 
 try {
   await program.parseAsync(process.argv);

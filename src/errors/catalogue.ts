@@ -62,7 +62,8 @@ export const ERROR_CATALOGUE = {
   },
   RESULT_NOT_FOUND: {
     status: 404,
-    template: 'Task "{task}" has no result "{result}". List its results with GET /api/tasks/{task}/results.',
+    template:
+      'Task "{task}" has no result "{result}". List its results with GET /api/tasks/{task}/results.',
   },
   // 409: conflicts with existing state.
   TABLE_EXISTS: {

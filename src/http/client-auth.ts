@@ -22,6 +22,20 @@ export interface KeyRegistry {
     status: KeyStatusName;
     key?: { orgId: string; type: KeyType; userId: string | null };
   };
+  /** Told about every refused request, for the audit log; never given a secret. */
+  authenticationFailed?(failure: AuthenticationFailure): void;
+}
+
+export interface AuthenticationFailure {
+  /** The catalogue code of the 401 the client got. */
+  reason: string;
+  method: string;
+  path: string;
+  remoteAddress: string | null;
+  /** What the certificate claimed, when there was one that could be read. */
+  serial?: string;
+  orgId?: string;
+  keyType?: KeyType;
 }
 
 /**
@@ -34,7 +48,12 @@ export function requireKey(
 ): preHandlerHookHandler {
   const needed = allowed.join(' or ');
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
-    request.identity = authenticateRequest(request, registry, allowed, needed);
+    try {
+      request.identity = authenticateRequest(request, registry, allowed, needed);
+    } catch (error) {
+      if (error instanceof AppError) reportFailure(request, registry, error);
+      throw error;
+    }
   };
 }
 
@@ -90,6 +109,18 @@ function peerIdentity(socket: TLSSocket, needed: string): ClientIdentity {
   }
   if (identity === null) throw new AppError('CLIENT_CERTIFICATE_UNTRUSTED');
   return identity;
+}
+
+function reportFailure(request: FastifyRequest, registry: KeyRegistry, error: AppError): void {
+  if (!registry.authenticationFailed) return;
+  const claimed = identities.get(request.raw.socket as TLSSocket) ?? undefined;
+  registry.authenticationFailed({
+    reason: error.code,
+    method: request.method,
+    path: request.url.split('?')[0] ?? request.url,
+    remoteAddress: request.ip ?? null,
+    ...(claimed ? { serial: claimed.serial, orgId: claimed.orgId, keyType: claimed.keyType } : {}),
+  });
 }
 
 /** The identity of an authenticated request; routes behind requireKey can rely on it. */

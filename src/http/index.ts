@@ -1,6 +1,12 @@
 // Public surface of src/http: HTTP plumbing shared by the cloak API and the web API.
 export { createHttpsApp, type HttpsAppOptions } from './https-app.ts';
 export { acceptGzipBodies } from './body-decoding.ts';
-export { requireKey, identityOf, type KeyRegistry, type KeyStatusName } from './client-auth.ts';
+export {
+  requireKey,
+  identityOf,
+  type AuthenticationFailure,
+  type KeyRegistry,
+  type KeyStatusName,
+} from './client-auth.ts';
 export { parsePagination, type Pagination } from './pagination.ts';
 export { parseBody } from './validate-body.ts';

@@ -17,6 +17,20 @@ export interface OpenedPlatform {
   close(): void;
 }
 
+/** The air's key store, with refused requests written to the audit log. */
+function auditedRegistry(air: AirStore): KeyRegistry {
+  return {
+    status: (serial) => air.keys.status(serial),
+    authenticationFailed: ({ orgId, ...detail }) =>
+      air.audit.record({
+        orgId: orgId ?? null,
+        event: 'authentication.failed',
+        actor: detail.serial ? `certificate:${detail.serial}` : 'anonymous',
+        detail: { ...detail },
+      }),
+  };
+}
+
 /** Used by the server and by CLI commands that work directly on the data directory. */
 export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform {
   const pki = loadOrCreateInstallationPki(path.join(config.dataDir, 'pki'), {
@@ -36,7 +50,7 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
     pki,
     keys,
     tasks,
-    registry: air.keys,
+    registry: auditedRegistry(air),
     close() {
       air.close();
       cloak.close();

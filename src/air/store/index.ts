@@ -1,12 +1,14 @@
 // Public surface of the air store: one object that opens air.db and hands out its repositories.
 import path from 'node:path';
 import { migrate, openDatabase, type Db } from '../../store/index.ts';
+import { AuditLog } from './audit-log.ts';
 import { KeyStore } from './keys.ts';
 import { OrganisationStore } from './organisations.ts';
 import { ResultStore } from './results.ts';
 import { AIR_MIGRATIONS } from './schema.ts';
 import { TaskStore } from './tasks.ts';
 
+export * from './audit-log.ts';
 export * from './keys.ts';
 export * from './organisations.ts';
 export * from './results.ts';
@@ -18,6 +20,7 @@ export interface AirStore {
   keys: KeyStore;
   tasks: TaskStore;
   results: ResultStore;
+  audit: AuditLog;
   close(): void;
 }
 
@@ -31,6 +34,7 @@ export function openAirStore(dataDir: string): AirStore {
     keys: new KeyStore(db),
     tasks: new TaskStore(db),
     results: new ResultStore(db),
+    audit: new AuditLog(db),
     close: () => db.close(),
   };
 }

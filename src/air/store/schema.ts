@@ -59,4 +59,19 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
     version: 2,
     sql: 'ALTER TABLE results ADD COLUMN api_item TEXT;',
   },
+  {
+    // Who did what to keys and logins, and which authentications failed; never a secret.
+    version: 3,
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        org_id TEXT,
+        event TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_by_org ON audit_log(org_id, id DESC);
+    `,
+  },
 ];

@@ -57,6 +57,12 @@ export function registerKeyCommands(program: Command): void {
         const base = path.join(opts.out, opts.name ?? `${opts.type}-${issued.record.id}`);
         writeFileSync(`${base}.pfx`, issued.pfx, { mode: 0o600 });
         writeFileSync(`${base}.pem`, issued.pem, { mode: 0o600 });
+        p.air.audit.record({
+          orgId,
+          event: 'key.downloaded',
+          actor: 'cli',
+          detail: { key: issued.record.id, formats: 'pfx,pem' },
+        });
         printJson({ ...issued.record, pfx: `${base}.pfx`, pem: `${base}.pem` });
       }),
     );
@@ -76,7 +82,7 @@ export function registerKeyCommands(program: Command): void {
     .action(async (keyId: string, opts: { org: string }, command: Command) =>
       withPlatform(command, (p) => {
         const orgId = resolveOrg(p, opts.org).id;
-        if (!p.air.keys.revoke(orgId, keyId)) {
+        if (!p.keys.revoke(orgId, keyId)) {
           throw new AppError('INVALID_PARAMETER', {
             detail: `There is no active key "${keyId}" in this organisation (see \`opencloak key list\`).`,
           });

@@ -1,0 +1,60 @@
+// The audit log: key creation, download and revocation, logins and failed authentications.
+import { statementCache, type Db } from '../../store/index.ts';
+
+export const AUDIT_EVENTS = [
+  'key.created',
+  'key.downloaded',
+  'key.revoked',
+  'login.succeeded',
+  'login.failed',
+  'authentication.failed',
+] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  orgId: string | null;
+  event: AuditEvent;
+  /** Who acted: "cli", "key:<id>", "analyst:<id>", or "anonymous" for a failed authentication. */
+  actor: string;
+  detail: Record<string, string | number | null>;
+}
+
+/** Names that never enter the log, whatever a caller passes: the log must not hold secrets. */
+const SECRET_FIELDS = /password|passphrase|secret|private|token|pfx|pem/i;
+
+export class AuditLog {
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
+
+  record(entry: Omit<AuditEntry, 'id' | 'at'>, at = Date.now()): void {
+    const detail = Object.fromEntries(
+      Object.entries(entry.detail).filter(([key]) => !SECRET_FIELDS.test(key)),
+    );
+    this.sql('INSERT INTO audit_log (at, org_id, event, actor, detail) VALUES (?, ?, ?, ?, ?)').run(
+      at,
+      entry.orgId,
+      entry.event,
+      entry.actor,
+      JSON.stringify(detail),
+    );
+  }
+
+  /** Newest first; an organisation's entries, or every entry when orgId is undefined. */
+  list(orgId?: string, limit = 100): AuditEntry[] {
+    const rows = (
+      orgId === undefined
+        ? this.sql(
+            'SELECT id, at, org_id AS orgId, event, actor, detail FROM audit_log ORDER BY id DESC LIMIT ?',
+          ).all(limit)
+        : this.sql(
+            'SELECT id, at, org_id AS orgId, event, actor, detail FROM audit_log WHERE org_id = ? ORDER BY id DESC LIMIT ?',
+          ).all(orgId, limit)
+    ) as Array<Omit<AuditEntry, 'detail'> & { detail: string }>;
+    return rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) as AuditEntry['detail'] }));
+  }
+}

@@ -7,9 +7,20 @@ import { compare, formatTable, runSide, type BenchSize, type Row } from './harne
 import { SCENARIOS } from './scenarios/index.ts';
 
 const args = process.argv.slice(2);
-const sizeIndex = args.indexOf('--size');
-const size = (sizeIndex >= 0 ? args[sizeIndex + 1] : 'full') as BenchSize;
-const names = args.filter((a, i) => !a.startsWith('--') && (sizeIndex < 0 || i !== sizeIndex + 1));
+const valueOf = (flag: string) => {
+  const index = args.indexOf(flag);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const size = (valueOf('--size') ?? 'full') as BenchSize;
+if (size !== 'small' && size !== 'full') {
+  console.error(`--size must be small or full, not "${size}".`);
+  process.exit(2);
+}
+const runsOption = valueOf('--runs');
+const flagValues = new Set(
+  ['--size', '--runs'].map((f) => args.indexOf(f) + 1).filter((i) => i > 0),
+);
+const names = args.filter((a, i) => !a.startsWith('--') && !flagValues.has(i));
 const chosen =
   names.length === 0 || names.includes('all')
     ? SCENARIOS
@@ -27,7 +38,8 @@ for (const scenario of chosen) {
   console.error(`running ${scenario.name} (${size}): ${scenario.description}`);
   // Baseline and figure alternate twice and the better of each is kept: a shared, noisy machine
   // slows single runs at random, and the best run is the least disturbed one.
-  const runs = size === 'full' ? 2 : 1;
+  const runs =
+    runsOption !== undefined ? Math.max(1, Number(runsOption) || 1) : size === 'full' ? 2 : 1;
   let figure = runSide(scenario.name, 'figure', size);
   let baseline = runSide(scenario.name, 'baseline', size);
   for (let i = 1; i < runs; i++) {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { anonymize, BucketAggregator, userKey } from '../../src/anonymizer/index.ts';
-import { openCloak } from '../../src/cloak/index.ts';
+import { openCloak, type Cloak } from '../../src/cloak/index.ts';
+import type { AnonymizedResult } from '../../src/shared/index.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import { DEMO_TABLES, syntheticBatches } from '../../src/demo/synthetic-data.ts';
 import type { BenchSize, Scenario } from '../harness.ts';
@@ -55,27 +56,12 @@ export function batchTaskScenario(name: string, users: Record<BenchSize, number>
     targetRatio: 1 / 3,
     targetValue: 20_000,
     sides: {
-      async figure(size) {
-        const { cloak, done } = filledCloak(users[size]);
-        try {
-          const started = process.hrtime.bigint();
-          const result = await cloak.runner.run(ORG, { code: CODE, prefetch: PREFETCH });
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          return {
-            value: users[size] / seconds,
-            unit: 'users/s',
-            notes: { buckets: result.buckets.length, seconds: Number(seconds.toFixed(1)) },
-          };
-        } finally {
-          done();
-        }
-      },
-      async baseline(size) {
-        const { cloak, done } = filledCloak(users[size]);
-        try {
+      figure: (size) =>
+        timedRun(users[size], (cloak) => cloak.runner.run(ORG, { code: CODE, prefetch: PREFETCH })),
+      baseline: (size) =>
+        timedRun(users[size], async (cloak) => {
           const secret = new Uint8Array(32).fill(1);
           const task = plainTask();
-          const started = process.hrtime.bigint();
           const aggregator = new BucketAggregator();
           for (const user of cloak.data.streamUsers(ORG, PREFETCH)) {
             const key = userKey(secret, user.userId);
@@ -87,17 +73,25 @@ export function batchTaskScenario(name: string, users: Record<BenchSize, number>
               aggregator.addProperty(String(label), String(value), key);
             });
           }
-          const result = anonymize(aggregator, secret);
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          return {
-            value: users[size] / seconds,
-            unit: 'users/s',
-            notes: { buckets: result.buckets.length, seconds: Number(seconds.toFixed(1)) },
-          };
-        } finally {
-          done();
-        }
-      },
+          return anonymize(aggregator, secret);
+        }),
     },
   };
+}
+
+/** Fills a cloak (untimed), then times `work` over it and reports users per second. */
+async function timedRun(users: number, work: (cloak: Cloak) => Promise<AnonymizedResult>) {
+  const { cloak, done } = filledCloak(users);
+  try {
+    const started = process.hrtime.bigint();
+    const result = await work(cloak);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return {
+      value: users / seconds,
+      unit: 'users/s',
+      notes: { buckets: result.buckets.length, seconds: Number(seconds.toFixed(1)) },
+    };
+  } finally {
+    done();
+  }
 }

@@ -96,25 +96,21 @@ export class TaskStore {
 
   /** Scoped by organisation: another organisation's task is indistinguishable from a missing one. */
   byToken(orgId: string, token: string): TaskRecord | undefined {
-    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND token = ?`).get(
-      orgId,
-      token,
-    ) as TaskRow | undefined;
-    return row && fromRow(row);
+    return this.one('token = ?', orgId, token);
   }
 
   byId(orgId: string, id: number): TaskRecord | undefined {
-    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND id = ?`).get(
-      orgId,
-      id,
-    ) as TaskRow | undefined;
-    return row && fromRow(row);
+    return this.one('id = ?', orgId, id);
   }
 
   byName(orgId: string, name: string): TaskRecord | undefined {
-    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND name = ?`).get(
+    return this.one('name = ?', orgId, name);
+  }
+
+  private one(condition: string, orgId: string, value: string | number): TaskRecord | undefined {
+    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND ${condition}`).get(
       orgId,
-      name,
+      value,
     ) as TaskRow | undefined;
     return row && fromRow(row);
   }

@@ -14,3 +14,8 @@ export { KeyService, type IssuedKey, type NewKeyRequest } from './key-service.ts
 export { TaskService } from './task-service.ts';
 export { createWebServer, type WebServerOptions } from './web-server.ts';
 export { bucketName, toApiItem } from './result-format.ts';
+export {
+  ensureFirstAdmin,
+  FIRST_ADMIN_EMAIL,
+  type InitialCredentials,
+} from './auth/first-admin.ts';

@@ -1,6 +1,8 @@
 // Assembles the web REST API server (air): TLS with client certificates and the route plugins.
+import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { createHttpsApp, type KeyRegistry } from '../http/index.ts';
+import { authRoutes } from './routes/auth.ts';
 import { resultRoutes } from './routes/results.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import type { AirStore } from './store/index.ts';
@@ -26,6 +28,8 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     logger: options.logger,
   });
   const { store, tasks, registry } = options;
+  await app.register(fastifyCookie);
+  await app.register(authRoutes, { store });
   await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });
   await app.register(taskRoutes, { store, tasks, registry });
   return app;

@@ -50,6 +50,20 @@ export const ERROR_CATALOGUE = {
     template:
       'This endpoint needs a {required} key, but the request was made with a {actual} key. Create a {required} key and use it instead.',
   },
+  LOGIN_FAILED: {
+    status: 401,
+    template: 'The e-mail address or the password is wrong. Check both and try again.',
+  },
+  SESSION_REQUIRED: {
+    status: 401,
+    template: 'You are not logged in, or your session has expired. Log in again.',
+  },
+  // 403: authenticated but not allowed.
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    template:
+      'This request needs the X-CSRF-Token header with the token you got when you logged in (GET /auth/session shows it). Reload the page and try again.',
+  },
   // 404: unknown things, including another organisation's.
   ROUTE_NOT_FOUND: {
     status: 404,
@@ -83,6 +97,10 @@ export const ERROR_CATALOGUE = {
   NAME_TAKEN: {
     status: 409,
     template: 'A {what} named "{name}" already exists. Choose another name.',
+  },
+  TOO_MANY_LOGIN_ATTEMPTS: {
+    status: 429,
+    template: 'Too many failed logins. Wait {seconds} seconds before trying again.',
   },
   // 413 / 415: transport.
   PAYLOAD_TOO_LARGE: {

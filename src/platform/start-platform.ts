@@ -1,7 +1,7 @@
 // Starts the embedded default: the cloak API and the web REST API, both over TLS, in one process.
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { createWebServer } from '../air/index.ts';
+import { createWebServer, ensureFirstAdmin, type InitialCredentials } from '../air/index.ts';
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
@@ -11,6 +11,8 @@ export interface RunningPlatform extends OpenedPlatform {
   cloakUrl: string;
   webServer: FastifyInstance;
   cloakServer: FastifyInstance;
+  /** Set only on the start that created the first admin: its password is shown once. */
+  initialAdmin?: InitialCredentials;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startPlatform(
   options: StartOptions = {},
 ): Promise<RunningPlatform> {
   const platform = openPlatform(config);
+  const initialAdmin = ensureFirstAdmin(platform.air);
   const logger = options.logger ?? false;
   const tls = {
     keyPem: platform.pki.server.keyPem,
@@ -57,6 +60,7 @@ export async function startPlatform(
     ...platform,
     webServer,
     cloakServer,
+    ...(initialAdmin ? { initialAdmin } : {}),
     webUrl: urlOf(webServer, config.web.host),
     cloakUrl: urlOf(cloakServer, config.cloak.host),
     async stop() {

@@ -30,7 +30,9 @@ describe('demo', () => {
     stop = demo.stop;
     const output = lines.join('\n');
     for (const task of DEMO_TASKS) expect(output).toContain(`"${task.name}"`);
-    expect(demo.cloak.data.rowCount(demo.air.organisations.list()[0]!.id, 'profile')).toBe(10_000);
+    expect(
+      demo.cloak.data.rowCount(demo.air.organisations.findByName('Demo Org')!.id, 'profile'),
+    ).toBe(10_000);
 
     // Async: the demo's server runs in this process.
     const json = JSON.parse((await promisify(exec)(demo.curl, { encoding: 'utf8' })).stdout);

@@ -33,7 +33,7 @@ describe('task isolation and limits, end to end', () => {
   });
 
   const run = (name: string, code: string, inst = quick) => {
-    const orgId = inst.platform.air.organisations.list()[0]!.id;
+    const orgId = inst.platform.air.organisations.findByName('Isolation')!.id;
     const task = inst.platform.tasks.create(orgId, {
       name,
       type: 'batch',

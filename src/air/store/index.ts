@@ -1,6 +1,7 @@
 // Public surface of the air store: one object that opens air.db and hands out its repositories.
 import path from 'node:path';
 import { migrate, openDatabase, type Db } from '../../store/index.ts';
+import { SessionStore } from '../auth/sessions.ts';
 import { AuditLog } from './audit-log.ts';
 import { KeyStore } from './keys.ts';
 import { OrganisationStore } from './organisations.ts';
@@ -21,6 +22,7 @@ export interface AirStore {
   tasks: TaskStore;
   results: ResultStore;
   audit: AuditLog;
+  sessions: SessionStore;
   close(): void;
 }
 
@@ -35,6 +37,7 @@ export function openAirStore(dataDir: string): AirStore {
     tasks: new TaskStore(db),
     results: new ResultStore(db),
     audit: new AuditLog(db),
+    sessions: new SessionStore(db),
     close: () => db.close(),
   };
 }

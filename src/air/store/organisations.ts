@@ -9,13 +9,18 @@ export interface Organisation {
   createdAt: number;
 }
 
+export type Role = 'admin' | 'analyst';
+
 export interface Analyst {
   id: string;
   orgId: string;
   email: string;
   name: string;
+  role: Role;
   createdAt: number;
 }
+
+const ANALYST_COLUMNS = 'id, org_id AS orgId, email, name, role, created_at AS createdAt';
 
 const ORG_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
 
@@ -65,7 +70,13 @@ export class OrganisationStore {
     return this.get(idOrName) ?? this.findByName(idOrName);
   }
 
-  addAnalyst(orgId: string, email: string, name: string, now = Date.now()): Analyst {
+  addAnalyst(
+    orgId: string,
+    email: string,
+    name: string,
+    now = Date.now(),
+    role: Role = 'analyst',
+  ): Analyst {
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
       throw new AppError('INVALID_PARAMETER', {
         detail: `"${email}" is not an e-mail address. Give the analyst's address, like ada@example.org.`,
@@ -73,16 +84,36 @@ export class OrganisationStore {
     }
     const exists = this.sql('SELECT 1 FROM analysts WHERE email = ?').get(email);
     if (exists) throw new AppError('NAME_TAKEN', { what: 'analyst with e-mail', name: email });
-    const analyst = { id: randomToken(), orgId, email, name, createdAt: now };
+    const analyst = { id: randomToken(), orgId, email, name, role, createdAt: now };
     this.sql(
-      'INSERT INTO analysts (id, org_id, email, name, created_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(analyst.id, orgId, email, name, now);
+      'INSERT INTO analysts (id, org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(analyst.id, orgId, email, name, role, now);
     return analyst;
   }
 
-  listAnalysts(orgId: string): Analyst[] {
+  /** The stored hash is only ever compared, never returned by the API. */
+  setPasswordHash(analystId: string, hash: string): void {
+    this.sql('UPDATE analysts SET password_hash = ? WHERE id = ?').run(hash, analystId);
+  }
+
+  findLogin(email: string): (Analyst & { passwordHash: string | null }) | undefined {
     return this.sql(
-      'SELECT id, org_id AS orgId, email, name, created_at AS createdAt FROM analysts WHERE org_id = ? ORDER BY email',
-    ).all(orgId) as Analyst[];
+      `SELECT ${ANALYST_COLUMNS}, password_hash AS passwordHash FROM analysts WHERE email = ?`,
+    ).get(email) as (Analyst & { passwordHash: string | null }) | undefined;
+  }
+
+  analyst(id: string): Analyst | undefined {
+    return this.sql(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE id = ?`).get(id) as
+      Analyst | undefined;
+  }
+
+  hasAdmin(): boolean {
+    return this.sql("SELECT 1 FROM analysts WHERE role = 'admin' LIMIT 1").get() !== undefined;
+  }
+
+  listAnalysts(orgId: string): Analyst[] {
+    return this.sql(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE org_id = ? ORDER BY email`).all(
+      orgId,
+    ) as Analyst[];
   }
 }

@@ -74,4 +74,20 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_by_org ON audit_log(org_id, id DESC);
     `,
   },
+  {
+    // Web logins: a password hash and a role per person, and sessions stored by token hash.
+    version: 4,
+    sql: `
+      ALTER TABLE analysts ADD COLUMN role TEXT NOT NULL DEFAULT 'analyst' CHECK (role IN ('admin', 'analyst'));
+      ALTER TABLE analysts ADD COLUMN password_hash TEXT;
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        analyst_id TEXT NOT NULL REFERENCES analysts(id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_by_analyst ON sessions(analyst_id);
+    `,
+  },
 ];

@@ -32,6 +32,13 @@ export function registerStartCommand(program: Command): void {
           `  web REST API:   ${running.webUrl}  (web_api keys)`,
           `  cloak API:      ${running.cloakUrl}  (upload, task_runner and admin keys)`,
           `  CA certificate: ${running.pki.caCertPath}`,
+          ...(running.initialAdmin
+            ? [
+                'First start: an admin login was created. Its password is shown only this once:',
+                `  e-mail:   ${running.initialAdmin.email}`,
+                `  password: ${running.initialAdmin.password}`,
+              ]
+            : []),
           'Create an organisation and keys with `npx opencloak org create` and `npx opencloak key create`,',
           'or run `npm run demo` for a guided example. Stop with Ctrl-C.',
           '',

@@ -1,0 +1,123 @@
+// Web logins: POST /auth/login, GET /auth/session, POST /auth/logout, and the session check for pages.
+import { timingSafeEqual } from 'node:crypto';
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerHookHandler,
+} from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../errors/index.ts';
+import { parseBody } from '../../http/index.ts';
+import { LoginThrottle } from '../auth/login-throttle.ts';
+import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
+import { SESSION_MAX_MS } from '../auth/sessions.ts';
+import type { Analyst, AirStore } from '../store/index.ts';
+
+export const SESSION_COOKIE = 'oc_session';
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session?: { analyst: Analyst; csrfToken: string; token: string };
+  }
+}
+
+const loginBody = z.strictObject({
+  email: z.string().min(1).max(320),
+  password: z.string().min(1).max(1024),
+});
+
+function publicUser(analyst: Analyst) {
+  return {
+    id: analyst.id,
+    email: analyst.email,
+    name: analyst.name,
+    role: analyst.role,
+    org_id: analyst.orgId,
+  };
+}
+
+/**
+ * A valid session cookie, and for state-changing methods also the session's CSRF token in the
+ * X-CSRF-Token header (the cookie is SameSite=Strict as well; the header is the second lock).
+ */
+export function requireSession(store: AirStore): preHandlerHookHandler {
+  return async function checkSession(request: FastifyRequest) {
+    const token = request.cookies[SESSION_COOKIE];
+    const session = token ? store.sessions.touch(token) : undefined;
+    const analyst = session && store.organisations.analyst(session.analystId);
+    if (!token || !session || !analyst) throw new AppError('SESSION_REQUIRED');
+    if (UNSAFE_METHODS.has(request.method)) {
+      const sent = Buffer.from(String(request.headers['x-csrf-token'] ?? ''));
+      const expected = Buffer.from(session.csrfToken);
+      if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+        throw new AppError('CSRF_TOKEN_INVALID');
+      }
+    }
+    request.session = { analyst, csrfToken: session.csrfToken, token };
+  };
+}
+
+export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, { store }) => {
+  const throttle = new LoginThrottle();
+  const session = { preHandler: requireSession(store) };
+
+  app.post('/auth/login', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { email, password } = parseBody(loginBody, request.body);
+    const keys = { account: email.toLowerCase(), address: request.ip };
+    const wait = throttle.retryAfterSeconds(keys);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw new AppError('TOO_MANY_LOGIN_ATTEMPTS', { seconds: wait });
+    }
+    const account = store.organisations.findLogin(email);
+    // An unknown account costs a full hash check too, so timing does not tell which e-mails exist.
+    const valid =
+      verifyPassword(password, account?.passwordHash ?? DUMMY_HASH) &&
+      account?.passwordHash != null;
+    if (!account || !valid) {
+      throttle.fail(keys);
+      store.audit.record({
+        orgId: account?.orgId ?? null,
+        event: 'login.failed',
+        actor: 'anonymous',
+        detail: { email, address: request.ip },
+      });
+      throw new AppError('LOGIN_FAILED');
+    }
+    throttle.succeed(keys);
+    const { token, csrfToken } = store.sessions.create(account.id);
+    store.audit.record({
+      orgId: account.orgId,
+      event: 'login.succeeded',
+      actor: `analyst:${account.id}`,
+      detail: { address: request.ip },
+    });
+    reply.setCookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+      path: '/',
+      maxAge: SESSION_MAX_MS / 1000,
+    });
+    return { success: true, user: publicUser(account), csrf_token: csrfToken };
+  });
+
+  app.get('/auth/session', session, async (request) => ({
+    success: true,
+    user: publicUser(request.session!.analyst),
+    csrf_token: request.session!.csrfToken,
+  }));
+
+  app.post('/auth/logout', session, async (request, reply) => {
+    store.sessions.delete(request.session!.token);
+    reply.clearCookie(SESSION_COOKIE, {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+    });
+    return { success: true };
+  });
+};

@@ -4,7 +4,7 @@ import type { AggregatedBucket, BucketAggregator } from './aggregator.ts';
 import { noisyCount } from './count-noise.ts';
 import { isLowCount } from './low-count.ts';
 import { roundCount } from './rounding.ts';
-import { layerSeeds } from './seeds.ts';
+import { layerSeeds, thresholdSeeds } from './seeds.ts';
 import {
   DEFAULT_ANONYMIZER_SETTINGS,
   validateAnonymizerSettings,
@@ -25,7 +25,10 @@ import {
  *      so 1 or 2 users are never published whatever the secret or the settings.
  *   2. Noisy threshold: otherwise the bucket is suppressed when its true count is below
  *      lowCountMean + N(0, lowCountSd), clamped to 3 sd. A fixed threshold would let an analyst
- *      learn a count exactly from whether its bucket appears; a noisy one blurs that edge.
+ *      learn a count exactly from whether its bucket appears; a noisy one blurs that edge. The
+ *      threshold is seeded by the user set alone (as in pg_diffix): with an identity layer, every
+ *      minted label was a fresh look at the edge, and 4 users crossed it under some label far
+ *      more often than 3 (test/attacks/suppression-signal.test.ts, kappa 1.0 before the fix).
  *   3. Noise: the count gets N(0, sd), sd = max(noiseSd * sqrt(2), relativeNoise * count) capped
  *      at maxNoiseSd, clamped to 3 sd.
  *   4. Rounding: to a step of the 1-2-5 series near the noise (5 for small counts), never
@@ -54,9 +57,8 @@ export function publishedCount(
   settings: AnonymizerSettings,
 ): number | undefined {
   if (bucket.count <= settings.absoluteFloor) return undefined;
-  const seeds = layerSeeds(bucket);
-  if (isLowCount(bucket.count, secret, seeds, settings)) return undefined;
-  return roundCount(noisyCount(bucket.count, secret, seeds, settings), settings);
+  if (isLowCount(bucket.count, secret, thresholdSeeds(bucket), settings)) return undefined;
+  return roundCount(noisyCount(bucket.count, secret, layerSeeds(bucket), settings), settings);
 }
 
 /**

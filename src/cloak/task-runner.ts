@@ -1,6 +1,11 @@
 // Runs a task for an organisation: prefetch, sandbox once per user, count distinct users, anonymize.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { anonymize, BucketAggregator, userKey } from '../anonymizer/index.ts';
+import {
+  anonymize,
+  BucketAggregator,
+  userKey,
+  type AnonymizerSettings,
+} from '../anonymizer/index.ts';
 import { AppError } from '../errors/index.ts';
 import {
   compileTask,
@@ -24,6 +29,8 @@ export interface TaskRunnerOptions {
   limits: SandboxLimits;
   /** Whole-run limit; the cloak API's synchronous runs default to 2 minutes. */
   runTimeoutSeconds: number;
+  /** Anonymizer parameters; the defaults unless a test weakens them to show an attack is real. */
+  anonymizer?: Readonly<AnonymizerSettings>;
 }
 
 export class TaskRunner {
@@ -77,7 +84,7 @@ export class TaskRunner {
     } finally {
       program.dispose();
     }
-    return anonymize(aggregator, this.options.secret);
+    return anonymize(aggregator, this.options.secret, this.options.anonymizer);
   }
 
   private compile(orgId: string, code: string) {

@@ -1,0 +1,116 @@
+// A real installation seeded with victims of known secret bits, and task runs with or without noise.
+import {
+  DEFAULT_ANONYMIZER_SETTINGS,
+  NOISELESS_SETTINGS,
+  type AnonymizerSettings,
+} from '../../src/anonymizer/index.ts';
+import { TaskRunner } from '../../src/cloak/index.ts';
+import type { AnonymizedResult } from '../../src/shared/index.ts';
+import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
+
+/** Exact counts: no noise, no noisy threshold, no rounding. The anonymizer an attack must beat. */
+export const WEAKENED: Readonly<AnonymizerSettings> = Object.freeze({
+  ...NOISELESS_SETTINGS,
+  minRoundingStep: 1,
+});
+
+/** Victim count: the brief asks for at least 200; override with ATTACK_VICTIMS for a larger run. */
+export const VICTIMS = Number(process.env.ATTACK_VICTIMS ?? 300);
+
+export interface LabOptions {
+  /** Known users beside each victim in the victim's group (the attacker knows how many). */
+  companions: number;
+  /** Extra known users per group, in table column `a` 1..accomplices, for accomplice attacks. */
+  accomplices?: number;
+  victims?: number;
+}
+
+export interface Lab {
+  inst: TestInstallation;
+  orgId: string;
+  /** Each victim's secret bit, the ground truth the attacks are scored against. */
+  truth: Array<0 | 1>;
+  victims: number;
+  /**
+   * Runs task code over table `t` through the installation's data and sandbox, with the default
+   * anonymizer and a fixed secret, so that the measured kappa is the same on every run.
+   */
+  run(code: string): Promise<AnonymizedResult>;
+  /** The same run with exact counts, to prove the attack is real. */
+  runWeakened(code: string): Promise<AnonymizedResult>;
+  /** The same run with any anonymizer settings (a fixed secret), for weakened variants. */
+  runWith(settings: Readonly<AnonymizerSettings>, code: string): Promise<AnonymizedResult>;
+  stop(): Promise<void>;
+}
+
+/** A fixed pseudo-random bit sequence, so each run of the suite scores the same victims. */
+function bits(n: number, seed: number): Array<0 | 1> {
+  let x = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    x ^= x >>> 13;
+    return (x & 0x100) === 0 ? 0 : 1;
+  });
+}
+
+/**
+ * Table `t` has one row per user: `grp` (the victim's index), `victim` (1 for the victim),
+ * `s` (the victim's secret bit, 0 for everyone else) and `a` (0, or an accomplice's number).
+ */
+export async function openLab(options: LabOptions): Promise<Lab> {
+  const victims = options.victims ?? VICTIMS;
+  const inst = await startTestInstallation({ sandbox: { timeoutMs: 200 } });
+  const orgId = inst.createOrg('Attackers');
+  const { data } = inst.platform.cloak;
+  data.createTable(orgId, {
+    name: 't',
+    columns: ['grp', 'victim', 's', 'a'].map((name) => ({ name, type: 'integer' as const })),
+  });
+  const truth = bits(victims, 0x5eed + options.companions);
+  const rows: Record<string, unknown> = {};
+  for (let g = 0; g < victims; g++) {
+    rows[`v${g}`] = { t: [{ grp: g, victim: 1, s: truth[g], a: 0 }] };
+    for (let c = 0; c < options.companions; c++) {
+      rows[`c${g}-${c}`] = { t: [{ grp: g, victim: 0, s: 0, a: 0 }] };
+    }
+    for (let a = 1; a <= (options.accomplices ?? 0); a++) {
+      rows[`a${g}-${a}`] = { t: [{ grp: g, victim: 0, s: 0, a }] };
+    }
+  }
+  data.insert(orgId, rows);
+  const { config } = inst.platform;
+  const runner = (anonymizer: Readonly<AnonymizerSettings>) =>
+    new TaskRunner(data, {
+      secret: new Uint8Array(32).fill(7),
+      limits: { ...config.sandbox },
+      runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
+      anonymizer,
+    });
+  const spec = (code: string) => ({ prefetch: [{ table: 't' }], post_processing: { code } });
+  return {
+    inst,
+    orgId,
+    truth,
+    victims,
+    run: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS).run(orgId, spec(code)),
+    runWeakened: (code) => runner(WEAKENED).run(orgId, spec(code)),
+    runWith: (settings, code) => runner(settings).run(orgId, spec(code)),
+    stop: () => inst.stop(),
+  };
+}
+
+/** The published count of (label, value), or 0 when the bucket was suppressed. */
+export function countOf(result: AnonymizedResult, label: string, value: string): number {
+  return result.buckets.find((b) => b.label === label && b.value === value)?.count ?? 0;
+}
+
+/** Published counts indexed by label then value, for attacks that read thousands of buckets. */
+export function countTable(result: AnonymizedResult): Map<string, Map<string, number>> {
+  const table = new Map<string, Map<string, number>>();
+  for (const b of result.buckets) {
+    let values = table.get(b.label);
+    if (values === undefined) table.set(b.label, (values = new Map()));
+    values.set(b.value, b.count);
+  }
+  return table;
+}

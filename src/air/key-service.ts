@@ -30,6 +30,8 @@ export interface IssuedKey {
 const DAY_MS = 86_400_000;
 
 export class KeyService {
+  readonly #revocationListeners: Array<() => unknown> = [];
+
   constructor(
     private readonly store: AirStore,
     private readonly ca: CertificateAndKey,
@@ -92,9 +94,16 @@ export class KeyService {
   /** Takes effect on the next request of any connection (the status is checked per request). */
   revoke(orgId: string, keyId: string, actor = 'cli'): boolean {
     const revoked = this.store.keys.revoke(orgId, keyId);
-    if (revoked)
+    if (revoked) {
       this.store.audit.record({ orgId, event: 'key.revoked', actor, detail: { key: keyId } });
+      for (const listener of this.#revocationListeners) listener();
+    }
     return revoked;
+  }
+
+  /** Called after each revocation, e.g. to re-sign the CRL that the TLS layer checks. */
+  onRevoked(listener: () => unknown): void {
+    this.#revocationListeners.push(listener);
   }
 }
 

@@ -1,7 +1,7 @@
 // Assembles the web REST API server (air): TLS with client certificates and the route plugins.
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
-import { createHttpsApp, type KeyRegistry } from '../http/index.ts';
+import { createHttpsApp, tlsOptions, type KeyRegistry, type ServerTls } from '../http/index.ts';
 import { authRoutes } from './routes/auth.ts';
 import { resultRoutes } from './routes/results.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -12,7 +12,7 @@ export interface WebServerOptions {
   store: AirStore;
   tasks: TaskService;
   registry: KeyRegistry;
-  tls: { keyPem: string; certPem: string; caCertPem: string };
+  tls: ServerTls;
   maxPerPage: number;
   logger: boolean | { level: string };
 }
@@ -21,9 +21,7 @@ const WEB_BODY_LIMIT = 1024 * 1024;
 
 export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
   const app = createHttpsApp({
-    keyPem: options.tls.keyPem,
-    certPem: options.tls.certPem,
-    clientCaPem: [options.tls.caCertPem],
+    ...tlsOptions(options.tls, options.registry),
     bodyLimit: WEB_BODY_LIMIT,
     logger: options.logger,
   });

@@ -1,6 +1,12 @@
 // Assembles the cloak API server: TLS with client certificates, gzip bodies, and the route plugins.
 import type { FastifyInstance } from 'fastify';
-import { acceptGzipBodies, createHttpsApp, type KeyRegistry } from '../http/index.ts';
+import {
+  acceptGzipBodies,
+  createHttpsApp,
+  tlsOptions,
+  type KeyRegistry,
+  type ServerTls,
+} from '../http/index.ts';
 import type { CloakDataStore } from './data/index.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { tableRoutes } from './routes/tables.ts';
@@ -11,16 +17,14 @@ export interface CloakServerOptions {
   data: CloakDataStore;
   runner: TaskRunner;
   registry: KeyRegistry;
-  tls: { keyPem: string; certPem: string; caCertPem: string };
+  tls: ServerTls;
   bodyLimitBytes: number;
   logger: boolean | { level: string };
 }
 
 export async function createCloakServer(options: CloakServerOptions): Promise<FastifyInstance> {
   const app = createHttpsApp({
-    keyPem: options.tls.keyPem,
-    certPem: options.tls.certPem,
-    clientCaPem: [options.tls.caCertPem],
+    ...tlsOptions(options.tls, options.registry),
     bodyLimit: options.bodyLimitBytes,
     logger: options.logger,
   });

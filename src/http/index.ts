@@ -1,5 +1,12 @@
 // Public surface of src/http: HTTP plumbing shared by the cloak API and the web API.
-export { createHttpsApp, type HttpsAppOptions } from './https-app.ts';
+export {
+  createHttpsApp,
+  setRevocationList,
+  tlsOptions,
+  type HttpsAppOptions,
+  type ServerTls,
+  type RefusedCertificate,
+} from './https-app.ts';
 export { acceptGzipBodies } from './body-decoding.ts';
 export {
   requireKey,

@@ -14,3 +14,5 @@ export { toPkcs12 } from './pkcs12.ts';
 export { toEncryptedPem } from './pem.ts';
 export { identityFromPeerCertificate } from './identity.ts';
 export { loadOrCreateInstallationPki } from './installation.ts';
+export { createCrl, type CrlValidity, type RevokedCertificate } from './crl.ts';
+export { normalizeSerial } from './x509.ts';

@@ -5,12 +5,15 @@ import { createWebServer, ensureFirstAdmin, type InitialCredentials } from '../a
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
+import { RevocationList } from './revocation-list.ts';
 
 export interface RunningPlatform extends OpenedPlatform {
   webUrl: string;
   cloakUrl: string;
   webServer: FastifyInstance;
   cloakServer: FastifyInstance;
+  /** Re-signs the CRL now if a key was revoked since; resolves once both servers use it. */
+  refreshRevocations(): Promise<void>;
   /** Set only on the start that created the first admin: its password is shown once. */
   initialAdmin?: InitialCredentials;
   stop(): Promise<void>;
@@ -27,10 +30,12 @@ export async function startPlatform(
   const platform = openPlatform(config);
   const initialAdmin = ensureFirstAdmin(platform.air);
   const logger = options.logger ?? false;
+  const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
   const tls = {
     keyPem: platform.pki.server.keyPem,
     certPem: platform.pki.server.certPem,
     caCertPem: platform.pki.ca.certPem,
+    crlPem: await revocations.sign(),
   };
   const cloakServer = await createCloakServer({
     data: platform.cloak.data,
@@ -51,6 +56,8 @@ export async function startPlatform(
   try {
     await cloakServer.listen({ host: config.cloak.host, port: config.cloak.port });
     await webServer.listen({ host: config.web.host, port: config.web.port });
+    revocations.watch([cloakServer, webServer]);
+    platform.keys.onRevoked(() => revocations.refresh([cloakServer, webServer]));
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close()]);
     platform.close();
@@ -61,9 +68,11 @@ export async function startPlatform(
     webServer,
     cloakServer,
     ...(initialAdmin ? { initialAdmin } : {}),
+    refreshRevocations: () => revocations.refresh([cloakServer, webServer]),
     webUrl: urlOf(webServer, config.web.host),
     cloakUrl: urlOf(cloakServer, config.cloak.host),
     async stop() {
+      revocations.stop();
       await Promise.allSettled([webServer.close(), cloakServer.close()]);
       platform.close();
     },

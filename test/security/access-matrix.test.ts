@@ -6,7 +6,7 @@ import {
   toPkcs12,
 } from '../../src/pki/index.ts';
 import { KEY_TYPES, type KeyType } from '../../src/shared/index.ts';
-import type { TestKey } from '../support/https-client.ts';
+import { refusal, type TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
 interface Endpoint {
@@ -125,18 +125,28 @@ describe('access matrix', () => {
     expect(table).toHaveLength(endpoints(task).length * KEY_TYPES.length);
   });
 
-  it('refuses revoked, expired, foreign-CA and missing keys on every endpoint, with 401 JSON', async () => {
+  it('refuses revoked, expired and missing keys on every endpoint, with 401 JSON or at TLS', async () => {
     for (const e of endpoints(task)) {
       for (const [what, key] of [
         ['revoked', revoked[e.allowed]],
         ['expired', expired[e.allowed]],
-        ['foreign CA', foreign],
         ['no key', undefined],
       ] as const) {
-        const { status, json } = await call(e, key);
-        expect(status, `${e.method} ${e.path} with ${what}`).toBe(401);
-        expect(json.success).toBe(false);
+        const cell = `${e.method} ${e.path} with ${what}`;
+        const outcome = await refusal(call(e, key));
+        // Only a key on the CRL may be refused at the handshake; the others need their 401 JSON.
+        if (outcome.tls) expect(what, cell).toBe('revoked');
+        else {
+          expect(outcome.status, cell).toBe(401);
+          expect(outcome.json.success, cell).toBe(false);
+        }
       }
+    }
+  });
+
+  it('closes connections with a foreign-CA certificate on every endpoint at the handshake', async () => {
+    for (const e of endpoints(task)) {
+      expect(await refusal(call(e, foreign)), `${e.method} ${e.path}`).toEqual({ tls: true });
     }
   });
 });

@@ -23,12 +23,14 @@ describe('audit log', () => {
     await inst.web('/api/tasks', { key });
     await inst.web('/api/tasks');
     inst.platform.keys.revoke(orgId, key.id);
-    await inst.cloak('/bulk_insert', { key, body: {} });
+    await inst.platform.refreshRevocations();
+    // Refused at the handshake now: the CRL lists the key.
+    await expect(inst.cloak('/bulk_insert', { key, body: {} })).rejects.toThrow();
 
     const entries = inst.platform.air.audit.list();
     const events = entries.map((e) => `${e.event}:${e.detail.reason ?? e.detail.key ?? ''}`);
     expect(events).toEqual([
-      'authentication.failed:CLIENT_KEY_REVOKED',
+      'authentication.failed:TLS_CERT_REVOKED',
       `key.revoked:${key.id}`,
       'authentication.failed:CLIENT_CERTIFICATE_REQUIRED',
       'authentication.failed:WRONG_KEY_TYPE',
@@ -41,6 +43,8 @@ describe('audit log', () => {
       method: 'GET',
       path: '/api/tasks',
     });
+    expect(entries[0]).toMatchObject({ orgId, actor: expect.stringMatching(/^certificate:/) });
+    expect(entries[0]!.detail).toMatchObject({ keyType: 'upload_any', path: '(handshake)' });
     expect(entries[2]).toMatchObject({ orgId: null, actor: 'anonymous' });
     // The anonymous failure belongs to no organisation, so an organisation's view leaves it out.
     const orgView = inst.platform.air.audit.list(orgId);

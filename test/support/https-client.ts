@@ -72,3 +72,20 @@ export function request(
     req.end(payload);
   });
 }
+
+/**
+ * What a refused client sees: the TLS layer closes a connection whose certificate fails
+ * verification (foreign CA, or on the CRL), and the request layer answers 401 JSON otherwise.
+ */
+export async function refusal(
+  response: Promise<TestResponse>,
+): Promise<{ tls: true } | { tls: false; status: number; json: TestResponse['json'] }> {
+  try {
+    const { status, json } = await response;
+    return { tls: false, status, json };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (/^(ECONNRESET|EPIPE|ERR_SSL_)/.test(code)) return { tls: true };
+    throw error;
+  }
+}

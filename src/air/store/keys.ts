@@ -59,6 +59,22 @@ export class KeyStore {
     return info.changes === 1;
   }
 
+  /** Every revoked key of every organisation that has not yet expired: the CRL's entries. */
+  revocations(now = Date.now()): Array<{ serial: string; revokedAt: number }> {
+    return this.sql(
+      `SELECT serial, revoked_at AS revokedAt FROM api_keys
+         WHERE revoked_at IS NOT NULL AND expires_at > ? ORDER BY revoked_at, serial`,
+    ).all(now) as Array<{ serial: string; revokedAt: number }>;
+  }
+
+  /** Changes whenever a key is revoked, from any process: cheap enough to poll every second. */
+  revocationStamp(): string {
+    const row = this.sql(
+      'SELECT count(*) AS n, max(revoked_at) AS last FROM api_keys WHERE revoked_at IS NOT NULL',
+    ).get() as { n: number; last: number | null };
+    return `${row.n}:${row.last ?? 0}`;
+  }
+
   /**
    * Checked on every request, not only at the TLS handshake, so a revocation also stops clients
    * that hold an open keep-alive connection.

@@ -1,5 +1,5 @@
 // The only way the air reaches the cloak: validate a task, run it, get back an anonymized result.
-import type { AnonymizedResult, TaskSpec } from '../shared/index.ts';
+import type { AnonymizedResult, RunControl, TaskSpec } from '../shared/index.ts';
 
 /**
  * The air holds no handle on raw rows: everything it gets from the cloak passes through this
@@ -9,5 +9,6 @@ import type { AnonymizedResult, TaskSpec } from '../shared/index.ts';
 export interface CloakPort {
   /** Throws an AppError naming the problem (unknown table or column, bad filter, syntax error). */
   validateTask(orgId: string, spec: TaskSpec): TaskSpec;
-  runTask(orgId: string, spec: TaskSpec): Promise<AnonymizedResult>;
+  /** `control` reports progress and can cancel; a cancelled run throws and publishes nothing. */
+  runTask(orgId: string, spec: TaskSpec, control?: RunControl): Promise<AnonymizedResult>;
 }

@@ -1,6 +1,7 @@
 // Creating and running tasks on the air side: validation via the cloak, results stored as published.
 import { AppError } from '../errors/index.ts';
 import type { CloakPort } from './cloak-port.ts';
+import { TaskRuns } from './task-runs.ts';
 import {
   TASK_TYPES,
   type AirStore,
@@ -9,11 +10,26 @@ import {
   type TaskRecord,
 } from './store/index.ts';
 
+export interface TaskServiceOptions {
+  /** Runs in progress per organisation (cloak.maxRunsPerOrganisation). */
+  maxRunsPerOrganisation: number;
+  /** Whole-run limit of runs nobody waits for (cloak.backgroundTaskTimeoutSeconds). */
+  backgroundTimeoutSeconds: number;
+}
+
 export class TaskService {
+  readonly runs: TaskRuns;
+
   constructor(
     private readonly store: AirStore,
     private readonly cloak: CloakPort,
-  ) {}
+    private readonly options: TaskServiceOptions = {
+      maxRunsPerOrganisation: 2,
+      backgroundTimeoutSeconds: 21_600,
+    },
+  ) {
+    this.runs = new TaskRuns(options.maxRunsPerOrganisation);
+  }
 
   create(orgId: string, task: NewTask): TaskRecord {
     checkType(task.type);
@@ -45,12 +61,33 @@ export class TaskService {
 
   /** A run that fails as a whole throws and publishes nothing; a completed run publishes one result. */
   async runBatch(orgId: string, ref: string): Promise<StoredResult> {
+    return this.startBatch(orgId, ref, { background: false }).finished;
+  }
+
+  /**
+   * Starts a run that reports progress in `runs` and can be cancelled there. A background run
+   * (nobody waits for its answer) gets the longer background time limit.
+   */
+  startBatch(orgId: string, ref: string, options: { background: boolean }) {
     const task = this.find(orgId, ref);
     if (task.type !== 'batch') {
       throw new AppError('TASK_NOT_BATCH', { name: task.name, type: task.type });
     }
-    const result = await this.cloak.runTask(orgId, { code: task.code, prefetch: task.prefetch });
-    return this.store.results.publish(task.id, task.codeVersion, result);
+    return this.startRun(task, options);
+  }
+
+  /** Any task type: the scheduler uses this for periodic tasks. */
+  startRun(task: TaskRecord, options: { background: boolean }) {
+    return this.runs.start(task.orgId, task.id, async (control) => {
+      const result = await this.cloak.runTask(
+        task.orgId,
+        { code: task.code, prefetch: task.prefetch },
+        options.background
+          ? { ...control, timeoutSeconds: this.options.backgroundTimeoutSeconds }
+          : control,
+      );
+      return this.store.results.publish(task.id, task.codeVersion, result);
+    });
   }
 }
 

@@ -5,7 +5,7 @@ import { openDatabase } from '../store/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { TaskRunner } from './task-runner.ts';
-import type { AnonymizedResult, TaskSpec } from '../shared/index.ts';
+import type { AnonymizedResult, RunControl, TaskSpec } from '../shared/index.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
@@ -17,7 +17,7 @@ export interface Cloak {
   /** What the air may call: validation and anonymized runs, nothing that returns rows. */
   port: {
     validateTask(orgId: string, spec: TaskSpec): TaskSpec;
-    runTask(orgId: string, spec: TaskSpec): Promise<AnonymizedResult>;
+    runTask(orgId: string, spec: TaskSpec, control?: RunControl): Promise<AnonymizedResult>;
   };
   close(): void;
 }
@@ -36,7 +36,7 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
     runner,
     port: {
       validateTask: (orgId, spec) => runner.validate(orgId, spec),
-      runTask: (orgId, spec) => runner.run(orgId, spec),
+      runTask: (orgId, spec, control) => runner.run(orgId, spec, control),
     },
     close: () => db.close(),
   };

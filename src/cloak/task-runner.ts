@@ -14,7 +14,7 @@ import {
   type UserInput,
   type UserOutcome,
 } from '../sandbox/index.ts';
-import type { AnonymizedResult, PrefetchSpec, TaskSpec } from '../shared/index.ts';
+import type { AnonymizedResult, PrefetchSpec, RunControl, TaskSpec } from '../shared/index.ts';
 import type { CloakDataStore } from './data/index.ts';
 
 /**
@@ -51,10 +51,20 @@ export class TaskRunner {
    * Only the anonymized result leaves this function. A run that fails as a whole (timeout,
    * invalid task) throws and publishes nothing; errors inside one user's run are exceptions.
    */
-  async run(orgId: string, spec: unknown): Promise<AnonymizedResult> {
+  async run(orgId: string, spec: unknown, control: RunControl = {}): Promise<AnonymizedResult> {
     const task = this.validate(orgId, spec);
+    const { signal, onProgress } = control;
+    const total = onProgress
+      ? this.data.userCount(
+          orgId,
+          task.prefetch.map((p) => p.table),
+        )
+      : 0;
+    let done = 0;
+    onProgress?.({ done, total });
     const program = this.compile(orgId, task.code);
-    const deadline = Date.now() + this.options.runTimeoutSeconds * 1000;
+    const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
+    const deadline = Date.now() + timeoutSeconds * 1000;
     const aggregator = new BucketAggregator();
     const count = (userId: string, outcome: UserOutcome) => {
       const key = userKey(this.options.secret, userId);
@@ -65,13 +75,17 @@ export class TaskRunner {
       }
     };
     try {
+      if (signal?.aborted) throw new AppError('TASK_RUN_CANCELLED');
       let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
       const runBatch = async () => {
         const outcomes = program.runUsers(batch.map((user) => ({ tables: user.tables })));
         batch.forEach((user, i) => count(user.userId, outcomes[i]!));
+        done += batch.length;
         batch = [];
+        onProgress?.({ done, total: Math.max(total, done) });
+        if (signal?.aborted) throw new AppError('TASK_RUN_CANCELLED');
         if (Date.now() > deadline) {
-          throw new AppError('TASK_RUN_TIMEOUT', { seconds: this.options.runTimeoutSeconds });
+          throw new AppError('TASK_RUN_TIMEOUT', { seconds: timeoutSeconds });
         }
         // Between batches the API and other runs get the event loop.
         await yieldToEventLoop();

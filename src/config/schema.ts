@@ -26,6 +26,12 @@ export const configSchema = z
           .min(1024)
           .default(10 * 1024 * 1024),
         taskTimeoutSeconds: z.number().positive().max(86_400).default(120),
+        /** Runs nobody waits for (async, scheduled, started with "wait": false) may take longer. */
+        backgroundTaskTimeoutSeconds: z.number().positive().max(604_800).default(21_600),
+        /** Runs in progress per organisation, so that one cannot starve the others. */
+        maxRunsPerOrganisation: z.number().int().min(1).max(1000).default(2),
+        /** Attempts to deliver an async /task/run result to its return_url (backoff 1 s, 2 s, 4 s, ...). */
+        deliveryAttempts: z.number().int().min(1).max(20).default(5),
       })
       .prefault({}),
     tls: z

@@ -98,6 +98,24 @@ export const ERROR_CATALOGUE = {
     status: 409,
     template: 'A {what} named "{name}" already exists. Choose another name.',
   },
+  TOO_MANY_RUNS: {
+    status: 429,
+    template:
+      'Your organisation already has {running} task runs in progress, the most one organisation may have at once (cloak.maxRunsPerOrganisation). Wait for one to finish, or cancel one with DELETE /api/tasks/<token>/runs/<run id>.',
+  },
+  RUN_NOT_FOUND: {
+    status: 404,
+    template:
+      'Task "{task}" has no run "{run}". Runs are kept in memory until the server restarts; list them with GET /api/tasks/{task}/runs.',
+  },
+  RUN_NOT_ACTIVE: {
+    status: 409,
+    template: 'Run "{run}" is already {state}; only a running run can be cancelled.',
+  },
+  TASK_RUN_CANCELLED: {
+    status: 409,
+    template: 'The task run was cancelled before it finished; nothing was published.',
+  },
   TOO_MANY_LOGIN_ATTEMPTS: {
     status: 429,
     template: 'Too many failed logins. Wait {seconds} seconds before trying again.',

@@ -41,7 +41,10 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
   const air = openAirStore(config.dataDir);
   const cloak = openCloak(config);
   // The air sees the cloak only through its port: validation and anonymized results.
-  const tasks = new TaskService(air, cloak.port);
+  const tasks = new TaskService(air, cloak.port, {
+    maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
+    backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
+  });
   const keys = new KeyService(air, pki.ca, config.tls.clientKeyValidDays);
   return {
     config,

@@ -64,3 +64,21 @@ export interface AnonymizedResult {
 /** The five key types of the specification; a client certificate carries exactly one. */
 export const KEY_TYPES = ['web_api', 'task_runner', 'upload_any', 'upload_user', 'admin'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
+
+/** How a caller follows and stops a task run (the air passes it to the cloak through its port). */
+export interface RunControl {
+  /** Aborting stops the run between batches; it then throws TASK_RUN_CANCELLED and publishes nothing. */
+  signal?: AbortSignal;
+  /**
+   * Called before the first user and after every batch. `total` counts the users with rows in the
+   * selected tables before filters, so a filtered run may end with `done` below it.
+   */
+  onProgress?: (progress: RunProgress) => void;
+  /** Overrides the whole-run limit, for runs nobody waits for. */
+  timeoutSeconds?: number;
+}
+
+export interface RunProgress {
+  done: number;
+  total: number;
+}

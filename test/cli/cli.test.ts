@@ -1,5 +1,5 @@
 // The opencloak command line: from an empty data directory to a published result, as a data owner would type it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,8 +108,15 @@ describe('opencloak CLI', () => {
     expect(run.buckets).toHaveLength(1);
     expect(run.buckets[0].name).toBe('city: Oslo');
     expect(Math.abs(run.buckets[0].value - 40)).toBeLessThanOrEqual(10);
+    const shown = spawnSync(
+      process.execPath,
+      [BIN, '--data-dir', dataDir, 'task', 'run', task.token, '--org', 'Acme'],
+      { encoding: 'utf8', cwd: dir },
+    );
+    // Not a terminal here, so the progress is a line per tenth, ending at every user done.
+    expect(shown.stderr.trim().split('\n').at(-1)).toMatch(/\] 100% 40\/40 users$/);
     const results = cliJson('task', 'results', String(task.id), '--org', 'Acme');
-    expect(results.count).toBe(1);
+    expect(results.count).toBe(2);
     expect(results.items[0].buckets).toEqual(run.buckets);
   });
 

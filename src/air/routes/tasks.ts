@@ -7,6 +7,7 @@ import type { PrefetchSpec } from '../../shared/index.ts';
 import { toApiItem } from '../result-format.ts';
 import { TASK_TYPES, type AirStore, type TaskRecord } from '../store/index.ts';
 import type { TaskService } from '../task-service.ts';
+import type { TaskRun } from '../task-runs.ts';
 
 export interface TaskRoutesOptions {
   store: AirStore;
@@ -29,6 +30,21 @@ export function toApiTask(task: TaskRecord) {
 function toApiTaskDetail(task: TaskRecord) {
   return { ...toApiTask(task), code: task.code, prefetch: task.prefetch };
 }
+
+export function toApiRun(run: TaskRun) {
+  return {
+    id: run.id,
+    state: run.state,
+    users_done: run.progress.done,
+    users_total: run.progress.total,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    result_id: run.resultId,
+    error: run.error,
+  };
+}
+
+const runBody = z.strictObject({ wait: z.boolean().default(true) });
 
 // Shapes only; the cloak checks the prefetch against the tables and the code for syntax.
 const taskFields = {
@@ -87,9 +103,46 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     return { success: true };
   });
 
-  app.post<ByToken>('/api/tasks/:token/run', webKey, async (request) => {
-    const result = await opts.tasks.runBatch(identityOf(request).orgId, request.params.token);
-    return { success: true, result: { id: result.id, ...toApiItem(result) } };
+  // Waits for the result by default, as the seed's clients expect; {"wait": false} answers 202
+  // at once with a run to follow (GET .../runs/<id>) or cancel (DELETE .../runs/<id>).
+  app.post<ByToken>('/api/tasks/:token/run', webKey, async (request, reply) => {
+    const { wait } = parseBody(runBody, request.body ?? {});
+    const orgId = identityOf(request).orgId;
+    const { run, finished } = opts.tasks.startBatch(orgId, request.params.token, {
+      background: !wait,
+    });
+    if (!wait) return reply.status(202).send({ success: true, run: toApiRun(run) });
+    const result = await finished;
+    return { success: true, run: toApiRun(run), result: { id: result.id, ...toApiItem(result) } };
+  });
+
+  app.get<ByToken>('/api/tasks/:token/runs', webKey, async (request) => {
+    const orgId = identityOf(request).orgId;
+    const task = opts.tasks.find(orgId, request.params.token);
+    return { success: true, runs: opts.tasks.runs.list(orgId, task.id).map(toApiRun) };
+  });
+
+  type ByRun = { Params: { token: string; runId: string } };
+  const findRun = (orgId: string, token: string, runId: string) => {
+    const task = opts.tasks.find(orgId, token);
+    const run = opts.tasks.runs.get(orgId, task.id, runId);
+    if (!run) throw new AppError('RUN_NOT_FOUND', { task: task.token, run: runId });
+    return { task, run };
+  };
+
+  app.get<ByRun>('/api/tasks/:token/runs/:runId', webKey, async (request) => {
+    const { run } = findRun(identityOf(request).orgId, request.params.token, request.params.runId);
+    return { success: true, run: toApiRun(run) };
+  });
+
+  app.delete<ByRun>('/api/tasks/:token/runs/:runId', webKey, async (request) => {
+    const orgId = identityOf(request).orgId;
+    const { task, run } = findRun(orgId, request.params.token, request.params.runId);
+    if (run.state !== 'running') {
+      throw new AppError('RUN_NOT_ACTIVE', { run: run.id, state: run.state });
+    }
+    opts.tasks.runs.cancel(orgId, task.id, run.id);
+    return { success: true, run: toApiRun(run) };
   });
 
   app.delete<{ Params: { token: string; resultId: string } }>(

@@ -6,6 +6,7 @@ import { AppError } from '../../errors/index.ts';
 import { parsePagination } from '../../http/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
 import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { progressBar } from '../progress-bar.ts';
 import { readJsonFile } from './table.ts';
 
 interface CreateOptions {
@@ -83,12 +84,28 @@ export function registerTaskCommands(program: Command): void {
 
   task
     .command('run <task>')
-    .description('run a batch task (by id or token) and print its published result')
+    .description(
+      'run a batch task (by id or token) and print its published result; progress goes to ' +
+        'stderr, and Ctrl-C cancels the run without publishing anything',
+    )
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
-        const result = await p.tasks.runBatch(resolveOrg(p, opts.org).id, ref);
-        printJson(toApiItem(result));
+        const orgId = resolveOrg(p, opts.org).id;
+        const { run, finished } = p.tasks.startBatch(orgId, ref, { background: true });
+        const bar = progressBar();
+        const timer = setInterval(() => bar.update(run.progress), 200);
+        const cancel = () => p.tasks.runs.cancel(orgId, run.taskId, run.id);
+        process.once('SIGINT', cancel);
+        try {
+          const result = await finished;
+          bar.update(run.progress);
+          bar.end();
+          printJson(toApiItem(result));
+        } finally {
+          clearInterval(timer);
+          process.off('SIGINT', cancel);
+        }
       }),
     );
 

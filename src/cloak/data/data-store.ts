@@ -136,6 +136,17 @@ export class CloakDataStore {
     return this.catalogue.rowCount(this.catalogue.require(orgId, name));
   }
 
+  /** Users with rows in any of `tables`, before filters: what a run's progress counts towards. */
+  userCount(orgId: string, tables: readonly string[]): number {
+    checkOrg(orgId);
+    const selects = [...new Set(tables)].map((name) => {
+      const physical = physicalTableName(this.catalogue.require(orgId, name).id);
+      return `SELECT ac_user_id FROM ${quoteIdentifier(physical)}`;
+    });
+    const sql = `SELECT count(*) AS n FROM (${selects.join(' UNION ')})`;
+    return (this.db.prepare(sql).get() as { n: number }).n;
+  }
+
   /** A /bulk_insert payload `{"<user>": {"<table>": [rows]}}`, stored all or nothing. */
   insert(orgId: string, payload: unknown, now: number = Date.now()): InsertCounts {
     checkOrg(orgId);

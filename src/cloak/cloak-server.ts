@@ -20,6 +20,14 @@ export interface CloakServerOptions {
   tls: ServerTls;
   bodyLimitBytes: number;
   logger: boolean | { level: string };
+  /** The cloak settings that shape runs on this API. */
+  runs: {
+    maxRunsPerOrganisation: number;
+    backgroundTimeoutSeconds: number;
+    deliveryAttempts: number;
+    /** First retry delay of a failed delivery; tests shorten it. */
+    deliveryFirstDelayMs?: number;
+  };
 }
 
 export async function createCloakServer(options: CloakServerOptions): Promise<FastifyInstance> {
@@ -32,6 +40,13 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
   const { data, runner, registry } = options;
   await app.register(ingestRoutes, { data, registry });
   await app.register(tableRoutes, { data, registry });
-  await app.register(taskRunRoutes, { runner, registry });
+  const { runs } = options;
+  await app.register(taskRunRoutes, {
+    runner,
+    registry,
+    maxRunsPerOrganisation: runs.maxRunsPerOrganisation,
+    backgroundTimeoutSeconds: runs.backgroundTimeoutSeconds,
+    delivery: { attempts: runs.deliveryAttempts, firstDelayMs: runs.deliveryFirstDelayMs ?? 1000 },
+  });
   return app;
 }

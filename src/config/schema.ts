@@ -32,6 +32,8 @@ export const configSchema = z
         maxRunsPerOrganisation: z.number().int().min(1).max(1000).default(2),
         /** Attempts to deliver an async /task/run result to its return_url (backoff 1 s, 2 s, 4 s, ...). */
         deliveryAttempts: z.number().int().min(1).max(20).default(5),
+        /** Wait before the second delivery attempt; it doubles after each failure. */
+        deliveryFirstDelayMs: z.number().int().min(1).max(600_000).default(1000),
       })
       .prefault({}),
     tls: z

@@ -44,6 +44,12 @@ export async function startPlatform(
     tls,
     bodyLimitBytes: config.cloak.bodyLimitBytes,
     logger,
+    runs: {
+      maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
+      backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
+      deliveryAttempts: config.cloak.deliveryAttempts,
+      deliveryFirstDelayMs: config.cloak.deliveryFirstDelayMs,
+    },
   });
   const webServer = await createWebServer({
     store: platform.air,

@@ -1,25 +1,125 @@
-// Cloak API task route: POST /task/run runs a task synchronously and answers with anonymized buckets.
+// Cloak API task route: POST /task/run, synchronous by default, or async with delivery to return_url.
 import type { FastifyPluginAsync } from 'fastify';
+import { AppError } from '../../errors/index.ts';
 import { identityOf, requireKey, type KeyRegistry } from '../../http/index.ts';
+import type { AnonymizedResult } from '../../shared/index.ts';
+import { deliverResult } from '../result-delivery.ts';
 import type { TaskRunner } from '../task-runner.ts';
 
 export interface TaskRunRoutesOptions {
   runner: TaskRunner;
   registry: KeyRegistry;
+  /** Runs in progress per organisation on this API (cloak.maxRunsPerOrganisation). */
+  maxRunsPerOrganisation: number;
+  /** Whole-run limit of async runs (cloak.backgroundTaskTimeoutSeconds). */
+  backgroundTimeoutSeconds: number;
+  /** Delivery attempts per async result (cloak.deliveryAttempts) and the first retry delay. */
+  delivery: { attempts: number; firstDelayMs: number };
+}
+
+interface AsyncRequest {
+  url: URL;
+  authToken: string;
+}
+
+/** The seed's answer shape: `task_id` echoed, anonymized buckets and exceptions. */
+function answer(taskId: unknown, result: AnonymizedResult) {
+  return { task_id: taskId ?? null, buckets: result.buckets, exceptions: result.exceptions };
+}
+
+/** `return_url` is base64 (as in the 2015 API) of an http(s) URL; `auth_token` comes back as a header. */
+function readAsync(body: Record<string, unknown> | null): AsyncRequest {
+  const encoded = body?.return_url;
+  if (typeof encoded !== 'string' || encoded.length === 0) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail:
+        'An async run (header "async_query: true") needs "return_url": the base64 of the http(s) URL to post the result to.',
+    });
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(Buffer.from(encoded, 'base64').toString('utf8'));
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail:
+        '"return_url" must be base64 of an http:// or https:// URL, e.g. base64("https://example.org/results").',
+    });
+  }
+  const authToken = body?.auth_token;
+  if (typeof authToken !== 'string' || authToken.length === 0 || authToken.length > 1000) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail:
+        'An async run needs "auth_token" (1 to 1000 characters); it is sent back in the QueryAuthToken header so that your receiver can tell the result is yours.',
+    });
+  }
+  if (/[\r\n]/.test(authToken)) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: '"auth_token" must not contain line breaks: it becomes an HTTP header.',
+    });
+  }
+  return { url, authToken };
 }
 
 export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (app, opts) => {
+  const running = new Map<string, number>();
+  /** Counts the run against its organisation's cap until `promise` settles. */
+  const track = <T>(orgId: string, start: () => Promise<T>): Promise<T> => {
+    const now = running.get(orgId) ?? 0;
+    if (now >= opts.maxRunsPerOrganisation) throw new AppError('TOO_MANY_RUNS', { running: now });
+    running.set(orgId, now + 1);
+    const release = () => {
+      const left = (running.get(orgId) ?? 1) - 1;
+      if (left === 0) running.delete(orgId);
+      else running.set(orgId, left);
+    };
+    const promise = start();
+    promise.then(release, release);
+    return promise;
+  };
+
   app.post(
     '/task/run',
     { preHandler: requireKey(opts.registry, ['task_runner']) },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as Record<string, unknown> | null;
-      const result = await opts.runner.run(identityOf(request).orgId, body);
-      return {
-        task_id: body?.task_id ?? null,
-        buckets: result.buckets,
-        exceptions: result.exceptions,
-      };
+      const orgId = identityOf(request).orgId;
+      const taskId = body?.task_id;
+      if (String(request.headers['async_query'] ?? '').toLowerCase() !== 'true') {
+        return answer(taskId, await track(orgId, () => opts.runner.run(orgId, body)));
+      }
+      const target = readAsync(body);
+      // Checked before answering, so that a bad task is a 4xx now and not a failed delivery later.
+      opts.runner.validate(orgId, body);
+      const run = track(orgId, () =>
+        opts.runner.run(orgId, body, { timeoutSeconds: opts.backgroundTimeoutSeconds }),
+      );
+      void run
+        .then(
+          (result) => answer(taskId, result),
+          (error: unknown) => ({
+            task_id: taskId ?? null,
+            success: false,
+            error: error instanceof AppError ? error.message : 'The task run failed.',
+          }),
+        )
+        .then(async (payload) => {
+          const outcome = await deliverResult(target.url, target.authToken, payload, opts.delivery);
+          if (!outcome.delivered) {
+            request.log.warn(
+              {
+                taskId,
+                host: target.url.host,
+                attempts: outcome.attempts,
+                error: outcome.lastError,
+              },
+              'async task result could not be delivered',
+            );
+          }
+        });
+      return reply.status(202).send({ success: true, task_id: taskId ?? null });
     },
   );
 };

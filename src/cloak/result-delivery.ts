@@ -1,0 +1,55 @@
+// Posts an async /task/run result to the caller's return_url, retrying with backoff on failure.
+
+export interface DeliveryOptions {
+  /** Total attempts, the first included (cloak.deliveryAttempts). */
+  attempts: number;
+  /** Wait before the second attempt; it doubles after each failure. */
+  firstDelayMs: number;
+  /** Each attempt gives up after this long. */
+  timeoutMs?: number;
+}
+
+export interface DeliveryOutcome {
+  delivered: boolean;
+  attempts: number;
+  /** Why the last attempt failed: a status or a network error code, never the token. */
+  lastError?: string;
+}
+
+/**
+ * A delivery counts when the receiver answers 2xx. Anything else (a network error, a timeout, a
+ * 5xx, but also a 4xx, which may be a receiver still starting up) is retried until the attempts
+ * run out, so a receiver that is briefly down still gets the result.
+ */
+export async function deliverResult(
+  url: URL,
+  authToken: string,
+  body: unknown,
+  options: DeliveryOptions,
+): Promise<DeliveryOutcome> {
+  const payload = JSON.stringify(body);
+  let lastError = '';
+  for (let attempt = 1; attempt <= options.attempts; attempt++) {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', QueryAuthToken: authToken },
+        body: payload,
+        redirect: 'error',
+        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      });
+      await response.body?.cancel();
+      if (response.ok) return { delivered: true, attempts: attempt };
+      lastError = `HTTP ${response.status}`;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      lastError = cause?.code ?? (error as Error).name;
+    }
+    if (attempt < options.attempts) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, options.firstDelayMs * 2 ** (attempt - 1)),
+      );
+    }
+  }
+  return { delivered: false, attempts: options.attempts, lastError };
+}

@@ -12,6 +12,8 @@ export { TASK_TYPES } from './store/index.ts';
 export type { CloakPort } from './cloak-port.ts';
 export { KeyService, type IssuedKey, type NewKeyRequest } from './key-service.ts';
 export { TaskService } from './task-service.ts';
+export { Scheduler } from './scheduler.ts';
+export { checkSchedule, nextRunAfter, type Schedule } from './schedule.ts';
 export { createWebServer, type WebServerOptions } from './web-server.ts';
 export { bucketName, toApiItem } from './result-format.ts';
 export {

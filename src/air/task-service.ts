@@ -1,6 +1,7 @@
 // Creating and running tasks on the air side: validation via the cloak, results stored as published.
 import { AppError } from '../errors/index.ts';
 import type { CloakPort } from './cloak-port.ts';
+import { checkSchedule } from './schedule.ts';
 import { TaskRuns } from './task-runs.ts';
 import {
   TASK_TYPES,
@@ -33,18 +34,26 @@ export class TaskService {
 
   create(orgId: string, task: NewTask): TaskRecord {
     checkType(task.type);
+    const schedule = checkSchedule(task.type, task.schedule);
     const checked = this.cloak.validateTask(orgId, { code: task.code, prefetch: task.prefetch });
-    return this.store.tasks.create(orgId, { ...task, prefetch: checked.prefetch });
+    return this.store.tasks.create(orgId, { ...task, schedule, prefetch: checked.prefetch });
   }
 
   /** Validates like create: a change to code or prefetch is checked by the cloak before it is saved. */
   update(orgId: string, ref: string, change: Partial<NewTask>): TaskRecord {
     const task = this.find(orgId, ref);
     if (change.type !== undefined) checkType(change.type);
+    const type = change.type ?? task.type;
+    // A task that stops being periodic drops its schedule; one that becomes periodic needs one.
+    const schedule = checkSchedule(
+      type,
+      change.schedule !== undefined ? change.schedule : type === 'periodic' ? task.schedule : null,
+    );
     const next = { code: change.code ?? task.code, prefetch: change.prefetch ?? task.prefetch };
     const checked = this.cloak.validateTask(orgId, next);
     return this.store.tasks.update(orgId, task.id, {
       ...change,
+      schedule,
       ...(change.prefetch !== undefined ? { prefetch: checked.prefetch } : {}),
     });
   }

@@ -52,6 +52,12 @@ export const configSchema = z
         maxPropertiesPerUser: z.number().int().min(1).max(1_000_000).default(10_000),
       })
       .prefault({}),
+    /** Periodic tasks: how often the scheduler looks for due runs. */
+    scheduler: z
+      .object({
+        tickMs: z.number().int().min(10).max(3_600_000).default(5000),
+      })
+      .prefault({}),
   })
   .strict();
 

@@ -1,7 +1,12 @@
 // Starts the embedded default: the cloak API and the web REST API, both over TLS, in one process.
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { createWebServer, ensureFirstAdmin, type InitialCredentials } from '../air/index.ts';
+import {
+  createWebServer,
+  ensureFirstAdmin,
+  Scheduler,
+  type InitialCredentials,
+} from '../air/index.ts';
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
@@ -12,6 +17,8 @@ export interface RunningPlatform extends OpenedPlatform {
   cloakUrl: string;
   webServer: FastifyInstance;
   cloakServer: FastifyInstance;
+  /** Starts periodic tasks when due; `tick(now)` runs one check, for tests and catch-up. */
+  scheduler: Scheduler;
   /** Re-signs the CRL now if a key was revoked since; resolves once both servers use it. */
   refreshRevocations(): Promise<void>;
   /** Set only on the start that created the first admin: its password is shown once. */
@@ -31,6 +38,7 @@ export async function startPlatform(
   const initialAdmin = ensureFirstAdmin(platform.air);
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
+  const scheduler = new Scheduler(platform.air, platform.tasks);
   const tls = {
     keyPem: platform.pki.server.keyPem,
     certPem: platform.pki.server.certPem,
@@ -63,6 +71,7 @@ export async function startPlatform(
     await cloakServer.listen({ host: config.cloak.host, port: config.cloak.port });
     await webServer.listen({ host: config.web.host, port: config.web.port });
     revocations.watch([cloakServer, webServer]);
+    scheduler.start(config.scheduler.tickMs);
     platform.keys.onRevoked(() => revocations.refresh([cloakServer, webServer]));
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close()]);
@@ -74,11 +83,13 @@ export async function startPlatform(
     webServer,
     cloakServer,
     ...(initialAdmin ? { initialAdmin } : {}),
+    scheduler,
     refreshRevocations: () => revocations.refresh([cloakServer, webServer]),
     webUrl: urlOf(webServer, config.web.host),
     cloakUrl: urlOf(cloakServer, config.cloak.host),
     async stop() {
       revocations.stop();
+      scheduler.stop();
       await Promise.allSettled([webServer.close(), cloakServer.close()]);
       platform.close();
     },

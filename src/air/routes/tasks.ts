@@ -8,6 +8,7 @@ import { toApiItem } from '../result-format.ts';
 import { TASK_TYPES, type AirStore, type TaskRecord } from '../store/index.ts';
 import type { TaskService } from '../task-service.ts';
 import type { TaskRun } from '../task-runs.ts';
+import { nextRunAfter, type Schedule } from '../schedule.ts';
 
 export interface TaskRoutesOptions {
   store: AirStore;
@@ -24,6 +25,12 @@ export function toApiTask(task: TaskRecord) {
     code_version: task.codeVersion,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
+    ...(task.schedule
+      ? {
+          schedule: task.schedule,
+          next_run_at: nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt),
+        }
+      : {}),
   };
 }
 
@@ -52,6 +59,8 @@ const taskFields = {
   type: z.enum(TASK_TYPES),
   code: z.string().min(1, 'the task needs code').max(1_000_000),
   prefetch: z.array(z.record(z.string(), z.unknown())).min(1, 'list at least one table'),
+  // Checked by TaskService against the type, with errors that show the two accepted forms.
+  schedule: z.unknown().optional(),
 };
 const newTaskBody = z.strictObject({ ...taskFields, type: taskFields.type.default('batch') });
 const taskChangeBody = z
@@ -60,10 +69,11 @@ const taskChangeBody = z
     type: taskFields.type.optional(),
     code: taskFields.code.optional(),
     prefetch: taskFields.prefetch.optional(),
+    schedule: taskFields.schedule.optional(),
   })
   .refine(
     (change) => Object.keys(change).length > 0,
-    'change at least one of name, type, code, prefetch',
+    'change at least one of name, type, code, prefetch, schedule',
   );
 
 export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opts) => {
@@ -80,6 +90,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     const task = opts.tasks.create(identityOf(request).orgId, {
       ...body,
       prefetch: body.prefetch as unknown as PrefetchSpec[],
+      schedule: body.schedule as Schedule | undefined,
     });
     return reply.status(201).send({ success: true, task: toApiTaskDetail(task) });
   });
@@ -90,9 +101,10 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   }));
 
   app.put<ByToken>('/api/tasks/:token', webKey, async (request) => {
-    const { prefetch, ...rest } = parseBody(taskChangeBody, request.body);
+    const { prefetch, schedule, ...rest } = parseBody(taskChangeBody, request.body);
     const task = opts.tasks.update(identityOf(request).orgId, request.params.token, {
       ...rest,
+      ...(schedule !== undefined ? { schedule: schedule as Schedule | null } : {}),
       ...(prefetch !== undefined ? { prefetch: prefetch as unknown as PrefetchSpec[] } : {}),
     });
     return { success: true, task: toApiTaskDetail(task) };

@@ -90,4 +90,12 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_analyst ON sessions(analyst_id);
     `,
   },
+  {
+    // Periodic tasks: the schedule, and when the scheduler last started a run (for catch-up).
+    version: 5,
+    sql: `
+      ALTER TABLE tasks ADD COLUMN schedule TEXT;
+      ALTER TABLE tasks ADD COLUMN last_scheduled_at INTEGER;
+    `,
+  },
 ];

@@ -2,6 +2,7 @@
 import { AppError } from '../../errors/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
 import { statementCache, type Db } from '../../store/index.ts';
+import type { Schedule } from '../schedule.ts';
 import { randomToken } from './ids.ts';
 
 export const TASK_TYPES = ['batch', 'periodic', 'streaming'] as const;
@@ -18,6 +19,10 @@ export interface TaskRecord {
   codeVersion: number;
   createdAt: number;
   updatedAt: number;
+  /** Periodic tasks only. */
+  schedule: Schedule | null;
+  /** When the scheduler last started a run of this task. */
+  lastScheduledAt: number | null;
 }
 
 export interface NewTask {
@@ -25,14 +30,17 @@ export interface NewTask {
   type: TaskType;
   code: string;
   prefetch: PrefetchSpec[];
+  schedule?: Schedule | null;
 }
 
-interface TaskRow extends Omit<TaskRecord, 'prefetch'> {
+interface TaskRow extends Omit<TaskRecord, 'prefetch' | 'schedule'> {
   prefetch: string;
+  schedule: string | null;
 }
 
 const COLUMNS = `id, token, org_id AS orgId, name, type, code, prefetch,
-  code_version AS codeVersion, created_at AS createdAt, updated_at AS updatedAt`;
+  code_version AS codeVersion, created_at AS createdAt, updated_at AS updatedAt,
+  schedule, last_scheduled_at AS lastScheduledAt`;
 
 const TASK_NAME = /^\S(.{0,98}\S)?$/u;
 
@@ -48,9 +56,19 @@ export class TaskStore {
     if (this.byName(orgId, task.name)) throw new AppError('TASK_NAME_TAKEN', { name: task.name });
     const token = randomToken();
     const info = this.sql(
-      `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-    ).run(token, orgId, task.name, task.type, task.code, JSON.stringify(task.prefetch), now, now);
+      `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at, schedule)
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+    ).run(
+      token,
+      orgId,
+      task.name,
+      task.type,
+      task.code,
+      JSON.stringify(task.prefetch),
+      now,
+      now,
+      task.schedule ? JSON.stringify(task.schedule) : null,
+    );
     return this.byId(orgId, Number(info.lastInsertRowid))!;
   }
 
@@ -67,8 +85,8 @@ export class TaskStore {
       next.code !== current.code ||
       JSON.stringify(next.prefetch) !== JSON.stringify(current.prefetch);
     this.sql(
-      `UPDATE tasks SET name = ?, type = ?, code = ?, prefetch = ?, code_version = ?, updated_at = ?
-       WHERE org_id = ? AND id = ?`,
+      `UPDATE tasks SET name = ?, type = ?, code = ?, prefetch = ?, code_version = ?, updated_at = ?,
+         schedule = ? WHERE org_id = ? AND id = ?`,
     ).run(
       next.name,
       next.type,
@@ -76,10 +94,24 @@ export class TaskStore {
       JSON.stringify(next.prefetch),
       current.codeVersion + (codeChanged ? 1 : 0),
       now,
+      next.schedule ? JSON.stringify(next.schedule) : null,
       orgId,
       id,
     );
     return this.byId(orgId, id)!;
+  }
+
+  /** Every periodic task of every organisation, for the scheduler. */
+  periodic(): TaskRecord[] {
+    const rows = this.sql(
+      `SELECT ${COLUMNS} FROM tasks WHERE type = 'periodic'`,
+    ).all() as TaskRow[];
+    return rows.map(fromRow);
+  }
+
+  /** Recorded before the run starts, so a crash during the run does not repeat it in a loop. */
+  markScheduled(id: number, at: number): void {
+    this.sql('UPDATE tasks SET last_scheduled_at = ? WHERE id = ?').run(at, id);
   }
 
   /** Removes the task and, through the foreign key, every result it published. */
@@ -130,5 +162,9 @@ function checkName(name: string): void {
 }
 
 function fromRow(row: TaskRow): TaskRecord {
-  return { ...row, prefetch: JSON.parse(row.prefetch) as PrefetchSpec[] };
+  return {
+    ...row,
+    prefetch: JSON.parse(row.prefetch) as PrefetchSpec[],
+    schedule: row.schedule === null ? null : (JSON.parse(row.schedule) as Schedule),
+  };
 }

@@ -24,18 +24,22 @@ export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app,
     // Pagination first: a bad page is a 422 whether or not the task exists, so the status never
     // tells a caller anything about tasks it cannot see.
     const { page, perPage } = parsePagination(request.query, opts.maxPerPage);
-    const task = opts.tasks.find(identityOf(request).orgId, ref);
-    const count = opts.store.results.count(task.id);
-    // The seed's items stay exactly as documented; the /api/tasks form also names each result's
-    // id, which deleting a result needs.
-    const items = opts.store.results
-      .pageApiItems(task.id, page, perPage)
-      .map((item) => (listKey === 'items' ? item.json : `{"id":${item.id},${item.json.slice(1)}`));
-    return reply
-      .type('application/json; charset=utf-8')
-      .send(
-        `{"success":true,"count":${count},"page":${page},"per_page":${perPage},"${listKey}":[${items.join(',')}]}`,
-      );
+    const orgId = identityOf(request).orgId;
+    const { readCache } = opts.store;
+    // Scoped by organisation in the key too: one organisation's lookup never answers another's.
+    const task = readCache.get(`task:${orgId}:${ref}`, () => opts.tasks.find(orgId, ref));
+    const body = readCache.get(`page:${task.id}:${page}:${perPage}:${listKey}`, () => {
+      const count = opts.store.results.count(task.id);
+      // The seed's items stay exactly as documented; the /api/tasks form also names each
+      // result's id, which deleting a result needs.
+      const items = opts.store.results
+        .pageApiItems(task.id, page, perPage)
+        .map((item) =>
+          listKey === 'items' ? item.json : `{"id":${item.id},${item.json.slice(1)}`,
+        );
+      return `{"success":true,"count":${count},"page":${page},"per_page":${perPage},"${listKey}":[${items.join(',')}]}`;
+    });
+    return reply.type('application/json; charset=utf-8').send(body);
   }
 
   app.get<{ Params: { taskId: string } }>('/api/task_results/:taskId', webKey, (request, reply) =>

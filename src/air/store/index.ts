@@ -1,6 +1,6 @@
 // Public surface of the air store: one object that opens air.db and hands out its repositories.
 import path from 'node:path';
-import { migrate, openDatabase, type Db } from '../../store/index.ts';
+import { migrate, openDatabase, ReadCache, type Db } from '../../store/index.ts';
 import { SessionStore } from '../auth/sessions.ts';
 import { AuditLog } from './audit-log.ts';
 import { KeyStore } from './keys.ts';
@@ -23,6 +23,8 @@ export interface AirStore {
   results: ResultStore;
   audit: AuditLog;
   sessions: SessionStore;
+  /** Values that hot read paths (authentication, results pages) may reuse until any write. */
+  readCache: ReadCache;
   close(): void;
 }
 
@@ -30,10 +32,12 @@ export interface AirStore {
 export function openAirStore(dataDir: string): AirStore {
   const db = openDatabase(path.join(dataDir, 'air.db'));
   migrate(db, AIR_MIGRATIONS);
+  const readCache = new ReadCache(db);
   return {
     db,
+    readCache,
     organisations: new OrganisationStore(db),
-    keys: new KeyStore(db),
+    keys: new KeyStore(db, readCache),
     tasks: new TaskStore(db),
     results: new ResultStore(db),
     audit: new AuditLog(db),

@@ -1,5 +1,5 @@
 // The registry of issued client keys: who owns each certificate, its type, expiry and revocation.
-import { statementCache, type Db } from '../../store/index.ts';
+import { statementCache, type Db, type ReadCache } from '../../store/index.ts';
 import type { KeyType } from '../../shared/index.ts';
 
 export interface ApiKeyRecord {
@@ -22,7 +22,10 @@ const COLUMNS = `id, org_id AS orgId, type, user_id AS userId, description, seri
 export class KeyStore {
   private readonly sql: ReturnType<typeof statementCache>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly cache?: ReadCache,
+  ) {
     this.sql = statementCache(db);
   }
 
@@ -80,7 +83,10 @@ export class KeyStore {
    * that hold an open keep-alive connection.
    */
   status(serial: string, now = Date.now()): { status: KeyStatus; key?: ApiKeyRecord } {
-    const key = this.bySerial(serial);
+    // The cache drops the record on any write (a revocation included), from any process.
+    const key = this.cache
+      ? this.cache.get(`key:${serial}`, () => this.bySerial(serial) ?? null)
+      : this.bySerial(serial);
     if (!key) return { status: 'unknown' };
     if (key.revokedAt !== null) return { status: 'revoked', key };
     if (key.expiresAt <= now) return { status: 'expired', key };

@@ -1,0 +1,184 @@
+// Durability: a real server process is killed with SIGKILL during a stream of bulk inserts;
+// every acknowledged request must be stored after a restart, and no request may be stored in part.
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildConfig } from '../../src/config/index.ts';
+import { openPlatform } from '../../src/platform/index.ts';
+import { KEY_PASSWORD } from '../support/installation.ts';
+import { request } from '../support/https-client.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const USERS_PER_REQUEST = 40;
+const ROWS_PER_USER = 5;
+const CLIENTS = 4;
+/** The server is killed the moment this many requests have been acknowledged. */
+const KILL_AFTER = 25;
+
+interface Server {
+  child: ChildProcess;
+  cloakUrl: string;
+}
+
+/** `opencloak start` as its own process (not the bin wrapper, so SIGKILL hits the server itself). */
+function startServer(dataDir: string): Promise<Server> {
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(
+    process.execPath,
+    [
+      '--no-node-snapshot',
+      '--import',
+      tsx,
+      path.join(ROOT, 'src/cli/main.ts'),
+      '--data-dir',
+      dataDir,
+      'start',
+      '--host',
+      '127.0.0.1',
+      '--web-port',
+      '0',
+      '--cloak-port',
+      '0',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /cloak API:\s+(https:\/\/\S+)/.exec(output);
+      if (match) resolve({ child, cloakUrl: match[1] as string });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('exit', (code, signal) =>
+      reject(new Error(`server exited (${code ?? signal}) before listening:\n${output}`)),
+    );
+  });
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+  });
+}
+
+/** Request k stores ROWS_PER_USER rows for each of its own users r<k>-u<j>. */
+function requestBody(k: number) {
+  const body: Record<string, { events: Array<{ n: number; note: string }> }> = {};
+  for (let u = 0; u < USERS_PER_REQUEST; u++) {
+    body[`r${k}-u${u}`] = {
+      events: Array.from({ length: ROWS_PER_USER }, (_, i) => ({ n: k * 1000 + i, note: 'x' })),
+    };
+  }
+  return body;
+}
+
+describe('bulk_insert durability across kill -9', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-kill9-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps every acknowledged request whole and no request in part', async () => {
+    const config = buildConfig({ dataDir });
+    const setup = openPlatform(config);
+    const orgId = setup.air.organisations.create('durable').id;
+    setup.cloak.data.createTable(orgId, {
+      name: 'events',
+      columns: [
+        { name: 'n', type: 'integer' },
+        { name: 'note', type: 'text' },
+      ],
+    });
+    const issued = setup.keys.create(orgId, {
+      type: 'upload_any',
+      description: 'kill -9 test',
+      password: KEY_PASSWORD,
+    });
+    const ca = setup.pki.ca.certPem;
+    setup.close();
+
+    const server = await startServer(dataDir);
+    const agent = new https.Agent({
+      keepAlive: true,
+      pfx: issued.pfx,
+      passphrase: KEY_PASSWORD,
+      ca,
+    });
+    const acknowledged: number[] = [];
+    const sent: number[] = [];
+    let next = 0;
+    let dead = false;
+    const exited = killed(server.child);
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (!dead) {
+          const k = next++;
+          sent.push(k);
+          try {
+            const response = await request(`${server.cloakUrl}/bulk_insert`, ca, {
+              body: requestBody(k),
+              agent,
+            });
+            expect(response.status, response.text).toBe(200);
+            acknowledged.push(k);
+            if (acknowledged.length === KILL_AFTER && !dead) {
+              // Right after the response: nothing of the server's may run in between.
+              server.child.kill('SIGKILL');
+              dead = true;
+            }
+          } catch (error) {
+            if (!dead) throw error;
+          }
+        }
+      }),
+    );
+    await exited;
+    agent.destroy();
+    expect(server.child.signalCode).toBe('SIGKILL');
+    // Requests were in flight when the server died: their outcome is open, but must be all or none.
+    expect(sent.length).toBeGreaterThan(acknowledged.length);
+
+    // The restarted server recovers the WAL and accepts uploads again.
+    const restarted = await startServer(dataDir);
+    const after = await request(`${restarted.cloakUrl}/bulk_insert`, ca, {
+      body: { 'after-restart': { events: [{ n: 1 }] } },
+      key: { pfx: issued.pfx, passphrase: KEY_PASSWORD },
+    });
+    expect(after.status, after.text).toBe(200);
+    const stopped = killed(restarted.child);
+    restarted.child.kill('SIGTERM');
+    await stopped;
+
+    const db = new Database(path.join(dataDir, 'cloak.db'), { readonly: true });
+    try {
+      const { id } = db
+        .prepare("SELECT id FROM data_tables WHERE org_id = ? AND name = 'events'")
+        .get(orgId) as { id: number };
+      const counts = new Map<number, number>();
+      const perRequest = db.prepare(
+        `SELECT substr(ac_user_id, 2, instr(ac_user_id, '-') - 2) AS k, count(*) AS n
+         FROM data_rows_${id} WHERE ac_user_id LIKE 'r%' GROUP BY k`,
+      );
+      for (const row of perRequest.all() as Array<{ k: string; n: number }>) {
+        counts.set(Number(row.k), row.n);
+      }
+      const whole = USERS_PER_REQUEST * ROWS_PER_USER;
+      for (const k of acknowledged) expect(counts.get(k), `request ${k}`).toBe(whole);
+      for (const [k, n] of counts) {
+        expect(sent, `stored request ${k} was never sent`).toContain(k);
+        expect(n, `request ${k} is stored in part`).toBe(whole);
+      }
+      const late = db
+        .prepare(`SELECT count(*) AS n FROM data_rows_${id} WHERE ac_user_id = 'after-restart'`)
+        .get() as { n: number };
+      expect(late.n).toBe(1);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+});

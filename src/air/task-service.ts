@@ -35,8 +35,19 @@ export class TaskService {
   create(orgId: string, task: NewTask): TaskRecord {
     checkType(task.type);
     const schedule = checkSchedule(task.type, task.schedule);
-    const checked = this.cloak.validateTask(orgId, { code: task.code, prefetch: task.prefetch });
-    return this.store.tasks.create(orgId, { ...task, schedule, prefetch: checked.prefetch });
+    const language = task.language ?? 'javascript';
+    const checked = this.cloak.validateTask(orgId, {
+      code: task.code,
+      prefetch: task.prefetch,
+      language,
+    });
+    return this.store.tasks.create(orgId, {
+      ...task,
+      schedule,
+      language,
+      compiledCode: language === 'typescript' ? checked.code : null,
+      prefetch: checked.prefetch,
+    });
   }
 
   /** Validates like create: a change to code or prefetch is checked by the cloak before it is saved. */
@@ -49,11 +60,19 @@ export class TaskService {
       type,
       change.schedule !== undefined ? change.schedule : type === 'periodic' ? task.schedule : null,
     );
-    const next = { code: change.code ?? task.code, prefetch: change.prefetch ?? task.prefetch };
+    const language = change.language ?? task.language;
+    const next = {
+      code: change.code ?? task.code,
+      prefetch: change.prefetch ?? task.prefetch,
+      language,
+    };
+    // Checked again even when only the prefetch changed: TypeScript is typed by the tables.
     const checked = this.cloak.validateTask(orgId, next);
     return this.store.tasks.update(orgId, task.id, {
       ...change,
       schedule,
+      language,
+      compiledCode: language === 'typescript' ? checked.code : null,
       ...(change.prefetch !== undefined ? { prefetch: checked.prefetch } : {}),
     });
   }
@@ -90,7 +109,7 @@ export class TaskService {
     return this.runs.start(task.orgId, task.id, async (control) => {
       const result = await this.cloak.runTask(
         task.orgId,
-        { code: task.code, prefetch: task.prefetch },
+        { code: task.compiledCode ?? task.code, prefetch: task.prefetch },
         options.background
           ? { ...control, timeoutSeconds: this.options.backgroundTimeoutSeconds }
           : control,

@@ -14,8 +14,16 @@ import {
   type UserInput,
   type UserOutcome,
 } from '../sandbox/index.ts';
-import type { AnonymizedResult, PrefetchSpec, RunControl, TaskSpec } from '../shared/index.ts';
+import {
+  TASK_LANGUAGES,
+  type AnonymizedResult,
+  type PrefetchSpec,
+  type RunControl,
+  type TaskLanguage,
+  type TaskSpec,
+} from '../shared/index.ts';
 import type { CloakDataStore } from './data/index.ts';
+import { compileTypeScriptTask } from './typescript-task.ts';
 
 /**
  * Users sent to the sandbox in one exchange. Larger batches amortize the hand-over between
@@ -39,12 +47,25 @@ export class TaskRunner {
     private readonly options: TaskRunnerOptions,
   ) {}
 
-  /** Rejects a task that cannot run: bad prefetch (unknown table or column) or code that does not parse. */
+  /**
+   * Rejects a task that cannot run: bad prefetch (unknown table or column) or code that does not
+   * parse, or TypeScript with type errors against the selected tables. Returns the JavaScript to
+   * run (TypeScript transpiled) and the checked prefetch.
+   */
   validate(orgId: string, spec: unknown): TaskSpec {
-    const { code, prefetch } = readSpec(spec);
+    const { code, prefetch, language } = readSpec(spec);
     const checked = this.data.validatePrefetch(orgId, prefetch);
-    this.compile(orgId, code).dispose();
-    return { code, prefetch: checked };
+    const javascript =
+      language === 'typescript'
+        ? compileTypeScriptTask(
+            code,
+            [...new Set(checked.map((p) => p.table))].map((name) =>
+              this.data.getTable(orgId, name)!,
+            ),
+          )
+        : code;
+    this.compile(orgId, javascript).dispose();
+    return { code: javascript, prefetch: checked };
   }
 
   /**
@@ -115,7 +136,7 @@ export class TaskRunner {
   }
 }
 
-function readSpec(spec: unknown): { code: string; prefetch: unknown } {
+function readSpec(spec: unknown): { code: string; prefetch: unknown; language: TaskLanguage } {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new AppError('INVALID_BODY', {
       detail: 'a task is an object {"prefetch": [...], "post_processing": {"code": "..."}}.',
@@ -135,5 +156,11 @@ function readSpec(spec: unknown): { code: string; prefetch: unknown } {
       detail: '"prefetch" must be a non-empty list of {"table": "<name>", ...} selections.',
     });
   }
-  return { code, prefetch: s.prefetch };
+  const language = s.language ?? post?.language ?? 'javascript';
+  if (!(TASK_LANGUAGES as readonly unknown[]).includes(language)) {
+    throw new AppError('INVALID_BODY', {
+      detail: `"language" must be one of ${TASK_LANGUAGES.join(', ')}; got ${JSON.stringify(language)}.`,
+    });
+  }
+  return { code, prefetch: s.prefetch, language: language as TaskLanguage };
 }

@@ -40,9 +40,14 @@ export interface PrefetchSpec {
 /** What the cloak needs to run a task: the data selection and the per-user program. */
 export interface TaskSpec {
   prefetch: PrefetchSpec[];
-  /** JavaScript source, run once per user. */
+  /** Source run once per user: JavaScript, or TypeScript that the cloak checks and transpiles. */
   code: string;
+  /** Default javascript. */
+  language?: TaskLanguage;
 }
+
+export const TASK_LANGUAGES = ['javascript', 'typescript'] as const;
+export type TaskLanguage = (typeof TASK_LANGUAGES)[number];
 
 export interface PublishedBucket {
   label: string;

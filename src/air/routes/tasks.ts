@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors/index.ts';
 import { identityOf, parseBody, requireKey, type KeyRegistry } from '../../http/index.ts';
-import type { PrefetchSpec } from '../../shared/index.ts';
+import { TASK_LANGUAGES, type PrefetchSpec } from '../../shared/index.ts';
 import { toApiItem } from '../result-format.ts';
 import { TASK_TYPES, type AirStore, type TaskRecord } from '../store/index.ts';
 import type { TaskService } from '../task-service.ts';
@@ -35,7 +35,7 @@ export function toApiTask(task: TaskRecord) {
 }
 
 function toApiTaskDetail(task: TaskRecord) {
-  return { ...toApiTask(task), code: task.code, prefetch: task.prefetch };
+  return { ...toApiTask(task), language: task.language, code: task.code, prefetch: task.prefetch };
 }
 
 export function toApiRun(run: TaskRun) {
@@ -61,8 +61,13 @@ const taskFields = {
   prefetch: z.array(z.record(z.string(), z.unknown())).min(1, 'list at least one table'),
   // Checked by TaskService against the type, with errors that show the two accepted forms.
   schedule: z.unknown().optional(),
+  language: z.enum(TASK_LANGUAGES),
 };
-const newTaskBody = z.strictObject({ ...taskFields, type: taskFields.type.default('batch') });
+const newTaskBody = z.strictObject({
+  ...taskFields,
+  type: taskFields.type.default('batch'),
+  language: taskFields.language.default('javascript'),
+});
 const taskChangeBody = z
   .strictObject({
     name: taskFields.name.optional(),
@@ -70,10 +75,11 @@ const taskChangeBody = z
     code: taskFields.code.optional(),
     prefetch: taskFields.prefetch.optional(),
     schedule: taskFields.schedule.optional(),
+    language: taskFields.language.optional(),
   })
   .refine(
     (change) => Object.keys(change).length > 0,
-    'change at least one of name, type, code, prefetch, schedule',
+    'change at least one of name, type, code, prefetch, schedule, language',
   );
 
 export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opts) => {

@@ -98,4 +98,12 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN last_scheduled_at INTEGER;
     `,
   },
+  {
+    // TypeScript tasks: the language of the source, and the JavaScript the cloak made of it.
+    version: 6,
+    sql: `
+      ALTER TABLE tasks ADD COLUMN language TEXT NOT NULL DEFAULT 'javascript';
+      ALTER TABLE tasks ADD COLUMN compiled_code TEXT;
+    `,
+  },
 ];

@@ -1,6 +1,6 @@
 // Tasks of an organisation: name, token, type, code and prefetch, with a code version per change.
 import { AppError } from '../../errors/index.ts';
-import type { PrefetchSpec } from '../../shared/index.ts';
+import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
 import { statementCache, type Db } from '../../store/index.ts';
 import type { Schedule } from '../schedule.ts';
 import { randomToken } from './ids.ts';
@@ -23,6 +23,9 @@ export interface TaskRecord {
   schedule: Schedule | null;
   /** When the scheduler last started a run of this task. */
   lastScheduledAt: number | null;
+  language: TaskLanguage;
+  /** The JavaScript that runs: the cloak's transpilation of TypeScript, or null when `code` is it. */
+  compiledCode: string | null;
 }
 
 export interface NewTask {
@@ -31,6 +34,8 @@ export interface NewTask {
   code: string;
   prefetch: PrefetchSpec[];
   schedule?: Schedule | null;
+  language?: TaskLanguage;
+  compiledCode?: string | null;
 }
 
 interface TaskRow extends Omit<TaskRecord, 'prefetch' | 'schedule'> {
@@ -40,7 +45,7 @@ interface TaskRow extends Omit<TaskRecord, 'prefetch' | 'schedule'> {
 
 const COLUMNS = `id, token, org_id AS orgId, name, type, code, prefetch,
   code_version AS codeVersion, created_at AS createdAt, updated_at AS updatedAt,
-  schedule, last_scheduled_at AS lastScheduledAt`;
+  schedule, last_scheduled_at AS lastScheduledAt, language, compiled_code AS compiledCode`;
 
 const TASK_NAME = /^\S(.{0,98}\S)?$/u;
 
@@ -56,8 +61,9 @@ export class TaskStore {
     if (this.byName(orgId, task.name)) throw new AppError('TASK_NAME_TAKEN', { name: task.name });
     const token = randomToken();
     const info = this.sql(
-      `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at, schedule)
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+      `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at,
+         schedule, language, compiled_code)
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
     ).run(
       token,
       orgId,
@@ -68,6 +74,8 @@ export class TaskStore {
       now,
       now,
       task.schedule ? JSON.stringify(task.schedule) : null,
+      task.language ?? 'javascript',
+      task.compiledCode ?? null,
     );
     return this.byId(orgId, Number(info.lastInsertRowid))!;
   }
@@ -83,10 +91,11 @@ export class TaskStore {
     }
     const codeChanged =
       next.code !== current.code ||
+      next.language !== current.language ||
       JSON.stringify(next.prefetch) !== JSON.stringify(current.prefetch);
     this.sql(
       `UPDATE tasks SET name = ?, type = ?, code = ?, prefetch = ?, code_version = ?, updated_at = ?,
-         schedule = ? WHERE org_id = ? AND id = ?`,
+         schedule = ?, language = ?, compiled_code = ? WHERE org_id = ? AND id = ?`,
     ).run(
       next.name,
       next.type,
@@ -95,6 +104,8 @@ export class TaskStore {
       current.codeVersion + (codeChanged ? 1 : 0),
       now,
       next.schedule ? JSON.stringify(next.schedule) : null,
+      next.language,
+      next.compiledCode ?? null,
       orgId,
       id,
     );

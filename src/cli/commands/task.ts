@@ -1,10 +1,10 @@
 // CLI: create and run tasks, and print their results in the web REST API's form.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { toApiItem } from '../../air/index.ts';
+import { toApiItem, type Schedule } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { parsePagination } from '../../http/index.ts';
-import type { PrefetchSpec } from '../../shared/index.ts';
+import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
 import { printJson, resolveOrg, withPlatform } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
 import { readJsonFile } from './table.ts';
@@ -17,6 +17,8 @@ interface CreateOptions {
   prefetch?: string;
   prefetchFile?: string;
   type: string;
+  language?: string;
+  schedule?: string;
 }
 
 function readCode(opts: CreateOptions): string {
@@ -27,15 +29,17 @@ function readCode(opts: CreateOptions): string {
   });
 }
 
+function parseJsonOption(option: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AppError('INVALID_JSON', { detail: `${option}: ${(error as Error).message}` });
+  }
+}
+
 function readPrefetch(opts: CreateOptions): PrefetchSpec[] {
   if (opts.prefetchFile) return readJsonFile(opts.prefetchFile) as PrefetchSpec[];
-  if (opts.prefetch) {
-    try {
-      return JSON.parse(opts.prefetch) as PrefetchSpec[];
-    } catch (error) {
-      throw new AppError('INVALID_JSON', { detail: `--prefetch: ${(error as Error).message}` });
-    }
-  }
+  if (opts.prefetch) return parseJsonOption('--prefetch', opts.prefetch) as PrefetchSpec[];
   throw new AppError('INVALID_PARAMETER', {
     detail:
       'Give the data selection with --prefetch \'[{"table":"purchases"}]\' or --prefetch-file <file.json>.',
@@ -55,14 +59,28 @@ export function registerTaskCommands(program: Command): void {
     .option('--prefetch <json>', 'data selection, e.g. [{"table":"purchases"}]')
     .option('--prefetch-file <file>', 'file with the data selection')
     .option('--type <type>', 'batch, periodic or streaming', 'batch')
+    .option(
+      '--language <language>',
+      'javascript or typescript (default: typescript for a --code-file ending in .ts)',
+    )
+    .option(
+      '--schedule <json>',
+      'for periodic tasks: {"every_seconds":3600} or {"cron":"0 6 * * 1"}',
+    )
     .action(async (opts: CreateOptions, command: Command) =>
       withPlatform(command, (p) => {
         const orgId = resolveOrg(p, opts.org).id;
+        const language =
+          opts.language ?? (opts.codeFile?.endsWith('.ts') ? 'typescript' : 'javascript');
         const created = p.tasks.create(orgId, {
           name: opts.name,
           type: opts.type as 'batch',
           code: readCode(opts),
           prefetch: readPrefetch(opts),
+          language: language as TaskLanguage,
+          ...(opts.schedule !== undefined
+            ? { schedule: parseJsonOption('--schedule', opts.schedule) as Schedule }
+            : {}),
         });
         printJson({ id: created.id, token: created.token, name: created.name, type: created.type });
       }),

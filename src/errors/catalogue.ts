@@ -145,6 +145,11 @@ export const ERROR_CATALOGUE = {
   INVALID_COLUMN_TYPE: {
     status: 422,
     template:
+  INVALID_GZIP: {
+    status: 400,
+    template:
+      'The request body is labelled Content-Encoding: gzip but is not valid gzip data ({detail}). Compress it with gzip, or send it uncompressed without that header.',
+  },
       'Column "{column}" has type "{type}", which is not supported. Use one of: integer, bigint, float, double, boolean, varchar(N) with 1 <= N <= 65535, text.',
   },
   DUPLICATE_COLUMN: {

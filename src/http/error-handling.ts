@@ -19,6 +19,10 @@ function fromFastifyError(
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('INVALID_BODY', { detail: 'Content-Length does not match the body.' });
     default:
+      // zlib's codes: only the gzip decoding of a request body (body-decoding.ts) raises them.
+      if (/^Z_[A-Z_]+$/.test(String(error.code ?? ''))) {
+        return new AppError('INVALID_GZIP', { detail: error.message });
+      }
       if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
         return new AppError('INVALID_JSON', { detail: error.message });
       }

@@ -61,7 +61,7 @@ const comparison: fc.Arbitrary<Term> = fc.oneof(
       fc.constantFrom(...OPS),
       fc.oneof(fc.integer({ min: -5, max: 55 }), fc.constantFrom(-2, -0.5, 0.25, 2.75)),
     )
-    .map(([column, op, value]) => ({
+    .map(([column, op, value]): Term => ({
       term: { [`$$${column}`]: { [op]: value } } as WhereTerm,
       judge: (row) => compare(op, row[column] ?? null, value),
     })),
@@ -70,7 +70,7 @@ const comparison: fc.Arbitrary<Term> = fc.oneof(
       fc.constantFrom(...OPS),
       fc.constantFrom('Berlin', 'berlin', 'Paris', 'Zürich', '', 'M', 'Q'),
     )
-    .map(([op, value]) => ({
+    .map(([op, value]): Term => ({
       term: { $$city: { [op]: value } } as WhereTerm,
       judge: (row) => compare(op, row.city ?? null, value),
     })),
@@ -79,7 +79,7 @@ const comparison: fc.Arbitrary<Term> = fc.oneof(
       fc.constantFrom('$eq', '$neq') as fc.Arbitrary<'$eq' | '$neq'>,
       fc.constantFrom(true, false, null),
     )
-    .map(([op, value]) => ({
+    .map(([op, value]): Term => ({
       term: { $$vip: { [op]: value } } as WhereTerm,
       judge: (row) => compare(op, row.vip ?? null, value),
     })),
@@ -88,7 +88,7 @@ const comparison: fc.Arbitrary<Term> = fc.oneof(
       fc.constantFrom(...NUMERIC),
       fc.constantFrom('$eq', '$neq') as fc.Arbitrary<'$eq' | '$neq'>,
     )
-    .map(([column, op]) => ({
+    .map(([column, op]): Term => ({
       term: { [`$$${column}`]: { [op]: null } } as WhereTerm,
       judge: (row) => compare(op, row[column] ?? null, null),
     })),

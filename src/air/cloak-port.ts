@@ -1,14 +1,53 @@
-// The only way the air reaches the cloak: validate a task, run it, get back an anonymized result.
-import type { AnonymizedResult, RunControl, TaskSpec } from '../shared/index.ts';
+// The only way the air reaches the cloak: tasks, table definitions, and anonymized results.
+import type { AnonymizedResult, ColumnDefinition, RunControl, TaskSpec } from '../shared/index.ts';
+
+/** A user table's definition: names and types only, never rows. */
+export interface TableSummary {
+  name: string;
+  columns: ColumnDefinition[];
+  version: number;
+}
+
+/**
+ * A table's number of users with rows, anonymized like any result: `null` when the anonymizer
+ * suppresses it (too few users to publish).
+ */
+export interface TableUserCount {
+  table: string;
+  users: number | null;
+}
+
+/** One made-up user for "try it": rows per table, written by the analyst. */
+export interface TestUser {
+  id: string;
+  tables: Record<string, Array<Record<string, string | number | boolean | null>>>;
+}
+
+/** What the task did for one test user: these are not real users, so nothing is anonymized. */
+export type TestUserOutcome =
+  | { id: string; ok: true; properties: Array<[label: string, value: string]> }
+  | { id: string; ok: false; error: string };
 
 /**
  * The air holds no handle on raw rows: everything it gets from the cloak passes through this
- * interface, whose results are already anonymized. The embedded default implements it in-process;
- * a remote cloak would implement it over the cloak API with a task-runner key.
+ * interface, whose results are already anonymized. The embedded default implements it in-process
+ * (src/platform); a remote cloak would implement it over the cloak API.
  */
 export interface CloakPort {
   /** Throws an AppError naming the problem (unknown table or column, bad filter, syntax error). */
   validateTask(orgId: string, spec: TaskSpec): TaskSpec;
   /** `control` reports progress and can cancel; a cancelled run throws and publishes nothing. */
   runTask(orgId: string, spec: TaskSpec, control?: RunControl): Promise<AnonymizedResult>;
+  /**
+   * Runs the task in the sandbox on the given test users only: no real rows and no lookup tables
+   * are read. The task is validated against the organisation's table definitions first.
+   */
+  tryTask(orgId: string, spec: TaskSpec, users: readonly TestUser[]): TestUserOutcome[];
+  listTables(orgId: string): TableSummary[];
+  /** `definition` is `{name, columns: [{name, type}]}`; the cloak validates it. */
+  defineTable(orgId: string, definition: unknown): TableSummary;
+  /** `change` is `{add?: [{name, type}], drop?: [name]}`. */
+  alterTable(orgId: string, name: string, change: unknown): TableSummary;
+  dropTable(orgId: string, name: string): void;
+  userCounts(orgId: string): Promise<TableUserCount[]>;
 }

@@ -9,7 +9,13 @@ export type {
   TaskType,
 } from './store/index.ts';
 export { TASK_TYPES } from './store/index.ts';
-export type { CloakPort } from './cloak-port.ts';
+export type {
+  CloakPort,
+  TableSummary,
+  TableUserCount,
+  TestUser,
+  TestUserOutcome,
+} from './cloak-port.ts';
 export { KeyService, type IssuedKey, type NewKeyRequest } from './key-service.ts';
 export { TaskService } from './task-service.ts';
 export { Scheduler } from './scheduler.ts';

@@ -1,9 +1,15 @@
 // Assembles the web REST API server (air): TLS with client certificates and the route plugins.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { createHttpsApp, tlsOptions, type KeyRegistry, type ServerTls } from '../http/index.ts';
+import type { CloakPort } from './cloak-port.ts';
+import type { KeyService } from './key-service.ts';
 import { authRoutes } from './routes/auth.ts';
 import { resultRoutes } from './routes/results.ts';
+import { siteRoutes } from './routes/site/index.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import type { AirStore } from './store/index.ts';
 import type { TaskService } from './task-service.ts';
@@ -11,6 +17,8 @@ import type { TaskService } from './task-service.ts';
 export interface WebServerOptions {
   store: AirStore;
   tasks: TaskService;
+  keys: KeyService;
+  cloak: CloakPort;
   registry: KeyRegistry;
   tls: ServerTls;
   maxPerPage: number;
@@ -18,6 +26,13 @@ export interface WebServerOptions {
 }
 
 const WEB_BODY_LIMIT = 1024 * 1024;
+
+/** The analyst web site, built from web/ by `npm run build:web` (npm start and npm test run it). */
+export const SITE_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+
+/** The site loads nothing from elsewhere; CodeMirror sets inline styles, nothing runs inline. */
+const SITE_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
   const app = createHttpsApp({
@@ -30,5 +45,22 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   await app.register(authRoutes, { store });
   await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });
   await app.register(taskRoutes, { store, tasks, registry });
+  await app.register(siteRoutes, {
+    store,
+    tasks,
+    keys: options.keys,
+    cloak: options.cloak,
+    maxPerPage: options.maxPerPage,
+  });
+  if (existsSync(SITE_DIR)) {
+    await app.register(fastifyStatic, {
+      root: SITE_DIR,
+      wildcard: false,
+      setHeaders: (res) => {
+        res.setHeader('content-security-policy', SITE_CSP);
+        res.setHeader('x-content-type-options', 'nosniff');
+      },
+    });
+  }
   return app;
 }

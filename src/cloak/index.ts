@@ -10,6 +10,7 @@ import type { AnonymizedResult, RunControl, TaskSpec } from '../shared/index.ts'
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
 export { TaskRunner } from './task-runner.ts';
+export { tryTask, type TestUserInput, type TestUserResult } from './try-task.ts';
 
 export interface Cloak {
   data: CloakDataStore;

@@ -64,6 +64,11 @@ export const ERROR_CATALOGUE = {
     template:
       'This request needs the X-CSRF-Token header with the token you got when you logged in (GET /auth/session shows it). Reload the page and try again.',
   },
+  ADMIN_REQUIRED: {
+    status: 403,
+    template:
+      'Only admins may manage organisations, users and the audit log. Ask an admin of your installation to do this, or to give you the admin role.',
+  },
   // 404: unknown things, including another organisation's.
   ROUTE_NOT_FOUND: {
     status: 404,
@@ -73,6 +78,20 @@ export const ERROR_CATALOGUE = {
     status: 404,
     template:
       'There is no task "{task}" in your organisation. List your tasks with GET /api/tasks.',
+  },
+  KEY_NOT_FOUND: {
+    status: 404,
+    template:
+      'There is no key "{key}" in your organisation. List your keys on the Keys page (GET /api/site/keys).',
+  },
+  ANALYST_NOT_FOUND: {
+    status: 404,
+    template: 'There is no user "{user}". List the users with GET /api/site/admin/users.',
+  },
+  ORGANISATION_NOT_FOUND: {
+    status: 404,
+    template:
+      'There is no organisation "{organisation}". List the organisations with GET /api/site/admin/organisations.',
   },
   RESULT_NOT_FOUND: {
     status: 404,
@@ -126,6 +145,11 @@ export const ERROR_CATALOGUE = {
     template:
       'The request body is larger than the limit of {limit} bytes. Split the upload into smaller requests.',
   },
+  INVALID_GZIP: {
+    status: 400,
+    template:
+      'The request body is labelled Content-Encoding: gzip but is not valid gzip data ({detail}). Compress it with gzip, or send it uncompressed without that header.',
+  },
   UNSUPPORTED_ENCODING: {
     status: 415,
     template:
@@ -145,11 +169,6 @@ export const ERROR_CATALOGUE = {
   INVALID_COLUMN_TYPE: {
     status: 422,
     template:
-  INVALID_GZIP: {
-    status: 400,
-    template:
-      'The request body is labelled Content-Encoding: gzip but is not valid gzip data ({detail}). Compress it with gzip, or send it uncompressed without that header.',
-  },
       'Column "{column}" has type "{type}", which is not supported. Use one of: integer, bigint, float, double, boolean, varchar(N) with 1 <= N <= 65535, text.',
   },
   DUPLICATE_COLUMN: {

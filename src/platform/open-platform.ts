@@ -1,15 +1,24 @@
 // Opens every part of the embedded default in one process, keeping cloak and air apart.
 import path from 'node:path';
-import { KeyService, openAirStore, TaskService, type AirStore } from '../air/index.ts';
+import {
+  KeyService,
+  openAirStore,
+  TaskService,
+  type AirStore,
+  type CloakPort,
+} from '../air/index.ts';
 import { openCloak, type Cloak } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { KeyRegistry } from '../http/index.ts';
+import { inProcessCloakPort } from './in-process-cloak-port.ts';
 import { loadOrCreateInstallationPki, type InstallationPki } from '../pki/index.ts';
 
 export interface OpenedPlatform {
   config: Readonly<OpenCloakConfig>;
   air: AirStore;
   cloak: Cloak;
+  /** What the air may call on the cloak: validation, runs, table definitions, anonymized counts. */
+  cloakPort: CloakPort;
   pki: InstallationPki;
   keys: KeyService;
   tasks: TaskService;
@@ -41,7 +50,8 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
   const air = openAirStore(config.dataDir);
   const cloak = openCloak(config);
   // The air sees the cloak only through its port: validation and anonymized results.
-  const tasks = new TaskService(air, cloak.port, {
+  const cloakPort = inProcessCloakPort(cloak, config);
+  const tasks = new TaskService(air, cloakPort, {
     maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
     backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
   });
@@ -50,6 +60,7 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
     config,
     air,
     cloak,
+    cloakPort,
     pki,
     keys,
     tasks,

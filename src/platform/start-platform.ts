@@ -62,6 +62,8 @@ export async function startPlatform(
   const webServer = await createWebServer({
     store: platform.air,
     tasks: platform.tasks,
+    keys: platform.keys,
+    cloak: platform.cloakPort,
     registry: platform.registry,
     tls,
     maxPerPage: config.web.maxPerPage,

@@ -52,7 +52,8 @@ export function scoreAttack(guesses: readonly Guess[], truth: readonly (0 | 1)[]
     const conf = right / k;
     const prior = priorSum / k;
     const kappa = prior >= 1 ? 0 : (conf - prior) / (1 - prior);
-    if (kappa > best.kappa) best = { kappa, coverage: k / victims, conf, prior, victims };
+    // Ties keep the larger coverage: the attacker would rather guess more victims.
+    if (kappa >= best.kappa) best = { kappa, coverage: k / victims, conf, prior, victims };
   }
   return best;
 }

@@ -107,6 +107,11 @@ export class OrganisationStore {
       Analyst | undefined;
   }
 
+  /** Returns false when there is no such analyst. */
+  setRole(analystId: string, role: Role): boolean {
+    return this.sql('UPDATE analysts SET role = ? WHERE id = ?').run(role, analystId).changes === 1;
+  }
+
   hasAdmin(): boolean {
     return this.sql("SELECT 1 FROM analysts WHERE role = 'admin' LIMIT 1").get() !== undefined;
   }

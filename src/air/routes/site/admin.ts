@@ -1,0 +1,108 @@
+// Analyst web site, admins only: organisations, users and their roles, the audit log.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../../errors/index.ts';
+import { parseBody } from '../../../http/index.ts';
+import { hashPassword, MIN_LOGIN_PASSWORD_LENGTH } from '../../auth/password-hash.ts';
+import type { Analyst, AirStore, Organisation } from '../../store/index.ts';
+import { requireAdmin } from './session-scope.ts';
+
+const ROLES = ['admin', 'analyst'] as const;
+
+const newOrgBody = z.strictObject({ name: z.string() });
+const newUserBody = z.strictObject({
+  org_id: z.string().min(1),
+  email: z.string().min(3).max(320),
+  name: z.string().min(1).max(200),
+  role: z.enum(ROLES).default('analyst'),
+  password: z
+    .string()
+    .min(MIN_LOGIN_PASSWORD_LENGTH, `use at least ${MIN_LOGIN_PASSWORD_LENGTH} characters`)
+    .max(1024),
+});
+const roleBody = z.strictObject({ role: z.enum(ROLES) });
+const auditQuery = z.strictObject({
+  org_id: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const toSiteOrg = (org: Organisation) => ({
+  id: org.id,
+  name: org.name,
+  created_at: org.createdAt,
+});
+const toSiteUser = (a: Analyst) => ({
+  id: a.id,
+  org_id: a.orgId,
+  email: a.email,
+  name: a.name,
+  role: a.role,
+  created_at: a.createdAt,
+});
+
+/**
+ * Admins run the installation: they see every organisation, its users and the whole audit log.
+ * Analysts get ADMIN_REQUIRED here and only ever see their own organisation elsewhere.
+ */
+export const siteAdminRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, { store }) => {
+  app.addHook('preHandler', requireAdmin);
+  const orgs = store.organisations;
+  const requireOrg = (id: string) => {
+    const org = orgs.get(id);
+    if (!org) throw new AppError('ORGANISATION_NOT_FOUND', { organisation: id });
+    return org;
+  };
+
+  app.get('/api/site/admin/organisations', async () => ({
+    success: true,
+    organisations: orgs.list().map(toSiteOrg),
+  }));
+
+  app.post('/api/site/admin/organisations', async (request, reply) => {
+    const org = orgs.create(parseBody(newOrgBody, request.body).name.trim());
+    return reply.status(201).send({ success: true, organisation: toSiteOrg(org) });
+  });
+
+  app.get('/api/site/admin/users', async () => ({
+    success: true,
+    users: orgs.list().flatMap((org) => orgs.listAnalysts(org.id).map(toSiteUser)),
+  }));
+
+  app.post('/api/site/admin/users', async (request, reply) => {
+    const body = parseBody(newUserBody, request.body);
+    const org = requireOrg(body.org_id);
+    const user = orgs.addAnalyst(
+      org.id,
+      body.email.trim(),
+      body.name.trim(),
+      Date.now(),
+      body.role,
+    );
+    orgs.setPasswordHash(user.id, hashPassword(body.password));
+    return reply.status(201).send({ success: true, user: toSiteUser(user) });
+  });
+
+  app.put<{ Params: { id: string } }>('/api/site/admin/users/:id/role', async (request) => {
+    const { role } = parseBody(roleBody, request.body);
+    if (!orgs.setRole(request.params.id, role)) {
+      throw new AppError('ANALYST_NOT_FOUND', { user: request.params.id });
+    }
+    return { success: true, user: toSiteUser(orgs.analyst(request.params.id)!) };
+  });
+
+  app.get('/api/site/admin/audit', async (request) => {
+    const query = parseBody(auditQuery, request.query);
+    if (query.org_id !== undefined) requireOrg(query.org_id);
+    return {
+      success: true,
+      entries: store.audit.list(query.org_id, query.limit).map((e) => ({
+        id: e.id,
+        at: e.at,
+        org_id: e.orgId,
+        event: e.event,
+        actor: e.actor,
+        detail: e.detail,
+      })),
+    };
+  });
+};

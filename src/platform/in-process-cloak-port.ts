@@ -1,0 +1,36 @@
+// The embedded default's CloakPort: the air's calls go straight to the cloak in this process.
+import type { CloakPort, TableUserCount } from '../air/index.ts';
+import { tryTask, type Cloak } from '../cloak/index.ts';
+import type { OpenCloakConfig } from '../config/index.ts';
+
+/** Bucket label of the task that counts a table's users; its value is empty. */
+const USERS_LABEL = 'users';
+
+export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfig>): CloakPort {
+  const { data, runner } = cloak;
+  return {
+    validateTask: (orgId, spec) => runner.validate(orgId, spec),
+    runTask: (orgId, spec, control) => runner.run(orgId, spec, control),
+
+    tryTask: (orgId, spec, users) => tryTask(runner, { ...config.sandbox }, orgId, spec, users),
+
+    listTables: (orgId) => data.listTables(orgId),
+    defineTable: (orgId, definition) => data.createTable(orgId, definition),
+    alterTable: (orgId, name, change) => data.alterTable(orgId, name, change),
+    dropTable: (orgId, name) => data.dropTable(orgId, name),
+
+    async userCounts(orgId) {
+      const counts: TableUserCount[] = [];
+      for (const { name } of data.listTables(orgId)) {
+        // An ordinary anonymized run: one bucket that every user with rows reports.
+        const result = await runner.run(orgId, {
+          code: `report_property(${JSON.stringify(USERS_LABEL)}, '')`,
+          prefetch: [{ table: name }],
+        });
+        const bucket = result.buckets.find((b) => b.label === USERS_LABEL);
+        counts.push({ table: name, users: bucket ? bucket.count : null });
+      }
+      return counts;
+    },
+  };
+}

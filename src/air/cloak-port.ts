@@ -38,6 +38,10 @@ export interface CloakPort {
   validateTask(orgId: string, spec: TaskSpec): TaskSpec;
   /** `control` reports progress and can cancel; a cancelled run throws and publishes nothing. */
   runTask(orgId: string, spec: TaskSpec, control?: RunControl): Promise<AnonymizedResult>;
+  /** Starts, changes (spec) or stops (null) a streaming task; the cloak keeps its per-user state. */
+  setStreamingTask(orgId: string, taskKey: string, spec: TaskSpec | null): void;
+  /** The anonymized properties of the users a streaming task saw in the last `userExpireSeconds`. */
+  streamingReport(orgId: string, taskKey: string, userExpireSeconds: number): AnonymizedResult;
   /**
    * Runs the task in the sandbox on the given test users only: no real rows and no lookup tables
    * are read. The task is validated against the organisation's table definitions first.

@@ -1,8 +1,15 @@
-// Periodic tasks' schedules: a fixed interval or a cron expression (UTC), checked on save.
+// Schedules, checked on save: a periodic task's interval or cron expression (UTC), and a streaming
+// task's report and expiry intervals.
 import { CronExpressionParser } from 'cron-parser';
 import { AppError } from '../errors/index.ts';
 
-export type Schedule = { every_seconds: number } | { cron: string };
+export type Schedule = { every_seconds: number } | { cron: string } | StreamingSchedule;
+
+/** A report every `report_interval` s, of the users whose task ran within `user_expire_interval` s. */
+export interface StreamingSchedule {
+  report_interval: number;
+  user_expire_interval: number;
+}
 
 /** Shorter intervals would let one organisation keep the cloak busy by itself. */
 export const MIN_INTERVAL_SECONDS = 60;
@@ -12,14 +19,16 @@ const fail = (detail: string): never => {
 };
 
 /**
- * A periodic task needs a schedule, other types must not have one. Errors say what to write:
- * `{"every_seconds": 3600}` or `{"cron": "0 6 * * 1"}` (minute hour day month weekday, in UTC).
+ * Periodic and streaming tasks need a schedule, batch tasks must not have one. Errors say what to
+ * write: `{"every_seconds": 3600}` or `{"cron": "0 6 * * 1"}` (minute hour day month weekday, in
+ * UTC) for periodic tasks, `{"report_interval": 3600, "user_expire_interval": 86400}` for streaming.
  */
 export function checkSchedule(type: string, raw: unknown): Schedule | null {
+  if (type === 'streaming') return checkStreamingSchedule(raw);
   if (type !== 'periodic') {
     if (raw === undefined || raw === null) return null;
     return fail(
-      `Only periodic tasks have a schedule; a ${type} task cannot. Leave out "schedule".`,
+      `Only periodic and streaming tasks have a schedule; a ${type} task cannot. Leave out "schedule".`,
     );
   }
   const example = 'e.g. {"every_seconds": 3600} or {"cron": "0 6 * * 1"} (UTC)';
@@ -52,9 +61,36 @@ export function checkSchedule(type: string, raw: unknown): Schedule | null {
   return { cron: cron.trim() };
 }
 
-/** The first run time strictly after `afterMs`. */
+function checkStreamingSchedule(raw: unknown): StreamingSchedule {
+  const example = 'e.g. {"report_interval": 3600, "user_expire_interval": 86400}';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return fail(`A streaming task needs a "schedule", ${example}.`);
+  }
+  const extra = Object.keys(raw).filter(
+    (k) => k !== 'report_interval' && k !== 'user_expire_interval',
+  );
+  if (extra.length > 0) {
+    return fail(`"schedule" of a streaming task has the unknown key "${extra[0]}"; ${example}.`);
+  }
+  const seconds = (name: 'report_interval' | 'user_expire_interval') => {
+    const value = (raw as Record<string, unknown>)[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_INTERVAL_SECONDS) {
+      return fail(
+        `"${name}" must be a whole number of seconds, at least ${MIN_INTERVAL_SECONDS}; got ${JSON.stringify(value)} (${example}).`,
+      );
+    }
+    return value;
+  };
+  return {
+    report_interval: seconds('report_interval'),
+    user_expire_interval: seconds('user_expire_interval'),
+  };
+}
+
+/** The first run (or report) time strictly after `afterMs`. */
 export function nextRunAfter(schedule: Schedule, afterMs: number): number {
   if ('every_seconds' in schedule) return afterMs + schedule.every_seconds * 1000;
+  if ('report_interval' in schedule) return afterMs + schedule.report_interval * 1000;
   const expression = CronExpressionParser.parse(schedule.cron, {
     tz: 'UTC',
     currentDate: new Date(afterMs),

@@ -1,4 +1,5 @@
-// Starts periodic tasks when they are due; after downtime, each missed task runs once, not once per miss.
+// Starts periodic tasks and publishes streaming reports when due; after downtime, each missed task
+// runs (or reports) once, not once per miss.
 import type { AirStore } from './store/index.ts';
 import { nextRunAfter } from './schedule.ts';
 import type { TaskService } from './task-service.ts';
@@ -29,17 +30,22 @@ export class Scheduler {
   }
 
   /**
-   * Starts every periodic task whose next run time (after its last scheduled run, or its creation)
+   * Starts every periodic task (and publishes every streaming report) whose next time (after its last scheduled run, or its creation)
    * has come. The start time is recorded as the run starts, and the next run time is computed
    * from it: however many runs a downtime missed, the task runs once. Returns the ids started.
    */
   tick(now = Date.now()): number[] {
+    for (const { taskId, error } of this.tasks.syncStreamingTasks()) {
+      this.events.skipped?.(taskId, error);
+    }
     const started: number[] = [];
-    for (const task of this.store.tasks.periodic()) {
+    const due = [...this.store.tasks.ofType('periodic'), ...this.store.tasks.ofType('streaming')];
+    for (const task of due) {
       if (!task.schedule) continue;
       if (nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt) > now) continue;
       try {
-        this.tasks.startRun(task, { background: true });
+        if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
+        else this.tasks.startRun(task, { background: true });
       } catch (error) {
         // Not marked: the task is tried again at the next tick.
         this.events.skipped?.(task.id, (error as Error).message);

@@ -20,6 +20,8 @@ export interface TaskServiceOptions {
 
 export class TaskService {
   readonly runs: TaskRuns;
+  /** The streaming tasks the cloak was told about, by token, and the version it got. */
+  readonly #streaming = new Map<string, { orgId: string; updatedAt: number }>();
 
   constructor(
     private readonly store: AirStore,
@@ -41,13 +43,15 @@ export class TaskService {
       prefetch: task.prefetch,
       language,
     });
-    return this.store.tasks.create(orgId, {
+    const created = this.store.tasks.create(orgId, {
       ...task,
       schedule,
       language,
       compiledCode: language === 'typescript' ? checked.code : null,
       prefetch: checked.prefetch,
     });
+    this.#syncStreaming(undefined, created);
+    return created;
   }
 
   /** Validates like create: a change to code or prefetch is checked by the cloak before it is saved. */
@@ -68,17 +72,74 @@ export class TaskService {
     };
     // Checked again even when only the prefetch changed: TypeScript is typed by the tables.
     const checked = this.cloak.validateTask(orgId, next);
-    return this.store.tasks.update(orgId, task.id, {
+    const updated = this.store.tasks.update(orgId, task.id, {
       ...change,
       schedule,
       language,
       compiledCode: language === 'typescript' ? checked.code : null,
       ...(change.prefetch !== undefined ? { prefetch: checked.prefetch } : {}),
     });
+    this.#syncStreaming(task, updated);
+    return updated;
   }
 
   delete(orgId: string, ref: string): void {
-    this.store.tasks.delete(orgId, this.find(orgId, ref).id);
+    const task = this.find(orgId, ref);
+    this.store.tasks.delete(orgId, task.id);
+    this.#syncStreaming(task, undefined);
+  }
+
+  /**
+   * Brings the cloak's streaming tasks in line with the store: at start-up, and then on every
+   * scheduler tick, so that a task created, changed or deleted by another process (the CLI) is
+   * picked up too. A task that no longer validates (a table was dropped) is reported and skipped.
+   */
+  syncStreamingTasks(): Array<{ taskId: number; error: string }> {
+    const failures: Array<{ taskId: number; error: string }> = [];
+    const current = new Map(this.store.tasks.ofType('streaming').map((t) => [t.token, t]));
+    for (const [token, registered] of this.#streaming) {
+      if (current.has(token)) continue;
+      this.cloak.setStreamingTask(registered.orgId, token, null);
+      this.#streaming.delete(token);
+    }
+    for (const [token, task] of current) {
+      if (this.#streaming.get(token)?.updatedAt === task.updatedAt) continue;
+      try {
+        this.#syncStreaming(undefined, task);
+      } catch (error) {
+        failures.push({ taskId: task.id, error: (error as Error).message });
+      }
+    }
+    return failures;
+  }
+
+  /** Publishes one report of a streaming task: its users' latest properties, anonymized. */
+  publishStreaming(task: TaskRecord, now = Date.now()): StoredResult {
+    if (task.type !== 'streaming' || !task.schedule || !('user_expire_interval' in task.schedule)) {
+      throw new AppError('INVALID_PARAMETER', {
+        detail: `Task "${task.name}" is not a streaming task.`,
+      });
+    }
+    const result = this.cloak.streamingReport(
+      task.orgId,
+      task.token,
+      task.schedule.user_expire_interval,
+    );
+    return this.store.results.publish(task.id, task.codeVersion, result, now);
+  }
+
+  /** The cloak runs streaming tasks by themselves; it learns of each change here. */
+  #syncStreaming(before: TaskRecord | undefined, after: TaskRecord | undefined): void {
+    if (after?.type === 'streaming') {
+      this.cloak.setStreamingTask(after.orgId, after.token, {
+        code: after.compiledCode ?? after.code,
+        prefetch: after.prefetch,
+      });
+      this.#streaming.set(after.token, { orgId: after.orgId, updatedAt: after.updatedAt });
+    } else if (before?.type === 'streaming') {
+      this.cloak.setStreamingTask(before.orgId, before.token, null);
+      this.#streaming.delete(before.token);
+    }
   }
 
   find(orgId: string, ref: string): TaskRecord {

@@ -4,22 +4,29 @@ import type { OpenCloakConfig } from '../config/index.ts';
 import { openDatabase } from '../store/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
+import { ParticipationBudget } from './participation-budget.ts';
+import { StreamingEngine } from './streaming/streaming-engine.ts';
 import { TaskRunner } from './task-runner.ts';
 import type { AnonymizedResult, RunControl, TaskSpec } from '../shared/index.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
 export { TaskRunner } from './task-runner.ts';
+export { ParticipationBudget } from './participation-budget.ts';
 export { tryTask, type TestUserInput, type TestUserResult } from './try-task.ts';
 
 export interface Cloak {
   data: CloakDataStore;
   runner: TaskRunner;
+  /** Per-(organisation, user) participation budget, undefined when configured off. */
+  budget: ParticipationBudget | undefined;
   /** What the air may call: validation and anonymized runs, nothing that returns rows. */
   port: {
     validateTask(orgId: string, spec: TaskSpec): TaskSpec;
     runTask(orgId: string, spec: TaskSpec, control?: RunControl): Promise<AnonymizedResult>;
   };
+  /** Streaming tasks' per-user state and reports. */
+  streaming: StreamingEngine;
   close(): void;
 }
 
@@ -27,14 +34,22 @@ export interface Cloak {
 export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
   const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
   const data = new CloakDataStore(db);
+  const secret = loadOrCreateNoiseSecret(config.dataDir);
+  const budget = config.privacy.participationBudget
+    ? new ParticipationBudget(db, { rho: config.privacy.participationRho })
+    : undefined;
   const runner = new TaskRunner(data, {
-    secret: loadOrCreateNoiseSecret(config.dataDir),
+    secret,
+    budget,
     limits: { ...config.sandbox },
     runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
   });
+  const streaming = new StreamingEngine(db, data, runner, { secret });
   return {
     data,
     runner,
+    budget,
+    streaming,
     port: {
       validateTask: (orgId, spec) => runner.validate(orgId, spec),
       runTask: (orgId, spec, control) => runner.run(orgId, spec, control),

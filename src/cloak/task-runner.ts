@@ -3,6 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   anonymize,
   BucketAggregator,
+  DEFAULT_ANONYMIZER_SETTINGS,
   userKey,
   type AnonymizerSettings,
 } from '../anonymizer/index.ts';
@@ -23,6 +24,7 @@ import {
   type TaskSpec,
 } from '../shared/index.ts';
 import type { CloakDataStore } from './data/index.ts';
+import type { ParticipationBudget } from './participation-budget.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
 /**
@@ -39,6 +41,8 @@ export interface TaskRunnerOptions {
   runTimeoutSeconds: number;
   /** Anonymizer parameters; the defaults unless a test weakens them to show an attack is real. */
   anonymizer?: Readonly<AnonymizerSettings>;
+  /** Charged for every fresh bucket; users who ran out are left out of fresh buckets. */
+  budget?: ParticipationBudget;
 }
 
 export class TaskRunner {
@@ -86,7 +90,9 @@ export class TaskRunner {
     const program = this.compile(orgId, task.code);
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const deadline = Date.now() + timeoutSeconds * 1000;
-    const aggregator = new BucketAggregator();
+    const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
+    const participation = this.options.budget?.startRun(orgId, settings);
+    const aggregator = participation ?? new BucketAggregator();
     const count = (userId: string, outcome: UserOutcome) => {
       const key = userKey(this.options.secret, userId);
       if (outcome.ok) {
@@ -119,10 +125,14 @@ export class TaskRunner {
     } finally {
       program.dispose();
     }
-    return anonymize(aggregator, this.options.secret, this.options.anonymizer);
+    const settled = participation
+      ? participation.settle().aggregator
+      : (aggregator as BucketAggregator);
+    return anonymize(settled, this.options.secret, settings);
   }
 
-  private compile(orgId: string, code: string) {
+  /** The task compiled for this organisation (its lookup tables), with the runner's limits. */
+  compile(orgId: string, code: string) {
     try {
       return compileTask(code, this.options.limits, {
         lookup: (table, key) => this.data.lookup(orgId, table, key),

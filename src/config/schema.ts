@@ -32,6 +32,8 @@ export const configSchema = z
         maxRunsPerOrganisation: z.number().int().min(1).max(1000).default(2),
         /** Attempts to deliver an async /task/run result to its return_url (backoff 1 s, 2 s, 4 s, ...). */
         deliveryAttempts: z.number().int().min(1).max(20).default(5),
+        /** How often streaming tasks look for newly arrived data. */
+        streamingIntervalMs: z.number().int().min(10).max(600_000).default(1000),
         /** Wait before the second delivery attempt; it doubles after each failure. */
         deliveryFirstDelayMs: z.number().int().min(1).max(600_000).default(1000),
       })
@@ -50,6 +52,21 @@ export const configSchema = z
         timeoutMs: z.number().int().min(1).max(60_000).default(1000),
         memoryLimitMb: z.number().int().min(8).max(4096).default(128),
         maxPropertiesPerUser: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .prefault({}),
+    /**
+     * Anonymization that outlives one run: the per-(organisation, user) participation budget
+     * (docs/anonymization.md, "The participation budget").
+     */
+    privacy: z
+      .object({
+        /** Off only for a lab that must see what an attack gets without it. */
+        participationBudget: z.boolean().default(true),
+        /**
+         * Total zCDP-like loss each user may spend per organisation: a fresh bucket of n users
+         * costs each member 1 / (2 sd(n)^2), 0.17 for a small bucket, 0.0005 at 10,000 users.
+         */
+        participationRho: z.number().positive().max(1_000_000).default(0.5),
       })
       .prefault({}),
     /** Periodic tasks: how often the scheduler looks for due runs. */

@@ -11,6 +11,9 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
   return {
     validateTask: (orgId, spec) => runner.validate(orgId, spec),
     runTask: (orgId, spec, control) => runner.run(orgId, spec, control),
+    setStreamingTask: (orgId, taskKey, spec) => cloak.streaming.register(orgId, taskKey, spec),
+    streamingReport: (orgId, taskKey, userExpireSeconds) =>
+      cloak.streaming.report(orgId, taskKey, userExpireSeconds),
 
     tryTask: (orgId, spec, users) => tryTask(runner, { ...config.sandbox }, orgId, spec, users),
 

@@ -74,6 +74,7 @@ export async function startPlatform(
     await webServer.listen({ host: config.web.host, port: config.web.port });
     revocations.watch([cloakServer, webServer]);
     scheduler.start(config.scheduler.tickMs);
+    platform.cloak.streaming.start(config.cloak.streamingIntervalMs);
     platform.keys.onRevoked(() => revocations.refresh([cloakServer, webServer]));
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close()]);
@@ -92,6 +93,7 @@ export async function startPlatform(
     async stop() {
       revocations.stop();
       scheduler.stop();
+      await platform.cloak.streaming.stop();
       await Promise.allSettled([webServer.close(), cloakServer.close()]);
       platform.close();
     },

@@ -112,11 +112,9 @@ export class TaskStore {
     return this.byId(orgId, id)!;
   }
 
-  /** Every periodic task of every organisation, for the scheduler. */
-  periodic(): TaskRecord[] {
-    const rows = this.sql(
-      `SELECT ${COLUMNS} FROM tasks WHERE type = 'periodic'`,
-    ).all() as TaskRow[];
+  /** Every task of one type in every organisation, for the scheduler and streaming start-up. */
+  ofType(type: TaskType): TaskRecord[] {
+    const rows = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE type = ?`).all(type) as TaskRow[];
     return rows.map(fromRow);
   }
 

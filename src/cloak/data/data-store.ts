@@ -153,6 +153,7 @@ export class CloakDataStore {
     return insertPayload(this.db, this.catalogue, orgId, payload, now);
   }
 
+
   /** Forgets a user: every row of theirs in every table of the organisation. Returns the rows removed. */
   deleteUser(orgId: string, userId: string): number {
     checkOrg(orgId);
@@ -208,9 +209,47 @@ export class CloakDataStore {
     orgId: string,
     prefetch: PrefetchSpec[],
     now: number = Date.now(),
+    userIds?: readonly string[],
   ): Iterable<UserData> {
     const specs = this.validatePrefetch(orgId, prefetch);
-    return streamUserData(this.db, orgId, specs, now);
+    return streamUserData(this.db, orgId, specs, now, userIds);
+  }
+
+  /**
+   * Users with rows that arrived since `sinceSeq` in any of `tables`, and the sequence to pass next
+   * time. Arrival sequences are given out under the write lock, so every row below the returned
+   * sequence is committed: nothing is missed and nothing is seen twice.
+   */
+  arrivedSince(
+    orgId: string,
+    tables: readonly string[],
+    sinceSeq: number,
+  ): { userIds: string[]; nextSeq: number } {
+    checkOrg(orgId);
+    const nextSeq = (
+      this.db.prepare('SELECT next_seq AS n FROM data_sequence WHERE id = 1').get() as {
+        n: number;
+      }
+    ).n;
+    const selects = [...new Set(tables)].map((name) => {
+      const physical = quoteIdentifier(physicalTableName(this.catalogue.require(orgId, name).id));
+      return `SELECT ac_user_id FROM ${physical} WHERE ac_seq >= ? AND ac_seq < ?`;
+    });
+    const params = selects.flatMap(() => [sinceSeq, nextSeq]);
+    const rows = this.db
+      .prepare(selects.join(' UNION '))
+      .pluck()
+      .all(...params) as string[];
+    return { userIds: rows, nextSeq };
+  }
+
+  /** Makes arrivedSince cheap on a table that a streaming task watches (idempotent). */
+  indexArrivals(orgId: string, name: string): void {
+    checkOrg(orgId);
+    const physical = physicalTableName(this.catalogue.require(orgId, name).id);
+    this.db.exec(
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${physical}_by_seq`)} ON ${quoteIdentifier(physical)} (ac_seq)`,
+    );
   }
 }
 

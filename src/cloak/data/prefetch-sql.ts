@@ -35,12 +35,18 @@ export function buildStreamQuery(
   specs: readonly PrefetchSpec[],
   tables: readonly StoredTable[],
   now: number,
+  /** Only these users (streaming tasks run the users whose data just arrived). */
+  userIds?: readonly string[],
 ): StreamQuery {
   const width = Math.max(...tables.map((t) => t.columns.length));
   const params: SqlValue[] = [];
   const arms = specs.map((spec, index) => {
     const table = tables[index] as StoredTable;
     const conditions: string[] = [];
+    if (userIds !== undefined) {
+      conditions.push('ac_user_id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(userIds));
+    }
     if (spec.time_limit !== undefined) {
       conditions.push('ac_arrival >= ?');
       params.push(now - spec.time_limit * 1000);

@@ -31,6 +31,7 @@ export function* streamUserData(
   orgId: string,
   prefetch: readonly PrefetchSpec[],
   now: number,
+  userIds?: readonly string[],
 ): Generator<UserData, void, undefined> {
   // An in-memory database cannot be opened twice; all of it is in memory already, so its rows are read at once.
   const separate = !main.memory;
@@ -46,7 +47,7 @@ export function* streamUserData(
       unknown: (name) => catalogue.unknownTable(orgId, name),
     });
     const tables = specs.map((spec) => catalogue.find(orgId, spec.table) as StoredTable);
-    const query = buildStreamQuery(specs, tables, now);
+    const query = buildStreamQuery(specs, tables, now, userIds);
     const statement = reader.prepare(query.sql).raw(true);
     const rows = (
       separate ? statement.iterate(...query.params) : statement.all(...query.params)

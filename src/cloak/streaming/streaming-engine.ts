@@ -1,0 +1,230 @@
+// Streaming tasks: run a user's task whenever their data arrives, keep their latest properties and
+// accumulator in cloak.db, and anonymize the properties of recently seen users into a report.
+import {
+  anonymize,
+  BucketAggregator,
+  userKey,
+  type AnonymizerSettings,
+} from '../../anonymizer/index.ts';
+import type { UserOutcome } from '../../sandbox/index.ts';
+import type { AnonymizedResult, TaskSpec } from '../../shared/index.ts';
+import type { Db } from '../../store/index.ts';
+import type { CloakDataStore } from '../data/index.ts';
+import type { TaskRunner } from '../task-runner.ts';
+import { publishedCounts, steadyCounts } from './steady-counts.ts';
+
+/** Users read and run per step: bounds memory whatever arrives at once. */
+const USERS_PER_STEP = 512;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS streaming_tasks (
+    task_key TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    next_seq INTEGER NOT NULL,
+    last_report TEXT
+  );
+  CREATE TABLE IF NOT EXISTS streaming_users (
+    task_key TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    error TEXT,
+    accumulator TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (task_key, user_id)
+  ) WITHOUT ROWID;
+`;
+
+interface Registered {
+  orgId: string;
+  spec: TaskSpec;
+}
+
+export interface StreamingOptions {
+  secret: Uint8Array;
+  anonymizer?: Readonly<AnonymizerSettings>;
+}
+
+/**
+ * The air registers each streaming task (by its token) with its validated JavaScript and prefetch,
+ * and asks for reports; everything about single users stays here. State survives restarts: a
+ * task's position in the arrival sequence, and each user's properties and accumulator.
+ */
+export class StreamingEngine {
+  readonly #tasks = new Map<string, Registered>();
+  #processing: Promise<number> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly data: CloakDataStore,
+    private readonly runner: TaskRunner,
+    private readonly options: StreamingOptions,
+  ) {
+    db.exec(SCHEMA);
+  }
+
+  /**
+   * Starts (or, with a new spec, changes) a task; null stops it and forgets its users. A new task
+   * starts with the data already stored: every user with rows runs once.
+   */
+  register(orgId: string, taskKey: string, spec: TaskSpec | null): void {
+    if (spec === null) {
+      this.#tasks.delete(taskKey);
+      this.db.prepare('DELETE FROM streaming_users WHERE task_key = ?').run(taskKey);
+      this.db.prepare('DELETE FROM streaming_tasks WHERE task_key = ?').run(taskKey);
+      return;
+    }
+    const checked = this.runner.validate(orgId, spec);
+    for (const table of new Set(checked.prefetch.map((p) => p.table))) {
+      this.data.indexArrivals(orgId, table);
+    }
+    this.db
+      .prepare(
+        'INSERT INTO streaming_tasks (task_key, org_id, next_seq) VALUES (?, ?, 0) ON CONFLICT DO NOTHING',
+      )
+      .run(taskKey, orgId);
+    this.#tasks.set(taskKey, { orgId, spec: checked });
+  }
+
+  /** Processes arrivals every `intervalMs` until `stop`. */
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => void this.process().catch(() => undefined), intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#processing?.catch(() => undefined);
+  }
+
+  /** Runs every user whose data arrived since the last call, for every task; one pass at a time. */
+  process(now = Date.now()): Promise<number> {
+    this.#processing ??= this.#processAll(now).finally(() => (this.#processing = undefined));
+    return this.#processing;
+  }
+
+  async #processAll(now: number): Promise<number> {
+    let users = 0;
+    for (const [taskKey, task] of [...this.#tasks])
+      users += await this.#processTask(taskKey, task, now);
+    return users;
+  }
+
+  async #processTask(taskKey: string, task: Registered, now: number): Promise<number> {
+    const state = this.db
+      .prepare('SELECT next_seq AS nextSeq FROM streaming_tasks WHERE task_key = ?')
+      .get(taskKey) as { nextSeq: number } | undefined;
+    if (!state) return 0;
+    const tables = task.spec.prefetch.map((p) => p.table);
+    const { userIds, nextSeq } = this.data.arrivedSince(task.orgId, tables, state.nextSeq);
+    const program = this.runner.compile(task.orgId, task.spec.code);
+    try {
+      for (let i = 0; i < userIds.length; i += USERS_PER_STEP) {
+        this.#runUsers(taskKey, task, program, userIds.slice(i, i + USERS_PER_STEP), now);
+        // Between steps the API gets the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!this.#tasks.has(taskKey)) return i;
+      }
+    } finally {
+      program.dispose();
+    }
+    // Advanced only after every user ran: a crash before this line runs them again, which is
+    // harmless, since a run replaces that user's properties and reads the stored accumulator.
+    this.db
+      .prepare('UPDATE streaming_tasks SET next_seq = ? WHERE task_key = ?')
+      .run(nextSeq, taskKey);
+    return userIds.length;
+  }
+
+  #runUsers(
+    taskKey: string,
+    task: Registered,
+    program: ReturnType<TaskRunner['compile']>,
+    userIds: string[],
+    now: number,
+  ): void {
+    const stored = new Map(
+      (
+        this.db
+          .prepare(
+            `SELECT user_id AS userId, accumulator FROM streaming_users
+             WHERE task_key = ? AND user_id IN (SELECT value FROM json_each(?))`,
+          )
+          .all(taskKey, JSON.stringify(userIds)) as Array<{
+          userId: string;
+          accumulator: string | null;
+        }>
+      ).map((r) => [r.userId, r.accumulator === null ? undefined : JSON.parse(r.accumulator)]),
+    );
+    const users = [...this.data.streamUsers(task.orgId, task.spec.prefetch, now, userIds)];
+    const outcomes = program.runUsers(
+      users.map((u) => ({ tables: u.tables, accumulator: stored.get(u.userId) })),
+    );
+    const save = this.db.prepare(
+      `INSERT INTO streaming_users (task_key, user_id, properties, error, accumulator, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (task_key, user_id) DO UPDATE SET properties = excluded.properties,
+         error = excluded.error, accumulator = excluded.accumulator, updated_at = excluded.updated_at`,
+    );
+    this.db.transaction(() => {
+      users.forEach((user, i) => {
+        const outcome = outcomes[i] as UserOutcome;
+        const properties = outcome.ok ? outcome.properties : [];
+        save.run(
+          taskKey,
+          user.userId,
+          JSON.stringify(properties),
+          outcome.ok ? null : outcome.error,
+          outcome.accumulator === undefined ? null : JSON.stringify(outcome.accumulator),
+          now,
+        );
+      });
+    })();
+  }
+
+  /**
+   * The anonymized properties (and exceptions) of the users whose task ran within the last
+   * `userExpireSeconds`. Counts that moved less than the noise could explain keep their last
+   * published value (steady-counts.ts), so a report does not flicker.
+   */
+  report(
+    orgId: string,
+    taskKey: string,
+    userExpireSeconds: number,
+    now = Date.now(),
+  ): AnonymizedResult {
+    if (this.#tasks.get(taskKey)?.orgId !== orgId) {
+      throw new Error(`streaming task ${taskKey} is not registered for this organisation`);
+    }
+    const aggregator = new BucketAggregator();
+    const rows = this.db
+      .prepare(
+        `SELECT user_id AS userId, properties, error FROM streaming_users
+         WHERE task_key = ? AND updated_at >= ?`,
+      )
+      .iterate(taskKey, now - userExpireSeconds * 1000) as Iterable<{
+      userId: string;
+      properties: string;
+      error: string | null;
+    }>;
+    for (const row of rows) {
+      const key = userKey(this.options.secret, row.userId);
+      if (row.error !== null) aggregator.addException(row.error, key);
+      for (const [label, value] of JSON.parse(row.properties) as Array<[string, string]>) {
+        aggregator.addProperty(label, value, key);
+      }
+    }
+    const fresh = anonymize(aggregator, this.options.secret, this.options.anonymizer);
+    const last = this.db
+      .prepare('SELECT last_report AS lastReport FROM streaming_tasks WHERE task_key = ?')
+      .get(taskKey) as { lastReport: string | null } | undefined;
+    const previous = last?.lastReport
+      ? new Map(JSON.parse(last.lastReport) as Array<[string, number]>)
+      : new Map<string, number>();
+    const result = steadyCounts(previous, fresh);
+    this.db
+      .prepare('UPDATE streaming_tasks SET last_report = ? WHERE task_key = ?')
+      .run(JSON.stringify([...publishedCounts(result)]), taskKey);
+    return result;
+  }
+}

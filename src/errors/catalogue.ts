@@ -201,6 +201,11 @@ export const ERROR_CATALOGUE = {
     status: 422,
     template: 'User "{user}", table "{table}", row {row}: {problem}',
   },
+  IMPORT_INVALID_LINE: {
+    status: 422,
+    template:
+      '{source}, line {line}: {problem} Nothing from line {first} on was stored ({stored} rows before it were); fix the file and resume with --from-line {first}.',
+  },
   INVALID_USER_ID: {
     status: 422,
     template: 'User id "{user}" is not valid: {problem}',

@@ -2,7 +2,9 @@
 import type Database from 'better-sqlite3';
 import { AppError } from '../../errors/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
+import type { Readable } from 'node:stream';
 import { parseColumnList } from './column-types.ts';
+import { importFile, type ImportOptions, type ImportResult } from './file-import.ts';
 import { insertPayload, type InsertCounts } from './insert.ts';
 import { LookupTables } from './lookup-tables.ts';
 import {
@@ -153,6 +155,21 @@ export class CloakDataStore {
     return insertPayload(this.db, this.catalogue, orgId, payload, now);
   }
 
+  /**
+   * Streams a CSV or NDJSON file into `options.table`, in transactions of `batchRows` rows: a bad
+   * line stops the import, its batch is not stored, and the error names the line and column.
+   */
+  importFile(orgId: string, input: Readable, options: ImportOptions): Promise<ImportResult> {
+    checkOrg(orgId);
+    return importFile(
+      {
+        table: (name) => publicInfo(this.catalogue.require(orgId, name)),
+        insert: (payload) => insertPayload(this.db, this.catalogue, orgId, payload, Date.now()),
+      },
+      input,
+      options,
+    );
+  }
 
   /** Forgets a user: every row of theirs in every table of the organisation. Returns the rows removed. */
   deleteUser(orgId: string, userId: string): number {

@@ -1,5 +1,6 @@
 // Public surface of src/cloak/data: the cloak's store of user tables, rows and lookup tables.
 export { CloakDataStore } from './data-store.ts';
 export type { InsertCounts } from './insert.ts';
+export type { ImportFormat, ImportOptions, ImportProgress, ImportResult } from './file-import.ts';
 export type { TableInfo } from './table-catalogue.ts';
 export type { CellValue, Row, UserData } from './user-stream.ts';

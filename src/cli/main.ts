@@ -4,6 +4,7 @@ import { ConfigError } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { registerKeyCommands } from './commands/key.ts';
 import { registerOrgCommands } from './commands/org.ts';
 import { registerStartCommand } from './commands/start.ts';
@@ -23,6 +24,7 @@ registerDemoCommand(program);
 registerOrgCommands(program);
 registerKeyCommands(program);
 registerTableCommands(program);
+registerImportCommand(program);
 registerTaskCommands(program);
 registerAuditCommands(program);
 

@@ -6,6 +6,7 @@ export {
   type SerializedAggregate,
 } from './aggregator.ts';
 export { anonymize, publishedCount } from './anonymize.ts';
+export { countNoiseSd } from './count-noise.ts';
 export {
   DEFAULT_ANONYMIZER_SETTINGS,
   NOISELESS_SETTINGS,

@@ -66,7 +66,7 @@ export const configSchema = z
          * Total zCDP-like loss each user may spend per organisation: a fresh bucket of n users
          * costs each member 1 / (2 sd(n)^2), 0.17 for a small bucket, 0.0005 at 10,000 users.
          */
-        participationRho: z.number().positive().max(1_000_000).default(0.5),
+        participationRho: z.number().positive().max(1_000_000).default(0.25),
       })
       .prefault({}),
     /** Periodic tasks: how often the scheduler looks for due runs. */

@@ -33,12 +33,15 @@ export interface Lab {
   victims: number;
   /**
    * Runs task code over table `t` through the installation's data and sandbox, with the default
-   * anonymizer and a fixed secret, so that the measured kappa is the same on every run.
+   * anonymizer, the installation's participation budget and a fixed secret, so that the measured
+   * kappa is the same on every run.
    */
   run(code: string): Promise<AnonymizedResult>;
-  /** The same run with exact counts, to prove the attack is real. */
+  /** The default noise without the participation budget, to show what the budget adds. */
+  runUnbudgeted(code: string): Promise<AnonymizedResult>;
+  /** The same run with exact counts and no participation budget, to prove the attack is real. */
   runWeakened(code: string): Promise<AnonymizedResult>;
-  /** The same run with any anonymizer settings (a fixed secret), for weakened variants. */
+  /** The same run with any anonymizer settings (a fixed secret, no budget), for weakened variants. */
   runWith(settings: Readonly<AnonymizerSettings>, code: string): Promise<AnonymizedResult>;
   stop(): Promise<void>;
 }
@@ -79,12 +82,15 @@ export async function openLab(options: LabOptions): Promise<Lab> {
   }
   data.insert(orgId, rows);
   const { config } = inst.platform;
-  const runner = (anonymizer: Readonly<AnonymizerSettings>) =>
+  // Weakened runs go without the participation budget: they show what the attack gets from a
+  // system with neither noise nor budget. Default runs share the installation's budget.
+  const runner = (anonymizer: Readonly<AnonymizerSettings>, budgeted = false) =>
     new TaskRunner(data, {
       secret: new Uint8Array(32).fill(7),
       limits: { ...config.sandbox },
       runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
       anonymizer,
+      budget: budgeted ? inst.platform.cloak.budget : undefined,
     });
   const spec = (code: string) => ({ prefetch: [{ table: 't' }], post_processing: { code } });
   return {
@@ -92,7 +98,8 @@ export async function openLab(options: LabOptions): Promise<Lab> {
     orgId,
     truth,
     victims,
-    run: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS).run(orgId, spec(code)),
+    run: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS, true).run(orgId, spec(code)),
+    runUnbudgeted: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS).run(orgId, spec(code)),
     runWeakened: (code) => runner(WEAKENED).run(orgId, spec(code)),
     runWith: (settings, code) => runner(settings).run(orgId, spec(code)),
     stop: () => inst.stop(),

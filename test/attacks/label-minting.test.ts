@@ -12,9 +12,17 @@ const TASK = `const r = tables.t[0]; if (r.victim === 0 || r.s === 1) { for (let
 async function attack(run: (code: string) => Promise<AnonymizedResult>, lab: Lab) {
   const table = countTable(await run(TASK));
   const evidence = Array.from({ length: lab.victims }, (_, g) => {
+    // Only published labels: under the participation budget the group's users run out after a
+    // few fresh buckets, and a suppressed label says nothing about the count.
     let sum = 0;
-    for (let i = 0; i < LABELS; i++) sum += table.get(`g${i}`)?.get(String(g)) ?? 0;
-    return sum / LABELS - (COMPANIONS + 0.5);
+    let published = 0;
+    for (let i = 0; i < LABELS; i++) {
+      const count = table.get(`g${i}`)?.get(String(g));
+      if (count === undefined) continue;
+      sum += count;
+      published++;
+    }
+    return published === 0 ? 0 : sum / published - (COMPANIONS + 0.5);
   });
   return scoreAttack(guessesFromEvidence(evidence), lab.truth);
 }
@@ -26,14 +34,20 @@ describe('label-minting attack', () => {
   });
   afterAll(() => lab.stop());
 
-  // KNOWN WEAKNESS (measured kappa 0.91 at 7% coverage): averaging over labels removes the
-  // identity layer and the rounding dither, leaving count + one Gaussian user-set draw (sd 1.2),
-  // whose tails separate 10 from 11 known users. \`it.fails\` keeps the tree green and turns red
-  // once the anonymizer is fixed (see docs/anonymization.md, "Open weaknesses").
-  it.fails('fails: the user-set layer survives averaging over labels', async () => {
+  // Without the participation budget this succeeded (kappa 0.91 at 7% coverage): averaging over
+  // labels removes the identity layer and the rounding dither, leaving count + one user-set draw
+  // (sd 1.2). With it, each user joins about one fresh small bucket per organisation, so the
+  // attacker sees one label per group: no better than asking once (docs/anonymization.md).
+  it('fails: the participation budget publishes about one label per group', async () => {
     const score = await attack(lab.run, lab);
     console.log(describeScore(`label-minting x${LABELS}`, score));
     expect(score.kappa).toBeLessThan(KAPPA_BAR);
+  });
+
+  it('succeeds against the noise alone, so the budget is what stops it', async () => {
+    const score = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore('label-minting, no participation budget', score));
+    expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });
 
   it('succeeds when counts are exact, so the attack is real', async () => {

@@ -61,13 +61,20 @@ describe('reconstruction attack', () => {
   });
   afterAll(() => lab.stop());
 
-  // KNOWN WEAKNESS: every subset is a distinct user set with its own noise of sd about 1.7,
-  // far below the sqrt(n) that Dinur and Nissim show reconstruction needs; only a budget on
-  // how many buckets one user joins can bound it. See docs/anonymization.md, "Open weaknesses".
-  it.fails('fails: random-subset counts do not reconstruct the bits', async () => {
+  // Every subset is a distinct user set with its own noise of sd about 1.7, far below the
+  // sqrt(n) that Dinur and Nissim show reconstruction needs (kappa 1.0 without the budget). The
+  // participation budget caps each victim at about one fresh small bucket, so the system of
+  // equations has about one equation per victim (docs/anonymization.md).
+  it('fails: the participation budget leaves too few equations per victim', async () => {
     const score = await attack(lab.run, lab);
     console.log(describeScore('reconstruction', score));
     expect(score.kappa).toBeLessThan(KAPPA_BAR);
+  });
+
+  it('succeeds against the noise alone, so the budget is what stops it', async () => {
+    const score = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore('reconstruction, no participation budget', score));
+    expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });
 
   it('succeeds when counts are exact, so the attack is real', async () => {

@@ -12,7 +12,10 @@ describe('upload, run and publish', () => {
   let uploadKey: TestKey;
 
   beforeAll(async () => {
-    inst = await startTestInstallation();
+    // Several tasks over the same 300 users: with the default participation budget (about one
+    // fresh bucket of sd 1.7 per user, docs/anonymization.md) the second would publish nothing.
+    // This test is about the pipeline, so it raises the budget well above what it spends.
+    inst = await startTestInstallation({ privacy: { participationRho: 10 } });
     orgId = inst.createOrg('Acme');
     webKey = inst.issueKey(orgId, 'web_api');
     uploadKey = inst.issueKey(orgId, 'upload_any');

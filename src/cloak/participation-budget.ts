@@ -1,0 +1,309 @@
+// The participation budget: how much fresh noisy information about one user one organisation gets.
+import { createHash } from 'node:crypto';
+import {
+  BucketAggregator,
+  countNoiseSd,
+  type AnonymizerSettings,
+  type BucketIdentity,
+  type UserKey,
+} from '../anonymizer/index.ts';
+import { statementCache, type Db } from '../store/index.ts';
+
+/*
+ * Why. Sticky noise stops averaging one bucket, but every bucket with another user set or label
+ * draws fresh noise, and an analyst can write one task (or many) that puts a victim into hundreds
+ * of buckets whose other members are known: label minting, accomplice averaging, random-subset
+ * reconstruction (test/attacks/). Each fresh draw of sd `s` tells the analyst about one user what
+ * a Gaussian mechanism of sensitivity 1 does, a zCDP loss of 1 / (2 s^2); the losses add up.
+ *
+ * What. Per (organisation, user) the cloak keeps the loss spent so far. A bucket above the
+ * absolute floor that this organisation has never been shown (a new pair of bucket identity and
+ * user set) costs each member 1 / (2 sd^2), sd the anonymizer's count-noise sd at the bucket's
+ * true count: small buckets (sd 1.7) cost 0.17, a bucket of 10,000 users (sd 33) 0.0005. A user
+ * who cannot afford a fresh bucket is exhausted from then on: left out of every fresh bucket of
+ * this organisation (still counted in buckets it has already been shown, so that reruns match).
+ *
+ * Sticky reruns cost nothing. A bucket is known by a hash of its identity and the fingerprint of
+ * the users who reported it, with the position (run, index) at which it was first settled. When
+ * the same bucket comes again, the users exhausted before that position are left out again and
+ * nobody is charged: the same task over the same data publishes the same result for free.
+ *
+ * Order. Fresh buckets of a run are settled in the order of their hash, which depends on the
+ * installation secret (through the user keys), so an analyst cannot choose which of a user's
+ * buckets the budget keeps.
+ *
+ * Everything is settled in one synchronous step after the sandbox has run every user, in one
+ * transaction: two runs of one organisation cannot interleave their charges.
+ */
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS budget_runs (
+    org_id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS budget_buckets (
+    org_id TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (org_id, hash)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS budget_users (
+    org_id TEXT NOT NULL,
+    user_hash BLOB NOT NULL,
+    spent REAL NOT NULL,
+    exhausted_seq INTEGER,
+    exhausted_idx INTEGER,
+    PRIMARY KEY (org_id, user_hash)
+  ) STRICT, WITHOUT ROWID;
+`;
+
+/** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
+const HASH_BYTES = 16;
+
+export interface ParticipationBudgetOptions {
+  /** Total zCDP-like loss per (organisation, user); see docs/anonymization.md. */
+  rho: number;
+}
+
+interface UserState {
+  spent: number;
+  /** Where the user ran out: (run, index of the bucket it could not afford). */
+  exhausted: [seq: number, idx: number] | undefined;
+  dirty: boolean;
+}
+
+interface Collected {
+  identity: BucketIdentity;
+  members: number[];
+}
+
+/** One settled bucket, for tests and the documentation: who was asked and what it cost. */
+export interface SettledBucket {
+  identity: BucketIdentity;
+  requested: number;
+  kept: number;
+  cost: number;
+  fresh: boolean;
+}
+
+/** The budget of every (organisation, user), in cloak.db. */
+export class ParticipationBudget {
+  readonly #sql: ReturnType<typeof statementCache>;
+
+  constructor(
+    private readonly db: Db,
+    readonly options: Readonly<ParticipationBudgetOptions>,
+  ) {
+    if (!(options.rho > 0) || !Number.isFinite(options.rho)) {
+      throw new RangeError(
+        `the participation budget must be a finite number > 0, got ${options.rho}`,
+      );
+    }
+    db.exec(SCHEMA);
+    this.#sql = statementCache(db);
+  }
+
+  /** Collects one run's contributions; `settle` then charges the budget and builds the aggregate. */
+  startRun(orgId: string, settings: Readonly<AnonymizerSettings>): ParticipationRun {
+    return new ParticipationRun((buckets, users) => this.#settle(orgId, settings, buckets, users));
+  }
+
+  /** The loss spent by one user (by user key), for tests and operators. */
+  spent(orgId: string, user: UserKey): number {
+    const row = this.#sql('SELECT spent FROM budget_users WHERE org_id = ? AND user_hash = ?').get(
+      orgId,
+      userHash(user),
+    ) as { spent: number } | undefined;
+    return row?.spent ?? 0;
+  }
+
+  #settle(
+    orgId: string,
+    settings: Readonly<AnonymizerSettings>,
+    collected: Iterable<Collected>,
+    users: readonly UserKey[],
+  ): { aggregator: BucketAggregator; settled: SettledBucket[] } {
+    const aggregator = new BucketAggregator();
+    const settled: SettledBucket[] = [];
+    const add = (identity: BucketIdentity, members: readonly number[]) => {
+      for (const m of members) {
+        if (identity.kind === 'property') {
+          aggregator.addProperty(identity.label, identity.value, users[m]!);
+        } else {
+          aggregator.addException(identity.message, users[m]!);
+        }
+      }
+    };
+    const charged: Array<Collected & { hash: Buffer; cost: number }> = [];
+    for (const bucket of collected) {
+      if (bucket.members.length <= settings.absoluteFloor) {
+        // Never published and never a noise draw: free.
+        add(bucket.identity, bucket.members);
+        continue;
+      }
+      const sd = countNoiseSd(bucket.members.length, settings);
+      charged.push({
+        ...bucket,
+        hash: bucketHash(bucket.identity, bucket.members, users),
+        cost: sd > 0 ? 1 / (2 * sd * sd) : Infinity,
+      });
+    }
+    charged.sort((a, b) => Buffer.compare(a.hash, b.hash));
+
+    this.db
+      .transaction(() => {
+        const seq = this.#nextSeq(orgId);
+        const states = new Map<number, UserState>();
+        const state = (m: number): UserState => {
+          let s = states.get(m);
+          if (s === undefined) states.set(m, (s = this.#loadUser(orgId, users[m]!)));
+          return s;
+        };
+        const known = this.#sql(
+          'SELECT seq, idx FROM budget_buckets WHERE org_id = ? AND hash = ?',
+        );
+        const remember = this.#sql(
+          'INSERT INTO budget_buckets (org_id, hash, seq, idx) VALUES (?, ?, ?, ?)',
+        );
+        charged.forEach((bucket, idx) => {
+          const first = known.get(orgId, bucket.hash) as { seq: number; idx: number } | undefined;
+          let kept: number[];
+          if (first !== undefined) {
+            kept = bucket.members.filter((m) => !exhaustedBefore(state(m), first.seq, first.idx));
+          } else {
+            kept = [];
+            for (const m of bucket.members) {
+              const s = state(m);
+              if (s.exhausted !== undefined) continue;
+              if (s.spent + bucket.cost > this.options.rho) {
+                s.exhausted = [seq, idx];
+              } else {
+                s.spent += bucket.cost;
+                kept.push(m);
+              }
+              s.dirty = true;
+            }
+            remember.run(orgId, bucket.hash, seq, idx);
+          }
+          add(bucket.identity, kept);
+          settled.push({
+            identity: bucket.identity,
+            requested: bucket.members.length,
+            kept: kept.length,
+            cost: bucket.cost,
+            fresh: first === undefined,
+          });
+        });
+        const save = this.#sql(
+          `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
+             exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx`,
+        );
+        for (const [m, s] of states) {
+          if (!s.dirty) continue;
+          save.run(
+            orgId,
+            userHash(users[m]!),
+            s.spent,
+            s.exhausted?.[0] ?? null,
+            s.exhausted?.[1] ?? null,
+          );
+        }
+      })
+      .immediate();
+    return { aggregator, settled };
+  }
+
+  #nextSeq(orgId: string): number {
+    const row = this.#sql(
+      `INSERT INTO budget_runs (org_id, last_seq) VALUES (?, 1)
+       ON CONFLICT (org_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+    ).get(orgId) as { last_seq: number };
+    return row.last_seq;
+  }
+
+  #loadUser(orgId: string, user: UserKey): UserState {
+    const row = this.#sql(
+      'SELECT spent, exhausted_seq, exhausted_idx FROM budget_users WHERE org_id = ? AND user_hash = ?',
+    ).get(orgId, userHash(user)) as
+      { spent: number; exhausted_seq: number | null; exhausted_idx: number | null } | undefined;
+    if (row === undefined) return { spent: 0, exhausted: undefined, dirty: false };
+    const exhausted: UserState['exhausted'] =
+      row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0];
+    return { spent: row.spent, exhausted, dirty: false };
+  }
+}
+
+/**
+ * One run's contributions: the same `addProperty`/`addException` calls as a BucketAggregator
+ * (each user at most once per bucket), remembering who is in which bucket until `settle`.
+ */
+export class ParticipationRun {
+  readonly #buckets = new Map<string, Collected>();
+  readonly #users: UserKey[] = [];
+  #lastKey: UserKey | undefined;
+  #settled = false;
+
+  constructor(
+    private readonly settleWith: (
+      buckets: Iterable<Collected>,
+      users: readonly UserKey[],
+    ) => { aggregator: BucketAggregator; settled: SettledBucket[] },
+  ) {}
+
+  addProperty(label: string, value: string, user: UserKey): void {
+    this.#add(JSON.stringify(['p', label, value]), { kind: 'property', label, value }, user);
+  }
+
+  addException(message: string, user: UserKey): void {
+    this.#add(JSON.stringify(['e', message]), { kind: 'exception', message }, user);
+  }
+
+  /** Charges the budget (once per run) and returns the aggregate of what may be published. */
+  settle(): { aggregator: BucketAggregator; settled: SettledBucket[] } {
+    if (this.#settled) throw new Error('a participation run is settled once');
+    this.#settled = true;
+    return this.settleWith(this.#buckets.values(), this.#users);
+  }
+
+  #add(key: string, identity: BucketIdentity, user: UserKey): void {
+    // The task runner passes one key object per user for all of that user's buckets.
+    if (user !== this.#lastKey) {
+      this.#users.push(user);
+      this.#lastKey = user;
+    }
+    let bucket = this.#buckets.get(key);
+    if (bucket === undefined) this.#buckets.set(key, (bucket = { identity, members: [] }));
+    bucket.members.push(this.#users.length - 1);
+  }
+}
+
+/** Whether the user had run out at or before position (seq, idx), so was left out there. */
+function exhaustedBefore(state: UserState, seq: number, idx: number): boolean {
+  const e = state.exhausted;
+  return e !== undefined && (e[0] < seq || (e[0] === seq && e[1] <= idx));
+}
+
+function userHash(user: UserKey): Buffer {
+  return Buffer.from(user.buffer, user.byteOffset, HASH_BYTES);
+}
+
+/** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
+function bucketHash(
+  identity: BucketIdentity,
+  members: readonly number[],
+  users: readonly UserKey[],
+) {
+  const fingerprint = Buffer.alloc(users[0]?.length ?? 32);
+  for (const m of members) {
+    const key = users[m]!;
+    for (let i = 0; i < fingerprint.length; i++) fingerprint[i]! ^= key[i]!;
+  }
+  return createHash('sha256')
+    .update(JSON.stringify(identity))
+    .update(fingerprint)
+    .digest()
+    .subarray(0, HASH_BYTES);
+}

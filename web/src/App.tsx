@@ -1,0 +1,125 @@
+// The site's shell: session check, login, navigation and the page for the current #route.
+import { useEffect, useState } from 'react';
+import {
+  api,
+  ApiError,
+  setCsrfToken,
+  type ApiKey,
+  type Table,
+  type TaskSummary,
+  type User,
+} from './api.ts';
+import { go, useHashRoute } from './hooks.ts';
+import { Admin } from './pages/Admin.tsx';
+import { Keys } from './pages/Keys.tsx';
+import { Login } from './pages/Login.tsx';
+import { Onboarding } from './pages/Onboarding.tsx';
+import { Results } from './pages/Results.tsx';
+import { Tables } from './pages/Tables.tsx';
+import { TaskEditor } from './pages/TaskEditor.tsx';
+import { Tasks } from './pages/Tasks.tsx';
+
+const ONBOARDED = 'opencloak.onboarded';
+
+const NAV = [
+  ['/welcome', 'Getting started'],
+  ['/tables', 'Tables'],
+  ['/keys', 'Keys'],
+  ['/tasks', 'Tasks'],
+] as const;
+
+/** A first visit: nothing defined yet in the organisation, and the guide not dismissed. */
+async function isFirstVisit(): Promise<boolean> {
+  if (localStorage.getItem(ONBOARDED)) return false;
+  const [tables, keys, tasks] = await Promise.all([
+    api<{ tables: Table[] }>('/api/site/tables'),
+    api<{ keys: ApiKey[] }>('/api/site/keys'),
+    api<{ tasks: TaskSummary[] }>('/api/site/tasks'),
+  ]);
+  return tables.tables.length + keys.keys.length + tasks.tasks.length === 0;
+}
+
+export function App() {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const route = useHashRoute();
+
+  const loggedIn = async (next: User, csrf: string) => {
+    setCsrfToken(csrf);
+    setUser(next);
+    if (route === '/' || route === '/login') go((await isFirstVisit()) ? '/welcome' : '/tasks');
+  };
+
+  useEffect(() => {
+    api<{ user: User; csrf_token: string }>('/auth/session').then(
+      (s) => void loggedIn(s.user, s.csrf_token),
+      (e: unknown) => setUser(e instanceof ApiError && e.status === 401 ? null : null),
+    );
+    // Checked once; later 401s come back to the login form through logout.
+  }, []);
+
+  if (user === undefined) return <p className="loading">Loading…</p>;
+  if (user === null) return <Login onLogin={(u, csrf) => void loggedIn(u, csrf)} />;
+
+  const logout = async () => {
+    await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
+    setUser(null);
+    go('/');
+  };
+
+  const [page, arg] = route.split('/').filter(Boolean) as [string?, string?];
+  const nav = user.role === 'admin' ? [...NAV, ['/admin', 'Admin'] as const] : NAV;
+  return (
+    <>
+      <a
+        className="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">OpenCloak</span>
+        <nav aria-label="Main">
+          <ul>
+            {nav.map(([path, label]) => (
+              <li key={path}>
+                <a href={`#${path}`} aria-current={route.startsWith(path) ? 'page' : undefined}>
+                  {label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="who">{user.email}</span>
+        <button type="button" onClick={() => void logout()}>
+          Log out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page === 'welcome' ? (
+          <Onboarding
+            onDone={() => {
+              localStorage.setItem(ONBOARDED, '1');
+              go('/tasks');
+            }}
+          />
+        ) : page === 'tables' ? (
+          <Tables />
+        ) : page === 'keys' ? (
+          <Keys />
+        ) : page === 'tasks' && arg ? (
+          <TaskEditor token={arg === 'new' ? null : arg} />
+        ) : page === 'results' && arg ? (
+          <Results token={arg} />
+        ) : page === 'admin' && user.role === 'admin' ? (
+          <Admin />
+        ) : (
+          <Tasks />
+        )}
+      </main>
+    </>
+  );
+}

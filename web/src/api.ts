@@ -1,0 +1,131 @@
+// The site's client for /auth and /api/site: the session cookie goes along, and the CSRF token
+// in X-CSRF-Token on every state-changing request.
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'analyst';
+  org_id: string;
+}
+
+export interface Column {
+  name: string;
+  type: string;
+}
+
+export interface Table {
+  name: string;
+  columns: Column[];
+  version: number;
+}
+
+export interface ApiKey {
+  id: string;
+  type: string;
+  description: string;
+  user_id: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  status: 'active' | 'revoked' | 'expired';
+}
+
+export interface Prefetch {
+  table: string;
+  user_rows?: number;
+  time_limit?: number;
+  where?: Array<Record<string, unknown>>;
+}
+
+export interface TaskSummary {
+  id: number;
+  token: string;
+  name: string;
+  type: 'batch' | 'periodic' | 'streaming';
+  code_version: number;
+  created_at: number;
+  updated_at: number;
+  results?: number;
+  latest_result_at?: number | null;
+  schedule?: unknown;
+}
+
+export interface Task extends TaskSummary {
+  language: 'javascript' | 'typescript';
+  code: string;
+  prefetch: Prefetch[];
+}
+
+export interface Run {
+  id: string;
+  state: 'running' | 'completed' | 'failed' | 'cancelled';
+  users_done: number;
+  users_total: number;
+  result_id: number | null;
+  error: string | null;
+}
+
+export interface Bucket {
+  label: string;
+  value: string;
+  count: number;
+  name: string;
+}
+
+export interface Result {
+  id: number;
+  published_at: number;
+  code_version: number;
+  buckets: Bucket[];
+  exceptions: Array<{ error: string; count: number }>;
+}
+
+export interface TestUser {
+  id: string;
+  tables: Record<string, Array<Record<string, string | number | boolean | null>>>;
+}
+
+export type TestOutcome =
+  | { id: string; ok: true; properties: Array<[string, string]> }
+  | { id: string; ok: false; error: string };
+
+/** An error answer of the API: its message says what to fix. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
+  const method = init.method ?? (init.body === undefined ? 'GET' : 'POST');
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const json = (await response.json().catch(() => ({}))) as { error?: string };
+  if (!response.ok) {
+    throw new ApiError(response.status, json.error ?? `The server answered ${response.status}.`);
+  }
+  return json as T;
+}
+
+export const formatTime = (ms: number | null | undefined): string =>
+  ms ? new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—';

@@ -1,0 +1,199 @@
+// Admin: organisations, users and their roles, the audit log.
+import { useState, type FormEvent } from 'react';
+import { api, formatTime } from '../api.ts';
+import { ErrorMessage } from '../components/Notice.tsx';
+import { useAction, useLoad } from '../hooks.ts';
+
+interface Org {
+  id: string;
+  name: string;
+  created_at: number;
+}
+interface SiteUser {
+  id: string;
+  org_id: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'analyst';
+}
+interface Entry {
+  id: number;
+  at: number;
+  org_id: string | null;
+  event: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+
+export function Admin() {
+  const orgs = useLoad(() => api<{ organisations: Org[] }>('/api/site/admin/organisations'));
+  const users = useLoad(() => api<{ users: SiteUser[] }>('/api/site/admin/users'));
+  const audit = useLoad(() => api<{ entries: Entry[] }>('/api/site/admin/audit?limit=100'));
+  const [orgName, setOrgName] = useState('');
+  const [user, setUser] = useState({
+    org_id: '',
+    email: '',
+    name: '',
+    role: 'analyst',
+    password: '',
+  });
+  const action = useAction();
+  const orgList = orgs.data?.organisations ?? [];
+  const nameOf = (id: string | null) => orgList.find((o) => o.id === id)?.name ?? id ?? '—';
+
+  const createOrg = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await action.run(() => api('/api/site/admin/organisations', { body: { name: orgName } }))) {
+      setOrgName('');
+      orgs.reload();
+    }
+  };
+  const createUser = async (e: FormEvent) => {
+    e.preventDefault();
+    const body = { ...user, org_id: user.org_id || orgList[0]?.id };
+    if (await action.run(() => api('/api/site/admin/users', { body }))) {
+      setUser({ ...user, email: '', name: '', password: '' });
+      users.reload();
+    }
+  };
+  const setRole = (id: string, role: string) =>
+    void action
+      .run(() => api(`/api/site/admin/users/${id}/role`, { method: 'PUT', body: { role } }))
+      .then(users.reload);
+
+  return (
+    <section aria-labelledby="admin-title">
+      <h1 id="admin-title">Admin</h1>
+      <ErrorMessage message={action.error || orgs.error || users.error || audit.error} />
+      <h2>Organisations</h2>
+      <ul>
+        {orgList.map((o) => (
+          <li key={o.id}>
+            {o.name} <span className="muted">since {formatTime(o.created_at)}</span>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={createOrg} aria-label="Create an organisation" className="row">
+        <label>
+          New organisation
+          <input required value={orgName} onChange={(e) => setOrgName(e.target.value)} />
+        </label>
+        <button type="submit">Create organisation</button>
+      </form>
+
+      <h2>Users</h2>
+      <div className="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">E-mail</th>
+              <th scope="col">Name</th>
+              <th scope="col">Organisation</th>
+              <th scope="col">Role</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(users.data?.users ?? []).map((u) => (
+              <tr key={u.id}>
+                <td>{u.email}</td>
+                <td>{u.name}</td>
+                <td>{nameOf(u.org_id)}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${u.email}`}
+                    value={u.role}
+                    onChange={(e) => setRole(u.id, e.target.value)}
+                  >
+                    <option value="analyst">analyst</option>
+                    <option value="admin">admin</option>
+                  </select>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <form onSubmit={createUser} aria-label="Add a user">
+        <div className="row">
+          <label>
+            Organisation
+            <select
+              value={user.org_id}
+              onChange={(e) => setUser({ ...user, org_id: e.target.value })}
+            >
+              {orgList.map((o) => (
+                <option key={o.id} value={o.id}>
+                  {o.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            E-mail
+            <input
+              type="email"
+              required
+              value={user.email}
+              onChange={(e) => setUser({ ...user, email: e.target.value })}
+            />
+          </label>
+          <label>
+            Name
+            <input
+              required
+              value={user.name}
+              onChange={(e) => setUser({ ...user, name: e.target.value })}
+            />
+          </label>
+          <label>
+            Role
+            <select value={user.role} onChange={(e) => setUser({ ...user, role: e.target.value })}>
+              <option value="analyst">analyst</option>
+              <option value="admin">admin</option>
+            </select>
+          </label>
+          <label>
+            Initial password (10 or more characters)
+            <input
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={10}
+              value={user.password}
+              onChange={(e) => setUser({ ...user, password: e.target.value })}
+            />
+          </label>
+        </div>
+        <button type="submit">Add user</button>
+      </form>
+
+      <h2>Audit log</h2>
+      <div className="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Event</th>
+              <th scope="col">Organisation</th>
+              <th scope="col">Who</th>
+              <th scope="col">Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(audit.data?.entries ?? []).map((e) => (
+              <tr key={e.id}>
+                <td>{formatTime(e.at)}</td>
+                <td>{e.event}</td>
+                <td>{nameOf(e.org_id)}</td>
+                <td>{e.actor}</td>
+                <td>
+                  <code>{JSON.stringify(e.detail)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,232 @@
+// Keys: create (type, description, password), download once as .pfx or .pem, list, revoke.
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, formatTime, type ApiKey } from '../api.ts';
+import { Empty, ErrorMessage } from '../components/Notice.tsx';
+import { useAction, useLoad } from '../hooks.ts';
+
+const KEY_TYPES = [
+  ['web_api', 'Web API: tasks and results over the REST API'],
+  ['task_runner', 'Task runner: run tasks on the cloak API'],
+  ['upload_any', 'Data upload for any user'],
+  ['upload_user', 'Data upload for one named user'],
+  ['admin', 'Admin: table definitions and lookup tables on the cloak'],
+] as const;
+
+interface Created {
+  key: ApiKey;
+  pfx_base64: string;
+  pem: string;
+}
+
+function DownloadLinks({ created }: { created: Created }) {
+  const [urls, setUrls] = useState<{ pfx: string; pem: string } | null>(null);
+  useEffect(() => {
+    const bytes = Uint8Array.from(atob(created.pfx_base64), (c) => c.charCodeAt(0));
+    const next = {
+      pfx: URL.createObjectURL(new Blob([bytes], { type: 'application/x-pkcs12' })),
+      pem: URL.createObjectURL(new Blob([created.pem], { type: 'application/x-pem-file' })),
+    };
+    setUrls(next);
+    return () => {
+      URL.revokeObjectURL(next.pfx);
+      URL.revokeObjectURL(next.pem);
+    };
+  }, [created]);
+  if (!urls) return null;
+  const base = `opencloak-${created.key.type}-${created.key.id}`;
+  return (
+    <div className="notice" role="status">
+      <p>
+        <strong>Key “{created.key.description}” created.</strong> Download it now: the files are not
+        kept, and the password you chose protects them.
+      </p>
+      <a className="button" href={urls.pfx} download={`${base}.pfx`}>
+        Download .pfx
+      </a>{' '}
+      <a className="button" href={urls.pem} download={`${base}.pem`}>
+        Download .pem
+      </a>
+    </div>
+  );
+}
+
+export function NewKeyForm({
+  onCreated,
+  fixedType,
+}: {
+  onCreated(created: Created): void;
+  fixedType?: string;
+}) {
+  const [type, setType] = useState(fixedType ?? 'web_api');
+  const [description, setDescription] = useState('');
+  const [password, setPassword] = useState('');
+  const [userId, setUserId] = useState('');
+  const [legacy, setLegacy] = useState(false);
+  const [created, setCreated] = useState<Created | null>(null);
+  const action = useAction();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const answer = await action.run(() =>
+      api<Created>('/api/site/keys', {
+        body: {
+          type,
+          description,
+          password,
+          legacy_pkcs12: legacy,
+          ...(type === 'upload_user' ? { user_id: userId } : {}),
+        },
+      }),
+    );
+    if (answer) {
+      setCreated(answer);
+      setPassword('');
+      setDescription('');
+      onCreated(answer);
+    }
+  };
+  return (
+    <>
+      <form onSubmit={submit} aria-label="Create a key">
+        {!fixedType && (
+          <label>
+            Key type
+            <select value={type} onChange={(e) => setType(e.target.value)}>
+              {KEY_TYPES.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          Description
+          <input
+            required
+            maxLength={200}
+            placeholder="e.g. reporting server"
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+          />
+        </label>
+        {type === 'upload_user' && (
+          <label>
+            User id
+            <input required value={userId} onChange={(e) => setUserId(e.target.value)} />
+          </label>
+        )}
+        <label>
+          Password for the key files (at least 4 characters)
+          <input
+            type="password"
+            required
+            minLength={4}
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={legacy} onChange={(e) => setLegacy(e.target.checked)} />{' '}
+          Legacy 3DES .pfx (only for old keychains)
+        </label>
+        <button type="submit" disabled={action.busy}>
+          Create key
+        </button>
+        <ErrorMessage message={action.error} />
+      </form>
+      {created && <DownloadLinks created={created} />}
+    </>
+  );
+}
+
+function RevokeButton({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked(): void }) {
+  const [confirming, setConfirming] = useState(false);
+  const action = useAction();
+  if (apiKey.status !== 'active') return null;
+  if (!confirming) {
+    return (
+      <button
+        type="button"
+        className="danger"
+        onClick={() => setConfirming(true)}
+        aria-label={`Revoke key ${apiKey.description}`}
+      >
+        Revoke…
+      </button>
+    );
+  }
+  return (
+    <span role="alertdialog" aria-label={`Revoke key ${apiKey.description}?`} className="confirm">
+      Clients using it stop working at once.{' '}
+      <button
+        type="button"
+        className="danger"
+        onClick={() =>
+          void action
+            .run(() => api(`/api/site/keys/${apiKey.id}`, { method: 'DELETE' }))
+            .then(onRevoked)
+        }
+      >
+        Revoke key
+      </button>{' '}
+      <button type="button" autoFocus onClick={() => setConfirming(false)}>
+        Cancel
+      </button>
+      <ErrorMessage message={action.error} />
+    </span>
+  );
+}
+
+export function Keys() {
+  const keys = useLoad(() => api<{ keys: ApiKey[] }>('/api/site/keys'));
+  const list = keys.data?.keys;
+  return (
+    <section aria-labelledby="keys-title">
+      <h1 id="keys-title">Keys</h1>
+      <p>Every API call is made with a key: a client certificate this installation issued.</p>
+      <h2>Create a key</h2>
+      <NewKeyForm onCreated={keys.reload} />
+      <h2>Your organisation's keys</h2>
+      <ErrorMessage message={keys.error} />
+      {list && list.length === 0 && <Empty>No keys yet. Create one above.</Empty>}
+      {list && list.length > 0 && (
+        <div className="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Description</th>
+                <th scope="col">Type</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((k) => (
+                <tr key={k.id}>
+                  <td>
+                    {k.description}
+                    {k.user_id ? ` (user ${k.user_id})` : ''}
+                  </td>
+                  <td>{k.type}</td>
+                  <td>{formatTime(k.created_at)}</td>
+                  <td>{formatTime(k.expires_at)}</td>
+                  <td>
+                    <span className={`status ${k.status}`}>{k.status}</span>
+                  </td>
+                  <td>
+                    <RevokeButton apiKey={k} onRevoked={keys.reload} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,91 @@
+// First visit: define a table, create a key, write a task, see its result.
+import { useState } from 'react';
+import type { Table } from '../api.ts';
+import { NewKeyForm } from './Keys.tsx';
+import { NewTableForm } from './Tables.tsx';
+import { TaskEditor } from './TaskEditor.tsx';
+
+const STEPS = ['Define a table', 'Create a key', 'Write a task', 'See its result'];
+
+/** A first task for the table just defined: one bucket per value of its first column. */
+function firstTask(table: Table) {
+  const column = table.columns[0]!.name;
+  return {
+    name: `${table.name}-by-${column}`,
+    prefetch: [{ table: table.name }],
+    code: `// Runs once per user; tables.${table.name} holds this user's rows.
+const rows = tables.${table.name};
+if (rows.length > 0) report_property('${column}', rows[0].${column});
+`,
+  };
+}
+
+export function Onboarding({ onDone }: { onDone(): void }) {
+  const [step, setStep] = useState(0);
+  const [table, setTable] = useState<Table | null>(null);
+  const [keyDone, setKeyDone] = useState(false);
+  return (
+    <section aria-labelledby="welcome-title">
+      <h1 id="welcome-title">Getting started</h1>
+      <ol className="steps">
+        {STEPS.map((label, i) => (
+          <li
+            key={label}
+            aria-current={i === step ? 'step' : undefined}
+            className={i < step ? 'done' : ''}
+          >
+            {label}
+          </li>
+        ))}
+      </ol>
+      {step === 0 && (
+        <div>
+          <h2>1. Define a table</h2>
+          <p>A table holds rows that each belong to one user. Name it and give it columns.</p>
+          {table ? (
+            <p role="status">Table {table.name} is defined.</p>
+          ) : (
+            <NewTableForm onCreated={setTable} />
+          )}
+          <button type="button" disabled={!table} onClick={() => setStep(1)}>
+            Next: create a key
+          </button>
+        </div>
+      )}
+      {step === 1 && (
+        <div>
+          <h2>2. Create a key</h2>
+          <p>
+            Programs upload rows and read results with a key. An upload key (any user) sends rows
+            for {table?.name}; a web API key reads results.
+          </p>
+          <NewKeyForm onCreated={() => setKeyDone(true)} />
+          <button type="button" disabled={!keyDone} onClick={() => setStep(2)}>
+            Next: write a task
+          </button>
+        </div>
+      )}
+      {step >= 2 && table && (
+        <div>
+          <h2>3. Write a task, 4. see its result</h2>
+          <p>
+            A task runs once per user on that user's rows and reports properties; OpenCloak counts
+            the distinct users per property and anonymizes the counts. Try it on test users, save
+            it, then run it on your data.
+          </p>
+          <TaskEditor token={null} draft={firstTask(table)} onResult={() => setStep(3)} />
+          {step === 3 && (
+            <button type="button" onClick={onDone}>
+              Finish: go to my tasks
+            </button>
+          )}
+        </div>
+      )}
+      <p>
+        <button type="button" className="link" onClick={onDone}>
+          Skip the guide
+        </button>
+      </p>
+    </section>
+  );
+}

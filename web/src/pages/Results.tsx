@@ -1,0 +1,167 @@
+// Results: the latest result (kept live), all results paged, as tables and charts, CSV, delete.
+import { useEffect, useState } from 'react';
+import { api, formatTime, type Result, type Task } from '../api.ts';
+import { BarChart, TimeSeries } from '../components/Charts.tsx';
+import { Empty, ErrorMessage } from '../components/Notice.tsx';
+import { useAction, useLoad } from '../hooks.ts';
+
+const PER_PAGE = 5;
+const LIVE_MS = 3000;
+
+export function ResultView({
+  result,
+  title,
+  onDelete,
+}: {
+  result: Result;
+  title: string;
+  onDelete?(): void;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <article className="card result" aria-label={title}>
+      <h3>{title}</h3>
+      <p className="muted">
+        Published {formatTime(result.published_at)} · code version {result.code_version}
+      </p>
+      <div className="result-body">
+        <BarChart buckets={result.buckets} title={`${title}: distinct users per bucket`} />
+        {result.buckets.length > 0 && (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Bucket</th>
+                <th scope="col">Users (anonymized)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.buckets.map((b) => (
+                <tr key={b.name}>
+                  <td>{b.name}</td>
+                  <td className="number">{b.count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      {result.exceptions.length > 0 && (
+        <>
+          <h4>Exceptions</h4>
+          <ul>
+            {result.exceptions.map((e) => (
+              <li key={e.error}>
+                {e.error} <span className="muted">({e.count} users)</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {onDelete &&
+        (confirming ? (
+          <span role="alertdialog" aria-label="Delete this result?" className="confirm">
+            Delete this result?{' '}
+            <button type="button" className="danger" onClick={onDelete}>
+              Delete result
+            </button>{' '}
+            <button type="button" autoFocus onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" className="danger" onClick={() => setConfirming(true)}>
+            Delete…
+          </button>
+        ))}
+    </article>
+  );
+}
+
+interface Page {
+  count: number;
+  page: number;
+  per_page: number;
+  results: Result[];
+}
+
+export function Results({ token }: { token: string }) {
+  const [page, setPage] = useState(1);
+  const task = useLoad(() => api<{ task: Task }>(`/api/site/tasks/${token}`), [token]);
+  const results = useLoad(
+    () => api<Page>(`/api/site/tasks/${token}/results?page=${page}&per_page=${PER_PAGE}`),
+    [token, page],
+  );
+  const latest = useLoad(() => api<Page>(`/api/site/tasks/${token}/results?per_page=50`), [token]);
+  const action = useAction();
+
+  // Live: new results (a run finishing, a periodic or streaming report) appear without a reload.
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      latest.reload();
+      results.reload();
+    }, LIVE_MS);
+    return () => window.clearInterval(timer);
+  }, [latest.reload, results.reload]);
+
+  const remove = (id: number) =>
+    void action
+      .run(() => api(`/api/site/tasks/${token}/results/${id}`, { method: 'DELETE' }))
+      .then(() => {
+        results.reload();
+        latest.reload();
+      });
+
+  const t = task.data?.task;
+  const newest = latest.data?.results[0];
+  const pages = Math.max(1, Math.ceil((results.data?.count ?? 0) / PER_PAGE));
+  return (
+    <section aria-labelledby="results-title">
+      <h1 id="results-title">Results{t ? ` of ${t.name}` : ''}</h1>
+      <p>
+        Counts are of distinct users, anonymized: small counts are suppressed and every count has a
+        little noise.
+      </p>
+      <div className="actions">
+        {t && <a href={`#/tasks/${t.token}`}>Edit task</a>}
+        <a className="button" href={`/api/site/tasks/${token}/results.csv`} download>
+          Download CSV
+        </a>
+      </div>
+      <ErrorMessage message={task.error || results.error || action.error} />
+      {results.data && results.data.count === 0 && (
+        <Empty>No results yet. Run the task (batch), or wait for its schedule.</Empty>
+      )}
+      {newest && <ResultView result={newest} title="Latest result" />}
+      {t && t.type !== 'batch' && latest.data && (
+        <>
+          <h2>Over time</h2>
+          <TimeSeries results={latest.data.results} />
+        </>
+      )}
+      {results.data && results.data.count > 0 && (
+        <>
+          <h2>All results</h2>
+          {results.data.results.map((r) => (
+            <ResultView
+              key={r.id}
+              result={r}
+              title={`Result ${r.id}`}
+              onDelete={() => remove(r.id)}
+            />
+          ))}
+          <nav aria-label="Result pages" className="pager">
+            <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+              Newer
+            </button>
+            <span>
+              Page {page} of {pages}
+            </span>
+            <button type="button" disabled={page >= pages} onClick={() => setPage(page + 1)}>
+              Older
+            </button>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}

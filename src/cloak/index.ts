@@ -43,6 +43,7 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
     budget,
     limits: { ...config.sandbox },
     runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
+    processes: config.cloak.sandboxProcesses,
   });
   const streaming = new StreamingEngine(db, data, runner, { secret });
   return {

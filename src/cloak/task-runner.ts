@@ -1,5 +1,4 @@
 // Runs a task for an organisation: prefetch, sandbox once per user, count distinct users, anonymize.
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   anonymize,
   BucketAggregator,
@@ -25,6 +24,7 @@ import {
 } from '../shared/index.ts';
 import type { CloakDataStore } from './data/index.ts';
 import type { ParticipationBudget } from './participation-budget.ts';
+import { SandboxPool } from './sandbox-pool.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
 /**
@@ -39,6 +39,11 @@ export interface TaskRunnerOptions {
   limits: SandboxLimits;
   /** Whole-run limit; the cloak API's synchronous runs default to 2 minutes. */
   runTimeoutSeconds: number;
+  /**
+   * Sandbox processes one run keeps busy at once (cloak.sandboxProcesses, default the cores);
+   * extra processes start only when a run has more than one batch of users.
+   */
+  processes?: number;
   /** Anonymizer parameters; the defaults unless a test weakens them to show an attack is real. */
   anonymizer?: Readonly<AnonymizerSettings>;
   /** Charged for every fresh bucket; users who ran out are left out of fresh buckets. */
@@ -101,29 +106,38 @@ export class TaskRunner {
         aggregator.addException(outcome.error, key);
       }
     };
+    const pool = new SandboxPool<{ userId: string; tables: UserInput['tables'] }>(
+      () => this.compile(orgId, task.code),
+      program,
+      this.options.processes ?? 1,
+    );
     try {
       if (signal?.aborted) throw new AppError('TASK_RUN_CANCELLED');
-      let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
-      const runBatch = async () => {
-        const outcomes = program.runUsers(batch.map((user) => ({ tables: user.tables })));
-        batch.forEach((user, i) => count(user.userId, outcomes[i]!));
-        done += batch.length;
-        batch = [];
+      const afterBatch = (users: Array<{ userId: string }>, outcomes: UserOutcome[]) => {
+        users.forEach((user, i) => count(user.userId, outcomes[i]!));
+        done += users.length;
         onProgress?.({ done, total: Math.max(total, done) });
+      };
+      const checkRun = () => {
         if (signal?.aborted) throw new AppError('TASK_RUN_CANCELLED');
         if (Date.now() > deadline) {
           throw new AppError('TASK_RUN_TIMEOUT', { seconds: timeoutSeconds });
         }
-        // Between batches the API and other runs get the event loop.
-        await yieldToEventLoop();
       };
+      let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
       for (const user of this.data.streamUsers(orgId, task.prefetch as PrefetchSpec[])) {
         batch.push(user);
-        if (batch.length === USERS_PER_BATCH) await runBatch();
+        if (batch.length < USERS_PER_BATCH) continue;
+        // Waits only while every sandbox process is busy: the stream reads ahead one batch.
+        await pool.submit(batch, afterBatch);
+        checkRun();
+        batch = [];
       }
-      if (batch.length > 0) await runBatch();
+      if (batch.length > 0) await pool.submit(batch, afterBatch);
+      await pool.drain();
+      checkRun();
     } finally {
-      program.dispose();
+      await pool.dispose();
     }
     const settled = participation
       ? participation.settle().aggregator

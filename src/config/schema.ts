@@ -1,4 +1,5 @@
 // The configuration schema: every setting, grouped by concern, with its default and its bounds.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -32,6 +33,8 @@ export const configSchema = z
         maxRunsPerOrganisation: z.number().int().min(1).max(1000).default(2),
         /** Attempts to deliver an async /task/run result to its return_url (backoff 1 s, 2 s, 4 s, ...). */
         deliveryAttempts: z.number().int().min(1).max(20).default(5),
+        /** Sandbox processes one task run keeps busy at once; one per core by default. */
+        sandboxProcesses: z.number().int().min(1).max(64).default(availableParallelism()),
         /** How often streaming tasks look for newly arrived data. */
         streamingIntervalMs: z.number().int().min(10).max(600_000).default(1000),
         /** Wait before the second delivery attempt; it doubles after each failure. */

@@ -112,6 +112,25 @@ class SandboxedTaskProgram implements TaskProgram {
     return inputs.map((input) => this.runUser(input));
   }
 
+  /**
+   * runUsers without blocking the event loop while the sandbox works: a host can run batches on
+   * several programs (one process each) at once. Same outcomes, same replay after a crash.
+   */
+  async runUsersAsync(inputs: UserInput[]): Promise<UserOutcome[]> {
+    if (this.disposed) throw new Error('runUsersAsync: this task program has been disposed');
+    if (inputs.length === 0) return [];
+    this.sandbox ??= SandboxProcess.start(this.init);
+    const reply = await this.sandbox.runBatchAsync(inputs.map(wireInput), this.lookup);
+    if (this.disposed) throw new Error('runUsersAsync: the program was disposed during the run');
+    if (reply.kind === 'outcomes') {
+      return reply.jsons.map((json, i) =>
+        toOutcome({ kind: 'outcome', json }, inputs[i]!, this.init.limits),
+      );
+    }
+    this.sandbox = undefined;
+    return inputs.map((input) => this.runUser(input));
+  }
+
   dispose(): void {
     this.disposed = true;
     this.sandbox?.dispose();

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createSandboxPipes, type SandboxPipes } from './blocking-pipes.ts';
+import { readFrameAsync } from './read-frame-async.ts';
 import { TaskCompileError } from './task-compile-error.ts';
 import type { SandboxLimits } from './types.ts';
 import { FRAME, readFrame, WATCHDOG_MARKER, writeFrame } from './wire.mjs';
@@ -100,6 +101,24 @@ export class SandboxProcess {
     if (!this.send(FRAME.runBatch, JSON.stringify(inputJsons))) return this.crashed();
     for (;;) {
       const frame = readFrame(this.pipes.hostRead, this.pipes.hostPoll);
+      if (frame === undefined) return this.crashed();
+      if (frame.type === FRAME.batchDone)
+        return { kind: 'outcomes', jsons: JSON.parse(frame.payload) as string[] };
+      if (frame.type !== FRAME.lookup) return this.crashed();
+      const [table, key] = JSON.parse(frame.payload) as [string, string];
+      if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
+    }
+  }
+
+  /**
+   * runBatch without blocking the event loop, so that one host can keep several sandbox processes
+   * busy at once. The same protocol: lookups are answered as they come.
+   */
+  async runBatchAsync(inputJsons: string[], lookup: LookupFn): Promise<BatchReply> {
+    if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
+    if (!this.send(FRAME.runBatch, JSON.stringify(inputJsons))) return this.crashed();
+    for (;;) {
+      const frame = await readFrameAsync(this.pipes.hostRead);
       if (frame === undefined) return this.crashed();
       if (frame.type === FRAME.batchDone)
         return { kind: 'outcomes', jsons: JSON.parse(frame.payload) as string[] };

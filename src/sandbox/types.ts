@@ -52,6 +52,11 @@ export interface TaskProgram {
    * per-user limits and outcomes as calling runUser for each; much faster for small tasks.
    */
   runUsers(inputs: UserInput[]): UserOutcome[];
+  /**
+   * runUsers that waits for the sandbox without blocking the event loop, so that several
+   * programs (one process each) can work at once. Dispose only after it has settled.
+   */
+  runUsersAsync(inputs: UserInput[]): Promise<UserOutcome[]>;
   /** Stops the sandbox process; the program cannot run afterwards. */
   dispose(): void;
 }

@@ -1,0 +1,69 @@
+// Keeps several sandbox processes of one task busy at once, a batch of users each.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { TaskProgram, UserInput, UserOutcome } from '../sandbox/index.ts';
+
+type Done<U> = (users: U[], outcomes: UserOutcome[]) => void;
+
+/**
+ * A run hands batches to `submit`, which resolves as soon as a process can take the next one, so
+ * reading users from the store overlaps with the sandboxes' work and at most `size` batches (plus
+ * the one being read) are in memory. Outcomes reach `done` in completion order, which is fine for
+ * counting: aggregation does not depend on order. The first failure is thrown by the next
+ * `submit` or by `drain`.
+ */
+export class SandboxPool<U extends { tables: UserInput['tables'] }> {
+  readonly #idle: TaskProgram[];
+  readonly #all: TaskProgram[];
+  readonly #running = new Set<Promise<void>>();
+  #failure: unknown;
+
+  constructor(
+    private readonly compile: () => TaskProgram,
+    first: TaskProgram,
+    private readonly size: number,
+  ) {
+    this.#idle = [first];
+    this.#all = [first];
+  }
+
+  async submit(users: U[], done: Done<U>): Promise<void> {
+    this.#throwIfFailed();
+    if (this.#idle.length === 0 && this.#all.length < this.size) {
+      const program = this.compile();
+      this.#all.push(program);
+      this.#idle.push(program);
+    }
+    while (this.#idle.length === 0) await Promise.race(this.#running);
+    this.#throwIfFailed();
+    const program = this.#idle.pop()!;
+    const job = program
+      .runUsersAsync(users.map((user) => ({ tables: user.tables })))
+      .then((outcomes) => done(users, outcomes))
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      })
+      .finally(() => {
+        this.#idle.push(program);
+        this.#running.delete(job);
+      });
+    this.#running.add(job);
+    // The API and other runs get the event loop between batches.
+    await yieldToEventLoop();
+  }
+
+  /** Waits for every batch handed in so far. */
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.race(this.#running);
+    this.#throwIfFailed();
+  }
+
+  /** Waits for running batches (their processes must not be killed mid-answer), then stops all. */
+  async dispose(): Promise<void> {
+    await Promise.allSettled([...this.#running]);
+    for (const program of this.#all) program.dispose();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}

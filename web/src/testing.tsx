@@ -1,6 +1,7 @@
 // Component-test helpers: render into a happy-dom document with React's act().
 import { act, type ReactElement } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
+import type { Table } from './api.ts';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -64,3 +65,13 @@ export async function type(
     );
   });
 }
+
+/** A table for component tests: visits(page text, ms integer). */
+export const VISITS: Table = {
+  name: 'visits',
+  version: 1,
+  columns: [
+    { name: 'page', type: 'text' },
+    { name: 'ms', type: 'integer' },
+  ],
+};

@@ -5,19 +5,10 @@ import { EditorState } from '@codemirror/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Table } from '../api.ts';
 import { taskCompletions } from '../task-completions.ts';
-import { render, type Rendered } from '../testing.tsx';
+import { render, type Rendered, VISITS } from '../testing.tsx';
 import { CodeEditor } from './CodeEditor.tsx';
 
-const TABLES: Table[] = [
-  {
-    name: 'visits',
-    version: 1,
-    columns: [
-      { name: 'page', type: 'text' },
-      { name: 'ms', type: 'integer' },
-    ],
-  },
-];
+const TABLES: Table[] = [VISITS];
 
 /** What completion offers with the cursor at the end of `code`. */
 function complete(code: string, explicit = false): string[] {

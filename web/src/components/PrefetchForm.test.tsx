@@ -3,18 +3,11 @@
 import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Prefetch, Table } from '../api.ts';
-import { button, byLabel, click, render, type, type Rendered } from '../testing.tsx';
+import { button, byLabel, click, render, type, type Rendered, VISITS } from '../testing.tsx';
 import { filtersOf, PrefetchForm } from './PrefetchForm.tsx';
 
 const TABLES: Table[] = [
-  {
-    name: 'visits',
-    version: 1,
-    columns: [
-      { name: 'page', type: 'text' },
-      { name: 'ms', type: 'integer' },
-    ],
-  },
+  VISITS,
   { name: 'users', version: 1, columns: [{ name: 'age', type: 'integer' }] },
 ];
 

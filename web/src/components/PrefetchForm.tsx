@@ -11,6 +11,12 @@ const OPERATORS = [
   ['$lte', '≤'],
 ] as const;
 
+/** The per-table limits: prefetch key, label, and what an empty field means. */
+const LIMITS = [
+  ['user_rows', 'Last rows per user', 'all'],
+  ['time_limit', 'Rows from the last (seconds)', 'any time'],
+] as const;
+
 interface Filter {
   column: string;
   op: string;
@@ -151,34 +157,22 @@ export function PrefetchForm({ tables, value, onChange }: PrefetchFormProps) {
               </label>
               {selected && (
                 <div className="prefetch-options">
-                  <label>
-                    Last rows per user
-                    <input
-                      type="number"
-                      min={1}
-                      placeholder="all"
-                      value={selected.user_rows ?? ''}
-                      onChange={(e) =>
-                        update(table.name, {
-                          user_rows: e.target.value === '' ? undefined : Number(e.target.value),
-                        })
-                      }
-                    />
-                  </label>
-                  <label>
-                    Rows from the last (seconds)
-                    <input
-                      type="number"
-                      min={1}
-                      placeholder="any time"
-                      value={selected.time_limit ?? ''}
-                      onChange={(e) =>
-                        update(table.name, {
-                          time_limit: e.target.value === '' ? undefined : Number(e.target.value),
-                        })
-                      }
-                    />
-                  </label>
+                  {LIMITS.map(([key, label, placeholder]) => (
+                    <label key={key}>
+                      {label}
+                      <input
+                        type="number"
+                        min={1}
+                        placeholder={placeholder}
+                        value={selected[key] ?? ''}
+                        onChange={(e) =>
+                          update(table.name, {
+                            [key]: e.target.value === '' ? undefined : Number(e.target.value),
+                          })
+                        }
+                      />
+                    </label>
+                  ))}
                   {filters.map((filter, i) => {
                     const set = (change: Partial<Filter>) =>
                       update(table.name, {

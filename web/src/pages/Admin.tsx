@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api, formatTime } from '../api.ts';
 import { ErrorMessage } from '../components/Notice.tsx';
 import { useAction, useLoad } from '../hooks.ts';
+import { TableHead } from '../components/TableHead.tsx';
 
 interface Org {
   id: string;
@@ -84,14 +85,7 @@ export function Admin() {
       <h2>Users</h2>
       <div className="scroll">
         <table>
-          <thead>
-            <tr>
-              <th scope="col">E-mail</th>
-              <th scope="col">Name</th>
-              <th scope="col">Organisation</th>
-              <th scope="col">Role</th>
-            </tr>
-          </thead>
+          <TableHead columns={['E-mail', 'Name', 'Organisation', 'Role']} />
           <tbody>
             {(users.data?.users ?? []).map((u) => (
               <tr key={u.id}>
@@ -170,15 +164,7 @@ export function Admin() {
       <h2>Audit log</h2>
       <div className="scroll">
         <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Event</th>
-              <th scope="col">Organisation</th>
-              <th scope="col">Who</th>
-              <th scope="col">Detail</th>
-            </tr>
-          </thead>
+          <TableHead columns={['When', 'Event', 'Organisation', 'Who', 'Detail']} />
           <tbody>
             {(audit.data?.entries ?? []).map((e) => (
               <tr key={e.id}>

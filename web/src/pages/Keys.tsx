@@ -1,8 +1,10 @@
 // Keys: create (type, description, password), download once as .pfx or .pem, list, revoke.
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, formatTime, type ApiKey } from '../api.ts';
+import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { Empty, ErrorMessage } from '../components/Notice.tsx';
 import { useAction, useLoad } from '../hooks.ts';
+import { TableHead } from '../components/TableHead.tsx';
 
 const KEY_TYPES = [
   ['web_api', 'Web API: tasks and results over the REST API'],
@@ -141,40 +143,17 @@ export function NewKeyForm({
 }
 
 function RevokeButton({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked(): void }) {
-  const [confirming, setConfirming] = useState(false);
-  const action = useAction();
   if (apiKey.status !== 'active') return null;
-  if (!confirming) {
-    return (
-      <button
-        type="button"
-        className="danger"
-        onClick={() => setConfirming(true)}
-        aria-label={`Revoke key ${apiKey.description}`}
-      >
-        Revoke…
-      </button>
-    );
-  }
   return (
-    <span role="alertdialog" aria-label={`Revoke key ${apiKey.description}?`} className="confirm">
-      Clients using it stop working at once.{' '}
-      <button
-        type="button"
-        className="danger"
-        onClick={() =>
-          void action
-            .run(() => api(`/api/site/keys/${apiKey.id}`, { method: 'DELETE' }))
-            .then(onRevoked)
-        }
-      >
-        Revoke key
-      </button>{' '}
-      <button type="button" autoFocus onClick={() => setConfirming(false)}>
-        Cancel
-      </button>
-      <ErrorMessage message={action.error} />
-    </span>
+    <ConfirmButton
+      ask="Revoke…"
+      askLabel={`Revoke key ${apiKey.description}`}
+      question={`Revoke key ${apiKey.description}?`}
+      warning="Clients using it stop working at once."
+      confirm="Revoke key"
+      action={() => api(`/api/site/keys/${apiKey.id}`, { method: 'DELETE' })}
+      onDone={onRevoked}
+    />
   );
 }
 
@@ -193,18 +172,7 @@ export function Keys() {
       {list && list.length > 0 && (
         <div className="scroll">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Description</th>
-                <th scope="col">Type</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Description', 'Type', 'Created', 'Expires', 'Status', '']} />
             <tbody>
               {list.map((k) => (
                 <tr key={k.id}>

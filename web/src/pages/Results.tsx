@@ -2,8 +2,10 @@
 import { useEffect, useState } from 'react';
 import { api, formatTime, type Result, type Task } from '../api.ts';
 import { BarChart, TimeSeries } from '../components/Charts.tsx';
+import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { Empty, ErrorMessage } from '../components/Notice.tsx';
-import { useAction, useLoad } from '../hooks.ts';
+import { useLoad } from '../hooks.ts';
+import { TableHead } from '../components/TableHead.tsx';
 
 const PER_PAGE = 5;
 const LIVE_MS = 3000;
@@ -15,9 +17,8 @@ export function ResultView({
 }: {
   result: Result;
   title: string;
-  onDelete?(): void;
+  onDelete?(): Promise<unknown>;
 }) {
-  const [confirming, setConfirming] = useState(false);
   return (
     <article className="card result" aria-label={title}>
       <h3>{title}</h3>
@@ -28,12 +29,7 @@ export function ResultView({
         <BarChart buckets={result.buckets} title={`${title}: distinct users per bucket`} />
         {result.buckets.length > 0 && (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Bucket</th>
-                <th scope="col">Users (anonymized)</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Bucket', 'Users (anonymized)']} />
             <tbody>
               {result.buckets.map((b) => (
                 <tr key={b.name}>
@@ -57,22 +53,16 @@ export function ResultView({
           </ul>
         </>
       )}
-      {onDelete &&
-        (confirming ? (
-          <span role="alertdialog" aria-label="Delete this result?" className="confirm">
-            Delete this result?{' '}
-            <button type="button" className="danger" onClick={onDelete}>
-              Delete result
-            </button>{' '}
-            <button type="button" autoFocus onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </span>
-        ) : (
-          <button type="button" className="danger" onClick={() => setConfirming(true)}>
-            Delete…
-          </button>
-        ))}
+      {onDelete && (
+        <ConfirmButton
+          ask="Delete…"
+          askLabel={`Delete ${title}`}
+          question={`Delete ${title}?`}
+          confirm="Delete result"
+          action={onDelete}
+          onDone={() => undefined}
+        />
+      )}
     </article>
   );
 }
@@ -92,7 +82,6 @@ export function Results({ token }: { token: string }) {
     [token, page],
   );
   const latest = useLoad(() => api<Page>(`/api/site/tasks/${token}/results?per_page=50`), [token]);
-  const action = useAction();
 
   // Live: new results (a run finishing, a periodic or streaming report) appear without a reload.
   useEffect(() => {
@@ -103,13 +92,11 @@ export function Results({ token }: { token: string }) {
     return () => window.clearInterval(timer);
   }, [latest.reload, results.reload]);
 
-  const remove = (id: number) =>
-    void action
-      .run(() => api(`/api/site/tasks/${token}/results/${id}`, { method: 'DELETE' }))
-      .then(() => {
-        results.reload();
-        latest.reload();
-      });
+  const remove = async (id: number) => {
+    await api(`/api/site/tasks/${token}/results/${id}`, { method: 'DELETE' });
+    results.reload();
+    latest.reload();
+  };
 
   const t = task.data?.task;
   const newest = latest.data?.results[0];
@@ -127,7 +114,7 @@ export function Results({ token }: { token: string }) {
           Download CSV
         </a>
       </div>
-      <ErrorMessage message={task.error || results.error || action.error} />
+      <ErrorMessage message={task.error || results.error} />
       {results.data && results.data.count === 0 && (
         <Empty>No results yet. Run the task (batch), or wait for its schedule.</Empty>
       )}

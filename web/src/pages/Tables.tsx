@@ -2,8 +2,10 @@
 import { useState, type FormEvent } from 'react';
 import { api, type Column, type Table } from '../api.ts';
 import { ColumnEditor } from '../components/ColumnEditor.tsx';
+import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { Empty, ErrorMessage } from '../components/Notice.tsx';
 import { useAction, useLoad } from '../hooks.ts';
+import { TableHead } from '../components/TableHead.tsx';
 
 export function NewTableForm({ onCreated }: { onCreated(table: Table): void }) {
   const [name, setName] = useState('');
@@ -50,7 +52,6 @@ function TableCard({
   onChanged(): void;
 }) {
   const [adding, setAdding] = useState<Column[]>([]);
-  const [confirmDrop, setConfirmDrop] = useState(false);
   const action = useAction();
   const alter = async (change: { add?: Column[]; drop?: string[] }) => {
     if (
@@ -73,15 +74,7 @@ function TableCard({
       </p>
       <table>
         <caption className="visually-hidden">Columns of {table.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Column</th>
-            <th scope="col">Type</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Column', 'Type', '']} />
         <tbody>
           {table.columns.map((c) => (
             <tr key={c.name}>
@@ -121,29 +114,14 @@ function TableCard({
           Add columns
         </button>
       )}{' '}
-      {confirmDrop ? (
-        <span role="alertdialog" aria-label={`Drop table ${table.name}?`} className="confirm">
-          Drop {table.name} and all its rows?{' '}
-          <button
-            type="button"
-            className="danger"
-            onClick={() =>
-              void action
-                .run(() => api(`/api/site/tables/${table.name}`, { method: 'DELETE' }))
-                .then(onChanged)
-            }
-          >
-            Drop table
-          </button>{' '}
-          <button type="button" onClick={() => setConfirmDrop(false)} autoFocus>
-            Cancel
-          </button>
-        </span>
-      ) : (
-        <button type="button" className="danger" onClick={() => setConfirmDrop(true)}>
-          Drop table…
-        </button>
-      )}
+      <ConfirmButton
+        ask="Drop table…"
+        question={`Drop table ${table.name}?`}
+        warning={`Drop ${table.name} and all its rows?`}
+        confirm="Drop table"
+        action={() => api(`/api/site/tables/${table.name}`, { method: 'DELETE' })}
+        onDone={onChanged}
+      />
       <ErrorMessage message={action.error} />
     </article>
   );

@@ -16,6 +16,7 @@ import { PrefetchForm } from '../components/PrefetchForm.tsx';
 import { go, useAction, useLoad } from '../hooks.ts';
 import { generateTestUsers } from '../test-users.ts';
 import { ResultView } from './Results.tsx';
+import { TableHead } from '../components/TableHead.tsx';
 
 const STARTER = `// Runs once per user. tables.<name> holds this user's rows.
 // report_property(label, value) counts this user once for (label, value).
@@ -302,12 +303,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
       <ErrorMessage message={tryIt.error} />
       {outcomes && (
         <table aria-label="Try-it outcomes">
-          <thead>
-            <tr>
-              <th scope="col">Test user</th>
-              <th scope="col">Reported</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Test user', 'Reported']} />
           <tbody>
             {outcomes.map((o) => (
               <tr key={o.id}>

@@ -2,6 +2,7 @@
 import { api, formatTime, type TaskSummary } from '../api.ts';
 import { Empty, ErrorMessage } from '../components/Notice.tsx';
 import { useLoad } from '../hooks.ts';
+import { TableHead } from '../components/TableHead.tsx';
 
 export function Tasks() {
   const tasks = useLoad(() => api<{ tasks: TaskSummary[] }>('/api/site/tasks'));
@@ -22,15 +23,7 @@ export function Tasks() {
       {list && list.length > 0 && (
         <div className="scroll">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Results</th>
-                <th scope="col">Latest result</th>
-                <th scope="col">Changed</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Type', 'Results', 'Latest result', 'Changed']} />
             <tbody>
               {list.map((t) => (
                 <tr key={t.token}>

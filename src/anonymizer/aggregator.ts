@@ -96,6 +96,13 @@ export class BucketAggregator {
     }
   }
 
+  /** The bucket (label, value), or undefined when no user reported it; the fingerprint is a copy. */
+  property(label: string, value: string): AggregatedBucket | undefined {
+    const state = this.#properties.get(label)?.get(value);
+    if (state === undefined) return undefined;
+    return { identity: { kind: 'property', label, value }, ...exportState(state) };
+  }
+
   /** The serializable form (also what JSON.stringify uses). */
   toJSON(): SerializedAggregate {
     const properties: SerializedAggregate['properties'] = [];

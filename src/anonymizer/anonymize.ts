@@ -5,6 +5,7 @@ import { noisyCount } from './count-noise.ts';
 import { isLowCount } from './low-count.ts';
 import { roundCount } from './rounding.ts';
 import { layerSeeds, thresholdSeeds } from './seeds.ts';
+import { suppressionBucket, type UserMembership } from './suppression-bucket.ts';
 import {
   DEFAULT_ANONYMIZER_SETTINGS,
   validateAnonymizerSettings,
@@ -46,8 +47,14 @@ import {
  * Properties and exceptions are treated identically; only the identity layer's domain tag tells
  * them apart.
  *
- * Extension points (a later issue): more layers per bucket, a suppression bucket, a per-user
- * participation budget. Each is a pure function of (secret, seeds, settings) added beside these.
+ * The suppression bucket. Given each user's properties (`memberships`), the users with at least
+ * one property and none published are counted in one more bucket, label "*" and value "*"
+ * (suppression-bucket.ts), which then goes through steps 1 to 4 like any other: it is published
+ * only above the floor and its threshold, with its own sticky noise. It tells the analyst how
+ * many users the published buckets leave out, never which.
+ *
+ * The per-user participation budget lives in the cloak (src/cloak/participation-budget.ts): it
+ * needs state across runs, and decides which users may enter which bucket before this runs.
  */
 
 /** The published count of one bucket, or undefined when it is suppressed. */
@@ -62,7 +69,8 @@ export function publishedCount(
 }
 
 /**
- * Anonymizes every bucket of an aggregate. Output order is deterministic: buckets by label, then
+ * Anonymizes every bucket of an aggregate, plus the suppression bucket when `memberships` (each
+ * user's properties, as aggregated) is given. Output order is deterministic: buckets by label, then
  * by count (largest first), then by value; exceptions by count (largest first), then by message.
  * Strings compare by UTF-16 code units, independent of locale.
  */
@@ -70,12 +78,19 @@ export function anonymize(
   agg: BucketAggregator,
   secret: Uint8Array,
   settings: AnonymizerSettings = DEFAULT_ANONYMIZER_SETTINGS,
+  memberships?: Iterable<UserMembership>,
 ): AnonymizedResult {
   validateAnonymizerSettings(settings);
   if (secret.length === 0) throw new RangeError('the noise secret must not be empty');
   const buckets: PublishedBucket[] = [];
   const exceptions: PublishedException[] = [];
-  for (const bucket of agg.buckets()) {
+  const all = [...agg.buckets()];
+  if (memberships !== undefined) {
+    const isPublished = (b: AggregatedBucket) => publishedCount(b, secret, settings) !== undefined;
+    const suppressed = suppressionBucket(agg, memberships, isPublished);
+    if (suppressed !== undefined) all.push(suppressed);
+  }
+  for (const bucket of all) {
     const count = publishedCount(bucket, secret, settings);
     if (count === undefined) continue;
     const { identity } = bucket;

@@ -8,6 +8,12 @@ export {
 export { anonymize, publishedCount } from './anonymize.ts';
 export { countNoiseSd } from './count-noise.ts';
 export {
+  SUPPRESSION_LABEL,
+  SUPPRESSION_VALUE,
+  suppressionBucket,
+  type UserMembership,
+} from './suppression-bucket.ts';
+export {
   DEFAULT_ANONYMIZER_SETTINGS,
   NOISELESS_SETTINGS,
   validateAnonymizerSettings,

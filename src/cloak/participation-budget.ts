@@ -6,6 +6,7 @@ import {
   type AnonymizerSettings,
   type BucketIdentity,
   type UserKey,
+  type UserMembership,
 } from '../anonymizer/index.ts';
 import { statementCache, type Db } from '../store/index.ts';
 
@@ -87,6 +88,14 @@ export interface SettledBucket {
   fresh: boolean;
 }
 
+/** What a run may publish: the aggregate, each user's kept properties, and what each bucket cost. */
+export interface Settlement {
+  aggregator: BucketAggregator;
+  /** Per user, the properties the budget kept: for the anonymizer's suppression bucket. */
+  memberships: UserMembership[];
+  settled: SettledBucket[];
+}
+
 /** The budget of every (organisation, user), in cloak.db. */
 export class ParticipationBudget {
   readonly #sql: ReturnType<typeof statementCache>;
@@ -123,13 +132,15 @@ export class ParticipationBudget {
     settings: Readonly<AnonymizerSettings>,
     collected: Iterable<Collected>,
     users: readonly UserKey[],
-  ): { aggregator: BucketAggregator; settled: SettledBucket[] } {
+  ): Settlement {
     const aggregator = new BucketAggregator();
     const settled: SettledBucket[] = [];
+    const properties = users.map((): Array<[string, string]> => []);
     const add = (identity: BucketIdentity, members: readonly number[]) => {
       for (const m of members) {
         if (identity.kind === 'property') {
           aggregator.addProperty(identity.label, identity.value, users[m]!);
+          properties[m]!.push([identity.label, identity.value]);
         } else {
           aggregator.addException(identity.message, users[m]!);
         }
@@ -213,7 +224,8 @@ export class ParticipationBudget {
         }
       })
       .immediate();
-    return { aggregator, settled };
+    const memberships = users.map((key, m) => ({ key, properties: properties[m]! }));
+    return { aggregator, settled, memberships };
   }
 
   #nextSeq(orgId: string): number {
@@ -250,7 +262,7 @@ export class ParticipationRun {
     private readonly settleWith: (
       buckets: Iterable<Collected>,
       users: readonly UserKey[],
-    ) => { aggregator: BucketAggregator; settled: SettledBucket[] },
+    ) => Settlement,
   ) {}
 
   addProperty(label: string, value: string, user: UserKey): void {
@@ -262,7 +274,7 @@ export class ParticipationRun {
   }
 
   /** Charges the budget (once per run) and returns the aggregate of what may be published. */
-  settle(): { aggregator: BucketAggregator; settled: SettledBucket[] } {
+  settle(): Settlement {
     if (this.#settled) throw new Error('a participation run is settled once');
     this.#settled = true;
     return this.settleWith(this.#buckets.values(), this.#users);

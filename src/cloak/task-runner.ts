@@ -5,6 +5,7 @@ import {
   DEFAULT_ANONYMIZER_SETTINGS,
   userKey,
   type AnonymizerSettings,
+  type UserMembership,
 } from '../anonymizer/index.ts';
 import { AppError } from '../errors/index.ts';
 import {
@@ -98,10 +99,13 @@ export class TaskRunner {
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
     const participation = this.options.budget?.startRun(orgId, settings);
     const aggregator = participation ?? new BucketAggregator();
+    // Each user's properties, for the suppression bucket (the budget keeps its own).
+    const memberships: UserMembership[] = [];
     const count = (userId: string, outcome: UserOutcome) => {
       const key = userKey(this.options.secret, userId);
       if (outcome.ok) {
         for (const [label, value] of outcome.properties) aggregator.addProperty(label, value, key);
+        if (!participation) memberships.push({ key, properties: outcome.properties });
       } else {
         aggregator.addException(outcome.error, key);
       }
@@ -139,10 +143,11 @@ export class TaskRunner {
     } finally {
       await pool.dispose();
     }
-    const settled = participation
-      ? participation.settle().aggregator
-      : (aggregator as BucketAggregator);
-    return anonymize(settled, this.options.secret, settings);
+    const settled = participation?.settle() ?? {
+      aggregator: aggregator as BucketAggregator,
+      memberships,
+    };
+    return anonymize(settled.aggregator, this.options.secret, settings, settled.memberships);
   }
 
   /** The task compiled for this organisation (its lookup tables), with the runner's limits. */

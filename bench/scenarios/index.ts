@@ -1,6 +1,7 @@
 // Every benchmark scenario, by name.
 import type { Scenario } from '../harness.ts';
 import { anonymizerScenario } from './anonymizer.ts';
+import { anonymizerUtilityScenario } from './anonymizer-utility.ts';
 import { batchTaskScenario } from './batch-task.ts';
 import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
@@ -13,4 +14,5 @@ export const SCENARIOS: Scenario[] = [
   resultsApiScenario,
   sqlCountScenario,
   anonymizerScenario,
+  anonymizerUtilityScenario,
 ];

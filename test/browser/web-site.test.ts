@@ -5,7 +5,12 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/air/auth/password-hash.ts';
-import { ensureSiteBuilt, launchChromium, SCREENSHOTS } from '../support/browser.ts';
+import {
+  ensureSiteBuilt,
+  launchChromium,
+  SCREENSHOTS,
+  UNLABELLED_CONTROLS,
+} from '../support/browser.ts';
 import { refusal } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
@@ -22,8 +27,11 @@ describe('analyst web site in Chromium', () => {
   let page: Page;
   let pfx: Buffer;
 
-  const shot = (name: string) =>
-    page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  /** Saves a screenshot of the page, after checking that every control on it has a name. */
+  const shot = async (name: string) => {
+    expect(await page.evaluate<string[]>(UNLABELLED_CONTROLS), `unlabelled on ${name}`).toEqual([]);
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
 
   beforeAll(async () => {
     ensureSiteBuilt();

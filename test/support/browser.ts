@@ -48,3 +48,19 @@ export async function launchChromium(): Promise<{
     },
   };
 }
+
+/**
+ * Form controls and buttons on the page that have no accessible name (no label, aria-label or
+ * text): each is described by its tag and outer HTML. Runs in the page, so it is given as text.
+ */
+export const UNLABELLED_CONTROLS = `(() => {
+  const named = (el) => {
+    if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return true;
+    if (el.closest('label')) return true;
+    if (el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]')) return true;
+    return el.tagName === 'BUTTON' && el.textContent.trim() !== '';
+  };
+  return [...document.querySelectorAll('input, select, textarea, button, [contenteditable="true"]')]
+    .filter((el) => el.type !== 'hidden' && !named(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+})()`;

@@ -101,3 +101,29 @@ describe('loadOrCreateInstallationPki', () => {
     expect(() => loadOrCreateInstallationPki(dir, { hosts: HOSTS })).toThrow(/does not belong/);
   });
 });
+
+describe('the CA key passphrase (OPENCLOAK_CA_PASSPHRASE)', () => {
+  it('keeps the CA key encrypted on disk and reads it back with the passphrase only', () => {
+    const first = loadOrCreateInstallationPki(dir, { hosts: HOSTS, caPassphrase: 'correct horse' });
+    const onDisk = fs.readFileSync(file('ca.key'), 'utf8');
+    expect(onDisk).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    expect(() => crypto.createPrivateKey(onDisk)).toThrow();
+    const again = loadOrCreateInstallationPki(dir, { hosts: HOSTS, caPassphrase: 'correct horse' });
+    expect(again.ca.keyPem).toBe(first.ca.keyPem);
+    expect(() => loadOrCreateInstallationPki(dir, { hosts: HOSTS })).toThrow(
+      /ca.key is encrypted: set OPENCLOAK_CA_PASSPHRASE/,
+    );
+    expect(() => loadOrCreateInstallationPki(dir, { hosts: HOSTS, caPassphrase: 'wrong' })).toThrow(
+      /could not be read with the passphrase in OPENCLOAK_CA_PASSPHRASE/,
+    );
+  });
+
+  it('encrypts an existing unencrypted CA key in place when a passphrase is first given', () => {
+    const plain = loadOrCreateInstallationPki(dir, { hosts: HOSTS });
+    expect(fs.readFileSync(file('ca.key'), 'utf8')).not.toContain('ENCRYPTED');
+    const locked = loadOrCreateInstallationPki(dir, { hosts: HOSTS, caPassphrase: 'pass phrase' });
+    expect(locked.ca.keyPem).toBe(plain.ca.keyPem);
+    expect(fs.readFileSync(file('ca.key'), 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    if (posix) expect(mode(file('ca.key'))).toBe(0o600);
+  });
+});

@@ -17,7 +17,17 @@ const CA_COMMON_NAME = 'OpenCloak installation CA';
  */
 export function loadOrCreateInstallationPki(
   dir: string,
-  opts: { hosts: string[]; caValidDays?: number; serverValidDays?: number },
+  opts: {
+    hosts: string[];
+    caValidDays?: number;
+    serverValidDays?: number;
+    /**
+     * Encrypts the CA key on disk (PKCS#8 with AES-256-CBC)
+     * so that a copy of the data directory alone cannot issue keys. An unencrypted CA key found
+     * on disk is encrypted in place at this start.
+     */
+    caPassphrase?: string;
+  },
 ): InstallationPki {
   const caValidDays = opts.caValidDays ?? 3650;
   const serverValidDays = opts.serverValidDays ?? 825;
@@ -33,12 +43,15 @@ export function loadOrCreateInstallationPki(
     serverKey: path.join(dir, 'server.key'),
   };
 
-  let ca = readPair(files.caCert, files.caKey, 'CA');
+  const passphrase = opts.caPassphrase;
+  let ca = readPair(files.caCert, files.caKey, 'CA', false, passphrase);
   if (!ca) {
     ca = createCertificateAuthority({ commonName: CA_COMMON_NAME, validDays: caValidDays });
     // Key first: a crash in between leaves a key without a certificate, which nothing can use.
-    writeFileAtomically(files.caKey, ca.keyPem, 0o600);
+    writeFileAtomically(files.caKey, caKeyFile(ca.keyPem, passphrase), 0o600);
     writeFileAtomically(files.caCert, ca.certPem, 0o644);
+  } else if (passphrase !== undefined && !isEncryptedPem(fs.readFileSync(files.caKey, 'utf8'))) {
+    writeFileAtomically(files.caKey, caKeyFile(ca.keyPem, passphrase), 0o600);
   }
   const caCert = new crypto.X509Certificate(ca.certPem);
   if (!caCert.ca || !caCert.checkPrivateKey(crypto.createPrivateKey(ca.keyPem))) {
@@ -66,6 +79,7 @@ function readPair(
   keyPath: string,
   what: string,
   replaceable = false,
+  passphrase?: string,
 ): CertificateAndKey | undefined {
   const haveCert = fs.existsSync(certPath);
   const haveKey = fs.existsSync(keyPath);
@@ -79,11 +93,39 @@ function readPair(
   }
   restrictKeyFile(keyPath);
   const certPem = fs.readFileSync(certPath, 'utf8');
-  // Normalized to unencrypted PKCS#8 whatever PEM flavour was placed there.
-  const keyPem = crypto
-    .createPrivateKey(fs.readFileSync(keyPath, 'utf8'))
-    .export({ type: 'pkcs8', format: 'pem' }) as string;
-  return { certPem, keyPem };
+  const stored = fs.readFileSync(keyPath, 'utf8');
+  if (isEncryptedPem(stored) && passphrase === undefined) {
+    throw new Error(
+      `${keyPath} is encrypted: set OPENCLOAK_CA_PASSPHRASE to the passphrase it was encrypted with.`,
+    );
+  }
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey(
+      passphrase === undefined ? stored : { key: stored, passphrase, format: 'pem' },
+    );
+  } catch {
+    throw new Error(
+      `${keyPath} could not be read${isEncryptedPem(stored) ? ' with the passphrase in OPENCLOAK_CA_PASSPHRASE' : ''}: check the passphrase, or restore the file.`,
+    );
+  }
+  // Normalized to unencrypted PKCS#8 in memory, whatever PEM flavour was placed there.
+  return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
+}
+
+function isEncryptedPem(pem: string): boolean {
+  return pem.includes('ENCRYPTED');
+}
+
+/** The CA key as written to disk: encrypted when the operator gave a passphrase. */
+function caKeyFile(keyPem: string, passphrase: string | undefined): string {
+  if (passphrase === undefined) return keyPem;
+  return crypto.createPrivateKey(keyPem).export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase,
+  }) as string;
 }
 
 function serverCertificateFits(

@@ -46,6 +46,10 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
     hosts: [...config.tls.hosts],
     caValidDays: config.tls.caValidDays,
     serverValidDays: config.tls.serverValidDays,
+    // From the environment, never from a config file: the passphrase must not sit beside the key.
+    ...(process.env.OPENCLOAK_CA_PASSPHRASE
+      ? { caPassphrase: process.env.OPENCLOAK_CA_PASSPHRASE }
+      : {}),
   });
   const air = openAirStore(config.dataDir);
   const cloak = openCloak(config);

@@ -60,7 +60,7 @@ describe('analyst web site in Chromium', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/wrong/);
     await shot('login');
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.keyboard.press('Enter'); // submits the form from the password field
     await page.getByRole('heading', { name: 'Getting started' }).waitFor();
   });
 
@@ -140,10 +140,18 @@ describe('analyst web site in Chromium', () => {
 
   it('revokes the key after confirmation, and the downloaded .pfx stops working', async () => {
     await page.getByRole('link', { name: 'Keys' }).click();
-    await page.getByRole('button', { name: 'Revoke key browser key' }).click();
+    // By keyboard: Enter opens the confirmation, whose focus starts on Cancel.
+    await page.getByRole('button', { name: 'Revoke key browser key' }).focus();
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('alertdialog', { name: 'Revoke key browser key?' });
     await shot('keys-confirm-revoke');
-    await dialog.getByRole('button', { name: 'Revoke key' }).click();
+    expect(
+      await dialog
+        .getByRole('button', { name: 'Cancel' })
+        .evaluate((b) => b === b.ownerDocument.activeElement),
+    ).toBe(true);
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
     await page.getByRole('cell', { name: 'revoked' }).waitFor();
     await shot('keys');
     await inst.platform.refreshRevocations();

@@ -21,8 +21,11 @@ interface TargetTable {
   table: StoredTable;
   columnIndex: Map<string, number>;
   checks: ValueCheck[];
-  /** Bound parameters of all rows, back to back: user id, sequence, arrival, then the declared columns in order. */
-  values: SqlValue[];
+  /**
+   * Bound parameters, ROWS_PER_STATEMENT rows per chunk (the last one may hold fewer), each row
+   * as user id, sequence, arrival, then the declared columns in order.
+   */
+  chunks: SqlValue[][];
   rows: number;
 }
 
@@ -57,7 +60,7 @@ export function insertPayload(
             table,
             columnIndex: new Map(table.columns.map((c, i) => [c.name, i])),
             checks: table.columns.map((c) => valueCheck(c.type)),
-            values: [],
+            chunks: [],
             rows: 0,
           };
           targets.set(name, found);
@@ -108,9 +111,8 @@ export function insertPayload(
 /** Rows per INSERT statement: one call into SQLite per 64 rows instead of per row. */
 const ROWS_PER_STATEMENT = 64;
 
-function writeRows(db: Database.Database, { table, values, rows }: TargetTable): void {
+function writeRows(db: Database.Database, { table, chunks, rows }: TargetTable): void {
   if (rows === 0) return;
-  const width = 3 + table.columns.length;
   const names = table.columns.map((c) => `, ${quoteIdentifier(c.name)}`).join('');
   const tuple = `(?, ?, ?${', ?'.repeat(table.columns.length)})`;
   const insert = (count: number) =>
@@ -121,14 +123,18 @@ function writeRows(db: Database.Database, { table, values, rows }: TargetTable):
   const full = Math.floor(rows / ROWS_PER_STATEMENT);
   if (full > 0) {
     const statement = insert(ROWS_PER_STATEMENT);
-    const step = ROWS_PER_STATEMENT * width;
-    for (let i = 0; i < full; i++) statement.run(values.slice(i * step, (i + 1) * step));
+    for (let i = 0; i < full; i++) statement.run(chunks[i]);
   }
   const rest = rows - full * ROWS_PER_STATEMENT;
-  if (rest > 0) insert(rest).run(values.slice(full * ROWS_PER_STATEMENT * width));
+  if (rest > 0) insert(rest).run(chunks[full]);
 }
 
-/** Checks one row and appends its bound values to `into.values`. */
+/** Built only on the error path: display() is not free and checkRow runs for every row. */
+function place(user: string, table: string, row: number) {
+  return { user: display(user), table, row };
+}
+
+/** Checks one row and appends its bound values to the last chunk of `into`. */
 function checkRow(
   into: TargetTable,
   user: string,
@@ -138,16 +144,15 @@ function checkRow(
   seq: number,
   arrival: number,
 ): void {
-  // Built only on the error path: display() is not free and this runs for every row.
-  const where = () => ({ user: display(user), table: tableName, row: rowNumber });
   if (!isPlainObject(row)) {
     throw new AppError('INVALID_ROW', {
-      ...where(),
+      ...place(user, tableName, rowNumber),
       problem: `a row must be an object {"<column>": value, ...}, got ${describe(row)}.`,
     });
   }
   // A column the row leaves out is stored as null.
-  const values = into.values;
+  if (into.rows % ROWS_PER_STATEMENT === 0) into.chunks.push([]);
+  const values = into.chunks[into.chunks.length - 1] as SqlValue[];
   const base = values.length + 3;
   values.push(user, seq, arrival);
   for (let i = 0; i < into.checks.length; i++) values.push(null);
@@ -166,7 +171,11 @@ function checkRow(
       values[base + index] = (into.checks[index] as ValueCheck)(value);
     } catch (error) {
       if (!(error instanceof ValueProblem)) throw error;
-      throw new AppError('INVALID_VALUE', { ...where(), column, problem: error.message });
+      throw new AppError('INVALID_VALUE', {
+        ...place(user, tableName, rowNumber),
+        column,
+        problem: error.message,
+      });
     }
   }
   into.rows++;

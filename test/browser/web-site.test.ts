@@ -117,7 +117,7 @@ describe('analyst web site in Chromium', () => {
   });
 
   it('shows the results page with a table, a chart and the CSV download', async () => {
-    await page.getByRole('link', { name: '1 results' }).click();
+    await page.getByRole('link', { name: '1 result', exact: true }).click();
     await page.getByRole('img', { name: /Latest result/ }).waitFor();
     const [csv] = await Promise.all([
       page.waitForEvent('download'),
@@ -125,6 +125,26 @@ describe('analyst web site in Chromium', () => {
     ]);
     expect(readFileSync((await csv.path())!, 'utf8')).toMatch(/^result_id,published_at,kind/);
     await shot('results');
+  });
+
+  it('completes the selected tables and their columns in a new task', async () => {
+    await page.getByRole('link', { name: 'Tasks' }).click();
+    await page.getByRole('link', { name: 'New task' }).click();
+    await page.getByLabel('Table visits').check();
+    await page.getByLabel('Task code').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('report_property("g", tables.');
+    await page.keyboard.press('Control+Space');
+    const completions = page.locator('.cm-tooltip-autocomplete');
+    await completions.getByText('visits', { exact: true }).waitFor();
+    // CodeMirror ignores Enter for a moment after the list opens (interactionDelay, 75 ms).
+    await page.waitForTimeout(200);
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('[0].');
+    await page.keyboard.press('Control+Space');
+    await completions.getByText('g', { exact: true }).waitFor();
+    await shot('task-editor');
+    await page.keyboard.press('Escape');
   });
 
   it('shows tables with anonymized user counts', async () => {

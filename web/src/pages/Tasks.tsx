@@ -33,7 +33,9 @@ export function Tasks() {
                   <td>{t.type}</td>
                   <td>
                     {t.results ? (
-                      <a href={`#/results/${t.token}`}>{t.results} results</a>
+                      <a href={`#/results/${t.token}`}>
+                        {t.results} {t.results === 1 ? 'result' : 'results'}
+                      </a>
                     ) : (
                       'none yet'
                     )}

@@ -40,6 +40,7 @@ function endpoints(task: string): Endpoint[] {
     { api: 'cloak', method: 'POST', path: '/tables', body: {}, allowed: 'admin' },
     { api: 'cloak', method: 'PATCH', path: '/tables/t', body: {}, allowed: 'admin' },
     { api: 'cloak', method: 'DELETE', path: '/tables/nope', allowed: 'admin' },
+    { api: 'cloak', method: 'GET', path: '/lookup_tables', allowed: 'admin' },
     { api: 'cloak', method: 'PUT', path: '/lookup_tables/l', body: [], allowed: 'admin' },
     { api: 'cloak', method: 'DELETE', path: '/lookup_tables/nope', allowed: 'admin' },
     { api: 'cloak', method: 'DELETE', path: '/users/u1', allowed: 'admin' },

@@ -47,6 +47,11 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
     return { success: true };
   });
 
+  app.get('/lookup_tables', admin, async (request) => ({
+    success: true,
+    lookup_tables: data.listLookupTables(identityOf(request).orgId),
+  }));
+
   app.put<Named>('/lookup_tables/:name', admin, async (request) => {
     data.setLookupTable(identityOf(request).orgId, request.params.name, request.body);
     return { success: true };

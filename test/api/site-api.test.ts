@@ -179,6 +179,11 @@ describe('analyst web site API', () => {
       (r) => r.state !== 'running',
     );
     expect(run).toMatchObject({ state: 'completed', users_done: USERS });
+    const runs = (await ada(`/api/site/tasks/${token}/runs`)).json.runs;
+    expect(runs.map((r: { id: string }) => r.id)).toEqual([run.id]);
+    const cancelEnded = await ada(`/api/site/tasks/${token}/runs/${run.id}`, { method: 'DELETE' });
+    expect(errorCode(cancelEnded)).toBe('RUN_NOT_ACTIVE');
+    expect(errorCode(await ada(`/api/site/tasks/${token}/runs/nope`))).toBe('RUN_NOT_FOUND');
 
     const page = (await ada(`/api/site/tasks/${token}/results?per_page=5`)).json;
     expect(page).toMatchObject({ count: 1, page: 1, per_page: 5 });

@@ -206,4 +206,10 @@ describe('analyst web site in Chromium', () => {
     await expect.poll(() => page.getByRole('cell', { name: 'key.revoked' }).count()).toBe(1);
     await shot('admin');
   });
+
+  it('goes back to the login form when the session ends elsewhere', async () => {
+    inst.platform.air.db.prepare('DELETE FROM sessions').run();
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+  });
 });

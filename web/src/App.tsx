@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import {
   api,
   ApiError,
+  SESSION_ENDED,
   setCsrfToken,
   type ApiKey,
   type Table,
@@ -54,7 +55,9 @@ export function App() {
       (s) => void loggedIn(s.user, s.csrf_token),
       (e: unknown) => setUser(e instanceof ApiError && e.status === 401 ? null : null),
     );
-    // Checked once; later 401s come back to the login form through logout.
+    const ended = () => setUser(null);
+    window.addEventListener(SESSION_ENDED, ended);
+    return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
 
   if (user === undefined) return <p className="loading">Loading…</p>;

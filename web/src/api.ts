@@ -100,6 +100,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Dispatched on window when an /api/site call answers 401. */
+export const SESSION_ENDED = 'opencloak:session-ended';
+
 let csrfToken = '';
 
 export function setCsrfToken(token: string): void {
@@ -121,6 +124,10 @@ export async function api<T>(
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
   const json = (await response.json().catch(() => ({}))) as { error?: string };
+  // A session that ended (expired, or logged out elsewhere) sends the site back to the login form.
+  if (response.status === 401 && path.startsWith('/api/site/')) {
+    window.dispatchEvent(new Event(SESSION_ENDED));
+  }
   if (!response.ok) {
     throw new ApiError(response.status, json.error ?? `The server answered ${response.status}.`);
   }

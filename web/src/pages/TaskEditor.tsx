@@ -27,6 +27,14 @@ const SCHEDULE_HINT: Record<string, string> = {
   streaming: '{"report_interval": 3600, "user_expire_interval": 86400}',
 };
 
+function parseSchedule(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`The schedule is not valid JSON. Write it like ${SCHEDULE_HINT.periodic}.`);
+  }
+}
+
 function RunProgress({ run }: { run: Run }) {
   const total = Math.max(run.users_total, run.users_done, 1);
   return (
@@ -106,7 +114,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
     language,
     code,
     prefetch,
-    ...(type !== 'batch' && schedule.trim() ? { schedule: JSON.parse(schedule) as unknown } : {}),
+    ...(type !== 'batch' && schedule.trim() ? { schedule: parseSchedule(schedule) } : {}),
   });
 
   const onSave = async () => {

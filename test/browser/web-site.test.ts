@@ -204,6 +204,18 @@ describe('analyst web site in Chromium', () => {
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await expect.poll(() => page.getByRole('cell', { name: 'key.revoked' }).count()).toBe(1);
+    await page.getByLabel('New organisation').fill('Bo Corp');
+    await page.getByRole('button', { name: 'Create organisation' }).click();
+    await page.getByRole('listitem').filter({ hasText: 'Bo Corp' }).waitFor();
+    await page.getByRole('combobox', { name: /^Organisation/ }).selectOption({ label: 'Bo Corp' });
+    await page.getByLabel('E-mail').fill('bo@bo.test');
+    await page.getByLabel('Name', { exact: true }).fill('Bo');
+    await page.getByLabel(/Initial password/).fill('bo-password-123');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByLabel('Role of bo@bo.test').selectOption('admin');
+    await expect
+      .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.role)
+      .toBe('admin');
     await shot('admin');
   });
 

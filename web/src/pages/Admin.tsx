@@ -40,6 +40,9 @@ export function Admin() {
   });
   const action = useAction();
   const orgList = orgs.data?.organisations ?? [];
+  /** "analyst:<id>" shown as the analyst's e-mail; keys, certificates and the CLI as they are. */
+  const actorName = (actor: string) =>
+    users.data?.users.find((u) => `analyst:${u.id}` === actor)?.email ?? actor;
   const nameOf = (id: string | null) => orgList.find((o) => o.id === id)?.name ?? id ?? '—';
 
   const createOrg = async (e: FormEvent) => {
@@ -168,12 +171,19 @@ export function Admin() {
           <tbody>
             {(audit.data?.entries ?? []).map((e) => (
               <tr key={e.id}>
-                <td>{formatTime(e.at)}</td>
+                <td className="nowrap">{formatTime(e.at)}</td>
                 <td>{e.event}</td>
                 <td>{nameOf(e.org_id)}</td>
-                <td>{e.actor}</td>
+                <td>{actorName(e.actor)}</td>
                 <td>
-                  <code>{JSON.stringify(e.detail)}</code>
+                  <dl className="detail">
+                    {Object.entries(e.detail).map(([key, value]) => (
+                      <div key={key}>
+                        <dt>{key}</dt>
+                        <dd>{String(value)}</dd>
+                      </div>
+                    ))}
+                  </dl>
                 </td>
               </tr>
             ))}

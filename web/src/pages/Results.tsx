@@ -1,8 +1,9 @@
 // Results: the latest result (kept live), all results paged, as tables and charts, CSV, delete.
 import { useEffect, useState } from 'react';
-import { api, formatTime, type Result, type Task } from '../api.ts';
+import { api, formatTime, type Result, type Run, type Task } from '../api.ts';
 import { BarChart, TimeSeries } from '../components/Charts.tsx';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
+import { RunProgress } from '../components/RunProgress.tsx';
 import { Empty, ErrorMessage } from '../components/Notice.tsx';
 import { useLoad } from '../hooks.ts';
 import { TableHead } from '../components/TableHead.tsx';
@@ -83,14 +84,16 @@ export function Results({ token }: { token: string }) {
   );
   const latest = useLoad(() => api<Page>(`/api/site/tasks/${token}/results?per_page=50`), [token]);
 
+  const runs = useLoad(() => api<{ runs: Run[] }>(`/api/site/tasks/${token}/runs`), [token]);
   // Live: new results (a run finishing, a periodic or streaming report) appear without a reload.
   useEffect(() => {
     const timer = window.setInterval(() => {
       latest.reload();
       results.reload();
+      runs.reload();
     }, LIVE_MS);
     return () => window.clearInterval(timer);
-  }, [latest.reload, results.reload]);
+  }, [latest.reload, results.reload, runs.reload]);
 
   const remove = async (id: number) => {
     await api(`/api/site/tasks/${token}/results/${id}`, { method: 'DELETE' });
@@ -118,6 +121,11 @@ export function Results({ token }: { token: string }) {
       {results.data && results.data.count === 0 && (
         <Empty>No results yet. Run the task (batch), or wait for its schedule.</Empty>
       )}
+      {runs.data?.runs
+        .filter((r) => r.state === 'running')
+        .map((r) => (
+          <RunProgress key={r.id} run={r} />
+        ))}
       {newest && <ResultView result={newest} title="Latest result" />}
       {t && t.type !== 'batch' && latest.data && (
         <>

@@ -16,6 +16,7 @@ import { PrefetchForm } from '../components/PrefetchForm.tsx';
 import { go, useAction, useLoad } from '../hooks.ts';
 import { generateTestUsers } from '../test-users.ts';
 import { ResultView } from './Results.tsx';
+import { RunProgress } from '../components/RunProgress.tsx';
 import { TableHead } from '../components/TableHead.tsx';
 
 const STARTER = `// Runs once per user. tables.<name> holds this user's rows.
@@ -33,24 +34,6 @@ function parseSchedule(text: string): unknown {
   } catch {
     throw new Error(`The schedule is not valid JSON. Write it like ${SCHEDULE_HINT.periodic}.`);
   }
-}
-
-function RunProgress({ run }: { run: Run }) {
-  const total = Math.max(run.users_total, run.users_done, 1);
-  return (
-    <div className="run">
-      <label>
-        Run {run.state === 'running' ? 'in progress' : run.state}: {run.users_done} of{' '}
-        {run.users_total} users
-        <progress max={total} value={run.users_done} />
-      </label>
-      {run.error && (
-        <p role="alert" className="error">
-          {run.error}
-        </p>
-      )}
-    </div>
-  );
 }
 
 export interface TaskEditorProps {

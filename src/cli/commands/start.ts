@@ -30,6 +30,7 @@ export function registerStartCommand(program: Command): void {
           'OpenCloak is running (embedded default).',
           `  data directory: ${config.dataDir}`,
           `  web REST API:   ${running.webUrl}  (web_api keys)`,
+          `  web site:       ${running.webUrl}/  (log in in a browser)`,
           `  cloak API:      ${running.cloakUrl}  (upload, task_runner and admin keys)`,
           `  CA certificate: ${running.pki.caCertPath}`,
           ...(running.initialAdmin

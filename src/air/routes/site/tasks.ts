@@ -27,7 +27,7 @@ export interface SiteTaskRoutesOptions {
 }
 
 /** Test users for "try it": a handful, small enough to answer while the analyst waits. */
-const MAX_TEST_USERS = 50;
+const MAX_TEST_USERS = 20;
 
 // Shapes only; TaskService and the cloak check the rest with errors that say what to fix.
 const fields = {

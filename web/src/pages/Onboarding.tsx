@@ -60,6 +60,14 @@ export function Onboarding({ onDone }: { onDone(): void }) {
             for {table?.name}; a web API key reads results.
           </p>
           <NewKeyForm onCreated={() => setKeyDone(true)} />
+          <p className="muted">
+            With an upload key, send rows to the cloak API (port 8444 by default):{' '}
+            <code>
+              curl --cert-type P12 --cert key.pfx:PASSWORD -H 'content-type: application/json' -d '
+              {`{"user-1": {"${table?.name}": [ ...rows ]}}`}' https://HOST:8444/bulk_insert
+            </code>
+            . The API reference (docs/api.md) has the details.
+          </p>
           <button type="button" disabled={!keyDone} onClick={() => setStep(2)}>
             Next: write a task
           </button>

@@ -1,15 +1,12 @@
 // Bulk import streams: importing a large file keeps the resident set flat.
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import path from 'node:path';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStore, type TestStore } from './test-support.ts';
+import { exposedGc, openTestStore, type TestStore } from './test-support.ts';
 
 const ROWS = 600_000;
-v8.setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+const gc = exposedGc();
 const MiB = 1024 * 1024;
 
 describe('importing a large file', () => {

@@ -1,16 +1,13 @@
 // streamUsers runs in bounded memory: 200k users x 5 rows stream with a small, flat heap (not a timing test).
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStore, type TestStore } from './test-support.ts';
+import { exposedGc, openTestStore, type TestStore } from './test-support.ts';
 
 const USERS = 200_000;
 const ROWS_PER_USER = 5;
 const USERS_PER_UPLOAD = 20_000;
 const HEAP_BOUND_BYTES = 100 * 1024 * 1024;
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+const gc = exposedGc();
 
 let t: TestStore;
 beforeAll(() => {

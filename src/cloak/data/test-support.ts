@@ -3,6 +3,8 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AppError, type ErrorCode } from '../../errors/index.ts';
 import { CloakDataStore } from './data-store.ts';
 
@@ -49,4 +51,10 @@ export function appError(action: () => unknown, code?: ErrorCode): AppError {
     return error;
   }
   throw new Error(`expected an AppError${code ? ` ${code}` : ''}, but nothing was thrown`);
+}
+
+/** V8's full garbage collection, for memory tests: what remains after it is what the code holds. */
+export function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }

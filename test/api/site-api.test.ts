@@ -92,6 +92,21 @@ describe('analyst web site API', () => {
     expect(foreign.status).toBe(404);
     expect(errorCode(foreign)).toBe('KEY_NOT_FOUND');
 
+    // The legacy 3DES export, for old keychains, and an upload key for one named user.
+    const legacy = await ada('/api/site/keys', {
+      body: { type: 'web_api', description: 'old mac', password: 'pass-1234', legacy_pkcs12: true },
+    });
+    const legacyKey = {
+      pfx: Buffer.from(legacy.json.pfx_base64, 'base64'),
+      passphrase: 'pass-1234',
+    };
+    expect(legacyKey.pfx.equals(pfx)).toBe(false);
+    expect((await inst.web('/api/tasks', { key: legacyKey })).status).toBe(200);
+    const oneUser = await ada('/api/site/keys', {
+      body: { type: 'upload_user', description: 'phone', password: 'pass-1234', user_id: 'u-7' },
+    });
+    expect(oneUser.json.key).toMatchObject({ type: 'upload_user', user_id: 'u-7' });
+
     const revoked = await ada(`/api/site/keys/${created.json.key.id}`, { method: 'DELETE' });
     expect(revoked.json.key.status).toBe('revoked');
     const refused = await inst

@@ -1,5 +1,5 @@
 // The site's shell: session check, login, navigation and the page for the current #route.
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import {
   api,
   ApiError,
@@ -14,11 +14,17 @@ import { go, useHashRoute } from './hooks.ts';
 import { Admin } from './pages/Admin.tsx';
 import { Keys } from './pages/Keys.tsx';
 import { Login } from './pages/Login.tsx';
-import { Onboarding } from './pages/Onboarding.tsx';
 import { Results } from './pages/Results.tsx';
 import { Tables } from './pages/Tables.tsx';
-import { TaskEditor } from './pages/TaskEditor.tsx';
 import { Tasks } from './pages/Tasks.tsx';
+
+// The editor (CodeMirror) loads only with the pages that use it.
+const TaskEditor = lazy(() =>
+  import('./pages/TaskEditor.tsx').then((m) => ({ default: m.TaskEditor })),
+);
+const Onboarding = lazy(() =>
+  import('./pages/Onboarding.tsx').then((m) => ({ default: m.Onboarding })),
+);
 
 const ONBOARDED = 'opencloak.onboarded';
 
@@ -102,26 +108,28 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {page === 'welcome' ? (
-          <Onboarding
-            onDone={() => {
-              localStorage.setItem(ONBOARDED, '1');
-              go('/tasks');
-            }}
-          />
-        ) : page === 'tables' ? (
-          <Tables />
-        ) : page === 'keys' ? (
-          <Keys />
-        ) : page === 'tasks' && arg ? (
-          <TaskEditor token={arg === 'new' ? null : arg} />
-        ) : page === 'results' && arg ? (
-          <Results token={arg} />
-        ) : page === 'admin' && user.role === 'admin' ? (
-          <Admin />
-        ) : (
-          <Tasks />
-        )}
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          {page === 'welcome' ? (
+            <Onboarding
+              onDone={() => {
+                localStorage.setItem(ONBOARDED, '1');
+                go('/tasks');
+              }}
+            />
+          ) : page === 'tables' ? (
+            <Tables />
+          ) : page === 'keys' ? (
+            <Keys />
+          ) : page === 'tasks' && arg ? (
+            <TaskEditor token={arg === 'new' ? null : arg} />
+          ) : page === 'results' && arg ? (
+            <Results token={arg} />
+          ) : page === 'admin' && user.role === 'admin' ? (
+            <Admin />
+          ) : (
+            <Tasks />
+          )}
+        </Suspense>
       </main>
     </>
   );

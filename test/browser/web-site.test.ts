@@ -26,10 +26,16 @@ describe('analyst web site in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let pfx: Buffer;
+  /** Errors the page logs: a Content-Security-Policy violation shows up here. */
+  const consoleErrors: string[] = [];
 
   /** Saves a screenshot of the page, after checking that every control on it has a name. */
   const shot = async (name: string) => {
     expect(await page.evaluate<string[]>(UNLABELLED_CONTROLS), `unlabelled on ${name}`).toEqual([]);
+    expect(
+      consoleErrors.filter((e) => /Content.Security.Policy/i.test(e)),
+      name,
+    ).toEqual([]);
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
   };
 
@@ -45,6 +51,9 @@ describe('analyst web site in Chromium', () => {
     chromium = await launchChromium();
     context = chromium.context;
     page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
     page.setDefaultTimeout(15_000);
   });
   afterAll(async () => {

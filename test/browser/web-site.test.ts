@@ -136,6 +136,39 @@ describe('analyst web site in Chromium', () => {
     await shot('results');
   });
 
+  it("shows a periodic task's buckets over time, and its exceptions with their counts", async () => {
+    const task = inst.platform.tasks.create(orgId, {
+      name: 'hourly',
+      type: 'periodic',
+      code: 'report_property("g", tables.visits[0].g);',
+      prefetch: [{ table: 'visits' }],
+      schedule: { every_seconds: 3600 },
+    });
+    const bucket = (value: string, count: number) => ({ label: 'g', value, count });
+    const { results } = inst.platform.air;
+    results.publish(
+      task.id,
+      1,
+      { buckets: [bucket('0', 30), bucket('1', 28)], exceptions: [] },
+      1_000,
+    );
+    results.publish(
+      task.id,
+      1,
+      {
+        buckets: [bucket('0', 33), bucket('1', 25)],
+        exceptions: [{ error: 'TypeError: x is undefined', count: 12 }],
+      },
+      Date.now(),
+    );
+    await page.goto(`${inst.platform.webUrl}/#/results/${task.token}`);
+    await page.getByRole('heading', { name: 'Over time' }).waitFor();
+    expect(await page.getByTestId('series-line').count()).toBe(2);
+    await page.getByRole('img', { name: 'g: 0 over 2 results, last 33' }).waitFor();
+    await page.getByText('TypeError: x is undefined').first().waitFor();
+    await shot('results-periodic');
+  });
+
   it('completes the selected tables and their columns in a new task', async () => {
     await page.getByRole('link', { name: 'Tasks' }).click();
     await page.getByRole('link', { name: 'New task' }).click();

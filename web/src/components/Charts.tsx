@@ -71,11 +71,15 @@ export function TimeSeries({ results }: { results: readonly Result[] }) {
     <ul className="time-series">
       {series.map(({ name, points }) => {
         const values = points.map(([, v]) => v).filter((v): v is number => v !== null);
-        const max = Math.max(...values, 1);
+        // Scaled from the series' lowest to its highest count, so that changes are visible.
+        const low = Math.min(...values);
+        const span = Math.max(...values) - low || 1;
         const x = (i: number) => (i * width) / (points.length - 1);
         const path = points
           .map(([, v], i) =>
-            v === null ? null : `${x(i).toFixed(1)},${(height - (v * height) / max).toFixed(1)}`,
+            v === null
+              ? null
+              : `${x(i).toFixed(1)},${(height - ((v - low) * height) / span).toFixed(1)}`,
           )
           .filter((p) => p !== null)
           .join(' ');

@@ -189,7 +189,7 @@ describe('analyst web site in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
-  it('shows tables with anonymized user counts', async () => {
+  it('shows tables with anonymized user counts, and adds a column with the column editor', async () => {
     await page.getByRole('link', { name: 'Tables' }).click();
     await page.getByRole('button', { name: 'Count users (anonymized)' }).click();
     await expect
@@ -197,6 +197,17 @@ describe('analyst web site in Chromium', () => {
         timeout: 15_000,
       })
       .toBeGreaterThan(USERS - 15);
+    const card = page.getByRole('article', { name: 'visits' });
+    await card.getByRole('button', { name: 'Add columns' }).click();
+    await card.getByLabel('Column name').fill('page');
+    await card.getByLabel('Type').selectOption('text');
+    await card.getByRole('button', { name: 'Save new columns' }).click();
+    await card.getByRole('cell', { name: 'page', exact: true }).waitFor();
+    const columns = inst.platform.cloak.data.getTable(orgId, 'visits')!.columns;
+    expect(columns).toEqual([
+      { name: 'g', type: 'integer' },
+      { name: 'page', type: 'text' },
+    ]);
     await shot('tables');
   });
 

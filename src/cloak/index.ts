@@ -7,7 +7,6 @@ import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
 import { StreamingEngine } from './streaming/streaming-engine.ts';
 import { TaskRunner } from './task-runner.ts';
-import type { AnonymizedResult, RunControl, TaskSpec } from '../shared/index.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
@@ -20,11 +19,6 @@ export interface Cloak {
   runner: TaskRunner;
   /** Per-(organisation, user) participation budget, undefined when configured off. */
   budget: ParticipationBudget | undefined;
-  /** What the air may call: validation and anonymized runs, nothing that returns rows. */
-  port: {
-    validateTask(orgId: string, spec: TaskSpec): TaskSpec;
-    runTask(orgId: string, spec: TaskSpec, control?: RunControl): Promise<AnonymizedResult>;
-  };
   /** Streaming tasks' per-user state and reports. */
   streaming: StreamingEngine;
   close(): void;
@@ -51,10 +45,6 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
     runner,
     budget,
     streaming,
-    port: {
-      validateTask: (orgId, spec) => runner.validate(orgId, spec),
-      runTask: (orgId, spec, control) => runner.run(orgId, spec, control),
-    },
     close: () => db.close(),
   };
 }

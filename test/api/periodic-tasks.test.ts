@@ -44,7 +44,10 @@ describe('periodic tasks', () => {
     [{ type: 'periodic', schedule: { cron: '0 6 * *' } }, /five fields/],
     [{ type: 'periodic', schedule: { cron: '99 6 * * *' } }, /not a valid cron expression/],
     [{ type: 'periodic', schedule: { every: 60 } }, /exactly one of "every_seconds" or "cron"/],
-    [{ type: 'batch', schedule: { every_seconds: 60 } }, /Only periodic and streaming tasks have a schedule/],
+    [
+      { type: 'batch', schedule: { every_seconds: 60 } },
+      /Only periodic and streaming tasks have a schedule/,
+    ],
   ])('refuses %j with a 422 that says what to write', async (extra, message) => {
     const response = await create(`bad-${JSON.stringify(extra)}`, extra);
     expect(response.status).toBe(422);

@@ -11,7 +11,10 @@ describe('task isolation and limits, end to end', () => {
   let roomy: TestInstallation;
 
   async function installWithUsers(sandbox: { timeoutMs: number; memoryLimitMb: number }) {
-    const inst = await startTestInstallation({ sandbox });
+    // Several tasks over the same 60 users: under the default participation budget the later runs
+    // would leave them out of fresh buckets. This test is about isolation and limits, so it
+    // raises the budget well above what it spends.
+    const inst = await startTestInstallation({ sandbox, privacy: { participationRho: 10 } });
     const orgId = inst.createOrg('Isolation');
     inst.platform.cloak.data.createTable(orgId, {
       name: 't',

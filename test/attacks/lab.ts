@@ -37,6 +37,8 @@ export interface Lab {
    * kappa is the same on every run.
    */
   run(code: string): Promise<AnonymizedResult>;
+  /** `run` over the rows matching a prefetch filter only (e.g. one group), for timing. */
+  runWhere(code: string, where: unknown[]): Promise<AnonymizedResult>;
   /** The default noise without the participation budget, to show what the budget adds. */
   runUnbudgeted(code: string): Promise<AnonymizedResult>;
   /** The same run with exact counts and no participation budget, to prove the attack is real. */
@@ -92,13 +94,18 @@ export async function openLab(options: LabOptions): Promise<Lab> {
       anonymizer,
       budget: budgeted ? inst.platform.cloak.budget : undefined,
     });
-  const spec = (code: string) => ({ prefetch: [{ table: 't' }], post_processing: { code } });
+  const spec = (code: string, where?: unknown[]) => ({
+    prefetch: [{ table: 't', ...(where ? { where } : {}) }],
+    post_processing: { code },
+  });
   return {
     inst,
     orgId,
     truth,
     victims,
     run: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS, true).run(orgId, spec(code)),
+    runWhere: (code, where) =>
+      runner(DEFAULT_ANONYMIZER_SETTINGS, true).run(orgId, spec(code, where)),
     runUnbudgeted: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS).run(orgId, spec(code)),
     runWeakened: (code) => runner(WEAKENED).run(orgId, spec(code)),
     runWith: (settings, code) => runner(settings).run(orgId, spec(code)),

@@ -39,7 +39,10 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
     runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
     processes: config.cloak.sandboxProcesses,
   });
-  const streaming = new StreamingEngine(db, data, runner, { secret });
+  const streaming = new StreamingEngine(db, data, runner, {
+    secret,
+    ...(budget ? { budget } : {}),
+  });
   return {
     data,
     runner,

@@ -2,6 +2,8 @@
 // reports of recent users, and expiry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import { userKey } from '../../src/anonymizer/index.ts';
+import { loadOrCreateNoiseSecret } from '../../src/cloak/noise-secret.ts';
 import { startPlatform, type RunningPlatform } from '../../src/platform/index.ts';
 import { request, type TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
@@ -11,9 +13,12 @@ const CODE = `accumulator = (accumulator ?? 0) + 1;
 report_property("runs", accumulator);
 report_property("last page", tables.visits[tables.visits.length - 1].page);`;
 // Nothing runs in the background: the tests say when to process arrivals and when to report.
+// Reports are charged to the participation budget like any run (tested below);
+// these tests are about streaming itself, so the budget is raised well above what they spend.
 const QUIET: ConfigInput = {
   scheduler: { tickMs: 3_600_000 },
   cloak: { streamingIntervalMs: 600_000 },
+  privacy: { participationRho: 10 },
 };
 
 describe('streaming tasks', () => {
@@ -122,6 +127,16 @@ describe('streaming tasks', () => {
       task.id,
     );
     expect(platform.air.results.count(task.id)).toBe(before + 1);
+  });
+
+  it('charges its reports to the participation budget like any run', () => {
+    const task = platform.air.tasks.byToken(orgId, token)!;
+    const { budget } = platform.cloak;
+    const before = budget!.spent(orgId, userKey(loadOrCreateNoiseSecret(inst.dataDir), 'u0'));
+    expect(before).toBeGreaterThan(0);
+    // A report over the same users and properties is the same bucket again: free.
+    platform.tasks.publishStreaming(task);
+    expect(budget!.spent(orgId, userKey(loadOrCreateNoiseSecret(inst.dataDir), 'u0'))).toBe(before);
   });
 
   it('forgets its users when the task is deleted', async () => {

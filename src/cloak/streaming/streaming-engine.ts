@@ -3,6 +3,7 @@
 import {
   anonymize,
   BucketAggregator,
+  DEFAULT_ANONYMIZER_SETTINGS,
   userKey,
   type AnonymizerSettings,
 } from '../../anonymizer/index.ts';
@@ -10,6 +11,7 @@ import type { UserOutcome } from '../../sandbox/index.ts';
 import type { AnonymizedResult, TaskSpec } from '../../shared/index.ts';
 import type { Db } from '../../store/index.ts';
 import type { CloakDataStore } from '../data/index.ts';
+import type { ParticipationBudget } from '../participation-budget.ts';
 import type { TaskRunner } from '../task-runner.ts';
 import { publishedCounts, steadyCounts } from './steady-counts.ts';
 
@@ -42,6 +44,8 @@ interface Registered {
 export interface StreamingOptions {
   secret: Uint8Array;
   anonymizer?: Readonly<AnonymizerSettings>;
+  /** Reports are charged like any run: a streaming task is no way around the budget. */
+  budget?: ParticipationBudget;
 }
 
 /**
@@ -196,7 +200,9 @@ export class StreamingEngine {
     if (this.#tasks.get(taskKey)?.orgId !== orgId) {
       throw new Error(`streaming task ${taskKey} is not registered for this organisation`);
     }
-    const aggregator = new BucketAggregator();
+    const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
+    const participation = this.options.budget?.startRun(orgId, settings);
+    const aggregator = participation ?? new BucketAggregator();
     const rows = this.db
       .prepare(
         `SELECT user_id AS userId, properties, error FROM streaming_users
@@ -214,7 +220,8 @@ export class StreamingEngine {
         aggregator.addProperty(label, value, key);
       }
     }
-    const fresh = anonymize(aggregator, this.options.secret, this.options.anonymizer);
+    const settled = participation?.settle().aggregator ?? (aggregator as BucketAggregator);
+    const fresh = anonymize(settled, this.options.secret, settings);
     const last = this.db
       .prepare('SELECT last_report AS lastReport FROM streaming_tasks WHERE task_key = ?')
       .get(taskKey) as { lastReport: string | null } | undefined;

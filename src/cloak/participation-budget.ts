@@ -59,6 +59,9 @@ const SCHEMA = `
   ) STRICT, WITHOUT ROWID;
 `;
 
+/** Users read or written per statement: well inside SQLite's 32,766 bound parameters. */
+const USERS_PER_STATEMENT = 500;
+
 /** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
 const HASH_BYTES = 16;
 
@@ -165,12 +168,12 @@ export class ParticipationBudget {
     this.db
       .transaction(() => {
         const seq = this.#nextSeq(orgId);
-        const states = new Map<number, UserState>();
-        const state = (m: number): UserState => {
-          let s = states.get(m);
-          if (s === undefined) states.set(m, (s = this.#loadUser(orgId, users[m]!)));
-          return s;
-        };
+        const states = this.#loadUsers(
+          orgId,
+          users,
+          charged.flatMap((b) => b.members),
+        );
+        const state = (m: number): UserState => states.get(m)!;
         const known = this.#sql(
           'SELECT seq, idx FROM budget_buckets WHERE org_id = ? AND hash = ?',
         );
@@ -206,20 +209,22 @@ export class ParticipationBudget {
             fresh: first === undefined,
           });
         });
-        const save = this.#sql(
-          `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx)
-           VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
-             exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx`,
-        );
-        for (const [m, s] of states) {
-          if (!s.dirty) continue;
-          save.run(
-            orgId,
-            userHash(users[m]!),
-            s.spent,
-            s.exhausted?.[0] ?? null,
-            s.exhausted?.[1] ?? null,
+        const dirty = [...states].filter(([, s]) => s.dirty);
+        for (let i = 0; i < dirty.length; i += USERS_PER_STATEMENT) {
+          const chunk = dirty.slice(i, i + USERS_PER_STATEMENT);
+          this.#sql(
+            `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx)
+             VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+             ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
+               exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx`,
+          ).run(
+            chunk.flatMap(([m, s]) => [
+              orgId,
+              userHash(users[m]!),
+              s.spent,
+              s.exhausted?.[0] ?? null,
+              s.exhausted?.[1] ?? null,
+            ]),
           );
         }
       })
@@ -236,15 +241,41 @@ export class ParticipationBudget {
     return row.last_seq;
   }
 
-  #loadUser(orgId: string, user: UserKey): UserState {
-    const row = this.#sql(
-      'SELECT spent, exhausted_seq, exhausted_idx FROM budget_users WHERE org_id = ? AND user_hash = ?',
-    ).get(orgId, userHash(user)) as
-      { spent: number; exhausted_seq: number | null; exhausted_idx: number | null } | undefined;
-    if (row === undefined) return { spent: 0, exhausted: undefined, dirty: false };
-    const exhausted: UserState['exhausted'] =
-      row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0];
-    return { spent: row.spent, exhausted, dirty: false };
+  /**
+   * The budget state of every user in `members` (indexes into `users`), read a few hundred users
+   * per statement: one lookup per user would cost more than the whole settlement.
+   */
+  #loadUsers(
+    orgId: string,
+    users: readonly UserKey[],
+    members: readonly number[],
+  ): Map<number, UserState> {
+    const states = new Map<number, UserState>();
+    for (const m of members) states.set(m, { spent: 0, exhausted: undefined, dirty: false });
+    const wanted = [...states.keys()];
+    const byHash = new Map(wanted.map((m) => [userHash(users[m]!).toString('hex'), m]));
+    for (let i = 0; i < wanted.length; i += USERS_PER_STATEMENT) {
+      const chunk = wanted.slice(i, i + USERS_PER_STATEMENT);
+      const rows = this.#sql(
+        `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
+         WHERE org_id = ? AND user_hash IN (${chunk.map(() => '?').join(', ')})`,
+      ).all(orgId, ...chunk.map((m) => userHash(users[m]!))) as Array<{
+        user_hash: Buffer;
+        spent: number;
+        exhausted_seq: number | null;
+        exhausted_idx: number | null;
+      }>;
+      for (const row of rows) {
+        const m = byHash.get(row.user_hash.toString('hex'))!;
+        states.set(m, {
+          spent: row.spent,
+          exhausted:
+            row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0],
+          dirty: false,
+        });
+      }
+    }
+    return states;
   }
 }
 

@@ -70,6 +70,13 @@ export interface ParticipationBudgetOptions {
   rho: number;
 }
 
+interface BudgetRow {
+  user_hash: Buffer;
+  spent: number;
+  exhausted_seq: number | null;
+  exhausted_idx: number | null;
+}
+
 interface UserState {
   spent: number;
   /** Where the user ran out: (run, index of the bucket it could not afford). */
@@ -139,13 +146,17 @@ export class ParticipationBudget {
     const aggregator = new BucketAggregator();
     const settled: SettledBucket[] = [];
     const properties = users.map((): Array<[string, string]> => []);
+    const exceptions = new Map<number, string[]>();
+    // Buckets are settled one after another, but users are added to the aggregate one after
+    // another (below): the aggregate then reuses each user's key words across their buckets.
     const add = (identity: BucketIdentity, members: readonly number[]) => {
       for (const m of members) {
         if (identity.kind === 'property') {
-          aggregator.addProperty(identity.label, identity.value, users[m]!);
           properties[m]!.push([identity.label, identity.value]);
         } else {
-          aggregator.addException(identity.message, users[m]!);
+          let messages = exceptions.get(m);
+          if (messages === undefined) exceptions.set(m, (messages = []));
+          messages.push(identity.message);
         }
       }
     };
@@ -173,7 +184,7 @@ export class ParticipationBudget {
           users,
           charged.flatMap((b) => b.members),
         );
-        const state = (m: number): UserState => states.get(m)!;
+        const state = (m: number): UserState => states[m]!;
         const known = this.#sql(
           'SELECT seq, idx FROM budget_buckets WHERE org_id = ? AND hash = ?',
         );
@@ -209,7 +220,10 @@ export class ParticipationBudget {
             fresh: first === undefined,
           });
         });
-        const dirty = [...states].filter(([, s]) => s.dirty);
+        const dirty: Array<[number, UserState]> = [];
+        states.forEach((s, m) => {
+          if (s?.dirty) dirty.push([m, s]);
+        });
         for (let i = 0; i < dirty.length; i += USERS_PER_STATEMENT) {
           const chunk = dirty.slice(i, i + USERS_PER_STATEMENT);
           this.#sql(
@@ -229,6 +243,10 @@ export class ParticipationBudget {
         }
       })
       .immediate();
+    users.forEach((key, m) => {
+      for (const [label, value] of properties[m]!) aggregator.addProperty(label, value, key);
+      for (const message of exceptions.get(m) ?? []) aggregator.addException(message, key);
+    });
     const memberships = users.map((key, m) => ({ key, properties: properties[m]! }));
     return { aggregator, settled, memberships };
   }
@@ -249,31 +267,43 @@ export class ParticipationBudget {
     orgId: string,
     users: readonly UserKey[],
     members: readonly number[],
-  ): Map<number, UserState> {
-    const states = new Map<number, UserState>();
-    for (const m of members) states.set(m, { spent: 0, exhausted: undefined, dirty: false });
-    const wanted = [...states.keys()];
-    const byHash = new Map(wanted.map((m) => [userHash(users[m]!).toString('hex'), m]));
+  ): Array<UserState | undefined> {
+    const states: Array<UserState | undefined> = new Array(users.length);
+    for (const m of members) states[m] ??= { spent: 0, exhausted: undefined, dirty: false };
+    const wanted: number[] = [];
+    states.forEach((_, m) => wanted.push(m));
+    const byHash = new Map(wanted.map((m) => [userHash(users[m]!).toString('latin1'), m]));
+    const read = (row: BudgetRow) => {
+      const m = byHash.get(row.user_hash.toString('latin1'));
+      if (m === undefined) return;
+      states[m] = {
+        spent: row.spent,
+        exhausted:
+          row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0],
+        dirty: false,
+      };
+    };
+    const stored = (
+      this.#sql('SELECT count(*) AS n FROM budget_users WHERE org_id = ?').get(orgId) as {
+        n: number;
+      }
+    ).n;
+    // A run over a good part of the organisation's users reads its range in one scan; a small
+    // run looks its users up, a few hundred per statement.
+    if (wanted.length * 4 >= stored) {
+      const all = this.#sql(
+        'SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users WHERE org_id = ?',
+      ).iterate(orgId) as Iterable<BudgetRow>;
+      for (const row of all) read(row);
+      return states;
+    }
     for (let i = 0; i < wanted.length; i += USERS_PER_STATEMENT) {
       const chunk = wanted.slice(i, i + USERS_PER_STATEMENT);
       const rows = this.#sql(
         `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
          WHERE org_id = ? AND user_hash IN (${chunk.map(() => '?').join(', ')})`,
-      ).all(orgId, ...chunk.map((m) => userHash(users[m]!))) as Array<{
-        user_hash: Buffer;
-        spent: number;
-        exhausted_seq: number | null;
-        exhausted_idx: number | null;
-      }>;
-      for (const row of rows) {
-        const m = byHash.get(row.user_hash.toString('hex'))!;
-        states.set(m, {
-          spent: row.spent,
-          exhausted:
-            row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0],
-          dirty: false,
-        });
-      }
+      ).all(orgId, ...chunk.map((m) => userHash(users[m]!))) as BudgetRow[];
+      for (const row of rows) read(row);
     }
     return states;
   }

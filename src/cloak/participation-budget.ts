@@ -9,6 +9,7 @@ import {
   type UserMembership,
 } from '../anonymizer/index.ts';
 import { statementCache, type Db } from '../store/index.ts';
+import { MembershipLog } from './membership-log.ts';
 
 /*
  * Why. Sticky noise stops averaging one bucket, but every bucket with another user set or label
@@ -102,7 +103,7 @@ export interface SettledBucket {
 export interface Settlement {
   aggregator: BucketAggregator;
   /** Per user, the properties the budget kept: for the anonymizer's suppression bucket. */
-  memberships: UserMembership[];
+  memberships: Iterable<UserMembership>;
   settled: SettledBucket[];
 }
 
@@ -145,20 +146,11 @@ export class ParticipationBudget {
   ): Settlement {
     const aggregator = new BucketAggregator();
     const settled: SettledBucket[] = [];
-    const properties = users.map((): Array<[string, string]> => []);
-    const exceptions = new Map<number, string[]>();
     // Buckets are settled one after another, but users are added to the aggregate one after
     // another (below): the aggregate then reuses each user's key words across their buckets.
-    const add = (identity: BucketIdentity, members: readonly number[]) => {
-      for (const m of members) {
-        if (identity.kind === 'property') {
-          properties[m]!.push([identity.label, identity.value]);
-        } else {
-          let messages = exceptions.get(m);
-          if (messages === undefined) exceptions.set(m, (messages = []));
-          messages.push(identity.message);
-        }
-      }
+    const keptBuckets: Array<{ identity: BucketIdentity; kept: readonly number[] }> = [];
+    const add = (identity: BucketIdentity, kept: readonly number[]) => {
+      if (kept.length > 0) keptBuckets.push({ identity, kept });
     };
     const charged: Array<Collected & { hash: Buffer; cost: number }> = [];
     for (const bucket of collected) {
@@ -179,11 +171,7 @@ export class ParticipationBudget {
     this.db
       .transaction(() => {
         const seq = this.#nextSeq(orgId);
-        const states = this.#loadUsers(
-          orgId,
-          users,
-          charged.flatMap((b) => b.members),
-        );
+        const states = this.#loadUsers(orgId, users, charged);
         const state = (m: number): UserState => states[m]!;
         const known = this.#sql(
           'SELECT seq, idx FROM budget_buckets WHERE org_id = ? AND hash = ?',
@@ -243,11 +231,29 @@ export class ParticipationBudget {
         }
       })
       .immediate();
-    users.forEach((key, m) => {
-      for (const [label, value] of properties[m]!) aggregator.addProperty(label, value, key);
-      for (const message of exceptions.get(m) ?? []) aggregator.addException(message, key);
+    // Each user's kept buckets as one flat list (offsets per user), not an array per user.
+    const offsets = new Int32Array(users.length + 1);
+    for (const { kept } of keptBuckets) for (const m of kept) offsets[m + 1]!++;
+    for (let m = 0; m < users.length; m++) offsets[m + 1]! += offsets[m]!;
+    const bucketsOf = new Int32Array(offsets[users.length]!);
+    const filled = offsets.slice(0, users.length);
+    keptBuckets.forEach(({ kept }, b) => {
+      for (const m of kept) bucketsOf[filled[m]!++] = b;
     });
-    const memberships = users.map((key, m) => ({ key, properties: properties[m]! }));
+    const memberships = new MembershipLog();
+    users.forEach((key, m) => {
+      const properties: Array<readonly [string, string]> = [];
+      for (let i = offsets[m]!; i < offsets[m + 1]!; i++) {
+        const { identity } = keptBuckets[bucketsOf[i]!]!;
+        if (identity.kind === 'property') {
+          aggregator.addProperty(identity.label, identity.value, key);
+          properties.push([identity.label, identity.value]);
+        } else {
+          aggregator.addException(identity.message, key);
+        }
+      }
+      if (properties.length > 0) memberships.add(key, properties);
+    });
     return { aggregator, settled, memberships };
   }
 
@@ -260,16 +266,18 @@ export class ParticipationBudget {
   }
 
   /**
-   * The budget state of every user in `members` (indexes into `users`), read a few hundred users
+   * The budget state of every member of `buckets` (indexes into `users`), read a few hundred users
    * per statement: one lookup per user would cost more than the whole settlement.
    */
   #loadUsers(
     orgId: string,
     users: readonly UserKey[],
-    members: readonly number[],
+    buckets: ReadonlyArray<{ members: readonly number[] }>,
   ): Array<UserState | undefined> {
     const states: Array<UserState | undefined> = new Array(users.length);
-    for (const m of members) states[m] ??= { spent: 0, exhausted: undefined, dirty: false };
+    for (const { members } of buckets) {
+      for (const m of members) states[m] ??= { spent: 0, exhausted: undefined, dirty: false };
+    }
     const wanted: number[] = [];
     states.forEach((_, m) => wanted.push(m));
     const byHash = new Map(wanted.map((m) => [userHash(users[m]!).toString('latin1'), m]));
@@ -327,11 +335,15 @@ export class ParticipationRun {
   ) {}
 
   addProperty(label: string, value: string, user: UserKey): void {
-    this.#add(JSON.stringify(['p', label, value]), { kind: 'property', label, value }, user);
+    this.#add(JSON.stringify(['p', label, value]), user, () => ({
+      kind: 'property',
+      label,
+      value,
+    }));
   }
 
   addException(message: string, user: UserKey): void {
-    this.#add(JSON.stringify(['e', message]), { kind: 'exception', message }, user);
+    this.#add(JSON.stringify(['e', message]), user, () => ({ kind: 'exception', message }));
   }
 
   /** Charges the budget (once per run) and returns the aggregate of what may be published. */
@@ -341,14 +353,16 @@ export class ParticipationRun {
     return this.settleWith(this.#buckets.values(), this.#users);
   }
 
-  #add(key: string, identity: BucketIdentity, user: UserKey): void {
+  #add(key: string, user: UserKey, identity: () => BucketIdentity): void {
     // The task runner passes one key object per user for all of that user's buckets.
     if (user !== this.#lastKey) {
       this.#users.push(user);
       this.#lastKey = user;
     }
     let bucket = this.#buckets.get(key);
-    if (bucket === undefined) this.#buckets.set(key, (bucket = { identity, members: [] }));
+    if (bucket === undefined) {
+      this.#buckets.set(key, (bucket = { identity: identity(), members: [] }));
+    }
     bucket.members.push(this.#users.length - 1);
   }
 }

@@ -5,7 +5,6 @@ import {
   DEFAULT_ANONYMIZER_SETTINGS,
   userKey,
   type AnonymizerSettings,
-  type UserMembership,
 } from '../anonymizer/index.ts';
 import { AppError } from '../errors/index.ts';
 import {
@@ -25,6 +24,7 @@ import {
 } from '../shared/index.ts';
 import type { CloakDataStore } from './data/index.ts';
 import type { ParticipationBudget } from './participation-budget.ts';
+import { MembershipLog } from './membership-log.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
@@ -100,12 +100,14 @@ export class TaskRunner {
     const participation = this.options.budget?.startRun(orgId, settings);
     const aggregator = participation ?? new BucketAggregator();
     // Each user's properties, for the suppression bucket (the budget keeps its own).
-    const memberships: UserMembership[] = [];
+    const memberships = new MembershipLog();
     const count = (userId: string, outcome: UserOutcome) => {
       const key = userKey(this.options.secret, userId);
       if (outcome.ok) {
         for (const [label, value] of outcome.properties) aggregator.addProperty(label, value, key);
-        if (!participation) memberships.push({ key, properties: outcome.properties });
+        if (!participation && outcome.properties.length > 0) {
+          memberships.add(key, outcome.properties);
+        }
       } else {
         aggregator.addException(outcome.error, key);
       }

@@ -1,0 +1,60 @@
+// Users whose every property is suppressed are counted once in the "*: *" bucket, with and without
+// the participation budget (both paths keep each user's properties until the run is anonymized).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ANONYMIZER_SETTINGS, NOISELESS_SETTINGS } from '../../src/anonymizer/index.ts';
+import { ParticipationBudget, TaskRunner } from '../../src/cloak/index.ts';
+import { openDatabase } from '../../src/store/index.ts';
+import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
+
+// 40 users share a city; 12 more each report a city nobody else has.
+const CODE = 'report_property("city", tables.t[0].city);';
+
+describe('the suppression bucket through a real run', () => {
+  let inst: TestInstallation;
+  let orgId: string;
+  beforeAll(async () => {
+    inst = await startTestInstallation();
+    orgId = inst.createOrg('Suppressed');
+    const { data } = inst.platform.cloak;
+    data.createTable(orgId, { name: 't', columns: [{ name: 'city', type: 'text' }] });
+    const rows: Record<string, unknown> = {};
+    for (let u = 0; u < 40; u++) rows[`common${u}`] = { t: [{ city: 'Oslo' }] };
+    for (let u = 0; u < 12; u++) rows[`alone${u}`] = { t: [{ city: `village${u}` }] };
+    data.insert(orgId, rows);
+  });
+  afterAll(() => inst.stop());
+
+  const runner = (budget?: ParticipationBudget) =>
+    new TaskRunner(inst.platform.cloak.data, {
+      secret: new Uint8Array(32).fill(5),
+      limits: { timeoutMs: 1000, memoryLimitMb: 64, maxPropertiesPerUser: 100 },
+      runTimeoutSeconds: 60,
+      // Exact counts without a budget; the budget needs noise (it charges 1 / (2 sd^2)).
+      anonymizer: budget
+        ? DEFAULT_ANONYMIZER_SETTINGS
+        : { ...NOISELESS_SETTINGS, minRoundingStep: 1 },
+      ...(budget ? { budget } : {}),
+    });
+  const spec = { prefetch: [{ table: 't' }], post_processing: { code: CODE } };
+
+  it('counts the 12 users with only suppressed properties, without a budget', async () => {
+    const result = await runner().run(orgId, spec);
+    expect(result.buckets).toEqual([
+      { label: '*', value: '*', count: 12 },
+      { label: 'city', value: 'Oslo', count: 40 },
+    ]);
+  });
+
+  it('counts them the same way with a participation budget (noisy counts, rounded to 5)', async () => {
+    const db = openDatabase(`${inst.dataDir}/budget-test.db`);
+    try {
+      const result = await runner(new ParticipationBudget(db, { rho: 10 })).run(orgId, spec);
+      expect(result.buckets.map((b) => `${b.label}: ${b.value}`)).toEqual(['*: *', 'city: Oslo']);
+      const [star, oslo] = result.buckets;
+      expect(Math.abs(star!.count - 12)).toBeLessThanOrEqual(8);
+      expect(Math.abs(oslo!.count - 40)).toBeLessThanOrEqual(8);
+    } finally {
+      db.close();
+    }
+  });
+});

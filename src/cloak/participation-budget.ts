@@ -142,7 +142,7 @@ export class ParticipationBudget {
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
     collected: Iterable<Collected>,
-    users: readonly UserKey[],
+    users: UserKeys,
   ): Settlement {
     const aggregator = new BucketAggregator();
     const settled: SettledBucket[] = [];
@@ -222,7 +222,7 @@ export class ParticipationBudget {
           ).run(
             chunk.flatMap(([m, s]) => [
               orgId,
-              userHash(users[m]!),
+              users.hashAt(m),
               s.spent,
               s.exhausted?.[0] ?? null,
               s.exhausted?.[1] ?? null,
@@ -241,7 +241,8 @@ export class ParticipationBudget {
       for (const m of kept) bucketsOf[filled[m]!++] = b;
     });
     const memberships = new MembershipLog();
-    users.forEach((key, m) => {
+    for (let m = 0; m < users.length; m++) {
+      const key = users.at(m);
       const properties: Array<readonly [string, string]> = [];
       for (let i = offsets[m]!; i < offsets[m + 1]!; i++) {
         const { identity } = keptBuckets[bucketsOf[i]!]!;
@@ -253,7 +254,7 @@ export class ParticipationBudget {
         }
       }
       if (properties.length > 0) memberships.add(key, properties);
-    });
+    }
     return { aggregator, settled, memberships };
   }
 
@@ -271,7 +272,7 @@ export class ParticipationBudget {
    */
   #loadUsers(
     orgId: string,
-    users: readonly UserKey[],
+    users: UserKeys,
     buckets: ReadonlyArray<{ members: readonly number[] }>,
   ): Array<UserState | undefined> {
     const states: Array<UserState | undefined> = new Array(users.length);
@@ -280,7 +281,7 @@ export class ParticipationBudget {
     }
     const wanted: number[] = [];
     states.forEach((_, m) => wanted.push(m));
-    const byHash = new Map(wanted.map((m) => [userHash(users[m]!).toString('latin1'), m]));
+    const byHash = new Map(wanted.map((m) => [users.hashAt(m).toString('latin1'), m]));
     const read = (row: BudgetRow) => {
       const m = byHash.get(row.user_hash.toString('latin1'));
       if (m === undefined) return;
@@ -310,7 +311,7 @@ export class ParticipationBudget {
       const rows = this.#sql(
         `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
          WHERE org_id = ? AND user_hash IN (${chunk.map(() => '?').join(', ')})`,
-      ).all(orgId, ...chunk.map((m) => userHash(users[m]!))) as BudgetRow[];
+      ).all(orgId, ...chunk.map((m) => users.hashAt(m))) as BudgetRow[];
       for (const row of rows) read(row);
     }
     return states;
@@ -323,15 +324,12 @@ export class ParticipationBudget {
  */
 export class ParticipationRun {
   readonly #buckets = new Map<string, Collected>();
-  readonly #users: UserKey[] = [];
+  readonly #users = new UserKeys();
   #lastKey: UserKey | undefined;
   #settled = false;
 
   constructor(
-    private readonly settleWith: (
-      buckets: Iterable<Collected>,
-      users: readonly UserKey[],
-    ) => Settlement,
+    private readonly settleWith: (buckets: Iterable<Collected>, users: UserKeys) => Settlement,
   ) {}
 
   addProperty(label: string, value: string, user: UserKey): void {
@@ -367,6 +365,46 @@ export class ParticipationRun {
   }
 }
 
+const KEY_BYTES = 32;
+
+/**
+ * A run's user keys in one growing buffer: a million keys take 32 MB here, against several times
+ * that as a million separate Uint8Arrays.
+ */
+export class UserKeys {
+  #bytes = Buffer.alloc(KEY_BYTES * 1024);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(key: UserKey): void {
+    if ((this.#length + 1) * KEY_BYTES > this.#bytes.length) {
+      const bigger = Buffer.alloc(this.#bytes.length * 2);
+      this.#bytes.copy(bigger);
+      this.#bytes = bigger;
+    }
+    this.#bytes.set(key, this.#length * KEY_BYTES);
+    this.#length++;
+  }
+
+  /** A view on user m's key (valid until the next push). */
+  at(m: number): UserKey {
+    return new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset + m * KEY_BYTES, KEY_BYTES);
+  }
+
+  /** The part of user m's key the budget is stored under. */
+  hashAt(m: number): Buffer {
+    return this.#bytes.subarray(m * KEY_BYTES, m * KEY_BYTES + HASH_BYTES);
+  }
+
+  xorInto(target: Buffer, m: number): void {
+    const from = m * KEY_BYTES;
+    for (let i = 0; i < KEY_BYTES; i++) target[i]! ^= this.#bytes[from + i]!;
+  }
+}
+
 /** Whether the user had run out at or before position (seq, idx), so was left out there. */
 function exhaustedBefore(state: UserState, seq: number, idx: number): boolean {
   const e = state.exhausted;
@@ -378,16 +416,9 @@ function userHash(user: UserKey): Buffer {
 }
 
 /** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
-function bucketHash(
-  identity: BucketIdentity,
-  members: readonly number[],
-  users: readonly UserKey[],
-) {
-  const fingerprint = Buffer.alloc(users[0]?.length ?? 32);
-  for (const m of members) {
-    const key = users[m]!;
-    for (let i = 0; i < fingerprint.length; i++) fingerprint[i]! ^= key[i]!;
-  }
+function bucketHash(identity: BucketIdentity, members: readonly number[], users: UserKeys) {
+  const fingerprint = Buffer.alloc(KEY_BYTES);
+  for (const m of members) users.xorInto(fingerprint, m);
   return createHash('sha256')
     .update(JSON.stringify(identity))
     .update(fingerprint)

@@ -1,7 +1,6 @@
 // Each user's reported properties for the suppression bucket, in a few flat typed arrays.
 import type { UserKey, UserMembership } from '../anonymizer/index.ts';
-
-const KEY_BYTES = 32;
+import { UserKeys } from './user-keys.ts';
 
 /**
  * The suppression bucket needs, at the end of a run, every user's list of properties. Kept as one
@@ -9,43 +8,38 @@ const KEY_BYTES = 32;
  * here it is 32 bytes of key plus 4 bytes per (user, property), the property texts stored once.
  */
 export class MembershipLog implements Iterable<UserMembership> {
-  #keys = Buffer.alloc(KEY_BYTES * 1024);
+  readonly #keys = new UserKeys();
   #offsets = new Int32Array(1025);
   #ids = new Int32Array(4096);
-  #users = 0;
   #size = 0;
   readonly #idOf = new Map<string, Map<string, number>>();
   readonly #pairs: Array<readonly [string, string]> = [];
 
   get users(): number {
-    return this.#users;
+    return this.#keys.length;
   }
 
   /** Records one user (once per run) with the properties they report, each pair once. */
   add(key: UserKey, properties: Iterable<readonly [string, string]>): void {
-    if ((this.#users + 1) * KEY_BYTES > this.#keys.length) {
-      const keys = Buffer.alloc(this.#keys.length * 2);
-      this.#keys.copy(keys);
-      this.#keys = keys;
+    if (this.#keys.length + 2 > this.#offsets.length) {
       this.#offsets = grow(this.#offsets, this.#offsets.length * 2);
     }
-    this.#keys.set(key, this.#users * KEY_BYTES);
+    this.#keys.push(key);
     for (const [label, value] of properties) {
       if (this.#size === this.#ids.length) this.#ids = grow(this.#ids, this.#ids.length * 2);
       this.#ids[this.#size++] = this.#id(label, value);
     }
-    this.#users++;
-    this.#offsets[this.#users] = this.#size;
+    this.#offsets[this.#keys.length] = this.#size;
   }
 
   *[Symbol.iterator](): Iterator<UserMembership> {
-    for (let u = 0; u < this.#users; u++) {
+    for (let u = 0; u < this.#keys.length; u++) {
       const from = this.#offsets[u]!;
       const to = this.#offsets[u + 1]!;
       const ids = this.#ids;
       const pairs = this.#pairs;
       yield {
-        key: new Uint8Array(this.#keys.buffer, this.#keys.byteOffset + u * KEY_BYTES, KEY_BYTES),
+        key: this.#keys.at(u),
         properties: (function* () {
           for (let i = from; i < to; i++) yield pairs[ids[i]!]!;
         })(),

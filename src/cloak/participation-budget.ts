@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   BucketAggregator,
   countNoiseSd,
+  USER_KEY_BYTES,
   type AnonymizerSettings,
   type BucketIdentity,
   type UserKey,
@@ -10,6 +11,7 @@ import {
 } from '../anonymizer/index.ts';
 import { statementCache, type Db } from '../store/index.ts';
 import { MembershipLog } from './membership-log.ts';
+import { UserKeys } from './user-keys.ts';
 
 /*
  * Why. Sticky noise stops averaging one bucket, but every bucket with another user set or label
@@ -222,7 +224,7 @@ export class ParticipationBudget {
           ).run(
             chunk.flatMap(([m, s]) => [
               orgId,
-              users.hashAt(m),
+              userHash(users.at(m)),
               s.spent,
               s.exhausted?.[0] ?? null,
               s.exhausted?.[1] ?? null,
@@ -281,7 +283,7 @@ export class ParticipationBudget {
     }
     const wanted: number[] = [];
     states.forEach((_, m) => wanted.push(m));
-    const byHash = new Map(wanted.map((m) => [users.hashAt(m).toString('latin1'), m]));
+    const byHash = new Map(wanted.map((m) => [userHash(users.at(m)).toString('latin1'), m]));
     const read = (row: BudgetRow) => {
       const m = byHash.get(row.user_hash.toString('latin1'));
       if (m === undefined) return;
@@ -311,7 +313,7 @@ export class ParticipationBudget {
       const rows = this.#sql(
         `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
          WHERE org_id = ? AND user_hash IN (${chunk.map(() => '?').join(', ')})`,
-      ).all(orgId, ...chunk.map((m) => users.hashAt(m))) as BudgetRow[];
+      ).all(orgId, ...chunk.map((m) => userHash(users.at(m)))) as BudgetRow[];
       for (const row of rows) read(row);
     }
     return states;
@@ -365,46 +367,6 @@ export class ParticipationRun {
   }
 }
 
-const KEY_BYTES = 32;
-
-/**
- * A run's user keys in one growing buffer: a million keys take 32 MB here, against several times
- * that as a million separate Uint8Arrays.
- */
-export class UserKeys {
-  #bytes = Buffer.alloc(KEY_BYTES * 1024);
-  #length = 0;
-
-  get length(): number {
-    return this.#length;
-  }
-
-  push(key: UserKey): void {
-    if ((this.#length + 1) * KEY_BYTES > this.#bytes.length) {
-      const bigger = Buffer.alloc(this.#bytes.length * 2);
-      this.#bytes.copy(bigger);
-      this.#bytes = bigger;
-    }
-    this.#bytes.set(key, this.#length * KEY_BYTES);
-    this.#length++;
-  }
-
-  /** A view on user m's key (valid until the next push). */
-  at(m: number): UserKey {
-    return new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset + m * KEY_BYTES, KEY_BYTES);
-  }
-
-  /** The part of user m's key the budget is stored under. */
-  hashAt(m: number): Buffer {
-    return this.#bytes.subarray(m * KEY_BYTES, m * KEY_BYTES + HASH_BYTES);
-  }
-
-  xorInto(target: Buffer, m: number): void {
-    const from = m * KEY_BYTES;
-    for (let i = 0; i < KEY_BYTES; i++) target[i]! ^= this.#bytes[from + i]!;
-  }
-}
-
 /** Whether the user had run out at or before position (seq, idx), so was left out there. */
 function exhaustedBefore(state: UserState, seq: number, idx: number): boolean {
   const e = state.exhausted;
@@ -417,7 +379,7 @@ function userHash(user: UserKey): Buffer {
 
 /** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
 function bucketHash(identity: BucketIdentity, members: readonly number[], users: UserKeys) {
-  const fingerprint = Buffer.alloc(KEY_BYTES);
+  const fingerprint = Buffer.alloc(USER_KEY_BYTES);
   for (const m of members) users.xorInto(fingerprint, m);
   return createHash('sha256')
     .update(JSON.stringify(identity))

@@ -35,7 +35,12 @@
 // because some memory exhaustion aborts the process that hosts an isolate. runUser stays
 // synchronous: the host talks to that process over blocking pipes.
 import { checkTaskSyntax } from './check-task-syntax.ts';
-import { SandboxProcess, type RunReply, type SandboxInit } from './sandbox-process.ts';
+import {
+  SandboxProcess,
+  type BatchReply,
+  type RunReply,
+  type SandboxInit,
+} from './sandbox-process.ts';
 import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from './task-shape.ts';
 import {
   DEFAULT_SANDBOX_LIMITS,
@@ -99,17 +104,7 @@ class SandboxedTaskProgram implements TaskProgram {
     if (this.disposed) throw new Error('runUsers: this task program has been disposed');
     if (inputs.length <= 1) return inputs.map((input) => this.runUser(input));
     this.sandbox ??= SandboxProcess.start(this.init);
-    const reply = this.sandbox.runBatch(inputs.map(wireInput), this.lookup);
-    if (reply.kind === 'outcomes') {
-      return reply.jsons.map((json, i) =>
-        toOutcome({ kind: 'outcome', json }, inputs[i]!, this.init.limits),
-      );
-    }
-    // The process died somewhere in the batch. Runs depend only on their input and have no
-    // effects, so replaying the users one at a time (each crash in a fresh process) gives every
-    // user exactly the outcome a single run would have, and the crash to the user who caused it.
-    this.sandbox = undefined;
-    return inputs.map((input) => this.runUser(input));
+    return this.batchOutcomes(this.sandbox.runBatch(inputs.map(wireInput), this.lookup), inputs);
   }
 
   /**
@@ -122,11 +117,18 @@ class SandboxedTaskProgram implements TaskProgram {
     this.sandbox ??= SandboxProcess.start(this.init);
     const reply = await this.sandbox.runBatchAsync(inputs.map(wireInput), this.lookup);
     if (this.disposed) throw new Error('runUsersAsync: the program was disposed during the run');
+    return this.batchOutcomes(reply, inputs);
+  }
+
+  private batchOutcomes(reply: BatchReply, inputs: UserInput[]): UserOutcome[] {
     if (reply.kind === 'outcomes') {
       return reply.jsons.map((json, i) =>
         toOutcome({ kind: 'outcome', json }, inputs[i]!, this.init.limits),
       );
     }
+    // The process died somewhere in the batch. Runs depend only on their input and have no
+    // effects, so replaying the users one at a time (each crash in a fresh process) gives every
+    // user exactly the outcome a single run would have, and the crash to the user who caused it.
     this.sandbox = undefined;
     return inputs.map((input) => this.runUser(input));
   }

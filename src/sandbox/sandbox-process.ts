@@ -6,7 +6,7 @@ import { createSandboxPipes, type SandboxPipes } from './blocking-pipes.ts';
 import { readFrameAsync } from './read-frame-async.ts';
 import { TaskCompileError } from './task-compile-error.ts';
 import type { SandboxLimits } from './types.ts';
-import { FRAME, readFrame, WATCHDOG_MARKER, writeFrame } from './wire.mjs';
+import { FRAME, readFrame, WATCHDOG_MARKER, writeFrame, type Frame } from './wire.mjs';
 
 /** What the sandbox process needs to compile the task (sent once, as the init frame). */
 export interface SandboxInit {
@@ -100,13 +100,8 @@ export class SandboxProcess {
     if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
     if (!this.send(FRAME.runBatch, JSON.stringify(inputJsons))) return this.crashed();
     for (;;) {
-      const frame = readFrame(this.pipes.hostRead, this.pipes.hostPoll);
-      if (frame === undefined) return this.crashed();
-      if (frame.type === FRAME.batchDone)
-        return { kind: 'outcomes', jsons: JSON.parse(frame.payload) as string[] };
-      if (frame.type !== FRAME.lookup) return this.crashed();
-      const [table, key] = JSON.parse(frame.payload) as [string, string];
-      if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
+      const reply = this.onBatchFrame(readFrame(this.pipes.hostRead, this.pipes.hostPoll), lookup);
+      if (reply !== undefined) return reply;
     }
   }
 
@@ -118,14 +113,20 @@ export class SandboxProcess {
     if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
     if (!this.send(FRAME.runBatch, JSON.stringify(inputJsons))) return this.crashed();
     for (;;) {
-      const frame = await readFrameAsync(this.pipes.hostRead);
-      if (frame === undefined) return this.crashed();
-      if (frame.type === FRAME.batchDone)
-        return { kind: 'outcomes', jsons: JSON.parse(frame.payload) as string[] };
-      if (frame.type !== FRAME.lookup) return this.crashed();
-      const [table, key] = JSON.parse(frame.payload) as [string, string];
-      if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
+      const reply = this.onBatchFrame(await readFrameAsync(this.pipes.hostRead), lookup);
+      if (reply !== undefined) return reply;
     }
+  }
+
+  /** One frame of a batch exchange: the batch's reply, or undefined after answering a lookup. */
+  private onBatchFrame(frame: Frame | undefined, lookup: LookupFn): BatchReply | undefined {
+    if (frame === undefined) return this.crashed();
+    if (frame.type === FRAME.batchDone)
+      return { kind: 'outcomes', jsons: JSON.parse(frame.payload) as string[] };
+    if (frame.type !== FRAME.lookup) return this.crashed();
+    const [table, key] = JSON.parse(frame.payload) as [string, string];
+    if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
+    return undefined;
   }
 
   dispose(): void {

@@ -7,19 +7,16 @@ import {
   toPkcs12,
 } from '../../src/pki/index.ts';
 import { startPlatform, type RunningPlatform } from '../../src/platform/index.ts';
-import { request, type TestKey } from '../support/https-client.ts';
+import { refusal, request, type TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
-/** Resolves to the HTTP status, or to the network error when the server closed the connection. */
+/** Resolves to the HTTP status, or says that the TLS layer closed the connection. */
 async function outcome(url: string, ca: string, key?: TestKey): Promise<number | string> {
-  try {
-    return (await request(url, ca, key ? { key } : {})).status;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? String(error);
-  }
+  const seen = await refusal(request(url, ca, key ? { key } : {}));
+  return seen.tls ? 'refused at the handshake' : seen.status;
 }
 
-const REFUSED = /^(ECONNRESET|EPIPE|ERR_SSL_.*)$/;
+const REFUSED = /^refused at the handshake$/;
 
 /** Polls until the outcome matches, for changes that another process makes (within ~1 s). */
 async function eventually(check: () => Promise<number | string>, expected: RegExp) {

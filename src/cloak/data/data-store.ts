@@ -140,11 +140,7 @@ export class CloakDataStore {
 
   /** Users with rows in any of `tables`, before filters: what a run's progress counts towards. */
   userCount(orgId: string, tables: readonly string[]): number {
-    checkOrg(orgId);
-    const selects = [...new Set(tables)].map((name) => {
-      const physical = physicalTableName(this.catalogue.require(orgId, name).id);
-      return `SELECT ac_user_id FROM ${quoteIdentifier(physical)}`;
-    });
+    const selects = this.physicalTables(orgId, tables).map((t) => `SELECT ac_user_id FROM ${t}`);
     const sql = `SELECT count(*) AS n FROM (${selects.join(' UNION ')})`;
     return (this.db.prepare(sql).get() as { n: number }).n;
   }
@@ -242,22 +238,29 @@ export class CloakDataStore {
     tables: readonly string[],
     sinceSeq: number,
   ): { userIds: string[]; nextSeq: number } {
-    checkOrg(orgId);
+    const physical = this.physicalTables(orgId, tables);
     const nextSeq = (
       this.db.prepare('SELECT next_seq AS n FROM data_sequence WHERE id = 1').get() as {
         n: number;
       }
     ).n;
-    const selects = [...new Set(tables)].map((name) => {
-      const physical = quoteIdentifier(physicalTableName(this.catalogue.require(orgId, name).id));
-      return `SELECT ac_user_id FROM ${physical} WHERE ac_seq >= ? AND ac_seq < ?`;
-    });
+    const selects = physical.map(
+      (t) => `SELECT ac_user_id FROM ${t} WHERE ac_seq >= ? AND ac_seq < ?`,
+    );
     const params = selects.flatMap(() => [sinceSeq, nextSeq]);
     const rows = this.db
       .prepare(selects.join(' UNION '))
       .pluck()
       .all(...params) as string[];
     return { userIds: rows, nextSeq };
+  }
+
+  /** The quoted physical tables behind an organisation's table names, each once. */
+  private physicalTables(orgId: string, tables: readonly string[]): string[] {
+    checkOrg(orgId);
+    return [...new Set(tables)].map((name) =>
+      quoteIdentifier(physicalTableName(this.catalogue.require(orgId, name).id)),
+    );
   }
 
   /** Makes arrivedSince cheap on a table that a streaming task watches (idempotent). */

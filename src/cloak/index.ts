@@ -1,10 +1,11 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
-import { openDatabase } from '../store/index.ts';
+import { openDatabase, type Db } from '../store/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
+import { ReleaseSchedule } from './release-schedule.ts';
 import { StreamingEngine } from './streaming/streaming-engine.ts';
 import { TaskRunner } from './task-runner.ts';
 
@@ -12,6 +13,7 @@ export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
 export { TaskRunner } from './task-runner.ts';
 export { ParticipationBudget } from './participation-budget.ts';
+export { ReleaseSchedule, type ReleaseScheduleOptions } from './release-schedule.ts';
 export { tryTask, type TestUserInput, type TestUserResult } from './try-task.ts';
 
 export interface Cloak {
@@ -19,6 +21,8 @@ export interface Cloak {
   runner: TaskRunner;
   /** Per-(organisation, user) participation budget, undefined when configured off. */
   budget: ParticipationBudget | undefined;
+  /** When run answers may leave the cloak, undefined when configured off. */
+  release: ReleaseSchedule | undefined;
   /** Streaming tasks' per-user state and reports. */
   streaming: StreamingEngine;
   close(): void;
@@ -32,9 +36,11 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
   const budget = config.privacy.participationBudget
     ? new ParticipationBudget(db, { rho: config.privacy.participationRho })
     : undefined;
+  const release = config.privacy.releaseSchedule ? openReleaseSchedule(db, config) : undefined;
   const runner = new TaskRunner(data, {
     secret,
     budget,
+    ...(release ? { release } : {}),
     limits: { ...config.sandbox },
     runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
     processes: config.cloak.sandboxProcesses,
@@ -47,7 +53,20 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
     data,
     runner,
     budget,
+    release,
     streaming,
     close: () => db.close(),
   };
+}
+
+/**
+ * The highest epoch is the first whose slot reaches the longest whole-run limit even for the
+ * smallest tables: from there every run is answered at its limit, so no run can be slower still.
+ */
+function openReleaseSchedule(db: Db, config: Readonly<OpenCloakConfig>): ReleaseSchedule {
+  const { releaseBaseMs: baseMs, releasePerUserMs: perUserMs } = config.privacy;
+  const longestMs =
+    1000 * Math.max(config.cloak.taskTimeoutSeconds, config.cloak.backgroundTaskTimeoutSeconds);
+  const maxEpoch = Math.max(0, Math.ceil(Math.log2(longestMs / (baseMs + perUserMs))));
+  return new ReleaseSchedule(db, { baseMs, perUserMs, maxEpoch });
 }

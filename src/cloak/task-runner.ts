@@ -25,6 +25,7 @@ import {
 import type { CloakDataStore } from './data/index.ts';
 import type { ParticipationBudget } from './participation-budget.ts';
 import { MembershipLog } from './membership-log.ts';
+import type { ReleaseSchedule } from './release-schedule.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
@@ -49,6 +50,8 @@ export interface TaskRunnerOptions {
   anonymizer?: Readonly<AnonymizerSettings>;
   /** Charged for every fresh bucket; users who ran out are left out of fresh buckets. */
   budget?: ParticipationBudget;
+  /** When answers may leave (release-schedule.ts); without it a run answers when it ends. */
+  release?: ReleaseSchedule;
 }
 
 export class TaskRunner {
@@ -84,13 +87,31 @@ export class TaskRunner {
    */
   async run(orgId: string, spec: unknown, control: RunControl = {}): Promise<AnonymizedResult> {
     const task = this.validate(orgId, spec);
+    const { release } = this.options;
+    if (!release) return this.#compute(orgId, task, control);
+    const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
+    const scheduled = {
+      tableUsers: this.#tableUsers(orgId, task),
+      limitMs: timeoutSeconds * 1000,
+      signal: control.signal,
+      onProgress: control.onProgress,
+    };
+    // The real work gets no progress callback: progress follows the schedule, not the data.
+    return release.release(orgId, scheduled, (signal) =>
+      this.#compute(orgId, task, { signal, timeoutSeconds }),
+    );
+  }
+
+  #tableUsers(orgId: string, task: TaskSpec): number {
+    return this.data.userCount(
+      orgId,
+      task.prefetch.map((p) => p.table),
+    );
+  }
+
+  async #compute(orgId: string, task: TaskSpec, control: RunControl): Promise<AnonymizedResult> {
     const { signal, onProgress } = control;
-    const total = onProgress
-      ? this.data.userCount(
-          orgId,
-          task.prefetch.map((p) => p.table),
-        )
-      : 0;
+    const total = onProgress ? this.#tableUsers(orgId, task) : 0;
     let done = 0;
     onProgress?.({ done, total });
     const program = this.compile(orgId, task.code);

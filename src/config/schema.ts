@@ -70,6 +70,14 @@ export const configSchema = z
          * costs each member 1 / (2 sd(n)^2), 0.17 for a small bucket, 0.0005 at 10,000 users.
          */
         participationRho: z.number().positive().max(1_000_000).default(0.25),
+        /**
+         * Answers leave at release points that depend only on public inputs, so that a run's
+         * duration says nothing about one user (docs/anonymization.md, "Timing"). Off only for a lab.
+         */
+        releaseSchedule: z.boolean().default(true),
+        /** The first release point: baseMs + perUserMs x the tables' users (a power of two). */
+        releaseBaseMs: z.number().min(1).max(600_000).default(250),
+        releasePerUserMs: z.number().min(0).max(1000).default(0.025),
       })
       .prefault({}),
     /** Periodic tasks: how often the scheduler looks for due runs. */

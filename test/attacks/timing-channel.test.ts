@@ -1,5 +1,6 @@
-// Timing channel: a task that loops only for the victim, timed by the analyst over a synchronous run.
+// Timing channel: a task that loops only for the victim, timed by the analyst over synchronous runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestKey } from '../support/https-client.ts';
 import { openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
@@ -12,42 +13,61 @@ let x = 0;
 if (r.victim === 1 && r.s === 1) for (let i = 0; i < 100000000; i++) x = (x + i) | 0;
 report_property("g", x === -1 ? "never" : "all");`;
 
-async function attack(lab: Lab) {
+const spec = (g: number) => ({
+  prefetch: [{ table: 't', where: [{ $$grp: { $eq: g } }] }],
+  post_processing: { code: TASK },
+});
+
+/** Each victim's run time minus the median: a long run says 1. */
+async function attack(lab: Lab, time: (g: number) => Promise<void>) {
   const durations: number[] = [];
   for (let g = 0; g < TIMED; g++) {
     const started = process.hrtime.bigint();
-    await lab.runWhere(TASK, [{ $$grp: { $eq: g } }]);
+    await time(g);
     durations.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   const sorted = [...durations].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
-  return {
-    score: scoreAttack(
-      guessesFromEvidence(durations.map((d) => d - median)),
-      lab.truth.slice(0, TIMED),
-    ),
-    median,
-  };
+  const evidence = durations.map((d) => d - median);
+  return { score: scoreAttack(guessesFromEvidence(evidence), lab.truth.slice(0, TIMED)), median };
 }
 
 describe('timing-channel attack', () => {
   let lab: Lab;
+  let key: TestKey;
   beforeAll(async () => {
     lab = await openLab({ companions: COMPANIONS, victims: TIMED });
+    key = lab.inst.issueKey(lab.orgId, 'task_runner');
   });
   afterAll(() => lab.stop());
 
-  // KNOWN WEAKNESS (measured kappa 0.81 at 53% coverage over 60 victims, ~200 ms runs): a
-  // synchronous run's duration depends on one user's data, up to the per-user time limit, and
-  // nothing pads or blurs it yet. Red once a defence is in place; see docs/anonymization.md,
-  // "Open weaknesses". ATTACK_TIMED_VICTIMS=300 for the full size (one run of ~0.2 s each).
-  it.fails(
-    'fails: a run does not take measurably longer for one user',
-    { timeout: 180_000 },
+  it(
+    'fails: a synchronous POST /task/run is answered at a release point, not when it ends',
+    { timeout: 600_000 },
     async () => {
-      const { score, median } = await attack(lab);
-      console.log(describeScore(`timing channel (median run ${median.toFixed(1)} ms)`, score));
+      const { score, median } = await attack(lab, async (g) => {
+        const answer = await lab.inst.cloak('/task/run', { key, body: spec(g) });
+        expect(answer.status).toBe(200);
+      });
+      const epoch = lab.inst.platform.cloak.release!.epochOf(lab.orgId);
+      console.log(
+        describeScore(`timing channel (median run ${median.toFixed(1)} ms, epoch ${epoch})`, score),
+      );
       expect(score.kappa).toBeLessThan(KAPPA_BAR);
+    },
+  );
+
+  it(
+    'succeeds without the release schedule (the attack is real)',
+    { timeout: 600_000 },
+    async () => {
+      const { score, median } = await attack(lab, async (g) => {
+        await lab.runWhere(TASK, spec(g).prefetch[0]!.where);
+      });
+      console.log(
+        describeScore(`timing channel, no schedule (median ${median.toFixed(1)} ms)`, score),
+      );
+      expect(score.kappa).toBeGreaterThanOrEqual(KAPPA_BAR);
     },
   );
 });

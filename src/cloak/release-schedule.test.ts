@@ -1,0 +1,130 @@
+// The release schedule answers runs at points that depend on public inputs only, not on their work.
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AppError } from '../errors/index.ts';
+import type { RunProgress } from '../shared/index.ts';
+import { publicSize, ReleaseSchedule, slotMs } from './release-schedule.ts';
+
+const OPTIONS = { baseMs: 100, perUserMs: 1, maxEpoch: 4 };
+/** 30 users round up to 32: the first slot is 100 + 32 = 132 ms. */
+const USERS = 30;
+const FIRST_SLOT = 132;
+const LIMIT = 10_000;
+
+/** A compute that takes `ms` of (fake) time, then answers `value` or throws `error`. */
+function work<T>(ms: number, value: T, error?: Error) {
+  const seen: AbortSignal[] = [];
+  const compute = (signal: AbortSignal) => {
+    seen.push(signal);
+    return new Promise<T>((resolve, reject) =>
+      setTimeout(() => (error ? reject(error) : resolve(value)), ms),
+    );
+  };
+  return { compute, seen };
+}
+
+/** When (fake ms after now) `promise` settles, and how. */
+async function settle<T>(promise: Promise<T>, horizon = LIMIT * 2) {
+  const start = Date.now();
+  let end: { at: number; value?: T; error?: unknown } | undefined;
+  promise.then(
+    (value) => (end = { at: Date.now() - start, value }),
+    (error: unknown) => (end = { at: Date.now() - start, error }),
+  );
+  for (let t = 0; t < horizon && !end; t++) await vi.advanceTimersByTimeAsync(1);
+  return end!;
+}
+
+describe('release schedule', () => {
+  let db: Database.Database;
+  let schedule: ReleaseSchedule;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    db = new Database(':memory:');
+    schedule = new ReleaseSchedule(db, OPTIONS);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    db.close();
+  });
+  const run = (extra: Partial<Parameters<ReleaseSchedule['release']>[1]> = {}) => ({
+    tableUsers: USERS,
+    limitMs: LIMIT,
+    ...extra,
+  });
+
+  it('sizes slots by the tables users rounded up to a power of two', () => {
+    expect([0, 1, 2, 3, 30, 32, 33].map(publicSize)).toEqual([1, 1, 2, 4, 32, 32, 64]);
+    expect(slotMs(OPTIONS, 0, 32)).toBe(FIRST_SLOT);
+    expect(slotMs(OPTIONS, 3, 32)).toBe(8 * FIRST_SLOT);
+  });
+
+  it('answers a fast run and a slower run that fits its slot at the same moment', async () => {
+    const fast = await settle(schedule.release('o', run(), work(1, 'fast').compute));
+    const slow = await settle(schedule.release('o', run(), work(FIRST_SLOT - 5, 'slow').compute));
+    expect(fast).toEqual({ at: FIRST_SLOT, value: 'fast' });
+    expect(slow).toEqual({ at: FIRST_SLOT, value: 'slow' });
+    expect(schedule.epochOf('o')).toBe(0);
+  });
+
+  it('holds an error back until the release point, like a result', async () => {
+    const failed = await settle(schedule.release('o', run(), work(0, 0, new Error('x')).compute));
+    expect(failed.at).toBe(FIRST_SLOT);
+    expect((failed.error as Error).message).toBe('x');
+  });
+
+  it('answers a mispredicted run at the next slot and keeps the higher epoch for later runs', async () => {
+    const slow = await settle(schedule.release('o', run(), work(FIRST_SLOT + 1, 's').compute));
+    expect(slow).toEqual({ at: 2 * FIRST_SLOT, value: 's' });
+    expect(schedule.epochOf('o')).toBe(1);
+    const fast = await settle(schedule.release('o', run(), work(1, 'f').compute));
+    expect(fast.at).toBe(2 * FIRST_SLOT);
+    // Another organisation has its own epoch, and the epoch outlives the process (cloak.db).
+    expect(new ReleaseSchedule(db, OPTIONS).epochOf('o')).toBe(1);
+    expect(new ReleaseSchedule(db, OPTIONS).epochOf('other')).toBe(0);
+  });
+
+  it('keeps the epoch at or below maxEpoch, however slow the runs', async () => {
+    const end = await settle(schedule.release('o', run(), work(40 * FIRST_SLOT, 'v').compute));
+    expect(end).toEqual({ at: 64 * FIRST_SLOT, value: 'v' });
+    expect(schedule.epochOf('o')).toBe(OPTIONS.maxEpoch);
+  });
+
+  it('fails a run still busy at its limit exactly there, and stops its work', async () => {
+    const { compute, seen } = work(LIMIT * 5, 'never');
+    const end = await settle(schedule.release('o', run({ limitMs: 1000 }), compute));
+    expect(end.at).toBe(1000);
+    expect((end.error as AppError).code).toBe('TASK_RUN_TIMEOUT');
+    expect(seen[0]!.aborted).toBe(true);
+  });
+
+  it('settles a cancelled run at once and stops its work', async () => {
+    const controller = new AbortController();
+    const { compute, seen } = work(FIRST_SLOT - 10, 'v');
+    const promise = schedule.release('o', run({ signal: controller.signal }), compute);
+    setTimeout(() => controller.abort(), 40);
+    const end = await settle(promise);
+    expect(end.at).toBe(40);
+    expect((end.error as AppError).code).toBe('TASK_RUN_CANCELLED');
+    expect(seen[0]!.aborted).toBe(true);
+  });
+
+  it('reports the same progress for runs of different work, and all users only at release', async () => {
+    const trace = async (ms: number) => {
+      const seen: Array<RunProgress & { at: number }> = [];
+      const start = Date.now();
+      const onProgress = (p: RunProgress) => seen.push({ ...p, at: Date.now() - start });
+      await settle(
+        schedule.release('o', run({ tableUsers: 1000, onProgress }), work(ms, 1).compute),
+      );
+      return seen;
+    };
+    const slot = slotMs(OPTIONS, 0, 1024);
+    const quick = await trace(5);
+    const busy = await trace(slot - 5);
+    expect(busy).toEqual(quick);
+    expect(quick.at(-1)).toEqual({ done: 1024, total: 1024, at: slot });
+    expect(quick.slice(0, -1).every((p) => p.done < 1024)).toBe(true);
+    expect(quick.length).toBeGreaterThan(3);
+  });
+});

@@ -1,50 +1,55 @@
-// Each user's reported properties for the suppression bucket, in a few flat typed arrays.
+// Each user's reported properties for the suppression bucket: a user log of property ids, the texts stored once.
 import type { UserKey, UserMembership } from '../anonymizer/index.ts';
-import { UserKeys } from './user-keys.ts';
+import { UserLog, type UserLogOptions } from './user-log.ts';
 
 /**
  * The suppression bucket needs, at the end of a run, every user's list of properties. Kept as one
  * object and one array per user, that is about a kilobyte per user (1.3 GB at a million users);
- * here it is 32 bytes of key plus 4 bytes per (user, property), the property texts stored once.
+ * here it is 32 bytes of key plus 4 bytes per (user, property), the property texts stored once,
+ * and past a fixed size it goes to a temporary file (user-log.ts): call `close` when done.
  */
 export class MembershipLog implements Iterable<UserMembership> {
-  readonly #keys = new UserKeys();
-  #offsets = new Int32Array(1025);
-  #ids = new Int32Array(4096);
-  #size = 0;
+  readonly #log: UserLog;
   readonly #idOf = new Map<string, Map<string, number>>();
   readonly #pairs: Array<readonly [string, string]> = [];
+  readonly #scratch: number[] = [];
+
+  constructor(options: UserLogOptions = {}) {
+    this.#log = new UserLog(options);
+  }
 
   get users(): number {
-    return this.#keys.length;
+    return this.#log.length;
+  }
+
+  /** Whether the log went to its temporary file (for tests). */
+  get spilled(): boolean {
+    return this.#log.spilled;
   }
 
   /** Records one user (once per run) with the properties they report, each pair once. */
   add(key: UserKey, properties: Iterable<readonly [string, string]>): void {
-    if (this.#keys.length + 2 > this.#offsets.length) {
-      this.#offsets = grow(this.#offsets, this.#offsets.length * 2);
-    }
-    this.#keys.push(key);
-    for (const [label, value] of properties) {
-      if (this.#size === this.#ids.length) this.#ids = grow(this.#ids, this.#ids.length * 2);
-      this.#ids[this.#size++] = this.#id(label, value);
-    }
-    this.#offsets[this.#keys.length] = this.#size;
+    const ids = this.#scratch;
+    ids.length = 0;
+    for (const [label, value] of properties) ids.push(this.#id(label, value));
+    this.#log.add(key, ids);
   }
 
   *[Symbol.iterator](): Iterator<UserMembership> {
-    for (let u = 0; u < this.#keys.length; u++) {
-      const from = this.#offsets[u]!;
-      const to = this.#offsets[u + 1]!;
-      const ids = this.#ids;
-      const pairs = this.#pairs;
+    const pairs = this.#pairs;
+    for (const [key, ids] of this.#log) {
       yield {
-        key: this.#keys.at(u),
+        key,
         properties: (function* () {
-          for (let i = from; i < to; i++) yield pairs[ids[i]!]!;
+          for (const id of ids) yield pairs[id]!;
         })(),
       };
     }
+  }
+
+  /** Deletes the temporary file, if any. */
+  close(): void {
+    this.#log.close();
   }
 
   #id(label: string, value: string): number {
@@ -58,10 +63,4 @@ export class MembershipLog implements Iterable<UserMembership> {
     }
     return id;
   }
-}
-
-function grow(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(length);
-  bigger.set(array);
-  return bigger;
 }

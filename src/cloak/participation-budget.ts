@@ -3,15 +3,16 @@ import { createHash } from 'node:crypto';
 import {
   BucketAggregator,
   countNoiseSd,
-  USER_KEY_BYTES,
   type AnonymizerSettings,
   type BucketIdentity,
   type UserKey,
-  type UserMembership,
 } from '../anonymizer/index.ts';
 import { statementCache, type Db } from '../store/index.ts';
-import { MembershipLog } from './membership-log.ts';
-import { UserKeys } from './user-keys.ts';
+import type { MembershipLog } from './membership-log.ts';
+import { ParticipationRun, type Collected, type CollectedBucket } from './participation-run.ts';
+import type { UserLogOptions } from './user-log.ts';
+
+export { ParticipationRun } from './participation-run.ts';
 
 /*
  * Why. Sticky noise stops averaging one bucket, but every bucket with another user set or label
@@ -37,7 +38,9 @@ import { UserKeys } from './user-keys.ts';
  * buckets the budget keeps.
  *
  * Everything is settled in one synchronous step after the sandbox has run every user, in one
- * transaction: two runs of one organisation cannot interleave their charges.
+ * transaction: two runs of one organisation cannot interleave their charges. A user's charges
+ * depend only on their own state and buckets, taken in that order, so settlement goes user by
+ * user (a few hundred per statement) and memory stays per bucket, not per user.
  */
 
 const SCHEMA = `
@@ -68,7 +71,7 @@ const USERS_PER_STATEMENT = 500;
 /** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
 const HASH_BYTES = 16;
 
-export interface ParticipationBudgetOptions {
+export interface ParticipationBudgetOptions extends UserLogOptions {
   /** Total zCDP-like loss per (organisation, user); see docs/anonymization.md. */
   rho: number;
 }
@@ -87,11 +90,6 @@ interface UserState {
   dirty: boolean;
 }
 
-interface Collected {
-  identity: BucketIdentity;
-  members: number[];
-}
-
 /** One settled bucket, for tests and the documentation: who was asked and what it cost. */
 export interface SettledBucket {
   identity: BucketIdentity;
@@ -105,8 +103,16 @@ export interface SettledBucket {
 export interface Settlement {
   aggregator: BucketAggregator;
   /** Per user, the properties the budget kept: for the anonymizer's suppression bucket. */
-  memberships: Iterable<UserMembership>;
+  memberships: MembershipLog;
   settled: SettledBucket[];
+}
+
+/** A bucket above the floor, in settlement order (by hash), with where it was first settled. */
+interface Charged {
+  bucket: number;
+  hash: Buffer;
+  cost: number;
+  first: { seq: number; idx: number } | undefined;
 }
 
 /** The budget of every (organisation, user), in cloak.db. */
@@ -127,8 +133,11 @@ export class ParticipationBudget {
   }
 
   /** Collects one run's contributions; `settle` then charges the budget and builds the aggregate. */
-  startRun(orgId: string, settings: Readonly<AnonymizerSettings>): ParticipationRun {
-    return new ParticipationRun((buckets, users) => this.#settle(orgId, settings, buckets, users));
+  startRun(orgId: string, settings: Readonly<AnonymizerSettings>): ParticipationRun<Settlement> {
+    return new ParticipationRun(
+      (collected) => this.#settle(orgId, settings, collected),
+      this.options.memoryBytes === undefined ? {} : { memoryBytes: this.options.memoryBytes },
+    );
   }
 
   /** The loss spent by one user (by user key), for tests and operators. */
@@ -143,121 +152,112 @@ export class ParticipationBudget {
   #settle(
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
-    collected: Iterable<Collected>,
-    users: UserKeys,
+    { buckets, users, memberships }: Collected,
   ): Settlement {
     const aggregator = new BucketAggregator();
-    const settled: SettledBucket[] = [];
-    // Buckets are settled one after another, but users are added to the aggregate one after
-    // another (below): the aggregate then reuses each user's key words across their buckets.
-    const keptBuckets: Array<{ identity: BucketIdentity; kept: readonly number[] }> = [];
-    const add = (identity: BucketIdentity, kept: readonly number[]) => {
-      if (kept.length > 0) keptBuckets.push({ identity, kept });
-    };
-    const charged: Array<Collected & { hash: Buffer; cost: number }> = [];
-    for (const bucket of collected) {
-      if (bucket.members.length <= settings.absoluteFloor) {
-        // Never published and never a noise draw: free.
-        add(bucket.identity, bucket.members);
-        continue;
-      }
-      const sd = countNoiseSd(bucket.members.length, settings);
-      charged.push({
-        ...bucket,
-        hash: bucketHash(bucket.identity, bucket.members, users),
-        cost: sd > 0 ? 1 / (2 * sd * sd) : Infinity,
-      });
-    }
+    // Free buckets (at or below the floor: never published, never a noise draw) come first in
+    // the order they were seen, then charged ones by hash; each user takes theirs in that order.
+    const free: number[] = [];
+    const charged: Charged[] = [];
+    buckets.forEach((bucket, b) => {
+      if (bucket.count <= settings.absoluteFloor) return void free.push(b);
+      const sd = countNoiseSd(bucket.count, settings);
+      const cost = sd > 0 ? 1 / (2 * sd * sd) : Infinity;
+      charged.push({ bucket: b, hash: bucketHash(bucket), cost, first: undefined });
+    });
     charged.sort((a, b) => Buffer.compare(a.hash, b.hash));
+    const position = new Int32Array(buckets.length);
+    const chargedAt = new Int32Array(buckets.length).fill(-1);
+    free.forEach((b, i) => (position[b] = i));
+    charged.forEach((c, idx) => {
+      position[c.bucket] = free.length + idx;
+      chargedAt[c.bucket] = idx;
+    });
+    const kept = new Int32Array(buckets.length);
 
     this.db
       .transaction(() => {
         const seq = this.#nextSeq(orgId);
-        const states = this.#loadUsers(orgId, users, charged);
-        const state = (m: number): UserState => states[m]!;
         const known = this.#sql(
           'SELECT seq, idx FROM budget_buckets WHERE org_id = ? AND hash = ?',
         );
         const remember = this.#sql(
           'INSERT INTO budget_buckets (org_id, hash, seq, idx) VALUES (?, ?, ?, ?)',
         );
-        charged.forEach((bucket, idx) => {
-          const first = known.get(orgId, bucket.hash) as { seq: number; idx: number } | undefined;
-          let kept: number[];
-          if (first !== undefined) {
-            kept = bucket.members.filter((m) => !exhaustedBefore(state(m), first.seq, first.idx));
-          } else {
-            kept = [];
-            for (const m of bucket.members) {
-              const s = state(m);
-              if (s.exhausted !== undefined) continue;
-              if (s.spent + bucket.cost > this.options.rho) {
-                s.exhausted = [seq, idx];
-              } else {
-                s.spent += bucket.cost;
-                kept.push(m);
-              }
-              s.dirty = true;
+        charged.forEach((c, idx) => {
+          c.first = known.get(orgId, c.hash) as Charged['first'];
+          if (c.first === undefined) remember.run(orgId, c.hash, seq, idx);
+        });
+        const anyStored =
+          this.#sql('SELECT 1 FROM budget_users WHERE org_id = ? LIMIT 1').get(orgId) !== undefined;
+        const settleUser = (key: UserKey, ids: Int32Array, stored: Map<string, UserState>) => {
+          const order = Array.from(ids).sort((a, b) => position[a]! - position[b]!);
+          let state: UserState | undefined;
+          const properties: Array<readonly [string, string]> = [];
+          for (const b of order) {
+            const idx = chargedAt[b]!;
+            if (idx >= 0) {
+              state ??= stored.get(hashText(key)) ?? {
+                spent: 0,
+                exhausted: undefined,
+                dirty: false,
+              };
+              if (!this.#charge(state, charged[idx]!, seq, idx)) continue;
             }
-            remember.run(orgId, bucket.hash, seq, idx);
+            kept[b]!++;
+            const { identity } = buckets[b]!;
+            if (identity.kind === 'property') {
+              aggregator.addProperty(identity.label, identity.value, key);
+              properties.push([identity.label, identity.value]);
+            } else {
+              aggregator.addException(identity.message, key);
+            }
           }
-          add(bucket.identity, kept);
-          settled.push({
-            identity: bucket.identity,
-            requested: bucket.members.length,
-            kept: kept.length,
-            cost: bucket.cost,
-            fresh: first === undefined,
-          });
-        });
-        const dirty: Array<[number, UserState]> = [];
-        states.forEach((s, m) => {
-          if (s?.dirty) dirty.push([m, s]);
-        });
-        for (let i = 0; i < dirty.length; i += USERS_PER_STATEMENT) {
-          const chunk = dirty.slice(i, i + USERS_PER_STATEMENT);
-          this.#sql(
-            `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx)
-             VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}
-             ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
-               exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx`,
-          ).run(
-            chunk.flatMap(([m, s]) => [
-              orgId,
-              userHash(users.at(m)),
-              s.spent,
-              s.exhausted?.[0] ?? null,
-              s.exhausted?.[1] ?? null,
-            ]),
-          );
+          if (properties.length > 0) memberships.add(key, properties);
+          return state?.dirty ? state : undefined;
+        };
+        let chunk: Array<[UserKey, Int32Array]> = [];
+        const settleChunk = () => {
+          const stored = anyStored ? this.#loadUsers(orgId, chunk, chargedAt) : new Map();
+          const dirty: Array<[UserKey, UserState]> = [];
+          for (const [key, ids] of chunk) {
+            const state = settleUser(key, ids, stored);
+            if (state !== undefined) dirty.push([key, state]);
+          }
+          this.#saveUsers(orgId, dirty);
+          chunk = [];
+        };
+        for (const user of users) {
+          chunk.push(user);
+          if (chunk.length === USERS_PER_STATEMENT) settleChunk();
         }
+        settleChunk();
       })
       .immediate();
-    // Each user's kept buckets as one flat list (offsets per user), not an array per user.
-    const offsets = new Int32Array(users.length + 1);
-    for (const { kept } of keptBuckets) for (const m of kept) offsets[m + 1]!++;
-    for (let m = 0; m < users.length; m++) offsets[m + 1]! += offsets[m]!;
-    const bucketsOf = new Int32Array(offsets[users.length]!);
-    const filled = offsets.slice(0, users.length);
-    keptBuckets.forEach(({ kept }, b) => {
-      for (const m of kept) bucketsOf[filled[m]!++] = b;
-    });
-    const memberships = new MembershipLog();
-    for (let m = 0; m < users.length; m++) {
-      const key = users.at(m);
-      const properties: Array<readonly [string, string]> = [];
-      for (let i = offsets[m]!; i < offsets[m + 1]!; i++) {
-        const { identity } = keptBuckets[bucketsOf[i]!]!;
-        if (identity.kind === 'property') {
-          aggregator.addProperty(identity.label, identity.value, key);
-          properties.push([identity.label, identity.value]);
-        } else {
-          aggregator.addException(identity.message, key);
-        }
-      }
-      if (properties.length > 0) memberships.add(key, properties);
-    }
+    const settled = charged.map((c): SettledBucket => ({
+      identity: buckets[c.bucket]!.identity,
+      requested: buckets[c.bucket]!.count,
+      kept: kept[c.bucket]!,
+      cost: c.cost,
+      fresh: c.first === undefined,
+    }));
     return { aggregator, settled, memberships };
+  }
+
+  /**
+   * Whether a user in bucket `c` (at position (seq, idx)) is kept, charging them if it is fresh.
+   * A known bucket keeps whoever had not run out before its first settlement, for free.
+   */
+  #charge(state: UserState, c: Charged, seq: number, idx: number): boolean {
+    if (c.first !== undefined) return !exhaustedBefore(state, c.first.seq, c.first.idx);
+    if (state.exhausted !== undefined) return false;
+    state.dirty = true;
+    if (state.spent + c.cost > this.options.rho) {
+      state.exhausted = [seq, idx];
+      return false;
+    }
+    state.spent += c.cost;
+    return true;
   }
 
   #nextSeq(orgId: string): number {
@@ -268,102 +268,48 @@ export class ParticipationBudget {
     return row.last_seq;
   }
 
-  /**
-   * The budget state of every member of `buckets` (indexes into `users`), read a few hundred users
-   * per statement: one lookup per user would cost more than the whole settlement.
-   */
+  /** The stored state of a chunk's users who are in a charged bucket, by hashText. */
   #loadUsers(
     orgId: string,
-    users: UserKeys,
-    buckets: ReadonlyArray<{ members: readonly number[] }>,
-  ): Array<UserState | undefined> {
-    const states: Array<UserState | undefined> = new Array(users.length);
-    for (const { members } of buckets) {
-      for (const m of members) states[m] ??= { spent: 0, exhausted: undefined, dirty: false };
-    }
-    const wanted: number[] = [];
-    states.forEach((_, m) => wanted.push(m));
-    const byHash = new Map(wanted.map((m) => [userHash(users.at(m)).toString('latin1'), m]));
-    const read = (row: BudgetRow) => {
-      const m = byHash.get(row.user_hash.toString('latin1'));
-      if (m === undefined) return;
-      states[m] = {
+    chunk: ReadonlyArray<[UserKey, Int32Array]>,
+    chargedAt: Int32Array,
+  ): Map<string, UserState> {
+    const wanted = chunk
+      .filter(([, ids]) => ids.some((b) => chargedAt[b]! >= 0))
+      .map(([key]) => userHash(key));
+    const states = new Map<string, UserState>();
+    if (wanted.length === 0) return states;
+    const rows = this.#sql(
+      `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
+       WHERE org_id = ? AND user_hash IN (${wanted.map(() => '?').join(', ')})`,
+    ).all(orgId, ...wanted) as BudgetRow[];
+    for (const row of rows) {
+      states.set(row.user_hash.toString('latin1'), {
         spent: row.spent,
         exhausted:
           row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0],
         dirty: false,
-      };
-    };
-    const stored = (
-      this.#sql('SELECT count(*) AS n FROM budget_users WHERE org_id = ?').get(orgId) as {
-        n: number;
-      }
-    ).n;
-    // A run over a good part of the organisation's users reads its range in one scan; a small
-    // run looks its users up, a few hundred per statement.
-    if (wanted.length * 4 >= stored) {
-      const all = this.#sql(
-        'SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users WHERE org_id = ?',
-      ).iterate(orgId) as Iterable<BudgetRow>;
-      for (const row of all) read(row);
-      return states;
-    }
-    for (let i = 0; i < wanted.length; i += USERS_PER_STATEMENT) {
-      const chunk = wanted.slice(i, i + USERS_PER_STATEMENT);
-      const rows = this.#sql(
-        `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
-         WHERE org_id = ? AND user_hash IN (${chunk.map(() => '?').join(', ')})`,
-      ).all(orgId, ...chunk.map((m) => userHash(users.at(m)))) as BudgetRow[];
-      for (const row of rows) read(row);
+      });
     }
     return states;
   }
-}
 
-/**
- * One run's contributions: the same `addProperty`/`addException` calls as a BucketAggregator
- * (each user at most once per bucket), remembering who is in which bucket until `settle`.
- */
-export class ParticipationRun {
-  readonly #buckets = new Map<string, Collected>();
-  readonly #users = new UserKeys();
-  #lastKey: UserKey | undefined;
-  #settled = false;
-
-  constructor(
-    private readonly settleWith: (buckets: Iterable<Collected>, users: UserKeys) => Settlement,
-  ) {}
-
-  addProperty(label: string, value: string, user: UserKey): void {
-    this.#add(JSON.stringify(['p', label, value]), user, () => ({
-      kind: 'property',
-      label,
-      value,
-    }));
-  }
-
-  addException(message: string, user: UserKey): void {
-    this.#add(JSON.stringify(['e', message]), user, () => ({ kind: 'exception', message }));
-  }
-
-  /** Charges the budget (once per run) and returns the aggregate of what may be published. */
-  settle(): Settlement {
-    if (this.#settled) throw new Error('a participation run is settled once');
-    this.#settled = true;
-    return this.settleWith(this.#buckets.values(), this.#users);
-  }
-
-  #add(key: string, user: UserKey, identity: () => BucketIdentity): void {
-    // The task runner passes one key object per user for all of that user's buckets.
-    if (user !== this.#lastKey) {
-      this.#users.push(user);
-      this.#lastKey = user;
-    }
-    let bucket = this.#buckets.get(key);
-    if (bucket === undefined) {
-      this.#buckets.set(key, (bucket = { identity: identity(), members: [] }));
-    }
-    bucket.members.push(this.#users.length - 1);
+  #saveUsers(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void {
+    if (dirty.length === 0) return;
+    this.#sql(
+      `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx)
+       VALUES ${dirty.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
+         exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx`,
+    ).run(
+      dirty.flatMap(([key, s]) => [
+        orgId,
+        userHash(key),
+        s.spent,
+        s.exhausted?.[0] ?? null,
+        s.exhausted?.[1] ?? null,
+      ]),
+    );
   }
 }
 
@@ -377,13 +323,15 @@ function userHash(user: UserKey): Buffer {
   return Buffer.from(user.buffer, user.byteOffset, HASH_BYTES);
 }
 
+function hashText(user: UserKey): string {
+  return userHash(user).toString('latin1');
+}
+
 /** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
-function bucketHash(identity: BucketIdentity, members: readonly number[], users: UserKeys) {
-  const fingerprint = Buffer.alloc(USER_KEY_BYTES);
-  for (const m of members) users.xorInto(fingerprint, m);
+function bucketHash(bucket: CollectedBucket): Buffer {
   return createHash('sha256')
-    .update(JSON.stringify(identity))
-    .update(fingerprint)
+    .update(JSON.stringify(bucket.identity))
+    .update(new Uint8Array(bucket.words.buffer, bucket.words.byteOffset, bucket.words.byteLength))
     .digest()
     .subarray(0, HASH_BYTES);
 }

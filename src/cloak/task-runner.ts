@@ -122,6 +122,11 @@ export class TaskRunner {
     const aggregator = participation ?? new BucketAggregator();
     // Each user's properties, for the suppression bucket (the budget keeps its own).
     const memberships = new MembershipLog();
+    // The user logs' temporary files go when the run ends, published or not.
+    const closeLogs = () => {
+      participation?.close();
+      memberships.close();
+    };
     const count = (userId: string, outcome: UserOutcome) => {
       const key = userKey(this.options.secret, userId);
       if (outcome.ok) {
@@ -163,14 +168,21 @@ export class TaskRunner {
       if (batch.length > 0) await pool.submit(batch, afterBatch);
       await pool.drain();
       checkRun();
+    } catch (error) {
+      closeLogs();
+      throw error;
     } finally {
       await pool.dispose();
     }
-    const settled = participation?.settle() ?? {
-      aggregator: aggregator as BucketAggregator,
-      memberships,
-    };
-    return anonymize(settled.aggregator, this.options.secret, settings, settled.memberships);
+    try {
+      const settled = participation?.settle() ?? {
+        aggregator: aggregator as BucketAggregator,
+        memberships,
+      };
+      return anonymize(settled.aggregator, this.options.secret, settings, settled.memberships);
+    } finally {
+      closeLogs();
+    }
   }
 
   /** The task compiled for this organisation (its lookup tables), with the runner's limits. */

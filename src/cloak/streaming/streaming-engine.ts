@@ -220,8 +220,14 @@ export class StreamingEngine {
         aggregator.addProperty(label, value, key);
       }
     }
-    const settled = participation?.settle().aggregator ?? (aggregator as BucketAggregator);
-    const fresh = anonymize(settled, this.options.secret, settings);
+    let fresh: AnonymizedResult;
+    try {
+      const settled = participation?.settle().aggregator ?? (aggregator as BucketAggregator);
+      fresh = anonymize(settled, this.options.secret, settings);
+    } finally {
+      // Deletes the run's temporary user logs, if it grew large enough to have any.
+      participation?.close();
+    }
     const last = this.db
       .prepare('SELECT last_report AS lastReport FROM streaming_tasks WHERE task_key = ?')
       .get(taskKey) as { lastReport: string | null } | undefined;

@@ -1,0 +1,65 @@
+// A budgeted run holds the same memory for 50,000 users as for 400,000: per-user state goes to disk past a fixed size.
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { anonymize, DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../anonymizer/index.ts';
+import { exposedGc } from './data/test-support.ts';
+import { ParticipationBudget } from './participation-budget.ts';
+
+const gc = exposedGc();
+const SECRET = new Uint8Array(32).fill(1);
+/** A small in-memory limit, so that both sizes below spill and the test stays quick. */
+const MEMORY_BYTES = 256 * 1024;
+const MIB = 1024 * 1024;
+
+/** JavaScript heap plus typed-array memory still referenced after a full collection. */
+function retained(): number {
+  gc();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
+
+/**
+ * One run over `users` users in a fixed set of 1,050 buckets (so only the users change), through
+ * collection, settlement and anonymization; returns the most memory retained at those steps.
+ */
+function peakRetained(users: number): number {
+  const db = new Database(':memory:');
+  try {
+    const budget = new ParticipationBudget(db, { rho: 1, memoryBytes: MEMORY_BYTES });
+    const before = retained();
+    const run = budget.startRun('org', DEFAULT_ANONYMIZER_SETTINGS);
+    let peak = 0;
+    for (let u = 0; u < users; u++) {
+      const key = userKey(SECRET, `user${u}`);
+      run.addProperty('age', String(u % 10), key);
+      run.addProperty('city', String(u % 40), key);
+      run.addProperty('n', String(u % 1000), key);
+      if (u % 100_000 === 99_999) peak = Math.max(peak, retained() - before);
+    }
+    peak = Math.max(peak, retained() - before);
+    const settled = run.settle();
+    peak = Math.max(peak, retained() - before);
+    const result = anonymize(
+      settled.aggregator,
+      SECRET,
+      DEFAULT_ANONYMIZER_SETTINGS,
+      settled.memberships,
+    );
+    expect(result.buckets.length).toBe(1050);
+    peak = Math.max(peak, retained() - before);
+    run.close();
+    return peak;
+  } finally {
+    db.close();
+  }
+}
+
+describe('participation budget memory', () => {
+  it('retains no more for 400,000 users than for 50,000', () => {
+    const small = peakRetained(50_000);
+    const large = peakRetained(400_000);
+    // Kept in memory, 350,000 more users would be 30 MiB of keys and bucket lists alone.
+    expect(large - small).toBeLessThan(2 * MIB);
+    expect(large).toBeLessThan(8 * MIB);
+  }, 120_000);
+});

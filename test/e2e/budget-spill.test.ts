@@ -1,0 +1,89 @@
+// A run whose per-user state spills to disk publishes exactly what the in-memory run publishes, budget included.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
+import { ParticipationBudget, TaskRunner } from '../../src/cloak/index.ts';
+import { openDatabase } from '../../src/store/index.ts';
+import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
+
+const SECRET = new Uint8Array(32).fill(6);
+/** More than one spilled chunk (4,096 users) of the user log. */
+const USERS = 6000;
+// Big buckets (city), small ones (n, 8 or 9 users each, charged 0.17), a few exceptions, and
+// users with only a bucket of their own (in the suppression bucket '*').
+const FIRST = `
+const row = tables.t[0];
+if (row.n % 997 === 0) throw new Error("unlucky");
+if (row.n % 50 === 1) report_property("alone", row.city + "/" + row.n);
+else {
+  report_property("city", row.city);
+  report_property("n", row.n);
+}
+`;
+// Two more small fresh buckets: with rho 0.6 each user affords one of them and runs out at the other.
+const SECOND = `
+report_property("n7", Utils.quantize(tables.t[0].n, 7));
+report_property("n5", Utils.quantize(tables.t[0].n, 5));
+`;
+
+describe('a run with its user logs spilled to disk', () => {
+  let inst: TestInstallation;
+  let orgId: string;
+  beforeAll(async () => {
+    inst = await startTestInstallation();
+    orgId = inst.createOrg('Spill');
+    const { data } = inst.platform.cloak;
+    data.createTable(orgId, {
+      name: 't',
+      columns: [
+        { name: 'city', type: 'text' },
+        { name: 'n', type: 'integer' },
+      ],
+    });
+    const rows: Record<string, unknown> = {};
+    for (let u = 0; u < USERS; u++) rows[`user${u}`] = { t: [{ city: `c${u % 40}`, n: u % 700 }] };
+    data.insert(orgId, rows);
+  });
+  afterAll(() => inst.stop());
+
+  /** Runs FIRST twice (the rerun is free) and SECOND once under one fresh budget. */
+  async function runAll(name: string, memoryBytes?: number) {
+    const db = openDatabase(`${inst.dataDir}/${name}.db`);
+    try {
+      const budget = new ParticipationBudget(db, {
+        rho: 0.6,
+        ...(memoryBytes === undefined ? {} : { memoryBytes }),
+      });
+      const runner = new TaskRunner(inst.platform.cloak.data, {
+        secret: SECRET,
+        limits: { timeoutMs: 1000, memoryLimitMb: 64, maxPropertiesPerUser: 100 },
+        runTimeoutSeconds: 120,
+        anonymizer: DEFAULT_ANONYMIZER_SETTINGS,
+        budget,
+      });
+      const spec = (code: string) => ({ prefetch: [{ table: 't' }], post_processing: { code } });
+      const results = [];
+      for (const code of [FIRST, FIRST, SECOND]) results.push(await runner.run(orgId, spec(code)));
+      const spent = [0, 1, 699, 700, 5999].map((u) =>
+        budget.spent(orgId, userKey(SECRET, `user${u}`)),
+      );
+      return { results, spent };
+    } finally {
+      db.close();
+    }
+  }
+
+  it('publishes the same buckets, exceptions and suppression bucket, and charges the same', async () => {
+    const inMemory = await runAll('in-memory');
+    const spilled = await runAll('spilled', 1);
+    // The runs are not trivial: big buckets published, small ones suppressed into '*', errors.
+    const [first, rerun, second] = inMemory.results;
+    expect(first!.buckets.filter((b) => b.label === 'city')).toHaveLength(40);
+    expect(second!.buckets.filter((b) => b.label === 'n7').length).toBeGreaterThan(10);
+    expect(first!.buckets.some((b) => b.label === '*')).toBe(true);
+    expect(first!.exceptions).toHaveLength(1);
+    expect(rerun).toEqual(first);
+    expect(second).not.toEqual(first);
+    expect(inMemory.spent.every((s) => s > 0.5 && s <= 0.6)).toBe(true);
+    expect(spilled).toEqual(inMemory);
+  }, 120_000);
+});

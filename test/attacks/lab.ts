@@ -5,6 +5,7 @@ import {
   type AnonymizerSettings,
 } from '../../src/anonymizer/index.ts';
 import { TaskRunner } from '../../src/cloak/index.ts';
+import type { ConfigInput } from '../../src/config/index.ts';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
@@ -23,6 +24,8 @@ export interface LabOptions {
   /** Extra known users per group, in table column `a` 1..accomplices, for accomplice attacks. */
   accomplices?: number;
   victims?: number;
+  /** Installation settings beside the lab's own (a 200 ms per-user limit). */
+  config?: ConfigInput;
 }
 
 export interface Lab {
@@ -64,7 +67,7 @@ function bits(n: number, seed: number): Array<0 | 1> {
  */
 export async function openLab(options: LabOptions): Promise<Lab> {
   const victims = options.victims ?? VICTIMS;
-  const inst = await startTestInstallation({ sandbox: { timeoutMs: 200 } });
+  const inst = await startTestInstallation({ ...options.config, sandbox: { timeoutMs: 200 } });
   const orgId = inst.createOrg('Attackers');
   const { data } = inst.platform.cloak;
   data.createTable(orgId, {

@@ -114,10 +114,38 @@ class SandboxedTaskProgram implements TaskProgram {
   async runUsersAsync(inputs: UserInput[]): Promise<UserOutcome[]> {
     if (this.disposed) throw new Error('runUsersAsync: this task program has been disposed');
     if (inputs.length === 0) return [];
-    this.sandbox ??= SandboxProcess.start(this.init);
+    const reply = await this.runBatchAsync(inputs);
+    if (reply.kind === 'outcomes') return this.batchOutcomes(reply, inputs);
+    // As in batchOutcomes, one user at a time, without blocking the event loop: a crash that
+    // only one user's data causes must not stall the server while the batch is replayed.
+    this.sandbox = undefined;
+    const outcomes: UserOutcome[] = [];
+    for (const input of inputs) {
+      const one = await this.runBatchAsync([input]);
+      if (one.kind === 'crashed') this.sandbox = undefined;
+      outcomes.push(
+        toOutcome(
+          one.kind === 'crashed' ? one : { kind: 'outcome', json: one.jsons[0]! },
+          input,
+          this.init.limits,
+        ),
+      );
+    }
+    return outcomes;
+  }
+
+  private async runBatchAsync(inputs: UserInput[]): Promise<BatchReply> {
+    if (this.sandbox === undefined) {
+      const started = await SandboxProcess.startAsync(this.init);
+      if (this.disposed) {
+        started.dispose();
+        throw new Error('runUsersAsync: the program was disposed during the run');
+      }
+      this.sandbox = started;
+    }
     const reply = await this.sandbox.runBatchAsync(inputs.map(wireInput), this.lookup);
     if (this.disposed) throw new Error('runUsersAsync: the program was disposed during the run');
-    return this.batchOutcomes(reply, inputs);
+    return reply;
   }
 
   private batchOutcomes(reply: BatchReply, inputs: UserInput[]): UserOutcome[] {

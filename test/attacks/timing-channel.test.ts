@@ -4,9 +4,10 @@ import type { TestKey } from '../support/https-client.ts';
 import { openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-const COMPANIONS = 10;
-/** Victims timed: one synchronous run each (a filtered prefetch keeps a run to one group). */
-const TIMED = Number(process.env.ATTACK_TIMED_VICTIMS ?? 60);
+/** Small groups keep the tables small, and so the release slots short: 200 runs of about 0.5 s. */
+const COMPANIONS = 2;
+/** Victims timed (the brief's 200): one synchronous run each, a filtered prefetch keeps it to one group. */
+const TIMED = Number(process.env.ATTACK_TIMED_VICTIMS ?? 200);
 /** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
 const TASK = `const r = tables.t[0];
 let x = 0;

@@ -1,17 +1,23 @@
 // Streaming timing channel: a streaming task that loops only for the victim, seen as API latency.
+import https from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY_PASSWORD } from '../support/installation.ts';
 import { openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
 const COMPANIONS = 2;
 const VICTIMS = Number(process.env.ATTACK_STREAMING_VICTIMS ?? 200);
+/** Longer than any pass here (about 150 ms, 350 ms with a looping victim). */
+const WINDOW_MS = 600;
 /** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
 const TASK = `let x = 0;
 for (const r of tables.t) if (r.victim === 1 && r.s === 1) for (let i = 0; i < 1e9; i++) x = (x + i) | 0;
 report_property("g", x === -1 ? "never" : "all");`;
 
 interface Observation {
+  /** The slowest answer the analyst got to requests sent one after another during the pass. */
+  latencyMs: number;
   /** The longest the event loop, and so every API request, waited during the pass. */
   stallMs: number;
   /** How long the pass took: the signal the sandbox's work carries, hidden from the analyst. */
@@ -20,10 +26,9 @@ interface Observation {
 
 /**
  * A new streaming task runs every user already stored, once. Each victim gets a task over their
- * group; the engine's pass runs in this process, beside the API, so an event-loop stall is what
- * any request the analyst sends meanwhile would wait.
+ * group, and the analyst sends requests to the web API, one after another, while the pass runs.
  */
-async function observe(lab: Lab, g: number): Promise<Observation> {
+async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observation> {
   const { streaming } = lab.inst.platform.cloak;
   const taskKey = `victim-${g}`;
   streaming.register(lab.orgId, taskKey, {
@@ -33,11 +38,18 @@ async function observe(lab: Lab, g: number): Promise<Observation> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const started = performance.now();
-  await streaming.process();
-  const passMs = performance.now() - started;
+  const pass = streaming.process().then(() => performance.now() - started);
+  // The analyst cannot see when the pass starts or ends: they watch a fixed window around it.
+  let latencyMs = 0;
+  while (performance.now() - started < WINDOW_MS) {
+    const sent = performance.now();
+    await lab.inst.web('/api/tasks', { agent });
+    latencyMs = Math.max(latencyMs, performance.now() - sent);
+  }
+  const passMs = await pass;
   delay.disable();
   streaming.register(lab.orgId, taskKey, null);
-  return { stallMs: delay.max / 1e6, passMs };
+  return { latencyMs, stallMs: delay.max / 1e6, passMs };
 }
 
 function score(lab: Lab, values: number[]) {
@@ -52,17 +64,37 @@ describe('streaming timing attack', () => {
   beforeAll(async () => {
     lab = await openLab({ companions: COMPANIONS, victims: VICTIMS });
     await lab.inst.platform.cloak.streaming.stop();
-    for (let g = 0; g < VICTIMS; g++) seen.push(await observe(lab, g));
+    const key = lab.inst.issueKey(lab.orgId, 'web_api');
+    const agent = new https.Agent({
+      keepAlive: true,
+      pfx: key.pfx,
+      passphrase: KEY_PASSWORD,
+      ca: lab.inst.ca,
+    });
+    for (let g = 0; g < VICTIMS; g++) seen.push(await observe(lab, agent, g));
+    agent.destroy();
   }, 600_000);
   afterAll(() => lab.stop());
 
-  it("fails: a user's run never holds up the API", () => {
+  it("fails: the API's answers do not take longer while a victim's run loops", () => {
+    const s = score(
+      lab,
+      seen.map((o) => o.latencyMs),
+    );
+    console.log(describeScore('streaming timing (slowest API answer)', s));
+    expect(s.kappa).toBeLessThan(KAPPA_BAR);
+  });
+
+  it("never holds the server up for a user's run (200 ms here)", () => {
+    const longest = Math.max(...seen.map((o) => o.stallMs));
     const s = score(
       lab,
       seen.map((o) => o.stallMs),
     );
-    console.log(describeScore('streaming timing (event-loop stall)', s));
-    expect(s.kappa).toBeLessThan(KAPPA_BAR);
+    console.log(
+      describeScore(`streaming timing (event-loop stall, longest ${longest.toFixed(0)} ms)`, s),
+    );
+    expect(longest).toBeLessThan(150);
   });
 
   it('has a real signal to hide: the pass itself takes longer for the victim', () => {

@@ -115,21 +115,20 @@ class SandboxedTaskProgram implements TaskProgram {
     if (this.disposed) throw new Error('runUsersAsync: this task program has been disposed');
     if (inputs.length === 0) return [];
     const reply = await this.runBatchAsync(inputs);
-    if (reply.kind === 'outcomes') return this.batchOutcomes(reply, inputs);
+    if (isComplete(reply, inputs)) return this.batchOutcomes(reply, inputs);
     // As in batchOutcomes, one user at a time, without blocking the event loop: a crash that
     // only one user's data causes must not stall the server while the batch is replayed.
-    this.sandbox = undefined;
+    this.retireSandbox();
     const outcomes: UserOutcome[] = [];
     for (const input of inputs) {
       const one = await this.runBatchAsync([input]);
-      if (one.kind === 'crashed') this.sandbox = undefined;
-      outcomes.push(
-        toOutcome(
-          one.kind === 'crashed' ? one : { kind: 'outcome', json: one.jsons[0]! },
-          input,
-          this.init.limits,
-        ),
-      );
+      if (isComplete(one, [input])) {
+        outcomes.push(toOutcome({ kind: 'outcome', json: one.jsons[0]! }, input, this.init.limits));
+        continue;
+      }
+      this.retireSandbox();
+      const crash = one.kind === 'crashed' ? one : ({ kind: 'crashed', cause: 'unknown' } as const);
+      outcomes.push(toOutcome(crash, input, this.init.limits));
     }
     return outcomes;
   }
@@ -149,7 +148,7 @@ class SandboxedTaskProgram implements TaskProgram {
   }
 
   private batchOutcomes(reply: BatchReply, inputs: UserInput[]): UserOutcome[] {
-    if (reply.kind === 'outcomes') {
+    if (isComplete(reply, inputs)) {
       return reply.jsons.map((json, i) =>
         toOutcome({ kind: 'outcome', json }, inputs[i]!, this.init.limits),
       );
@@ -157,15 +156,28 @@ class SandboxedTaskProgram implements TaskProgram {
     // The process died somewhere in the batch. Runs depend only on their input and have no
     // effects, so replaying the users one at a time (each crash in a fresh process) gives every
     // user exactly the outcome a single run would have, and the crash to the user who caused it.
-    this.sandbox = undefined;
+    this.retireSandbox();
     return inputs.map((input) => this.runUser(input));
   }
 
   dispose(): void {
     this.disposed = true;
+    this.retireSandbox();
+  }
+
+  /** A process that died (or answered a batch wrongly) is not used again; the next run starts one. */
+  private retireSandbox(): void {
     this.sandbox?.dispose();
     this.sandbox = undefined;
   }
+}
+
+/** A batch answered with one outcome per user; anything else is replayed user by user. */
+function isComplete(
+  reply: BatchReply,
+  inputs: readonly UserInput[],
+): reply is Extract<BatchReply, { kind: 'outcomes' }> {
+  return reply.kind === 'outcomes' && reply.jsons.length === inputs.length;
 }
 
 function wireInput(input: UserInput): string {

@@ -7,7 +7,14 @@ import { createSandboxPipes, type SandboxPipes } from './blocking-pipes.ts';
 import { readFrameAsync } from './read-frame-async.ts';
 import { TaskCompileError } from './task-compile-error.ts';
 import type { SandboxLimits } from './types.ts';
-import { FRAME, readFrame, WATCHDOG_MARKER, writeFrame, type Frame } from './wire.mjs';
+import {
+  BATCH_SEPARATOR,
+  FRAME,
+  readFrame,
+  WATCHDOG_MARKER,
+  writeFrame,
+  type Frame,
+} from './wire.mjs';
 
 /** What the sandbox process needs to compile the task (sent once, as the init frame). */
 export interface SandboxInit {
@@ -117,7 +124,7 @@ export class SandboxProcess {
    */
   runBatch(inputJsons: string[], lookup: LookupFn): BatchReply {
     if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
-    if (!this.send(FRAME.runBatch, JSON.stringify(inputJsons))) return this.crashed();
+    if (!this.send(FRAME.runBatch, inputJsons.join(BATCH_SEPARATOR))) return this.crashed();
     for (;;) {
       const reply = this.onBatchFrame(readFrame(this.pipes.hostRead, this.pipes.hostPoll), lookup);
       if (reply !== undefined) return reply;
@@ -130,7 +137,7 @@ export class SandboxProcess {
    */
   async runBatchAsync(inputJsons: string[], lookup: LookupFn): Promise<BatchReply> {
     if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
-    if (!this.send(FRAME.runBatch, JSON.stringify(inputJsons))) return this.crashed();
+    if (!this.send(FRAME.runBatch, inputJsons.join(BATCH_SEPARATOR))) return this.crashed();
     for (;;) {
       const reply = this.onBatchFrame(await readFrameAsync(this.pipes.hostRead), lookup);
       if (reply !== undefined) return reply;
@@ -140,8 +147,9 @@ export class SandboxProcess {
   /** One frame of a batch exchange: the batch's reply, or undefined after answering a lookup. */
   private onBatchFrame(frame: Frame | undefined, lookup: LookupFn): BatchReply | undefined {
     if (frame === undefined) return this.crashed();
-    if (frame.type === FRAME.batchDone)
-      return { kind: 'outcomes', jsons: JSON.parse(frame.payload) as string[] };
+    if (frame.type === FRAME.batchDone) {
+      return { kind: 'outcomes', jsons: frame.payload.split(BATCH_SEPARATOR) };
+    }
     if (frame.type !== FRAME.lookup) return this.crashed();
     const [table, key] = JSON.parse(frame.payload) as [string, string];
     if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();

@@ -15,6 +15,9 @@ export declare const FRAME: Readonly<{
 
 export declare const WATCHDOG_MARKER: string;
 
+/** Separates the JSON texts of a batch frame (a line feed, which JSON.stringify never writes). */
+export declare const BATCH_SEPARATOR: '\n';
+
 export interface Frame {
   /** One ASCII letter, a value of FRAME. */
   type: string;

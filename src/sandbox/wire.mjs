@@ -16,8 +16,8 @@ export const FRAME = Object.freeze({
   lookup: 'L', // sandbox -> host: [table, key] during a run
   lookupAnswer: 'V', // host -> sandbox: {"value": string|null} or {"error": true}
   done: 'D', // sandbox -> host: that user's outcome (JSON)
-  runBatch: 'B', // host -> sandbox: several users' inputs (JSON array of input JSON strings)
-  batchDone: 'E', // sandbox -> host: their outcomes, in order (JSON array of outcome JSON strings)
+  runBatch: 'B', // host -> sandbox: several users' input JSON texts, one per line (BATCH_SEPARATOR)
+  batchDone: 'E', // sandbox -> host: their outcome JSON texts, in order, one per line
 });
 
 /** The line the sandbox's watchdog writes to stderr just before it kills a run that hung. */
@@ -90,3 +90,10 @@ function readInto(fd, buffer, filled) {
   }
   return true;
 }
+
+/**
+ * Joins the JSON texts of a batch. JSON.stringify never writes a raw line feed (one inside a
+ * string is escaped), so no quoting is needed: re-encoding the texts as a JSON array of strings
+ * escaped every quote in them, and cost the host a fifth of a simple task's run.
+ */
+export const BATCH_SEPARATOR = '\n';

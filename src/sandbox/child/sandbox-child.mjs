@@ -1,6 +1,6 @@
 // The sandbox process: answers the host's frames on fds 3-5, running each user's task in its isolate.
 // Plain JavaScript so it starts without a TypeScript loader; a crash here costs one user, not the cloak.
-import { FRAME, readFrame, writeFrame } from '../wire.mjs';
+import { BATCH_SEPARATOR, FRAME, readFrame, writeFrame } from '../wire.mjs';
 import { GuestCompileError, IsolateRunner } from './isolate-runner.mjs';
 import { startWatchdog } from './watchdog.mjs';
 
@@ -49,7 +49,10 @@ async function main() {
     if (frame.type === FRAME.run) {
       writeFrame(TO_HOST, FRAME.done, runOne(frame.payload));
     } else if (frame.type === FRAME.runBatch) {
-      writeFrame(TO_HOST, FRAME.batchDone, JSON.stringify(JSON.parse(frame.payload).map(runOne)));
+      const outcomes = frame.payload.split(BATCH_SEPARATOR).map(runOne);
+      // An outcome is the driver's JSON.stringify, so it has no line feed; if one ever had, the
+      // host would see the wrong number of outcomes and replay the users one at a time.
+      writeFrame(TO_HOST, FRAME.batchDone, outcomes.join(BATCH_SEPARATOR));
     } else {
       break;
     }

@@ -82,6 +82,10 @@ describe('release schedule', () => {
     // Another organisation has its own epoch, and the epoch outlives the process (cloak.db).
     expect(new ReleaseSchedule(db, OPTIONS).epochOf('o')).toBe(1);
     expect(new ReleaseSchedule(db, OPTIONS).epochOf('other')).toBe(0);
+    // An operator's reset starts the organisation at the first slot again.
+    schedule.reset('o');
+    expect(schedule.epochOf('o')).toBe(0);
+    expect((await settle(schedule.release('o', run(), work(1, 'f').compute))).at).toBe(FIRST_SLOT);
   });
 
   it('keeps the epoch at or below maxEpoch, however slow the runs', async () => {

@@ -90,6 +90,19 @@ export class ReleaseSchedule {
     return row?.epoch ?? 0;
   }
 
+  /** The options this schedule runs with (for showing an organisation's slots). */
+  get settings(): Readonly<ReleaseScheduleOptions> {
+    return this.options;
+  }
+
+  /**
+   * Back to epoch 0: the operator's decision, after an organisation's tasks got faster. Each
+   * reset lets up to maxEpoch more slow runs through (docs/anonymization.md, "Timing").
+   */
+  reset(orgId: string): void {
+    this.#sql('DELETE FROM release_epochs WHERE org_id = ?').run(orgId);
+  }
+
   /**
    * Runs `compute` and settles (with its value or its error) at the first release point at which
    * it has finished. Cancelling settles at once with TASK_RUN_CANCELLED: the moment is the

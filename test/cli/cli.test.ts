@@ -119,6 +119,15 @@ describe('opencloak CLI', () => {
     const results = cliJson('task', 'results', String(task.id), '--org', 'Acme');
     expect(results.count).toBe(2);
     expect(results.items[0].buckets).toEqual(run.buckets);
+
+    // An operator can see the organisation's release schedule and start it again.
+    const schedule = cliJson('org', 'release-schedule', 'Acme');
+    expect(schedule).toMatchObject({ organisation: 'Acme', max_epoch: 17 });
+    expect(schedule.first_slot_ms).toBe(250 * 2 ** schedule.epoch);
+    expect(cliJson('org', 'release-schedule', 'Acme', '--reset')).toMatchObject({
+      epoch: 0,
+      first_slot_ms: 250,
+    });
   });
 
   it('explains an unknown table in a task prefetch', () => {

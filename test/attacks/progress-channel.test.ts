@@ -61,7 +61,7 @@ describe('progress-channel attack', () => {
 
   it(
     'fails: a run reports progress from the clock, and all users at its end',
-    { timeout: 600_000 },
+    { timeout: VICTIMS * 3000 + 60_000 },
     async () => {
       const { score, final } = await attack(await open(true));
       console.log(describeScore('progress channel', score));
@@ -72,7 +72,7 @@ describe('progress-channel attack', () => {
 
   it(
     'succeeds without the release schedule (the attack is real)',
-    { timeout: 600_000 },
+    { timeout: VICTIMS * 3000 + 60_000 },
     async () => {
       const { score } = await attack(await open(false));
       console.log(describeScore('progress channel, no schedule', score));

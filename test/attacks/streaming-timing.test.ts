@@ -61,19 +61,22 @@ function score(lab: Lab, values: number[]) {
 describe('streaming timing attack', () => {
   let lab: Lab;
   const seen: Observation[] = [];
-  beforeAll(async () => {
-    lab = await openLab({ companions: COMPANIONS, victims: VICTIMS });
-    await lab.inst.platform.cloak.streaming.stop();
-    const key = lab.inst.issueKey(lab.orgId, 'web_api');
-    const agent = new https.Agent({
-      keepAlive: true,
-      pfx: key.pfx,
-      passphrase: KEY_PASSWORD,
-      ca: lab.inst.ca,
-    });
-    for (let g = 0; g < VICTIMS; g++) seen.push(await observe(lab, agent, g));
-    agent.destroy();
-  }, 600_000);
+  beforeAll(
+    async () => {
+      lab = await openLab({ companions: COMPANIONS, victims: VICTIMS });
+      await lab.inst.platform.cloak.streaming.stop();
+      const key = lab.inst.issueKey(lab.orgId, 'web_api');
+      const agent = new https.Agent({
+        keepAlive: true,
+        pfx: key.pfx,
+        passphrase: KEY_PASSWORD,
+        ca: lab.inst.ca,
+      });
+      for (let g = 0; g < VICTIMS; g++) seen.push(await observe(lab, agent, g));
+      agent.destroy();
+    },
+    VICTIMS * (WINDOW_MS + 1000) + 60_000,
+  );
   afterAll(() => lab.stop());
 
   it("fails: the API's answers do not take longer while a victim's run loops", () => {

@@ -44,7 +44,7 @@ describe('timing-channel attack', () => {
 
   it(
     'fails: a synchronous POST /task/run is answered at a release point, not when it ends',
-    { timeout: 600_000 },
+    { timeout: TIMED * 3000 + 60_000 },
     async () => {
       const { score, median } = await attack(lab, async (g) => {
         const answer = await lab.inst.cloak('/task/run', { key, body: spec(g) });
@@ -60,7 +60,7 @@ describe('timing-channel attack', () => {
 
   it(
     'succeeds without the release schedule (the attack is real)',
-    { timeout: 600_000 },
+    { timeout: TIMED * 3000 + 60_000 },
     async () => {
       const { score, median } = await attack(lab, async (g) => {
         await lab.runWhere(TASK, spec(g).prefetch[0]!.where);

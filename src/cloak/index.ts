@@ -47,6 +47,7 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
   });
   const streaming = new StreamingEngine(db, data, runner, {
     secret,
+    processes: config.cloak.sandboxProcesses,
     ...(budget ? { budget } : {}),
   });
   return {

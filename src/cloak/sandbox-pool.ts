@@ -11,7 +11,7 @@ type Done<U> = (users: U[], outcomes: UserOutcome[]) => void;
  * counting: aggregation does not depend on order. The first failure is thrown by the next
  * `submit` or by `drain`.
  */
-export class SandboxPool<U extends { tables: UserInput['tables'] }> {
+export class SandboxPool<U extends UserInput> {
   readonly #idle: TaskProgram[];
   readonly #all: TaskProgram[];
   readonly #running = new Set<Promise<void>>();
@@ -37,7 +37,7 @@ export class SandboxPool<U extends { tables: UserInput['tables'] }> {
     this.#throwIfFailed();
     const program = this.#idle.pop()!;
     const job = program
-      .runUsersAsync(users.map((user) => ({ tables: user.tables })))
+      .runUsersAsync(users.map(({ tables, accumulator }) => ({ tables, accumulator })))
       .then((outcomes) => done(users, outcomes))
       .catch((error: unknown) => {
         this.#failure ??= error;

@@ -7,11 +7,12 @@ import {
   userKey,
   type AnonymizerSettings,
 } from '../../anonymizer/index.ts';
-import type { UserOutcome } from '../../sandbox/index.ts';
+import type { UserInput, UserOutcome } from '../../sandbox/index.ts';
 import type { AnonymizedResult, TaskSpec } from '../../shared/index.ts';
 import type { Db } from '../../store/index.ts';
 import type { CloakDataStore } from '../data/index.ts';
 import type { ParticipationBudget } from '../participation-budget.ts';
+import { SandboxPool } from '../sandbox-pool.ts';
 import type { TaskRunner } from '../task-runner.ts';
 import { publishedCounts, steadyCounts } from './steady-counts.ts';
 
@@ -36,6 +37,8 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+type StreamedUser = UserInput & { userId: string };
+
 interface Registered {
   orgId: string;
   spec: TaskSpec;
@@ -46,6 +49,8 @@ export interface StreamingOptions {
   anonymizer?: Readonly<AnonymizerSettings>;
   /** Reports are charged like any run: a streaming task is no way around the budget. */
   budget?: ParticipationBudget;
+  /** Sandbox processes a pass keeps busy at once (cloak.sandboxProcesses). */
+  processes?: number;
 }
 
 /**
@@ -121,16 +126,24 @@ export class StreamingEngine {
     if (!state) return 0;
     const tables = task.spec.prefetch.map((p) => p.table);
     const { userIds, nextSeq } = this.data.arrivedSince(task.orgId, tables, state.nextSeq);
-    const program = this.runner.compile(task.orgId, task.spec.code);
+    if (userIds.length === 0) return 0;
+    const compile = () => this.runner.compile(task.orgId, task.spec.code);
+    // Steps run on every core, asynchronously: the API never waits for one user's run (a task
+    // that loops for one user would otherwise show in every request's latency).
+    const pool = new SandboxPool<StreamedUser>(compile, compile(), this.options.processes ?? 1);
+    const save = (users: StreamedUser[], outcomes: UserOutcome[]) =>
+      this.#save(taskKey, users, outcomes, now);
     try {
       for (let i = 0; i < userIds.length; i += USERS_PER_STEP) {
-        // Asynchronous, so that the API never waits for one user's run: a task that loops for
-        // one user would otherwise show in every request's latency (a timing channel).
-        await this.#runUsers(taskKey, task, program, userIds.slice(i, i + USERS_PER_STEP), now);
+        await pool.submit(
+          this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now),
+          save,
+        );
         if (!this.#tasks.has(taskKey)) return i;
       }
+      await pool.drain();
     } finally {
-      program.dispose();
+      await pool.dispose();
     }
     // Advanced only after every user ran: a crash before this line runs them again, which is
     // harmless, since a run replaces that user's properties and reads the stored accumulator.
@@ -140,13 +153,8 @@ export class StreamingEngine {
     return userIds.length;
   }
 
-  async #runUsers(
-    taskKey: string,
-    task: Registered,
-    program: ReturnType<TaskRunner['compile']>,
-    userIds: string[],
-    now: number,
-  ): Promise<void> {
+  /** The step's users with their rows and stored accumulators. */
+  #readStep(taskKey: string, task: Registered, userIds: string[], now: number): StreamedUser[] {
     const stored = new Map(
       (
         this.db
@@ -160,10 +168,16 @@ export class StreamingEngine {
         }>
       ).map((r) => [r.userId, r.accumulator === null ? undefined : JSON.parse(r.accumulator)]),
     );
-    const users = [...this.data.streamUsers(task.orgId, task.spec.prefetch, now, userIds)];
-    const outcomes = await program.runUsersAsync(
-      users.map((u) => ({ tables: u.tables, accumulator: stored.get(u.userId) })),
-    );
+    return [...this.data.streamUsers(task.orgId, task.spec.prefetch, now, userIds)].map((u) => ({
+      userId: u.userId,
+      tables: u.tables,
+      accumulator: stored.get(u.userId),
+    }));
+  }
+
+  #save(taskKey: string, users: StreamedUser[], outcomes: UserOutcome[], now: number): void {
+    // A task stopped while its users ran has forgotten them: nothing of theirs is kept.
+    if (!this.#tasks.has(taskKey)) return;
     const save = this.db.prepare(
       `INSERT INTO streaming_users (task_key, user_id, properties, error, accumulator, updated_at)
        VALUES (?, ?, ?, ?, ?, ?)

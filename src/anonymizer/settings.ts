@@ -21,7 +21,7 @@ export interface AnonymizerSettings {
   lowCountSd: number;
   /**
    * Absolute count-noise sd *per layer*, the noise small counts get. There are two layers (bucket
-   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 1.2 (total about 1.7).
+   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 2.12 (total 3.0).
    */
   noiseSd: number;
   /**
@@ -51,7 +51,7 @@ export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.
   absoluteFloor: 2,
   lowCountMean: 5.8,
   lowCountSd: 1,
-  noiseSd: 1.2,
+  noiseSd: 2.12,
   relativeNoise: 0.01 / 3,
   maxNoiseSd: 1000,
   maxDeviationSds: 3,

@@ -24,7 +24,7 @@ export { ParticipationRun } from './participation-run.ts';
  * What. Per (organisation, user) the cloak keeps the loss spent so far. A bucket above the
  * absolute floor that this organisation has never been shown (a new pair of bucket identity and
  * user set) costs each member 1 / (2 sd^2), sd the anonymizer's count-noise sd at the bucket's
- * true count: small buckets (sd 1.7) cost 0.17, a bucket of 10,000 users (sd 33) 0.0005. A user
+ * true count: small buckets (sd 3) cost 0.056, a bucket of 10,000 users (sd 33) 0.00045. A user
  * who cannot afford a fresh bucket is exhausted from then on: left out of every fresh bucket of
  * this organisation (still counted in buckets it has already been shown, so that reruns match).
  *

@@ -67,9 +67,9 @@ export const configSchema = z
         participationBudget: z.boolean().default(true),
         /**
          * Total zCDP-like loss each user may spend per organisation: a fresh bucket of n users
-         * costs each member 1 / (2 sd(n)^2), 0.17 for a small bucket, 0.0005 at 10,000 users.
+         * costs each member 1 / (2 sd(n)^2), 0.056 for a small bucket, 0.00045 at 10,000 users.
          */
-        participationRho: z.number().positive().max(1_000_000).default(0.25),
+        participationRho: z.number().positive().max(1_000_000).default(0.1),
         /**
          * Answers leave at release points that depend only on public inputs, so that a run's
          * duration says nothing about one user (docs/anonymization.md, "Timing"). Off only for a lab.

@@ -34,20 +34,25 @@ describe('label-minting attack', () => {
   });
   afterAll(() => lab.stop());
 
-  // Without the participation budget this succeeded (kappa 0.91 at 7% coverage): averaging over
-  // labels removes the identity layer and the rounding dither, leaving count + one user-set draw
-  // (sd 1.2). With it, each user joins about one fresh small bucket per organisation, so the
-  // attacker sees one label per group: no better than asking once (docs/anonymization.md).
+  // Without the participation budget averaging over labels removes the identity layer and the
+  // rounding dither, leaving count + one user-set draw (sd 2.1). With it, each user joins about one
+  // fresh small bucket per organisation, so the attacker sees one label per group: no better than
+  // asking once (docs/anonymization.md).
   it('fails: the participation budget publishes about one label per group', async () => {
-    const score = await attack(lab.run, lab);
-    console.log(describeScore(`label-minting x${LABELS}`, score));
-    expect(score.kappa).toBeLessThan(KAPPA_BAR);
+    const budgeted = await attack(lab.run, lab);
+    console.log(describeScore(`label-minting x${LABELS}`, budgeted));
+    expect(budgeted.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  it('succeeds against the noise alone, so the budget is what stops it', async () => {
+  // With small counts' noise at sd 3 the user-set layer alone holds this attack near the bar at
+  // 300 victims (0.44), and the budget is the margin: 1,000 victims and 500 labels measured 0.57
+  // without it, 0.15 with it.
+  it('does clearly better without the budget, so the budget is what holds it to one look', async () => {
     const score = await attack(lab.runUnbudgeted, lab);
     console.log(describeScore('label-minting, no participation budget', score));
-    expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
+    // A rerun of the budgeted attack is free and identical (sticky noise, known buckets).
+    const budgeted = await attack(lab.run, lab);
+    expect(score.kappa).toBeGreaterThan(budgeted.kappa + 0.15);
   });
 
   it('succeeds when counts are exact, so the attack is real', async () => {

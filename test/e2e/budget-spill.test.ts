@@ -1,11 +1,14 @@
 // A run whose per-user state spills to disk publishes exactly what the in-memory run publishes, budget included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
+import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
 import { ParticipationBudget, TaskRunner } from '../../src/cloak/index.ts';
 import { openDatabase } from '../../src/store/index.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
 const SECRET = new Uint8Array(32).fill(6);
+const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+/** Three and a half small fresh buckets per user: FIRST takes two, SECOND one more, then none. */
+const RHO = 3.5 * SMALL_COST;
 /** More than one spilled chunk (4,096 users) of the user log. */
 const USERS = 6000;
 // Big buckets (city), small ones (n, 8 or 9 users each, charged 0.17), a few exceptions, and
@@ -19,7 +22,7 @@ else {
   report_property("n", row.n);
 }
 `;
-// Two more small fresh buckets: with rho 0.6 each user affords one of them and runs out at the other.
+// Two more small fresh buckets: with RHO each user affords one of them and runs out at the other.
 const SECOND = `
 report_property("n7", Utils.quantize(tables.t[0].n, 7));
 report_property("n5", Utils.quantize(tables.t[0].n, 5));
@@ -50,7 +53,7 @@ describe('a run with its user logs spilled to disk', () => {
     const db = openDatabase(`${inst.dataDir}/${name}.db`);
     try {
       const budget = new ParticipationBudget(db, {
-        rho: 0.6,
+        rho: RHO,
         ...(memoryBytes === undefined ? {} : { memoryBytes }),
       });
       const runner = new TaskRunner(inst.platform.cloak.data, {
@@ -83,7 +86,8 @@ describe('a run with its user logs spilled to disk', () => {
     expect(first!.exceptions).toHaveLength(1);
     expect(rerun).toEqual(first);
     expect(second).not.toEqual(first);
-    expect(inMemory.spent.every((s) => s > 0.5 && s <= 0.6)).toBe(true);
+    // Three small fresh buckets each, then out: the fourth did not fit.
+    expect(inMemory.spent.every((s) => s > RHO - SMALL_COST && s <= RHO)).toBe(true);
     expect(spilled).toEqual(inMemory);
   }, 120_000);
 });

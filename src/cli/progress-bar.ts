@@ -9,8 +9,9 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
     const share = total > 0 ? Math.min(1, done / total) : 0;
     const filled = Math.round(share * WIDTH);
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}]`;
-    const percent = `${Math.floor(share * 100)}`.padStart(3);
-    return `${bar} ${percent}% ${done.toLocaleString('en')}/${total.toLocaleString('en')} users`;
+    // A share, not users: progress follows the run's release schedule, not its work
+    // (docs/anonymization.md, "Timing"), so its numbers are not a count of users.
+    return `${bar} ${`${Math.floor(share * 100)}`.padStart(3)}%`;
   };
   return {
     update(progress: RunProgress): void {

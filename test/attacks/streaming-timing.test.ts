@@ -97,7 +97,8 @@ describe('streaming timing attack', () => {
     console.log(
       describeScore(`streaming timing (event-loop stall, longest ${longest.toFixed(0)} ms)`, s),
     );
-    expect(longest).toBeLessThan(150);
+    // The per-user limit: a blocking pass stalled at least that long for every looping victim.
+    expect(longest).toBeLessThan(200);
   });
 
   it('has a real signal to hide: the pass itself takes longer for the victim', () => {

@@ -124,10 +124,11 @@ export class ReleaseSchedule {
       (error: unknown) => (outcome = { ok: false, error }),
     );
     let epoch = this.epochOf(orgId);
+    /** How long after the start the current release point is: the slot, or the limit. */
+    const delay = () => Math.min(slotMs(this.options, epoch, size), run.limitMs);
     let done = 0;
     const report = () => {
-      const share =
-        (this.now() - started) / Math.min(slotMs(this.options, epoch, size), run.limitMs);
+      const share = (this.now() - started) / delay();
       done = Math.max(done, Math.min(size - 1, Math.floor(size * share)));
       run.onProgress?.({ done, total: size });
     };
@@ -135,7 +136,7 @@ export class ReleaseSchedule {
     const ticker = run.onProgress ? setInterval(report, PROGRESS_INTERVAL_MS) : undefined;
     try {
       for (;;) {
-        const point = started + Math.min(slotMs(this.options, epoch, size), run.limitMs);
+        const point = started + delay();
         await waitUntil(point, this.now, run.signal);
         if (cancelled()) throw new AppError('TASK_RUN_CANCELLED');
         if (outcome) break;

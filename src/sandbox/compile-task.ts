@@ -115,7 +115,7 @@ class SandboxedTaskProgram implements TaskProgram {
     if (this.disposed) throw new Error('runUsersAsync: this task program has been disposed');
     if (inputs.length === 0) return [];
     const reply = await this.runBatchAsync(inputs);
-    if (isComplete(reply, inputs)) return this.batchOutcomes(reply, inputs);
+    if (isComplete(reply, inputs)) return this.completeOutcomes(reply.jsons, inputs);
     // As in batchOutcomes, one user at a time, without blocking the event loop: a crash that
     // only one user's data causes must not stall the server while the batch is replayed.
     this.retireSandbox();
@@ -123,7 +123,7 @@ class SandboxedTaskProgram implements TaskProgram {
     for (const input of inputs) {
       const one = await this.runBatchAsync([input]);
       if (isComplete(one, [input])) {
-        outcomes.push(toOutcome({ kind: 'outcome', json: one.jsons[0]! }, input, this.init.limits));
+        outcomes.push(...this.completeOutcomes(one.jsons, [input]));
         continue;
       }
       this.retireSandbox();
@@ -148,16 +148,19 @@ class SandboxedTaskProgram implements TaskProgram {
   }
 
   private batchOutcomes(reply: BatchReply, inputs: UserInput[]): UserOutcome[] {
-    if (isComplete(reply, inputs)) {
-      return reply.jsons.map((json, i) =>
-        toOutcome({ kind: 'outcome', json }, inputs[i]!, this.init.limits),
-      );
-    }
+    if (isComplete(reply, inputs)) return this.completeOutcomes(reply.jsons, inputs);
     // The process died somewhere in the batch. Runs depend only on their input and have no
     // effects, so replaying the users one at a time (each crash in a fresh process) gives every
     // user exactly the outcome a single run would have, and the crash to the user who caused it.
     this.retireSandbox();
     return inputs.map((input) => this.runUser(input));
+  }
+
+  /** The outcomes of a batch that answered for every user, in input order. */
+  private completeOutcomes(jsons: readonly string[], inputs: UserInput[]): UserOutcome[] {
+    return jsons.map((json, i) =>
+      toOutcome({ kind: 'outcome', json }, inputs[i]!, this.init.limits),
+    );
   }
 
   dispose(): void {

@@ -39,7 +39,7 @@ export type BatchReply =
   | { kind: 'crashed'; cause: 'memory' | 'timeout' | 'unknown' };
 
 /** The sandbox processes' niceness (0 is the server's, 19 the lowest). */
-const SANDBOX_NICENESS = 10;
+const SANDBOX_NICENESS = 19;
 
 const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
 

@@ -12,6 +12,13 @@ export interface AggregatedBucket {
   count: number;
   /** XOR of the 32-byte keys of the bucket's users: equal sets of users give equal fingerprints. */
   fingerprint: Uint8Array;
+  /**
+   * The count whose noise the bucket gets, when more than `count`. The participation budget
+   * prices a bucket's members by the noise drawn for it; when some were left out after the price
+   * was fixed, the noise stays that of the priced count, so that nobody pays for more noise than
+   * the published count carries (docs/anonymization.md, "Budget padding").
+   */
+  noiseCount?: number;
 }
 
 /** The wire form of a partial aggregate, for workers; fingerprints are base64 of 32 bytes. */
@@ -28,6 +35,7 @@ const WORDS = USER_KEY_BYTES / 4;
 interface BucketState {
   count: number;
   words: Uint32Array;
+  noiseCount?: number;
 }
 
 /**
@@ -101,6 +109,23 @@ export class BucketAggregator {
     const state = this.#properties.get(label)?.get(value);
     if (state === undefined) return undefined;
     return { identity: { kind: 'property', label, value }, ...exportState(state) };
+  }
+
+  /**
+   * Draws the noise of a bucket as if it had `count` users (at least its own count): for the
+   * participation budget, after the aggregate is complete. Partial aggregates do not carry it.
+   */
+  setNoiseCount(identity: BucketIdentity, count: number): void {
+    const state =
+      identity.kind === 'property'
+        ? this.#properties.get(identity.label)?.get(identity.value)
+        : this.#exceptions.get(identity.message);
+    if (state === undefined) throw new Error('setNoiseCount: no such bucket in this aggregate');
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new RangeError(`setNoiseCount: the count must be a whole number >= 0, got ${count}`);
+    }
+    if (count > state.count) state.noiseCount = count;
+    else delete state.noiseCount;
   }
 
   /** The serializable form (also what JSON.stringify uses). */
@@ -197,8 +222,11 @@ function xorInto(target: Uint32Array, words: Uint32Array): void {
   for (let i = 0; i < WORDS; i++) target[i] = target[i]! ^ words[i]!;
 }
 
-function exportState(state: BucketState): { count: number; fingerprint: Uint8Array } {
-  return { count: state.count, fingerprint: new Uint8Array(state.words.slice().buffer) };
+function exportState(state: BucketState): Omit<AggregatedBucket, 'identity'> {
+  const fingerprint = new Uint8Array(state.words.slice().buffer);
+  return state.noiseCount === undefined
+    ? { count: state.count, fingerprint }
+    : { count: state.count, fingerprint, noiseCount: state.noiseCount };
 }
 
 function toBase64(words: Uint32Array): string {

@@ -51,7 +51,9 @@ import {
  * one property and none published are counted in one more bucket, label "*" and value "*"
  * (suppression-bucket.ts), which then goes through steps 1 to 4 like any other: it is published
  * only above the floor and its threshold, with its own sticky noise. It tells the analyst how
- * many users the published buckets leave out, never which.
+ * many users the published buckets leave out, never which. It is a fresh count of a user set the
+ * analyst can shape (every user alone under a label of its own lands in it), so with the
+ * participation budget the cloak settles it like any bucket and hands it in ready-made.
  *
  * The per-user participation budget lives in the cloak (src/cloak/participation-budget.ts): it
  * needs state across runs, and decides which users may enter which bucket before this runs.
@@ -65,12 +67,30 @@ export function publishedCount(
 ): number | undefined {
   if (bucket.count <= settings.absoluteFloor) return undefined;
   if (isLowCount(bucket.count, secret, thresholdSeeds(bucket), settings)) return undefined;
-  return roundCount(noisyCount(bucket.count, secret, layerSeeds(bucket), settings), settings);
+  const noisy = noisyCount(bucket.count, secret, layerSeeds(bucket), settings, bucket.noiseCount);
+  return roundCount(noisy, settings);
+}
+
+/** Whether a bucket is published at all (for the suppression bucket: who is left out). */
+export function isPublished(
+  bucket: AggregatedBucket,
+  secret: Uint8Array,
+  settings: AnonymizerSettings,
+): boolean {
+  return publishedCount(bucket, secret, settings) !== undefined;
 }
 
 /**
- * Anonymizes every bucket of an aggregate, plus the suppression bucket when `memberships` (each
- * user's properties, as aggregated) is given. Output order is deterministic: buckets by label, then
+ * Where the suppression bucket comes from: each user's properties, from which the anonymizer
+ * finds the users none of whose buckets is published; or the bucket itself, already settled by
+ * the participation budget (which charges its members like any other bucket's).
+ */
+export type SuppressionInput =
+  { memberships: Iterable<UserMembership> } | { bucket: AggregatedBucket | undefined };
+
+/**
+ * Anonymizes every bucket of an aggregate, plus the suppression bucket when `suppression` is given
+ * (each user's properties, as aggregated, or the settled bucket). Output order is deterministic: buckets by label, then
  * by count (largest first), then by value; exceptions by count (largest first), then by message.
  * Strings compare by UTF-16 code units, independent of locale.
  */
@@ -78,18 +98,20 @@ export function anonymize(
   agg: BucketAggregator,
   secret: Uint8Array,
   settings: AnonymizerSettings = DEFAULT_ANONYMIZER_SETTINGS,
-  memberships?: Iterable<UserMembership>,
+  suppression?: SuppressionInput,
 ): AnonymizedResult {
   validateAnonymizerSettings(settings);
   if (secret.length === 0) throw new RangeError('the noise secret must not be empty');
   const buckets: PublishedBucket[] = [];
   const exceptions: PublishedException[] = [];
   const all = [...agg.buckets()];
-  if (memberships !== undefined) {
-    const isPublished = (b: AggregatedBucket) => publishedCount(b, secret, settings) !== undefined;
-    const suppressed = suppressionBucket(agg, memberships, isPublished);
-    if (suppressed !== undefined) all.push(suppressed);
-  }
+  const suppressed =
+    suppression === undefined
+      ? undefined
+      : 'bucket' in suppression
+        ? suppression.bucket
+        : suppressionBucket(agg, suppression.memberships, (b) => isPublished(b, secret, settings));
+  if (suppressed !== undefined) all.push(suppressed);
   for (const bucket of all) {
     const count = publishedCount(bucket, secret, settings);
     if (count === undefined) continue;

@@ -21,16 +21,19 @@ export function countNoiseSd(
 }
 
 /**
- * The true count plus one draw per layer seed, the total of sd `countNoiseSd(count)`, clamped to
- * `maxDeviationSds` of that sd. Not rounded and not clamped at zero: see rounding.ts.
+ * The true count plus one draw per layer seed, the total of sd `countNoiseSd(noiseCount)`,
+ * clamped to `maxDeviationSds` of that sd. `noiseCount` (default: the count itself; never less)
+ * is the count the noise was priced for (AggregatedBucket.noiseCount). Not rounded and not clamped
+ * at zero: see rounding.ts.
  */
 export function noisyCount(
   count: number,
   secret: Uint8Array,
   seeds: readonly Seed[],
   settings: AnonymizerSettings,
+  noiseCount: number = count,
 ): number {
-  const sd = countNoiseSd(count, settings, seeds.length);
+  const sd = countNoiseSd(Math.max(count, noiseCount), settings, seeds.length);
   if (sd === 0) return count;
   const total = layeredNoise(secret, seeds, COUNT_STEP, sd / Math.sqrt(seeds.length));
   return count + clampNoise(total, sd, settings.maxDeviationSds);

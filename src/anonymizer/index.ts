@@ -5,11 +5,13 @@ export {
   type BucketIdentity,
   type SerializedAggregate,
 } from './aggregator.ts';
-export { anonymize, publishedCount } from './anonymize.ts';
+export { anonymize, isPublished, publishedCount, type SuppressionInput } from './anonymize.ts';
 export { countNoiseSd } from './count-noise.ts';
 export {
   SUPPRESSION_LABEL,
   SUPPRESSION_VALUE,
+  SUPPRESSION_IDENTITY,
+  suppressedUsers,
   suppressionBucket,
   type UserMembership,
 } from './suppression-bucket.ts';

@@ -36,7 +36,7 @@ const star = (result: ReturnType<typeof anonymize>) =>
 describe('suppression bucket', () => {
   it('counts the users none of whose properties is published, not the others', () => {
     const { agg, memberships } = population(20, 30, 5);
-    const result = anonymize(agg, secret, EXACT, memberships);
+    const result = anonymize(agg, secret, EXACT, { memberships });
     expect(star(result)).toEqual({ label: '*', value: '*', count: 30 });
     expect(result.buckets.find((b) => b.label === 'city')?.count).toBe(20);
     expect(result.buckets.filter((b) => b.label === 'id')).toEqual([]);
@@ -45,16 +45,16 @@ describe('suppression bucket', () => {
   it('is itself suppressed below the floor and the threshold', () => {
     for (const hidden of [1, 2, 5]) {
       const { agg, memberships } = population(20, hidden);
-      expect(star(anonymize(agg, secret, EXACT, memberships))).toBeUndefined();
+      expect(star(anonymize(agg, secret, EXACT, { memberships }))).toBeUndefined();
     }
     const { agg, memberships } = population(20, 6);
-    expect(star(anonymize(agg, secret, EXACT, memberships))?.count).toBe(6);
+    expect(star(anonymize(agg, secret, EXACT, { memberships }))?.count).toBe(6);
   });
 
   it('gets sticky noise and rounding like any bucket, and is absent without memberships', () => {
     const { agg, memberships } = population(100, 300);
-    const once = star(anonymize(agg, secret, DEFAULT_ANONYMIZER_SETTINGS, memberships));
-    const again = star(anonymize(agg, secret, DEFAULT_ANONYMIZER_SETTINGS, memberships));
+    const once = star(anonymize(agg, secret, DEFAULT_ANONYMIZER_SETTINGS, { memberships }));
+    const again = star(anonymize(agg, secret, DEFAULT_ANONYMIZER_SETTINGS, { memberships }));
     expect(again).toEqual(once);
     expect(once!.count % 5).toBe(0);
     expect(Math.abs(once!.count - 300)).toBeLessThanOrEqual(10);
@@ -64,7 +64,7 @@ describe('suppression bucket', () => {
   it('leaves out users who reported nothing, and users with only exceptions', () => {
     const { agg, memberships } = population(10, 0, 40);
     const none = users(secret, 20, 'quiet').map((key) => ({ key, properties: [] }));
-    const result = anonymize(agg, secret, EXACT, [...memberships, ...none]);
+    const result = anonymize(agg, secret, EXACT, { memberships: [...memberships, ...none] });
     expect(star(result)).toBeUndefined();
     expect(result.exceptions).toEqual([{ error: 'boom', count: 40 }]);
   });

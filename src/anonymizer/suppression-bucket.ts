@@ -26,6 +26,32 @@ export function suppressionBucket(
   memberships: Iterable<UserMembership>,
   isPublished: (bucket: AggregatedBucket) => boolean,
 ): AggregatedBucket | undefined {
+  let count = 0;
+  const fingerprint = new Uint8Array(32);
+  for (const key of suppressedUsers(agg, memberships, isPublished)) {
+    count++;
+    for (let i = 0; i < fingerprint.length; i++) fingerprint[i]! ^= key[i]!;
+  }
+  if (count === 0) return undefined;
+  return { identity: SUPPRESSION_IDENTITY, count, fingerprint };
+}
+
+/** The suppression bucket's identity, as a property bucket. */
+export const SUPPRESSION_IDENTITY = Object.freeze({
+  kind: 'property',
+  label: SUPPRESSION_LABEL,
+  value: SUPPRESSION_VALUE,
+} as const);
+
+/**
+ * The keys of the users with at least one property, none of whose property buckets is published,
+ * in the order of `memberships`. Whether each bucket is published is asked once per bucket.
+ */
+export function* suppressedUsers(
+  agg: BucketAggregator,
+  memberships: Iterable<UserMembership>,
+  isPublished: (bucket: AggregatedBucket) => boolean,
+): Generator<UserKey> {
   const decided = new Map<string, Map<string, boolean>>();
   const published = (label: string, value: string): boolean => {
     let values = decided.get(label);
@@ -38,8 +64,6 @@ export function suppressionBucket(
     }
     return yes;
   };
-  let count = 0;
-  const fingerprint = new Uint8Array(32);
   for (const { key, properties } of memberships) {
     let any = false;
     let shown = false;
@@ -50,14 +74,6 @@ export function suppressionBucket(
         break;
       }
     }
-    if (!any || shown) continue;
-    count++;
-    for (let i = 0; i < fingerprint.length; i++) fingerprint[i]! ^= key[i]!;
+    if (any && !shown) yield key;
   }
-  if (count === 0) return undefined;
-  return {
-    identity: { kind: 'property', label: SUPPRESSION_LABEL, value: SUPPRESSION_VALUE },
-    count,
-    fingerprint,
-  };
 }

@@ -1,18 +1,19 @@
 // The participation budget: how much fresh noisy information about one user one organisation gets.
-import { createHash } from 'node:crypto';
-import {
-  BucketAggregator,
-  countNoiseSd,
-  type AnonymizerSettings,
-  type BucketIdentity,
-  type UserKey,
-} from '../anonymizer/index.ts';
+import type { AnonymizerSettings, UserKey } from '../anonymizer/index.ts';
 import { statementCache, type Db } from '../store/index.ts';
-import type { MembershipLog } from './membership-log.ts';
-import { ParticipationRun, type Collected, type CollectedBucket } from './participation-run.ts';
+import {
+  settleRun,
+  userHash,
+  type BudgetLedger,
+  type FirstSettled,
+  type Settlement,
+  type UserState,
+} from './budget-settlement.ts';
+import { ParticipationRun } from './participation-run.ts';
 import type { UserLogOptions } from './user-log.ts';
 
 export { ParticipationRun } from './participation-run.ts';
+export type { SettledBucket, Settlement } from './budget-settlement.ts';
 
 /*
  * Why. Sticky noise stops averaging one bucket, but every bucket with another user set or label
@@ -23,10 +24,11 @@ export { ParticipationRun } from './participation-run.ts';
  *
  * What. Per (organisation, user) the cloak keeps the loss spent so far. A bucket above the
  * absolute floor that this organisation has never been shown (a new pair of bucket identity and
- * user set) costs each member 1 / (2 sd^2), sd the anonymizer's count-noise sd at the bucket's
- * true count: small buckets (sd 3) cost 0.056, a bucket of 10,000 users (sd 33) 0.00045. A user
- * who cannot afford a fresh bucket is exhausted from then on: left out of every fresh bucket of
- * this organisation (still counted in buckets it has already been shown, so that reruns match).
+ * user set) costs each member 1 / (2 sd^2), sd the anonymizer's count-noise sd at the count that
+ * is published (not the count that asked: budget-settlement.ts): small buckets (sd 3) cost 0.056,
+ * a bucket of 10,000 users (sd 33) 0.00045. The suppression bucket "*" is charged the same way. A
+ * user who cannot afford a fresh bucket is exhausted from then on: left out of every fresh bucket
+ * of this organisation (still counted in buckets it has already been shown, so that reruns match).
  *
  * Sticky reruns cost nothing. A bucket is known by a hash of its identity and the fingerprint of
  * the users who reported it, with the position (run, index) at which it was first settled. When
@@ -38,9 +40,9 @@ export { ParticipationRun } from './participation-run.ts';
  * buckets the budget keeps.
  *
  * Everything is settled in one synchronous step after the sandbox has run every user, in one
- * transaction: two runs of one organisation cannot interleave their charges. A user's charges
- * depend only on their own state and buckets, taken in that order, so settlement goes user by
- * user (a few hundred per statement) and memory stays per bucket, not per user.
+ * transaction: two runs of one organisation cannot interleave their charges. Given the prices, a
+ * user's charges depend only on their own state and buckets, taken in that order, so each pass
+ * goes user by user (a few hundred per statement) and memory stays per bucket, not per user.
  */
 
 const SCHEMA = `
@@ -53,6 +55,7 @@ const SCHEMA = `
     hash BLOB NOT NULL,
     seq INTEGER NOT NULL,
     idx INTEGER NOT NULL,
+    basis INTEGER,
     PRIMARY KEY (org_id, hash)
   ) STRICT, WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS budget_users (
@@ -64,12 +67,6 @@ const SCHEMA = `
     PRIMARY KEY (org_id, user_hash)
   ) STRICT, WITHOUT ROWID;
 `;
-
-/** Users read or written per statement: well inside SQLite's 32,766 bound parameters. */
-const USERS_PER_STATEMENT = 500;
-
-/** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
-const HASH_BYTES = 16;
 
 export interface ParticipationBudgetOptions extends UserLogOptions {
   /** Total zCDP-like loss per (organisation, user); see docs/anonymization.md. */
@@ -83,40 +80,8 @@ interface BudgetRow {
   exhausted_idx: number | null;
 }
 
-interface UserState {
-  spent: number;
-  /** Where the user ran out: (run, index of the bucket it could not afford). */
-  exhausted: [seq: number, idx: number] | undefined;
-  dirty: boolean;
-}
-
-/** One settled bucket, for tests and the documentation: who was asked and what it cost. */
-export interface SettledBucket {
-  identity: BucketIdentity;
-  requested: number;
-  kept: number;
-  cost: number;
-  fresh: boolean;
-}
-
-/** What a run may publish: the aggregate, each user's kept properties, and what each bucket cost. */
-export interface Settlement {
-  aggregator: BucketAggregator;
-  /** Per user, the properties the budget kept: for the anonymizer's suppression bucket. */
-  memberships: MembershipLog;
-  settled: SettledBucket[];
-}
-
-/** A bucket above the floor, in settlement order (by hash), with where it was first settled. */
-interface Charged {
-  bucket: number;
-  hash: Buffer;
-  cost: number;
-  first: { seq: number; idx: number } | undefined;
-}
-
 /** The budget of every (organisation, user), in cloak.db. */
-export class ParticipationBudget {
+export class ParticipationBudget implements BudgetLedger {
   readonly #sql: ReturnType<typeof statementCache>;
 
   constructor(
@@ -129,13 +94,33 @@ export class ParticipationBudget {
       );
     }
     db.exec(SCHEMA);
+    // cloak.db files from before noise counts were stored: their buckets' noise was their count's.
+    const columns = db.prepare('PRAGMA table_info(budget_buckets)').all() as Array<{
+      name: string;
+    }>;
+    if (!columns.some((c) => c.name === 'basis')) {
+      db.exec('ALTER TABLE budget_buckets ADD COLUMN basis INTEGER');
+    }
     this.#sql = statementCache(db);
   }
 
-  /** Collects one run's contributions; `settle` then charges the budget and builds the aggregate. */
-  startRun(orgId: string, settings: Readonly<AnonymizerSettings>): ParticipationRun<Settlement> {
+  /**
+   * Collects one run's contributions; `settle` then charges the budget and builds the aggregate.
+   * With the noise secret it also settles the suppression bucket, which needs to know what is
+   * published (task runs; streaming reports have no suppression bucket).
+   */
+  startRun(
+    orgId: string,
+    settings: Readonly<AnonymizerSettings>,
+    secret?: Uint8Array,
+  ): ParticipationRun<Settlement> {
     return new ParticipationRun(
-      (collected) => this.#settle(orgId, settings, collected),
+      (collected) =>
+        this.db
+          .transaction(() =>
+            settleRun(this, { orgId, rho: this.options.rho, settings, collected, secret }),
+          )
+          .immediate(),
       this.options.memoryBytes === undefined ? {} : { memoryBytes: this.options.memoryBytes },
     );
   }
@@ -149,118 +134,7 @@ export class ParticipationBudget {
     return row?.spent ?? 0;
   }
 
-  #settle(
-    orgId: string,
-    settings: Readonly<AnonymizerSettings>,
-    { buckets, users, memberships }: Collected,
-  ): Settlement {
-    const aggregator = new BucketAggregator();
-    // Free buckets (at or below the floor: never published, never a noise draw) come first in
-    // the order they were seen, then charged ones by hash; each user takes theirs in that order.
-    const free: number[] = [];
-    const charged: Charged[] = [];
-    buckets.forEach((bucket, b) => {
-      if (bucket.count <= settings.absoluteFloor) return void free.push(b);
-      const sd = countNoiseSd(bucket.count, settings);
-      const cost = sd > 0 ? 1 / (2 * sd * sd) : Infinity;
-      charged.push({ bucket: b, hash: bucketHash(bucket), cost, first: undefined });
-    });
-    charged.sort((a, b) => Buffer.compare(a.hash, b.hash));
-    const position = new Int32Array(buckets.length);
-    const chargedAt = new Int32Array(buckets.length).fill(-1);
-    free.forEach((b, i) => (position[b] = i));
-    charged.forEach((c, idx) => {
-      position[c.bucket] = free.length + idx;
-      chargedAt[c.bucket] = idx;
-    });
-    const kept = new Int32Array(buckets.length);
-
-    this.db
-      .transaction(() => {
-        const seq = this.#nextSeq(orgId);
-        const known = this.#sql(
-          'SELECT seq, idx FROM budget_buckets WHERE org_id = ? AND hash = ?',
-        );
-        const remember = this.#sql(
-          'INSERT INTO budget_buckets (org_id, hash, seq, idx) VALUES (?, ?, ?, ?)',
-        );
-        charged.forEach((c, idx) => {
-          c.first = known.get(orgId, c.hash) as Charged['first'];
-          if (c.first === undefined) remember.run(orgId, c.hash, seq, idx);
-        });
-        const anyStored =
-          this.#sql('SELECT 1 FROM budget_users WHERE org_id = ? LIMIT 1').get(orgId) !== undefined;
-        const settleUser = (key: UserKey, ids: Int32Array, stored: Map<string, UserState>) => {
-          const order = Array.from(ids).sort((a, b) => position[a]! - position[b]!);
-          let state: UserState | undefined;
-          const properties: Array<readonly [string, string]> = [];
-          for (const b of order) {
-            const idx = chargedAt[b]!;
-            if (idx >= 0) {
-              state ??= stored.get(hashText(key)) ?? {
-                spent: 0,
-                exhausted: undefined,
-                dirty: false,
-              };
-              if (!this.#charge(state, charged[idx]!, seq, idx)) continue;
-            }
-            kept[b]!++;
-            const { identity } = buckets[b]!;
-            if (identity.kind === 'property') {
-              aggregator.addProperty(identity.label, identity.value, key);
-              properties.push([identity.label, identity.value]);
-            } else {
-              aggregator.addException(identity.message, key);
-            }
-          }
-          if (properties.length > 0) memberships.add(key, properties);
-          return state?.dirty ? state : undefined;
-        };
-        let chunk: Array<[UserKey, Int32Array]> = [];
-        const settleChunk = () => {
-          const stored = anyStored ? this.#loadUsers(orgId, chunk, chargedAt) : new Map();
-          const dirty: Array<[UserKey, UserState]> = [];
-          for (const [key, ids] of chunk) {
-            const state = settleUser(key, ids, stored);
-            if (state !== undefined) dirty.push([key, state]);
-          }
-          this.#saveUsers(orgId, dirty);
-          chunk = [];
-        };
-        for (const user of users) {
-          chunk.push(user);
-          if (chunk.length === USERS_PER_STATEMENT) settleChunk();
-        }
-        settleChunk();
-      })
-      .immediate();
-    const settled = charged.map((c): SettledBucket => ({
-      identity: buckets[c.bucket]!.identity,
-      requested: buckets[c.bucket]!.count,
-      kept: kept[c.bucket]!,
-      cost: c.cost,
-      fresh: c.first === undefined,
-    }));
-    return { aggregator, settled, memberships };
-  }
-
-  /**
-   * Whether a user in bucket `c` (at position (seq, idx)) is kept, charging them if it is fresh.
-   * A known bucket keeps whoever had not run out before its first settlement, for free.
-   */
-  #charge(state: UserState, c: Charged, seq: number, idx: number): boolean {
-    if (c.first !== undefined) return !exhaustedBefore(state, c.first.seq, c.first.idx);
-    if (state.exhausted !== undefined) return false;
-    state.dirty = true;
-    if (state.spent + c.cost > this.options.rho) {
-      state.exhausted = [seq, idx];
-      return false;
-    }
-    state.spent += c.cost;
-    return true;
-  }
-
-  #nextSeq(orgId: string): number {
+  nextSeq(orgId: string): number {
     const row = this.#sql(
       `INSERT INTO budget_runs (org_id, last_seq) VALUES (?, 1)
        ON CONFLICT (org_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
@@ -268,21 +142,31 @@ export class ParticipationBudget {
     return row.last_seq;
   }
 
-  /** The stored state of a chunk's users who are in a charged bucket, by hashText. */
-  #loadUsers(
-    orgId: string,
-    chunk: ReadonlyArray<[UserKey, Int32Array]>,
-    chargedAt: Int32Array,
-  ): Map<string, UserState> {
-    const wanted = chunk
-      .filter(([, ids]) => ids.some((b) => chargedAt[b]! >= 0))
-      .map(([key]) => userHash(key));
+  known(orgId: string, hash: Buffer): FirstSettled | undefined {
+    return this.#sql(
+      'SELECT seq, idx, basis FROM budget_buckets WHERE org_id = ? AND hash = ?',
+    ).get(orgId, hash) as FirstSettled | undefined;
+  }
+
+  remember(orgId: string, hash: Buffer, { seq, idx, basis }: FirstSettled): void {
+    this.#sql(
+      'INSERT INTO budget_buckets (org_id, hash, seq, idx, basis) VALUES (?, ?, ?, ?, ?)',
+    ).run(orgId, hash, seq, idx, basis);
+  }
+
+  hasUsers(orgId: string): boolean {
+    return (
+      this.#sql('SELECT 1 FROM budget_users WHERE org_id = ? LIMIT 1').get(orgId) !== undefined
+    );
+  }
+
+  loadStates(orgId: string, users: readonly UserKey[]): Map<string, UserState> {
     const states = new Map<string, UserState>();
-    if (wanted.length === 0) return states;
+    if (users.length === 0) return states;
     const rows = this.#sql(
       `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
-       WHERE org_id = ? AND user_hash IN (${wanted.map(() => '?').join(', ')})`,
-    ).all(orgId, ...wanted) as BudgetRow[];
+       WHERE org_id = ? AND user_hash IN (${users.map(() => '?').join(', ')})`,
+    ).all(orgId, ...users.map(userHash)) as BudgetRow[];
     for (const row of rows) {
       states.set(row.user_hash.toString('latin1'), {
         spent: row.spent,
@@ -299,7 +183,7 @@ export class ParticipationBudget {
    * than multi-row statements (100,000 fresh users: about 180 ms against 350 ms), which pay for
    * binding thousands of parameters and for inserting their rows at random places in the tree.
    */
-  #saveUsers(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void {
+  saveStates(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void {
     const upsert = this.#sql(
       `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx)
        VALUES (?, ?, ?, ?, ?)
@@ -310,27 +194,4 @@ export class ParticipationBudget {
       upsert.run(orgId, userHash(key), s.spent, s.exhausted?.[0] ?? null, s.exhausted?.[1] ?? null);
     }
   }
-}
-
-/** Whether the user had run out at or before position (seq, idx), so was left out there. */
-function exhaustedBefore(state: UserState, seq: number, idx: number): boolean {
-  const e = state.exhausted;
-  return e !== undefined && (e[0] < seq || (e[0] === seq && e[1] <= idx));
-}
-
-function userHash(user: UserKey): Buffer {
-  return Buffer.from(user.buffer, user.byteOffset, HASH_BYTES);
-}
-
-function hashText(user: UserKey): string {
-  return userHash(user).toString('latin1');
-}
-
-/** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
-function bucketHash(bucket: CollectedBucket): Buffer {
-  return createHash('sha256')
-    .update(JSON.stringify(bucket.identity))
-    .update(new Uint8Array(bucket.words.buffer, bucket.words.byteOffset, bucket.words.byteLength))
-    .digest()
-    .subarray(0, HASH_BYTES);
 }

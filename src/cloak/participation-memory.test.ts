@@ -43,12 +43,9 @@ function peakRetained(users: number): number {
     peak = Math.max(peak, retained() - before);
     const settled = run.settle();
     peak = Math.max(peak, retained() - before);
-    const result = anonymize(
-      settled.aggregator,
-      SECRET,
-      DEFAULT_ANONYMIZER_SETTINGS,
-      settled.memberships,
-    );
+    const result = anonymize(settled.aggregator, SECRET, DEFAULT_ANONYMIZER_SETTINGS, {
+      memberships: settled.memberships,
+    });
     expect(result.buckets.length).toBe(1050);
     peak = Math.max(peak, retained() - before);
     run.close();

@@ -104,7 +104,8 @@ export class ParticipationRun<S> {
 
 const WORDS = USER_KEY_BYTES / 4;
 
-function xorKey(words: Uint32Array, key: UserKey): void {
+/** XORs a user key into a fingerprint held as 32-bit words. */
+export function xorKey(words: Uint32Array, key: UserKey): void {
   const aligned = key.byteOffset % 4 === 0 ? key : key.slice();
   const view = new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
   for (let i = 0; i < WORDS; i++) words[i] = words[i]! ^ view[i]!;

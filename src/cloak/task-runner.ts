@@ -118,7 +118,7 @@ export class TaskRunner {
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
-    const participation = this.options.budget?.startRun(orgId, settings);
+    const participation = this.options.budget?.startRun(orgId, settings, this.options.secret);
     const aggregator = participation ?? new BucketAggregator();
     // Each user's properties, for the suppression bucket (the budget keeps its own).
     const memberships = new MembershipLog();
@@ -175,11 +175,16 @@ export class TaskRunner {
       await pool.dispose();
     }
     try {
-      const settled = participation?.settle() ?? {
-        aggregator: aggregator as BucketAggregator,
+      // With the budget the suppression bucket is settled (and charged) with the rest.
+      if (participation) {
+        const settled = participation.settle();
+        return anonymize(settled.aggregator, this.options.secret, settings, {
+          bucket: settled.suppression,
+        });
+      }
+      return anonymize(aggregator as BucketAggregator, this.options.secret, settings, {
         memberships,
-      };
-      return anonymize(settled.aggregator, this.options.secret, settings, settled.memberships);
+      });
     } finally {
       closeLogs();
     }

@@ -1,0 +1,400 @@
+// Settles one run against the participation budget: who enters which bucket, what each pays, and the noise that pays for.
+import { createHash } from 'node:crypto';
+import {
+  BucketAggregator,
+  countNoiseSd,
+  isPublished,
+  SUPPRESSION_IDENTITY,
+  suppressedUsers,
+  USER_KEY_BYTES,
+  type AggregatedBucket,
+  type AnonymizerSettings,
+  type BucketIdentity,
+  type UserKey,
+} from '../anonymizer/index.ts';
+import type { MembershipLog } from './membership-log.ts';
+import { xorKey, type Collected } from './participation-run.ts';
+
+/*
+ * Price and noise. A fresh bucket costs each member 1 / (2 sd^2), sd the noise the published
+ * count gets. The price must be that of the count that is published, not of the users who asked:
+ * otherwise an analyst pads a bucket with users who have run out (they are left out, so the count
+ * and its noise are small) while the victims pay the tiny price of a huge bucket. But who is left
+ * out depends on the prices. So prices are found by passes that write nothing: the first prices
+ * every bucket at the users who asked, each later one at the users the previous pass kept, until
+ * no price changes. Kept sets only shrink from pass to pass (a higher price exhausts a user no
+ * later), so this converges; honest runs converge at once. Should it still move after
+ * MAX_PRICE_PASSES, the last prices stand and the noise is drawn for the count they were set at
+ * (AggregatedBucket.noiseCount), never less: whatever a member paid, the count carries that much
+ * noise. Only then does one more pass charge and build the aggregate.
+ *
+ * The suppression bucket "*" (users none of whose buckets is published) is a fresh count of a
+ * user set the analyst can shape: every user alone under a label of its own lands in it. So it is
+ * settled after the other buckets, like one more bucket at the end of the run's order, priced the
+ * same way, and users who cannot pay are left out of it.
+ */
+
+/** Pricing passes before the charging pass; honest runs need one. */
+export const MAX_PRICE_PASSES = 4;
+
+/** Users read or written per statement: well inside SQLite's 32,766 bound parameters. */
+const USERS_PER_STATEMENT = 500;
+
+/** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
+export const HASH_BYTES = 16;
+
+/** What the budget stored for one (organisation, user). */
+export interface UserState {
+  spent: number;
+  /** Where the user ran out: (run, index of the bucket it could not afford). */
+  exhausted: [seq: number, idx: number] | undefined;
+  dirty: boolean;
+}
+
+/** Where a bucket was first settled, and the count its price and noise were set at. */
+export interface FirstSettled {
+  seq: number;
+  idx: number;
+  /** Null for buckets settled before noise counts were stored: their noise was their count's. */
+  basis: number | null;
+}
+
+/** The budget's storage, inside the settlement's transaction. */
+export interface BudgetLedger {
+  nextSeq(orgId: string): number;
+  known(orgId: string, hash: Buffer): FirstSettled | undefined;
+  remember(orgId: string, hash: Buffer, settled: FirstSettled): void;
+  hasUsers(orgId: string): boolean;
+  /** The stored states of these users, by hashText. */
+  loadStates(orgId: string, users: readonly UserKey[]): Map<string, UserState>;
+  saveStates(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void;
+}
+
+/** One settled bucket, for tests and the documentation: who was asked and what it cost. */
+export interface SettledBucket {
+  identity: BucketIdentity;
+  requested: number;
+  kept: number;
+  /** What each kept member paid (0 for a bucket settled before: reruns are free). */
+  cost: number;
+  /** The count the price and the noise were set at. */
+  noiseCount: number;
+  fresh: boolean;
+}
+
+/** What a run may publish: the aggregate, each user's kept properties, and what each bucket cost. */
+export interface Settlement {
+  aggregator: BucketAggregator;
+  /** Per user, the properties the budget kept. */
+  memberships: MembershipLog;
+  settled: SettledBucket[];
+  /** The settled suppression bucket, when the run asked for one and someone is in it. */
+  suppression?: AggregatedBucket;
+}
+
+export interface SettleInput {
+  orgId: string;
+  rho: number;
+  settings: Readonly<AnonymizerSettings>;
+  collected: Collected;
+  /** With the noise secret, the suppression bucket is settled too (it needs what is published). */
+  secret?: Uint8Array;
+}
+
+/** A bucket above the floor, in settlement order (by hash). */
+interface Charged {
+  /** Index in the collected buckets; -1 for the suppression bucket. */
+  bucket: number;
+  hash: Buffer;
+  requested: number;
+  /** The count the price is set at: the requested count, then what the last pass kept. */
+  basis: number;
+  cost: number;
+  first: FirstSettled | undefined;
+}
+
+/** Charges the budget for one run (inside one transaction) and returns what may be published. */
+export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement {
+  const { orgId, settings, collected } = input;
+  const { buckets, memberships } = collected;
+  const price = (count: number) => priceOf(count, settings);
+  // Free buckets (at or below the floor: never published, never a noise draw) come first in
+  // the order they were seen, then charged ones by hash; each user takes theirs in that order.
+  const free: number[] = [];
+  const charged: Charged[] = [];
+  buckets.forEach((bucket, b) => {
+    if (bucket.count <= settings.absoluteFloor) return void free.push(b);
+    const hash = bucketHash(bucket.identity, bucket.words);
+    charged.push({
+      bucket: b,
+      hash,
+      requested: bucket.count,
+      basis: bucket.count,
+      cost: 0,
+      first: undefined,
+    });
+  });
+  charged.sort((a, b) => Buffer.compare(a.hash, b.hash));
+  const position = new Int32Array(buckets.length);
+  const chargedAt = new Int32Array(buckets.length).fill(-1);
+  free.forEach((b, i) => (position[b] = i));
+  charged.forEach((c, idx) => {
+    position[c.bucket] = free.length + idx;
+    chargedAt[c.bucket] = idx;
+  });
+
+  const seq = ledger.nextSeq(orgId);
+  for (const c of charged) {
+    c.first = ledger.known(orgId, c.hash);
+    c.cost = price(c.basis);
+  }
+  const account = new Account(ledger, orgId, input.rho, seq);
+
+  /** One pass over every user; with `into`, it charges and builds the aggregate. */
+  const pass = (into?: { aggregator: BucketAggregator }): Int32Array => {
+    const kept = new Int32Array(buckets.length);
+    account.eachUser(
+      collected.users,
+      (key, ids, stateOf) => {
+        const order = Array.from(ids!).sort((a, b) => position[a]! - position[b]!);
+        const properties: Array<readonly [string, string]> = [];
+        for (const b of order) {
+          const idx = chargedAt[b]!;
+          if (idx >= 0 && !account.charge(stateOf(), charged[idx]!, idx)) continue;
+          kept[b]!++;
+          if (!into) continue;
+          const { identity } = buckets[b]!;
+          if (identity.kind === 'property') {
+            into.aggregator.addProperty(identity.label, identity.value, key);
+            properties.push([identity.label, identity.value]);
+          } else {
+            into.aggregator.addException(identity.message, key);
+          }
+        }
+        if (into && properties.length > 0) memberships.add(key, properties);
+      },
+      into !== undefined,
+    );
+    return kept;
+  };
+
+  for (let p = 0; p < MAX_PRICE_PASSES; p++) {
+    const kept = pass();
+    if (!reprice(charged, (c) => kept[c.bucket]!, settings)) break;
+  }
+  const aggregator = new BucketAggregator();
+  const kept = pass({ aggregator });
+
+  const settled = charged.map((c, idx): SettledBucket => {
+    const { identity } = buckets[c.bucket]!;
+    const noiseCount = c.first ? (c.first.basis ?? kept[c.bucket]!) : c.basis;
+    if (!c.first) ledger.remember(orgId, c.hash, { seq, idx, basis: c.basis });
+    if (kept[c.bucket]! > 0) aggregator.setNoiseCount(identity, noiseCount);
+    const cost = c.first ? 0 : c.cost;
+    return {
+      identity,
+      requested: c.requested,
+      kept: kept[c.bucket]!,
+      cost,
+      noiseCount,
+      fresh: !c.first,
+    };
+  });
+  const settlement: Settlement = { aggregator, memberships, settled };
+  if (input.secret !== undefined) {
+    const suppression = settleSuppression(account, input, aggregator, input.secret, charged.length);
+    if (suppression?.bucket) settlement.suppression = suppression.bucket;
+    if (suppression) settled.push(suppression.settled);
+  }
+  return settlement;
+}
+
+/**
+ * The suppression bucket, settled as the last bucket of the run (position `idx`): its members are
+ * the users none of whose kept buckets is published, and those who cannot pay are left out.
+ */
+function settleSuppression(
+  account: Account,
+  { orgId, settings, collected }: SettleInput,
+  aggregator: BucketAggregator,
+  secret: Uint8Array,
+  idx: number,
+): { bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined {
+  const members = () =>
+    suppressedUsers(aggregator, collected.memberships, (b) => isPublished(b, secret, settings));
+  let requested = 0;
+  const asked = new Uint32Array(WORDS);
+  for (const key of members()) {
+    requested++;
+    xorKey(asked, key);
+  }
+  if (requested === 0) return undefined;
+  const hash = bucketHash({ kind: 'suppression' }, asked);
+  const first = account.ledger.known(orgId, hash);
+  const c: Charged = {
+    bucket: -1,
+    hash,
+    requested,
+    basis: requested,
+    cost: priceOf(requested, settings),
+    first,
+  };
+  const pass = (commit: boolean) => {
+    const kept = { count: 0, words: new Uint32Array(WORDS) };
+    account.eachUser(
+      members(),
+      (key, _ids, stateOf) => {
+        if (!account.charge(stateOf(), c, idx)) return;
+        kept.count++;
+        xorKey(kept.words, key);
+      },
+      commit,
+    );
+    return kept;
+  };
+  for (let p = 0; p < MAX_PRICE_PASSES && !first; p++) {
+    const { count } = pass(false);
+    if (!reprice([c], () => count, settings)) break;
+  }
+  const kept = pass(true);
+  const noiseCount = first ? (first.basis ?? kept.count) : c.basis;
+  if (!first) account.ledger.remember(orgId, hash, { seq: account.seq, idx, basis: c.basis });
+  const settled: SettledBucket = {
+    identity: SUPPRESSION_IDENTITY,
+    requested,
+    kept: kept.count,
+    cost: first ? 0 : c.cost,
+    noiseCount,
+    fresh: !first,
+  };
+  if (kept.count === 0) return { bucket: undefined, settled };
+  const fingerprint = new Uint8Array(kept.words.buffer.slice(0));
+  const bucket: AggregatedBucket = {
+    identity: SUPPRESSION_IDENTITY,
+    count: kept.count,
+    fingerprint,
+  };
+  if (noiseCount > kept.count) bucket.noiseCount = noiseCount;
+  return { bucket, settled };
+}
+
+/**
+ * Lowers each fresh bucket's basis to what the last pass kept, where that changes its noise (and
+ * so its price). Returns whether any price changed: if none did, another pass would keep the same.
+ */
+function reprice(
+  charged: Charged[],
+  keptOf: (c: Charged) => number,
+  settings: Readonly<AnonymizerSettings>,
+): boolean {
+  let changed = false;
+  for (const c of charged) {
+    if (c.first) continue;
+    const kept = keptOf(c);
+    if (countNoiseSd(kept, settings) < countNoiseSd(c.basis, settings)) {
+      c.basis = kept;
+      c.cost = priceOf(kept, settings);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** 1 / (2 sd^2) for the noise a count gets; without noise nobody can pay. */
+function priceOf(count: number, settings: Readonly<AnonymizerSettings>): number {
+  const sd = countNoiseSd(count, settings);
+  return sd > 0 ? 1 / (2 * sd * sd) : Infinity;
+}
+
+/** Users' states for one run: read in chunks, charged, and saved when the pass commits. */
+class Account {
+  constructor(
+    readonly ledger: BudgetLedger,
+    readonly orgId: string,
+    readonly rho: number,
+    readonly seq: number,
+  ) {}
+
+  /**
+   * Calls `visit` for every user, with a lazy accessor to the user's state (stored, or new).
+   * States are read a chunk of users at a time; with `commit` the changed ones are written back,
+   * otherwise the pass only looks and its changes are dropped.
+   */
+  eachUser(
+    users: Iterable<UserKey | readonly [UserKey, Int32Array]>,
+    visit: (key: UserKey, ids: Int32Array | undefined, stateOf: () => UserState) => void,
+    commit: boolean,
+  ): void {
+    const anyStored = this.ledger.hasUsers(this.orgId);
+    let chunk: Array<[UserKey, Int32Array | undefined]> = [];
+    const flush = () => {
+      const stored = anyStored
+        ? this.ledger.loadStates(
+            this.orgId,
+            chunk.map(([key]) => key),
+          )
+        : new Map<string, UserState>();
+      const dirty: Array<[UserKey, UserState]> = [];
+      for (const [key, ids] of chunk) {
+        let state: UserState | undefined;
+        visit(key, ids, () => (state ??= stored.get(hashText(key)) ?? newState()));
+        if (state?.dirty) dirty.push([key, state]);
+      }
+      if (commit) this.ledger.saveStates(this.orgId, dirty);
+      chunk = [];
+    };
+    for (const user of users) {
+      chunk.push(user instanceof Uint8Array ? [user, undefined] : [user[0], user[1]]);
+      if (chunk.length === USERS_PER_STATEMENT) flush();
+    }
+    if (chunk.length > 0) flush();
+  }
+
+  /**
+   * Whether a user in bucket `c` (at position idx of this run) is kept, charging them if it is
+   * fresh. A known bucket keeps whoever had not run out before its first settlement, for free.
+   */
+  charge(state: UserState, c: Charged, idx: number): boolean {
+    if (c.first) return !exhaustedBefore(state, c.first.seq, c.first.idx);
+    if (state.exhausted !== undefined) return false;
+    state.dirty = true;
+    if (state.spent + c.cost > this.rho) {
+      state.exhausted = [this.seq, idx];
+      return false;
+    }
+    state.spent += c.cost;
+    return true;
+  }
+}
+
+function newState(): UserState {
+  return { spent: 0, exhausted: undefined, dirty: false };
+}
+
+/** Whether the user had run out at or before position (seq, idx), so was left out there. */
+function exhaustedBefore(state: UserState, seq: number, idx: number): boolean {
+  const e = state.exhausted;
+  return e !== undefined && (e[0] < seq || (e[0] === seq && e[1] <= idx));
+}
+
+const WORDS = USER_KEY_BYTES / 4;
+
+export function userHash(user: UserKey): Buffer {
+  return Buffer.from(user.buffer, user.byteOffset, HASH_BYTES);
+}
+
+export function hashText(user: UserKey): string {
+  return userHash(user).toString('latin1');
+}
+
+/** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
+function bucketHash(
+  identity: BucketIdentity | { kind: 'suppression' },
+  words: Uint32Array,
+): Buffer {
+  return createHash('sha256')
+    .update(JSON.stringify(identity))
+    .update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
+    .digest()
+    .subarray(0, HASH_BYTES);
+}

@@ -1,0 +1,63 @@
+// Budget padding: every bucket padded with users who ran out, so victims pay a large bucket's price for a small bucket's noise.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnonymizedResult } from '../../src/shared/index.ts';
+import { countTable, openLab, type Lab } from './lab.ts';
+import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
+import { IN_SUBSET, leastSquares, subsetRows } from './subsets.ts';
+
+/** Victims (ATTACK_PADDING_VICTIMS) and padding users: 3 queries a victim, each padded. */
+const VICTIMS = Number(process.env.ATTACK_PADDING_VICTIMS ?? 100);
+const PADDING = Number(process.env.ATTACK_PADDING_USERS ?? 10_000);
+const QUERIES_PER_VICTIM = 3;
+
+/** Two small buckets for every padding user (groups of ten): the second runs them out. */
+const EXHAUST = `const r = tables.t[0];
+if (r.a === -1) { report_property("burn1", Math.floor(r.grp / 10)); report_property("burn2", Math.floor(r.grp / 10)); }`;
+
+/*
+ * Every padding user reports every query; a victim reports the queries of its subsets when its
+ * secret is 1. Each query's bucket asks for PADDING + about 25 users, so a victim was charged as
+ * for a bucket of 10,000 (sd 33: 0.00045, affordable 150 times); the padding users, run out, are
+ * left out, so the published count is the victims' alone, with the noise of a small count.
+ */
+const task = (queries: number) => `const r = tables.t[0]; const inSubset = ${IN_SUBSET};
+if (r.a === -1) { for (let j = 0; j < ${queries}; j++) report_property("r", j); }
+else if (r.victim === 1 && r.s === 1) {
+  for (let j = 0; j < ${queries}; j++) if (inSubset(r.grp, j)) report_property("r", j);
+}`;
+
+async function attack(run: (code: string) => Promise<AnonymizedResult>, lab: Lab) {
+  const queries = QUERIES_PER_VICTIM * lab.victims;
+  const counts = countTable(await run(task(queries))).get('r') ?? new Map<string, number>();
+  const rows = subsetRows(queries, lab.victims);
+  const y = rows.map((_, j) => counts.get(String(j)) ?? 0);
+  const bits = leastSquares(rows, y, lab.victims);
+  return scoreAttack(guessesFromEvidence(bits.map((b) => b - 0.5)), lab.truth);
+}
+
+describe('budget padding attack', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await openLab({ companions: 0, victims: VICTIMS });
+    const padding: Record<string, unknown> = {};
+    for (let i = 0; i < PADDING; i++)
+      padding[`p${i}`] = { t: [{ grp: i, victim: 0, s: 0, a: -1 }] };
+    lab.inst.platform.cloak.data.insert(lab.orgId, padding);
+    await lab.run(EXHAUST);
+  }, 600_000);
+  afterAll(() => lab.stop());
+
+  // Prices follow the users kept (budget-settlement.ts): the padded buckets cost a victim what a
+  // small bucket costs, so a victim is in about one of them.
+  it('fails: a padded bucket is priced at the users it keeps', async () => {
+    const score = await attack(lab.run, lab);
+    console.log(describeScore('padded reconstruction', score));
+    expect(score.kappa).toBeLessThan(KAPPA_BAR);
+  }, 600_000);
+
+  it('succeeds against the noise alone, so the attack is real', async () => {
+    const score = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore('padded reconstruction, no participation budget', score));
+    expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
+  }, 600_000);
+});

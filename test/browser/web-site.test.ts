@@ -87,11 +87,11 @@ describe('analyst web site in Chromium', () => {
 
   it('onboarding: creates a key whose downloaded .pfx authenticates against /api/tasks', async () => {
     // An analyst is offered only the types their role may create (the server refuses the rest).
-    const types = await page
-      .getByLabel('Key type')
-      .locator('option')
-      .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
-    expect(types).toEqual(['web_api', 'task_runner']);
+    const types = page.getByLabel('Key type').locator('option');
+    expect(await types.evaluateAll((os) => os.map((o) => o.getAttribute('value')))).toEqual([
+      'web_api',
+      'task_runner',
+    ]);
     await page.getByLabel('Description').fill('browser key');
     await page.getByLabel(/Password for the key files/).fill(KEY_PASSWORD);
     await page.getByRole('button', { name: 'Create key' }).click();

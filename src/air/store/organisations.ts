@@ -9,7 +9,10 @@ export interface Organisation {
   createdAt: number;
 }
 
-/** A person's role on the site; it decides what they may do, including which keys they may create. */
+/**
+ * A person's role on the site; it decides what they may do, including which keys they may create
+ * (key-policy.ts). A new role needs a migration too: air.db's CHECK constraint lists them.
+ */
 export const ROLES = ['analyst', 'data_owner', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 

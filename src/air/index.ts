@@ -7,8 +7,9 @@ export type {
   Organisation,
   Analyst,
   TaskType,
+  Role,
 } from './store/index.ts';
-export { TASK_TYPES } from './store/index.ts';
+export { TASK_TYPES, ROLES } from './store/index.ts';
 export type {
   CloakPort,
   TableSummary,
@@ -16,7 +17,14 @@ export type {
   TestUser,
   TestUserOutcome,
 } from './cloak-port.ts';
-export { KeyService, type IssuedKey, type NewKeyRequest } from './key-service.ts';
+export {
+  KeyService,
+  OPERATOR,
+  type IssuedKey,
+  type KeyCreator,
+  type NewKeyRequest,
+} from './key-service.ts';
+export { keyTypesFor, mayCreateKey, KEY_TYPES_BY_ROLE } from './key-policy.ts';
 export { TaskService } from './task-service.ts';
 export { Scheduler } from './scheduler.ts';
 export { checkSchedule, nextRunAfter, type Schedule } from './schedule.ts';

@@ -8,8 +8,9 @@ import {
   type CertificateAndKey,
 } from '../pki/index.ts';
 import { KEY_TYPES, type KeyType } from '../shared/index.ts';
+import { keyTypesFor, mayCreateKey, rolesThatMayCreate } from './key-policy.ts';
 import { randomToken } from './store/ids.ts';
-import type { AirStore, ApiKeyRecord } from './store/index.ts';
+import type { AirStore, ApiKeyRecord, Role } from './store/index.ts';
 
 export interface NewKeyRequest {
   type: string;
@@ -27,6 +28,18 @@ export interface IssuedKey {
   pem: string;
 }
 
+/** Who asks for a key: their name in the audit log, and the role the key policy checks. */
+export interface KeyCreator {
+  actor: string;
+  role: Role;
+}
+
+/**
+ * The CLI's operator works on the data directory itself, CA key and cloak.db included, so
+ * nothing a role could withhold is out of their reach: they act as an admin.
+ */
+export const OPERATOR: KeyCreator = Object.freeze({ actor: 'cli', role: 'admin' });
+
 const DAY_MS = 86_400_000;
 
 export class KeyService {
@@ -39,8 +52,10 @@ export class KeyService {
   ) {}
 
   /** The password only encrypts the returned files; it is never stored. */
-  create(orgId: string, request: NewKeyRequest, actor = 'cli', now = Date.now()): IssuedKey {
+  create(orgId: string, request: NewKeyRequest, by = OPERATOR, now = Date.now()): IssuedKey {
     const type = checkType(request.type);
+    // Checked before anything else about the request, so a refusal issues and stores nothing.
+    this.#checkRole(orgId, type, by);
     if (typeof request.password !== 'string' || request.password.length < MIN_KEY_PASSWORD_LENGTH) {
       throw new AppError('INVALID_KEY_PASSWORD', { min: MIN_KEY_PASSWORD_LENGTH });
     }
@@ -85,10 +100,26 @@ export class KeyService {
     this.store.audit.record({
       orgId,
       event: 'key.created',
-      actor,
+      actor: by.actor,
       detail: { key: record.id, type, description },
     });
     return { record, pfx, pem };
+  }
+
+  #checkRole(orgId: string, type: KeyType, by: KeyCreator): void {
+    if (mayCreateKey(by.role, type)) return;
+    this.store.audit.record({
+      orgId,
+      event: 'key.refused',
+      actor: by.actor,
+      detail: { type, role: by.role },
+    });
+    throw new AppError('KEY_TYPE_NOT_ALLOWED', {
+      role: by.role,
+      type,
+      allowedRoles: rolesThatMayCreate(type).join(' or '),
+      yourTypes: keyTypesFor(by.role).join(', '),
+    });
   }
 
   /** Takes effect on the next request of any connection (the status is checked per request). */

@@ -69,6 +69,11 @@ export const ERROR_CATALOGUE = {
     template:
       'Only admins may manage organisations, users and the audit log. Ask an admin of your installation to do this, or to give you the admin role.',
   },
+  KEY_TYPE_NOT_ALLOWED: {
+    status: 403,
+    template:
+      'Your role ({role}) may not create {type} keys: only {allowedRoles} may. You may create: {yourTypes}. Ask an admin of your installation to create this key for the person who needs it, or to give you a role that may.',
+  },
   // 404: unknown things, including another organisation's.
   ROUTE_NOT_FOUND: {
     status: 404,

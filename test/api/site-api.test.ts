@@ -92,7 +92,8 @@ describe('analyst web site API', () => {
     expect(foreign.status).toBe(404);
     expect(errorCode(foreign)).toBe('KEY_NOT_FOUND');
 
-    // The legacy 3DES export, for old keychains, and an upload key for one named user.
+    // The legacy 3DES export, for old keychains, and (by Ada Labs' data owner, since analysts may
+    // not upload: test/security/key-roles.test.ts) an upload key for one named user.
     const legacy = await ada('/api/site/keys', {
       body: { type: 'web_api', description: 'old mac', password: 'pass-1234', legacy_pkcs12: true },
     });
@@ -102,7 +103,8 @@ describe('analyst web site API', () => {
     };
     expect(legacyKey.pfx.equals(pfx)).toBe(false);
     expect((await inst.web('/api/tasks', { key: legacyKey })).status).toBe(200);
-    const oneUser = await ada('/api/site/keys', {
+    const owner = await analystSession(inst, admin, adaOrg, 'olga@ada.test', 'data_owner');
+    const oneUser = await owner('/api/site/keys', {
       body: { type: 'upload_user', description: 'phone', password: 'pass-1234', user_id: 'u-7' },
     });
     expect(oneUser.json.key).toMatchObject({ type: 'upload_user', user_id: 'u-7' });

@@ -86,6 +86,12 @@ describe('analyst web site in Chromium', () => {
   });
 
   it('onboarding: creates a key whose downloaded .pfx authenticates against /api/tasks', async () => {
+    // An analyst is offered only the types their role may create (the server refuses the rest).
+    const types = page.getByLabel('Key type').locator('option');
+    expect(await types.evaluateAll((os) => os.map((o) => o.getAttribute('value')))).toEqual([
+      'web_api',
+      'task_runner',
+    ]);
     await page.getByLabel('Description').fill('browser key');
     await page.getByLabel(/Password for the key files/).fill(KEY_PASSWORD);
     await page.getByRole('button', { name: 'Create key' }).click();
@@ -289,6 +295,10 @@ describe('analyst web site in Chromium', () => {
     await page.getByLabel('Name', { exact: true }).fill('Bo');
     await page.getByLabel(/Initial password/).fill('bo-password-123');
     await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByLabel('Role of bo@bo.test').selectOption('data_owner');
+    await expect
+      .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.role)
+      .toBe('data_owner');
     await page.getByLabel('Role of bo@bo.test').selectOption('admin');
     await expect
       .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.role)

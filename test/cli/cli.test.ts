@@ -64,6 +64,44 @@ describe('opencloak CLI', () => {
     expect(cliJson('key', 'list', '--org', 'Acme')).toHaveLength(1);
   });
 
+  it('issues a key --for a person only of a type their role allows, and audits the refusal', () => {
+    const forAda = (type: string) => [
+      'key',
+      'create',
+      '--org',
+      'Acme',
+      '--for',
+      'ada@acme.test',
+      '--type',
+      type,
+      '--description',
+      'for Ada',
+      '--password',
+      'secret1',
+      '--out',
+      dir,
+    ];
+    const refused = cliFailure(...forAda('upload_any'));
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('Your role (analyst) may not create upload_any keys');
+    const ada = cliJson('analyst', 'set-role', 'ada@acme.test', '--role', 'data_owner');
+    expect(ada.role).toBe('data_owner');
+    expect(cliJson(...forAda('upload_any')).type).toBe('upload_any');
+
+    const audit = cliJson('audit', '--org', 'Acme') as Array<{
+      event: string;
+      actor: string;
+      detail: Record<string, string>;
+    }>;
+    expect(audit.slice(0, 4).map((e) => `${e.event} ${e.actor}`)).toEqual([
+      `key.downloaded cli for analyst:${ada.id}`,
+      `key.created cli for analyst:${ada.id}`,
+      'role.changed cli',
+      `key.refused cli for analyst:${ada.id}`,
+    ]);
+    expect(audit[3]!.detail).toEqual({ type: 'upload_any', role: 'analyst' });
+  });
+
   it('refuses a key password shorter than 4 characters with a clear message', () => {
     const failure = cliFailure(
       'key',

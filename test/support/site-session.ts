@@ -30,13 +30,13 @@ export async function loginToSite(
     });
 }
 
-/** Creates an analyst with a password (as an admin would) and logs them in. */
+/** Creates a person (by default an analyst) with a password, as an admin would, and logs them in. */
 export async function analystSession(
   inst: TestInstallation,
   admin: SiteClient,
   orgId: string,
   email: string,
-  role: 'admin' | 'analyst' = 'analyst',
+  role: 'admin' | 'analyst' | 'data_owner' = 'analyst',
 ): Promise<SiteClient> {
   const password = `${email}-password`;
   const created = await admin('/api/site/admin/users', {

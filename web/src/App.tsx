@@ -111,6 +111,7 @@ export function App() {
         <Suspense fallback={<p className="loading">Loading…</p>}>
           {page === 'welcome' ? (
             <Onboarding
+              keyTypes={user.key_types}
               onDone={() => {
                 localStorage.setItem(ONBOARDED, '1');
                 go('/tasks');
@@ -119,7 +120,7 @@ export function App() {
           ) : page === 'tables' ? (
             <Tables />
           ) : page === 'keys' ? (
-            <Keys />
+            <Keys types={user.key_types} />
           ) : page === 'tasks' && arg ? (
             <TaskEditor token={arg === 'new' ? null : arg} />
           ) : page === 'results' && arg ? (

@@ -5,9 +5,13 @@ export interface User {
   id: string;
   email: string;
   name: string;
-  role: 'admin' | 'analyst';
+  role: Role;
   org_id: string;
+  /** The key types this person's role may create; the server checks again on every creation. */
+  key_types: string[];
 }
+
+export type Role = 'analyst' | 'data_owner' | 'admin';
 
 export interface Column {
   name: string;

@@ -12,6 +12,7 @@ import { parseBody } from '../../http/index.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
 import { SESSION_MAX_MS } from '../auth/sessions.ts';
+import { keyTypesFor } from '../key-policy.ts';
 import type { Analyst, AirStore } from '../store/index.ts';
 
 export const SESSION_COOKIE = 'oc_session';
@@ -35,6 +36,8 @@ function publicUser(analyst: Analyst) {
     name: analyst.name,
     role: analyst.role,
     org_id: analyst.orgId,
+    // For the site's key form; the key service checks again on every creation.
+    key_types: keyTypesFor(analyst.role),
   };
 }
 

@@ -1,10 +1,12 @@
-// The audit log: key creation, download and revocation, logins and failed authentications.
+// The audit log: keys created, refused, downloaded and revoked; role changes; logins; failed authentications.
 import { statementCache, type Db } from '../../store/index.ts';
 
 export const AUDIT_EVENTS = [
   'key.created',
+  'key.refused',
   'key.downloaded',
   'key.revoked',
+  'role.changed',
   'login.succeeded',
   'login.failed',
   'authentication.failed',

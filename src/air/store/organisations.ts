@@ -9,7 +9,12 @@ export interface Organisation {
   createdAt: number;
 }
 
-export type Role = 'admin' | 'analyst';
+/**
+ * A person's role on the site; it decides what they may do, including which keys they may create
+ * (key-policy.ts). A new role needs a migration too: air.db's CHECK constraint lists them.
+ */
+export const ROLES = ['analyst', 'data_owner', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface Analyst {
   id: string;
@@ -100,6 +105,11 @@ export class OrganisationStore {
     return this.sql(
       `SELECT ${ANALYST_COLUMNS}, password_hash AS passwordHash FROM analysts WHERE email = ?`,
     ).get(email) as (Analyst & { passwordHash: string | null }) | undefined;
+  }
+
+  analystByEmail(email: string): Analyst | undefined {
+    return this.sql(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE email = ?`).get(email) as
+      Analyst | undefined;
   }
 
   analyst(id: string): Analyst | undefined {

@@ -106,4 +106,28 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN compiled_code TEXT;
     `,
   },
+  {
+    // The data owner role. SQLite cannot change a CHECK constraint in place, so the table is
+    // rebuilt with every row as it was (existing non-admins stay analysts). Dropping the old
+    // table cascades to sessions, so they are set aside and put back: nobody is logged out.
+    version: 7,
+    sql: `
+      CREATE TEMP TABLE sessions_v6 AS SELECT * FROM sessions;
+      CREATE TABLE analysts_v7 (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        role TEXT NOT NULL DEFAULT 'analyst' CHECK (role IN ('admin', 'analyst', 'data_owner')),
+        password_hash TEXT
+      );
+      INSERT INTO analysts_v7 (id, org_id, email, name, created_at, role, password_hash)
+        SELECT id, org_id, email, name, created_at, role, password_hash FROM analysts;
+      DROP TABLE analysts;
+      ALTER TABLE analysts_v7 RENAME TO analysts;
+      INSERT INTO sessions SELECT * FROM temp.sessions_v6;
+      DROP TABLE temp.sessions_v6;
+    `,
+  },
 ];

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { OPERATOR, type KeyCreator, type AirStore } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { KEY_TYPES } from '../../shared/index.ts';
 import { printJson, resolveOrg, withPlatform } from '../context.ts';
@@ -13,6 +14,7 @@ interface CreateOptions {
   password?: string;
   passwordEnv?: string;
   user?: string;
+  for?: string;
   out: string;
   name?: string;
   legacy?: boolean;
@@ -34,6 +36,10 @@ export function registerKeyCommands(program: Command): void {
     .option('--password <password>', 'password protecting the files (at least 4 characters)')
     .option('--password-env <name>', 'read the password from this environment variable instead')
     .option('--user <id>', 'the user an upload_user key uploads for')
+    .option(
+      '--for <email>',
+      'issue the key for this person: their role must allow the type (default: the operator, as an admin)',
+    )
     .option('--out <dir>', 'directory for the key files', '.')
     .option('--name <name>', 'file name without extension (default <type>-<key id>)')
     .option('--legacy', 'protect the .pfx with 3DES for old keychains (default AES-256)')
@@ -46,13 +52,18 @@ export function registerKeyCommands(program: Command): void {
           });
         }
         const orgId = resolveOrg(p, opts.org).id;
-        const issued = p.keys.create(orgId, {
-          type: opts.type,
-          description: opts.description,
-          password,
-          ...(opts.user !== undefined ? { userId: opts.user } : {}),
-          legacyPkcs12: opts.legacy === true,
-        });
+        const by = opts.for === undefined ? OPERATOR : personIn(p.air, orgId, opts.for);
+        const issued = p.keys.create(
+          orgId,
+          {
+            type: opts.type,
+            description: opts.description,
+            password,
+            ...(opts.user !== undefined ? { userId: opts.user } : {}),
+            legacyPkcs12: opts.legacy === true,
+          },
+          by,
+        );
         mkdirSync(opts.out, { recursive: true });
         const base = path.join(opts.out, opts.name ?? `${opts.type}-${issued.record.id}`);
         writeFileSync(`${base}.pfx`, issued.pfx, { mode: 0o600 });
@@ -60,7 +71,7 @@ export function registerKeyCommands(program: Command): void {
         p.air.audit.record({
           orgId,
           event: 'key.downloaded',
-          actor: 'cli',
+          actor: by.actor,
           detail: { key: issued.record.id, formats: 'pfx,pem' },
         });
         printJson({ ...issued.record, pfx: `${base}.pfx`, pem: `${base}.pem` });
@@ -90,4 +101,15 @@ export function registerKeyCommands(program: Command): void {
         printJson({ revoked: keyId });
       }),
     );
+}
+
+/** A person of the organisation, as the creator the key policy checks and the audit log names. */
+function personIn(air: AirStore, orgId: string, email: string): KeyCreator {
+  const person = air.organisations.analystByEmail(email);
+  if (!person || person.orgId !== orgId) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `There is no person "${email}" in this organisation. List them with \`opencloak analyst list --org <org>\`, or leave out --for to create the key as the operator.`,
+    });
+  }
+  return { actor: `cli for analyst:${person.id}`, role: person.role };
 }

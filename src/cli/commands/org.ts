@@ -1,5 +1,6 @@
-// CLI: organisations and analysts.
-import type { Command } from 'commander';
+// CLI: organisations and the people in them (analysts, data owners, admins) with their roles.
+import { Option, type Command } from 'commander';
+import { ROLES, type Role } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { printJson, resolveOrg, withPlatform } from '../context.ts';
 
@@ -49,17 +50,61 @@ export function registerOrgCommands(program: Command): void {
       }),
     );
 
-  const analyst = program.command('analyst').description('manage analysts');
+  const roleOption = () =>
+    new Option(
+      '--role <role>',
+      'what the person may do, including which keys they may create',
+    ).choices([...ROLES]);
+  const analyst = program
+    .command('analyst')
+    .description('manage the people of an organisation and their roles');
   analyst
     .command('create')
-    .description('add an analyst to an organisation')
+    .description('add a person (by default an analyst) to an organisation')
     .requiredOption('--org <org>', 'organisation id or name')
-    .requiredOption('--email <email>', "the analyst's e-mail address")
-    .requiredOption('--name <name>', "the analyst's name")
-    .action(async (opts: { org: string; email: string; name: string }, command: Command) =>
+    .requiredOption('--email <email>', "the person's e-mail address")
+    .requiredOption('--name <name>', "the person's name")
+    .addOption(roleOption().default('analyst'))
+    .action(
+      async (opts: { org: string; email: string; name: string; role: Role }, command: Command) =>
+        withPlatform(command, (p) => {
+          const orgId = resolveOrg(p, opts.org).id;
+          printJson(
+            p.air.organisations.addAnalyst(orgId, opts.email, opts.name, Date.now(), opts.role),
+          );
+        }),
+    );
+
+  analyst
+    .command('list')
+    .description("list an organisation's people and their roles")
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (opts: { org: string }, command: Command) =>
+      withPlatform(command, (p) =>
+        printJson(p.air.organisations.listAnalysts(resolveOrg(p, opts.org).id)),
+      ),
+    );
+
+  analyst
+    .command('set-role <email>')
+    .description("change a person's role (analyst, data_owner or admin)")
+    .addOption(roleOption().makeOptionMandatory())
+    .action(async (email: string, opts: { role: Role }, command: Command) =>
       withPlatform(command, (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
-        printJson(p.air.organisations.addAnalyst(orgId, opts.email, opts.name));
+        const person = p.air.organisations.analystByEmail(email);
+        if (!person) {
+          throw new AppError('INVALID_PARAMETER', {
+            detail: `There is no person "${email}". List them with \`opencloak analyst list --org <org>\`.`,
+          });
+        }
+        p.air.organisations.setRole(person.id, opts.role);
+        p.air.audit.record({
+          orgId: person.orgId,
+          event: 'role.changed',
+          actor: 'cli',
+          detail: { user: person.id, from: person.role, to: opts.role },
+        });
+        printJson(p.air.organisations.analyst(person.id));
       }),
     );
 }

@@ -1,6 +1,6 @@
 // Admin: organisations, users and their roles, the audit log.
 import { useState, type FormEvent } from 'react';
-import { api, formatTime } from '../api.ts';
+import { api, formatTime, type Role } from '../api.ts';
 import { ErrorMessage } from '../components/Notice.tsx';
 import { useAction, useLoad } from '../hooks.ts';
 import { TableHead } from '../components/TableHead.tsx';
@@ -15,8 +15,20 @@ interface SiteUser {
   org_id: string;
   email: string;
   name: string;
-  role: 'admin' | 'analyst';
+  role: Role;
 }
+
+/** Which keys each role may create is enforced by the server; the labels say it for the admin. */
+const ROLE_OPTIONS: ReadonlyArray<readonly [Role, string]> = [
+  ['analyst', 'analyst (web API and task-runner keys)'],
+  ['data_owner', 'data owner (upload keys)'],
+  ['admin', 'admin (all keys)'],
+];
+const roleOptions = ROLE_OPTIONS.map(([value, label]) => (
+  <option key={value} value={value}>
+    {label}
+  </option>
+));
 interface Entry {
   id: number;
   at: number;
@@ -40,9 +52,12 @@ export function Admin() {
   });
   const action = useAction();
   const orgList = orgs.data?.organisations ?? [];
-  /** "analyst:<id>" shown as the analyst's e-mail; keys, certificates and the CLI as they are. */
+  /** "analyst:<id>" (also in "cli for analyst:<id>") shown as the person's e-mail. */
   const actorName = (actor: string) =>
-    users.data?.users.find((u) => `analyst:${u.id}` === actor)?.email ?? actor;
+    actor.replace(
+      /analyst:(\S+)/,
+      (whole, id: string) => users.data?.users.find((u) => u.id === id)?.email ?? whole,
+    );
   const nameOf = (id: string | null) => orgList.find((o) => o.id === id)?.name ?? id ?? '—';
 
   const createOrg = async (e: FormEvent) => {
@@ -101,8 +116,7 @@ export function Admin() {
                     value={u.role}
                     onChange={(e) => setRole(u.id, e.target.value)}
                   >
-                    <option value="analyst">analyst</option>
-                    <option value="admin">admin</option>
+                    {roleOptions}
                   </select>
                 </td>
               </tr>
@@ -145,8 +159,7 @@ export function Admin() {
           <label>
             Role
             <select value={user.role} onChange={(e) => setUser({ ...user, role: e.target.value })}>
-              <option value="analyst">analyst</option>
-              <option value="admin">admin</option>
+              {roleOptions}
             </select>
           </label>
           <label>

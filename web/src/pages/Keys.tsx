@@ -54,12 +54,14 @@ function DownloadLinks({ created }: { created: Created }) {
 
 export function NewKeyForm({
   onCreated,
-  fixedType,
+  types,
 }: {
   onCreated(created: Created): void;
-  fixedType?: string;
+  /** The types the person's role may create (the server refuses the others). */
+  types: readonly string[];
 }) {
-  const [type, setType] = useState(fixedType ?? 'web_api');
+  const choices = KEY_TYPES.filter(([value]) => types.includes(value));
+  const [type, setType] = useState<string>(choices[0]?.[0] ?? 'web_api');
   const [description, setDescription] = useState('');
   const [password, setPassword] = useState('');
   const [userId, setUserId] = useState('');
@@ -89,18 +91,16 @@ export function NewKeyForm({
   return (
     <>
       <form onSubmit={submit} aria-label="Create a key">
-        {!fixedType && (
-          <label>
-            Key type
-            <select value={type} onChange={(e) => setType(e.target.value)}>
-              {KEY_TYPES.map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <label>
+          Key type
+          <select value={type} onChange={(e) => setType(e.target.value)}>
+            {choices.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Description
           <input
@@ -157,15 +157,18 @@ function RevokeButton({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked(): void
   );
 }
 
-export function Keys() {
+export function Keys({ types }: { types: readonly string[] }) {
   const keys = useLoad(() => api<{ keys: ApiKey[] }>('/api/site/keys'));
   const list = keys.data?.keys;
   return (
     <section aria-labelledby="keys-title">
       <h1 id="keys-title">Keys</h1>
-      <p>Every API call is made with a key: a client certificate this installation issued.</p>
+      <p>
+        Every API call is made with a key: a client certificate this installation issued. Your role
+        decides which types you may create; ask an admin for the others.
+      </p>
       <h2>Create a key</h2>
-      <NewKeyForm onCreated={keys.reload} />
+      <NewKeyForm onCreated={keys.reload} types={types} />
       <h2>Your organisation's keys</h2>
       <ErrorMessage message={keys.error} />
       {list && list.length === 0 && <Empty>No keys yet. Create one above.</Empty>}

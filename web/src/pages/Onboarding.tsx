@@ -20,7 +20,7 @@ if (rows.length > 0) report_property('${column}', rows[0].${column});
   };
 }
 
-export function Onboarding({ onDone }: { onDone(): void }) {
+export function Onboarding({ onDone, keyTypes }: { onDone(): void; keyTypes: readonly string[] }) {
   const [step, setStep] = useState(0);
   const [table, setTable] = useState<Table | null>(null);
   const [keyDone, setKeyDone] = useState(false);
@@ -57,9 +57,10 @@ export function Onboarding({ onDone }: { onDone(): void }) {
           <h2>2. Create a key</h2>
           <p>
             Programs upload rows and read results with a key. An upload key (any user) sends rows
-            for {table?.name}; a web API key reads results.
+            for {table?.name}; a web API key reads results. Your role decides which you may create:
+            data owners upload, analysts read and run tasks.
           </p>
-          <NewKeyForm onCreated={() => setKeyDone(true)} />
+          <NewKeyForm onCreated={() => setKeyDone(true)} types={keyTypes} />
           <p className="muted">
             With an upload key, send rows to the cloak API (port 8444 by default):{' '}
             <code>

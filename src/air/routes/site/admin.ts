@@ -4,10 +4,8 @@ import { z } from 'zod';
 import { AppError } from '../../../errors/index.ts';
 import { parseBody } from '../../../http/index.ts';
 import { hashPassword, MIN_LOGIN_PASSWORD_LENGTH } from '../../auth/password-hash.ts';
-import type { Analyst, AirStore, Organisation } from '../../store/index.ts';
-import { requireAdmin } from './session-scope.ts';
-
-const ROLES = ['admin', 'analyst'] as const;
+import { ROLES, type Analyst, type AirStore, type Organisation } from '../../store/index.ts';
+import { actorOf, requireAdmin } from './session-scope.ts';
 
 const newOrgBody = z.strictObject({ name: z.string() });
 const newUserBody = z.strictObject({
@@ -84,9 +82,16 @@ export const siteAdminRoutes: FastifyPluginAsync<{ store: AirStore }> = async (a
 
   app.put<{ Params: { id: string } }>('/api/site/admin/users/:id/role', async (request) => {
     const { role } = parseBody(roleBody, request.body);
-    if (!orgs.setRole(request.params.id, role)) {
+    const before = orgs.analyst(request.params.id);
+    if (!before || !orgs.setRole(before.id, role)) {
       throw new AppError('ANALYST_NOT_FOUND', { user: request.params.id });
     }
+    store.audit.record({
+      orgId: before.orgId,
+      event: 'role.changed',
+      actor: actorOf(request),
+      detail: { user: before.id, from: before.role, to: role },
+    });
     return { success: true, user: toSiteUser(orgs.analyst(request.params.id)!) };
   });
 

@@ -42,7 +42,8 @@ export const siteKeyRoutes: FastifyPluginAsync<{ store: AirStore; keys: KeyServi
     keys: store.keys.list(analystOf(request).orgId).map((key) => toSiteKey(key)),
   }));
 
-  // The files are in this answer only: the password that protects them is never stored.
+  // The files are in this answer only: the password that protects them is never stored. Which
+  // types the person may create follows their role (key-policy.ts); a refusal is a 403.
   app.post('/api/site/keys', async (request, reply) => {
     const body = parseBody(newKeyBody, request.body);
     const { orgId } = analystOf(request);
@@ -55,7 +56,7 @@ export const siteKeyRoutes: FastifyPluginAsync<{ store: AirStore; keys: KeyServi
         legacyPkcs12: body.legacy_pkcs12,
         ...(body.user_id !== undefined ? { userId: body.user_id } : {}),
       },
-      actorOf(request),
+      { actor: actorOf(request), role: analystOf(request).role },
     );
     store.audit.record({
       orgId,

@@ -65,7 +65,7 @@ describe('budget padding attack', () => {
   // Without the fix the padded bucket published the victims alone with small-count noise, and
   // charged them as for 10,000 users: what the same queries get with no padding and no budget.
   // (With the old pricing put back in budget-settlement.ts, the padded run itself measured
-  // kappa 0.96; docs/anonymization.md.)
+  // kappa 1.000; docs/anonymization.md.)
   it('succeeds on what a padded bucket published before the fix, so the attack is real', async () => {
     const score = await attack(lab.runUnbudgeted, lab, { padded: false });
     console.log(describeScore('padded reconstruction, victims alone at no cost', score));

@@ -44,9 +44,11 @@ export interface CloakPort {
   streamingReport(orgId: string, taskKey: string, userExpireSeconds: number): AnonymizedResult;
   /**
    * Runs the task in the sandbox on the given test users only: no real rows and no lookup tables
-   * are read. The task is validated against the organisation's table definitions first.
+   * are read. The task is validated against the organisation's table definitions first. Each
+   * user has the sandbox's usual limits, and the whole call a time limit of its own (an AppError,
+   * TRY_TASK_TIMEOUT, past it); the caller's event loop is never blocked while the sandbox works.
    */
-  tryTask(orgId: string, spec: TaskSpec, users: readonly TestUser[]): TestUserOutcome[];
+  tryTask(orgId: string, spec: TaskSpec, users: readonly TestUser[]): Promise<TestUserOutcome[]>;
   listTables(orgId: string): TableSummary[];
   /** `definition` is `{name, columns: [{name, type}]}`; the cloak validates it. */
   defineTable(orgId: string, definition: unknown): TableSummary;

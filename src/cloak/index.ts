@@ -14,7 +14,12 @@ export { CloakDataStore } from './data/index.ts';
 export { TaskRunner } from './task-runner.ts';
 export { ParticipationBudget } from './participation-budget.ts';
 export { ReleaseSchedule, type ReleaseScheduleOptions } from './release-schedule.ts';
-export { tryTask, type TestUserInput, type TestUserResult } from './try-task.ts';
+export {
+  tryTask,
+  type TestUserInput,
+  type TestUserResult,
+  type TryTaskOptions,
+} from './try-task.ts';
 
 export interface Cloak {
   data: CloakDataStore;

@@ -1,4 +1,5 @@
 // "Try it": runs a task in the sandbox on made-up test users, never on the organisation's rows.
+import { AppError } from '../errors/index.ts';
 import { compileTask, type CellValue, type SandboxLimits } from '../sandbox/index.ts';
 import type { TaskSpec } from '../shared/index.ts';
 import type { TaskRunner } from './task-runner.ts';
@@ -12,34 +13,61 @@ export type TestUserResult =
   | { id: string; ok: true; properties: Array<[label: string, value: string]> }
   | { id: string; ok: false; error: string };
 
+export interface TryTaskOptions {
+  /** The sandbox's per-user limits, as for real runs. */
+  limits: SandboxLimits;
+  /** Whole-request limit (cloak.tryTimeoutSeconds): no test user starts after it. */
+  timeoutSeconds: number;
+}
+
+/** The outcome text the sandbox gives a user who ran out of time (compile-task.ts). */
+const USER_TIMEOUT = /^Timeout: /;
+
 /**
  * The task is validated against the organisation's table definitions (so it would also run for
  * real), then run once per test user with only the selected tables. There is no host lookup, so
  * lookup tables (real data) read as undefined. The outcomes are shown raw: no real user is in them.
+ *
+ * The sandbox is awaited, never read with a blocking call: a try-it must not hold up other
+ * organisations' requests. Users go one at a time so that the whole-request limit is checked
+ * between them and overshoots by at most one user's time limit; a try-it has few users, so the
+ * extra hand-overs cost nothing noticeable. Past the limit the request fails as a whole
+ * (TRY_TASK_TIMEOUT) and its sandbox process is stopped.
  */
-export function tryTask(
+export async function tryTask(
   runner: TaskRunner,
-  limits: SandboxLimits,
+  options: TryTaskOptions,
   orgId: string,
   spec: TaskSpec,
   users: readonly TestUserInput[],
-): TestUserResult[] {
+): Promise<TestUserResult[]> {
   const checked = runner.validate(orgId, spec);
   const selected = [...new Set(checked.prefetch.map((p) => p.table))];
-  const program = compileTask(checked.code, limits);
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const program = compileTask(checked.code, options.limits);
+  const results: TestUserResult[] = [];
   try {
-    const outcomes = program.runUsers(
-      users.map((user) => ({
-        tables: Object.fromEntries(selected.map((table) => [table, user.tables[table] ?? []])),
-      })),
-    );
-    return outcomes.map((outcome, i): TestUserResult => {
-      const id = users[i]!.id;
-      return outcome.ok
-        ? { id, ok: true, properties: outcome.properties }
-        : { id, ok: false, error: outcome.error };
-    });
+    for (const user of users) {
+      if (Date.now() >= deadline) {
+        throw new AppError('TRY_TASK_TIMEOUT', {
+          seconds: options.timeoutSeconds,
+          done: results.length,
+          total: users.length,
+          timeouts: results.filter((r) => !r.ok && USER_TIMEOUT.test(r.error)).length,
+          userMs: options.limits.timeoutMs,
+        });
+      }
+      const tables = Object.fromEntries(selected.map((table) => [table, user.tables[table] ?? []]));
+      const [outcome] = await program.runUsersAsync([{ tables }]);
+      results.push(
+        outcome!.ok
+          ? { id: user.id, ok: true, properties: outcome!.properties }
+          : { id: user.id, ok: false, error: outcome!.error },
+      );
+    }
+    return results;
   } finally {
+    // Only after the last run has settled: its process must not be stopped mid-answer.
     program.dispose();
   }
 }

@@ -27,6 +27,11 @@ export const configSchema = z
           .min(1024)
           .default(10 * 1024 * 1024),
         taskTimeoutSeconds: z.number().positive().max(86_400).default(120),
+        /**
+         * "Try it" on the site, all test users together: no test user starts after this, so a
+         * try-it holds its sandbox process for at most this plus one user's sandbox.timeoutMs.
+         */
+        tryTimeoutSeconds: z.number().positive().max(600).default(5),
         /** Runs nobody waits for (async, scheduled, started with "wait": false) may take longer. */
         backgroundTaskTimeoutSeconds: z.number().positive().max(604_800).default(21_600),
         /** Runs in progress per organisation, so that one cannot starve the others. */

@@ -228,6 +228,11 @@ export const ERROR_CATALOGUE = {
     status: 422,
     template: 'The task code does not compile: {detail}',
   },
+  TRY_TASK_TIMEOUT: {
+    status: 422,
+    template:
+      'Try it stopped after {seconds} seconds (cloak.tryTimeoutSeconds), with {done} of {total} test users run; {timeouts} of them hit the limit of {userMs} ms per user. Try fewer test users, or make the task finish sooner for them.',
+  },
   INVALID_KEY_PASSWORD: {
     status: 422,
     template: 'The key password must be at least {min} characters long.',

@@ -15,7 +15,14 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
     streamingReport: (orgId, taskKey, userExpireSeconds) =>
       cloak.streaming.report(orgId, taskKey, userExpireSeconds),
 
-    tryTask: (orgId, spec, users) => tryTask(runner, { ...config.sandbox }, orgId, spec, users),
+    tryTask: (orgId, spec, users) =>
+      tryTask(
+        runner,
+        { limits: { ...config.sandbox }, timeoutSeconds: config.cloak.tryTimeoutSeconds },
+        orgId,
+        spec,
+        users,
+      ),
 
     listTables: (orgId) => data.listTables(orgId),
     defineTable: (orgId, definition) => data.createTable(orgId, definition),

@@ -118,7 +118,7 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
   // Runs the code on made-up users in the sandbox; real rows are never read.
   app.post('/api/site/tasks/try', async (request) => {
     const body = parseBody(tryBody, request.body);
-    const outcomes = cloak.tryTask(
+    const outcomes = await cloak.tryTask(
       analystOf(request).orgId,
       {
         code: body.code,

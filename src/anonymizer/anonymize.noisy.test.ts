@@ -84,6 +84,23 @@ describe('noisy anonymization', () => {
     expect(Math.max(...published.map(Math.abs))).toBeLessThanOrEqual(3 * expected + 2.5);
   });
 
+  it('draws the noise of a bucket for its noise count when that is larger (what the budget priced)', () => {
+    const agg = manyBuckets(3000, 50);
+    for (const b of agg.buckets()) agg.setNoiseCount(b.identity, 30_000);
+    const raw = [...agg.buckets()].map(
+      (b) => noisyCount(b.count, secret, layerSeeds(b), DEFAULTS, b.noiseCount) - 50,
+    );
+    const sd = Math.sqrt(raw.reduce((a, e) => a + e ** 2, 0) / raw.length);
+    // sd 100 (1/300 of 30,000), not the 3 of 50 users.
+    expect(countNoiseSd(30_000, DEFAULTS)).toBeCloseTo(100, 6);
+    expect(sd).toBeGreaterThan(90);
+    expect(sd).toBeLessThan(107);
+    // A noise count below the count changes nothing: never less noise than the count's own.
+    const same = manyBuckets(3000, 50);
+    for (const b of same.buckets()) same.setNoiseCount(b.identity, 10);
+    expect(anonymize(same, secret)).toEqual(anonymize(manyBuckets(3000, 50), secret));
+  });
+
   it('suppresses with a sticky noisy threshold: about 58% of 6-user buckets pass', () => {
     const agg = manyBuckets(4000, 6);
     const passed = anonymize(agg, secret).buckets.length / 4000;

@@ -34,7 +34,7 @@ import { xorKey, type Collected } from './participation-run.ts';
  * same way, and users who cannot pay are left out of it.
  */
 
-/** Pricing passes before the charging pass; honest runs need one. */
+/** Passes that set prices (the first of them an optimistic charging pass); honest runs need one. */
 export const MAX_PRICE_PASSES = 4;
 
 /** Users read or written per statement: well inside SQLite's 32,766 bound parameters. */
@@ -65,6 +65,8 @@ export interface BudgetLedger {
   known(orgId: string, hash: Buffer): FirstSettled | undefined;
   remember(orgId: string, hash: Buffer, settled: FirstSettled): void;
   hasUsers(orgId: string): boolean;
+  /** Runs `fn` so that what it wrote is undone if it throws (a savepoint). */
+  tentatively<T>(fn: () => T): T;
   /** The stored states of these users, by hashText. */
   loadStates(orgId: string, users: readonly UserKey[]): Map<string, UserState>;
   saveStates(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void;
@@ -178,12 +180,37 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
     return kept;
   };
 
-  for (let p = 0; p < MAX_PRICE_PASSES; p++) {
-    const kept = pass();
-    if (!reprice(charged, (c) => kept[c.bucket]!, settings)) break;
+  const charging = () => {
+    const aggregator = new BucketAggregator();
+    return { aggregator, kept: pass({ aggregator }) };
+  };
+  // Optimistic: charge at the prices of the users who asked. When no fresh bucket lost enough
+  // users to change its noise, that is the settlement, in one pass (the common case). Otherwise
+  // it is rolled back and the prices are found by passes that write nothing.
+  let done: ReturnType<typeof charging>;
+  try {
+    done = ledger.tentatively(() => {
+      const attempt = charging();
+      if (reprice(charged, (c) => attempt.kept[c.bucket]!, settings, false)) {
+        throw new PricesMoved(attempt.kept);
+      }
+      return attempt;
+    });
+  } catch (error) {
+    if (!(error instanceof PricesMoved)) throw error;
+    memberships.clear();
+    let kept = error.kept;
+    for (
+      let p = 1;
+      p < MAX_PRICE_PASSES && reprice(charged, (c) => kept[c.bucket]!, settings);
+      p++
+    ) {
+      kept = pass();
+    }
+    reprice(charged, (c) => kept[c.bucket]!, settings);
+    done = charging();
   }
-  const aggregator = new BucketAggregator();
-  const kept = pass({ aggregator });
+  const { aggregator, kept } = done;
 
   const settled = charged.map((c, idx): SettledBucket => {
     const { identity } = buckets[c.bucket]!;
@@ -278,20 +305,30 @@ function settleSuppression(
   return { bucket, settled };
 }
 
+/** Thrown inside the optimistic charging pass to roll it back: some price has to move. */
+class PricesMoved extends Error {
+  constructor(readonly kept: Int32Array) {
+    super('the prices of this run moved; its optimistic charges are rolled back');
+  }
+}
+
 /**
  * Lowers each fresh bucket's basis to what the last pass kept, where that changes its noise (and
- * so its price). Returns whether any price changed: if none did, another pass would keep the same.
+ * so its price). Returns whether any price changed (or, with `apply` false, would change): if
+ * none did, another pass would keep the same.
  */
 function reprice(
   charged: Charged[],
   keptOf: (c: Charged) => number,
   settings: Readonly<AnonymizerSettings>,
+  apply = true,
 ): boolean {
   let changed = false;
   for (const c of charged) {
     if (c.first) continue;
     const kept = keptOf(c);
     if (countNoiseSd(kept, settings) < countNoiseSd(c.basis, settings)) {
+      if (!apply) return true;
       c.basis = kept;
       c.cost = priceOf(kept, settings);
       changed = true;

@@ -47,6 +47,11 @@ export class MembershipLog implements Iterable<UserMembership> {
     }
   }
 
+  /** Forgets every user (a settlement that is rolled back); the log can be filled again. */
+  clear(): void {
+    this.#log.close();
+  }
+
   /** Deletes the temporary file, if any. */
   close(): void {
     this.#log.close();

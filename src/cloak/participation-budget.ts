@@ -154,6 +154,11 @@ export class ParticipationBudget implements BudgetLedger {
     ).run(orgId, hash, seq, idx, basis);
   }
 
+  tentatively<T>(fn: () => T): T {
+    // Inside the settlement's transaction this is a savepoint.
+    return this.db.transaction(fn)();
+  }
+
   hasUsers(orgId: string): boolean {
     return (
       this.#sql('SELECT 1 FROM budget_users WHERE org_id = ? LIMIT 1').get(orgId) !== undefined

@@ -11,7 +11,6 @@ export {
   SUPPRESSION_LABEL,
   SUPPRESSION_VALUE,
   SUPPRESSION_IDENTITY,
-  suppressedUsers,
   suppressionBucket,
   type UserMembership,
 } from './suppression-bucket.ts';

@@ -5,7 +5,6 @@ import {
   countNoiseSd,
   isPublished,
   SUPPRESSION_IDENTITY,
-  suppressedUsers,
   USER_KEY_BYTES,
   type AggregatedBucket,
   type AnonymizerSettings,
@@ -247,8 +246,12 @@ function settleSuppression(
   secret: Uint8Array,
   idx: number,
 ): { bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined {
+  // The same members as the anonymizer's suppressedUsers, read straight from the log.
   const members = () =>
-    suppressedUsers(aggregator, collected.memberships, (b) => isPublished(b, secret, settings));
+    collected.memberships.usersWithNone((label, value) => {
+      const bucket = aggregator.property(label, value);
+      return bucket !== undefined && isPublished(bucket, secret, settings);
+    });
   let requested = 0;
   const asked = new Uint32Array(WORDS);
   for (const key of members()) {

@@ -47,6 +47,29 @@ export class MembershipLog implements Iterable<UserMembership> {
     }
   }
 
+  /**
+   * The keys of the users none of whose properties passes `shown`, asked once per property: the
+   * suppression bucket's members, without building a property list per user.
+   */
+  *usersWithNone(shown: (label: string, value: string) => boolean): Generator<UserKey> {
+    const decided = new Int8Array(this.#pairs.length);
+    for (const [key, ids] of this.#log) {
+      if (ids.length === 0) continue;
+      let any = false;
+      for (const id of ids) {
+        if (decided[id] === 0) {
+          const [label, value] = this.#pairs[id]!;
+          decided[id] = shown(label, value) ? 1 : -1;
+        }
+        if (decided[id] === 1) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) yield key;
+    }
+  }
+
   /** Forgets every user (a settlement that is rolled back); the log can be filled again. */
   clear(): void {
     this.#log.close();

@@ -21,6 +21,8 @@ export interface Scenario {
   targetRatio?: number;
   /** An absolute target for the figure itself, e.g. 1,000,000 tuples/s. */
   targetValue?: number;
+  /** The same answer every run (a utility score, not a speed): one run per side is enough. */
+  deterministic?: boolean;
   sides: {
     figure: (size: BenchSize) => Promise<Omit<SideResult, 'peakMiB'>>;
     baseline: (size: BenchSize) => Promise<Omit<SideResult, 'peakMiB'>>;

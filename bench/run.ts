@@ -38,8 +38,13 @@ for (const scenario of chosen) {
   console.error(`running ${scenario.name} (${size}): ${scenario.description}`);
   // Baseline and figure alternate twice and the better of each is kept: a shared, noisy machine
   // slows single runs at random, and the best run is the least disturbed one.
+  // A deterministic scenario measures the same thing every run: a second one would only repeat it.
   const runs =
-    runsOption !== undefined ? Math.max(1, Number(runsOption) || 1) : size === 'full' ? 2 : 1;
+    runsOption !== undefined
+      ? Math.max(1, Number(runsOption) || 1)
+      : size === 'full' && !scenario.deterministic
+        ? 2
+        : 1;
   let figure = runSide(scenario.name, 'figure', size);
   let baseline = runSide(scenario.name, 'baseline', size);
   for (let i = 1; i < runs; i++) {

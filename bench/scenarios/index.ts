@@ -1,6 +1,7 @@
 // Every benchmark scenario, by name.
 import type { Scenario } from '../harness.ts';
 import { anonymizerScenario } from './anonymizer.ts';
+import { analystAfternoonScenario } from './analyst-afternoon.ts';
 import { anonymizerUtilityScenario } from './anonymizer-utility.ts';
 import { batchTaskScenario } from './batch-task.ts';
 import { ingestScenario } from './ingest.ts';
@@ -15,4 +16,5 @@ export const SCENARIOS: Scenario[] = [
   sqlCountScenario,
   anonymizerScenario,
   anonymizerUtilityScenario,
+  analystAfternoonScenario,
 ];

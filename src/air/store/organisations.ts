@@ -145,10 +145,9 @@ export class OrganisationStore {
    */
   accessLevelOf(analystId: string | null, orgId: string): AccessLevel {
     if (analystId === null) return 'untrusted';
-    const row = this.sql('SELECT access_level AS level FROM analysts WHERE id = ? AND org_id = ?').get(
-      analystId,
-      orgId,
-    ) as { level: AccessLevel } | undefined;
+    const row = this.sql(
+      'SELECT access_level AS level FROM analysts WHERE id = ? AND org_id = ?',
+    ).get(analystId, orgId) as { level: AccessLevel } | undefined;
     return row?.level === 'trusted' ? 'trusted' : 'untrusted';
   }
 

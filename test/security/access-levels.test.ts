@@ -210,6 +210,40 @@ describe('access levels', () => {
     });
   });
 
+  it("runs a periodic task at its saver's level, audited as started by the schedule", async () => {
+    const { tasks, scheduler, air } = inst.platform;
+    const periodic = (label: string, personId: string) =>
+      tasks.create(
+        orgId,
+        {
+          name: `every hour ${label}`,
+          type: 'periodic',
+          code: task(label).post_processing.code,
+          prefetch: task(label).prefetch,
+          schedule: { every_seconds: 3600 },
+        },
+        { actor: `analyst:${personId}`, personId },
+      );
+    const byTess = periodic('n', id.tess);
+    const byUrsula = periodic('o', id.ursula);
+    const started = scheduler.tick(Date.now() + 3_601_000);
+    expect(started).toEqual(expect.arrayContaining([byTess.id, byUrsula.id]));
+    const publishedBy = async (t: typeof byTess, label: string) => {
+      await until(
+        async () => tasks.runs.list(orgId, t.id)[0]?.state,
+        (state) => state !== undefined && state !== 'running',
+      );
+      const [result] = air.results.page(t.id, 1, 1);
+      return published({ status: 200, json: { result }, headers: {}, text: '' }, label);
+    };
+    expect(await publishedBy(byTess, 'n')).toBeGreaterThan(USERS / 2);
+    expect(await publishedBy(byUrsula, 'o')).toBe(0);
+    expect(trustedRuns().find((e) => e.detail.task === byTess.token)).toMatchObject({
+      actor: 'scheduler',
+      detail: { via: 'schedule' },
+    });
+  });
+
   it('applies a promotion and a demotion to existing keys at the next request', async () => {
     await setLevel(id.ursula, 'trusted');
     expect(published(await runOnCloak(keys.ursulaRunner, 'k'), 'k')).toBeGreaterThan(USERS / 2);

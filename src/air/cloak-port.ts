@@ -1,5 +1,11 @@
 // The only way the air reaches the cloak: tasks, table definitions, and anonymized results.
-import type { AnonymizedResult, ColumnDefinition, RunControl, TaskSpec } from '../shared/index.ts';
+import type {
+  AccessLevel,
+  AnonymizedResult,
+  ColumnDefinition,
+  RunControl,
+  TaskSpec,
+} from '../shared/index.ts';
 
 /** A user table's definition: names and types only, never rows. */
 export interface TableSummary {
@@ -36,8 +42,18 @@ export type TestUserOutcome =
 export interface CloakPort {
   /** Throws an AppError naming the problem (unknown table or column, bad filter, syntax error). */
   validateTask(orgId: string, spec: TaskSpec): TaskSpec;
-  /** `control` reports progress and can cancel; a cancelled run throws and publishes nothing. */
-  runTask(orgId: string, spec: TaskSpec, control?: RunControl): Promise<AnonymizedResult>;
+  /**
+   * `control` reports progress and can cancel; a cancelled run throws and publishes nothing.
+   * `access` (default untrusted) is decided by the air from its own records of the people behind
+   * the run (TaskService), never from request input; a trusted run skips the participation
+   * budget only, and the air has audited it with its code before calling.
+   */
+  runTask(
+    orgId: string,
+    spec: TaskSpec,
+    control?: RunControl,
+    access?: AccessLevel,
+  ): Promise<AnonymizedResult>;
   /** Starts, changes (spec) or stops (null) a streaming task; the cloak keeps its per-user state. */
   setStreamingTask(orgId: string, taskKey: string, spec: TaskSpec | null): void;
   /** The anonymized properties of the users a streaming task saw in the last `userExpireSeconds`. */

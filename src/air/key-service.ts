@@ -28,10 +28,15 @@ export interface IssuedKey {
   pem: string;
 }
 
-/** Who asks for a key: their name in the audit log, and the role the key policy checks. */
+/**
+ * Who asks for a key: their name in the audit log, the role the key policy checks, and the person
+ * whose access level the key's runs get (looked up at each request, never written into the key).
+ */
 export interface KeyCreator {
   actor: string;
   role: Role;
+  /** Absent for the CLI operator: such keys run untrusted. */
+  personId?: string;
 }
 
 /**
@@ -82,6 +87,7 @@ export class KeyService {
       createdAt: now,
       expiresAt: Math.min(issued.notAfter.getTime(), now + this.validDays * DAY_MS),
       revokedAt: null,
+      ownerId: by.personId ?? null,
     };
     const material = { certPem: issued.certPem, keyPem: issued.keyPem, caCertPem: this.ca.certPem };
     // Exported before the record is saved: a password the export refuses leaves no orphan key.

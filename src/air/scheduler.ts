@@ -45,7 +45,11 @@ export class Scheduler {
       if (nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt) > now) continue;
       try {
         if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
-        else this.tasks.startRun(task, { background: true });
+        // A periodic run acts for whoever last saved the task (they set its schedule).
+        else {
+          const by = { actor: 'scheduler', personId: task.savedBy };
+          this.tasks.startRun(task, { background: true, by, via: 'schedule' });
+        }
       } catch (error) {
         // Not marked: the task is tried again at the next tick.
         this.events.skipped?.(task.id, (error as Error).message);

@@ -1,5 +1,6 @@
 // Creating and running tasks on the air side: validation via the cloak, results stored as published.
 import { AppError } from '../errors/index.ts';
+import { auditTrustedRun, NOBODY, runAccessLevel, type TaskActor } from './access-levels.ts';
 import type { CloakPort } from './cloak-port.ts';
 import { checkSchedule } from './schedule.ts';
 import { TaskRuns } from './task-runs.ts';
@@ -34,7 +35,8 @@ export class TaskService {
     this.runs = new TaskRuns(options.maxRunsPerOrganisation);
   }
 
-  create(orgId: string, task: NewTask): TaskRecord {
+  /** `by` becomes the task's saver, whose level caps every run of it (access-levels.ts). */
+  create(orgId: string, task: NewTask, by: TaskActor = NOBODY): TaskRecord {
     checkType(task.type);
     const schedule = checkSchedule(task.type, task.schedule);
     const language = task.language ?? 'javascript';
@@ -49,13 +51,14 @@ export class TaskService {
       language,
       compiledCode: language === 'typescript' ? checked.code : null,
       prefetch: checked.prefetch,
+      savedBy: by.personId,
     });
     this.#syncStreaming(undefined, created);
     return created;
   }
 
   /** Validates like create: a change to code or prefetch is checked by the cloak before it is saved. */
-  update(orgId: string, ref: string, change: Partial<NewTask>): TaskRecord {
+  update(orgId: string, ref: string, change: Partial<NewTask>, by: TaskActor = NOBODY): TaskRecord {
     const task = this.find(orgId, ref);
     if (change.type !== undefined) checkType(change.type);
     const type = change.type ?? task.type;
@@ -78,6 +81,8 @@ export class TaskService {
       language,
       compiledCode: language === 'typescript' ? checked.code : null,
       ...(change.prefetch !== undefined ? { prefetch: checked.prefetch } : {}),
+      // Any save, even a rename or a new schedule, makes the saver answerable for the task.
+      savedBy: by.personId,
     });
     this.#syncStreaming(task, updated);
     return updated;
@@ -149,15 +154,15 @@ export class TaskService {
   }
 
   /** A run that fails as a whole throws and publishes nothing; a completed run publishes one result. */
-  async runBatch(orgId: string, ref: string): Promise<StoredResult> {
-    return this.startBatch(orgId, ref, { background: false }).finished;
+  async runBatch(orgId: string, ref: string, by: TaskActor = NOBODY): Promise<StoredResult> {
+    return this.startBatch(orgId, ref, { background: false, by }).finished;
   }
 
   /**
    * Starts a run that reports progress in `runs` and can be cancelled there. A background run
    * (nobody waits for its answer) gets the longer background time limit.
    */
-  startBatch(orgId: string, ref: string, options: { background: boolean }) {
+  startBatch(orgId: string, ref: string, options: RunOptions) {
     const task = this.find(orgId, ref);
     if (task.type !== 'batch') {
       throw new AppError('TASK_NOT_BATCH', { name: task.name, type: task.type });
@@ -165,19 +170,35 @@ export class TaskService {
     return this.startRun(task, options);
   }
 
-  /** Any task type: the scheduler uses this for periodic tasks. */
-  startRun(task: TaskRecord, options: { background: boolean }) {
+  /**
+   * Any task type: the scheduler uses this for periodic tasks. The run's access level is decided
+   * here, from air.db as it is now; a trusted run is audited with its code before it starts.
+   */
+  startRun(task: TaskRecord, options: RunOptions) {
+    const by = options.by ?? NOBODY;
+    const access = runAccessLevel(this.store, task, by);
     return this.runs.start(task.orgId, task.id, async (control) => {
+      if (access === 'trusted') auditTrustedRun(this.store, task, by, options.via ?? 'air');
       const result = await this.cloak.runTask(
         task.orgId,
         { code: task.compiledCode ?? task.code, prefetch: task.prefetch },
         options.background
           ? { ...control, timeoutSeconds: this.options.backgroundTimeoutSeconds }
           : control,
+        access,
       );
       return this.store.results.publish(task.id, task.codeVersion, result);
     });
   }
+}
+
+export interface RunOptions {
+  /** Nobody waits for its answer: the longer background time limit. */
+  background: boolean;
+  /** Who starts it; without one the run is untrusted. */
+  by?: TaskActor;
+  /** Where it was started, for the audit log of a trusted run ("site", "web API", ...). */
+  via?: string;
 }
 
 function checkType(type: string): void {

@@ -16,6 +16,7 @@ import {
 } from '../sandbox/index.ts';
 import {
   TASK_LANGUAGES,
+  type AccessLevel,
   type AnonymizedResult,
   type PrefetchSpec,
   type RunControl,
@@ -84,11 +85,21 @@ export class TaskRunner {
   /**
    * Only the anonymized result leaves this function. A run that fails as a whole (timeout,
    * invalid task) throws and publishes nothing; errors inside one user's run are exceptions.
+   * `access` comes from the server's record of the person behind the run, never from the
+   * request: a `trusted` run skips the participation budget and nothing else (sticky noise, the
+   * low-count filter, the "*" bucket and the release schedule all stay), and must have been
+   * audited with its code by the caller before it gets here.
    */
-  async run(orgId: string, spec: unknown, control: RunControl = {}): Promise<AnonymizedResult> {
+  async run(
+    orgId: string,
+    spec: unknown,
+    control: RunControl = {},
+    access: AccessLevel = 'untrusted',
+  ): Promise<AnonymizedResult> {
     const task = this.validate(orgId, spec);
+    const budgeted = access !== 'trusted';
     const { release } = this.options;
-    if (!release) return this.#compute(orgId, task, control);
+    if (!release) return this.#compute(orgId, task, control, budgeted);
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const scheduled = {
       tableUsers: this.#tableUsers(orgId, task),
@@ -98,7 +109,7 @@ export class TaskRunner {
     };
     // The real work gets no progress callback: progress follows the schedule, not the data.
     return release.release(orgId, scheduled, (signal) =>
-      this.#compute(orgId, task, { signal, timeoutSeconds }),
+      this.#compute(orgId, task, { signal, timeoutSeconds }, budgeted),
     );
   }
 
@@ -109,7 +120,12 @@ export class TaskRunner {
     );
   }
 
-  async #compute(orgId: string, task: TaskSpec, control: RunControl): Promise<AnonymizedResult> {
+  async #compute(
+    orgId: string,
+    task: TaskSpec,
+    control: RunControl,
+    budgeted: boolean,
+  ): Promise<AnonymizedResult> {
     const { signal, onProgress } = control;
     const total = onProgress ? this.#tableUsers(orgId, task) : 0;
     let done = 0;
@@ -118,7 +134,9 @@ export class TaskRunner {
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
-    const participation = this.options.budget?.startRun(orgId, settings, this.options.secret);
+    const participation = budgeted
+      ? this.options.budget?.startRun(orgId, settings, this.options.secret)
+      : undefined;
     const aggregator = participation ?? new BucketAggregator();
     // Each user's properties, for the suppression bucket (the budget keeps its own).
     const memberships = new MembershipLog();

@@ -76,6 +76,12 @@ export const configSchema = z
          */
         participationRho: z.number().positive().max(1_000_000).default(0.1),
         /**
+         * The access level of people added from now on (docs/anonymization.md, "Access levels"):
+         * `trusted` runs skip the participation budget and are audited with their code. An admin
+         * changes one person's level; this only sets where everyone starts.
+         */
+        defaultAccessLevel: z.enum(['untrusted', 'trusted']).default('untrusted'),
+        /**
          * Answers leave at release points that depend only on public inputs, so that a run's
          * duration says nothing about one user (docs/anonymization.md, "Timing"). Off only for a lab.
          */

@@ -3,12 +3,20 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { AppError } from '../errors/index.ts';
 import { identityFromPeerCertificate, type ClientIdentity } from '../pki/index.ts';
-import type { KeyType } from '../shared/index.ts';
+import type { AccessLevel, KeyType } from '../shared/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     identity?: ClientIdentity;
+    /** The key's owner as the registry knows them now; never read from the request. */
+    keyOwner?: KeyOwner;
   }
+}
+
+/** The person behind a key and their access level at the time of the request. */
+export interface KeyOwner {
+  personId: string | null;
+  accessLevel: AccessLevel;
 }
 
 export type KeyStatusName = 'active' | 'revoked' | 'expired' | 'unknown';
@@ -20,10 +28,34 @@ export type KeyStatusName = 'active' | 'revoked' | 'expired' | 'unknown';
 export interface KeyRegistry {
   status(serial: string): {
     status: KeyStatusName;
-    key?: { orgId: string; type: KeyType; userId: string | null };
+    key?: {
+      orgId: string;
+      type: KeyType;
+      userId: string | null;
+      /** Who created the key; absent or null when nobody did (the CLI operator). */
+      ownerId?: string | null;
+      /** The owner's access level now; absent means untrusted. */
+      accessLevel?: AccessLevel;
+    };
   };
+  /**
+   * Records a trusted run (who, what code, what prefetch) before it starts. A registry without
+   * it cannot vouch for the audit trail that trusted runs require, so its keys run untrusted.
+   */
+  trustedRunStarted?(run: TrustedRunRecord): void;
   /** Told about every refused request, for the audit log; never given a secret. */
   authenticationFailed?(failure: AuthenticationFailure): void;
+}
+
+export interface TrustedRunRecord {
+  orgId: string;
+  /** The audit log's name for who started it, e.g. "key:<id>". */
+  actor: string;
+  code: string;
+  /** The prefetch as JSON. */
+  prefetch: string;
+  /** Where it came from, e.g. "cloak /task/run", and the caller's task id if any. */
+  via: string;
 }
 
 export interface AuthenticationFailure {
@@ -49,7 +81,9 @@ export function requireKey(
   const needed = allowed.join(' or ');
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
     try {
-      request.identity = authenticateRequest(request, registry, allowed, needed);
+      const { identity, owner } = authenticateRequest(request, registry, allowed, needed);
+      request.identity = identity;
+      request.keyOwner = owner;
     } catch (error) {
       if (error instanceof AppError) reportFailure(request, registry, error);
       throw error;
@@ -62,7 +96,7 @@ function authenticateRequest(
   registry: KeyRegistry,
   allowed: readonly KeyType[],
   needed: string,
-): ClientIdentity {
+): { identity: ClientIdentity; owner: KeyOwner } {
   const identity = peerIdentity(request.raw.socket as TLSSocket, needed);
 
   const { status, key } = registry.status(identity.serial);
@@ -86,7 +120,11 @@ function authenticateRequest(
   if (!allowed.includes(identity.keyType)) {
     throw new AppError('WRONG_KEY_TYPE', { required: needed, actual: identity.keyType });
   }
-  return identity;
+  const owner: KeyOwner = {
+    personId: key.ownerId ?? null,
+    accessLevel: key.accessLevel === 'trusted' ? 'trusted' : 'untrusted',
+  };
+  return { identity, owner };
 }
 
 /**
@@ -121,6 +159,11 @@ function reportFailure(request: FastifyRequest, registry: KeyRegistry, error: Ap
     remoteAddress: request.ip ?? null,
     ...(claimed ? { serial: claimed.serial, orgId: claimed.orgId, keyType: claimed.keyType } : {}),
   });
+}
+
+/** The key's owner of an authenticated request: untrusted unless the registry said otherwise. */
+export function keyOwnerOf(request: FastifyRequest): KeyOwner {
+  return request.keyOwner ?? { personId: null, accessLevel: 'untrusted' };
 }
 
 /** The identity of an authenticated request; routes behind requireKey can rely on it. */

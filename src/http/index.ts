@@ -11,7 +11,10 @@ export { acceptGzipBodies } from './body-decoding.ts';
 export {
   requireKey,
   identityOf,
+  keyOwnerOf,
   type AuthenticationFailure,
+  type KeyOwner,
+  type TrustedRunRecord,
   type KeyRegistry,
   type KeyStatusName,
 } from './client-auth.ts';

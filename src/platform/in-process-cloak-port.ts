@@ -10,7 +10,7 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
   const { data, runner } = cloak;
   return {
     validateTask: (orgId, spec) => runner.validate(orgId, spec),
-    runTask: (orgId, spec, control) => runner.run(orgId, spec, control),
+    runTask: (orgId, spec, control, access) => runner.run(orgId, spec, control, access),
     setStreamingTask: (orgId, taskKey, spec) => cloak.streaming.register(orgId, taskKey, spec),
     streamingReport: (orgId, taskKey, userExpireSeconds) =>
       cloak.streaming.report(orgId, taskKey, userExpireSeconds),

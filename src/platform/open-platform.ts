@@ -26,7 +26,7 @@ export interface OpenedPlatform {
   close(): void;
 }
 
-/** The air's key store, with refused requests written to the audit log. */
+/** The air's key store, with refused requests and trusted cloak API runs written to the audit log. */
 function auditedRegistry(air: AirStore): KeyRegistry {
   return {
     status: (serial) => air.keys.status(serial),
@@ -37,6 +37,8 @@ function auditedRegistry(air: AirStore): KeyRegistry {
         actor: detail.serial ? `certificate:${detail.serial}` : 'anonymous',
         detail: { ...detail },
       }),
+    trustedRunStarted: ({ orgId, actor, ...detail }) =>
+      air.audit.record({ orgId, event: 'task.run.trusted', actor, detail: { ...detail } }),
   };
 }
 
@@ -51,7 +53,9 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
       ? { caPassphrase: process.env.OPENCLOAK_CA_PASSPHRASE }
       : {}),
   });
-  const air = openAirStore(config.dataDir);
+  const air = openAirStore(config.dataDir, {
+    defaultAccessLevel: config.privacy.defaultAccessLevel,
+  });
   const cloak = openCloak(config);
   // The air sees the cloak only through its port: validation and anonymized results.
   const cloakPort = inProcessCloakPort(cloak, config);

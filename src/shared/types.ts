@@ -70,6 +70,20 @@ export interface AnonymizedResult {
 export const KEY_TYPES = ['web_api', 'task_runner', 'upload_any', 'upload_user', 'admin'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
+/**
+ * How far the cloak trusts the person behind a run (docs/anonymization.md, "Access levels").
+ * `untrusted` runs are charged to the participation budget; `trusted` runs are not (sticky
+ * noise, the low-count filter and the "*" bucket still apply) and are audited with their code.
+ * Anything that is not exactly `trusted` counts as `untrusted`.
+ */
+export const ACCESS_LEVELS = ['untrusted', 'trusted'] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+/** The lower of two levels: a run is trusted only when everyone who shaped it is. */
+export function lowerAccessLevel(a: AccessLevel, b: AccessLevel): AccessLevel {
+  return a === 'trusted' && b === 'trusted' ? 'trusted' : 'untrusted';
+}
+
 /** How a caller follows and stops a task run (the air passes it to the cloak through its port). */
 export interface RunControl {
   /** Aborting stops the run between batches; it then throws TASK_RUN_CANCELLED and publishes nothing. */

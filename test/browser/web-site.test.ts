@@ -303,6 +303,11 @@ describe('analyst web site in Chromium', () => {
     await expect
       .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.role)
       .toBe('admin');
+    await page.getByLabel('Access level of bo@bo.test').selectOption('trusted');
+    await expect
+      .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.accessLevel)
+      .toBe('trusted');
+    await page.getByText(`${admin.email} · untrusted`).waitFor();
     await shot('admin');
   });
 

@@ -1,6 +1,7 @@
 // The site's shell: session check, login, navigation and the page for the current #route.
 import { lazy, Suspense, useEffect, useState } from 'react';
 import {
+  ACCESS_LEVEL_TEXT,
   api,
   ApiError,
   SESSION_ENDED,
@@ -102,7 +103,9 @@ export function App() {
             ))}
           </ul>
         </nav>
-        <span className="who">{user.email}</span>
+        <span className="who" title={ACCESS_LEVEL_TEXT[user.access_level]}>
+          {user.email} · {user.access_level}
+        </span>
         <button type="button" onClick={() => void logout()}>
           Log out
         </button>
@@ -120,7 +123,7 @@ export function App() {
           ) : page === 'tables' ? (
             <Tables />
           ) : page === 'keys' ? (
-            <Keys types={user.key_types} />
+            <Keys types={user.key_types} level={user.access_level} />
           ) : page === 'tasks' && arg ? (
             <TaskEditor token={arg === 'new' ? null : arg} />
           ) : page === 'results' && arg ? (

@@ -6,12 +6,22 @@ export interface User {
   email: string;
   name: string;
   role: Role;
+  /** Trusted runs skip the participation budget and are audited with their code; only an admin sets it. */
+  access_level: AccessLevel;
   org_id: string;
   /** The key types this person's role may create; the server checks again on every creation. */
   key_types: string[];
 }
 
 export type Role = 'analyst' | 'data_owner' | 'admin';
+
+export type AccessLevel = 'untrusted' | 'trusted';
+
+/** What each access level means, in the words the Admin and Keys pages use. */
+export const ACCESS_LEVEL_TEXT: Readonly<Record<AccessLevel, string>> = {
+  untrusted: 'untrusted (participation budget)',
+  trusted: 'trusted (no budget; every run audited with its code)',
+};
 
 export interface Column {
   name: string;

@@ -35,6 +35,7 @@ function publicUser(analyst: Analyst) {
     email: analyst.email,
     name: analyst.name,
     role: analyst.role,
+    access_level: analyst.accessLevel,
     org_id: analyst.orgId,
     // For the site's key form; the key service checks again on every creation.
     key_types: keyTypesFor(analyst.role),

@@ -1,8 +1,15 @@
 // Web REST API: the organisation's tasks (list, create, read, update, delete) and batch runs.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors/index.ts';
-import { identityOf, parseBody, requireKey, type KeyRegistry } from '../../http/index.ts';
+import {
+  identityOf,
+  keyOwnerOf,
+  parseBody,
+  requireKey,
+  type KeyRegistry,
+} from '../../http/index.ts';
+import type { TaskActor } from '../access-levels.ts';
 import { TASK_LANGUAGES, type PrefetchSpec } from '../../shared/index.ts';
 import { toApiItem } from '../result-format.ts';
 import { TASK_TYPES, type AirStore, type TaskRecord } from '../store/index.ts';
@@ -51,6 +58,11 @@ export function toApiRun(run: TaskRun) {
   };
 }
 
+/** The key's owner, as the key registry has them: saver or starter of a task. */
+function keyHolderOf(request: FastifyRequest): TaskActor {
+  return { actor: `key:${identityOf(request).keyId}`, personId: keyOwnerOf(request).personId };
+}
+
 const runBody = z.strictObject({ wait: z.boolean().default(true) });
 
 // Shapes only; the cloak checks the prefetch against the tables and the code for syntax.
@@ -93,11 +105,15 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
 
   app.post('/api/tasks', webKey, async (request, reply) => {
     const body = parseBody(newTaskBody, request.body);
-    const task = opts.tasks.create(identityOf(request).orgId, {
-      ...body,
-      prefetch: body.prefetch as unknown as PrefetchSpec[],
-      schedule: body.schedule as Schedule | undefined,
-    });
+    const task = opts.tasks.create(
+      identityOf(request).orgId,
+      {
+        ...body,
+        prefetch: body.prefetch as unknown as PrefetchSpec[],
+        schedule: body.schedule as Schedule | undefined,
+      },
+      keyHolderOf(request),
+    );
     return reply.status(201).send({ success: true, task: toApiTaskDetail(task) });
   });
 
@@ -108,11 +124,16 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
 
   app.put<ByToken>('/api/tasks/:token', webKey, async (request) => {
     const { prefetch, schedule, ...rest } = parseBody(taskChangeBody, request.body);
-    const task = opts.tasks.update(identityOf(request).orgId, request.params.token, {
-      ...rest,
-      ...(schedule !== undefined ? { schedule: schedule as Schedule | null } : {}),
-      ...(prefetch !== undefined ? { prefetch: prefetch as unknown as PrefetchSpec[] } : {}),
-    });
+    const task = opts.tasks.update(
+      identityOf(request).orgId,
+      request.params.token,
+      {
+        ...rest,
+        ...(schedule !== undefined ? { schedule: schedule as Schedule | null } : {}),
+        ...(prefetch !== undefined ? { prefetch: prefetch as unknown as PrefetchSpec[] } : {}),
+      },
+      keyHolderOf(request),
+    );
     return { success: true, task: toApiTaskDetail(task) };
   });
 
@@ -128,6 +149,8 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     const orgId = identityOf(request).orgId;
     const { run, finished } = opts.tasks.startBatch(orgId, request.params.token, {
       background: !wait,
+      by: keyHolderOf(request),
+      via: 'web API',
     });
     if (!wait) return reply.status(202).send({ success: true, run: toApiRun(run) });
     const result = await finished;

@@ -1,4 +1,4 @@
-// The audit log: keys created, refused, downloaded and revoked; role changes; logins; failed authentications.
+// The audit log: keys, role and access-level changes, trusted runs with their code, logins, failed authentications.
 import { statementCache, type Db } from '../../store/index.ts';
 
 export const AUDIT_EVENTS = [
@@ -7,6 +7,9 @@ export const AUDIT_EVENTS = [
   'key.downloaded',
   'key.revoked',
   'role.changed',
+  'access_level.changed',
+  /** Every run at the trusted level, with its code and prefetch: the control that replaces the budget. */
+  'task.run.trusted',
   'login.succeeded',
   'login.failed',
   'authentication.failed',

@@ -1,5 +1,6 @@
 // Public surface of the air store: one object that opens air.db and hands out its repositories.
 import path from 'node:path';
+import type { AccessLevel } from '../../shared/index.ts';
 import { migrate, openDatabase, ReadCache, type Db } from '../../store/index.ts';
 import { SessionStore } from '../auth/sessions.ts';
 import { AuditLog } from './audit-log.ts';
@@ -29,14 +30,19 @@ export interface AirStore {
 }
 
 /** The air keeps its own database file; it never opens the cloak's. */
-export function openAirStore(dataDir: string): AirStore {
+export interface AirStoreOptions {
+  /** privacy.defaultAccessLevel: the access level of people added from now on. */
+  defaultAccessLevel?: AccessLevel;
+}
+
+export function openAirStore(dataDir: string, options: AirStoreOptions = {}): AirStore {
   const db = openDatabase(path.join(dataDir, 'air.db'));
   migrate(db, AIR_MIGRATIONS);
   const readCache = new ReadCache(db);
   return {
     db,
     readCache,
-    organisations: new OrganisationStore(db),
+    organisations: new OrganisationStore(db, options.defaultAccessLevel),
     keys: new KeyStore(db, readCache),
     tasks: new TaskStore(db),
     results: new ResultStore(db),

@@ -1,6 +1,6 @@
 // The registry of issued client keys: who owns each certificate, its type, expiry and revocation.
 import { statementCache, type Db, type ReadCache } from '../../store/index.ts';
-import type { KeyType } from '../../shared/index.ts';
+import type { AccessLevel, KeyType } from '../../shared/index.ts';
 
 export interface ApiKeyRecord {
   id: string;
@@ -12,12 +12,17 @@ export interface ApiKeyRecord {
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
+  /** The person who created it, whose access level its runs get; null for the CLI operator's. */
+  ownerId: string | null;
 }
+
+/** A key as authentication sees it: with its owner's access level as of this moment. */
+export type KeyWithLevel = ApiKeyRecord & { accessLevel: AccessLevel };
 
 export type KeyStatus = 'active' | 'revoked' | 'expired' | 'unknown';
 
 const COLUMNS = `id, org_id AS orgId, type, user_id AS userId, description, serial,
-  created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt`;
+  created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt, owner_id AS ownerId`;
 
 export class KeyStore {
   private readonly sql: ReturnType<typeof statementCache>;
@@ -31,8 +36,8 @@ export class KeyStore {
 
   insert(key: ApiKeyRecord): void {
     this.sql(
-      `INSERT INTO api_keys (id, org_id, type, user_id, description, serial, created_at, expires_at, revoked_at)
-         VALUES (@id, @orgId, @type, @userId, @description, @serial, @createdAt, @expiresAt, @revokedAt)`,
+      `INSERT INTO api_keys (id, org_id, type, user_id, description, serial, created_at, expires_at, revoked_at, owner_id)
+         VALUES (@id, @orgId, @type, @userId, @description, @serial, @createdAt, @expiresAt, @revokedAt, @ownerId)`,
     ).run(key);
   }
 
@@ -52,6 +57,21 @@ export class KeyStore {
   bySerial(serial: string): ApiKeyRecord | undefined {
     return this.sql(`SELECT ${COLUMNS} FROM api_keys WHERE serial = ?`).get(serial) as
       ApiKeyRecord | undefined;
+  }
+
+  /**
+   * The owner's level is joined in, not copied into the key or its certificate: changing a
+   * person's level changes what every key of theirs does from the next request on. An owner of
+   * another organisation (or none) gives `untrusted`.
+   */
+  #withLevel(serial: string): KeyWithLevel | undefined {
+    const row = this.sql(
+      `SELECT ${COLUMNS}, (SELECT access_level FROM analysts
+         WHERE analysts.id = api_keys.owner_id AND analysts.org_id = api_keys.org_id) AS accessLevel
+       FROM api_keys WHERE serial = ?`,
+    ).get(serial) as (ApiKeyRecord & { accessLevel: AccessLevel | null }) | undefined;
+    if (!row) return undefined;
+    return { ...row, accessLevel: row.accessLevel === 'trusted' ? 'trusted' : 'untrusted' };
   }
 
   /** Returns false when the key does not exist in that organisation (or is already revoked). */
@@ -82,11 +102,12 @@ export class KeyStore {
    * Checked on every request, not only at the TLS handshake, so a revocation also stops clients
    * that hold an open keep-alive connection.
    */
-  status(serial: string, now = Date.now()): { status: KeyStatus; key?: ApiKeyRecord } {
-    // The cache drops the record on any write (a revocation included), from any process.
+  status(serial: string, now = Date.now()): { status: KeyStatus; key?: KeyWithLevel } {
+    // The cache drops the record on any write (a revocation or a level change included), from
+    // any process.
     const key = this.cache
-      ? this.cache.get(`key:${serial}`, () => this.bySerial(serial) ?? null)
-      : this.bySerial(serial);
+      ? this.cache.get(`key:${serial}`, () => this.#withLevel(serial) ?? null)
+      : this.#withLevel(serial);
     if (!key) return { status: 'unknown' };
     if (key.revokedAt !== null) return { status: 'revoked', key };
     if (key.expiresAt <= now) return { status: 'expired', key };

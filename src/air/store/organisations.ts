@@ -1,5 +1,6 @@
 // Organisations (tenants) and their analysts.
 import { AppError } from '../../errors/index.ts';
+import type { AccessLevel } from '../../shared/index.ts';
 import { statementCache, type Db } from '../../store/index.ts';
 import { randomToken } from './ids.ts';
 
@@ -22,17 +23,24 @@ export interface Analyst {
   email: string;
   name: string;
   role: Role;
+  /** Whether their runs skip the participation budget; only an admin changes it. */
+  accessLevel: AccessLevel;
   createdAt: number;
 }
 
-const ANALYST_COLUMNS = 'id, org_id AS orgId, email, name, role, created_at AS createdAt';
+const ANALYST_COLUMNS =
+  'id, org_id AS orgId, email, name, role, access_level AS accessLevel, created_at AS createdAt';
 
 const ORG_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
 
 export class OrganisationStore {
   private readonly sql: ReturnType<typeof statementCache>;
 
-  constructor(db: Db) {
+  /** `defaultAccessLevel` is privacy.defaultAccessLevel: the level of every person added. */
+  constructor(
+    db: Db,
+    private readonly defaultAccessLevel: AccessLevel = 'untrusted',
+  ) {
     this.sql = statementCache(db);
   }
 
@@ -89,10 +97,11 @@ export class OrganisationStore {
     }
     const exists = this.sql('SELECT 1 FROM analysts WHERE email = ?').get(email);
     if (exists) throw new AppError('NAME_TAKEN', { what: 'analyst with e-mail', name: email });
-    const analyst = { id: randomToken(), orgId, email, name, role, createdAt: now };
+    const accessLevel = this.defaultAccessLevel;
+    const analyst = { id: randomToken(), orgId, email, name, role, accessLevel, createdAt: now };
     this.sql(
-      'INSERT INTO analysts (id, org_id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(analyst.id, orgId, email, name, role, now);
+      'INSERT INTO analysts (id, org_id, email, name, role, access_level, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(analyst.id, orgId, email, name, role, accessLevel, now);
     return analyst;
   }
 
@@ -120,6 +129,26 @@ export class OrganisationStore {
   /** Returns false when there is no such analyst. */
   setRole(analystId: string, role: Role): boolean {
     return this.sql('UPDATE analysts SET role = ? WHERE id = ?').run(role, analystId).changes === 1;
+  }
+
+  /** Returns false when there is no such person. Callers audit the change (access-levels.ts). */
+  setAccessLevel(analystId: string, level: AccessLevel): boolean {
+    return (
+      this.sql('UPDATE analysts SET access_level = ? WHERE id = ?').run(level, analystId)
+        .changes === 1
+    );
+  }
+
+  /**
+   * The level a run gets from this person, read now: `untrusted` for nobody (a task or key the
+   * CLI operator made), a person who is gone, or one of another organisation.
+   */
+  accessLevelOf(analystId: string | null, orgId: string): AccessLevel {
+    if (analystId === null) return 'untrusted';
+    const row = this.sql(
+      'SELECT access_level AS level FROM analysts WHERE id = ? AND org_id = ?',
+    ).get(analystId, orgId) as { level: AccessLevel } | undefined;
+    return row?.level === 'trusted' ? 'trusted' : 'untrusted';
   }
 
   hasAdmin(): boolean {

@@ -130,4 +130,24 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
       DROP TABLE temp.sessions_v6;
     `,
   },
+  {
+    // Access levels (docs/anonymization.md): everyone existing starts untrusted, i.e. budgeted.
+    // Keys and tasks remember their person so that a run's level is looked up when it starts,
+    // and a demotion takes effect at once. No foreign keys: a rebuilt analysts table (as in
+    // version 7) must not cascade into them, and an owner that is gone simply means untrusted.
+    // Keys minted before this get their owner from the audit log's key.created entry.
+    version: 8,
+    sql: `
+      ALTER TABLE analysts ADD COLUMN access_level TEXT NOT NULL DEFAULT 'untrusted'
+        CHECK (access_level IN ('untrusted', 'trusted'));
+      ALTER TABLE api_keys ADD COLUMN owner_id TEXT;
+      ALTER TABLE tasks ADD COLUMN saved_by TEXT;
+      UPDATE api_keys SET owner_id = (
+        SELECT substr(a.actor, instr(a.actor, 'analyst:') + 8) FROM audit_log a
+          WHERE a.event = 'key.created' AND a.actor LIKE '%analyst:%'
+            AND json_extract(a.detail, '$.key') = api_keys.id
+          ORDER BY a.id LIMIT 1
+      );
+    `,
+  },
 ];

@@ -26,6 +26,11 @@ export interface TaskRecord {
   language: TaskLanguage;
   /** The JavaScript that runs: the cloak's transpilation of TypeScript, or null when `code` is it. */
   compiledCode: string | null;
+  /**
+   * The person who created or last saved it (any change), or null for the CLI operator: its runs
+   * are never at a higher access level than this person has when the run starts.
+   */
+  savedBy: string | null;
 }
 
 export interface NewTask {
@@ -36,6 +41,8 @@ export interface NewTask {
   schedule?: Schedule | null;
   language?: TaskLanguage;
   compiledCode?: string | null;
+  /** Who saves it; an update without it keeps the previous saver. */
+  savedBy?: string | null;
 }
 
 interface TaskRow extends Omit<TaskRecord, 'prefetch' | 'schedule'> {
@@ -45,7 +52,8 @@ interface TaskRow extends Omit<TaskRecord, 'prefetch' | 'schedule'> {
 
 const COLUMNS = `id, token, org_id AS orgId, name, type, code, prefetch,
   code_version AS codeVersion, created_at AS createdAt, updated_at AS updatedAt,
-  schedule, last_scheduled_at AS lastScheduledAt, language, compiled_code AS compiledCode`;
+  schedule, last_scheduled_at AS lastScheduledAt, language, compiled_code AS compiledCode,
+  saved_by AS savedBy`;
 
 const TASK_NAME = /^\S(.{0,98}\S)?$/u;
 
@@ -62,8 +70,8 @@ export class TaskStore {
     const token = randomToken();
     const info = this.sql(
       `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at,
-         schedule, language, compiled_code)
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+         schedule, language, compiled_code, saved_by)
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
     ).run(
       token,
       orgId,
@@ -76,6 +84,7 @@ export class TaskStore {
       task.schedule ? JSON.stringify(task.schedule) : null,
       task.language ?? 'javascript',
       task.compiledCode ?? null,
+      task.savedBy ?? null,
     );
     return this.byId(orgId, Number(info.lastInsertRowid))!;
   }
@@ -95,7 +104,7 @@ export class TaskStore {
       JSON.stringify(next.prefetch) !== JSON.stringify(current.prefetch);
     this.sql(
       `UPDATE tasks SET name = ?, type = ?, code = ?, prefetch = ?, code_version = ?, updated_at = ?,
-         schedule = ?, language = ?, compiled_code = ? WHERE org_id = ? AND id = ?`,
+         schedule = ?, language = ?, compiled_code = ?, saved_by = ? WHERE org_id = ? AND id = ?`,
     ).run(
       next.name,
       next.type,
@@ -106,6 +115,7 @@ export class TaskStore {
       next.schedule ? JSON.stringify(next.schedule) : null,
       next.language,
       next.compiledCode ?? null,
+      next.savedBy ?? null,
       orgId,
       id,
     );

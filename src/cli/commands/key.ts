@@ -111,5 +111,5 @@ function personIn(air: AirStore, orgId: string, email: string): KeyCreator {
       detail: `There is no person "${email}" in this organisation. List them with \`opencloak analyst list --org <org>\`, or leave out --for to create the key as the operator.`,
     });
   }
-  return { actor: `cli for analyst:${person.id}`, role: person.role };
+  return { actor: `cli for analyst:${person.id}`, role: person.role, personId: person.id };
 }

@@ -1,7 +1,8 @@
 // CLI: organisations and the people in them (analysts, data owners, admins) with their roles.
 import { Option, type Command } from 'commander';
-import { ROLES, type Role } from '../../air/index.ts';
+import { ROLES, setAccessLevel, type Role } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
+import { ACCESS_LEVELS, type AccessLevel } from '../../shared/index.ts';
 import { printJson, resolveOrg, withPlatform } from '../context.ts';
 
 export function registerOrgCommands(program: Command): void {
@@ -105,6 +106,30 @@ export function registerOrgCommands(program: Command): void {
           detail: { user: person.id, from: person.role, to: opts.role },
         });
         printJson(p.air.organisations.analyst(person.id));
+      }),
+    );
+
+  // The operator holds the data directory, so acts as an installation admin here (audited).
+  analyst
+    .command('set-level <email>')
+    .description(
+      "change a person's access level: trusted runs skip the participation budget and are " +
+        'audited with their code (docs/anonymization.md, "Access levels")',
+    )
+    .addOption(
+      new Option('--level <level>', 'untrusted or trusted')
+        .choices([...ACCESS_LEVELS])
+        .makeOptionMandatory(),
+    )
+    .action(async (email: string, opts: { level: AccessLevel }, command: Command) =>
+      withPlatform(command, (p) => {
+        const person = p.air.organisations.analystByEmail(email);
+        if (!person) {
+          throw new AppError('INVALID_PARAMETER', {
+            detail: `There is no person "${email}". List them with \`opencloak analyst list --org <org>\`.`,
+          });
+        }
+        printJson(setAccessLevel(p.air, person.id, opts.level, 'cli'));
       }),
     );
 }

@@ -1,8 +1,8 @@
 // Cloak API task route: POST /task/run, synchronous by default, or async with delivery to return_url.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/index.ts';
-import { identityOf, requireKey, type KeyRegistry } from '../../http/index.ts';
-import type { AnonymizedResult } from '../../shared/index.ts';
+import { identityOf, keyOwnerOf, requireKey, type KeyRegistry } from '../../http/index.ts';
+import type { AccessLevel, AnonymizedResult } from '../../shared/index.ts';
 import { deliverResult } from '../result-delivery.ts';
 import type { TaskRunner } from '../task-runner.ts';
 
@@ -63,6 +63,36 @@ function readAsync(body: Record<string, unknown> | null): AsyncRequest {
   return { url, authToken };
 }
 
+/**
+ * The run's access level is the key owner's, as the registry has it now (so a demotion applies
+ * to the very next request); nothing in the body can raise it. A trusted run is written to the
+ * audit log with its code and prefetch before it starts; a registry that cannot record it gets
+ * an untrusted (budgeted) run instead.
+ */
+function accessOf(
+  request: FastifyRequest,
+  registry: KeyRegistry,
+  runner: TaskRunner,
+  body: Record<string, unknown> | null,
+): AccessLevel {
+  if (keyOwnerOf(request).accessLevel !== 'trusted' || !registry.trustedRunStarted) {
+    return 'untrusted';
+  }
+  const { orgId, keyId } = identityOf(request);
+  // Validated first, so that the log holds runs that start, not bodies that fail to parse.
+  const checked = runner.validate(orgId, body);
+  const post = body?.post_processing as Record<string, unknown> | undefined;
+  const source = typeof body?.code === 'string' ? body.code : post?.code;
+  registry.trustedRunStarted({
+    orgId,
+    actor: `key:${keyId}`,
+    code: typeof source === 'string' ? source : checked.code,
+    prefetch: JSON.stringify(checked.prefetch),
+    via: `cloak POST /task/run${body?.task_id !== undefined ? ` task_id ${JSON.stringify(body.task_id)}` : ''}`,
+  });
+  return 'trusted';
+}
+
 export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (app, opts) => {
   const running = new Map<string, number>();
   /** Counts the run against its organisation's cap until `promise` settles. */
@@ -88,13 +118,15 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
       const orgId = identityOf(request).orgId;
       const taskId = body?.task_id;
       if (String(request.headers['async_query'] ?? '').toLowerCase() !== 'true') {
-        return answer(taskId, await track(orgId, () => opts.runner.run(orgId, body)));
+        const access = accessOf(request, opts.registry, opts.runner, body);
+        return answer(taskId, await track(orgId, () => opts.runner.run(orgId, body, {}, access)));
       }
       const target = readAsync(body);
       // Checked before answering, so that a bad task is a 4xx now and not a failed delivery later.
       opts.runner.validate(orgId, body);
+      const access = accessOf(request, opts.registry, opts.runner, body);
       const run = track(orgId, () =>
-        opts.runner.run(orgId, body, { timeoutSeconds: opts.backgroundTimeoutSeconds }),
+        opts.runner.run(orgId, body, { timeoutSeconds: opts.backgroundTimeoutSeconds }, access),
       );
       void run
         .then(

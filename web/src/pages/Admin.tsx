@@ -1,6 +1,6 @@
-// Admin: organisations, users and their roles, the audit log.
+// Admin: organisations, users with their roles and access levels, the audit log.
 import { useState, type FormEvent } from 'react';
-import { api, formatTime, type Role } from '../api.ts';
+import { ACCESS_LEVEL_TEXT, api, formatTime, type AccessLevel, type Role } from '../api.ts';
 import { ErrorMessage } from '../components/Notice.tsx';
 import { useAction, useLoad } from '../hooks.ts';
 import { TableHead } from '../components/TableHead.tsx';
@@ -16,6 +16,7 @@ interface SiteUser {
   email: string;
   name: string;
   role: Role;
+  access_level: AccessLevel;
 }
 
 /** Which keys each role may create is enforced by the server; the labels say it for the admin. */
@@ -27,6 +28,11 @@ const ROLE_OPTIONS: ReadonlyArray<readonly [Role, string]> = [
 const roleOptions = ROLE_OPTIONS.map(([value, label]) => (
   <option key={value} value={value}>
     {label}
+  </option>
+));
+const levelOptions = (Object.keys(ACCESS_LEVEL_TEXT) as AccessLevel[]).map((value) => (
+  <option key={value} value={value}>
+    {ACCESS_LEVEL_TEXT[value]}
   </option>
 ));
 interface Entry {
@@ -79,6 +85,15 @@ export function Admin() {
     void action
       .run(() => api(`/api/site/admin/users/${id}/role`, { method: 'PUT', body: { role } }))
       .then(users.reload);
+  const setLevel = (id: string, level: string) =>
+    void action
+      .run(() =>
+        api(`/api/site/admin/users/${id}/access_level`, {
+          method: 'PUT',
+          body: { access_level: level },
+        }),
+      )
+      .then(users.reload);
 
   return (
     <section aria-labelledby="admin-title">
@@ -103,7 +118,7 @@ export function Admin() {
       <h2>Users</h2>
       <div className="scroll">
         <table>
-          <TableHead columns={['E-mail', 'Name', 'Organisation', 'Role']} />
+          <TableHead columns={['E-mail', 'Name', 'Organisation', 'Role', 'Access level']} />
           <tbody>
             {(users.data?.users ?? []).map((u) => (
               <tr key={u.id}>
@@ -117,6 +132,15 @@ export function Admin() {
                     onChange={(e) => setRole(u.id, e.target.value)}
                   >
                     {roleOptions}
+                  </select>
+                </td>
+                <td>
+                  <select
+                    aria-label={`Access level of ${u.email}`}
+                    value={u.access_level}
+                    onChange={(e) => setLevel(u.id, e.target.value)}
+                  >
+                    {levelOptions}
                   </select>
                 </td>
               </tr>

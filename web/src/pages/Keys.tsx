@@ -1,6 +1,6 @@
 // Keys: create (type, description, password), download once as .pfx or .pem, list, revoke.
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, formatTime, type ApiKey } from '../api.ts';
+import { ACCESS_LEVEL_TEXT, api, formatTime, type AccessLevel, type ApiKey } from '../api.ts';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { Empty, ErrorMessage } from '../components/Notice.tsx';
 import { useAction, useLoad } from '../hooks.ts';
@@ -157,7 +157,7 @@ function RevokeButton({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked(): void
   );
 }
 
-export function Keys({ types }: { types: readonly string[] }) {
+export function Keys({ types, level }: { types: readonly string[]; level: AccessLevel }) {
   const keys = useLoad(() => api<{ keys: ApiKey[] }>('/api/site/keys'));
   const list = keys.data?.keys;
   return (
@@ -166,6 +166,11 @@ export function Keys({ types }: { types: readonly string[] }) {
       <p>
         Every API call is made with a key: a client certificate this installation issued. Your role
         decides which types you may create; ask an admin for the others.
+      </p>
+      <p>
+        Your access level is <strong>{ACCESS_LEVEL_TEXT[level]}</strong>. Your keys and the tasks
+        you start run at it (never above the level of whoever last saved the task), as it is when
+        each run starts: an admin who changes it changes what your existing keys do.
       </p>
       <h2>Create a key</h2>
       <NewKeyForm onCreated={keys.reload} types={types} />

@@ -1,8 +1,10 @@
-// Analyst web site, admins only: organisations, users and their roles, the audit log.
+// Analyst web site, admins only: organisations, users with their roles and access levels, the audit log.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../errors/index.ts';
 import { parseBody } from '../../../http/index.ts';
+import { ACCESS_LEVELS } from '../../../shared/index.ts';
+import { setAccessLevel } from '../../access-levels.ts';
 import { hashPassword, MIN_LOGIN_PASSWORD_LENGTH } from '../../auth/password-hash.ts';
 import { ROLES, type Analyst, type AirStore, type Organisation } from '../../store/index.ts';
 import { actorOf, requireAdmin } from './session-scope.ts';
@@ -13,12 +15,15 @@ const newUserBody = z.strictObject({
   email: z.string().min(3).max(320),
   name: z.string().min(1).max(200),
   role: z.enum(ROLES).default('analyst'),
+  /** Absent: privacy.defaultAccessLevel. */
+  access_level: z.enum(ACCESS_LEVELS).optional(),
   password: z
     .string()
     .min(MIN_LOGIN_PASSWORD_LENGTH, `use at least ${MIN_LOGIN_PASSWORD_LENGTH} characters`)
     .max(1024),
 });
 const roleBody = z.strictObject({ role: z.enum(ROLES) });
+const accessLevelBody = z.strictObject({ access_level: z.enum(ACCESS_LEVELS) });
 const auditQuery = z.strictObject({
   org_id: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -35,6 +40,7 @@ const toSiteUser = (a: Analyst) => ({
   email: a.email,
   name: a.name,
   role: a.role,
+  access_level: a.accessLevel,
   created_at: a.createdAt,
 });
 
@@ -77,7 +83,11 @@ export const siteAdminRoutes: FastifyPluginAsync<{ store: AirStore }> = async (a
       body.role,
     );
     orgs.setPasswordHash(user.id, hashPassword(body.password));
-    return reply.status(201).send({ success: true, user: toSiteUser(user) });
+    const created =
+      body.access_level !== undefined && body.access_level !== user.accessLevel
+        ? setAccessLevel(store, user.id, body.access_level, actorOf(request))
+        : user;
+    return reply.status(201).send({ success: true, user: toSiteUser(created) });
   });
 
   app.put<{ Params: { id: string } }>('/api/site/admin/users/:id/role', async (request) => {
@@ -93,6 +103,14 @@ export const siteAdminRoutes: FastifyPluginAsync<{ store: AirStore }> = async (a
       detail: { user: before.id, from: before.role, to: role },
     });
     return { success: true, user: toSiteUser(orgs.analyst(request.params.id)!) };
+  });
+
+  // Installation admins only (this plugin's hook): nobody else, the person included, can change
+  // a level. Takes effect on the next request of every key and session of theirs.
+  app.put<{ Params: { id: string } }>('/api/site/admin/users/:id/access_level', async (request) => {
+    const { access_level: level } = parseBody(accessLevelBody, request.body);
+    const user = setAccessLevel(store, request.params.id, level, actorOf(request));
+    return { success: true, user: toSiteUser(user) };
   });
 
   app.get('/api/site/admin/audit', async (request) => {

@@ -56,7 +56,7 @@ export const siteKeyRoutes: FastifyPluginAsync<{ store: AirStore; keys: KeyServi
         legacyPkcs12: body.legacy_pkcs12,
         ...(body.user_id !== undefined ? { userId: body.user_id } : {}),
       },
-      { actor: actorOf(request), role: analystOf(request).role },
+      { actor: actorOf(request), role: analystOf(request).role, personId: analystOf(request).id },
     );
     store.audit.record({
       orgId,

@@ -17,7 +17,7 @@ import {
 } from '../../store/index.ts';
 import type { TaskService } from '../../task-service.ts';
 import { toApiRun, toApiTask } from '../tasks.ts';
-import { analystOf } from './session-scope.ts';
+import { analystOf, personOf } from './session-scope.ts';
 
 export interface SiteTaskRoutesOptions {
   store: AirStore;
@@ -107,11 +107,15 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.post('/api/site/tasks', async (request, reply) => {
     const { prefetch, schedule, ...rest } = parseBody(newTaskBody, request.body);
-    const task = tasks.create(analystOf(request).orgId, {
-      ...rest,
-      prefetch: prefetch as unknown as PrefetchSpec[],
-      schedule: schedule as Schedule | undefined,
-    });
+    const task = tasks.create(
+      analystOf(request).orgId,
+      {
+        ...rest,
+        prefetch: prefetch as unknown as PrefetchSpec[],
+        schedule: schedule as Schedule | undefined,
+      },
+      personOf(request),
+    );
     return reply.status(201).send({ success: true, task: toSiteTask(task) });
   });
 
@@ -137,11 +141,16 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.put<ByToken>('/api/site/tasks/:token', async (request) => {
     const { prefetch, schedule, ...rest } = parseBody(taskChangeBody, request.body);
-    const task = tasks.update(analystOf(request).orgId, request.params.token, {
-      ...rest,
-      ...(schedule !== undefined ? { schedule: schedule as Schedule | null } : {}),
-      ...(prefetch !== undefined ? { prefetch: prefetch as unknown as PrefetchSpec[] } : {}),
-    });
+    const task = tasks.update(
+      analystOf(request).orgId,
+      request.params.token,
+      {
+        ...rest,
+        ...(schedule !== undefined ? { schedule: schedule as Schedule | null } : {}),
+        ...(prefetch !== undefined ? { prefetch: prefetch as unknown as PrefetchSpec[] } : {}),
+      },
+      personOf(request),
+    );
     return { success: true, task: toSiteTask(task) };
   });
 
@@ -154,6 +163,8 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
   app.post<ByToken>('/api/site/tasks/:token/run', async (request, reply) => {
     const { run, finished } = tasks.startBatch(analystOf(request).orgId, request.params.token, {
       background: true,
+      by: personOf(request),
+      via: 'site',
     });
     // The outcome is read from the run (state, error); nobody awaits this promise.
     finished.catch(() => undefined);

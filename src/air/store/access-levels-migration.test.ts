@@ -1,0 +1,96 @@
+// The access-level migration: everyone existing starts untrusted, old keys find their owner, and new people get the configured default.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildConfig } from '../../config/index.ts';
+import { migrate, openDatabase } from '../../store/index.ts';
+import { openAirStore } from './index.ts';
+import { AIR_MIGRATIONS } from './schema.ts';
+
+const LEVELS_VERSION = 8;
+
+describe('air.db migration to access levels', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** An air.db of the release before levels: an admin, an analyst, keys the site and the CLI made. */
+  function oldDatabase(): void {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-levels-'));
+    const db = openDatabase(path.join(dir, 'air.db'));
+    migrate(
+      db,
+      AIR_MIGRATIONS.filter((m) => m.version < LEVELS_VERSION),
+    );
+    db.prepare("INSERT INTO organisations (id, name, created_at) VALUES ('o', 'Org', 1)").run();
+    const person = db.prepare(
+      'INSERT INTO analysts (id, org_id, email, name, created_at, role) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    person.run('a1', 'o', 'root@x.test', 'Root', 2, 'admin');
+    person.run('a2', 'o', 'ada@x.test', 'Ada', 3, 'analyst');
+    const key = db.prepare(
+      `INSERT INTO api_keys (id, org_id, type, description, serial, created_at, expires_at)
+         VALUES (?, 'o', 'task_runner', 'k', ?, 1, 9e12)`,
+    );
+    const created = db.prepare(
+      "INSERT INTO audit_log (at, org_id, event, actor, detail) VALUES (1, 'o', 'key.created', ?, ?)",
+    );
+    for (const [keyId, actor] of [
+      ['k-site', 'analyst:a2'],
+      ['k-for', 'cli for analyst:a1'],
+      ['k-cli', 'cli'],
+    ] as const) {
+      key.run(keyId, `serial-${keyId}`);
+      created.run(actor, JSON.stringify({ key: keyId, type: 'task_runner', description: 'k' }));
+    }
+    db.close();
+  }
+
+  it('makes every existing person untrusted and gives old keys the owner the audit log names', () => {
+    oldDatabase();
+    const store = openAirStore(dir);
+    try {
+      expect(store.organisations.listAnalysts('o').map((a) => a.accessLevel)).toEqual([
+        'untrusted',
+        'untrusted',
+      ]);
+      const owner = (id: string) => store.keys.get('o', id)!.ownerId;
+      expect([owner('k-site'), owner('k-for'), owner('k-cli')]).toEqual(['a2', 'a1', null]);
+      expect(() =>
+        store.db.prepare("UPDATE analysts SET access_level = 'root' WHERE id = 'a2'").run(),
+      ).toThrow(/CHECK/);
+      // A promotion reaches the old key at once; the operator's key stays untrusted.
+      store.organisations.setAccessLevel('a2', 'trusted');
+      expect(store.keys.status('serial-k-site').key!.accessLevel).toBe('trusted');
+      expect(store.keys.status('serial-k-cli').key!.accessLevel).toBe('untrusted');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('adds people at privacy.defaultAccessLevel, untrusted unless configured', () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-levels-'));
+    expect(buildConfig({}).privacy.defaultAccessLevel).toBe('untrusted');
+    expect(() => buildConfig({ privacy: { defaultAccessLevel: 'root' as 'trusted' } })).toThrow(
+      /privacy\.defaultAccessLevel/,
+    );
+    const level = buildConfig({ privacy: { defaultAccessLevel: 'trusted' } }).privacy
+      .defaultAccessLevel;
+    const store = openAirStore(dir, { defaultAccessLevel: level });
+    try {
+      const org = store.organisations.create('Org');
+      expect(store.organisations.addAnalyst(org.id, 't@x.test', 'T').accessLevel).toBe('trusted');
+      expect(store.organisations.analystByEmail('t@x.test')!.accessLevel).toBe('trusted');
+    } finally {
+      store.close();
+    }
+    const plain = openAirStore(dir);
+    try {
+      const org = plain.organisations.create('Other');
+      const person = plain.organisations.addAnalyst(org.id, 'u@x.test', 'U');
+      expect(person.accessLevel).toBe('untrusted');
+    } finally {
+      plain.close();
+    }
+  });
+});

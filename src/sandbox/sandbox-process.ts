@@ -43,6 +43,31 @@ const SANDBOX_NICENESS = 19;
 
 const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
 
+/**
+ * V8 flags of the sandbox process, so that what one user's run leaves in the engine cannot change
+ * what a later user's run observes (sandbox-cross-user-state.test.ts). V8 flags are per process,
+ * so they hold for every isolate in it. Without them a run could tell, from the depth at which a
+ * recursion overflows the stack, whether an earlier user had warmed a function:
+ *   --jitless               one tier (the interpreter): no Sparkplug, Maglev or Turbofan frames,
+ *                           no native regexp code; also no WebAssembly, which tasks never get
+ *   --no-expose-wasm        says so, rather than a warning on stderr
+ *   --no-lazy               every function compiled when its script is, not on its first call
+ *   --no-flush-bytecode     and never uncompiled by age, which would bring history back
+ *   --no-compilation-cache  no isolate-wide cache of eval, Function and RegExp compilations, so
+ *                           the task function compiled for each user (guest/driver.js) is new
+ *   --no-lazy-feedback-allocation  a function's feedback is allocated on its first call, not
+ *                           after some number of calls, so warming up once (guest/warm-up.js)
+ *                           leaves the shared functions in their final state
+ */
+export const SANDBOX_V8_FLAGS = [
+  '--jitless',
+  '--no-expose-wasm',
+  '--no-lazy',
+  '--no-flush-bytecode',
+  '--no-compilation-cache',
+  '--no-lazy-feedback-allocation',
+] as const;
+
 // V8 prints one of these when a heap allocation fails for good (isolated-vm cannot catch every
 // such case: a single allocation larger than the heap's headroom aborts the whole process).
 const OUT_OF_MEMORY = /is_heap_oom|out of memory|CALL_AND_RETRY_LAST|Allocation failed/i;
@@ -83,7 +108,7 @@ export class SandboxProcess {
     const pipes = createSandboxPipes();
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, ['--no-node-snapshot', CHILD_ENTRY], {
+      child = spawn(process.execPath, ['--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY], {
         // Nothing of the host's environment; UTC so local-time Date methods agree everywhere.
         env: { TZ: 'UTC' },
         stdio: ['ignore', 'ignore', pipes.log, pipes.childRead, pipes.childWrite, pipes.childPoll],

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { URL } from 'node:url';
 import ivm from 'isolated-vm';
 
@@ -35,6 +36,7 @@ function guestSources() {
     ),
     stdlib: readFileSync(new URL('../guest/stdlib.js', import.meta.url), 'utf8'),
     driver: readFileSync(new URL('../guest/driver.js', import.meta.url), 'utf8'),
+    warmUp: readFileSync(new URL('../guest/warm-up.js', import.meta.url), 'utf8'),
   };
   return sources;
 }
@@ -62,22 +64,41 @@ export class IsolateRunner {
   /** @returns {string} the outcome as JSON text (see compile-task.ts for its shape) */
   runUser(inputJson) {
     this.session ??= this.openSession();
-    const { isolate, run } = this.session;
+    const { isolate, start, finish, abandon } = this.session;
+    const { timeoutMs } = this.config.limits;
+    const began = performance.now();
     try {
-      return run.applySync(undefined, [inputJson], { timeout: this.config.limits.timeoutMs });
+      // The promise jobs the run leaves behind run before applySync returns, so before finish.
+      start.applySync(undefined, [inputJson], { timeout: timeoutMs });
     } catch (error) {
-      if (isolate.isDisposed) {
-        this.retire();
-        return JSON.stringify({ ok: false, limit: 'memory' });
-      }
-      const message = error instanceof Error ? error.message : undefined;
-      if (message === 'Script execution timed out.') {
-        this.retire();
-        return JSON.stringify({ ok: false, limit: 'timeout' });
-      }
-      // The run itself returned, then a promise job it left behind failed and nothing handled it.
-      return JSON.stringify({ ok: false, e: describeRejection(error) });
+      const failure = this.failure(isolate, error);
+      if (failure === undefined) abandon.applySync(undefined, [], { timeout: timeoutMs });
+      return failure ?? JSON.stringify({ ok: false, e: describeRejection(error) });
     }
+    // finish may run task code (a toJSON, a thrown object's toString): the same budget holds.
+    const left = Math.max(1, Math.ceil(timeoutMs - (performance.now() - began)));
+    try {
+      return finish.applySync(undefined, [], { timeout: left });
+    } catch (error) {
+      return (
+        this.failure(isolate, error) ?? JSON.stringify({ ok: false, e: describeRejection(error) })
+      );
+    }
+  }
+
+  /** The outcome when a call into the isolate hit a limit (the isolate is then retired). */
+  failure(isolate, error) {
+    if (isolate.isDisposed) {
+      this.retire();
+      return JSON.stringify({ ok: false, limit: 'memory' });
+    }
+    const message = error instanceof Error ? error.message : undefined;
+    if (message === 'Script execution timed out.') {
+      this.retire();
+      return JSON.stringify({ ok: false, limit: 'timeout' });
+    }
+    // Otherwise a promise job the run left behind failed and nothing handled it.
+    return undefined;
   }
 
   dispose() {
@@ -91,7 +112,7 @@ export class IsolateRunner {
   }
 
   openSession() {
-    const { ses, stdlib, driver } = guestSources();
+    const { ses, stdlib, driver, warmUp } = guestSources();
     const { config } = this;
     const isolate = new ivm.Isolate({ memoryLimit: config.limits.memoryLimitMb });
     try {
@@ -110,14 +131,15 @@ export class IsolateRunner {
         code: config.code,
         parameters: config.parameters,
         bodySuffix: config.bodySuffix,
+        warmUpCode: warmUp,
         maxProperties: config.limits.maxPropertiesPerUser,
         maxTextLength: config.maxTextLength,
         maxErrorLength: config.maxErrorLength,
         hasLookup: config.hasLookup,
       };
-      let run;
+      let driverApi;
       try {
-        run = makeDriver.applySync(
+        driverApi = makeDriver.applySync(
           undefined,
           [
             library.derefInto(),
@@ -131,7 +153,8 @@ export class IsolateRunner {
           error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         );
       }
-      return { isolate, run };
+      const entry = (name) => driverApi.getSync(name, { reference: true });
+      return { isolate, start: entry('start'), finish: entry('finish'), abandon: entry('abandon') };
     } catch (error) {
       if (!isolate.isDisposed) isolate.dispose();
       throw error;

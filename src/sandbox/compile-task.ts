@@ -35,6 +35,7 @@
 // because some memory exhaustion aborts the process that hosts an isolate. runUser stays
 // synchronous: the host talks to that process over blocking pipes.
 import { checkTaskSyntax } from './check-task-syntax.ts';
+import { needsFreshFunctionPerUser } from './fresh-per-user.ts';
 import {
   SandboxProcess,
   type BatchReply,
@@ -70,6 +71,7 @@ export function compileTask(
       code,
       parameters: TASK_PARAMETERS,
       bodySuffix: TASK_BODY_SUFFIX,
+      freshPerUser: needsFreshFunctionPerUser(code),
       limits: settled,
       maxTextLength: MAX_PROPERTY_TEXT_LENGTH,
       maxErrorLength: MAX_ERROR_MESSAGE_LENGTH,

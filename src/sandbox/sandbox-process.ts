@@ -21,6 +21,8 @@ export interface SandboxInit {
   code: string;
   parameters: readonly string[];
   bodySuffix: string;
+  /** Compile the task anew for each user (see fresh-per-user.ts). */
+  freshPerUser: boolean;
   limits: SandboxLimits;
   maxTextLength: number;
   maxErrorLength: number;

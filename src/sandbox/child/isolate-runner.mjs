@@ -37,6 +37,7 @@ function guestSources() {
     stdlib: readFileSync(new URL('../guest/stdlib.js', import.meta.url), 'utf8'),
     driver: readFileSync(new URL('../guest/driver.js', import.meta.url), 'utf8'),
     warmUp: readFileSync(new URL('../guest/warm-up.js', import.meta.url), 'utf8'),
+    taskFunctions: readFileSync(new URL('../guest/task-functions.js', import.meta.url), 'utf8'),
   };
   return sources;
 }
@@ -50,7 +51,8 @@ export class GuestCompileError extends Error {}
  */
 export class IsolateRunner {
   /**
-   * @param {{ code: string, parameters: string[], bodySuffix: string, limits: { timeoutMs: number,
+   * @param {{ code: string, parameters: string[], bodySuffix: string, freshPerUser: boolean,
+   *   limits: { timeoutMs: number,
    *   memoryLimitMb: number, maxPropertiesPerUser: number }, maxTextLength: number,
    *   maxErrorLength: number, hasLookup: boolean }} config
    * @param {(table: string, key: string) => string | undefined} lookup
@@ -112,7 +114,7 @@ export class IsolateRunner {
   }
 
   openSession() {
-    const { ses, stdlib, driver, warmUp } = guestSources();
+    const { ses, stdlib, driver, warmUp, taskFunctions } = guestSources();
     const { config } = this;
     const isolate = new ivm.Isolate({ memoryLimit: config.limits.memoryLimitMb });
     try {
@@ -126,11 +128,15 @@ export class IsolateRunner {
       script(LOCKDOWN, 'lockdown.js');
       const makeStdlib = script(stdlib, 'opencloak-stdlib.js');
       const library = makeStdlib.applySync(undefined, [], { result: { reference: true } });
+      const makeTaskFunctions = script(taskFunctions, 'opencloak-task-functions.js');
       const makeDriver = script(driver, 'opencloak-driver.js');
-      const driverConfig = {
+      const taskConfig = {
         code: config.code,
         parameters: config.parameters,
         bodySuffix: config.bodySuffix,
+        freshPerUser: config.freshPerUser,
+      };
+      const driverConfig = {
         warmUpCode: warmUp,
         maxProperties: config.limits.maxPropertiesPerUser,
         maxTextLength: config.maxTextLength,
@@ -139,10 +145,16 @@ export class IsolateRunner {
       };
       let driverApi;
       try {
+        const functions = makeTaskFunctions.applySync(
+          undefined,
+          [new ivm.ExternalCopy(taskConfig).copyInto()],
+          { result: { reference: true }, timeout: SETUP_TIMEOUT_MS },
+        );
         driverApi = makeDriver.applySync(
           undefined,
           [
             library.derefInto(),
+            functions.derefInto(),
             new ivm.Callback((table, key) => this.lookup(table, key)),
             new ivm.ExternalCopy(driverConfig).copyInto(),
           ],

@@ -1,68 +1,37 @@
-// Inside the isolate: compiles the task once in a frozen SES compartment and runs it once per user with fresh arguments.
+// Inside the isolate: runs the task once per user with fresh arguments, and reads back what the run reported.
 // A script, not a module: its completion value is the factory the isolate runner calls once after lockdown().
-/* global harden, Compartment */
+/* global harden */
 
 // eslint-disable-next-line @typescript-eslint/no-unused-expressions -- the completion value is the point
-(function makeTaskDriver(stdlib, hostLookup, config) {
+(function makeTaskDriver(stdlib, taskFunctions, hostLookup, config) {
   'use strict';
 
-  const {
-    code,
-    parameters,
-    bodySuffix,
-    warmUpCode,
-    maxProperties,
-    maxTextLength,
-    maxErrorLength,
-    hasLookup,
-  } = config;
+  const { warmUpCode, maxProperties, maxTextLength, maxErrorLength, hasLookup } = config;
 
   // Why no state can pass between users: every intrinsic is frozen by lockdown(), the
-  // compartment's global object is hardened, and the task function is compiled anew for each
-  // user, so everything a run can reach is either frozen and shared (intrinsics, the
-  // compartment's globals, the stdlib, `lookup`) or created for that run (the task function and
-  // every function inside it, the arguments, the rows, report_property, every object the code
-  // makes). A closure or promise job that outlives its run can only reach that run's objects.
-  // Why compile per user: V8 keeps feedback, inline caches, installed code and regular-expression
-  // literals per function, shared by every closure made from it. A function compiled once for all
-  // users would carry one user's traces into the next (readable as a stack depth, see
-  // sandbox-cross-user-state.test.ts); a fresh function, with the process's compilation cache
-  // off (sandbox-process.ts), starts from nothing for everyone.
-  let compartment;
+  // compartment's global object is hardened, and the task function is either a copy compiled for
+  // this user or one that keeps no state of its own (task-functions.js). Everything a run can
+  // reach is either frozen and shared (intrinsics, the compartment's globals, the stdlib,
+  // `lookup`) or created for that run (the arguments, the rows, report_property, every object
+  // the code makes). A closure or promise job that outlives its run can only reach that run's
+  // objects. What V8 itself keeps between runs is made the same for every run by the sandbox
+  // process's flags (sandbox-process.ts) and by warming up the shared functions (warmUp below).
   let Errors;
-  function openCompartment() {
-    // SES keeps Float32Array and Float64Array off new compartments for the NaN side channel (the
-    // bits of a NaN can differ between JIT tiers); the sandbox runs in one tier (--jitless), so
-    // they are as deterministic as the other typed arrays and are handed in, hardened.
-    compartment = new Compartment({
-      __options__: true,
-      name: 'task',
-      globals: { Float32Array, Float64Array },
-    });
-    harden(compartment.globalThis);
+  const useCompartmentErrors = () => {
     // Errors the task may catch are made with the compartment's (shared, tamed) constructors.
-    const g = compartment.globalThis;
+    const g = taskFunctions.globals();
     Errors = { Error: g.Error, TypeError: g.TypeError, RangeError: g.RangeError };
-  }
-  // SES's Function constructor parses the body on its own first, so the code cannot close the
-  // function early and run at compile time; the body is strict like everything in a compartment.
-  const compileTask = () =>
-    harden(new compartment.globalThis.Function(...parameters, code + bodySuffix));
-  openCompartment();
-  compileTask(); // at set-up, so that code SES rejects is a compile error, not every user's
+  };
+  useCompartmentErrors();
 
-  /**
-   * This user's task function. SES latches a compartment's evaluator shut if a run interrupts it
-   * mid-eval (a stack overflow inside eval); then the next user gets a fresh compartment.
-   */
-  function freshTask() {
-    try {
-      return compileTask();
-    } catch {
-      openCompartment();
+  /** This user's task function; a rebuilt compartment is warmed up first, like the first one. */
+  function nextTask() {
+    const { task, rebuilt } = taskFunctions.next();
+    if (rebuilt) {
+      useCompartmentErrors();
       warmUp();
-      return compileTask();
     }
+    return task;
   }
 
   const clip = (text) => (text.length > maxErrorLength ? text.slice(0, maxErrorLength) : text);
@@ -183,7 +152,7 @@
   let current;
 
   /** Starts one user's run: JSON text in; the promise jobs it leaves run before `finish`. */
-  function start(inputJson, makeTask = freshTask) {
+  function start(inputJson, makeTask = nextTask) {
     let task;
     try {
       task = makeTask(); // first: it may rebuild the compartment, and warm up with runs of its own
@@ -247,7 +216,7 @@
    * checking for 40 KiB of free stack), which a later user could see as a stack depth.
    */
   function warmUp() {
-    const warm = new compartment.globalThis.Function(...parameters, warmUpCode + bodySuffix);
+    const warm = taskFunctions.compile(warmUpCode);
     // Never a lookup that reaches the host: it is not listening yet (the warm-up's keys are too long).
     const tables = { max: maxTextLength, properties: maxProperties };
     for (const mode of ['ok', 'throw', 'value', 'accumulator', 'cycle', 'violation']) {

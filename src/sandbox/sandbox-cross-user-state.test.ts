@@ -83,6 +83,12 @@ const CASES: Record<string, Case> = {
     prime: `Function("a", "b", body)(1, 2);`,
     probe: `report_property("margin", margin(() => Function("a", "b", body)(3, 4)));`,
   },
+  'code built by eval (compilation cache)': {
+    shared: `${MARGIN}
+      const source = "(function helper(x) { return [x].map((y) => y + 1).join(); })";`,
+    prime: `(0, eval)(source)(1);`,
+    probe: `report_property("margin", margin(() => (0, eval)(source)(2)));`,
+  },
 };
 
 function taskFor({ shared, prime, probe }: Case): string {
@@ -94,9 +100,15 @@ function taskFor({ shared, prime, probe }: Case): string {
 
 const user = (role: string): UserInput => ({ tables: { t: [{ role }] } });
 
-/** What probes 1..n report when the user before them was `first`. */
-function probesAfter(code: string, first: 'prime' | 'idle', probes: number): unknown[] {
-  const users = [user(first), ...Array.from({ length: probes }, () => user('probe'))];
+/**
+ * What the users after `first` report: the next one, then (after 14 idle users) the 17th and
+ * 18th. The sandbox compiles task copies 16 at a time (guest/task-functions.js), so the 17th
+ * user's copy comes from the second compilation of the same source, in the first user's slot:
+ * a compilation cache would hand it the first user's function.
+ */
+function probesAfter(code: string, first: 'prime' | 'idle'): unknown[] {
+  const idle = Array.from({ length: 14 }, () => user('idle'));
+  const users = [user(first), user('probe'), ...idle, user('probe'), user('probe')];
   return runUsers(code, users, { ...TEST_LIMITS, timeoutMs: 10_000 }).slice(1);
 }
 
@@ -105,8 +117,8 @@ describe('sandbox cross-user engine state', () => {
     'a user cannot learn whether an earlier one primed %s',
     (_name, testCase) => {
       const code = taskFor(testCase);
-      const afterIdle = probesAfter(code, 'idle', 3);
-      const afterPrime = probesAfter(code, 'prime', 3);
+      const afterIdle = probesAfter(code, 'idle');
+      const afterPrime = probesAfter(code, 'prime');
       expect(afterIdle[0]).toMatchObject({ ok: true });
       expect(afterPrime).toEqual(afterIdle);
     },

@@ -23,6 +23,10 @@ const LOCKDOWN = `lockdown(${JSON.stringify({
   domainTaming: 'safe',
 })});`;
 
+const MIB = 1024 * 1024;
+/** A run may grow the heap by the limit over this before the next user gets a new isolate. */
+const HEAP_GROWTH_DIVISOR = 8;
+
 /** Set-up runs no task code, but a limit keeps a pathological compile from hanging the process. */
 const SETUP_TIMEOUT_MS = 30_000;
 
@@ -60,6 +64,8 @@ export class IsolateRunner {
   constructor(config, lookup) {
     this.config = config;
     this.lookup = lookup;
+    /** How much a run may grow the heap before the isolate is retired (see retireIfGrown). */
+    this.growthAllowance = (config.limits.memoryLimitMb * MIB) / HEAP_GROWTH_DIVISOR;
     this.session = this.openSession();
   }
 
@@ -79,13 +85,28 @@ export class IsolateRunner {
     }
     // finish may run task code (a toJSON, a thrown object's toString): the same budget holds.
     const left = Math.max(1, Math.ceil(timeoutMs - (performance.now() - began)));
+    let outcome;
     try {
-      return finish.applySync(undefined, [], { timeout: left });
+      outcome = finish.applySync(undefined, [], { timeout: left });
     } catch (error) {
-      return (
-        this.failure(isolate, error) ?? JSON.stringify({ ok: false, e: describeRejection(error) })
-      );
+      outcome =
+        this.failure(isolate, error) ?? JSON.stringify({ ok: false, e: describeRejection(error) });
     }
+    this.retireIfGrown();
+    return outcome;
+  }
+
+  /**
+   * A run that grew the heap leaves it grown (and full of its garbage), and how close to the limit
+   * the next user may get before the run is stopped depends on that: a later user could tell a
+   * heavy run before it from a light one. So after a heavy run the next user gets a new isolate,
+   * as after a timeout; light runs, the usual case, keep the isolate.
+   */
+  retireIfGrown() {
+    const session = this.session;
+    if (session === undefined || session.isolate.isDisposed) return;
+    const { total_heap_size: size } = session.isolate.getHeapStatisticsSync();
+    if (size > session.freshHeapSize + this.growthAllowance) this.retire();
   }
 
   /** The outcome when a call into the isolate hit a limit (the isolate is then retired). */
@@ -166,7 +187,13 @@ export class IsolateRunner {
         );
       }
       const entry = (name) => driverApi.getSync(name, { reference: true });
-      return { isolate, start: entry('start'), finish: entry('finish'), abandon: entry('abandon') };
+      return {
+        isolate,
+        start: entry('start'),
+        finish: entry('finish'),
+        abandon: entry('abandon'),
+        freshHeapSize: isolate.getHeapStatisticsSync().total_heap_size,
+      };
     } catch (error) {
       if (!isolate.isDisposed) isolate.dispose();
       throw error;

@@ -11,8 +11,10 @@
   // Why a fresh copy per user: V8 keeps state per compiled function site, shared by every closure
   // made from it (whether a nested function was called before, its feedback, a regular-expression
   // literal's compiled matcher), and a later user can read it off a stack depth. A copy compiled
-  // for one user only, with the process's compilation cache off (sandbox-process.ts), starts from
-  // nothing for everyone. Copies are compiled several at a time, which halves the cost per copy.
+  // for one user only starts from nothing for everyone (even when V8 finds the source in its
+  // compilation cache, each evaluation gets new closures and feedback: the 17th user of
+  // sandbox-cross-user-state.test.ts checks it). Copies are compiled several at a time, which
+  // halves the cost per copy.
   // The host decides (fresh-per-user.ts): a task with no function of its own and no
   // regular-expression literal has none of that state and shares one copy.
   const COPIES_PER_COMPILE = 16;

@@ -80,7 +80,7 @@
     run.report = function report_property(label, value) {
       if (!run.open) {
         throw new Errors.TypeError(
-          "report_property was called after this user's run had ended; report synchronously, not from promise callbacks",
+          "report_property was called after this user's run had ended; report while the task runs or from the promise jobs it starts",
         );
       }
       if (label === undefined || label === null) {

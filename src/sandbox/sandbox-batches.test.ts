@@ -52,6 +52,16 @@ describe('sandbox batches', () => {
     expect(many.filter((o) => o.ok)).toHaveLength(5);
   });
 
+  it('reach the same recursion depth as single runs, so a user cannot tell a replayed batch (one user crashed it) from a whole one', () => {
+    // The isolate runs on the sandbox process's stack: a different call path into it would move
+    // the depth at which a run's recursion overflows.
+    const { one, many } = bothWays(
+      `let d = 0; function r() { d++; r(); } try { r(); } catch {} report_property("depth", d);`,
+      users(3),
+    );
+    expect(many).toEqual(one);
+  });
+
   it('carry no state between users of one batch', () => {
     const { many } = bothWays(
       `let n = 0; n++; try { globalThis.seen = (globalThis.seen || 0) + 1 } catch (e) {} report_property("n", n);`,

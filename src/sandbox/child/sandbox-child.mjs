@@ -43,13 +43,17 @@ async function main() {
     watchdog.runEnded();
     return outcome;
   };
+  const runEach = (inputs) => inputs.map(runOne);
   for (;;) {
     const frame = readFrame(FROM_HOST, FROM_HOST_POLL);
     if (frame === undefined) break;
     if (frame.type === FRAME.run) {
-      writeFrame(TO_HOST, FRAME.done, runOne(frame.payload));
+      // The isolate runs on this thread's stack, so a run's deepest recursion depends on how deep
+      // the call into it is: one user alone and one in a batch go through the same calls, or a
+      // run could tell the two apart (and a batch is replayed one by one after a crash).
+      writeFrame(TO_HOST, FRAME.done, runEach([frame.payload])[0]);
     } else if (frame.type === FRAME.runBatch) {
-      const outcomes = frame.payload.split(BATCH_SEPARATOR).map(runOne);
+      const outcomes = runEach(frame.payload.split(BATCH_SEPARATOR));
       // An outcome is the driver's JSON.stringify, so it has no line feed; if one ever had, the
       // host would see the wrong number of outcomes and replay the users one at a time.
       writeFrame(TO_HOST, FRAME.batchDone, outcomes.join(BATCH_SEPARATOR));

@@ -19,7 +19,13 @@ interface Case {
   shared: string;
   prime: string;
   probe: string;
+  /** The program's time limit, when the prime is meant to break it. */
+  timeoutMs?: number;
 }
+
+const DEPTH = `
+  let depth = 0;
+  function dive() { depth++; dive(); }`;
 
 /**
  * margin(f): how many frames short of a full stack f() first succeeds, scanning up from no margin,
@@ -89,6 +95,17 @@ const CASES: Record<string, Case> = {
     prime: `(0, eval)(source)(1);`,
     probe: `report_property("margin", margin(() => (0, eval)(source)(2)));`,
   },
+  'a heavy run, after which the isolate is replaced (recursion depth)': {
+    shared: DEPTH,
+    prime: `const rows = []; for (let i = 0; i < 400000; i++) rows.push({ i, text: "row " + i });`,
+    probe: `try { dive(); } catch {} report_property("depth", depth);`,
+  },
+  'a run that timed out, after which the isolate is replaced (recursion depth)': {
+    shared: DEPTH,
+    prime: `for (;;) {}`,
+    probe: `try { dive(); } catch {} report_property("depth", depth);`,
+    timeoutMs: 1000,
+  },
 };
 
 function taskFor({ shared, prime, probe }: Case): string {
@@ -106,10 +123,10 @@ const user = (role: string): UserInput => ({ tables: { t: [{ role }] } });
  * user's copy comes from the second compilation of the same source, in the first user's slot:
  * a compilation cache would hand it the first user's function.
  */
-function probesAfter(code: string, first: 'prime' | 'idle'): unknown[] {
+function probesAfter(code: string, first: 'prime' | 'idle', timeoutMs = 10_000): unknown[] {
   const idle = Array.from({ length: 14 }, () => user('idle'));
   const users = [user(first), user('probe'), ...idle, user('probe'), user('probe')];
-  return runUsers(code, users, { ...TEST_LIMITS, timeoutMs: 10_000 }).slice(1);
+  return runUsers(code, users, { ...TEST_LIMITS, timeoutMs }).slice(1);
 }
 
 describe('sandbox cross-user engine state', () => {
@@ -117,8 +134,8 @@ describe('sandbox cross-user engine state', () => {
     'a user cannot learn whether an earlier one primed %s',
     (_name, testCase) => {
       const code = taskFor(testCase);
-      const afterIdle = probesAfter(code, 'idle');
-      const afterPrime = probesAfter(code, 'prime');
+      const afterIdle = probesAfter(code, 'idle', testCase.timeoutMs);
+      const afterPrime = probesAfter(code, 'prime', testCase.timeoutMs);
       expect(afterIdle[0]).toMatchObject({ ok: true });
       expect(afterPrime).toEqual(afterIdle);
     },

@@ -66,7 +66,15 @@ export class IsolateRunner {
     this.lookup = lookup;
     /** How much a run may grow the heap before the isolate is retired (see retireIfGrown). */
     this.growthAllowance = (config.limits.memoryLimitMb * MIB) / HEAP_GROWTH_DIVISOR;
-    this.session = this.openSession();
+  }
+
+  /**
+   * Opens the isolate the next run will use, if there is none. The sandbox process calls this
+   * from one place only (see runEach in sandbox-child.mjs): V8 sets an isolate's stack limit from
+   * where on the stack it was made, which later users could otherwise read off a recursion depth.
+   */
+  prepare() {
+    this.session ??= this.openSession();
   }
 
   /** @returns {string} the outcome as JSON text (see compile-task.ts for its shape) */

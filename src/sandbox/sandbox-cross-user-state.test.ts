@@ -95,6 +95,16 @@ const CASES: Record<string, Case> = {
     prime: `(0, eval)(source)(1);`,
     probe: `report_property("margin", margin(() => (0, eval)(source)(2)));`,
   },
+  'the number-to-string cache (the stack a conversion at the bottom needs)': {
+    shared: MARGIN,
+    prime: `for (let i = 0; i < 1000; i++) String(1234.5678 + i);`,
+    probe: `report_property("margin", margin(() => String(1234.5678 + 7)));`,
+  },
+  'lazily loaded Unicode data (the stack a normalization at the bottom needs)': {
+    shared: MARGIN,
+    prime: `"Ame\u0301lie".normalize("NFC"); "straße".toLocaleUpperCase(); "a".localeCompare("b");`,
+    probe: `report_property("margin", margin(() => "Ame\u0301lie".normalize("NFD") + "i".localeCompare("j")));`,
+  },
   'a heavy run, after which the isolate is replaced (recursion depth)': {
     shared: DEPTH,
     prime: `const rows = []; for (let i = 0; i < 400000; i++) rows.push({ i, text: "row " + i });`,

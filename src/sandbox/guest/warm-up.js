@@ -60,6 +60,20 @@ attempt(() => harden({ a: [] }));
 attempt(() => lockdown());
 attempt(() => Symbol('s').toString());
 attempt(() => JSON.parse(JSON.stringify({ a: [1, 'b', null] })));
+// The engine's own lazily loaded data (Unicode tables, number formatting), made on first use.
+for (const form of ['NFC', 'NFD', 'NFKC', 'NFKD']) attempt(() => 'Ame\u0301lie'.normalize(form));
+attempt(() => 'a'.localeCompare('b') + 'straße İ'.toLocaleUpperCase() + 'İ'.toLocaleLowerCase());
+attempt(() => 'straße'.toUpperCase() + 'İ'.toLowerCase() + 'ǅ'.toLowerCase());
+attempt(() => [
+  /\p{L}+/u.test('é'),
+  /ſ/iu.test('s'),
+  /\p{Script=Greek}/u.test('α'),
+  /é/i.test('É'),
+]);
+attempt(() => (1234.5).toLocaleString() + [1, 2].toLocaleString() + new Date(0).toLocaleString());
+attempt(() => String(1234.5678) + (0.1).toFixed(3) + (123.456).toPrecision(4) + (255).toString(16));
+attempt(() => parseFloat('1.5e3') + Number('0x1f') + JSON.stringify(1e21) + (1e-7).toExponential());
+attempt(() => 'a-b-c'.split('-').join() + 'abc'.replaceAll('b', 'x') + 'x'.padStart(3).trim());
 attempt(() => new Float64Array(2).fill(1));
 attempt(() => new Float32Array(2).fill(1));
 Promise.resolve(1).then(() => attempt(() => report_property('job', 1)));

@@ -2,7 +2,7 @@
 //
 // WHAT A TASK SEES. The code is the body of one strict-mode function. Its "globals" are:
 //   tables.<name>            that user's prefetched rows (array of row objects), per table
-//   report_property(l, v)    counts (String(l), String(v)) once per user; l must be non-empty
+//   report_property(l, v)    counts (String(l), String(v)) once per user; l non-empty, no ": "
 //   lookup(table, key)       a lookup-table value as a string, or undefined (host.lookup; no host: undefined)
 //   to_date(seconds)         {year, month, day, hour, min, sec, wday (1 = Sunday), yday} in UTC
 //   accumulator              streaming state: read it, assign a JSON value; returned in the outcome
@@ -22,19 +22,23 @@
 // accumulator that is not JSON; a promise rejection nobody handled; "Timeout: ..."; "Out of
 // memory: ...". A failed run keeps the previous accumulator.
 //
-// WHY NO STATE CAN PASS BETWEEN USERS. The function is compiled once in a SES compartment whose
-// global object is hardened; lockdown() froze every intrinsic; the stdlib, lookup and the function
-// itself are hardened. Each user is one call with fresh arguments: new rows, a new
-// report_property bound to that run (dead once it ends), new locals and closures. So everything
-// a run can reach is either frozen or its own, and a closure or promise job that outlives its
-// run can only touch that run's objects. Promise jobs run before the next user starts (the
-// timeout covers them). A run that times out or exhausts memory retires the whole isolate, and
-// an isolate whose SES evaluator a run broke is rebuilt before the next user.
+// WHY NO STATE CAN PASS BETWEEN USERS. lockdown() froze every intrinsic; the task runs in a SES
+// compartment whose global object is hardened; the stdlib and lookup are hardened. Each user is
+// one call with fresh arguments: new rows, a new report_property bound to that run (dead once it
+// ends), new locals and closures. So everything a run can reach is either frozen or its own, and
+// a closure or promise job that outlives its run can only touch that run's objects. Promise jobs
+// run before the run's outcome is read (the timeout covers them). What V8 itself keeps between
+// runs (JIT tiers, per-function feedback, first calls, the heap) is made the same for every run:
+// one tier (--jitless), a task function compiled for each user unless it has no nested state
+// (fresh-per-user.ts), a warm-up of the shared functions, a new isolate after a heavy run
+// (README.md, sandbox-cross-user-state.test.ts). A run that times out or exhausts memory retires
+// the whole isolate, and a compartment whose SES evaluator a run broke is rebuilt.
 //
 // WHERE IT RUNS. In a separate Node process (sandbox-process.ts) holding one isolated-vm isolate,
 // because some memory exhaustion aborts the process that hosts an isolate. runUser stays
 // synchronous: the host talks to that process over blocking pipes.
 import { checkTaskSyntax } from './check-task-syntax.ts';
+import { needsFreshFunctionPerUser } from './fresh-per-user.ts';
 import {
   SandboxProcess,
   type BatchReply,
@@ -70,6 +74,7 @@ export function compileTask(
       code,
       parameters: TASK_PARAMETERS,
       bodySuffix: TASK_BODY_SUFFIX,
+      freshPerUser: needsFreshFunctionPerUser(code),
       limits: settled,
       maxTextLength: MAX_PROPERTY_TEXT_LENGTH,
       maxErrorLength: MAX_ERROR_MESSAGE_LENGTH,

@@ -72,6 +72,7 @@ describe('memory limit', () => {
     const [outcome] = runUsers(
       `accumulator = 2; const m = new Map(); for (let i = 0; ; i++) m.set(i, i);`,
       [{ tables: {}, accumulator: 1 }],
+      { timeoutMs: 20_000 }, // the interpreter (--jitless) needs more than a second to fill 64 MB
     );
     expect(outcome).toEqual({ ...outOfMemory, accumulator: 1 });
   });

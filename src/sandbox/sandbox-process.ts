@@ -21,6 +21,8 @@ export interface SandboxInit {
   code: string;
   parameters: readonly string[];
   bodySuffix: string;
+  /** Compile the task anew for each user (see fresh-per-user.ts). */
+  freshPerUser: boolean;
   limits: SandboxLimits;
   maxTextLength: number;
   maxErrorLength: number;
@@ -42,6 +44,33 @@ export type BatchReply =
 const SANDBOX_NICENESS = 19;
 
 const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
+
+/**
+ * V8 flags of the sandbox process, so that what one user's run leaves in the engine cannot change
+ * what a later user's run observes (sandbox-cross-user-state.test.ts). V8 flags are per process,
+ * so they hold for every isolate in it. Without them a run could tell, from the depth at which a
+ * recursion overflows the stack, whether an earlier user had warmed a function:
+ *   --jitless               one tier (the interpreter): no Sparkplug, Maglev or Turbofan frames,
+ *                           no native regexp code; also no WebAssembly, which tasks never get
+ *   --no-expose-wasm        says so, rather than a warning on stderr
+ *   --no-lazy               every function compiled when its script is, not on its first call
+ *   --no-flush-bytecode     and never uncompiled by age, which would bring history back
+ *   --no-lazy-feedback-allocation  a function's feedback is allocated on its first call, not
+ *                           after some number of calls, so warming up once (guest/warm-up.js)
+ *                           leaves the shared functions in their final state
+ * The last three keep the functions every run shares (SES, the stdlib, the driver) in one state
+ * after the warm-up; no probe needs them today, they remove the ways that state could still move.
+ * V8's compilation cache stays on: with the task compiled afresh per user (guest/task-functions.js)
+ * no probe could tell a cached compilation from a new one, and turning it off halved the speed
+ * of fresh copies (measured with the probes of the test above, also across the 16-copy batches).
+ */
+export const SANDBOX_V8_FLAGS = [
+  '--jitless',
+  '--no-expose-wasm',
+  '--no-lazy',
+  '--no-flush-bytecode',
+  '--no-lazy-feedback-allocation',
+] as const;
 
 // V8 prints one of these when a heap allocation fails for good (isolated-vm cannot catch every
 // such case: a single allocation larger than the heap's headroom aborts the whole process).
@@ -83,7 +112,7 @@ export class SandboxProcess {
     const pipes = createSandboxPipes();
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, ['--no-node-snapshot', CHILD_ENTRY], {
+      child = spawn(process.execPath, ['--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY], {
         // Nothing of the host's environment; UTC so local-time Date methods agree everywhere.
         env: { TZ: 'UTC' },
         stdio: ['ignore', 'ignore', pipes.log, pipes.childRead, pipes.childWrite, pipes.childPoll],

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { URL } from 'node:url';
 import ivm from 'isolated-vm';
 
@@ -22,6 +23,10 @@ const LOCKDOWN = `lockdown(${JSON.stringify({
   domainTaming: 'safe',
 })});`;
 
+const MIB = 1024 * 1024;
+/** A run may grow the heap by the limit over this before the next user gets a new isolate. */
+const HEAP_GROWTH_DIVISOR = 8;
+
 /** Set-up runs no task code, but a limit keeps a pathological compile from hanging the process. */
 const SETUP_TIMEOUT_MS = 30_000;
 
@@ -35,6 +40,8 @@ function guestSources() {
     ),
     stdlib: readFileSync(new URL('../guest/stdlib.js', import.meta.url), 'utf8'),
     driver: readFileSync(new URL('../guest/driver.js', import.meta.url), 'utf8'),
+    warmUp: readFileSync(new URL('../guest/warm-up.js', import.meta.url), 'utf8'),
+    taskFunctions: readFileSync(new URL('../guest/task-functions.js', import.meta.url), 'utf8'),
   };
   return sources;
 }
@@ -48,7 +55,8 @@ export class GuestCompileError extends Error {}
  */
 export class IsolateRunner {
   /**
-   * @param {{ code: string, parameters: string[], bodySuffix: string, limits: { timeoutMs: number,
+   * @param {{ code: string, parameters: string[], bodySuffix: string, freshPerUser: boolean,
+   *   limits: { timeoutMs: number,
    *   memoryLimitMb: number, maxPropertiesPerUser: number }, maxTextLength: number,
    *   maxErrorLength: number, hasLookup: boolean }} config
    * @param {(table: string, key: string) => string | undefined} lookup
@@ -56,28 +64,72 @@ export class IsolateRunner {
   constructor(config, lookup) {
     this.config = config;
     this.lookup = lookup;
-    this.session = this.openSession();
+    /** How much a run may grow the heap before the isolate is retired (see retireIfGrown). */
+    this.growthAllowance = (config.limits.memoryLimitMb * MIB) / HEAP_GROWTH_DIVISOR;
+  }
+
+  /**
+   * Opens the isolate the next run will use, if there is none. The sandbox process calls this
+   * from one place only (see runEach in sandbox-child.mjs): V8 sets an isolate's stack limit from
+   * where on the stack it was made, which later users could otherwise read off a recursion depth.
+   */
+  prepare() {
+    this.session ??= this.openSession();
   }
 
   /** @returns {string} the outcome as JSON text (see compile-task.ts for its shape) */
   runUser(inputJson) {
     this.session ??= this.openSession();
-    const { isolate, run } = this.session;
+    const { isolate, start, finish, abandon } = this.session;
+    const { timeoutMs } = this.config.limits;
+    const began = performance.now();
     try {
-      return run.applySync(undefined, [inputJson], { timeout: this.config.limits.timeoutMs });
+      // The promise jobs the run leaves behind run before applySync returns, so before finish.
+      start.applySync(undefined, [inputJson], { timeout: timeoutMs });
     } catch (error) {
-      if (isolate.isDisposed) {
-        this.retire();
-        return JSON.stringify({ ok: false, limit: 'memory' });
-      }
-      const message = error instanceof Error ? error.message : undefined;
-      if (message === 'Script execution timed out.') {
-        this.retire();
-        return JSON.stringify({ ok: false, limit: 'timeout' });
-      }
-      // The run itself returned, then a promise job it left behind failed and nothing handled it.
-      return JSON.stringify({ ok: false, e: describeRejection(error) });
+      const failure = this.failure(isolate, error);
+      if (failure === undefined) abandon.applySync(undefined, [], { timeout: timeoutMs });
+      return failure ?? JSON.stringify({ ok: false, e: describeRejection(error) });
     }
+    // finish may run task code (a toJSON, a thrown object's toString): the same budget holds.
+    const left = Math.max(1, Math.ceil(timeoutMs - (performance.now() - began)));
+    let outcome;
+    try {
+      outcome = finish.applySync(undefined, [], { timeout: left });
+    } catch (error) {
+      outcome =
+        this.failure(isolate, error) ?? JSON.stringify({ ok: false, e: describeRejection(error) });
+    }
+    this.retireIfGrown();
+    return outcome;
+  }
+
+  /**
+   * A run that grew the heap leaves it grown (and full of its garbage), and how close to the limit
+   * the next user may get before the run is stopped depends on that: a later user could tell a
+   * heavy run before it from a light one. So after a heavy run the next user gets a new isolate,
+   * as after a timeout; light runs, the usual case, keep the isolate.
+   */
+  retireIfGrown() {
+    const session = this.session;
+    if (session === undefined || session.isolate.isDisposed) return;
+    const { total_heap_size: size } = session.isolate.getHeapStatisticsSync();
+    if (size > session.freshHeapSize + this.growthAllowance) this.retire();
+  }
+
+  /** The outcome when a call into the isolate hit a limit (the isolate is then retired). */
+  failure(isolate, error) {
+    if (isolate.isDisposed) {
+      this.retire();
+      return JSON.stringify({ ok: false, limit: 'memory' });
+    }
+    const message = error instanceof Error ? error.message : undefined;
+    if (message === 'Script execution timed out.') {
+      this.retire();
+      return JSON.stringify({ ok: false, limit: 'timeout' });
+    }
+    // Otherwise a promise job the run left behind failed and nothing handled it.
+    return undefined;
   }
 
   dispose() {
@@ -91,7 +143,7 @@ export class IsolateRunner {
   }
 
   openSession() {
-    const { ses, stdlib, driver } = guestSources();
+    const { ses, stdlib, driver, warmUp, taskFunctions } = guestSources();
     const { config } = this;
     const isolate = new ivm.Isolate({ memoryLimit: config.limits.memoryLimitMb });
     try {
@@ -105,22 +157,33 @@ export class IsolateRunner {
       script(LOCKDOWN, 'lockdown.js');
       const makeStdlib = script(stdlib, 'opencloak-stdlib.js');
       const library = makeStdlib.applySync(undefined, [], { result: { reference: true } });
+      const makeTaskFunctions = script(taskFunctions, 'opencloak-task-functions.js');
       const makeDriver = script(driver, 'opencloak-driver.js');
-      const driverConfig = {
+      const taskConfig = {
         code: config.code,
         parameters: config.parameters,
         bodySuffix: config.bodySuffix,
+        freshPerUser: config.freshPerUser,
+      };
+      const driverConfig = {
+        warmUpCode: warmUp,
         maxProperties: config.limits.maxPropertiesPerUser,
         maxTextLength: config.maxTextLength,
         maxErrorLength: config.maxErrorLength,
         hasLookup: config.hasLookup,
       };
-      let run;
+      let driverApi;
       try {
-        run = makeDriver.applySync(
+        const functions = makeTaskFunctions.applySync(
+          undefined,
+          [new ivm.ExternalCopy(taskConfig).copyInto()],
+          { result: { reference: true }, timeout: SETUP_TIMEOUT_MS },
+        );
+        driverApi = makeDriver.applySync(
           undefined,
           [
             library.derefInto(),
+            functions.derefInto(),
             new ivm.Callback((table, key) => this.lookup(table, key)),
             new ivm.ExternalCopy(driverConfig).copyInto(),
           ],
@@ -131,7 +194,14 @@ export class IsolateRunner {
           error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         );
       }
-      return { isolate, run };
+      const entry = (name) => driverApi.getSync(name, { reference: true });
+      return {
+        isolate,
+        start: entry('start'),
+        finish: entry('finish'),
+        abandon: entry('abandon'),
+        freshHeapSize: isolate.getHeapStatisticsSync().total_heap_size,
+      };
     } catch (error) {
       if (!isolate.isDisposed) isolate.dispose();
       throw error;

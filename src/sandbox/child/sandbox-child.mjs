@@ -21,9 +21,35 @@ async function main() {
   const init = readFrame(FROM_HOST, FROM_HOST_POLL);
   if (init === undefined || init.type !== FRAME.init) return;
   const config = JSON.parse(init.payload);
-  let runner;
+  const runner = new IsolateRunner(config, lookupViaHost);
+  const { timeoutMs } = config.limits;
+  const watchdog = await startWatchdog(timeoutMs + Math.max(timeoutMs, 2000));
+  const runOne = (input) => {
+    // Each user of a batch gets its own time budget from the watchdog, as a single run would.
+    watchdog.runStarted();
+    const outcome = runner.runUser(input);
+    watchdog.runEnded();
+    return outcome;
+  };
+  // The isolate runs on this thread's stack, and how deep a run's recursion gets depends on two
+  // depths: where the call into the isolate starts and where the isolate was made (V8 sets its
+  // stack limit then). So every isolate is made here, from runEach, and every run starts from
+  // runEach (one user alone as a batch of one): otherwise a later user could tell a replayed
+  // batch from a whole one, or that an earlier run (a timeout, a heavy run) retired the isolate.
+  // runEach is only called from main below, which runs in one synchronous stretch after the
+  // await above, so its frame is always at the same depth.
+  const runEach = (inputs) => {
+    const outcomes = [];
+    do {
+      runner.prepare();
+      while (outcomes.length < inputs.length && runner.session !== undefined) {
+        outcomes.push(runOne(inputs[outcomes.length]));
+      }
+    } while (outcomes.length < inputs.length);
+    return outcomes;
+  };
   try {
-    runner = new IsolateRunner(config, lookupViaHost);
+    runEach([]); // makes the first isolate: the task's compile errors show here
   } catch (error) {
     const compile = error instanceof GuestCompileError;
     writeFrame(
@@ -33,23 +59,14 @@ async function main() {
     );
     return;
   }
-  const { timeoutMs } = config.limits;
-  const watchdog = await startWatchdog(timeoutMs + Math.max(timeoutMs, 2000));
   writeFrame(TO_HOST, FRAME.ready, '');
-  const runOne = (input) => {
-    // Each user of a batch gets its own time budget from the watchdog, as a single run would.
-    watchdog.runStarted();
-    const outcome = runner.runUser(input);
-    watchdog.runEnded();
-    return outcome;
-  };
   for (;;) {
     const frame = readFrame(FROM_HOST, FROM_HOST_POLL);
     if (frame === undefined) break;
     if (frame.type === FRAME.run) {
-      writeFrame(TO_HOST, FRAME.done, runOne(frame.payload));
+      writeFrame(TO_HOST, FRAME.done, runEach([frame.payload])[0]);
     } else if (frame.type === FRAME.runBatch) {
-      const outcomes = frame.payload.split(BATCH_SEPARATOR).map(runOne);
+      const outcomes = runEach(frame.payload.split(BATCH_SEPARATOR));
       // An outcome is the driver's JSON.stringify, so it has no line feed; if one ever had, the
       // host would see the wrong number of outcomes and replay the users one at a time.
       writeFrame(TO_HOST, FRAME.batchDone, outcomes.join(BATCH_SEPARATOR));

@@ -1,34 +1,38 @@
-// Inside the isolate: compiles the task once in a frozen SES compartment and runs it once per user with fresh arguments.
+// Inside the isolate: runs the task once per user with fresh arguments, and reads back what the run reported.
 // A script, not a module: its completion value is the factory the isolate runner calls once after lockdown().
-/* global harden, Compartment */
+/* global harden */
 
 // eslint-disable-next-line @typescript-eslint/no-unused-expressions -- the completion value is the point
-(function makeTaskDriver(stdlib, hostLookup, config) {
+(function makeTaskDriver(stdlib, taskFunctions, hostLookup, config) {
   'use strict';
 
-  const { code, parameters, bodySuffix, maxProperties, maxTextLength, maxErrorLength, hasLookup } =
-    config;
+  const { warmUpCode, maxProperties, maxTextLength, maxErrorLength, hasLookup } = config;
 
-  // Why no state can pass between users: the task is a function compiled once in a compartment
-  // whose global object is hardened, and every intrinsic is frozen by lockdown(). Everything a
-  // run can reach is either frozen and shared (intrinsics, the compartment's globals, the
-  // stdlib, `lookup`, the task function itself) or created for that run (the arguments, the
-  // rows, report_property, every object the code makes). A closure or promise job that outlives
-  // its run can only reach that run's objects, never the next user's.
-  let compartment;
-  let task;
+  // Why no state can pass between users: every intrinsic is frozen by lockdown(), the
+  // compartment's global object is hardened, and the task function is either a copy compiled for
+  // this user or one that keeps no state of its own (task-functions.js). Everything a run can
+  // reach is either frozen and shared (intrinsics, the compartment's globals, the stdlib,
+  // `lookup`) or created for that run (the arguments, the rows, report_property, every object
+  // the code makes). A closure or promise job that outlives its run can only reach that run's
+  // objects. What V8 itself keeps between runs is made the same for every run by the sandbox
+  // process's flags (sandbox-process.ts) and by warming up the shared functions (warmUp below).
   let Errors;
-  function compile() {
-    compartment = new Compartment({ __options__: true, name: 'task' });
-    harden(compartment.globalThis);
-    // SES's Function constructor parses the body on its own first, so the code cannot close the
-    // function early and run at compile time; the body is strict like everything in a compartment.
-    task = harden(new compartment.globalThis.Function(...parameters, code + bodySuffix));
+  const useCompartmentErrors = () => {
     // Errors the task may catch are made with the compartment's (shared, tamed) constructors.
-    const g = compartment.globalThis;
+    const g = taskFunctions.globals();
     Errors = { Error: g.Error, TypeError: g.TypeError, RangeError: g.RangeError };
+  };
+  useCompartmentErrors();
+
+  /** This user's task function; a rebuilt compartment is warmed up first, like the first one. */
+  function nextTask() {
+    const { task, rebuilt } = taskFunctions.next();
+    if (rebuilt) {
+      useCompartmentErrors();
+      warmUp();
+    }
+    return task;
   }
-  compile();
 
   const clip = (text) => (text.length > maxErrorLength ? text.slice(0, maxErrorLength) : text);
 
@@ -76,7 +80,7 @@
     run.report = function report_property(label, value) {
       if (!run.open) {
         throw new Errors.TypeError(
-          "report_property was called after this user's run had ended; report synchronously, not from promise callbacks",
+          "report_property was called after this user's run had ended; report while the task runs or from the promise jobs it starts",
         );
       }
       if (label === undefined || label === null) {
@@ -89,6 +93,14 @@
       const v = String(value);
       if (l === '')
         violate(Errors.TypeError, 'report_property: the label must be a non-empty string');
+      // A bucket is published as "label: value", so with ": " allowed in labels two buckets
+      // (label "a: b" value "c", label "a" value "b: c") would read the same.
+      if (l.includes(': ')) {
+        violate(
+          Errors.TypeError,
+          'report_property: a label must not contain ": " (it separates label and value in bucket names); use another separator, such as " - "',
+        );
+      }
       if (l.length > maxTextLength) {
         violate(
           Errors.RangeError,
@@ -136,22 +148,24 @@
     return json;
   }
 
-  /** SES latches an evaluator shut if a run interrupts it mid-eval; the next user gets a fresh one. */
-  function ensureEvaluatorWorks() {
-    try {
-      compartment.evaluate('0');
-    } catch {
-      compile();
-    }
-  }
+  /** The run in progress: begun by `start`, read and closed by `finish` once its jobs have run. */
+  let current;
 
-  /** Runs the task for one user: JSON text in, JSON text out, so only data crosses the boundary. */
-  return function runUser(inputJson) {
-    const input = JSON.parse(inputJson);
-    const run = startRun();
-    let result;
+  /** Starts one user's run: JSON text in; the promise jobs it leaves run before `finish`. */
+  function start(inputJson, makeTask = nextTask) {
+    let task;
     try {
-      result = task(
+      task = makeTask(); // first: it may rebuild the compartment, and warm up with runs of its own
+    } catch {
+      task = () => {
+        throw new Errors.Error('the task could not be compiled for this user');
+      };
+    }
+    const run = startRun();
+    current = { run, threw: false, thrown: undefined, result: undefined };
+    try {
+      const input = JSON.parse(inputJson);
+      current.result = task(
         input.t,
         run.report,
         lookup,
@@ -161,20 +175,58 @@
         stdlib.DateTime,
       );
     } catch (thrown) {
-      run.open = false;
-      ensureEvaluatorWorks();
-      return failure(run.violation ?? describe(thrown));
+      current.threw = true;
+      current.thrown = thrown;
     }
+  }
+
+  /**
+   * Ends the run and returns its outcome as JSON text, so only data crosses the boundary. The
+   * isolate runs the promise jobs a run leaves behind between `start` and `finish`, so what they
+   * report counts; once the run is closed, report_property throws.
+   */
+  function finish() {
+    const state = current;
+    current = undefined;
+    if (state === undefined) return failure('Error: the run had already ended');
+    const { run } = state;
     run.open = false;
-    ensureEvaluatorWorks();
+    if (state.threw) return failure(run.violation ?? describe(state.thrown));
     if (run.violation !== undefined) return failure(run.violation);
     let json;
     try {
-      json = accumulatorJson(result);
+      json = accumulatorJson(state.result);
     } catch (message) {
       return failure(typeof message === 'string' ? message : describe(message));
     }
     const accumulatorPart = json === undefined ? '' : `,"a":${json}`;
     return `{"ok":true,"p":${JSON.stringify(run.pairs)}${accumulatorPart}}`;
-  };
+  }
+
+  /** Closes a run whose outcome is decided elsewhere (one of its promise jobs failed). */
+  function abandon() {
+    if (current !== undefined) current.run.open = false;
+    current = undefined;
+  }
+
+  /**
+   * Runs every function the runs share (this driver's, the stdlib's, SES's wrappers of the
+   * intrinsics) before the first user, so that no run is the first to call one: a first call
+   * does work at the depth where it happens (V8 installs the function's code and feedback,
+   * checking for 40 KiB of free stack), which a later user could see as a stack depth.
+   */
+  function warmUp() {
+    const warm = taskFunctions.compile(warmUpCode);
+    // Never a lookup that reaches the host: it is not listening yet (the warm-up's keys are too long).
+    const tables = { max: maxTextLength, properties: maxProperties };
+    for (const mode of ['ok', 'throw', 'value', 'accumulator', 'cycle', 'violation']) {
+      start(JSON.stringify({ t: { ...tables, mode } }), () => warm);
+      finish();
+      start(JSON.stringify({ t: { ...tables, mode }, a: { mode } }), () => warm);
+      abandon();
+    }
+  }
+  warmUp();
+
+  return harden({ start, finish, abandon });
 });

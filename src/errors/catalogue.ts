@@ -74,6 +74,11 @@ export const ERROR_CATALOGUE = {
     template:
       'Your role ({role}) may not create {type} keys: only {allowedRoles} may. You may create: {yourTypes}. Ask an admin of your installation to create this key for the person who needs it, or to give you a role that may.',
   },
+  DATA_ERASE_NOT_ALLOWED: {
+    status: 403,
+    template:
+      'Your role ({role}) may not {what}: it erases uploaded rows, which only {allowedRoles} may do. You may still define tables and add columns. Ask a data owner or an admin of your installation to make this change.',
+  },
   // 404: unknown things, including another organisation's.
   ROUTE_NOT_FOUND: {
     status: 404,

@@ -26,6 +26,7 @@ describe('analyst web site API', () => {
   let ada: SiteClient;
   let eve: SiteClient;
   let adaOrg: string;
+  let eveOrg: string;
 
   beforeAll(async () => {
     // Several tasks over a hundred users: the participation budget (tested in test/attacks and
@@ -34,7 +35,7 @@ describe('analyst web site API', () => {
     const first = inst.platform.initialAdmin!;
     admin = await loginToSite(inst, first.email, first.password);
     adaOrg = inst.createOrg('Ada Labs');
-    const eveOrg = inst.createOrg('Eve Corp');
+    eveOrg = inst.createOrg('Eve Corp');
     ada = await analystSession(inst, admin, adaOrg, 'ada@ada.test');
     eve = await analystSession(inst, admin, eveOrg, 'eve@eve.test');
   });
@@ -143,14 +144,20 @@ describe('analyst web site API', () => {
     expect(Math.abs(counts[0].users - USERS)).toBeLessThan(15);
 
     expect((await eve('/api/site/tables')).json.tables).toEqual([]);
-    // The same answer as for a table that exists nowhere: Eve cannot tell that Ada's exists.
-    expect(errorCode(await eve('/api/site/tables/visits', { method: 'DELETE' }))).toBe(
+    // Analysts never erase data (test/security/data-erase-roles.test.ts); a data owner of Eve's
+    // organisation gets the same answer as for a table that exists nowhere.
+    const eveOwner = await analystSession(inst, admin, eveOrg, 'owner@eve.test', 'data_owner');
+    expect(errorCode(await eveOwner('/api/site/tables/visits', { method: 'DELETE' }))).toBe(
       'UNKNOWN_TABLE',
     );
     await ada('/api/site/tables', {
       body: { name: 'scratch', columns: [{ name: 'x', type: 'integer' }] },
     });
-    expect((await ada('/api/site/tables/scratch', { method: 'DELETE' })).status).toBe(200);
+    expect(errorCode(await ada('/api/site/tables/scratch', { method: 'DELETE' }))).toBe(
+      'DATA_ERASE_NOT_ALLOWED',
+    );
+    const adaOwner = await analystSession(inst, admin, adaOrg, 'owner@ada.test', 'data_owner');
+    expect((await adaOwner('/api/site/tables/scratch', { method: 'DELETE' })).status).toBe(200);
     expect((await ada('/api/site/tables')).json.tables).toHaveLength(1);
   });
 

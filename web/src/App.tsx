@@ -121,7 +121,7 @@ export function App() {
               }}
             />
           ) : page === 'tables' ? (
-            <Tables />
+            <Tables mayErase={user.may_erase_data} />
           ) : page === 'keys' ? (
             <Keys types={user.key_types} level={user.access_level} />
           ) : page === 'tasks' && arg ? (

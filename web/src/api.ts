@@ -11,6 +11,8 @@ export interface User {
   org_id: string;
   /** The key types this person's role may create; the server checks again on every creation. */
   key_types: string[];
+  /** Whether this person's role may drop tables and columns (data owners and admins). */
+  may_erase_data: boolean;
 }
 
 export type Role = 'analyst' | 'data_owner' | 'admin';

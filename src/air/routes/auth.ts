@@ -13,6 +13,7 @@ import { LoginThrottle } from '../auth/login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
 import { SESSION_MAX_MS } from '../auth/sessions.ts';
 import { keyTypesFor } from '../key-policy.ts';
+import { mayEraseData } from '../data-policy.ts';
 import type { Analyst, AirStore } from '../store/index.ts';
 
 export const SESSION_COOKIE = 'oc_session';
@@ -39,6 +40,8 @@ function publicUser(analyst: Analyst) {
     org_id: analyst.orgId,
     // For the site's key form; the key service checks again on every creation.
     key_types: keyTypesFor(analyst.role),
+    // For the Tables page's drop buttons; the table routes check again.
+    may_erase_data: mayEraseData(analyst.role),
   };
 }
 

@@ -4,6 +4,8 @@ import { statementCache, type Db } from '../../store/index.ts';
 export const AUDIT_EVENTS = [
   'key.created',
   'key.refused',
+  /** A table or column drop refused on the site for the person's role. */
+  'table.erase_refused',
   'key.downloaded',
   'key.revoked',
   'role.changed',

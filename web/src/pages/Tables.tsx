@@ -43,10 +43,13 @@ export function NewTableForm({ onCreated }: { onCreated(table: Table): void }) {
 }
 
 function TableCard({
+  mayErase,
   table,
   users,
   onChanged,
 }: {
+  /** Dropping erases rows: only data owners and admins see the buttons (the server checks too). */
+  mayErase: boolean;
   table: Table;
   users: number | null | undefined;
   onChanged(): void;
@@ -74,23 +77,25 @@ function TableCard({
       </p>
       <table>
         <caption className="visually-hidden">Columns of {table.name}</caption>
-        <TableHead columns={['Column', 'Type', '']} />
+        <TableHead columns={mayErase ? ['Column', 'Type', ''] : ['Column', 'Type']} />
         <tbody>
           {table.columns.map((c) => (
             <tr key={c.name}>
               <td>{c.name}</td>
               <td>{c.type}</td>
-              <td>
-                <button
-                  type="button"
-                  className="link"
-                  disabled={table.columns.length === 1}
-                  onClick={() => void alter({ drop: [c.name] })}
-                  aria-label={`Drop column ${c.name}`}
-                >
-                  Drop
-                </button>
-              </td>
+              {mayErase && (
+                <td>
+                  <button
+                    type="button"
+                    className="link"
+                    disabled={table.columns.length === 1}
+                    onClick={() => void alter({ drop: [c.name] })}
+                    aria-label={`Drop column ${c.name}`}
+                  >
+                    Drop
+                  </button>
+                </td>
+              )}
             </tr>
           ))}
         </tbody>
@@ -114,20 +119,22 @@ function TableCard({
           Add columns
         </button>
       )}{' '}
-      <ConfirmButton
-        ask="Drop table…"
-        question={`Drop table ${table.name}?`}
-        warning={`Drop ${table.name} and all its rows?`}
-        confirm="Drop table"
-        action={() => api(`/api/site/tables/${table.name}`, { method: 'DELETE' })}
-        onDone={onChanged}
-      />
+      {mayErase && (
+        <ConfirmButton
+          ask="Drop table…"
+          question={`Drop table ${table.name}?`}
+          warning={`Drop ${table.name} and all its rows?`}
+          confirm="Drop table"
+          action={() => api(`/api/site/tables/${table.name}`, { method: 'DELETE' })}
+          onDone={onChanged}
+        />
+      )}
       <ErrorMessage message={action.error} />
     </article>
   );
 }
 
-export function Tables() {
+export function Tables({ mayErase }: { mayErase: boolean }) {
   const tables = useLoad(() => api<{ tables: Table[] }>('/api/site/tables'));
   const [counts, setCounts] = useState<Record<string, number | null>>({});
   const counting = useAction();
@@ -145,6 +152,8 @@ export function Tables() {
       <p>
         Each row belongs to one user. Tasks read a user's rows; the site never shows rows, only
         anonymized counts.
+        {!mayErase &&
+          ' Dropping tables or columns erases rows, so only data owners and admins can.'}
       </p>
       <ErrorMessage message={tables.error} />
       {list && list.length === 0 && <Empty>No tables yet. Define your first table below.</Empty>}
@@ -158,6 +167,7 @@ export function Tables() {
             {list.map((t) => (
               <TableCard
                 key={t.name}
+                mayErase={mayErase}
                 table={t}
                 users={t.name in counts ? counts[t.name] : undefined}
                 onChanged={tables.reload}

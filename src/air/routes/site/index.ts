@@ -22,7 +22,7 @@ export const siteRoutes: FastifyPluginAsync<SiteRoutesOptions> = async (app, opt
   // Hooks added here apply to every route this plugin registers (fastify encapsulation).
   app.addHook('preHandler', requireSession(opts.store));
   await app.register(siteKeyRoutes, { store: opts.store, keys: opts.keys });
-  await app.register(siteTableRoutes, { cloak: opts.cloak });
+  await app.register(siteTableRoutes, { cloak: opts.cloak, store: opts.store });
   await app.register(siteTaskRoutes, opts);
   await app.register(siteAdminRoutes, { store: opts.store });
 };

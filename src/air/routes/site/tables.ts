@@ -1,10 +1,33 @@
 // Analyst web site: table definitions (through the CloakPort) and their anonymized user counts.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { AppError } from '../../../errors/index.ts';
 import type { CloakPort } from '../../cloak-port.ts';
-import { analystOf } from './session-scope.ts';
+import { erasesData, mayEraseData, ROLES_THAT_MAY_ERASE } from '../../data-policy.ts';
+import type { AirStore } from '../../store/index.ts';
+import { actorOf, analystOf } from './session-scope.ts';
 
-export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort }> = async (app, { cloak }) => {
+export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort; store: AirStore }> = async (
+  app,
+  { cloak, store },
+) => {
   type Named = { Params: { name: string } };
+
+  /** Refuses (and audits) a change that erases rows, before the cloak is asked anything. */
+  const checkErase = (request: FastifyRequest, table: string, what: string) => {
+    const { orgId, role } = analystOf(request);
+    if (mayEraseData(role)) return;
+    store.audit.record({
+      orgId,
+      event: 'table.erase_refused',
+      actor: actorOf(request),
+      detail: { table, what, role },
+    });
+    throw new AppError('DATA_ERASE_NOT_ALLOWED', {
+      role,
+      what,
+      allowedRoles: ROLES_THAT_MAY_ERASE.join(' or '),
+    });
+  };
 
   app.get('/api/site/tables', async (request) => ({
     success: true,
@@ -22,12 +45,16 @@ export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort }> = async (
     return reply.status(201).send({ success: true, table });
   });
 
-  app.patch<Named>('/api/site/tables/:name', async (request) => ({
-    success: true,
-    table: cloak.alterTable(analystOf(request).orgId, request.params.name, request.body),
-  }));
+  app.patch<Named>('/api/site/tables/:name', async (request) => {
+    if (erasesData(request.body)) checkErase(request, request.params.name, 'drop columns');
+    return {
+      success: true,
+      table: cloak.alterTable(analystOf(request).orgId, request.params.name, request.body),
+    };
+  });
 
   app.delete<Named>('/api/site/tables/:name', async (request) => {
+    checkErase(request, request.params.name, 'drop tables');
     cloak.dropTable(analystOf(request).orgId, request.params.name);
     return { success: true };
   });

@@ -139,6 +139,11 @@ describe('analyst web site in Chromium', () => {
       page.getByRole('link', { name: 'Download CSV' }).click(),
     ]);
     expect(readFileSync((await csv.path())!, 'utf8')).toMatch(/^result_id,published_at,kind/);
+    // docs/tasks.md's "Why is a bucket missing or noisy?", in short, one click away.
+    await page.getByText('Why is a bucket missing or noisy?', { exact: true }).click();
+    await page
+      .getByText(/the participation budget limits what your organisation learns/i)
+      .waitFor();
     await shot('results');
   });
 

@@ -111,6 +111,7 @@ export function Results({ token }: { token: string }) {
         Counts are of distinct users, anonymized: small counts are suppressed and every count has a
         little noise.
       </p>
+      <WhyMissing />
       <div className="actions">
         {t && <a href={`#/tasks/${t.token}`}>Edit task</a>}
         <a className="button" href={`/api/site/tasks/${token}/results.csv`} download>
@@ -158,5 +159,38 @@ export function Results({ token }: { token: string }) {
         </>
       )}
     </section>
+  );
+}
+
+/** The short form of docs/tasks.md, "Why is a bucket missing or noisy?". */
+function WhyMissing() {
+  return (
+    <details className="help">
+      <summary>Why is a bucket missing or noisy?</summary>
+      <ul>
+        <li>
+          Buckets of 1 or 2 users are never published, and buckets of a few more only above a noisy
+          threshold of about 6 users. Their users are counted in the <code>*</code> bucket.
+        </li>
+        <li>
+          Every count has sticky noise (about 3 users for small counts, a third of a percent for
+          large ones) and is rounded. Rerunning a task gives the same answer, for free.
+        </li>
+        <li>
+          The participation budget limits what your organisation learns about each user: after a
+          user has been in one or two new small buckets, new buckets leave them out, so their counts
+          are lower than the truth. Results do not mark this yet. Large buckets and reruns cost
+          little or nothing.
+        </li>
+        <li>
+          To get answers that survive: ask for ranges (<code>Utils.quantize</code>), give each user
+          few buckets per task, start with large groups, and rerun rather than reword.
+        </li>
+      </ul>
+      <p>
+        The full explanation is in the OpenCloak documentation, docs/tasks.md, &ldquo;Why is a
+        bucket missing or noisy?&rdquo;.
+      </p>
+    </details>
   );
 }

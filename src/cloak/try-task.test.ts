@@ -6,6 +6,7 @@ import type { TaskSpec } from '../shared/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { TaskRunner } from './task-runner.ts';
 import { tryTask, type TestUserInput } from './try-task.ts';
+import { watchEventLoop } from '../../test/support/event-loop-stall.ts';
 
 const LIMITS = { timeoutMs: 200, memoryLimitMb: 16, maxPropertiesPerUser: 3 };
 const ORG = 'org';
@@ -131,21 +132,12 @@ describe('tryTask', () => {
   });
 
   it('leaves the event loop free while the test users run', async () => {
-    // The longest gap between ticks of a 1 ms timer: what any other request would have waited.
-    let stallMs = 0;
-    let tick = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      stallMs = Math.max(stallMs, now - tick);
-      tick = now;
-    }, 1);
+    const loop = watchEventLoop();
     const started = performance.now();
     const users = Array.from({ length: 6 }, (_, i) => ({ id: `u${i}`, tables: visit('loop', i) }));
     const outcomes = await attempt(CODE, users);
     const tookMs = performance.now() - started;
-    // The ticker must fire once more to see a block that ended just now.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    clearInterval(ticker);
+    const stallMs = await loop.stop();
     expect(outcomes.every((o) => !o.ok && o.error.startsWith('Timeout'))).toBe(true);
     // A blocking sandbox call stalls for every looping user in turn, most of the try-it; what
     // remains is the start of the sandbox process (a few tens of ms).

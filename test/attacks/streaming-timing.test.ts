@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSWORD } from '../support/installation.ts';
 import { openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
+import { watchEventLoop } from '../support/event-loop-stall.ts';
 
 const COMPANIONS = 2;
 const VICTIMS = Number(process.env.ATTACK_STREAMING_VICTIMS ?? 200);
@@ -34,15 +35,8 @@ async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observa
     code: TASK,
     prefetch: [{ table: 't', where: [{ $$grp: { $eq: g } }] }],
   });
-  // The longest gap between ticks of a 1 ms timer: what every request waited at worst. (The
-  // perf_hooks event-loop-delay histogram missed a 200 ms block here, so it is not used.)
-  let stallMs = 0;
-  let tick = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - tick);
-    tick = now;
-  }, 1);
+  // What every request waited at worst.
+  const loop = watchEventLoop();
   const started = performance.now();
   const pass = streaming.process().then(() => performance.now() - started);
   // The analyst cannot see when the pass starts or ends: they watch a fixed window around it.
@@ -53,7 +47,7 @@ async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observa
     latencyMs = Math.max(latencyMs, performance.now() - sent);
   }
   const passMs = await pass;
-  clearInterval(ticker);
+  const stallMs = await loop.stop();
   streaming.register(lab.orgId, taskKey, null);
   return { latencyMs, stallMs, passMs };
 }

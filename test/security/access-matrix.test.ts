@@ -7,7 +7,7 @@ import {
   toPkcs12,
 } from '../../src/pki/index.ts';
 import { KEY_TYPES, type KeyType } from '../../src/shared/index.ts';
-import { endpoints, type Endpoint } from '../support/endpoints.ts';
+import { endpoints, orgWithTask, type Endpoint } from '../support/endpoints.ts';
 import { refusal, type TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
@@ -22,17 +22,7 @@ describe('access matrix', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Matrix');
-    inst.platform.cloak.data.createTable(orgId, {
-      name: 't',
-      columns: [{ name: 'x', type: 'integer' }],
-    });
-    task = inst.platform.air.tasks.create(orgId, {
-      name: 'task',
-      type: 'batch',
-      code: 'report_property("a", 1)',
-      prefetch: [{ table: 't' }],
-    }).token;
+    ({ orgId, task } = orgWithTask(inst, 'Matrix'));
     for (const type of KEY_TYPES) {
       const user = type === 'upload_user' ? 'u1' : undefined;
       keys[type] = inst.issueKey(orgId, type, user);

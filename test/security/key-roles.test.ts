@@ -2,7 +2,7 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_TYPES, type KeyType } from '../../src/shared/index.ts';
-import { endpoints } from '../support/endpoints.ts';
+import { endpoints, orgWithTask } from '../support/endpoints.ts';
 import type { TestKey, TestResponse } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import {
@@ -46,17 +46,7 @@ describe('key types by role', () => {
     inst = await startTestInstallation();
     const first = inst.platform.initialAdmin!;
     rootSite = await loginToSite(inst, first.email, first.password);
-    orgId = inst.createOrg('Roles');
-    inst.platform.cloak.data.createTable(orgId, {
-      name: 't',
-      columns: [{ name: 'x', type: 'integer' }],
-    });
-    task = inst.platform.air.tasks.create(orgId, {
-      name: 'task',
-      type: 'batch',
-      code: 'report_property("a", 1)',
-      prefetch: [{ table: 't' }],
-    }).token;
+    ({ orgId, task } = orgWithTask(inst, 'Roles'));
     for (const role of ROLES) {
       const email = `${role}@roles.test`;
       site[role] = await analystSession(inst, rootSite, orgId, email, role);

@@ -1,5 +1,6 @@
 // The access policy of SPEC.md as data: every API endpoint and the one key type that may call it.
 import type { KeyType } from '../../src/shared/index.ts';
+import type { TestInstallation } from './installation.ts';
 
 export interface Endpoint {
   api: 'web' | 'cloak';
@@ -37,4 +38,20 @@ export function endpoints(task: string): Endpoint[] {
     { api: 'cloak', method: 'DELETE', path: '/lookup_tables/nope', allowed: 'admin' },
     { api: 'cloak', method: 'DELETE', path: '/users/u1', allowed: 'admin' },
   ];
+}
+
+/** An organisation with a table `t` and a batch task over it: what `endpoints(task)` needs. */
+export function orgWithTask(inst: TestInstallation, name: string): { orgId: string; task: string } {
+  const orgId = inst.createOrg(name);
+  inst.platform.cloak.data.createTable(orgId, {
+    name: 't',
+    columns: [{ name: 'x', type: 'integer' }],
+  });
+  const { token } = inst.platform.air.tasks.create(orgId, {
+    name: 'task',
+    type: 'batch',
+    code: 'report_property("a", 1)',
+    prefetch: [{ table: 't' }],
+  });
+  return { orgId, task: token };
 }

@@ -9,9 +9,9 @@ import {
   type AggregatedBucket,
   type AnonymizerSettings,
   type BucketIdentity,
-  type UserKey,
 } from '../anonymizer/index.ts';
 import type { MembershipLog } from './membership-log.ts';
+import { Account, HASH_BYTES, type BudgetLedger, type Charged } from './budget-account.ts';
 import { xorKey, type Collected } from './participation-run.ts';
 
 /*
@@ -35,41 +35,6 @@ import { xorKey, type Collected } from './participation-run.ts';
 
 /** Passes that set prices (the first of them an optimistic charging pass); honest runs need one. */
 export const MAX_PRICE_PASSES = 4;
-
-/** Users read or written per statement: well inside SQLite's 32,766 bound parameters. */
-const USERS_PER_STATEMENT = 500;
-
-/** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
-export const HASH_BYTES = 16;
-
-/** What the budget stored for one (organisation, user). */
-export interface UserState {
-  spent: number;
-  /** Where the user ran out: (run, index of the bucket it could not afford). */
-  exhausted: [seq: number, idx: number] | undefined;
-  dirty: boolean;
-}
-
-/** Where a bucket was first settled, and the count its price and noise were set at. */
-export interface FirstSettled {
-  seq: number;
-  idx: number;
-  /** Null for buckets settled before noise counts were stored: their noise was their count's. */
-  basis: number | null;
-}
-
-/** The budget's storage, inside the settlement's transaction. */
-export interface BudgetLedger {
-  nextSeq(orgId: string): number;
-  known(orgId: string, hash: Buffer): FirstSettled | undefined;
-  remember(orgId: string, hash: Buffer, settled: FirstSettled): void;
-  hasUsers(orgId: string): boolean;
-  /** Runs `fn` so that what it wrote is undone if it throws (a savepoint). */
-  tentatively<T>(fn: () => T): T;
-  /** The stored states of these users, by hashText. */
-  loadStates(orgId: string, users: readonly UserKey[]): Map<string, UserState>;
-  saveStates(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void;
-}
 
 /** One settled bucket, for tests and the documentation: who was asked and what it cost. */
 export interface SettledBucket {
@@ -100,18 +65,6 @@ export interface SettleInput {
   collected: Collected;
   /** With the noise secret, the suppression bucket is settled too (it needs what is published). */
   secret?: Uint8Array;
-}
-
-/** A bucket above the floor, in settlement order (by hash). */
-interface Charged {
-  /** Index in the collected buckets; -1 for the suppression bucket. */
-  bucket: number;
-  hash: Buffer;
-  requested: number;
-  /** The count the price is set at: the requested count, then what the last pass kept. */
-  basis: number;
-  cost: number;
-  first: FirstSettled | undefined;
 }
 
 /** Charges the budget for one run (inside one transaction) and returns what may be published. */
@@ -346,86 +299,7 @@ function priceOf(count: number, settings: Readonly<AnonymizerSettings>): number 
   return sd > 0 ? 1 / (2 * sd * sd) : Infinity;
 }
 
-/** Users' states for one run: read in chunks, charged, and saved when the pass commits. */
-class Account {
-  constructor(
-    readonly ledger: BudgetLedger,
-    readonly orgId: string,
-    readonly rho: number,
-    readonly seq: number,
-  ) {}
-
-  /**
-   * Calls `visit` for every user, with a lazy accessor to the user's state (stored, or new).
-   * States are read a chunk of users at a time; with `commit` the changed ones are written back,
-   * otherwise the pass only looks and its changes are dropped.
-   */
-  eachUser(
-    users: Iterable<UserKey | readonly [UserKey, Int32Array]>,
-    visit: (key: UserKey, ids: Int32Array | undefined, stateOf: () => UserState) => void,
-    commit: boolean,
-  ): void {
-    const anyStored = this.ledger.hasUsers(this.orgId);
-    let chunk: Array<[UserKey, Int32Array | undefined]> = [];
-    const flush = () => {
-      const stored = anyStored
-        ? this.ledger.loadStates(
-            this.orgId,
-            chunk.map(([key]) => key),
-          )
-        : new Map<string, UserState>();
-      const dirty: Array<[UserKey, UserState]> = [];
-      for (const [key, ids] of chunk) {
-        let state: UserState | undefined;
-        visit(key, ids, () => (state ??= stored.get(hashText(key)) ?? newState()));
-        if (state?.dirty) dirty.push([key, state]);
-      }
-      if (commit) this.ledger.saveStates(this.orgId, dirty);
-      chunk = [];
-    };
-    for (const user of users) {
-      chunk.push(user instanceof Uint8Array ? [user, undefined] : [user[0], user[1]]);
-      if (chunk.length === USERS_PER_STATEMENT) flush();
-    }
-    if (chunk.length > 0) flush();
-  }
-
-  /**
-   * Whether a user in bucket `c` (at position idx of this run) is kept, charging them if it is
-   * fresh. A known bucket keeps whoever had not run out before its first settlement, for free.
-   */
-  charge(state: UserState, c: Charged, idx: number): boolean {
-    if (c.first) return !exhaustedBefore(state, c.first.seq, c.first.idx);
-    if (state.exhausted !== undefined) return false;
-    state.dirty = true;
-    if (state.spent + c.cost > this.rho) {
-      state.exhausted = [this.seq, idx];
-      return false;
-    }
-    state.spent += c.cost;
-    return true;
-  }
-}
-
-function newState(): UserState {
-  return { spent: 0, exhausted: undefined, dirty: false };
-}
-
-/** Whether the user had run out at or before position (seq, idx), so was left out there. */
-function exhaustedBefore(state: UserState, seq: number, idx: number): boolean {
-  const e = state.exhausted;
-  return e !== undefined && (e[0] < seq || (e[0] === seq && e[1] <= idx));
-}
-
 const WORDS = USER_KEY_BYTES / 4;
-
-export function userHash(user: UserKey): Buffer {
-  return Buffer.from(user.buffer, user.byteOffset, HASH_BYTES);
-}
-
-export function hashText(user: UserKey): string {
-  return userHash(user).toString('latin1');
-}
 
 /** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
 function bucketHash(

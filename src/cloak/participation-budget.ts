@@ -2,13 +2,12 @@
 import type { AnonymizerSettings, UserKey } from '../anonymizer/index.ts';
 import { statementCache, type Db } from '../store/index.ts';
 import {
-  settleRun,
   userHash,
   type BudgetLedger,
   type FirstSettled,
-  type Settlement,
   type UserState,
-} from './budget-settlement.ts';
+} from './budget-account.ts';
+import { settleRun, type Settlement } from './budget-settlement.ts';
 import { ParticipationRun } from './participation-run.ts';
 import type { UserLogOptions } from './user-log.ts';
 

@@ -1,0 +1,128 @@
+// A run's view of the participation budget's users: their stored states, read and written a chunk at a time, and the charge rule.
+import type { UserKey } from '../anonymizer/index.ts';
+
+/** Users read or written per statement: well inside SQLite's 32,766 bound parameters. */
+const USERS_PER_STATEMENT = 500;
+
+/** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
+export const HASH_BYTES = 16;
+
+/** What the budget stored for one (organisation, user). */
+export interface UserState {
+  spent: number;
+  /** Where the user ran out: (run, index of the bucket it could not afford). */
+  exhausted: [seq: number, idx: number] | undefined;
+  dirty: boolean;
+}
+
+/** Where a bucket was first settled, and the count its price and noise were set at. */
+export interface FirstSettled {
+  seq: number;
+  idx: number;
+  /** Null for buckets settled before noise counts were stored: their noise was their count's. */
+  basis: number | null;
+}
+
+/** The budget's storage, inside the settlement's transaction. */
+export interface BudgetLedger {
+  nextSeq(orgId: string): number;
+  known(orgId: string, hash: Buffer): FirstSettled | undefined;
+  remember(orgId: string, hash: Buffer, settled: FirstSettled): void;
+  hasUsers(orgId: string): boolean;
+  /** Runs `fn` so that what it wrote is undone if it throws (a savepoint). */
+  tentatively<T>(fn: () => T): T;
+  /** The stored states of these users, by hashText. */
+  loadStates(orgId: string, users: readonly UserKey[]): Map<string, UserState>;
+  saveStates(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void;
+}
+
+/** A bucket above the floor, in settlement order (by hash). */
+export interface Charged {
+  /** Index in the collected buckets; -1 for the suppression bucket. */
+  bucket: number;
+  hash: Buffer;
+  requested: number;
+  /** The count the price is set at: the requested count, then what the last pass kept. */
+  basis: number;
+  cost: number;
+  first: FirstSettled | undefined;
+}
+
+/** Users' states for one run: read in chunks, charged, and saved when the pass commits. */
+export class Account {
+  constructor(
+    readonly ledger: BudgetLedger,
+    readonly orgId: string,
+    readonly rho: number,
+    readonly seq: number,
+  ) {}
+
+  /**
+   * Calls `visit` for every user, with a lazy accessor to the user's state (stored, or new).
+   * States are read a chunk of users at a time; with `commit` the changed ones are written back,
+   * otherwise the pass only looks and its changes are dropped.
+   */
+  eachUser(
+    users: Iterable<UserKey | readonly [UserKey, Int32Array]>,
+    visit: (key: UserKey, ids: Int32Array | undefined, stateOf: () => UserState) => void,
+    commit: boolean,
+  ): void {
+    const anyStored = this.ledger.hasUsers(this.orgId);
+    let chunk: Array<[UserKey, Int32Array | undefined]> = [];
+    const flush = () => {
+      const stored = anyStored
+        ? this.ledger.loadStates(
+            this.orgId,
+            chunk.map(([key]) => key),
+          )
+        : new Map<string, UserState>();
+      const dirty: Array<[UserKey, UserState]> = [];
+      for (const [key, ids] of chunk) {
+        let state: UserState | undefined;
+        visit(key, ids, () => (state ??= stored.get(hashText(key)) ?? newState()));
+        if (state?.dirty) dirty.push([key, state]);
+      }
+      if (commit) this.ledger.saveStates(this.orgId, dirty);
+      chunk = [];
+    };
+    for (const user of users) {
+      chunk.push(user instanceof Uint8Array ? [user, undefined] : [user[0], user[1]]);
+      if (chunk.length === USERS_PER_STATEMENT) flush();
+    }
+    if (chunk.length > 0) flush();
+  }
+
+  /**
+   * Whether a user in bucket `c` (at position idx of this run) is kept, charging them if it is
+   * fresh. A known bucket keeps whoever had not run out before its first settlement, for free.
+   */
+  charge(state: UserState, c: Charged, idx: number): boolean {
+    if (c.first) return !exhaustedBefore(state, c.first.seq, c.first.idx);
+    if (state.exhausted !== undefined) return false;
+    state.dirty = true;
+    if (state.spent + c.cost > this.rho) {
+      state.exhausted = [this.seq, idx];
+      return false;
+    }
+    state.spent += c.cost;
+    return true;
+  }
+}
+
+function newState(): UserState {
+  return { spent: 0, exhausted: undefined, dirty: false };
+}
+
+/** Whether the user had run out at or before position (seq, idx), so was left out there. */
+function exhaustedBefore(state: UserState, seq: number, idx: number): boolean {
+  const e = state.exhausted;
+  return e !== undefined && (e[0] < seq || (e[0] === seq && e[1] <= idx));
+}
+
+export function userHash(user: UserKey): Buffer {
+  return Buffer.from(user.buffer, user.byteOffset, HASH_BYTES);
+}
+
+export function hashText(user: UserKey): string {
+  return userHash(user).toString('latin1');
+}

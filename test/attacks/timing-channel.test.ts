@@ -8,6 +8,8 @@ import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './sc
 const COMPANIONS = 2;
 /** Victims timed (the brief's 200): one synchronous run each, a filtered prefetch keeps it to one group. */
 const TIMED = Number(process.env.ATTACK_TIMED_VICTIMS ?? 200);
+/** 10 s a run: a release slot doubles with each epoch, and a loaded machine mispredicts more. */
+const TIMEOUT_MS = TIMED * 10_000 + 60_000;
 /** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
 const TASK = `const r = tables.t[0];
 let x = 0;
@@ -44,7 +46,7 @@ describe('timing-channel attack', () => {
 
   it(
     'fails: a synchronous POST /task/run is answered at a release point, not when it ends',
-    { timeout: TIMED * 3000 + 60_000 },
+    { timeout: TIMEOUT_MS },
     async () => {
       const { score, median } = await attack(lab, async (g) => {
         const answer = await lab.inst.cloak('/task/run', { key, body: spec(g) });
@@ -60,7 +62,7 @@ describe('timing-channel attack', () => {
 
   it(
     'succeeds without the release schedule (the attack is real)',
-    { timeout: TIMED * 3000 + 60_000 },
+    { timeout: TIMEOUT_MS },
     async () => {
       const { score, median } = await attack(lab, async (g) => {
         await lab.runWhere(TASK, spec(g).prefetch[0]!.where);

@@ -7,18 +7,10 @@ import {
   loginToSite,
   type SiteClient,
 } from '../support/site-session.ts';
+import { until } from '../support/until.ts';
 
 const USERS = 120;
 const CODE = 'report_property("group", tables.visits[0].g);';
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached in 20 s');
-}
 
 describe('analyst web site API', () => {
   let inst: TestInstallation;

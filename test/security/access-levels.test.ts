@@ -8,6 +8,7 @@ import {
   loginToSite,
   type SiteClient,
 } from '../support/site-session.ts';
+import { until } from '../support/until.ts';
 
 /**
  * 40 users in one small group: each may be shown in one fresh small bucket (0.0556 of 0.1), so
@@ -34,15 +35,6 @@ function published(answer: TestResponse, label: string): number {
   return buckets
     .filter((b) => b.label === label || b.name?.startsWith(`${label}:`))
     .reduce((sum, b) => sum + (b.count ?? b.value ?? 0), 0);
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached in 20 s');
 }
 
 describe('access levels', () => {

@@ -7,6 +7,7 @@ export {
 } from './aggregator.ts';
 export { anonymize, isPublished, publishedCount, type SuppressionInput } from './anonymize.ts';
 export { countNoiseSd } from './count-noise.ts';
+export { noise } from './noise.ts';
 export {
   SUPPRESSION_LABEL,
   SUPPRESSION_VALUE,

@@ -23,17 +23,30 @@ export interface FirstSettled {
   basis: number | null;
 }
 
+/** Where a run stands: its number overall and in the organisation's current budget period. */
+export interface RunNumbers {
+  seq: number;
+  /** The budget period (0 when the budget never renews). */
+  period: number;
+  /** The run's number in that period, from 1. */
+  periodRun: number;
+  /** The seq of the period's first run: buckets settled before it are fresh again. */
+  periodFirstSeq: number;
+}
+
 /** The budget's storage, inside the settlement's transaction. */
 export interface BudgetLedger {
-  nextSeq(orgId: string): number;
+  nextSeq(orgId: string): RunNumbers;
   known(orgId: string, hash: Buffer): FirstSettled | undefined;
   remember(orgId: string, hash: Buffer, settled: FirstSettled): void;
   hasUsers(orgId: string): boolean;
   /** Runs `fn` so that what it wrote is undone if it throws (a savepoint). */
   tentatively<T>(fn: () => T): T;
-  /** The stored states of these users, by hashText. */
-  loadStates(orgId: string, users: readonly UserKey[]): Map<string, UserState>;
-  saveStates(orgId: string, dirty: ReadonlyArray<[UserKey, UserState]>): void;
+  /** The stored states of these users in this period (earlier periods' are spent), by hashText. */
+  loadStates(orgId: string, period: number, users: readonly UserKey[]): Map<string, UserState>;
+  saveStates(orgId: string, period: number, dirty: ReadonlyArray<[UserKey, UserState]>): void;
+  /** How many of the organisation's users have run out in this period. */
+  exhaustedCount(orgId: string, period: number): number;
 }
 
 /** A bucket above the floor, in settlement order (by hash). */
@@ -54,8 +67,12 @@ export class Account {
     readonly ledger: BudgetLedger,
     readonly orgId: string,
     readonly rho: number,
-    readonly seq: number,
+    readonly run: RunNumbers,
   ) {}
+
+  get seq(): number {
+    return this.run.seq;
+  }
 
   /**
    * Calls `visit` for every user, with a lazy accessor to the user's state (stored, or new).
@@ -73,6 +90,7 @@ export class Account {
       const stored = anyStored
         ? this.ledger.loadStates(
             this.orgId,
+            this.run.period,
             chunk.map(([key]) => key),
           )
         : new Map<string, UserState>();
@@ -82,7 +100,7 @@ export class Account {
         visit(key, ids, () => (state ??= stored.get(hashText(key)) ?? newState()));
         if (state?.dirty) dirty.push([key, state]);
       }
-      if (commit) this.ledger.saveStates(this.orgId, dirty);
+      if (commit) this.ledger.saveStates(this.orgId, this.run.period, dirty);
       chunk = [];
     };
     for (const user of users) {

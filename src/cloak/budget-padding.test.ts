@@ -58,7 +58,7 @@ describe('budget padding', () => {
   afterEach(() => db.close());
 
   it('prices a bucket padded with exhausted users at the users it keeps, not those who asked', () => {
-    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const padding = keys(10_000, 'p');
     exhaust(budget, padding, 'pad');
     const members = keys(5, 'm');
@@ -94,7 +94,7 @@ describe('budget padding', () => {
       fc.property(scenario, ({ users, levels, buckets }) => {
         const local = new Database(':memory:');
         try {
-          const budget = new ParticipationBudget(local, { rho: 2.5 * SMALL_COST });
+          const budget = new ParticipationBudget(local, { rho: 2.5 * SMALL_COST, secret: SECRET });
           const all = keys(users, `r${run++}-`);
           // Small buckets of ten first: levels[i % 8] of them for user i (a third runs it out).
           for (const k of [1, 2, 3]) {
@@ -151,7 +151,7 @@ describe('the suppression bucket under the budget', () => {
     users.map((u, i) => [u, [[`${tag}${i}`, 'x']]]);
 
   it('charges its members like any fresh bucket, and leaves out those who cannot pay', () => {
-    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const chosen = keys(40, 'v');
     const first = settle(budget, alone(chosen, 'a'));
     expect(first.suppression?.count).toBe(40);
@@ -165,7 +165,7 @@ describe('the suppression bucket under the budget', () => {
   });
 
   it('publishes the same "*" again for free when the same task runs again', () => {
-    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const chosen = keys(40, 'v');
     const once = settle(budget, alone(chosen, 'a'));
     const spent = chosen.map((u) => budget.spent('o', u));
@@ -178,7 +178,7 @@ describe('the suppression bucket under the budget', () => {
   });
 
   it('prices a "*" padded with exhausted users at the users it keeps', () => {
-    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const padding = keys(5_000, 'p');
     exhaust(budget, padding, 'pad');
     const chosen = keys(6, 'v');

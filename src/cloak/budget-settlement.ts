@@ -11,7 +11,15 @@ import {
   type BucketIdentity,
 } from '../anonymizer/index.ts';
 import type { MembershipLog } from './membership-log.ts';
-import { Account, HASH_BYTES, type BudgetLedger, type Charged } from './budget-account.ts';
+import {
+  Account,
+  HASH_BYTES,
+  hashText,
+  type BudgetLedger,
+  type Charged,
+  type FirstSettled,
+  type RunNumbers,
+} from './budget-account.ts';
 import { xorKey, type Collected } from './participation-run.ts';
 
 /*
@@ -56,6 +64,10 @@ export interface Settlement {
   settled: SettledBucket[];
   /** The settled suppression bucket, when the run asked for one and someone is in it. */
   suppression?: AggregatedBucket;
+  /** Distinct users left out of at least one bucket (or "*") because they had run out. */
+  leftOut: number;
+  /** The run's numbers, overall and in the budget period. */
+  run: RunNumbers;
 }
 
 export interface SettleInput {
@@ -97,12 +109,15 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
     chargedAt[c.bucket] = idx;
   });
 
-  const seq = ledger.nextSeq(orgId);
+  const run = ledger.nextSeq(orgId);
+  const { seq } = run;
   for (const c of charged) {
-    c.first = ledger.known(orgId, c.hash);
+    c.first = inPeriod(ledger.known(orgId, c.hash), run);
     c.cost = price(c.basis);
   }
-  const account = new Account(ledger, orgId, input.rho, seq);
+  const account = new Account(ledger, orgId, input.rho, run);
+  // Who the charging pass left out, by hashText: each is counted once, whatever they missed.
+  let leftOut = new Set<string>();
 
   /** One pass over every user; with `into`, it charges and builds the aggregate. */
   const pass = (into?: { aggregator: BucketAggregator }): Int32Array => {
@@ -114,7 +129,10 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
         const properties: Array<readonly [string, string]> = [];
         for (const b of order) {
           const idx = chargedAt[b]!;
-          if (idx >= 0 && !account.charge(stateOf(), charged[idx]!, idx)) continue;
+          if (idx >= 0 && !account.charge(stateOf(), charged[idx]!, idx)) {
+            if (into) leftOut.add(hashText(key));
+            continue;
+          }
           kept[b]!++;
           if (!into) continue;
           const { identity } = buckets[b]!;
@@ -133,6 +151,7 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
   };
 
   const charging = () => {
+    leftOut = new Set();
     const aggregator = new BucketAggregator();
     return { aggregator, kept: pass({ aggregator }) };
   };
@@ -179,12 +198,20 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
       fresh: !c.first,
     };
   });
-  const settlement: Settlement = { aggregator, memberships, settled };
+  const settlement: Settlement = { aggregator, memberships, settled, leftOut: 0, run };
   if (input.secret !== undefined) {
-    const suppression = settleSuppression(account, input, aggregator, input.secret, charged.length);
+    const suppression = settleSuppression(
+      account,
+      input,
+      aggregator,
+      input.secret,
+      charged.length,
+      leftOut,
+    );
     if (suppression?.bucket) settlement.suppression = suppression.bucket;
     if (suppression) settled.push(suppression.settled);
   }
+  settlement.leftOut = leftOut.size;
   return settlement;
 }
 
@@ -198,6 +225,7 @@ function settleSuppression(
   aggregator: BucketAggregator,
   secret: Uint8Array,
   idx: number,
+  leftOut: Set<string>,
 ): { bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined {
   // The same members as the anonymizer's suppressedUsers, read straight from the log.
   const members = () =>
@@ -213,7 +241,7 @@ function settleSuppression(
   }
   if (requested === 0) return undefined;
   const hash = bucketHash({ kind: 'suppression' }, asked);
-  const first = account.ledger.known(orgId, hash);
+  const first = inPeriod(account.ledger.known(orgId, hash), account.run);
   const c: Charged = {
     bucket: -1,
     hash,
@@ -227,7 +255,10 @@ function settleSuppression(
     account.eachUser(
       members(),
       (key, _ids, stateOf) => {
-        if (!account.charge(stateOf(), c, idx)) return;
+        if (!account.charge(stateOf(), c, idx)) {
+          if (commit) leftOut.add(hashText(key));
+          return;
+        }
         kept.count++;
         xorKey(kept.words, key);
       },
@@ -259,6 +290,11 @@ function settleSuppression(
   };
   if (noiseCount > kept.count) bucket.noiseCount = noiseCount;
   return { bucket, settled };
+}
+
+/** A bucket settled in an earlier budget period is fresh again: its members' spending was reset. */
+function inPeriod(first: FirstSettled | undefined, run: RunNumbers): FirstSettled | undefined {
+  return first && first.seq >= run.periodFirstSeq ? first : undefined;
 }
 
 /** Thrown inside the optimistic charging pass to roll it back: some price has to move. */

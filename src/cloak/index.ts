@@ -39,7 +39,11 @@ export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
   const data = new CloakDataStore(db);
   const secret = loadOrCreateNoiseSecret(config.dataDir);
   const budget = config.privacy.participationBudget
-    ? new ParticipationBudget(db, { rho: config.privacy.participationRho })
+    ? new ParticipationBudget(db, {
+        rho: config.privacy.participationRho,
+        secret,
+        periodDays: config.privacy.budgetPeriodDays,
+      })
     : undefined;
   const release = config.privacy.releaseSchedule ? openReleaseSchedule(db, config) : undefined;
   const runner = new TaskRunner(data, {

@@ -44,7 +44,7 @@ describe('ParticipationBudget', () => {
   afterEach(() => db.close());
 
   it('charges 1 / (2 sd^2) per fresh bucket above the floor, nothing at or below it', () => {
-    const budget = new ParticipationBudget(db, { rho: 10 });
+    const budget = new ParticipationBudget(db, { rho: 10, secret: SECRET });
     const group = keys(10);
     run(budget, 'o', [
       ...group.map((u): [UserKey, Array<[string, string]>] => [u, [['a', '1']]]),
@@ -57,7 +57,7 @@ describe('ParticipationBudget', () => {
   });
 
   it('charges large buckets far less than small ones', () => {
-    const budget = new ParticipationBudget(db, { rho: 10 });
+    const budget = new ParticipationBudget(db, { rho: 10, secret: SECRET });
     const many = keys(10_000);
     run(
       budget,
@@ -70,7 +70,7 @@ describe('ParticipationBudget', () => {
   });
 
   it('runs the same task again for free, with the same result, after users ran out', () => {
-    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const group = keys(10);
     const task = group.map((u): [UserKey, Array<[string, string]>] => [
       u,
@@ -88,7 +88,7 @@ describe('ParticipationBudget', () => {
   });
 
   it('leaves exhausted users out of fresh buckets, and charges no one for them', () => {
-    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const victim = userKey(SECRET, 'victim');
     const group = keys(10);
     run(budget, 'o', [
@@ -113,20 +113,24 @@ describe('ParticipationBudget', () => {
   });
 
   it('keeps each organisation’s budget apart, and survives reopening the database', () => {
-    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const group = keys(10);
     const task = (label: string) =>
       group.map((u): [UserKey, Array<[string, string]>] => [u, [[label, '1']]]);
     run(budget, 'a', task('x'));
     expect(run(budget, 'a', task('y')).get('y=1')).toBeUndefined();
     expect(run(budget, 'b', task('y')).get('y=1')).toBe(10);
-    const again = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET });
+    const again = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     expect(again.spent('a', group[0]!)).toBeCloseTo(SMALL_COST, 10);
     expect(run(again, 'a', task('x')).get('x=1')).toBe(10);
   });
 
   it('refuses a budget that is not a positive finite number', () => {
-    expect(() => new ParticipationBudget(db, { rho: 0 })).toThrow(/participation budget/);
-    expect(() => new ParticipationBudget(db, { rho: Infinity })).toThrow(/participation budget/);
+    expect(() => new ParticipationBudget(db, { rho: 0, secret: SECRET })).toThrow(
+      /participation budget/,
+    );
+    expect(() => new ParticipationBudget(db, { rho: Infinity, secret: SECRET })).toThrow(
+      /participation budget/,
+    );
   });
 });

@@ -27,7 +27,11 @@ function retained(): number {
 function peakRetained(users: number): number {
   const db = new Database(':memory:');
   try {
-    const budget = new ParticipationBudget(db, { rho: 1, memoryBytes: MEMORY_BYTES });
+    const budget = new ParticipationBudget(db, {
+      rho: 1,
+      memoryBytes: MEMORY_BYTES,
+      secret: SECRET,
+    });
     const before = retained();
     const run = budget.startRun('org', DEFAULT_ANONYMIZER_SETTINGS);
     let peak = 0;

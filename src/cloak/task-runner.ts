@@ -196,9 +196,10 @@ export class TaskRunner {
       // With the budget the suppression bucket is settled (and charged) with the rest.
       if (participation) {
         const settled = participation.settle();
-        return anonymize(settled.aggregator, this.options.secret, settings, {
+        const result = anonymize(settled.aggregator, this.options.secret, settings, {
           bucket: settled.suppression,
         });
+        return { ...result, budget: settled.notice };
       }
       return anonymize(aggregator as BucketAggregator, this.options.secret, settings, {
         memberships,

@@ -76,6 +76,12 @@ export const configSchema = z
          */
         participationRho: z.number().positive().max(1_000_000).default(0.1),
         /**
+         * Days after which every (organisation, user) budget renews, for installations whose
+         * periodic tasks read new data each period; 0 (the default) never renews. With a period
+         * the guarantee holds per period, not for ever (docs/anonymization.md, "Budget periods").
+         */
+        budgetPeriodDays: z.number().int().min(0).max(36_500).default(0),
+        /**
          * The access level of people added from now on (docs/anonymization.md, "Access levels"):
          * `trusted` runs skip the participation budget and are audited with their code. An admin
          * changes one person's level; this only sets where everyone starts.

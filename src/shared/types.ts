@@ -60,10 +60,33 @@ export interface PublishedException {
   count: number;
 }
 
+/**
+ * What a run charged to the participation budget says about the budget (src/cloak/budget-disclosure.ts):
+ * noisy counts, never which users. Snake case: it is served as it is, beside the seed's fields.
+ */
+export interface BudgetNotice {
+  /** Noisy count of users left out of this run's buckets because they had spent the budget. */
+  users_left_out: number;
+  /** Noisy count of the organisation's users who have spent the budget in this period. */
+  users_exhausted: number;
+  /** The sd of the noise of both figures. */
+  noise_sd: number;
+  /** Whether users_left_out is clearly above its noise: published counts may be low. */
+  may_be_low: boolean;
+  /** This run's number in the organisation's budget period (the noise grows with it). */
+  period_run: number;
+  /** When the budget renews (ms since 1970), or null when it never does. */
+  renews_at: number | null;
+  /** The same in a sentence, for people. */
+  message: string;
+}
+
 /** The only thing that ever leaves the cloak about user data. */
 export interface AnonymizedResult {
   buckets: PublishedBucket[];
   exceptions: PublishedException[];
+  /** Present when the run was charged to the participation budget. */
+  budget?: BudgetNotice;
 }
 
 /** The five key types of the specification; a client certificate carries exactly one. */

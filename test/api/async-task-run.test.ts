@@ -89,9 +89,15 @@ describe('async task runs on the cloak API', () => {
       expect(delivery!.body.buckets).toEqual([
         { label: 'page', value: 'home', count: expect.any(Number) },
       ]);
-      // The same anonymized answer as a synchronous run of the same task.
+      // The same anonymized answer as a synchronous run of the same task; the budget notice is
+      // each run's own (fresh noise, the next run of the period).
       const sync = await inst.cloak('/task/run', { key: runner, body: { ...task, task_id: 7 } });
-      expect(sync.json).toEqual({ ...delivery!.body, task_id: 7 });
+      const { budget, ...answer } = sync.json as { budget: { period_run: number } };
+      const { budget: deliveredBudget, ...deliveredAnswer } = delivery!.body as typeof sync.json & {
+        budget: { period_run: number };
+      };
+      expect(answer).toEqual({ ...deliveredAnswer, task_id: 7 });
+      expect(budget.period_run).toBe(deliveredBudget.period_run + 1);
     } finally {
       await receiver.close();
     }

@@ -48,7 +48,9 @@ describe('the suppression bucket through a real run', () => {
   it('counts them the same way with a participation budget (noisy counts, rounded to 5)', async () => {
     const db = openDatabase(`${inst.dataDir}/budget-test.db`);
     try {
-      const result = await runner(new ParticipationBudget(db, { rho: 10 })).run(orgId, spec);
+      const result = await runner(
+        new ParticipationBudget(db, { rho: 10, secret: new Uint8Array(32).fill(5) }),
+      ).run(orgId, spec);
       expect(result.buckets.map((b) => `${b.label}: ${b.value}`)).toEqual(['*: *', 'city: Oslo']);
       const [star, oslo] = result.buckets;
       expect(Math.abs(star!.count - 12)).toBeLessThanOrEqual(8);

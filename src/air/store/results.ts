@@ -1,5 +1,10 @@
 // Published results of tasks: anonymized buckets and exceptions, newest first.
-import type { AnonymizedResult, PublishedBucket, PublishedException } from '../../shared/index.ts';
+import type {
+  AnonymizedResult,
+  BudgetNotice,
+  PublishedBucket,
+  PublishedException,
+} from '../../shared/index.ts';
 import { toApiItem } from '../result-format.ts';
 import { statementCache, type Db } from '../../store/index.ts';
 
@@ -10,6 +15,8 @@ export interface StoredResult {
   codeVersion: number;
   buckets: PublishedBucket[];
   exceptions: PublishedException[];
+  /** What the run said about the participation budget, when it was charged to it. */
+  budget?: BudgetNotice;
 }
 
 interface ResultRow {
@@ -19,7 +26,11 @@ interface ResultRow {
   codeVersion: number;
   buckets: string;
   exceptions: string;
+  budget: string | null;
 }
+
+const COLUMNS =
+  'id, task_id AS taskId, published_at AS publishedAt, code_version AS codeVersion, buckets, exceptions, budget';
 
 export class ResultStore {
   private readonly sql: ReturnType<typeof statementCache>;
@@ -34,16 +45,17 @@ export class ResultStore {
     result: AnonymizedResult,
     publishedAt = Date.now(),
   ): StoredResult {
-    const stored = { id: 0, taskId, publishedAt, codeVersion, ...result };
+    const stored: StoredResult = { id: 0, taskId, publishedAt, codeVersion, ...result };
     const info = this.sql(
-      `INSERT INTO results (task_id, published_at, code_version, buckets, exceptions, api_item)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO results (task_id, published_at, code_version, buckets, exceptions, budget, api_item)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       taskId,
       publishedAt,
       codeVersion,
       JSON.stringify(result.buckets),
       JSON.stringify(result.exceptions),
+      result.budget ? JSON.stringify(result.budget) : null,
       JSON.stringify(toApiItem(stored)),
     );
     return { ...stored, id: Number(info.lastInsertRowid) };
@@ -88,10 +100,7 @@ export class ResultStore {
   }
 
   private renderApiItem(id: number): string {
-    const row = this.sql(
-      `SELECT id, task_id AS taskId, published_at AS publishedAt, code_version AS codeVersion, buckets, exceptions
-       FROM results WHERE id = ?`,
-    ).get(id) as ResultRow;
+    const row = this.sql(`SELECT ${COLUMNS} FROM results WHERE id = ?`).get(id) as ResultRow;
     const item = JSON.stringify(toApiItem(fromRow(row)));
     this.sql('UPDATE results SET api_item = ? WHERE id = ?').run(item, id);
     return item;
@@ -100,17 +109,19 @@ export class ResultStore {
   /** One page, newest first; ties in publication time fall back to insertion order. */
   page(taskId: number, page: number, perPage: number): StoredResult[] {
     const rows = this.sql(
-      `SELECT id, task_id AS taskId, published_at AS publishedAt, code_version AS codeVersion, buckets, exceptions
-         FROM results WHERE task_id = ? ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
+      `SELECT ${COLUMNS} FROM results WHERE task_id = ?
+       ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
     ).all(taskId, perPage, (page - 1) * perPage) as ResultRow[];
     return rows.map(fromRow);
   }
 }
 
-function fromRow(row: ResultRow): StoredResult {
-  return {
+function fromRow({ budget, ...row }: ResultRow): StoredResult {
+  const result: StoredResult = {
     ...row,
     buckets: JSON.parse(row.buckets) as PublishedBucket[],
     exceptions: JSON.parse(row.exceptions) as PublishedException[],
   };
+  if (budget !== null) result.budget = JSON.parse(budget) as BudgetNotice;
+  return result;
 }

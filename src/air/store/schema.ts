@@ -150,4 +150,10 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // What a budgeted run said about the participation budget (BudgetNotice as JSON); null for
+    // results of trusted runs, of installations without the budget, and from before it.
+    version: 9,
+    sql: 'ALTER TABLE results ADD COLUMN budget TEXT;',
+  },
 ];

@@ -22,9 +22,13 @@ interface AsyncRequest {
   authToken: string;
 }
 
-/** The seed's answer shape: `task_id` echoed, anonymized buckets and exceptions. */
+/**
+ * The seed's answer shape: `task_id` echoed, anonymized buckets and exceptions; beside them, for
+ * runs charged to the participation budget, what the run said about it.
+ */
 function answer(taskId: unknown, result: AnonymizedResult) {
-  return { task_id: taskId ?? null, buckets: result.buckets, exceptions: result.exceptions };
+  const { buckets, exceptions, budget } = result;
+  return { task_id: taskId ?? null, buckets, exceptions, ...(budget ? { budget } : {}) };
 }
 
 /** `return_url` is base64 (as in the 2015 API) of an http(s) URL; `auth_token` comes back as a header. */

@@ -236,8 +236,13 @@ export class StreamingEngine {
     }
     let fresh: AnonymizedResult;
     try {
-      const settled = participation?.settle().aggregator ?? (aggregator as BucketAggregator);
-      fresh = anonymize(settled, this.options.secret, settings);
+      const settled = participation?.settle();
+      fresh = anonymize(
+        settled?.aggregator ?? (aggregator as BucketAggregator),
+        this.options.secret,
+        settings,
+      );
+      if (settled) fresh.budget = settled.notice;
     } finally {
       // Deletes the run's temporary user logs, if it grew large enough to have any.
       participation?.close();

@@ -1,0 +1,159 @@
+// A budgeted run says how many users the budget left out: noisy, on a schedule of bounded total cost, and per period.
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  countNoiseSd,
+  DEFAULT_ANONYMIZER_SETTINGS,
+  userKey,
+  type UserKey,
+} from '../anonymizer/index.ts';
+import {
+  budgetNotice,
+  DISCLOSURE_FIRST_SD,
+  DISCLOSURE_RHO,
+  disclosureSd,
+} from './budget-disclosure.ts';
+import { ParticipationBudget } from './participation-budget.ts';
+
+const SECRET = new Uint8Array(32).fill(9);
+const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const ONE_SMALL_BUCKET = 1.5 * SMALL_COST;
+const DAY_MS = 86_400_000;
+
+const keys = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => userKey(SECRET, `${prefix}${i}`));
+
+/** One run in which every user of each group reports that group's label. */
+function run(budget: ParticipationBudget, groups: ReadonlyArray<[string, readonly UserKey[]]>) {
+  const participation = budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
+  for (const [label, users] of groups) {
+    for (const user of users) participation.addProperty(label, '1', user);
+  }
+  try {
+    const settled = participation.settle();
+    const counts = new Map<string, number>();
+    for (const b of settled.aggregator.buckets()) {
+      if (b.identity.kind === 'property') counts.set(b.identity.label, b.count);
+    }
+    return { counts, leftOut: settled.leftOut, notice: settled.notice };
+  } finally {
+    participation.close();
+  }
+}
+
+describe('the disclosure schedule', () => {
+  it('grows the noise run by run so that all runs of a period together cost at most DISCLOSURE_RHO', () => {
+    expect(disclosureSd(1)).toBe(DISCLOSURE_FIRST_SD);
+    let total = 0;
+    let growing = true;
+    for (let k = 1; k <= 1_000_000; k++) {
+      growing &&= disclosureSd(k + 1) > disclosureSd(k);
+      total += 1 / disclosureSd(k) ** 2; // two figures of sensitivity 1: 2 / (2 sd^2)
+    }
+    expect(growing).toBe(true);
+    expect(total).toBeLessThan(DISCLOSURE_RHO);
+    expect(total).toBeGreaterThan(0.95 * DISCLOSURE_RHO);
+  });
+
+  it('cannot tell one victim left out from not: the best cut over 400 runs guesses about half', () => {
+    // Two worlds that differ by one user left out, each disclosed 400 times (fresh runs).
+    const notices = (leftOut: number) =>
+      Array.from(
+        { length: 400 },
+        (_, seq) =>
+          budgetNotice(SECRET, {
+            orgId: 'o',
+            periodRun: 1,
+            seq: seq + 1,
+            leftOut,
+            exhausted: 50,
+            renewsAt: undefined,
+          }).users_left_out,
+      );
+    const without = notices(50);
+    const withVictim = notices(51);
+    let best = 0;
+    for (const cut of new Set([...without, ...withVictim])) {
+      const right =
+        withVictim.filter((x) => x >= cut).length + without.filter((x) => x < cut).length;
+      best = Math.max(best, right / 800);
+    }
+    expect(best).toBeLessThan(0.56);
+    // Yet the figure is about right: its mean is within 4 sd / sqrt(400) of the truth.
+    const mean = without.reduce((a, b) => a + b, 0) / without.length;
+    expect(Math.abs(mean - 50)).toBeLessThan((4 * DISCLOSURE_FIRST_SD) / 20 + 2.5);
+  });
+});
+
+describe('a budgeted run’s notice', () => {
+  let db: Database.Database;
+  beforeEach(() => {
+    db = new Database(':memory:');
+  });
+  afterEach(() => db.close());
+
+  it('says so when the budget left users out, and not when it left no one out', () => {
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
+    const crowd = keys(1_000, 'c');
+    const first = run(budget, [['first', crowd]]);
+    expect(first.leftOut).toBe(0);
+    expect(first.notice.may_be_low).toBe(false);
+    expect(first.notice.message).toMatch(/No sign of users left out/);
+    // Everyone has spent their one small bucket: a second, fresh one leaves all 1,000 out.
+    const second = run(budget, [['second', crowd]]);
+    expect(second.counts.get('second')).toBeUndefined();
+    expect(second.leftOut).toBe(1_000);
+    expect(second.notice).toMatchObject({ may_be_low: true, period_run: 2, renews_at: null });
+    expect(Math.abs(second.notice.users_left_out - 1_000)).toBeLessThan(4 * disclosureSd(2) + 5);
+    expect(Math.abs(second.notice.users_exhausted - 1_000)).toBeLessThan(4 * disclosureSd(2) + 5);
+    expect(second.notice.message).toMatch(/left out of this task's buckets .* may be low/);
+  });
+
+  it('counts a user left out of several buckets once, and a rerun of an old bucket leaves them out again', () => {
+    const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
+    const group = keys(400, 'g');
+    run(budget, [['a', group]]);
+    const others = keys(400, 'h');
+    // The group asks three fresh buckets more; the others are fresh and pay for one.
+    const next = run(budget, [
+      ['b', [...group, ...others]],
+      ['c', group],
+      ['d', group],
+    ]);
+    expect(next.leftOut).toBe(400);
+    expect(next.counts.get('b')).toBe(400);
+  });
+
+  it('renews every budget at the start of each period, where the noise starts small again', () => {
+    let now = 10 * DAY_MS + 5;
+    const budget = new ParticipationBudget(db, {
+      rho: ONE_SMALL_BUCKET,
+      secret: SECRET,
+      periodDays: 7,
+      now: () => now,
+    });
+    const group = keys(500, 'p');
+    expect(run(budget, [['week', group]]).counts.get('week')).toBe(500);
+    const spentOut = run(budget, [['week2', group]]);
+    expect(spentOut.counts.get('week2')).toBeUndefined();
+    expect(spentOut.notice.renews_at).toBe(14 * DAY_MS);
+    now = 14 * DAY_MS;
+    // A new period: the whole budget again, and the first disclosure's small noise.
+    const renewed = run(budget, [['week2', group]]);
+    expect(renewed.counts.get('week2')).toBe(500);
+    expect(renewed.leftOut).toBe(0);
+    expect(renewed.notice.period_run).toBe(1);
+    expect(budget.spent('o', group[0]!)).toBeCloseTo(SMALL_COST, 10);
+    // A bucket first shown last period is charged again, not free: the spending it was free
+    // against has been reset.
+    const again = run(budget, [['week', group]]);
+    expect(again.counts.get('week')).toBeUndefined();
+    expect(again.leftOut).toBe(500);
+  });
+
+  it('refuses a period that is not a whole number of days', () => {
+    expect(() => new ParticipationBudget(db, { rho: 1, secret: SECRET, periodDays: 0.5 })).toThrow(
+      /whole number of days/,
+    );
+  });
+});

@@ -33,6 +33,8 @@ export interface QuestionScore {
   /** The suppression bucket as published (undefined: not published) and its truth. */
   starPublished: number | undefined;
   starTruth: number | undefined;
+  /** The run's budget notice: noisy users left out, and whether it says counts may be low. */
+  notice?: { leftOut: number; mayBeLow: boolean };
 }
 
 const share = (part: number, whole: number) => (whole === 0 ? Number.NaN : part / whole);
@@ -57,6 +59,9 @@ export function scoreQuestion(name: string, result: AnonymizedResult, truth: Tru
     // The true '*': users with a property none of whose buckets was published.
     starTruth: truth.memberships?.filter((keys) => !keys.some((k) => published.has(k))).length,
   };
+  if (result.budget) {
+    score.notice = { leftOut: result.budget.users_left_out, mayBeLow: result.budget.may_be_low };
+  }
   for (const [key, count] of truth.counts) {
     const shown = published.get(key);
     if (count >= LARGE) score.largeTrue++;
@@ -88,6 +93,7 @@ export function formatQuestions(scores: QuestionScore[]): string {
     'mean |err| (published)',
     `signed err >= ${LARGE} (pub/true)`,
     "'*' published / true",
+    'budget notice: left out',
   ];
   const rows = scores.map((s, i) => [
     String(i + 1),
@@ -100,6 +106,7 @@ export function formatQuestions(scores: QuestionScore[]): string {
       ? '-'
       : `${signedPct(share(s.largeSignedSum, s.largePublished))} (${s.largePublished}/${s.largeTrue})`,
     s.starTruth === undefined ? '-' : `${int(s.starPublished)} / ${int(s.starTruth)}`,
+    s.notice ? `${int(s.notice.leftOut)}${s.notice.mayBeLow ? ' (may be low)' : ''}` : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

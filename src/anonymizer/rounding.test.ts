@@ -18,21 +18,29 @@ describe('rounding', () => {
     expect(roundingStep(1000, defaults)).toBe(1000);
   });
 
-  it('rounds small counts to multiples of 5, half up', () => {
-    expect(roundCount(12, defaults)).toBe(10);
-    expect(roundCount(12.5, defaults)).toBe(15);
-    expect(roundCount(13, defaults)).toBe(15);
+  it('rounds small counts to multiples of 10 (the step at their sd of 10), half up', () => {
+    expect(roundCount(14, defaults)).toBe(10);
+    expect(roundCount(15, defaults)).toBe(20);
+    expect(roundCount(26, defaults)).toBe(30);
     expect(roundCount(1002.4, defaults)).toBe(1000);
   });
 
-  it('picks the step from the noisy count: 10 around 2000, 500 around 100,000', () => {
-    expect(roundCount(2004, defaults)).toBe(2000);
-    expect(roundCount(2006, defaults)).toBe(2010);
-    expect(roundCount(100_260, defaults)).toBe(100_500);
+  it('picks the step from the noisy count: 100 around 2,000 (sd 60), 1,000 from 33,333 on (the cap)', () => {
+    expect(roundCount(2040, defaults)).toBe(2000);
+    expect(roundCount(2060, defaults)).toBe(2100);
+    expect(roundCount(100_260, defaults)).toBe(100_000);
+    expect(roundCount(100_600, defaults)).toBe(101_000);
   });
 
   it('never publishes zero or a negative count', () => {
-    for (const noisy of [-7, -0.1, 0, 0.4, 2.4, 2.6]) expect(roundCount(noisy, defaults)).toBe(5);
+    for (const noisy of [-7, -0.1, 0, 0.4, 2.4, 7.6]) expect(roundCount(noisy, defaults)).toBe(10);
+  });
+
+  it('rounds to the minimum step of 5 where the noise is no larger', () => {
+    const quiet = { ...defaults, noiseSd: 2.12, relativeNoise: 0.01 / 3 };
+    expect(roundCount(12.5, quiet)).toBe(15);
+    expect(roundCount(2006, quiet)).toBe(2010);
+    expect(roundCount(-3, quiet)).toBe(5);
   });
 
   it('is exact with a step of 1', () => {

@@ -21,16 +21,19 @@ export interface AnonymizerSettings {
   lowCountSd: number;
   /**
    * Absolute count-noise sd *per layer*, the noise small counts get. There are two layers (bucket
-   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 2.12 (total 3.0).
+   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 7.07 (total 10): a
+   * fresh small bucket then costs 0.005 of the participation budget, so a user fits in ten of
+   * them, where sd 3 allowed one (docs/anonymization.md, "Why sd 10, 3% and 0.05").
    */
   noiseSd: number;
   /**
    * Count-noise sd as a fraction of the count, for large counts: the total sd is
-   * `max(noiseSd * sqrt(2), relativeNoise * count)`. Default 0.01 / 3, so that the noise stays
-   * within 1% of the count at 3 sd.
+   * `max(noiseSd * sqrt(2), relativeNoise * count)`. Default 0.03: large buckets cost little
+   * (1,000 users: 0.00056), so that questions putting each user in tens of mid-sized buckets fit
+   * in the budget; at 1/300 a heat map or a weekly report spent it in one go.
    */
   relativeNoise: number;
-  /** Cap on the total count-noise sd, whatever the count. Default 1000 (reached at 300,000 users). */
+  /** Cap on the total count-noise sd, whatever the count. Default 1000 (reached at 33,333 users). */
   maxNoiseSd: number;
   /**
    * Each noise total (count noise, threshold noise) is clamped to +/- this many of its sd, so no
@@ -51,8 +54,8 @@ export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.
   absoluteFloor: 2,
   lowCountMean: 5.8,
   lowCountSd: 1,
-  noiseSd: 2.12,
-  relativeNoise: 0.01 / 3,
+  noiseSd: 7.07,
+  relativeNoise: 0.03,
   maxNoiseSd: 1000,
   maxDeviationSds: 3,
   minRoundingStep: 5,

@@ -23,11 +23,29 @@ const DAY_MS = 86_400_000;
 const keys = (n: number, prefix: string) =>
   Array.from({ length: n }, (_, i) => userKey(SECRET, `${prefix}${i}`));
 
+/** Small buckets (100 users, sd 10, SMALL_COST each): the users split into groups labelled `label-i`. */
+const small = (label: string, users: readonly UserKey[]): Array<[string, UserKey[]]> =>
+  Array.from({ length: Math.ceil(users.length / 100) }, (_, i) => [
+    `${label}-${i}`,
+    users.slice(i * 100, (i + 1) * 100),
+  ]);
+
+const total = (counts: Map<string, number>, label: string) =>
+  [...counts].filter(([l]) => l.startsWith(`${label}-`)).reduce((n, [, c]) => n + c, 0);
+
 /** One run in which every user of each group reports that group's label. */
-function run(budget: ParticipationBudget, groups: ReadonlyArray<[string, readonly UserKey[]]>) {
+function run(
+  budget: ParticipationBudget,
+  groups: ReadonlyArray<readonly [string, readonly UserKey[]]>,
+) {
   const participation = budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
+  // As the runner does: all of one user's properties in a row (ParticipationRun's contract).
+  const labelsOf = new Map<UserKey, string[]>();
   for (const [label, users] of groups) {
-    for (const user of users) participation.addProperty(label, '1', user);
+    for (const user of users) labelsOf.set(user, [...(labelsOf.get(user) ?? []), label]);
+  }
+  for (const [user, labels] of labelsOf) {
+    for (const label of labels) participation.addProperty(label, '1', user);
   }
   try {
     const settled = participation.settle();
@@ -95,13 +113,14 @@ describe('a budgeted run’s notice', () => {
   it('says so when the budget left users out, and not when it left no one out', () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const crowd = keys(1_000, 'c');
-    const first = run(budget, [['first', crowd]]);
+    const first = run(budget, small('first', crowd));
+    expect(total(first.counts, 'first')).toBe(1_000);
     expect(first.leftOut).toBe(0);
     expect(first.notice.may_be_low).toBe(false);
     expect(first.notice.message).toMatch(/No sign of users left out/);
     // Everyone has spent their one small bucket: a second, fresh one leaves all 1,000 out.
-    const second = run(budget, [['second', crowd]]);
-    expect(second.counts.get('second')).toBeUndefined();
+    const second = run(budget, small('second', crowd));
+    expect(total(second.counts, 'second')).toBe(0);
     expect(second.leftOut).toBe(1_000);
     expect(second.notice).toMatchObject({ may_be_low: true, period_run: 2, renews_at: null });
     expect(Math.abs(second.notice.users_left_out - 1_000)).toBeLessThan(4 * disclosureSd(2) + 5);
@@ -112,16 +131,18 @@ describe('a budgeted run’s notice', () => {
   it('counts a user left out of several buckets once, and a rerun of an old bucket leaves them out again', () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const group = keys(400, 'g');
-    run(budget, [['a', group]]);
+    run(budget, small('a', group));
     const others = keys(400, 'h');
-    // The group asks three fresh buckets more; the others are fresh and pay for one.
-    const next = run(budget, [
-      ['b', [...group, ...others]],
-      ['c', group],
-      ['d', group],
-    ]);
+    // The group asks two fresh small buckets more each; the others are fresh and pay for one.
+    const task = () => [...small('b', others), ...small('c', group), ...small('d', group)];
+    const next = run(budget, task());
     expect(next.leftOut).toBe(400);
-    expect(next.counts.get('b')).toBe(400);
+    expect(total(next.counts, 'b')).toBe(400);
+    expect(total(next.counts, 'c') + total(next.counts, 'd')).toBe(0);
+    // A rerun leaves the same 400 out of the same buckets again, and says so again.
+    const rerun = run(budget, task());
+    expect(rerun.leftOut).toBe(400);
+    expect(rerun.counts).toEqual(next.counts);
   });
 
   it('renews every budget at the start of each period, where the noise starts small again', () => {
@@ -133,21 +154,21 @@ describe('a budgeted run’s notice', () => {
       now: () => now,
     });
     const group = keys(500, 'p');
-    expect(run(budget, [['week', group]]).counts.get('week')).toBe(500);
-    const spentOut = run(budget, [['week2', group]]);
-    expect(spentOut.counts.get('week2')).toBeUndefined();
+    expect(total(run(budget, small('week', group)).counts, 'week')).toBe(500);
+    const spentOut = run(budget, small('week2', group));
+    expect(total(spentOut.counts, 'week2')).toBe(0);
     expect(spentOut.notice.renews_at).toBe(14 * DAY_MS);
     now = 14 * DAY_MS;
     // A new period: the whole budget again, and the first disclosure's small noise.
-    const renewed = run(budget, [['week2', group]]);
-    expect(renewed.counts.get('week2')).toBe(500);
+    const renewed = run(budget, small('week2', group));
+    expect(total(renewed.counts, 'week2')).toBe(500);
     expect(renewed.leftOut).toBe(0);
     expect(renewed.notice.period_run).toBe(1);
     expect(budget.spent('o', group[0]!)).toBeCloseTo(SMALL_COST, 10);
     // A bucket first shown last period is charged again, not free: the spending it was free
     // against has been reset.
-    const again = run(budget, [['week', group]]);
-    expect(again.counts.get('week')).toBeUndefined();
+    const again = run(budget, small('week', group));
+    expect(total(again.counts, 'week')).toBe(0);
     expect(again.leftOut).toBe(500);
   });
 

@@ -52,8 +52,8 @@ describe('ParticipationBudget', () => {
     ]);
     expect(budget.spent('o', group[0]!)).toBeCloseTo(SMALL_COST, 10);
     expect(budget.spent('o', userKey(SECRET, 'alone'))).toBe(0);
-    // sd 3 users for small counts (docs/anonymization.md): 1 / (2 x 9).
-    expect(SMALL_COST).toBeCloseTo(0.0556, 3);
+    // sd 10 users for small counts (docs/anonymization.md): 1 / (2 x 100).
+    expect(SMALL_COST).toBeCloseTo(0.005, 4);
   });
 
   it('charges large buckets far less than small ones', () => {

@@ -71,10 +71,12 @@ export const configSchema = z
         /** Off only for a lab that must see what an attack gets without it. */
         participationBudget: z.boolean().default(true),
         /**
-         * Total zCDP-like loss each user may spend per organisation: a fresh bucket of n users
-         * costs each member 1 / (2 sd(n)^2), 0.056 for a small bucket, 0.00045 at 10,000 users.
+         * Total zCDP-like loss each user may spend on fresh buckets per organisation (and per
+         * budget period): a fresh bucket of n users costs each member 1 / (2 sd(n)^2), 0.005
+         * for a small bucket, 0.00056 at 1,000 users, 0.0000056 at 10,000. The budget notices
+         * add at most 0.0054, so the total is one look at sd 3.0 (docs/anonymization.md).
          */
-        participationRho: z.number().positive().max(1_000_000).default(0.1),
+        participationRho: z.number().positive().max(1_000_000).default(0.05),
         /**
          * Days after which every (organisation, user) budget renews, for installations whose
          * periodic tasks read new data each period; 0 (the default) never renews. With a period

@@ -15,8 +15,30 @@ export const WEAKENED: Readonly<AnonymizerSettings> = Object.freeze({
   minRoundingStep: 1,
 });
 
+/**
+ * The anonymizer's defaults before 6 December 2026 (small counts sd 3, large ones 1/300): with
+ * them and no budget, the budget's attacks succeed, which shows they are real. Today's sd 10 holds
+ * some of them even without the budget, at CI size.
+ */
+export const FORMER_NOISE: Readonly<AnonymizerSettings> = Object.freeze({
+  ...DEFAULT_ANONYMIZER_SETTINGS,
+  noiseSd: 2.12,
+  relativeNoise: 0.01 / 3,
+});
+
 /** Victim count: the brief asks for at least 200; override with ATTACK_VICTIMS for a larger run. */
 export const VICTIMS = Number(process.env.ATTACK_VICTIMS ?? 300);
+
+/**
+ * ATTACK_ACCESS=trusted runs every attack as a trusted analyst would (docs/anonymization.md,
+ * "Access levels"): the default anonymizer without the participation budget. The suite then
+ * measures what trusted analysts can do; attacks that the budget stops are expected to succeed.
+ */
+export const ACCESS = process.env.ATTACK_ACCESS ?? 'untrusted';
+if (ACCESS !== 'untrusted' && ACCESS !== 'trusted') {
+  throw new Error(`ATTACK_ACCESS must be untrusted or trusted, not "${ACCESS}"`);
+}
+const BUDGETED = ACCESS === 'untrusted';
 
 export interface LabOptions {
   /** Known users beside each victim in the victim's group (the attacker knows how many). */
@@ -36,8 +58,8 @@ export interface Lab {
   victims: number;
   /**
    * Runs task code over table `t` through the installation's data and sandbox, with the default
-   * anonymizer, the installation's participation budget and a fixed secret, so that the measured
-   * kappa is the same on every run.
+   * anonymizer, the installation's participation budget (none with ATTACK_ACCESS=trusted) and a
+   * fixed secret, so that the measured kappa is the same on every run.
    */
   run(code: string): Promise<AnonymizedResult>;
   /** `run` over the rows matching a prefetch filter only (e.g. one group), for timing. */
@@ -106,9 +128,9 @@ export async function openLab(options: LabOptions): Promise<Lab> {
     orgId,
     truth,
     victims,
-    run: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS, true).run(orgId, spec(code)),
+    run: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS, BUDGETED).run(orgId, spec(code)),
     runWhere: (code, where) =>
-      runner(DEFAULT_ANONYMIZER_SETTINGS, true).run(orgId, spec(code, where)),
+      runner(DEFAULT_ANONYMIZER_SETTINGS, BUDGETED).run(orgId, spec(code, where)),
     runUnbudgeted: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS).run(orgId, spec(code)),
     runWeakened: (code) => runner(WEAKENED).run(orgId, spec(code)),
     runWith: (settings, code) => runner(settings).run(orgId, spec(code)),

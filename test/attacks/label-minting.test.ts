@@ -1,7 +1,7 @@
 // Asking for one user set under hundreds of labels cannot average away the user-set noise layer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, openLab, type Lab } from './lab.ts';
+import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
 const COMPANIONS = 10;
@@ -44,15 +44,18 @@ describe('label-minting attack', () => {
     expect(budgeted.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  // With small counts' noise at sd 3 the user-set layer alone holds this attack near the bar at
-  // 300 victims (0.44), and the budget is the margin: 1,000 victims and 500 labels measured 0.57
-  // without it, 0.15 with it.
-  it('does clearly better without the budget, so the budget is what holds it to one look', async () => {
-    const score = await attack(lab.runUnbudgeted, lab);
-    console.log(describeScore('label-minting, no participation budget', score));
+  // Relabelling averages only the identity layer: whatever the number of labels, the user-set
+  // layer (sd 7.07 of today's 10) stays, so today's noise holds this attack even without the
+  // budget (measured and printed below, the trusted analyst's view). With the former sd 3 (user-set
+  // layer 2.12) and no budget it did clearly better: 1,000 victims and 500 labels measured 0.57.
+  it('does clearly better with the former noise and no budget, so layers and budget are what hold it', async () => {
+    const today = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore('label-minting, no participation budget', today));
+    const former = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
+    console.log(describeScore('label-minting, former noise (sd 3), no budget', former));
     // A rerun of the budgeted attack is free and identical (sticky noise, known buckets).
     const budgeted = await attack(lab.run, lab);
-    expect(score.kappa).toBeGreaterThan(budgeted.kappa + 0.15);
+    expect(former.kappa).toBeGreaterThan(budgeted.kappa + 0.15);
   });
 
   it('succeeds when counts are exact, so the attack is real', async () => {

@@ -11,11 +11,13 @@ import {
 import { until } from '../support/until.ts';
 
 /**
- * 40 users in one small group: each may be shown in one fresh small bucket (0.0556 of 0.1), so
- * after one budgeted run under a label the second label of a budgeted run publishes nobody,
- * while a run without the budget publishes all of them, whatever ran before.
+ * 40 users in one small group, and a budget for one fresh small bucket each (0.005 of 0.0075,
+ * where the default allows ten): after one budgeted run under a label the second label of a
+ * budgeted run publishes nobody, while a run without the budget publishes all of them, whatever
+ * ran before.
  */
 const USERS = 40;
+const ONE_SMALL_BUCKET = 0.0075;
 const PASSWORD = 'level-key-password';
 const task = (label: string) => ({
   prefetch: [{ table: 'people' }],
@@ -64,7 +66,9 @@ describe('access levels', () => {
     inst.platform.air.audit.list(orgId, 1000).filter((e) => e.event === 'task.run.trusted');
 
   beforeAll(async () => {
-    inst = await startTestInstallation({ privacy: { releaseSchedule: false } });
+    inst = await startTestInstallation({
+      privacy: { releaseSchedule: false, participationRho: ONE_SMALL_BUCKET },
+    });
     const first = inst.platform.initialAdmin!;
     admin = await loginToSite(inst, first.email, first.password);
     orgId = inst.createOrg('Levels');

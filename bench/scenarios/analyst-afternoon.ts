@@ -58,7 +58,7 @@ function figurePrivacy(): Privacy {
 }
 
 function describe(privacy: Privacy, cloak: Cloak): string {
-  if (!cloak.budget) return 'participation budget off';
+  if (!cloak.budget) return 'participation budget off (what a trusted analyst gets)';
   const rho = cloak.budget.options.rho;
   return `participation budget on, rho ${rho}${privacy.participationRho === undefined ? ' (the default)' : ''}`;
 }

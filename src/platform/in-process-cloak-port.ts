@@ -32,11 +32,20 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
     async userCounts(orgId) {
       const counts: TableUserCount[] = [];
       for (const { name } of data.listTables(orgId)) {
-        // An ordinary anonymized run: one bucket that every user with rows reports.
-        const result = await runner.run(orgId, {
-          code: `report_property(${JSON.stringify(USERS_LABEL)}, '')`,
-          prefetch: [{ table: name }],
-        });
+        // An anonymized run of one bucket that every user with rows reports (sticky noise, the
+        // low-count filter), outside the participation budget: its code is the cloak's, not an
+        // analyst's, and its user set is whoever data owners uploaded, which no analyst chooses.
+        // Budgeted, every view of the Tables page would spend a budget notice (a run of the
+        // period) and show a table low, or "too few", once its users had spent their budget.
+        const result = await runner.run(
+          orgId,
+          {
+            code: `report_property(${JSON.stringify(USERS_LABEL)}, '')`,
+            prefetch: [{ table: name }],
+          },
+          {},
+          'trusted',
+        );
         const bucket = result.buckets.find((b) => b.label === USERS_LABEL);
         counts.push({ table: name, users: bucket ? bucket.count : null });
       }

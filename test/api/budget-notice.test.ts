@@ -11,12 +11,13 @@ const ASK_AGAIN = 'report_property("again", String(tables.t[0].g));';
 describe('the budget notice of a run', () => {
   let inst: TestInstallation;
   let key: TestKey;
+  let orgId: string;
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
     // The defaults, budget on, minus the release schedule (it only delays the answers).
     inst = await startTestInstallation({ privacy: { releaseSchedule: false } });
-    const orgId = inst.createOrg('Budget');
+    orgId = inst.createOrg('Budget');
     key = inst.issueKey(orgId, 'web_api');
     const { data } = inst.platform.cloak;
     data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
@@ -65,9 +66,23 @@ describe('the budget notice of a run', () => {
     expect(Math.abs(after.budget.users_left_out - USERS)).toBeLessThan(4 * after.budget.noise_sd);
     expect(after.budget.message).toMatch(/left out .* budget.* may be low/);
 
+    // The Tables page's user counts are the cloak's own task over what data owners uploaded:
+    // outside the budget, so they still count everyone and spend no notice.
+    const [counted] = await inst.platform.cloakPort.userCounts(orgId);
+    expect(counted!.table).toBe('t');
+    expect(Math.abs(counted!.users! - USERS)).toBeLessThanOrEqual(3 * 60 + 50); // sd 60, step 100
+    await inst.web(`/api/tasks/${tokens.again}`, {
+      key,
+      method: 'PUT',
+      body: { code: ASK_AGAIN.replace('"again"', '"a third time"') },
+    });
+    const third = await run('again');
+    expect(third.budget.period_run).toBe(4);
+
     // The stored results, as the seed's results API serves them, carry the same notices.
     const listed = await inst.web(`/api/task_results/${tokens.again}`, { key });
     expect(listed.json.items.map((item: { budget: unknown }) => item.budget)).toEqual([
+      third.budget,
       after.budget,
       first.budget,
     ]);

@@ -99,6 +99,10 @@ describe('streaming tasks', () => {
     expect(await platform.cloak.streaming.process()).toBe(USERS);
     expect(await platform.cloak.streaming.process()).toBe(0);
     expect(names(report())).toEqual(['last page: home', 'runs: 1']);
+    // A report is a budgeted run: it says what the budget did, with a notice of its own.
+    const first = report().budget!;
+    expect(first).toMatchObject({ may_be_low: false });
+    expect(report().budget!.period_run).toBe(first.period_run + 1);
 
     // New data replaces each user's properties; the accumulator carries over.
     await uploadPage('cart');

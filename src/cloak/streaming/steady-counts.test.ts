@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ANONYMIZER_SETTINGS as DEFAULTS } from '../../anonymizer/index.ts';
+import type { BudgetNotice } from '../../shared/index.ts';
 import { publishedCounts, steadyCounts, steadyMargin } from './steady-counts.ts';
 
 const result = (counts: Record<string, number>, errors: Record<string, number> = {}) => ({
@@ -9,16 +11,26 @@ const result = (counts: Record<string, number>, errors: Record<string, number> =
 describe('steadyCounts', () => {
   const previous = publishedCounts(result({ a: 100, b: 10_000, c: 40 }, { boom: 20 }));
 
-  it('keeps a count that moved within the margin, and takes one that moved more', () => {
-    const next = steadyCounts(previous, result({ a: 105, b: 10_150, c: 50 }, { boom: 25 }));
-    expect(next.buckets.map((b) => b.count)).toEqual([100, 10_000, 50]);
+  it('keeps a count that moved within two noise sds, and takes one that moved more', () => {
+    const next = steadyCounts(
+      previous,
+      result({ a: 115, b: 10_450, c: 70 }, { boom: 30 }),
+      DEFAULTS,
+    );
+    expect(next.buckets.map((b) => b.count)).toEqual([100, 10_000, 70]);
     expect(next.exceptions[0]!.count).toBe(20);
-    expect(steadyMargin(100)).toBe(5);
-    expect(steadyMargin(10_000)).toBe(200);
+    expect(steadyMargin(100, DEFAULTS)).toBe(20); // sd 10
+    expect(steadyMargin(10_000, DEFAULTS)).toBe(600); // sd 300 (3%)
+  });
+
+  it('passes the report’s own budget notice through, never a kept one', () => {
+    const budget = { users_left_out: 0, period_run: 7 } as BudgetNotice;
+    expect(steadyCounts(previous, { ...result({ a: 100 }), budget }, DEFAULTS).budget).toBe(budget);
+    expect(steadyCounts(previous, result({ a: 100 }), DEFAULTS).budget).toBeUndefined();
   });
 
   it('never brings back a bucket the anonymizer suppressed now, and takes new ones as they are', () => {
-    const next = steadyCounts(previous, result({ a: 95, d: 30 }));
+    const next = steadyCounts(previous, result({ a: 95, d: 30 }), DEFAULTS);
     expect(next.buckets).toEqual([
       { label: 'l', value: 'a', count: 100 },
       { label: 'l', value: 'd', count: 30 },

@@ -1,13 +1,17 @@
 // Streaming reports that do not flicker: a published count moves only when the change is larger
 // than the noise could explain.
+import { countNoiseSd, type AnonymizerSettings } from '../../anonymizer/index.ts';
+import { roundingStep } from '../../anonymizer/rounding.ts';
 import type { AnonymizedResult } from '../../shared/index.ts';
 
 /**
- * A count within this distance of the last published one is published unchanged: at least one
- * rounding step of small counts (5), and 2% of large ones (three noise sds are 1%).
+ * A count within this distance of the last published one is published unchanged: two noise sds
+ * at that count (two fresh draws differ by more only one time in six), and at least one rounding
+ * step. With the default noise: 20 for small counts, 6% of large ones.
  */
-export function steadyMargin(previous: number): number {
-  return Math.max(5, Math.ceil(0.02 * previous));
+export function steadyMargin(previous: number, settings: AnonymizerSettings): number {
+  const sd = countNoiseSd(previous, settings);
+  return Math.max(roundingStep(sd, settings), Math.ceil(2 * sd));
 }
 
 /**
@@ -18,12 +22,17 @@ export function steadyMargin(previous: number): number {
 export function steadyCounts(
   previous: ReadonlyMap<string, number>,
   current: AnonymizedResult,
+  settings: AnonymizerSettings,
 ): AnonymizedResult {
   const keep = (key: string, count: number) => {
     const last = previous.get(key);
-    return last !== undefined && Math.abs(count - last) <= steadyMargin(last) ? last : count;
+    return last !== undefined && Math.abs(count - last) <= steadyMargin(last, settings)
+      ? last
+      : count;
   };
   return {
+    // The budget notice is this report's own: its figures are fresh, never kept.
+    ...(current.budget ? { budget: current.budget } : {}),
     buckets: current.buckets.map((b) => ({
       ...b,
       count: keep(bucketKey(b.label, b.value), b.count),

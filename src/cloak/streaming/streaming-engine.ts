@@ -253,7 +253,7 @@ export class StreamingEngine {
     const previous = last?.lastReport
       ? new Map(JSON.parse(last.lastReport) as Array<[string, number]>)
       : new Map<string, number>();
-    const result = steadyCounts(previous, fresh);
+    const result = steadyCounts(previous, fresh, settings);
     this.db
       .prepare('UPDATE streaming_tasks SET last_report = ? WHERE task_key = ?')
       .run(JSON.stringify([...publishedCounts(result)]), taskKey);

@@ -1,7 +1,8 @@
 // Budget padding: every bucket padded with users who ran out, so victims pay a large bucket's price for a small bucket's noise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
+import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
+import { ACCESS, countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 import { IN_SUBSET, leastSquares, subsetRows } from './subsets.ts';
 
@@ -12,14 +13,15 @@ const QUERIES_PER_VICTIM = 3;
 /** One run over the padding and the victims; generous, for a loaded machine. */
 const TIMEOUT_MS = Math.max(600_000, PADDING * 60);
 
-/** Two small buckets for every padding user (groups of ten): the second runs them out. */
-const EXHAUST = `const r = tables.t[0];
-if (r.a === -1) { report_property("burn1", Math.floor(r.grp / 10)); report_property("burn2", Math.floor(r.grp / 10)); }`;
+/** Small buckets (groups of ten) for every padding user, one more than the budget pays for. */
+const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const exhaust = (rho: number) => `const r = tables.t[0];
+if (r.a === -1) for (let i = 0; i <= ${Math.floor(rho / SMALL_COST)}; i++) report_property("burn" + i, Math.floor(r.grp / 10));`;
 
 /*
  * Every padding user reports every query; a victim reports the queries of its subsets when its
  * secret is 1. Each query's bucket asks for PADDING + about 25 users, so a victim was charged as
- * for a bucket of 10,000 (sd 33: 0.00045, affordable 150 times); the padding users, run out, are
+ * for a bucket of 10,000 (sd 300: 0.0000056, affordable thousands of times); the padding users, run out, are
  * left out, so the published count is the victims' alone, with the noise of a small count.
  */
 const task = (
@@ -37,22 +39,31 @@ async function attack(
   { padded = true } = {},
 ) {
   const queries = QUERIES_PER_VICTIM * lab.victims;
-  const counts = countTable(await run(task(queries, padded))).get('r') ?? new Map<string, number>();
+  const result = await run(task(queries, padded));
+  const counts = countTable(result).get('r') ?? new Map<string, number>();
   const rows = subsetRows(queries, lab.victims);
   const y = rows.map((_, j) => counts.get(String(j)) ?? 0);
   const bits = leastSquares(rows, y, lab.victims);
-  return scoreAttack(guessesFromEvidence(bits.map((b) => b - 0.5)), lab.truth);
+  return Object.assign(scoreAttack(guessesFromEvidence(bits.map((b) => b - 0.5)), lab.truth), {
+    notice: result.budget,
+  });
 }
 
 describe('budget padding attack', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await openLab({ companions: 0, victims: VICTIMS });
+    // A run's own limit as generous as the test's: each padding user reports hundreds of buckets.
+    const taskTimeoutSeconds = Math.ceil(TIMEOUT_MS / 1000);
+    lab = await openLab({
+      companions: 0,
+      victims: VICTIMS,
+      config: { cloak: { taskTimeoutSeconds } },
+    });
     const padding: Record<string, unknown> = {};
     for (let i = 0; i < PADDING; i++)
       padding[`p${i}`] = { t: [{ grp: i, victim: 0, s: 0, a: -1 }] };
     lab.inst.platform.cloak.data.insert(lab.orgId, padding);
-    await lab.run(EXHAUST);
+    await lab.run(exhaust(lab.inst.platform.config.privacy.participationRho));
   }, TIMEOUT_MS);
   afterAll(() => lab.stop());
 
@@ -63,6 +74,11 @@ describe('budget padding attack', () => {
     async () => {
       const score = await attack(lab.run, lab);
       console.log(describeScore('padded reconstruction', score));
+      // The padding really had run out (else the buckets are simply large and prove nothing).
+      if (ACCESS === 'untrusted') {
+        expect(score.notice?.may_be_low).toBe(true);
+        expect(score.notice!.users_left_out).toBeGreaterThan(PADDING / 2);
+      }
       expect(score.kappa).toBeLessThan(KAPPA_BAR);
     },
     TIMEOUT_MS,

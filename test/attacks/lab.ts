@@ -89,7 +89,13 @@ function bits(n: number, seed: number): Array<0 | 1> {
  */
 export async function openLab(options: LabOptions): Promise<Lab> {
   const victims = options.victims ?? VICTIMS;
-  const inst = await startTestInstallation({ ...options.config, sandbox: { timeoutMs: 200 } });
+  // An hour a run: the suite measures what an attack learns, not how fast the machine is, and at
+  // full size on a loaded machine a run of 500 minted labels per user passed the 120 s default.
+  const inst = await startTestInstallation({
+    ...options.config,
+    sandbox: { timeoutMs: 200 },
+    cloak: { taskTimeoutSeconds: 3600, ...options.config?.cloak },
+  });
   const orgId = inst.createOrg('Attackers');
   const { data } = inst.platform.cloak;
   data.createTable(orgId, {

@@ -52,6 +52,7 @@ describe('progress-channel attack', () => {
     const lab = await openLab({
       companions: COMPANIONS,
       victims: VICTIMS,
+      timed: true,
       config: { privacy: { releaseSchedule } },
     });
     labs.push(lab);

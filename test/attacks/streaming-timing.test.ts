@@ -63,7 +63,7 @@ describe('streaming timing attack', () => {
   const seen: Observation[] = [];
   beforeAll(
     async () => {
-      lab = await openLab({ companions: COMPANIONS, victims: VICTIMS });
+      lab = await openLab({ companions: COMPANIONS, victims: VICTIMS, timed: true });
       await lab.inst.platform.cloak.streaming.stop();
       const key = lab.inst.issueKey(lab.orgId, 'web_api');
       const agent = new https.Agent({

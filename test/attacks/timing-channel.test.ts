@@ -39,7 +39,7 @@ describe('timing-channel attack', () => {
   let lab: Lab;
   let key: TestKey;
   beforeAll(async () => {
-    lab = await openLab({ companions: COMPANIONS, victims: TIMED });
+    lab = await openLab({ companions: COMPANIONS, victims: TIMED, timed: true });
     key = lab.inst.issueKey(lab.orgId, 'task_runner');
   });
   afterAll(() => lab.stop());

@@ -151,10 +151,15 @@ describe('opencloak CLI', () => {
       [BIN, '--data-dir', dataDir, 'task', 'run', task.token, '--org', 'Acme'],
       { encoding: 'utf8', cwd: dir },
     );
-    // Not a terminal here, so the progress is a line per tenth, ending at the answer.
+    // Not a terminal here, so the progress is a line per tenth, ending at the answer; under it,
+    // what the run says about the participation budget (also in the JSON, as `budget`).
     const lines = shown.stderr.trim().split('\n');
-    expect(lines.at(-1)).toMatch(/^\[#{30}\] 100%$/);
-    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.at(-2)).toMatch(/^\[#{30}\] 100%$/);
+    expect(lines.length).toBeGreaterThan(2);
+    const rerun = JSON.parse(shown.stdout);
+    expect(rerun.budget).toMatchObject({ may_be_low: false, period_run: 2 });
+    expect(lines.at(-1)).toBe(`participation budget: ${rerun.budget.message}`);
+    expect(lines.at(-1)).toMatch(/No sign of users left out by the participation budget/);
     const results = cliJson('task', 'results', String(task.id), '--org', 'Acme');
     expect(results.count).toBe(2);
     expect(results.items[0].buckets).toEqual(run.buckets);

@@ -89,12 +89,25 @@ export interface Bucket {
   name: string;
 }
 
+/** What a budgeted run published about the participation budget (noisy figures, never which users). */
+export interface BudgetNotice {
+  users_left_out: number;
+  users_exhausted: number;
+  noise_sd: number;
+  may_be_low: boolean;
+  period_run: number;
+  renews_at: number | null;
+  message: string;
+}
+
 export interface Result {
   id: number;
   published_at: number;
   code_version: number;
   buckets: Bucket[];
   exceptions: Array<{ error: string; count: number }>;
+  /** Present when the run was charged to the participation budget. */
+  budget?: BudgetNotice;
 }
 
 export interface TestUser {

@@ -5,7 +5,7 @@ import { toApiItem, type Schedule } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { parsePagination } from '../../http/index.ts';
 import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { printJson, printNote, resolveOrg, withPlatform } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
 import { readJsonFile } from './table.ts';
 
@@ -103,8 +103,9 @@ export function registerTaskCommands(program: Command): void {
   task
     .command('run <task>')
     .description(
-      'run a batch task (by id or token) and print its published result; progress goes to ' +
-        'stderr, and Ctrl-C cancels the run without publishing anything',
+      'run a batch task (by id or token) and print its published result; progress, and what ' +
+        'the run says about the participation budget, go to stderr; Ctrl-C cancels the run ' +
+        'without publishing anything',
     )
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
@@ -120,6 +121,7 @@ export function registerTaskCommands(program: Command): void {
           bar.update(run.progress);
           bar.end();
           printJson(toApiItem(result));
+          if (result.budget) printNote(`participation budget: ${result.budget.message}`);
         } finally {
           clearInterval(timer);
           process.off('SIGINT', cancel);

@@ -174,6 +174,43 @@ describe('opencloak CLI', () => {
     });
   });
 
+  it('previews a task’s cost without spending, and shows the budget with every notice so far', () => {
+    const task = cliJson(
+      'task',
+      'create',
+      '--org',
+      'Acme',
+      '--name',
+      'towns',
+      '--code',
+      'report_property("town", tables.people[0].city);',
+      '--prefetch',
+      '[{"table":"people"}]',
+    );
+    const shown = spawnSync(
+      process.execPath,
+      [BIN, '--data-dir', dataDir, 'task', 'preview', task.token, '--org', 'Acme'],
+      { encoding: 'utf8', cwd: dir },
+    );
+    expect(shown.status, shown.stderr).toBe(0);
+    const preview = JSON.parse(shown.stdout);
+    // The two runs of "cities" took notices 1 and 2.
+    expect(preview).toMatchObject({ budgeted: true, period_run: 3, noise_sd: 50 });
+    expect(shown.stdout).not.toContain('Oslo');
+    expect(shown.stderr.trim()).toBe(`participation budget: ${preview.message}`);
+    expect(cliJson('task', 'results', task.token, '--org', 'Acme').count).toBe(0);
+
+    const budget = cliJson('budget', '--org', 'Acme', '--limit', '2');
+    expect(budget).toMatchObject({ enabled: true, rho: 0.1, runs_this_period: 3 });
+    expect(budget.disclosures.map((d: { kind: string }) => d.kind)).toEqual(['preview', 'run']);
+    const { budgeted: _, ...notice } = preview;
+    expect(budget.disclosures[0]).toMatchObject(notice);
+
+    const refused = cliFailure('budget', '--org', 'Acme', '--limit', '0');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('"limit" must be a whole number from 1 to 100');
+  });
+
   it('explains an unknown table in a task prefetch', () => {
     const failure = cliFailure(
       'task',

@@ -130,6 +130,24 @@ export function registerTaskCommands(program: Command): void {
     );
 
   task
+    .command('preview <task>')
+    .description(
+      'preview the cost of running a task (by id or token): it runs as `task run` would, is ' +
+        "settled against the participation budget and rolled back, so nobody's budget is spent " +
+        'and nothing is published; prints the notice the run would publish (how many users it ' +
+        "would leave out, noisy), and its message on stderr. It uses one of the period's budget " +
+        'notices, so the next notice is a little noisier',
+    )
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (ref: string, opts: { org: string }, command: Command) =>
+      withPlatform(command, async (p) => {
+        const preview = await p.tasks.preview(resolveOrg(p, opts.org).id, ref);
+        printJson(preview);
+        printNote(`participation budget: ${preview.message}`);
+      }),
+    );
+
+  task
     .command('results <task>')
     .description("print a task's results, newest first")
     .requiredOption('--org <org>', 'organisation id or name')

@@ -75,6 +75,8 @@ export interface Task extends TaskSummary {
 
 export interface Run {
   id: string;
+  /** A cost preview is a run that publishes nothing. */
+  kind?: 'run' | 'preview';
   state: 'running' | 'completed' | 'failed' | 'cancelled';
   users_done: number;
   users_total: number;
@@ -99,6 +101,31 @@ export interface BudgetNotice {
   renews_at: number | null;
   message: string;
 }
+
+/** A notice as the budget's log keeps it (already published: showing it again is free). */
+export interface BudgetDisclosure extends BudgetNotice {
+  kind: 'run' | 'preview';
+  at: number;
+  period: number;
+}
+
+/** GET /api/site/budget: the organisation's budget, or why there is none. */
+export type BudgetView =
+  | {
+      enabled: true;
+      rho: number;
+      disclosure_rho: number;
+      period_days: number;
+      renews_at: number | null;
+      runs_this_period: number;
+      next_noise_sd: number;
+      disclosures: BudgetDisclosure[];
+    }
+  | { enabled: false; message: string };
+
+/** POST /api/site/tasks/<token>/preview: the notice the run would publish, or why it has no cost. */
+export type BudgetPreview =
+  ({ budgeted: true } & BudgetNotice) | { budgeted: false; message: string };
 
 export interface Result {
   id: number;

@@ -1,8 +1,8 @@
 // The cloak's log of every budget notice it made (runs and cost previews), and the budget state built from it.
 import type { BudgetDisclosure, BudgetNotice, BudgetState } from '../shared/index.ts';
 import { statementCache, type Db } from '../store/index.ts';
-import type { RunNumbers } from './budget-account.ts';
 import { DISCLOSURE_RHO, disclosureSd } from './budget-disclosure.ts';
+import type { NoticeNumbers } from './budget-ledger.ts';
 
 /*
  * Why a log. A notice's figures were paid for when it was made (its number k in the period, see
@@ -10,6 +10,7 @@ import { DISCLOSURE_RHO, disclosureSd } from './budget-disclosure.ts';
  * Budget page or in `opencloak budget`, is post-processing of a published figure: free. So the
  * history of noisy figures is what an organisation can see of its budget, never a fresh count.
  * A notice is logged even when its run then fails before publishing: its k is spent either way.
+ * Its time is when its run started, never when it settled: that would time the run.
  */
 
 const SCHEMA = `
@@ -26,6 +27,13 @@ const SCHEMA = `
 `;
 
 export type DisclosureKind = BudgetDisclosure['kind'];
+
+/** A notice's numbers as its run took them when it started, with that moment. */
+export interface TakenNotice extends NoticeNumbers {
+  orgId: string;
+  /** When the run started (ms since 1970): known to whoever started it. */
+  at: number;
+}
 
 /** What the budget knows besides the log: its settings and the organisation's run count. */
 export interface BudgetSettings {
@@ -44,12 +52,12 @@ export class DisclosureLog {
     this.#sql = statementCache(db);
   }
 
-  /** Inside the transaction that took the run's numbers, so that a number is logged once. */
-  record(orgId: string, run: RunNumbers, kind: DisclosureKind, at: number, notice: BudgetNotice) {
+  /** Once per notice number: a run that never settles logs nothing, but its number is spent. */
+  record(orgId: string, taken: TakenNotice, kind: DisclosureKind, notice: BudgetNotice) {
     this.#sql(
       `INSERT INTO budget_disclosures (org_id, seq, period, period_run, at, kind, notice)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(orgId, run.seq, run.period, run.periodRun, at, kind, JSON.stringify(notice));
+    ).run(orgId, taken.seq, taken.period, taken.periodRun, taken.at, kind, JSON.stringify(notice));
   }
 
   /** The organisation's latest notices, newest first. */

@@ -15,7 +15,10 @@ const SCHEMA = `
     last_seq INTEGER NOT NULL,
     period INTEGER NOT NULL DEFAULT 0,
     period_runs INTEGER NOT NULL DEFAULT 0,
-    period_first_seq INTEGER NOT NULL DEFAULT 1
+    period_first_seq INTEGER NOT NULL DEFAULT 1,
+    notice_seq INTEGER NOT NULL DEFAULT 0,
+    notice_period INTEGER NOT NULL DEFAULT 0,
+    notice_period_runs INTEGER NOT NULL DEFAULT 0
   ) STRICT;
   CREATE TABLE IF NOT EXISTS budget_buckets (
     org_id TEXT NOT NULL,
@@ -43,7 +46,19 @@ const ADDED_COLUMNS: ReadonlyArray<[table: string, column: string, definition: s
   ['budget_runs', 'period_runs', 'INTEGER NOT NULL DEFAULT 0'],
   ['budget_runs', 'period_first_seq', 'INTEGER NOT NULL DEFAULT 1'],
   ['budget_users', 'period', 'INTEGER NOT NULL DEFAULT 0'],
+  ['budget_runs', 'notice_seq', 'INTEGER NOT NULL DEFAULT 0'],
+  ['budget_runs', 'notice_period', 'INTEGER NOT NULL DEFAULT 0'],
+  ['budget_runs', 'notice_period_runs', 'INTEGER NOT NULL DEFAULT 0'],
 ];
+
+/** A notice's numbers, taken when its run starts: its noise's seed, and its k in the period. */
+export interface NoticeNumbers {
+  /** Among all the organisation's notices: seeds the notice's fresh noise. */
+  seq: number;
+  period: number;
+  /** k: the notice's number in the period, from 1, which sets its noise (sd 22 k^0.75). */
+  periodRun: number;
+}
 
 interface BudgetRow {
   user_hash: Buffer;
@@ -66,21 +81,50 @@ export class BudgetStore implements BudgetLedger {
     db.exec(SCHEMA);
     // Buckets settled before noise counts were stored had their count's noise (basis null); rows
     // from before periods belong to period 0, which is the only one when the budget never renews.
+    const added = new Set<string>();
     for (const [table, column, definition] of ADDED_COLUMNS) {
       const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
       if (!columns.some((c) => c.name === column)) {
         db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+        added.add(column);
       }
+    }
+    // Notices used to take the settlement's numbers: go on from them, so that no seed and no k
+    // of the period is used twice.
+    if (added.has('notice_seq')) {
+      db.exec(`UPDATE budget_runs SET notice_seq = last_seq, notice_period = period,
+               notice_period_runs = period_runs`);
     }
     this.#sql = statementCache(db);
   }
 
-  /** Notices (runs and previews) the organisation has had in the current period. */
+  /**
+   * Takes the organisation's next notice numbers, when a run or preview starts. Taken then, and
+   * kept whether or not the run ends, so that how many were taken says only how many runs were
+   * started: a number taken at settlement would tell whether a run cancelled at a moment of the
+   * analyst's choosing had finished by then, a timing channel the release schedule closes.
+   */
+  takeNotice(orgId: string): NoticeNumbers {
+    const period = this.period();
+    const row = this.#sql(
+      `INSERT INTO budget_runs (org_id, last_seq, notice_seq, notice_period, notice_period_runs)
+       VALUES (@orgId, 0, 1, @period, 1)
+       ON CONFLICT (org_id) DO UPDATE SET
+         notice_seq = notice_seq + 1,
+         notice_period_runs =
+           CASE WHEN notice_period = @period THEN notice_period_runs + 1 ELSE 1 END,
+         notice_period = @period
+       RETURNING notice_seq, notice_period_runs`,
+    ).get({ orgId, period }) as { notice_seq: number; notice_period_runs: number };
+    return { seq: row.notice_seq, period, periodRun: row.notice_period_runs };
+  }
+
+  /** Notices (runs and previews started) the organisation has had in the current period. */
   runsThisPeriod(orgId: string): number {
-    const row = this.#sql('SELECT period, period_runs FROM budget_runs WHERE org_id = ?').get(
-      orgId,
-    ) as { period: number; period_runs: number } | undefined;
-    return row && row.period === this.period() ? row.period_runs : 0;
+    const row = this.#sql(
+      'SELECT notice_period, notice_period_runs FROM budget_runs WHERE org_id = ?',
+    ).get(orgId) as { notice_period: number; notice_period_runs: number } | undefined;
+    return row && row.notice_period === this.period() ? row.notice_period_runs : 0;
   }
 
   /** The loss spent by one user (by user key) in this period, for tests and operators. */

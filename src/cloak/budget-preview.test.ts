@@ -213,3 +213,44 @@ describe('the budget state', () => {
     ]);
   });
 });
+
+describe('notice numbers', () => {
+  let db: Database.Database;
+  beforeEach(() => {
+    db = new Database(':memory:');
+  });
+  afterEach(() => db.close());
+
+  it('are taken when a run starts: one that never settles spends its k, and times say only when runs started', () => {
+    let now = 1_000;
+    const budget = new ParticipationBudget(db, { rho: 0.1, secret: SECRET, now: () => now });
+    const group = keys(50, 'n');
+    // Cancelled (or timed out) before settling: whether it had finished must not show.
+    const cancelled = budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
+    cancelled.close();
+    expect(budget.state('o', 10)).toMatchObject({ runs_this_period: 1, disclosures: [] });
+
+    now = 2_000;
+    const participation = collect(budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET), [
+      ['a', group],
+    ]);
+    now = 9_000; // the sandbox took 7 s: nothing in the notice or the log says so
+    const { notice } = participation.settle();
+    participation.close();
+    expect(notice.period_run).toBe(2);
+    expect(budget.state('o', 10).disclosures).toEqual([
+      { ...notice, kind: 'run', at: 2_000, period: 0 },
+    ]);
+  });
+
+  it('go on from the settlement’s numbers in a cloak.db from before they were taken apart', () => {
+    // budget_runs as the first disclosures left it: notices numbered by settled runs.
+    db.exec(`CREATE TABLE budget_runs (org_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,
+      period INTEGER NOT NULL DEFAULT 0, period_runs INTEGER NOT NULL DEFAULT 0,
+      period_first_seq INTEGER NOT NULL DEFAULT 1) STRICT;
+      INSERT INTO budget_runs VALUES ('o', 7, 0, 7, 1);`);
+    const budget = new ParticipationBudget(db, { rho: 0.1, secret: SECRET });
+    expect(budget.state('o', 1).runs_this_period).toBe(7);
+    expect(run(budget, [['a', keys(20, 'm')]]).notice.period_run).toBe(8);
+  });
+});

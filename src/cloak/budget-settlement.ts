@@ -77,8 +77,6 @@ export interface SettleInput {
   collected: Collected;
   /** With the noise secret, the suppression bucket is settled too (it needs what is published). */
   secret?: Uint8Array;
-  /** Numbers already taken: a preview takes its own before the settlement it rolls back. */
-  run?: RunNumbers;
 }
 
 /** Charges the budget for one run (inside one transaction) and returns what may be published. */
@@ -111,7 +109,7 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
     chargedAt[c.bucket] = idx;
   });
 
-  const run = input.run ?? ledger.nextSeq(orgId);
+  const run = ledger.nextSeq(orgId);
   const { seq } = run;
   for (const c of charged) {
     c.first = inPeriod(ledger.known(orgId, c.hash), run);

@@ -9,7 +9,7 @@ import {
   type UserState,
 } from './budget-account.ts';
 import { budgetNotice } from './budget-disclosure.ts';
-import { DisclosureLog, type DisclosureKind } from './budget-disclosure-log.ts';
+import { DisclosureLog, type TakenNotice } from './budget-disclosure-log.ts';
 import { BudgetStore } from './budget-ledger.ts';
 import { settleRun, type SettleInput, type Settlement } from './budget-settlement.ts';
 import { ParticipationRun } from './participation-run.ts';
@@ -53,9 +53,10 @@ export type { SettledBucket, Settlement } from './budget-settlement.ts';
  *
  * Previews. A cost preview settles the run exactly as a run would, inside a savepoint that is
  * rolled back: nobody's spending, no bucket memory and no result change. Its notice is published
- * all the same, so the run number it took (its k) is kept: it is taken, and the notice logged, in
- * the transaction around the savepoint. A preview therefore costs what any notice costs, and a
- * run after it is settled as if the preview had not happened (except for its own k).
+ * all the same, so the number it took (its k) is kept: notice numbers are taken when a run or
+ * preview starts, outside every settlement (see BudgetStore.takeNotice for why), and the notice is
+ * logged after the rollback. A preview therefore costs what any notice costs, and a run after it
+ * is settled as if the preview had not happened (except for its own k).
  *
  * Everything is settled in one synchronous step after the sandbox has run every user, in one
  * transaction: two runs of one organisation cannot interleave their charges. Given the prices, a
@@ -130,11 +131,14 @@ export class ParticipationBudget implements BudgetLedger {
     settings: Readonly<AnonymizerSettings>,
     secret?: Uint8Array,
   ): ParticipationRun<BudgetedSettlement> {
+    const taken = this.#takeNotice(orgId);
     return this.#collect(orgId, settings, secret, (input) =>
       this.db
         .transaction(() => {
           const settlement = settleRun(this, input);
-          return { ...settlement, notice: this.#notice(orgId, settlement, 'run') };
+          const notice = budgetNotice(this.options.secret, this.#noticeInput(taken, settlement));
+          this.#disclosures.record(orgId, taken, 'run', notice);
+          return { ...settlement, notice };
         })
         .immediate(),
     );
@@ -142,24 +146,23 @@ export class ParticipationBudget implements BudgetLedger {
 
   /**
    * The same collection for a cost preview: `settle` charges nothing and returns only the notice
-   * the run would publish (its figures are fresh noisy counts, paid for with the k it takes).
+   * the run would publish (its figures are fresh noisy counts, paid for with the k it took).
    */
   startPreview(
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
     secret: Uint8Array,
   ): ParticipationRun<BudgetNotice> {
+    const taken = this.#takeNotice(orgId);
     return this.#collect(orgId, settings, secret, (input) =>
       this.db
         .transaction(() => {
-          // Taken outside the savepoint, so that the rollback below leaves this k spent.
-          const run = this.nextSeq(orgId);
           let notice: BudgetNotice | undefined;
           try {
             this.db.transaction(() => {
-              const settlement = settleRun(this, { ...input, run });
+              const settlement = settleRun(this, input);
               notice = budgetNotice(this.options.secret, {
-                ...this.#disclosureInput(orgId, settlement),
+                ...this.#noticeInput(taken, settlement),
                 preview: true,
               });
               throw ROLL_BACK;
@@ -167,7 +170,7 @@ export class ParticipationBudget implements BudgetLedger {
           } catch (error) {
             if (error !== ROLL_BACK) throw error;
           }
-          this.#disclosures.record(orgId, run, 'preview', this.#now(), notice!);
+          this.#disclosures.record(orgId, taken, 'preview', notice!);
           return notice!;
         })
         .immediate(),
@@ -189,20 +192,26 @@ export class ParticipationBudget implements BudgetLedger {
     );
   }
 
-  /** Makes a run's notice and logs it, inside the settlement's transaction. */
-  #notice(orgId: string, settlement: Settlement, kind: DisclosureKind): BudgetNotice {
-    const notice = budgetNotice(this.options.secret, this.#disclosureInput(orgId, settlement));
-    this.#disclosures.record(orgId, settlement.run, kind, this.#now(), notice);
-    return notice;
+  /**
+   * The notice's numbers and the moment the run started, which the analyst knows (the moment it
+   * settled would say how long the run took).
+   */
+  #takeNotice(orgId: string): TakenNotice {
+    const numbers = this.db.transaction(() => this.#store.takeNotice(orgId)).immediate();
+    return { ...numbers, orgId, at: this.#now() };
   }
 
-  #disclosureInput(orgId: string, { run, leftOut }: Settlement) {
+  /**
+   * A run that started in one period and settles in the next keeps its k from the first: its
+   * figures are the new period's, so that period pays one notice more than its schedule says.
+   */
+  #noticeInput(taken: TakenNotice, { leftOut, run }: Settlement) {
     return {
-      orgId,
-      periodRun: run.periodRun,
-      seq: run.seq,
+      orgId: taken.orgId,
+      periodRun: taken.periodRun,
+      seq: taken.seq,
       leftOut,
-      exhausted: this.exhaustedCount(orgId, run.period),
+      exhausted: this.exhaustedCount(taken.orgId, run.period),
       renewsAt: this.renewsAt(),
     };
   }

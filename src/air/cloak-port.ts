@@ -2,6 +2,8 @@
 import type {
   AccessLevel,
   AnonymizedResult,
+  BudgetPreview,
+  BudgetState,
   ColumnDefinition,
   RunControl,
   TaskSpec,
@@ -54,6 +56,24 @@ export interface CloakPort {
     control?: RunControl,
     access?: AccessLevel,
   ): Promise<AnonymizedResult>;
+  /**
+   * A cost preview: the task runs exactly as runTask would run it (same sandbox, release schedule
+   * and access rule) and is settled against the participation budget, then rolled back, so nobody's
+   * budget is spent and nothing is published; only the notice the run would publish comes back.
+   * It takes one of the period's notices (the next one is noisier), as a run does.
+   */
+  previewTask(
+    orgId: string,
+    spec: TaskSpec,
+    control?: RunControl,
+    access?: AccessLevel,
+  ): Promise<BudgetPreview>;
+  /**
+   * The organisation's participation budget as it may be shown: settings, its number of notices
+   * this period and the latest `limit` notices (already published). Undefined when the budget is
+   * off on this installation.
+   */
+  budgetState(orgId: string, limit: number): BudgetState | undefined;
   /** Starts, changes (spec) or stops (null) a streaming task; the cloak keeps its per-user state. */
   setStreamingTask(orgId: string, taskKey: string, spec: TaskSpec | null): void;
   /** The anonymized properties of the users a streaming task saw in the last `userExpireSeconds`. */

@@ -7,6 +7,8 @@ export type RunState = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface TaskRun {
   id: string;
+  /** A run that publishes, or a cost preview that publishes nothing (its result_id stays null). */
+  kind: 'run' | 'preview';
   orgId: string;
   taskId: number;
   state: RunState;
@@ -40,11 +42,31 @@ export class TaskRuns {
     taskId: number,
     execute: (control: RunControl) => Promise<T>,
   ): { run: TaskRun; finished: Promise<T> } {
+    return this.#start(orgId, taskId, 'run', execute, (result) => result.id);
+  }
+
+  /** A cost preview counts as a run in progress (it works the sandbox as hard) but publishes nothing. */
+  startPreview<T>(
+    orgId: string,
+    taskId: number,
+    execute: (control: RunControl) => Promise<T>,
+  ): { run: TaskRun; finished: Promise<T> } {
+    return this.#start(orgId, taskId, 'preview', execute, () => null);
+  }
+
+  #start<T>(
+    orgId: string,
+    taskId: number,
+    kind: TaskRun['kind'],
+    execute: (control: RunControl) => Promise<T>,
+    resultIdOf: (result: T) => number | null,
+  ): { run: TaskRun; finished: Promise<T> } {
     const running = this.#list(orgId).filter((r) => r.state === 'running').length;
     if (running >= this.maxRunningPerOrg) throw new AppError('TOO_MANY_RUNS', { running });
     const controller = new AbortController();
     const run: TaskRun = {
       id: randomToken(),
+      kind,
       orgId,
       taskId,
       state: 'running',
@@ -60,7 +82,7 @@ export class TaskRuns {
       onProgress: (progress) => (run.progress = { ...progress }),
     }).then(
       (result) => {
-        run.resultId = result.id;
+        run.resultId = resultIdOf(result);
         this.#finish(run, 'completed');
         return result;
       },

@@ -1,5 +1,6 @@
 // Creating and running tasks on the air side: validation via the cloak, results stored as published.
 import { AppError } from '../errors/index.ts';
+import type { BudgetPreview } from '../shared/index.ts';
 import { auditTrustedRun, NOBODY, runAccessLevel, type TaskActor } from './access-levels.ts';
 import type { CloakPort } from './cloak-port.ts';
 import { checkSchedule } from './schedule.ts';
@@ -171,6 +172,29 @@ export class TaskService {
   }
 
   /**
+   * A cost preview of the task's next run (batch or periodic): the run it would be, at the level
+   * it would have, settled against the budget and rolled back. It counts as a run in progress
+   * while it works, and publishes nothing. A trusted run would not be charged: the cloak says so
+   * without running anything, so there is nothing to audit.
+   */
+  async preview(orgId: string, ref: string, options: PreviewOptions = {}): Promise<BudgetPreview> {
+    const task = this.find(orgId, ref);
+    if (task.type === 'streaming') {
+      throw new AppError('TASK_NOT_PREVIEWABLE', { name: task.name });
+    }
+    const access = runAccessLevel(this.store, task, options.by ?? NOBODY);
+    const { finished } = this.runs.startPreview(task.orgId, task.id, (control) =>
+      this.cloak.previewTask(
+        task.orgId,
+        { code: task.compiledCode ?? task.code, prefetch: task.prefetch },
+        control,
+        access,
+      ),
+    );
+    return finished;
+  }
+
+  /**
    * Any task type: the scheduler uses this for periodic tasks. The run's access level is decided
    * here, from air.db as it is now; a trusted run is audited with its code before it starts.
    */
@@ -190,6 +214,11 @@ export class TaskService {
       return this.store.results.publish(task.id, task.codeVersion, result);
     });
   }
+}
+
+export interface PreviewOptions {
+  /** Who asks: the run it previews would be at the lower of their level and the saver's. */
+  by?: TaskActor;
 }
 
 export interface RunOptions {

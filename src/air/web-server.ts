@@ -8,6 +8,7 @@ import { createHttpsApp, tlsOptions, type KeyRegistry, type ServerTls } from '..
 import type { CloakPort } from './cloak-port.ts';
 import type { KeyService } from './key-service.ts';
 import { authRoutes } from './routes/auth.ts';
+import { budgetRoutes } from './routes/budget.ts';
 import { resultRoutes } from './routes/results.ts';
 import { siteRoutes } from './routes/site/index.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -45,6 +46,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   await app.register(authRoutes, { store });
   await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });
   await app.register(taskRoutes, { store, tasks, registry });
+  await app.register(budgetRoutes, { tasks, cloak: options.cloak, registry });
   await app.register(siteRoutes, {
     store,
     tasks,

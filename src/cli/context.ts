@@ -43,3 +43,11 @@ export function resolveOrg(platform: OpenedPlatform, idOrName: string) {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * A line for people under a command's JSON: on stderr, so that stdout stays one JSON document
+ * that scripts can parse, while a terminal shows it right below the answer.
+ */
+export function printNote(text: string): void {
+  process.stderr.write(`${text}\n`);
+}

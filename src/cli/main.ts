@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerBudgetCommand } from './commands/budget.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerKeyCommands } from './commands/key.ts';
@@ -26,6 +27,7 @@ registerKeyCommands(program);
 registerTableCommands(program);
 registerImportCommand(program);
 registerTaskCommands(program);
+registerBudgetCommand(program);
 registerAuditCommands(program);
 
 try {

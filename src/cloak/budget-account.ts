@@ -28,7 +28,10 @@ export interface RunNumbers {
   seq: number;
   /** The budget period (0 when the budget never renews). */
   period: number;
-  /** The run's number in that period, from 1. */
+  /**
+   * The settled run's number in that period, from 1. Not a notice's k: notices take their own
+   * numbers when a run starts (BudgetStore.takeNotice), settled or not.
+   */
   periodRun: number;
   /** The seq of the period's first run: buckets settled before it are fresh again. */
   periodFirstSeq: number;

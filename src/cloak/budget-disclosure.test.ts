@@ -2,62 +2,22 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  countNoiseSd,
-  DEFAULT_ANONYMIZER_SETTINGS,
-  userKey,
-  type UserKey,
-} from '../anonymizer/index.ts';
-import {
   budgetNotice,
   DISCLOSURE_FIRST_SD,
   DISCLOSURE_RHO,
   disclosureSd,
 } from './budget-disclosure.ts';
 import { ParticipationBudget } from './participation-budget.ts';
-
-const SECRET = new Uint8Array(32).fill(9);
-const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
-const ONE_SMALL_BUCKET = 1.5 * SMALL_COST;
-const DAY_MS = 86_400_000;
-
-const keys = (n: number, prefix: string) =>
-  Array.from({ length: n }, (_, i) => userKey(SECRET, `${prefix}${i}`));
-
-/** Small buckets (100 users, sd 10, SMALL_COST each): the users split into groups labelled `label-i`. */
-const small = (label: string, users: readonly UserKey[]): Array<[string, UserKey[]]> =>
-  Array.from({ length: Math.ceil(users.length / 100) }, (_, i) => [
-    `${label}-${i}`,
-    users.slice(i * 100, (i + 1) * 100),
-  ]);
-
-const total = (counts: Map<string, number>, label: string) =>
-  [...counts].filter(([l]) => l.startsWith(`${label}-`)).reduce((n, [, c]) => n + c, 0);
-
-/** One run in which every user of each group reports that group's label. */
-function run(
-  budget: ParticipationBudget,
-  groups: ReadonlyArray<readonly [string, readonly UserKey[]]>,
-) {
-  const participation = budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
-  // As the runner does: all of one user's properties in a row (ParticipationRun's contract).
-  const labelsOf = new Map<UserKey, string[]>();
-  for (const [label, users] of groups) {
-    for (const user of users) labelsOf.set(user, [...(labelsOf.get(user) ?? []), label]);
-  }
-  for (const [user, labels] of labelsOf) {
-    for (const label of labels) participation.addProperty(label, '1', user);
-  }
-  try {
-    const settled = participation.settle();
-    const counts = new Map<string, number>();
-    for (const b of settled.aggregator.buckets()) {
-      if (b.identity.kind === 'property') counts.set(b.identity.label, b.count);
-    }
-    return { counts, leftOut: settled.leftOut, notice: settled.notice };
-  } finally {
-    participation.close();
-  }
-}
+import {
+  DAY_MS,
+  keys,
+  ONE_SMALL_BUCKET,
+  run,
+  SECRET,
+  small,
+  SMALL_COST,
+  total,
+} from './budget-test-support.ts';
 
 describe('the disclosure schedule', () => {
   it('grows the noise run by run so that all runs of a period together cost at most DISCLOSURE_RHO', () => {

@@ -52,6 +52,8 @@ export interface DisclosureInput {
   exhausted: number;
   /** When the period ends (ms since 1970), or undefined when the budget never renews. */
   renewsAt: number | undefined;
+  /** A cost preview's notice: the same figures, said of a run that has not happened. */
+  preview?: boolean;
 }
 
 /** The notice a budgeted run publishes next to its buckets. */
@@ -66,13 +68,8 @@ export function budgetNotice(secret: Uint8Array, input: DisclosureInput): Budget
   const noiseSd = Math.round(sd);
   const bound = Math.round(CLEAR_SDS * sd);
   const mayBeLow = leftOut > bound;
-  const message = mayBeLow
-    ? `About ${leftOut} users were left out of this task's buckets because they have spent ` +
-      `this organisation's participation budget (a noisy figure, sd ${noiseSd}): published ` +
-      `counts may be low by up to that many. Buckets that count fewer users per person survive ` +
-      `longer; see docs/tasks.md, "Why is a bucket missing or noisy?".`
-    : `No sign of users left out by the participation budget: at most about ${bound} ` +
-      `(twice the noise sd ${noiseSd} of this figure).`;
+  const figures = { leftOut, exhausted, noiseSd, bound };
+  const message = input.preview ? previewMessage(mayBeLow, figures) : runMessage(mayBeLow, figures);
   return {
     users_left_out: leftOut,
     users_exhausted: exhausted,
@@ -82,4 +79,42 @@ export function budgetNotice(secret: Uint8Array, input: DisclosureInput): Budget
     renews_at: input.renewsAt ?? null,
     message,
   };
+}
+
+interface Figures {
+  leftOut: number;
+  exhausted: number;
+  noiseSd: number;
+  /** Twice the noise sd: below it a figure says nothing. */
+  bound: number;
+}
+
+const WHY = 'see docs/tasks.md, "Why is a bucket missing or noisy?"';
+
+function runMessage(mayBeLow: boolean, f: Figures): string {
+  return mayBeLow
+    ? `About ${f.leftOut} users were left out of this task's buckets because they have spent ` +
+        `this organisation's participation budget (a noisy figure, sd ${f.noiseSd}): published ` +
+        `counts may be low by up to that many. Buckets that count fewer users per person survive ` +
+        `longer; ${WHY}.`
+    : `No sign of users left out by the participation budget: at most about ${f.bound} ` +
+        `(twice the noise sd ${f.noiseSd} of this figure).`;
+}
+
+/**
+ * Users this task would exhaust are left out of the bucket they cannot afford, so "would leave
+ * out" counts them too: a task that would exhaust many users says so here, before it runs.
+ */
+function previewMessage(mayBeLow: boolean, f: Figures): string {
+  const spentNothing =
+    "This preview spent nobody's budget; it used one of this period's budget notices, so the " +
+    'next figure is a little noisier.';
+  return mayBeLow
+    ? `This task would leave out about ${f.leftOut} users who have spent this organisation's ` +
+        `participation budget or would run out of it during this task (a noisy figure, sd ` +
+        `${f.noiseSd}): its counts would be low by up to that many, and after it about ` +
+        `${f.exhausted} users would have spent the budget. Buckets that count fewer users per ` +
+        `person survive longer; ${WHY}. ${spentNothing}`
+    : `No sign that this task would leave out users for the participation budget: at most about ` +
+        `${f.bound} (twice the noise sd ${f.noiseSd} of this figure). ${spentNothing}`;
 }

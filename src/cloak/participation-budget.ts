@@ -1,16 +1,17 @@
 // The participation budget: how much fresh noisy information about one user one organisation gets.
 import type { AnonymizerSettings, UserKey } from '../anonymizer/index.ts';
-import type { BudgetNotice } from '../shared/index.ts';
-import { statementCache, type Db } from '../store/index.ts';
+import type { BudgetNotice, BudgetState } from '../shared/index.ts';
+import type { Db } from '../store/index.ts';
 import {
-  userHash,
   type BudgetLedger,
   type FirstSettled,
   type RunNumbers,
   type UserState,
 } from './budget-account.ts';
 import { budgetNotice } from './budget-disclosure.ts';
-import { settleRun, type Settlement } from './budget-settlement.ts';
+import { DisclosureLog, type TakenNotice } from './budget-disclosure-log.ts';
+import { BudgetStore } from './budget-ledger.ts';
+import { settleRun, type SettleInput, type Settlement } from './budget-settlement.ts';
 import { ParticipationRun } from './participation-run.ts';
 import type { UserLogOptions } from './user-log.ts';
 
@@ -48,48 +49,20 @@ export type { SettledBucket, Settlement } from './budget-settlement.ts';
  *
  * Disclosure. Each run also publishes noisy counts of the users it left out and of the users who
  * have run out (budget-disclosure.ts), so that counts are never low without the answer saying so.
+ * Every notice is logged (budget-disclosure-log.ts): the organisation's budget state shows them.
+ *
+ * Previews. A cost preview settles the run exactly as a run would, inside a savepoint that is
+ * rolled back: nobody's spending, no bucket memory and no result change. Its notice is published
+ * all the same, so the number it took (its k) is kept: notice numbers are taken when a run or
+ * preview starts, outside every settlement (see BudgetStore.takeNotice for why), and the notice is
+ * logged after the rollback. A preview therefore costs what any notice costs, and a run after it
+ * is settled as if the preview had not happened (except for its own k).
  *
  * Everything is settled in one synchronous step after the sandbox has run every user, in one
  * transaction: two runs of one organisation cannot interleave their charges. Given the prices, a
  * user's charges depend only on their own state and buckets, taken in that order, so each pass
  * goes user by user (a few hundred per statement) and memory stays per bucket, not per user.
  */
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS budget_runs (
-    org_id TEXT PRIMARY KEY,
-    last_seq INTEGER NOT NULL,
-    period INTEGER NOT NULL DEFAULT 0,
-    period_runs INTEGER NOT NULL DEFAULT 0,
-    period_first_seq INTEGER NOT NULL DEFAULT 1
-  ) STRICT;
-  CREATE TABLE IF NOT EXISTS budget_buckets (
-    org_id TEXT NOT NULL,
-    hash BLOB NOT NULL,
-    seq INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    basis INTEGER,
-    PRIMARY KEY (org_id, hash)
-  ) STRICT, WITHOUT ROWID;
-  CREATE TABLE IF NOT EXISTS budget_users (
-    org_id TEXT NOT NULL,
-    user_hash BLOB NOT NULL,
-    spent REAL NOT NULL,
-    exhausted_seq INTEGER,
-    exhausted_idx INTEGER,
-    period INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (org_id, user_hash)
-  ) STRICT, WITHOUT ROWID;
-`;
-
-/** Columns added since the first release, for cloak.db files made before them. */
-const ADDED_COLUMNS: ReadonlyArray<[table: string, column: string, definition: string]> = [
-  ['budget_buckets', 'basis', 'INTEGER'],
-  ['budget_runs', 'period', 'INTEGER NOT NULL DEFAULT 0'],
-  ['budget_runs', 'period_runs', 'INTEGER NOT NULL DEFAULT 0'],
-  ['budget_runs', 'period_first_seq', 'INTEGER NOT NULL DEFAULT 1'],
-  ['budget_users', 'period', 'INTEGER NOT NULL DEFAULT 0'],
-];
 
 const DAY_MS = 86_400_000;
 
@@ -109,16 +82,13 @@ export interface BudgetedSettlement extends Settlement {
   notice: BudgetNotice;
 }
 
-interface BudgetRow {
-  user_hash: Buffer;
-  spent: number;
-  exhausted_seq: number | null;
-  exhausted_idx: number | null;
-}
+/** Thrown inside a preview's savepoint, to roll back everything its settlement wrote. */
+const ROLL_BACK = Symbol('roll back the preview');
 
 /** The budget of every (organisation, user), in cloak.db. */
 export class ParticipationBudget implements BudgetLedger {
-  readonly #sql: ReturnType<typeof statementCache>;
+  readonly #store: BudgetStore;
+  readonly #disclosures: DisclosureLog;
 
   constructor(
     private readonly db: Db,
@@ -135,16 +105,8 @@ export class ParticipationBudget implements BudgetLedger {
         `the budget period must be a whole number of days >= 0, got ${periodDays}`,
       );
     }
-    db.exec(SCHEMA);
-    // Buckets settled before noise counts were stored had their count's noise (basis null); rows
-    // from before periods belong to period 0, which is the only one when the budget never renews.
-    for (const [table, column, definition] of ADDED_COLUMNS) {
-      const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
-      if (!columns.some((c) => c.name === column)) {
-        db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
-      }
-    }
-    this.#sql = statementCache(db);
+    this.#store = new BudgetStore(db, () => this.period());
+    this.#disclosures = new DisclosureLog(db);
   }
 
   /** The current budget period: 0 when the budget never renews. */
@@ -169,130 +131,140 @@ export class ParticipationBudget implements BudgetLedger {
     settings: Readonly<AnonymizerSettings>,
     secret?: Uint8Array,
   ): ParticipationRun<BudgetedSettlement> {
+    const taken = this.#takeNotice(orgId);
+    return this.#collect(orgId, settings, secret, (input) =>
+      this.db
+        .transaction(() => {
+          const settlement = settleRun(this, input);
+          const notice = budgetNotice(this.options.secret, this.#noticeInput(taken, settlement));
+          this.#disclosures.record(orgId, taken, 'run', notice);
+          return { ...settlement, notice };
+        })
+        .immediate(),
+    );
+  }
+
+  /**
+   * The same collection for a cost preview: `settle` charges nothing and returns only the notice
+   * the run would publish (its figures are fresh noisy counts, paid for with the k it took).
+   */
+  startPreview(
+    orgId: string,
+    settings: Readonly<AnonymizerSettings>,
+    secret: Uint8Array,
+  ): ParticipationRun<BudgetNotice> {
+    const taken = this.#takeNotice(orgId);
+    return this.#collect(orgId, settings, secret, (input) =>
+      this.db
+        .transaction(() => {
+          let notice: BudgetNotice | undefined;
+          try {
+            this.db.transaction(() => {
+              const settlement = settleRun(this, input);
+              notice = budgetNotice(this.options.secret, {
+                ...this.#noticeInput(taken, settlement),
+                preview: true,
+              });
+              throw ROLL_BACK;
+            })();
+          } catch (error) {
+            if (error !== ROLL_BACK) throw error;
+          }
+          this.#disclosures.record(orgId, taken, 'preview', notice!);
+          return notice!;
+        })
+        .immediate(),
+    );
+  }
+
+  #collect<S>(
+    orgId: string,
+    settings: Readonly<AnonymizerSettings>,
+    secret: Uint8Array | undefined,
+    settle: (input: SettleInput) => S,
+  ): ParticipationRun<S> {
     return new ParticipationRun(
-      (collected) =>
-        this.db
-          .transaction(() => {
-            const input = { orgId, rho: this.options.rho, settings, collected };
-            const settlement = settleRun(this, secret ? { ...input, secret } : input);
-            return { ...settlement, notice: this.#notice(orgId, settlement) };
-          })
-          .immediate(),
+      (collected) => {
+        const input = { orgId, rho: this.options.rho, settings, collected };
+        return settle(secret ? { ...input, secret } : input);
+      },
       this.options.memoryBytes === undefined ? {} : { memoryBytes: this.options.memoryBytes },
     );
   }
 
-  #notice(orgId: string, { run, leftOut }: Settlement): BudgetNotice {
-    return budgetNotice(this.options.secret, {
-      orgId,
-      periodRun: run.periodRun,
-      seq: run.seq,
+  /**
+   * The notice's numbers and the moment the run started, which the analyst knows (the moment it
+   * settled would say how long the run took).
+   */
+  #takeNotice(orgId: string): TakenNotice {
+    const numbers = this.db.transaction(() => this.#store.takeNotice(orgId)).immediate();
+    return { ...numbers, orgId, at: this.#now() };
+  }
+
+  /**
+   * A run that started in one period and settles in the next keeps its k from the first: its
+   * figures are the new period's, so that period pays one notice more than its schedule says.
+   */
+  #noticeInput(taken: TakenNotice, { leftOut, run }: Settlement) {
+    return {
+      orgId: taken.orgId,
+      periodRun: taken.periodRun,
+      seq: taken.seq,
       leftOut,
-      exhausted: this.exhaustedCount(orgId, run.period),
+      exhausted: this.exhaustedCount(taken.orgId, run.period),
       renewsAt: this.renewsAt(),
-    });
+    };
+  }
+
+  #now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /**
+   * What the organisation may see of its budget: settings, its notices in this period and the
+   * latest of them (already published, so free to show again; never a fresh count).
+   */
+  state(orgId: string, limit: number): BudgetState {
+    return this.#disclosures.state(
+      orgId,
+      {
+        rho: this.options.rho,
+        periodDays: this.options.periodDays ?? 0,
+        renewsAt: this.renewsAt(),
+        runsThisPeriod: this.#store.runsThisPeriod(orgId),
+      },
+      limit,
+    );
   }
 
   /** The loss spent by one user (by user key) in this period, for tests and operators. */
   spent(orgId: string, user: UserKey): number {
-    const row = this.#sql(
-      'SELECT spent FROM budget_users WHERE org_id = ? AND user_hash = ? AND period = ?',
-    ).get(orgId, userHash(user), this.period()) as { spent: number } | undefined;
-    return row?.spent ?? 0;
+    return this.#store.spent(orgId, user);
   }
 
+  // The ledger settlement reads and writes: the store's, inside the settlement's transaction.
   nextSeq(orgId: string): RunNumbers {
-    const period = this.period();
-    const row = this.#sql(
-      `INSERT INTO budget_runs (org_id, last_seq, period, period_runs, period_first_seq)
-       VALUES (@orgId, 1, @period, 1, 1)
-       ON CONFLICT (org_id) DO UPDATE SET
-         last_seq = last_seq + 1,
-         period_runs = CASE WHEN period = @period THEN period_runs + 1 ELSE 1 END,
-         period_first_seq = CASE WHEN period = @period THEN period_first_seq ELSE last_seq + 1 END,
-         period = @period
-       RETURNING last_seq, period_runs, period_first_seq`,
-    ).get({ orgId, period }) as {
-      last_seq: number;
-      period_runs: number;
-      period_first_seq: number;
-    };
-    return {
-      seq: row.last_seq,
-      period,
-      periodRun: row.period_runs,
-      periodFirstSeq: row.period_first_seq,
-    };
+    return this.#store.nextSeq(orgId);
   }
-
-  exhaustedCount(orgId: string, period: number): number {
-    const row = this.#sql(
-      `SELECT count(*) AS n FROM budget_users
-       WHERE org_id = ? AND period = ? AND exhausted_seq IS NOT NULL`,
-    ).get(orgId, period) as { n: number };
-    return row.n;
-  }
-
   known(orgId: string, hash: Buffer): FirstSettled | undefined {
-    return this.#sql(
-      'SELECT seq, idx, basis FROM budget_buckets WHERE org_id = ? AND hash = ?',
-    ).get(orgId, hash) as FirstSettled | undefined;
+    return this.#store.known(orgId, hash);
   }
-
-  remember(orgId: string, hash: Buffer, { seq, idx, basis }: FirstSettled): void {
-    this.#sql(
-      // A bucket from an earlier period is settled again: its row moves to this one.
-      `INSERT INTO budget_buckets (org_id, hash, seq, idx, basis) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (org_id, hash) DO UPDATE SET seq = excluded.seq, idx = excluded.idx,
-         basis = excluded.basis`,
-    ).run(orgId, hash, seq, idx, basis);
+  remember(orgId: string, hash: Buffer, settled: FirstSettled): void {
+    this.#store.remember(orgId, hash, settled);
   }
-
-  tentatively<T>(fn: () => T): T {
-    // Inside the settlement's transaction this is a savepoint.
-    return this.db.transaction(fn)();
-  }
-
   hasUsers(orgId: string): boolean {
-    return (
-      this.#sql('SELECT 1 FROM budget_users WHERE org_id = ? LIMIT 1').get(orgId) !== undefined
-    );
+    return this.#store.hasUsers(orgId);
   }
-
+  tentatively<T>(fn: () => T): T {
+    return this.#store.tentatively(fn);
+  }
   loadStates(orgId: string, period: number, users: readonly UserKey[]): Map<string, UserState> {
-    const states = new Map<string, UserState>();
-    if (users.length === 0) return states;
-    const rows = this.#sql(
-      `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
-       WHERE org_id = ? AND period = ? AND user_hash IN (${users.map(() => '?').join(', ')})`,
-    ).all(orgId, period, ...users.map(userHash)) as BudgetRow[];
-    for (const row of rows) {
-      states.set(row.user_hash.toString('latin1'), {
-        spent: row.spent,
-        exhausted:
-          row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0],
-        dirty: false,
-      });
-    }
-    return states;
+    return this.#store.loadStates(orgId, period, users);
   }
-
-  /**
-   * One prepared single-row upsert per user: inside the settlement's transaction this is faster
-   * than multi-row statements (100,000 fresh users: about 180 ms against 350 ms), which pay for
-   * binding thousands of parameters and for inserting their rows at random places in the tree.
-   */
   saveStates(orgId: string, period: number, dirty: ReadonlyArray<[UserKey, UserState]>): void {
-    const upsert = this.#sql(
-      `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx, period)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
-         exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx,
-         period = excluded.period`,
-    );
-    for (const [key, s] of dirty) {
-      const [seq, idx] = s.exhausted ?? [null, null];
-      upsert.run(orgId, userHash(key), s.spent, seq, idx, period);
-    }
+    this.#store.saveStates(orgId, period, dirty);
+  }
+  exhaustedCount(orgId: string, period: number): number {
+    return this.#store.exhaustedCount(orgId, period);
   }
 }

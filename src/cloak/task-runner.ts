@@ -18,6 +18,8 @@ import {
   TASK_LANGUAGES,
   type AccessLevel,
   type AnonymizedResult,
+  type BudgetNotice,
+  type BudgetPreview,
   type PrefetchSpec,
   type RunControl,
   type TaskLanguage,
@@ -36,6 +38,19 @@ import { compileTypeScriptTask } from './typescript-task.ts';
  * has its own time limit) and how long the event loop waits between batches.
  */
 const USERS_PER_BATCH = 128;
+
+/** How a run meets the participation budget: charged, a dry run that is not, or not at all. */
+type BudgetMode = 'charged' | 'preview' | 'none';
+
+/** What a preview says when the run would not be charged, so there is nothing to estimate. */
+const NOT_BUDGETED = {
+  trusted:
+    'Your runs of this task are trusted: they are not charged to the participation budget and ' +
+    'leave nobody out, so there is no cost to preview (docs/anonymization.md, "Access levels").',
+  off:
+    'The participation budget is off on this installation (privacy.participationBudget): runs ' +
+    'are not charged and leave nobody out, so there is no cost to preview.',
+};
 
 export interface TaskRunnerOptions {
   secret: Uint8Array;
@@ -97,9 +112,37 @@ export class TaskRunner {
     access: AccessLevel = 'untrusted',
   ): Promise<AnonymizedResult> {
     const task = this.validate(orgId, spec);
-    const budgeted = access !== 'trusted';
+    return this.#released(orgId, task, control, access !== 'trusted' ? 'charged' : 'none');
+  }
+
+  /**
+   * A cost preview: the run exactly as `run` would make it (sandbox, release schedule, access
+   * rule), settled against the budget and rolled back (ParticipationBudget.startPreview). Only
+   * the notice leaves: no bucket, and no count of buckets, whose number depends on the users.
+   * A run that would not be charged (trusted, or no budget) has no cost, and runs nothing.
+   */
+  async preview(
+    orgId: string,
+    spec: unknown,
+    control: RunControl = {},
+    access: AccessLevel = 'untrusted',
+  ): Promise<BudgetPreview> {
+    const task = this.validate(orgId, spec);
+    if (access === 'trusted') return { budgeted: false, message: NOT_BUDGETED.trusted };
+    if (!this.options.budget) return { budgeted: false, message: NOT_BUDGETED.off };
+    const { budget } = await this.#released(orgId, task, control, 'preview');
+    return { budgeted: true, ...budget! };
+  }
+
+  /** The run answered at its release point, when there is a release schedule. */
+  async #released(
+    orgId: string,
+    task: TaskSpec,
+    control: RunControl,
+    mode: BudgetMode,
+  ): Promise<AnonymizedResult> {
     const { release } = this.options;
-    if (!release) return this.#compute(orgId, task, control, budgeted);
+    if (!release) return this.#compute(orgId, task, control, mode);
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const scheduled = {
       tableUsers: this.#tableUsers(orgId, task),
@@ -109,7 +152,7 @@ export class TaskRunner {
     };
     // The real work gets no progress callback: progress follows the schedule, not the data.
     return release.release(orgId, scheduled, (signal) =>
-      this.#compute(orgId, task, { signal, timeoutSeconds }, budgeted),
+      this.#compute(orgId, task, { signal, timeoutSeconds }, mode),
     );
   }
 
@@ -124,7 +167,7 @@ export class TaskRunner {
     orgId: string,
     task: TaskSpec,
     control: RunControl,
-    budgeted: boolean,
+    mode: BudgetMode,
   ): Promise<AnonymizedResult> {
     const { signal, onProgress } = control;
     const total = onProgress ? this.#tableUsers(orgId, task) : 0;
@@ -134,22 +177,26 @@ export class TaskRunner {
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
-    const participation = budgeted
-      ? this.options.budget?.startRun(orgId, settings, this.options.secret)
-      : undefined;
-    const aggregator = participation ?? new BucketAggregator();
+    const { budget, secret } = this.options;
+    const participation =
+      mode === 'charged' ? budget?.startRun(orgId, settings, secret) : undefined;
+    // A preview collects what a charged run would; its settlement returns only the notice.
+    const preview = mode === 'preview' ? budget?.startPreview(orgId, settings, secret) : undefined;
+    const aggregator = participation ?? preview ?? new BucketAggregator();
     // Each user's properties, for the suppression bucket (the budget keeps its own).
+    const keepsMemberships = aggregator instanceof BucketAggregator;
     const memberships = new MembershipLog();
     // The user logs' temporary files go when the run ends, published or not.
     const closeLogs = () => {
       participation?.close();
+      preview?.close();
       memberships.close();
     };
     const count = (userId: string, outcome: UserOutcome) => {
       const key = userKey(this.options.secret, userId);
       if (outcome.ok) {
         for (const [label, value] of outcome.properties) aggregator.addProperty(label, value, key);
-        if (!participation && outcome.properties.length > 0) {
+        if (keepsMemberships && outcome.properties.length > 0) {
           memberships.add(key, outcome.properties);
         }
       } else {
@@ -193,6 +240,7 @@ export class TaskRunner {
       await pool.dispose();
     }
     try {
+      if (preview) return previewResult(preview.settle());
       // With the budget the suppression bucket is settled (and charged) with the rest.
       if (participation) {
         const settled = participation.settle();
@@ -222,6 +270,11 @@ export class TaskRunner {
       throw error;
     }
   }
+}
+
+/** A preview's answer inside the runner: the notice alone, nothing that came from a bucket. */
+function previewResult(notice: BudgetNotice): AnonymizedResult {
+  return { buckets: [], exceptions: [], budget: notice };
 }
 
 function readSpec(spec: unknown): { code: string; prefetch: unknown; language: TaskLanguage } {

@@ -15,7 +15,7 @@ const LOOP = 'while (true) {}';
 /** Each test user's rows pick what the task does for them, so one task covers every outcome. */
 const CODE = `const r = tables.visits[0];
 if (r.act === "loop") ${LOOP}
-if (r.act === "oom") { const a = []; for (;;) a.push(new Array(1e5).fill(a.length)); }
+if (r.act === "oom") { const a = []; for (;;) a.push(new Array(1e6).fill(a.length)); }
 if (r.act === "many") for (let i = 0; i < 10; i++) report_property("i", i);
 if (r.act === "throw") throw new RangeError("no " + r.g);
 report_property("group", r.g);

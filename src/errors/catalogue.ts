@@ -25,6 +25,11 @@ export const ERROR_CATALOGUE = {
     template:
       'Task "{name}" is a {type} task, which runs on its own schedule; only batch tasks can be started on demand.',
   },
+  TASK_NOT_PREVIEWABLE: {
+    status: 400,
+    template:
+      'Task "{name}" is a streaming task: the cloak reports it from each user\'s latest run, so there is no run whose cost could be previewed. Preview a batch or periodic task.',
+  },
   // 401: authentication.
   CLIENT_CERTIFICATE_REQUIRED: {
     status: 401,

@@ -11,6 +11,8 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
   return {
     validateTask: (orgId, spec) => runner.validate(orgId, spec),
     runTask: (orgId, spec, control, access) => runner.run(orgId, spec, control, access),
+    previewTask: (orgId, spec, control, access) => runner.preview(orgId, spec, control, access),
+    budgetState: (orgId, limit) => cloak.budget?.state(orgId, limit),
     setStreamingTask: (orgId, taskKey, spec) => cloak.streaming.register(orgId, taskKey, spec),
     streamingReport: (orgId, taskKey, userExpireSeconds) =>
       cloak.streaming.report(orgId, taskKey, userExpireSeconds),

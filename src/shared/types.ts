@@ -81,6 +81,45 @@ export interface BudgetNotice {
   message: string;
 }
 
+/** A notice the cloak published, as its log keeps it: re-showing it costs nobody anything. */
+export interface BudgetDisclosure extends BudgetNotice {
+  /** A real run's notice, or a cost preview's. */
+  kind: 'run' | 'preview';
+  /** When it was made (ms since 1970). */
+  at: number;
+  /** The budget period it belongs to (0 when the budget never renews). */
+  period: number;
+}
+
+/**
+ * An organisation's budget as it may be shown to its analysts: settings, counts of runs (which
+ * the analysts started) and notices already published. Nothing in it is fresh information about
+ * any user: the "distribution over time" is the history of noisy figures in `disclosures`.
+ */
+export interface BudgetState {
+  /** Loss each (organisation, user) may spend on buckets (privacy.participationRho). */
+  rho: number;
+  /** Loss every user pays for all of a period's notices together. */
+  disclosure_rho: number;
+  /** Days after which every budget renews; 0: never. */
+  period_days: number;
+  /** When the current period ends (ms since 1970), or null. */
+  renews_at: number | null;
+  /** Notices made in this period so far (runs and previews): the next one is number this + 1. */
+  runs_this_period: number;
+  /** The noise sd the next run's or preview's notice will have. */
+  next_noise_sd: number;
+  /** The latest notices, newest first. */
+  disclosures: BudgetDisclosure[];
+}
+
+/**
+ * What a cost preview (a dry run that spends nothing) says: the notice the run would publish, or,
+ * when the run would not be charged (a trusted analyst, or no budget), why not.
+ */
+export type BudgetPreview =
+  ({ budgeted: true } & BudgetNotice) | { budgeted: false; message: string };
+
 /** The only thing that ever leaves the cloak about user data. */
 export interface AnonymizedResult {
   buckets: PublishedBucket[];

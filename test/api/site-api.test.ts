@@ -39,6 +39,7 @@ describe('analyst web site API', () => {
       '/api/site/tables',
       '/api/site/tables/counts',
       '/api/site/tasks',
+      '/api/site/budget',
       '/api/site/admin/users',
       '/api/site/admin/audit',
     ]) {

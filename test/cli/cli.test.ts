@@ -151,10 +151,15 @@ describe('opencloak CLI', () => {
       [BIN, '--data-dir', dataDir, 'task', 'run', task.token, '--org', 'Acme'],
       { encoding: 'utf8', cwd: dir },
     );
-    // Not a terminal here, so the progress is a line per tenth, ending at the answer.
+    // Not a terminal here, so the progress is a line per tenth, ending at the answer; under it,
+    // what the run says about the participation budget (also in the JSON, as `budget`).
     const lines = shown.stderr.trim().split('\n');
-    expect(lines.at(-1)).toMatch(/^\[#{30}\] 100%$/);
-    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.at(-2)).toMatch(/^\[#{30}\] 100%$/);
+    expect(lines.length).toBeGreaterThan(2);
+    const rerun = JSON.parse(shown.stdout);
+    expect(rerun.budget).toMatchObject({ may_be_low: false, period_run: 2 });
+    expect(lines.at(-1)).toBe(`participation budget: ${rerun.budget.message}`);
+    expect(lines.at(-1)).toMatch(/No sign of users left out by the participation budget/);
     const results = cliJson('task', 'results', String(task.id), '--org', 'Acme');
     expect(results.count).toBe(2);
     expect(results.items[0].buckets).toEqual(run.buckets);
@@ -167,6 +172,43 @@ describe('opencloak CLI', () => {
       epoch: 0,
       first_slot_ms: 250,
     });
+  });
+
+  it('previews a task’s cost without spending, and shows the budget with every notice so far', () => {
+    const task = cliJson(
+      'task',
+      'create',
+      '--org',
+      'Acme',
+      '--name',
+      'towns',
+      '--code',
+      'report_property("town", tables.people[0].city);',
+      '--prefetch',
+      '[{"table":"people"}]',
+    );
+    const shown = spawnSync(
+      process.execPath,
+      [BIN, '--data-dir', dataDir, 'task', 'preview', task.token, '--org', 'Acme'],
+      { encoding: 'utf8', cwd: dir },
+    );
+    expect(shown.status, shown.stderr).toBe(0);
+    const preview = JSON.parse(shown.stdout);
+    // The two runs of "cities" took notices 1 and 2.
+    expect(preview).toMatchObject({ budgeted: true, period_run: 3, noise_sd: 50 });
+    expect(shown.stdout).not.toContain('Oslo');
+    expect(shown.stderr.trim()).toBe(`participation budget: ${preview.message}`);
+    expect(cliJson('task', 'results', task.token, '--org', 'Acme').count).toBe(0);
+
+    const budget = cliJson('budget', '--org', 'Acme', '--limit', '2');
+    expect(budget).toMatchObject({ enabled: true, rho: 0.05, runs_this_period: 3 });
+    expect(budget.disclosures.map((d: { kind: string }) => d.kind)).toEqual(['preview', 'run']);
+    const { budgeted: _, ...notice } = preview;
+    expect(budget.disclosures[0]).toMatchObject(notice);
+
+    const refused = cliFailure('budget', '--org', 'Acme', '--limit', '0');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('"limit" must be a whole number from 1 to 100');
   });
 
   it('explains an unknown table in a task prefetch', () => {

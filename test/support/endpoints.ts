@@ -26,6 +26,8 @@ export function endpoints(task: string): Endpoint[] {
     { api: 'web', method: 'GET', path: `/api/tasks/${task}/runs`, allowed: 'web_api' },
     { api: 'web', method: 'GET', path: `/api/tasks/${task}/runs/nope`, allowed: 'web_api' },
     { api: 'web', method: 'DELETE', path: `/api/tasks/${task}/runs/nope`, allowed: 'web_api' },
+    { api: 'web', method: 'POST', path: `/api/tasks/${task}/preview`, allowed: 'web_api' },
+    { api: 'web', method: 'GET', path: '/api/budget', allowed: 'web_api' },
     { api: 'cloak', method: 'POST', path: '/bulk_insert', body: {}, allowed: 'upload_any' },
     { api: 'cloak', method: 'POST', path: '/insert', body: {}, allowed: 'upload_user' },
     { api: 'cloak', method: 'POST', path: '/task/run', body: {}, allowed: 'task_runner' },

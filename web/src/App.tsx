@@ -13,6 +13,7 @@ import {
 } from './api.ts';
 import { go, useHashRoute } from './hooks.ts';
 import { Admin } from './pages/Admin.tsx';
+import { Budget } from './pages/Budget.tsx';
 import { Keys } from './pages/Keys.tsx';
 import { Login } from './pages/Login.tsx';
 import { Results } from './pages/Results.tsx';
@@ -34,6 +35,7 @@ const NAV = [
   ['/tables', 'Tables'],
   ['/keys', 'Keys'],
   ['/tasks', 'Tasks'],
+  ['/budget', 'Budget'],
 ] as const;
 
 /** A first visit: nothing defined yet in the organisation, and the guide not dismissed. */
@@ -128,6 +130,8 @@ export function App() {
             <TaskEditor token={arg === 'new' ? null : arg} />
           ) : page === 'results' && arg ? (
             <Results token={arg} />
+          ) : page === 'budget' ? (
+            <Budget level={user.access_level} />
           ) : page === 'admin' && user.role === 'admin' ? (
             <Admin />
           ) : (

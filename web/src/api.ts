@@ -75,6 +75,8 @@ export interface Task extends TaskSummary {
 
 export interface Run {
   id: string;
+  /** A cost preview is a run that publishes nothing. */
+  kind?: 'run' | 'preview';
   state: 'running' | 'completed' | 'failed' | 'cancelled';
   users_done: number;
   users_total: number;
@@ -89,12 +91,50 @@ export interface Bucket {
   name: string;
 }
 
+/** What a budgeted run published about the participation budget (noisy figures, never which users). */
+export interface BudgetNotice {
+  users_left_out: number;
+  users_exhausted: number;
+  noise_sd: number;
+  may_be_low: boolean;
+  period_run: number;
+  renews_at: number | null;
+  message: string;
+}
+
+/** A notice as the budget's log keeps it (already published: showing it again is free). */
+export interface BudgetDisclosure extends BudgetNotice {
+  kind: 'run' | 'preview';
+  at: number;
+  period: number;
+}
+
+/** GET /api/site/budget: the organisation's budget, or why there is none. */
+export type BudgetView =
+  | {
+      enabled: true;
+      rho: number;
+      disclosure_rho: number;
+      period_days: number;
+      renews_at: number | null;
+      runs_this_period: number;
+      next_noise_sd: number;
+      disclosures: BudgetDisclosure[];
+    }
+  | { enabled: false; message: string };
+
+/** POST /api/site/tasks/<token>/preview: the notice the run would publish, or why it has no cost. */
+export type BudgetPreview =
+  ({ budgeted: true } & BudgetNotice) | { budgeted: false; message: string };
+
 export interface Result {
   id: number;
   published_at: number;
   code_version: number;
   buckets: Bucket[];
   exceptions: Array<{ error: string; count: number }>;
+  /** Present when the run was charged to the participation budget. */
+  budget?: BudgetNotice;
 }
 
 export interface TestUser {

@@ -48,6 +48,7 @@ function toApiTaskDetail(task: TaskRecord) {
 export function toApiRun(run: TaskRun) {
   return {
     id: run.id,
+    kind: run.kind,
     state: run.state,
     users_done: run.progress.done,
     users_total: run.progress.total,
@@ -59,7 +60,7 @@ export function toApiRun(run: TaskRun) {
 }
 
 /** The key's owner, as the key registry has them: saver or starter of a task. */
-function keyHolderOf(request: FastifyRequest): TaskActor {
+export function keyHolderOf(request: FastifyRequest): TaskActor {
   return { actor: `key:${identityOf(request).keyId}`, personId: keyOwnerOf(request).personId };
 }
 

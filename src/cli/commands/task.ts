@@ -5,7 +5,7 @@ import { toApiItem, type Schedule } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { parsePagination } from '../../http/index.ts';
 import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { printJson, printNote, resolveOrg, withPlatform } from '../context.ts';
 import { progressBar } from '../progress-bar.ts';
 import { readJsonFile } from './table.ts';
 
@@ -103,8 +103,9 @@ export function registerTaskCommands(program: Command): void {
   task
     .command('run <task>')
     .description(
-      'run a batch task (by id or token) and print its published result; progress goes to ' +
-        'stderr, and Ctrl-C cancels the run without publishing anything',
+      'run a batch task (by id or token) and print its published result; progress, and what ' +
+        'the run says about the participation budget, go to stderr; Ctrl-C cancels the run ' +
+        'without publishing anything',
     )
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
@@ -120,10 +121,29 @@ export function registerTaskCommands(program: Command): void {
           bar.update(run.progress);
           bar.end();
           printJson(toApiItem(result));
+          if (result.budget) printNote(`participation budget: ${result.budget.message}`);
         } finally {
           clearInterval(timer);
           process.off('SIGINT', cancel);
         }
+      }),
+    );
+
+  task
+    .command('preview <task>')
+    .description(
+      'preview the cost of running a task (by id or token): it runs as `task run` would, is ' +
+        "settled against the participation budget and rolled back, so nobody's budget is spent " +
+        'and nothing is published; prints the notice the run would publish (how many users it ' +
+        "would leave out, noisy), and its message on stderr. It uses one of the period's budget " +
+        'notices, so the next notice is a little noisier',
+    )
+    .requiredOption('--org <org>', 'organisation id or name')
+    .action(async (ref: string, opts: { org: string }, command: Command) =>
+      withPlatform(command, async (p) => {
+        const preview = await p.tasks.preview(resolveOrg(p, opts.org).id, ref);
+        printJson(preview);
+        printNote(`participation budget: ${preview.message}`);
       }),
     );
 

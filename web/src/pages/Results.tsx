@@ -1,6 +1,7 @@
 // Results: the latest result (kept live), all results paged, as tables and charts, CSV, delete.
 import { useEffect, useState } from 'react';
 import { api, formatTime, type Result, type Run, type Task } from '../api.ts';
+import { BudgetNoticeView } from '../components/BudgetNotice.tsx';
 import { BarChart, TimeSeries } from '../components/Charts.tsx';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { RunProgress } from '../components/RunProgress.tsx';
@@ -26,6 +27,7 @@ export function ResultView({
       <p className="muted">
         Published {formatTime(result.published_at)} · code version {result.code_version}
       </p>
+      {result.budget && <BudgetNoticeView notice={result.budget} />}
       <div className="result-body">
         <BarChart buckets={result.buckets} title={`${title}: distinct users per bucket`} />
         {result.buckets.length > 0 && (
@@ -173,14 +175,17 @@ function WhyMissing() {
           threshold of about 6 users. Their users are counted in the <code>*</code> bucket.
         </li>
         <li>
-          Every count has sticky noise (about 3 users for small counts, a third of a percent for
-          large ones) and is rounded. Rerunning a task gives the same answer, for free.
+          Every count has sticky noise (about 10 users for small counts, 3% for large ones) and is
+          rounded, so read small counts as &ldquo;few&rdquo;. Rerunning a task gives the same
+          answer, for free.
         </li>
         <li>
           The participation budget limits what your organisation learns about each user: after a
-          user has been in one or two new small buckets, new buckets leave them out, so their counts
-          are lower than the truth. Results do not mark this yet. Large buckets and reruns cost
-          little or nothing.
+          user has been in about ten new small buckets, new buckets leave them out, so their counts
+          are lower than the truth. Each result says so beside its counts, with a noisy figure of
+          how many users were left out (the Budget page shows the history). Large buckets and reruns
+          cost little or nothing; &ldquo;Preview cost&rdquo; on the task page tells you before a
+          run.
         </li>
         <li>
           To get answers that survive: ask for ranges (<code>Utils.quantize</code>), give each user

@@ -13,6 +13,7 @@ import {
 import { CodeEditor } from '../components/CodeEditor.tsx';
 import { ErrorMessage } from '../components/Notice.tsx';
 import { PrefetchForm } from '../components/PrefetchForm.tsx';
+import { PreviewCost } from '../components/PreviewCost.tsx';
 import { go, useAction, useLoad } from '../hooks.ts';
 import { generateTestUsers } from '../test-users.ts';
 import { ResultView } from './Results.tsx';
@@ -248,6 +249,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
             </button>
           )}
         </div>
+        {task && <PreviewCost token={task.token} disabled={dirty || task.type === 'streaming'} />}
         {dirty && <p className="muted">Save your changes before running.</p>}
         <p role="status">{saved}</p>
         <ErrorMessage message={save.error || runner.error} />

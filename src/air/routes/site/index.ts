@@ -6,6 +6,7 @@ import type { AirStore } from '../../store/index.ts';
 import type { TaskService } from '../../task-service.ts';
 import { requireSession } from '../auth.ts';
 import { siteAdminRoutes } from './admin.ts';
+import { siteBudgetRoutes } from './budget.ts';
 import { siteKeyRoutes } from './keys.ts';
 import { siteTableRoutes } from './tables.ts';
 import { siteTaskRoutes } from './tasks.ts';
@@ -24,5 +25,6 @@ export const siteRoutes: FastifyPluginAsync<SiteRoutesOptions> = async (app, opt
   await app.register(siteKeyRoutes, { store: opts.store, keys: opts.keys });
   await app.register(siteTableRoutes, { cloak: opts.cloak, store: opts.store });
   await app.register(siteTaskRoutes, opts);
+  await app.register(siteBudgetRoutes, { tasks: opts.tasks, cloak: opts.cloak });
   await app.register(siteAdminRoutes, { store: opts.store });
 };

@@ -76,7 +76,10 @@ function toSiteTask(task: TaskRecord) {
   };
 }
 
-/** Buckets keep label and value apart (the charts group by label), plus the API's display name. */
+/**
+ * Buckets keep label and value apart (the charts group by label), plus the API's display name;
+ * `budget` is the run's published notice about the participation budget, shown beside them.
+ */
 function toSiteResult(result: StoredResult) {
   return {
     id: result.id,
@@ -84,6 +87,7 @@ function toSiteResult(result: StoredResult) {
     code_version: result.codeVersion,
     buckets: result.buckets.map((b) => ({ ...b, name: bucketName(b.label, b.value) })),
     exceptions: result.exceptions,
+    ...(result.budget ? { budget: result.budget } : {}),
   };
 }
 

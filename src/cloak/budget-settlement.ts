@@ -1,11 +1,6 @@
 // Settles one run against the participation budget: who enters which bucket, what each pays, and the noise that pays for.
-import { createHash } from 'node:crypto';
 import {
   BucketAggregator,
-  countNoiseSd,
-  isPublished,
-  SUPPRESSION_IDENTITY,
-  USER_KEY_BYTES,
   type AggregatedBucket,
   type AnonymizerSettings,
   type BucketIdentity,
@@ -13,14 +8,14 @@ import {
 import type { MembershipLog } from './membership-log.ts';
 import {
   Account,
-  HASH_BYTES,
   hashText,
   type BudgetLedger,
   type Charged,
-  type FirstSettled,
   type RunNumbers,
 } from './budget-account.ts';
-import { xorKey, type Collected } from './participation-run.ts';
+import { bucketHash, inPeriod, MAX_PRICE_PASSES, priceOf, reprice } from './budget-pricing.ts';
+import { settleSuppression } from './budget-suppression.ts';
+import type { Collected } from './participation-run.ts';
 
 /*
  * Price and noise. A fresh bucket costs each member 1 / (2 sd^2), sd the noise the published
@@ -40,9 +35,6 @@ import { xorKey, type Collected } from './participation-run.ts';
  * settled after the other buckets, like one more bucket at the end of the run's order, priced the
  * same way, and users who cannot pay are left out of it.
  */
-
-/** Passes that set prices (the first of them an optimistic charging pass); honest runs need one. */
-export const MAX_PRICE_PASSES = 4;
 
 /** One settled bucket, for tests and the documentation: who was asked and what it cost. */
 export interface SettledBucket {
@@ -215,136 +207,9 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
   return settlement;
 }
 
-/**
- * The suppression bucket, settled as the last bucket of the run (position `idx`): its members are
- * the users none of whose kept buckets is published, and those who cannot pay are left out.
- */
-function settleSuppression(
-  account: Account,
-  { orgId, settings, collected }: SettleInput,
-  aggregator: BucketAggregator,
-  secret: Uint8Array,
-  idx: number,
-  leftOut: Set<string>,
-): { bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined {
-  // The same members as the anonymizer's suppressedUsers, read straight from the log.
-  const members = () =>
-    collected.memberships.usersWithNone((label, value) => {
-      const bucket = aggregator.property(label, value);
-      return bucket !== undefined && isPublished(bucket, secret, settings);
-    });
-  let requested = 0;
-  const asked = new Uint32Array(WORDS);
-  for (const key of members()) {
-    requested++;
-    xorKey(asked, key);
-  }
-  if (requested === 0) return undefined;
-  const hash = bucketHash({ kind: 'suppression' }, asked);
-  const first = inPeriod(account.ledger.known(orgId, hash), account.run);
-  const c: Charged = {
-    bucket: -1,
-    hash,
-    requested,
-    basis: requested,
-    cost: priceOf(requested, settings),
-    first,
-  };
-  const pass = (commit: boolean) => {
-    const kept = { count: 0, words: new Uint32Array(WORDS) };
-    account.eachUser(
-      members(),
-      (key, _ids, stateOf) => {
-        if (!account.charge(stateOf(), c, idx)) {
-          if (commit) leftOut.add(hashText(key));
-          return;
-        }
-        kept.count++;
-        xorKey(kept.words, key);
-      },
-      commit,
-    );
-    return kept;
-  };
-  for (let p = 0; p < MAX_PRICE_PASSES && !first; p++) {
-    const { count } = pass(false);
-    if (!reprice([c], () => count, settings)) break;
-  }
-  const kept = pass(true);
-  const noiseCount = first ? (first.basis ?? kept.count) : c.basis;
-  if (!first) account.ledger.remember(orgId, hash, { seq: account.seq, idx, basis: c.basis });
-  const settled: SettledBucket = {
-    identity: SUPPRESSION_IDENTITY,
-    requested,
-    kept: kept.count,
-    cost: first ? 0 : c.cost,
-    noiseCount,
-    fresh: !first,
-  };
-  if (kept.count === 0) return { bucket: undefined, settled };
-  const fingerprint = new Uint8Array(kept.words.buffer.slice(0));
-  const bucket: AggregatedBucket = {
-    identity: SUPPRESSION_IDENTITY,
-    count: kept.count,
-    fingerprint,
-  };
-  if (noiseCount > kept.count) bucket.noiseCount = noiseCount;
-  return { bucket, settled };
-}
-
-/** A bucket settled in an earlier budget period is fresh again: its members' spending was reset. */
-function inPeriod(first: FirstSettled | undefined, run: RunNumbers): FirstSettled | undefined {
-  return first && first.seq >= run.periodFirstSeq ? first : undefined;
-}
-
 /** Thrown inside the optimistic charging pass to roll it back: some price has to move. */
 class PricesMoved extends Error {
   constructor(readonly kept: Int32Array) {
     super('the prices of this run moved; its optimistic charges are rolled back');
   }
-}
-
-/**
- * Lowers each fresh bucket's basis to what the last pass kept, where that changes its noise (and
- * so its price). Returns whether any price changed (or, with `apply` false, would change): if
- * none did, another pass would keep the same.
- */
-function reprice(
-  charged: Charged[],
-  keptOf: (c: Charged) => number,
-  settings: Readonly<AnonymizerSettings>,
-  apply = true,
-): boolean {
-  let changed = false;
-  for (const c of charged) {
-    if (c.first) continue;
-    const kept = keptOf(c);
-    if (countNoiseSd(kept, settings) < countNoiseSd(c.basis, settings)) {
-      if (!apply) return true;
-      c.basis = kept;
-      c.cost = priceOf(kept, settings);
-      changed = true;
-    }
-  }
-  return changed;
-}
-
-/** 1 / (2 sd^2) for the noise a count gets; without noise nobody can pay. */
-function priceOf(count: number, settings: Readonly<AnonymizerSettings>): number {
-  const sd = countNoiseSd(count, settings);
-  return sd > 0 ? 1 / (2 * sd * sd) : Infinity;
-}
-
-const WORDS = USER_KEY_BYTES / 4;
-
-/** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
-function bucketHash(
-  identity: BucketIdentity | { kind: 'suppression' },
-  words: Uint32Array,
-): Buffer {
-  return createHash('sha256')
-    .update(JSON.stringify(identity))
-    .update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
-    .digest()
-    .subarray(0, HASH_BYTES);
 }

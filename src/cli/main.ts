@@ -1,7 +1,7 @@
 // Entry point of the `opencloak` command line: global options and the command groups.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
-import { AppError } from '../errors/index.ts';
+import { AppError, diskFullError } from '../errors/index.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerBudgetCommand } from './commands/budget.ts';
 import { registerDemoCommand } from './commands/demo.ts';
@@ -32,7 +32,9 @@ registerAuditCommands(program);
 
 try {
   await program.parseAsync(process.argv);
-} catch (error) {
+} catch (thrown) {
+  // A full disk is the operator's to fix, not a bug: one line, like the catalogue's other errors.
+  const error = diskFullError(thrown, 'OpenCloak could not write to its data directory.') ?? thrown;
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
   } else if (error instanceof AppError || error instanceof ConfigError) {

@@ -11,6 +11,16 @@ export interface ErrorEntry {
 
 export const ERROR_CATALOGUE = {
   // 400: the request itself cannot be read.
+  MALFORMED_REQUEST: {
+    status: 400,
+    template:
+      'The request is not valid HTTP/1.1 ({problem}), so the server could not read it. Check the client or proxy that sent it.',
+  },
+  BAD_URL: {
+    status: 400,
+    template:
+      'The request URL has a malformed percent-encoding. Encode each path part with encodeURIComponent (a literal % is %25).',
+  },
   INVALID_JSON: {
     status: 400,
     template:
@@ -154,7 +164,22 @@ export const ERROR_CATALOGUE = {
     status: 429,
     template: 'Too many failed logins. Wait {seconds} seconds before trying again.',
   },
-  // 413 / 415: transport.
+  // 408 / 413 / 414 / 415 / 431: transport.
+  REQUEST_TIMEOUT: {
+    status: 408,
+    template:
+      'The request was not received completely within {seconds} seconds. Send it again over a faster connection, or split an upload into smaller requests.',
+  },
+  URL_TOO_LONG: {
+    status: 414,
+    template:
+      'A part of the request URL is longer than {limit} characters, the most a name or id in a path may have. Check the URL.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    template:
+      'The request headers are larger than the limit of {limit} bytes. Send fewer or shorter headers (for example, clear old cookies for this site).',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     template:
@@ -252,6 +277,16 @@ export const ERROR_CATALOGUE = {
     template: '{detail}',
   },
   // 5xx.
+  DISK_FULL: {
+    status: 507,
+    template:
+      "The server's disk is full: {what} Free disk space on the server (or ask its operator to), then try again.",
+  },
+  SERVER_CLOSING: {
+    status: 503,
+    template:
+      'The server is shutting down and takes no new requests. Try again once it is back (usually within a minute).',
+  },
   TASK_RUN_TIMEOUT: {
     status: 504,
     template:

@@ -1,10 +1,13 @@
 // Creates a fastify application served over TLS that asks every client for a certificate.
+import type { Server as HttpsServer } from 'node:https';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { identityFromPeerCertificate, normalizeSerial } from '../pki/index.ts';
 import type { KeyType } from '../shared/index.ts';
 import type { KeyRegistry } from './client-auth.ts';
-import { installErrorHandling } from './error-handling.ts';
+import { clientErrorHandler } from './connection-errors.ts';
+import { installErrorHandling, MAX_PARAM_LENGTH, type ErrorAnswer } from './error-handling.ts';
+import { answerExpectContinue } from './oversized-bodies.ts';
 
 export interface HttpsAppOptions {
   keyPem: string;
@@ -60,12 +63,33 @@ export function tlsOptions(
 
 const contexts = new WeakMap<FastifyInstance, HttpsAppOptions>();
 
+/**
+ * TLS 1.2 suites: forward secret (ECDHE) with an AEAD cipher (AES-GCM, ChaCha20-Poly1305) only,
+ * as in Mozilla's "intermediate" profile without its finite-field DHE. No CBC, no SHA-1 MAC, no
+ * RSA key exchange. TLS 1.3's suites are all of that kind and stay Node's defaults.
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** Node's default maxHeaderSize, named: request line and headers; more answers 431. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Node's default requestTimeout, which fastify turns off: the whole request, body included. */
+const REQUEST_TIMEOUT_SECONDS = 300;
+
 function secureContextOptions(options: HttpsAppOptions, crlPem: string | undefined) {
   return {
     key: options.keyPem,
     cert: options.certPem,
     ca: options.clientCaPem,
     minVersion: 'TLSv1.2' as const,
+    ciphers: TLS12_CIPHERS,
+    honorCipherOrder: true,
     ...(crlPem !== undefined ? { crl: crlPem } : {}),
   };
 }
@@ -78,18 +102,30 @@ function secureContextOptions(options: HttpsAppOptions, crlPem: string | undefin
  * request in client-auth.ts, which also stops a key revoked while its connection stays open.
  */
 export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
+  // Routing errors need the error answer, which needs the app: it is filled in just below.
+  const routing: { answer?: ErrorAnswer } = {};
   const app = Fastify({
     https: {
       ...secureContextOptions(options, options.crlPem),
       requestCert: true,
       rejectUnauthorized: false,
+      maxHeaderSize: MAX_HEADER_BYTES,
     },
     bodyLimit: options.bodyLimit,
+    maxParamLength: MAX_PARAM_LENGTH,
+    requestTimeout: REQUEST_TIMEOUT_SECONDS * 1000,
     logger: options.logger === false ? false : redactingLogger(options.logger),
-    return503OnClosing: true,
+    // Its 503 has fastify's shape; error-handling.ts answers requests during close instead.
+    return503OnClosing: false,
     forceCloseConnections: true,
+    clientErrorHandler: clientErrorHandler({
+      maxHeaderBytes: MAX_HEADER_BYTES,
+      requestTimeoutSeconds: REQUEST_TIMEOUT_SECONDS,
+    }),
+    frameworkErrors: (error, request, reply) => routing.answer?.(error, request, reply),
   }) as unknown as FastifyInstance;
-  installErrorHandling(app, options.bodyLimit);
+  routing.answer = installErrorHandling(app, options.bodyLimit);
+  answerExpectContinue(app.server as unknown as HttpsServer, options.bodyLimit);
   contexts.set(app, options);
   // Prepended, so the socket is gone before the HTTP parser sees its first request.
   app.server.prependListener('secureConnection', (socket: TLSSocket) => {

@@ -1,6 +1,7 @@
 // CLI: start the embedded default (cloak API and web REST API on one machine).
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.ts';
+import { diskFullError } from '../../errors/index.ts';
 import { startPlatform } from '../../platform/index.ts';
 import type { GlobalOptions } from '../context.ts';
 
@@ -24,7 +25,12 @@ export function registerStartCommand(program: Command): void {
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
         cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
       });
-      const running = await startPlatform(config, { logger: { level: 'info' } });
+      const running = await startPlatform(config, { logger: { level: 'info' } }).catch(
+        (error: unknown) => {
+          const what = `OpenCloak could not write to its data directory (${config.dataDir}).`;
+          throw diskFullError(error, what) ?? error;
+        },
+      );
       process.stdout.write(
         [
           'OpenCloak is running (embedded default).',

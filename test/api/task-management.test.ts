@@ -22,8 +22,9 @@ describe('task management API', () => {
       columns: [{ name: 'city', type: 'text' }],
     });
     const rows: Record<string, unknown> = {};
-    for (let i = 0; i < 40; i++)
-      rows[`p${i}`] = { people: [{ city: i < 30 ? '=cmd|calc' : 'Oslo, "North"' }] };
+    // 40 users each: above the threshold's cap (27), so both towns are always published.
+    for (let i = 0; i < 80; i++)
+      rows[`p${i}`] = { people: [{ city: i < 40 ? '=cmd|calc' : 'Oslo, "North"' }] };
     inst.platform.cloak.data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());

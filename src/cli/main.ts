@@ -11,6 +11,7 @@ import { registerOrgCommands } from './commands/org.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerTableCommands } from './commands/table.ts';
 import { registerTaskCommands } from './commands/task.ts';
+import { stopWhenParentEnds } from './parent-watch.ts';
 
 const program = new Command()
   .name('opencloak')
@@ -19,6 +20,8 @@ const program = new Command()
   .option('--config <file>', 'JSON configuration file', process.env.OPENCLOAK_CONFIG)
   .showHelpAfterError()
   .exitOverride();
+
+stopWhenParentEnds();
 
 registerStartCommand(program);
 registerDemoCommand(program);

@@ -1,7 +1,7 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
-import { openDatabase, type Db } from '../store/index.ts';
+import { describeData, openDatabase, type Db } from '../store/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
@@ -33,11 +33,28 @@ export interface Cloak {
   close(): void;
 }
 
+export interface OpenCloakOptions {
+  /**
+   * What data the rest of the data directory holds (e.g. "rows in organisations of air.db"), if
+   * any: with data there or in cloak.db, a missing noise secret stops the open (noise-secret.ts).
+   */
+  otherData?: string | undefined;
+}
+
 /** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
-export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
+export function openCloak(config: Readonly<OpenCloakConfig>, options: OpenCloakOptions = {}): Cloak {
   const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
+  let secret: Uint8Array;
+  try {
+    secret = loadOrCreateNoiseSecret(
+      config.dataDir,
+      describeData(db, 'cloak.db') ?? options.otherData,
+    );
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const data = new CloakDataStore(db);
-  const secret = loadOrCreateNoiseSecret(config.dataDir);
   const budget = config.privacy.participationBudget
     ? new ParticipationBudget(db, {
         rho: config.privacy.participationRho,

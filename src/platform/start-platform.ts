@@ -9,6 +9,7 @@ import {
 } from '../air/index.ts';
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
 
@@ -34,7 +35,15 @@ export async function startPlatform(
   config: Readonly<OpenCloakConfig>,
   options: StartOptions = {},
 ): Promise<RunningPlatform> {
-  const platform = openPlatform(config);
+  // Before anything is opened: a second server must not even create the noise secret or the CA.
+  const lock = lockDataDir(config.dataDir, 'server');
+  let platform: OpenedPlatform;
+  try {
+    platform = openPlatform(config);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const initialAdmin = ensureFirstAdmin(platform.air);
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
@@ -79,6 +88,7 @@ export async function startPlatform(
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close()]);
     platform.close();
+    lock.release();
     throw error;
   }
   return {
@@ -96,6 +106,7 @@ export async function startPlatform(
       await platform.cloak.streaming.stop();
       await Promise.allSettled([webServer.close(), cloakServer.close()]);
       platform.close();
+      lock.release();
     },
   };
 }

@@ -54,3 +54,24 @@ export function statementCache(db: Db): (sql: string) => Database.Statement {
     return statement;
   };
 }
+
+/** Tables that every database has from its first open, so rows in them are not data. */
+const BOOKKEEPING_TABLES = new Set(['data_schema_migrations']);
+
+/**
+ * Says what data the database holds, e.g. "rows in data_tables of cloak.db", or undefined for a
+ * database with nothing but its schema: how a start tells a fresh installation from a restored one.
+ */
+export function describeData(db: Db, label: string): string | undefined {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  for (const table of tables) {
+    if (BOOKKEEPING_TABLES.has(table)) continue;
+    const quoted = `"${table.replaceAll('"', '""')}"`;
+    // One row is enough to know, and stays fast on tables of millions.
+    if (db.prepare(`SELECT 1 FROM ${quoted} LIMIT 1`).get()) return `rows in ${table} of ${label}`;
+  }
+  return undefined;
+}

@@ -42,7 +42,10 @@ export interface OpenCloakOptions {
 }
 
 /** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
-export function openCloak(config: Readonly<OpenCloakConfig>, options: OpenCloakOptions = {}): Cloak {
+export function openCloak(
+  config: Readonly<OpenCloakConfig>,
+  options: OpenCloakOptions = {},
+): Cloak {
   const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
   let secret: Uint8Array;
   try {

@@ -64,7 +64,9 @@ const BOOKKEEPING_TABLES = new Set(['data_schema_migrations']);
  */
 export function describeData(db: Db, label: string): string | undefined {
   const tables = db
-    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
     .pluck()
     .all() as string[];
   for (const table of tables) {

@@ -11,6 +11,7 @@ import { TaskRunner } from './task-runner.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
+export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';
 export { ParticipationBudget } from './participation-budget.ts';
 export { ReleaseSchedule, type ReleaseScheduleOptions } from './release-schedule.ts';
@@ -33,6 +34,9 @@ export interface Cloak {
   close(): void;
 }
 
+/** cloak.db tables with rows from the first open on: the data store's migrations and id counter. */
+const CLOAK_BOOKKEEPING = ['data_schema_migrations', 'data_sequence'];
+
 export interface OpenCloakOptions {
   /**
    * What data the rest of the data directory holds (e.g. "rows in organisations of air.db"), if
@@ -51,7 +55,7 @@ export function openCloak(
   try {
     secret = loadOrCreateNoiseSecret(
       config.dataDir,
-      describeData(db, 'cloak.db') ?? options.otherData,
+      describeData(db, 'cloak.db', CLOAK_BOOKKEEPING) ?? options.otherData,
     );
   } catch (error) {
     db.close();

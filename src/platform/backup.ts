@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { noiseSecretPath } from '../cloak/noise-secret.ts';
+import { noiseSecretPath } from '../cloak/index.ts';
 import { AppError } from '../errors/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 

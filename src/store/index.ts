@@ -2,5 +2,9 @@
 export {
   describeData,
   openDatabase,
-  migrate, statementCache, type Db, type Migration } from './sqlite.ts';
+  migrate,
+  statementCache,
+  type Db,
+  type Migration,
+} from './sqlite.ts';
 export { ReadCache } from './read-cache.ts';

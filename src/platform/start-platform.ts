@@ -9,7 +9,7 @@ import {
 } from '../air/index.ts';
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
-import { lockDataDir } from './data-dir-lock.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
 
@@ -37,13 +37,21 @@ export async function startPlatform(
 ): Promise<RunningPlatform> {
   // Before anything is opened: a second server must not even create the noise secret or the CA.
   const lock = lockDataDir(config.dataDir, 'server');
-  let platform: OpenedPlatform;
   try {
-    platform = openPlatform(config);
+    return await startLocked(config, options, lock);
   } catch (error) {
     lock.release();
     throw error;
   }
+}
+
+/** Starts the platform on a data directory this process holds; `stop()` lets go of it. */
+async function startLocked(
+  config: Readonly<OpenCloakConfig>,
+  options: StartOptions,
+  lock: DataDirLock,
+): Promise<RunningPlatform> {
+  const platform = openPlatform(config);
   const initialAdmin = ensureFirstAdmin(platform.air);
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
@@ -88,7 +96,6 @@ export async function startPlatform(
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close()]);
     platform.close();
-    lock.release();
     throw error;
   }
   return {

@@ -260,7 +260,7 @@ export const ERROR_CATALOGUE = {
   RESTORE_TARGET_NOT_EMPTY: {
     status: 409,
     template:
-      'The data directory {dir} already holds an installation ({found}). Restore into a new or empty directory, or add --force to replace it (its current data is deleted).',
+      'The data directory {dir} is not empty (it holds {found}). Restore into a new or empty directory, or add --force to replace the installation there (its air.db, cloak.db, pki/ and secrets/ are deleted).',
   },
   BACKUP_TARGET_NOT_EMPTY: {
     status: 409,

@@ -15,7 +15,7 @@ import {
 import path from 'node:path';
 import { noiseSecretPath } from '../cloak/index.ts';
 import { AppError } from '../errors/index.ts';
-import { lockDataDir } from './data-dir-lock.ts';
+import { isLockFile, lockDataDir } from './data-dir-lock.ts';
 
 export const BACKUP_FORMAT = 'opencloak-backup';
 export const BACKUP_VERSION = 1;
@@ -121,13 +121,15 @@ export function restoreDataDir(
   const manifest = readManifest(source);
   const lock = lockDataDir(dataDir, 'restore');
   try {
-    const present = installationEntries(dataDir);
-    if (present.length > 0) {
-      if (!options.force) {
-        throw new AppError('RESTORE_TARGET_NOT_EMPTY', { dir: dataDir, found: present.join(', ') });
-      }
-      for (const name of present)
-        rmSync(path.join(dataDir, name), { recursive: true, force: true });
+    const present = readdirSync(dataDir)
+      .filter((name) => !isLockFile(name))
+      .sort();
+    if (present.length > 0 && !options.force) {
+      throw new AppError('RESTORE_TARGET_NOT_EMPTY', { dir: dataDir, found: present.join(', ') });
+    }
+    // --force replaces the installation; files of other programs stay where they are.
+    for (const name of installationEntries(dataDir)) {
+      rmSync(path.join(dataDir, name), { recursive: true, force: true });
     }
     for (const entry of manifest.files) {
       const to = path.join(dataDir, entry.path);

@@ -9,6 +9,11 @@ const LOCK_FILE = 'server.lock';
 /** Who holds the lock, for the message a second process shows; informative only. */
 const OWNER_FILE = 'server.pid';
 
+/** The lock's own files, which a data directory has once anything has locked it. */
+export function isLockFile(name: string): boolean {
+  return name === OWNER_FILE || name.startsWith(LOCK_FILE);
+}
+
 export interface DataDirLock {
   /** Lets go of the directory; safe to call more than once. */
   release(): void;

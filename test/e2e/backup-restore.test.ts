@@ -199,9 +199,11 @@ describe('backup and restore', () => {
     const occupied = path.join(dir, 'occupied');
     mkdirSync(occupied);
     writeFileSync(path.join(occupied, 'air.db'), 'not empty');
+    writeFileSync(path.join(occupied, 'notes.txt'), 'not ours');
     const notEmpty = cliFailure(occupied, 'restore', backupDir);
     expect(notEmpty.status).toBe(2);
     expect(notEmpty.stderr).toContain('--force');
+    expect(notEmpty.stderr).toContain('air.db, notes.txt');
     expect(readFileSync(path.join(occupied, 'air.db'), 'utf8')).toBe('not empty');
   }, 60_000);
 
@@ -216,10 +218,12 @@ describe('backup and restore', () => {
     );
     expect(JSON.stringify(runTask(restored))).toBe(JSON.stringify(published));
 
-    // --force replaces a directory that holds data, leaving nothing of the old one behind.
+    // --force replaces the installation in a directory that holds one.
     const occupied = path.join(dir, 'occupied');
     cli(occupied, 'restore', backupDir, '--force');
     expect(JSON.stringify(runTask(occupied))).toBe(JSON.stringify(published));
+    // Files of other programs stay.
+    expect(readFileSync(path.join(occupied, 'notes.txt'), 'utf8')).toBe('not ours');
   }, 120_000);
 });
 

@@ -29,7 +29,10 @@ export function registerBackupCommands(program: Command): void {
     .description(
       'restore a backup written by `opencloak backup` into the data directory; the server must be stopped',
     )
-    .option('--force', 'replace the installation already in the data directory (deletes it)')
+    .option(
+      '--force',
+      'restore into a data directory that is not empty: deletes its air.db, cloak.db, pki/ and secrets/ first',
+    )
     .action((dir: string, flags: RestoreFlags, command: Command) => {
       const { dataDir } = configFrom(command);
       const source = path.resolve(dir);

@@ -39,10 +39,10 @@ const CLOAK_BOOKKEEPING = ['data_schema_migrations', 'data_sequence'];
 
 export interface OpenCloakOptions {
   /**
-   * What data the rest of the data directory holds (e.g. "rows in organisations of air.db"), if
-   * any: with data there or in cloak.db, a missing noise secret stops the open (noise-secret.ts).
+   * Says what data the rest of the data directory holds (e.g. "rows in organisations of air.db"),
+   * if any: with data there or in cloak.db, a missing noise secret stops the open (noise-secret.ts).
    */
-  otherData?: string | undefined;
+  otherData?: () => string | undefined;
 }
 
 /** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
@@ -55,7 +55,7 @@ export function openCloak(
   try {
     secret = loadOrCreateNoiseSecret(
       config.dataDir,
-      describeData(db, 'cloak.db', CLOAK_BOOKKEEPING) ?? options.otherData,
+      () => describeData(db, 'cloak.db', CLOAK_BOOKKEEPING) ?? options.otherData?.(),
     );
   } catch (error) {
     db.close();

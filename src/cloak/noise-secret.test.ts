@@ -17,18 +17,18 @@ describe('noise secret', () => {
 
   it('is created for a fresh data directory, private to its owner, and read back unchanged', () => {
     const dir = fresh();
-    const secret = loadOrCreateNoiseSecret(dir, undefined);
+    const secret = loadOrCreateNoiseSecret(dir, () => undefined);
     expect(statSync(noiseSecretPath(dir)).mode & 0o777).toBe(0o600);
     expect(statSync(path.dirname(noiseSecretPath(dir))).mode & 0o777).toBe(0o700);
     // Once it exists, data does not matter: the same secret comes back.
-    expect(loadOrCreateNoiseSecret(dir, 'rows in data_tables of cloak.db')).toEqual(secret);
+    expect(loadOrCreateNoiseSecret(dir, () => 'rows in data_tables of cloak.db')).toEqual(secret);
   });
 
   it('is not made again for a data directory that holds data, and the error says what to restore', () => {
     const dir = fresh();
     let error: unknown;
     try {
-      loadOrCreateNoiseSecret(dir, 'rows in organisations of air.db');
+      loadOrCreateNoiseSecret(dir, () => 'rows in organisations of air.db');
     } catch (caught) {
       error = caught;
     }
@@ -42,8 +42,8 @@ describe('noise secret', () => {
 
   it('reports a damaged secret instead of using it', () => {
     const dir = fresh();
-    loadOrCreateNoiseSecret(dir, undefined);
+    loadOrCreateNoiseSecret(dir, () => undefined);
     writeFileSync(noiseSecretPath(dir), 'short');
-    expect(() => loadOrCreateNoiseSecret(dir, undefined)).toThrow(/damaged/);
+    expect(() => loadOrCreateNoiseSecret(dir, () => undefined)).toThrow(/damaged/);
   });
 });

@@ -14,12 +14,12 @@ export function noiseSecretPath(dataDir: string): string {
 /**
  * Losing this file changes every future noise draw (and so lets an analyst compare old and new
  * answers), so it is created once, for a data directory without data, and never silently again:
- * `existingData` says what data the directory holds (undefined for a fresh one), and with data but
- * no secret the installation refuses to open.
+ * `findData` says what data the directory holds (undefined for a fresh one; asked only when the
+ * secret is missing), and with data but no secret the installation refuses to open.
  */
 export function loadOrCreateNoiseSecret(
   dataDir: string,
-  existingData: string | undefined,
+  findData: () => string | undefined,
 ): Uint8Array {
   const file = noiseSecretPath(dataDir);
   if (existsSync(file)) {
@@ -31,9 +31,8 @@ export function loadOrCreateNoiseSecret(
     }
     return new Uint8Array(secret);
   }
-  if (existingData !== undefined) {
-    throw new AppError('NOISE_SECRET_MISSING', { found: existingData, file });
-  }
+  const found = findData();
+  if (found !== undefined) throw new AppError('NOISE_SECRET_MISSING', { found, file });
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const secret = randomBytes(SECRET_BYTES);
   writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });

@@ -59,7 +59,7 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
   });
   let cloak: Cloak;
   try {
-    cloak = openCloak(config, { otherData: describeData(air.db, 'air.db') });
+    cloak = openCloak(config, { otherData: () => describeData(air.db, 'air.db') });
   } catch (error) {
     air.close();
     throw error;

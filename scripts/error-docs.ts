@@ -20,6 +20,7 @@ export function renderErrorDocs(): string {
     '',
     'Every error is JSON: `{"success":false,"error":"<message>"}` with the HTTP status below.',
     'Words in braces are filled in with the details of the request (the table, the row, the column...).',
+    'The `opencloak` command prints the same messages on stderr and exits with status 2.',
     '',
     '| code | status | message |',
     '| --- | --- | --- |',

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { AppError, diskFullError } from '../errors/index.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerBudgetCommand } from './commands/budget.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerImportCommand } from './commands/import.ts';
@@ -11,6 +12,7 @@ import { registerOrgCommands } from './commands/org.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerTableCommands } from './commands/table.ts';
 import { registerTaskCommands } from './commands/task.ts';
+import { stopWhenParentEnds } from './parent-watch.ts';
 
 const program = new Command()
   .name('opencloak')
@@ -19,6 +21,8 @@ const program = new Command()
   .option('--config <file>', 'JSON configuration file', process.env.OPENCLOAK_CONFIG)
   .showHelpAfterError()
   .exitOverride();
+
+stopWhenParentEnds();
 
 registerStartCommand(program);
 registerDemoCommand(program);
@@ -29,6 +33,7 @@ registerImportCommand(program);
 registerTaskCommands(program);
 registerBudgetCommand(program);
 registerAuditCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
-import { openDatabase, type Db } from '../store/index.ts';
+import { describeData, openDatabase, type Db } from '../store/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
@@ -11,6 +11,7 @@ import { TaskRunner } from './task-runner.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
+export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';
 export { ParticipationBudget } from './participation-budget.ts';
 export { ReleaseSchedule, type ReleaseScheduleOptions } from './release-schedule.ts';
@@ -33,11 +34,34 @@ export interface Cloak {
   close(): void;
 }
 
+/** cloak.db tables with rows from the first open on: the data store's migrations and id counter. */
+const CLOAK_BOOKKEEPING = ['data_schema_migrations', 'data_sequence'];
+
+export interface OpenCloakOptions {
+  /**
+   * Says what data the rest of the data directory holds (e.g. "rows in organisations of air.db"),
+   * if any: with data there or in cloak.db, a missing noise secret stops the open (noise-secret.ts).
+   */
+  otherData?: () => string | undefined;
+}
+
 /** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
-export function openCloak(config: Readonly<OpenCloakConfig>): Cloak {
+export function openCloak(
+  config: Readonly<OpenCloakConfig>,
+  options: OpenCloakOptions = {},
+): Cloak {
   const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
+  let secret: Uint8Array;
+  try {
+    secret = loadOrCreateNoiseSecret(
+      config.dataDir,
+      () => describeData(db, 'cloak.db', CLOAK_BOOKKEEPING) ?? options.otherData?.(),
+    );
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const data = new CloakDataStore(db);
-  const secret = loadOrCreateNoiseSecret(config.dataDir);
   const budget = config.privacy.participationBudget
     ? new ParticipationBudget(db, {
         rho: config.privacy.participationRho,

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/index.ts';
-import { startPlatform, type RunningPlatform } from '../platform/index.ts';
+import { lockDataDir, startPlatform, type RunningPlatform } from '../platform/index.ts';
 import { DEMO_TASKS } from './demo-tasks.ts';
 import { postJson, keepAliveAgent } from './https-upload.ts';
 import { DEMO_TABLES, syntheticBatches } from './synthetic-data.ts';
@@ -25,6 +25,8 @@ function freshDemoDir(dir: string): void {
     if (!existsSync(path.join(dir, MARKER))) {
       throw new Error(`${dir} exists and was not made by the demo; choose another --data-dir.`);
     }
+    // Not from under a demo that still runs: this throws DATA_DIR_IN_USE, naming its process.
+    lockDataDir(dir, 'demo').release();
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });

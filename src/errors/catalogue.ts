@@ -276,6 +276,32 @@ export const ERROR_CATALOGUE = {
     status: 422,
     template: '{detail}',
   },
+  // Operating the data directory (the opencloak command: start, backup, restore).
+  DATA_DIR_IN_USE: {
+    status: 409,
+    template:
+      'The data directory {dir} is in use by process {pid} (started {started}). Only one server may use a data directory: stop that process first, or give this one another --data-dir.',
+  },
+  RESTORE_TARGET_NOT_EMPTY: {
+    status: 409,
+    template:
+      'The data directory {dir} is not empty (it holds {found}). Restore into a new or empty directory, or add --force to replace the installation there (its air.db, cloak.db, pki/ and secrets/ are deleted).',
+  },
+  BACKUP_TARGET_NOT_EMPTY: {
+    status: 409,
+    template:
+      'The backup directory {dir} is not empty. Give a new or empty directory, so that no older file is mixed into this backup.',
+  },
+  BACKUP_INVALID: {
+    status: 422,
+    template:
+      '{dir} is not a whole OpenCloak backup ({detail}). Give a directory written by `opencloak backup`.',
+  },
+  NOISE_SECRET_MISSING: {
+    status: 503,
+    template:
+      'The data directory holds data ({found}) but not its noise secret {file}. A new secret would answer the same data with fresh noise, so that old and new answers could be averaged: OpenCloak will not make one. Restore the whole data directory with `opencloak restore <backup dir>`, or put back the noise.key that belongs to this data.',
+  },
   // 5xx.
   DISK_FULL: {
     status: 507,

@@ -1,3 +1,11 @@
-// Public surface of src/platform: open or start the embedded default installation.
+// Public surface of src/platform: open, start, lock, back up and restore the embedded default.
 export { openPlatform, type OpenedPlatform } from './open-platform.ts';
 export { startPlatform, type RunningPlatform, type StartOptions } from './start-platform.ts';
+export {
+  backupDataDir,
+  restoreDataDir,
+  readManifest,
+  type BackupManifest,
+  type RestoreOptions,
+} from './backup.ts';
+export { lockDataDir, type DataDirLock } from './data-dir-lock.ts';

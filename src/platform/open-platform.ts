@@ -8,6 +8,7 @@ import {
   type CloakPort,
 } from '../air/index.ts';
 import { openCloak, type Cloak } from '../cloak/index.ts';
+import { describeData } from '../store/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { KeyRegistry } from '../http/index.ts';
 import { inProcessCloakPort } from './in-process-cloak-port.ts';
@@ -56,7 +57,13 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
   const air = openAirStore(config.dataDir, {
     defaultAccessLevel: config.privacy.defaultAccessLevel,
   });
-  const cloak = openCloak(config);
+  let cloak: Cloak;
+  try {
+    cloak = openCloak(config, { otherData: () => describeData(air.db, 'air.db') });
+  } catch (error) {
+    air.close();
+    throw error;
+  }
   // The air sees the cloak only through its port: validation and anonymized results.
   const cloakPort = inProcessCloakPort(cloak, config);
   const tasks = new TaskService(air, cloakPort, {

@@ -9,6 +9,7 @@ import {
 } from '../air/index.ts';
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
 
@@ -33,6 +34,22 @@ export interface StartOptions {
 export async function startPlatform(
   config: Readonly<OpenCloakConfig>,
   options: StartOptions = {},
+): Promise<RunningPlatform> {
+  // Before anything is opened: a second server must not even create the noise secret or the CA.
+  const lock = lockDataDir(config.dataDir, 'server');
+  try {
+    return await startLocked(config, options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** Starts the platform on a data directory this process holds; `stop()` lets go of it. */
+async function startLocked(
+  config: Readonly<OpenCloakConfig>,
+  options: StartOptions,
+  lock: DataDirLock,
 ): Promise<RunningPlatform> {
   const platform = openPlatform(config);
   const initialAdmin = ensureFirstAdmin(platform.air);
@@ -96,6 +113,7 @@ export async function startPlatform(
       await platform.cloak.streaming.stop();
       await Promise.allSettled([webServer.close(), cloakServer.close()]);
       platform.close();
+      lock.release();
     },
   };
 }

@@ -54,3 +54,28 @@ export function statementCache(db: Db): (sql: string) => Database.Statement {
     return statement;
   };
 }
+
+/**
+ * Says what data the database holds, e.g. "rows in data_tables of cloak.db", or undefined for a
+ * database with nothing but its schema: how a start tells a fresh installation from a restored one.
+ * `bookkeeping` names tables that hold rows from the first open on (migrations, counters).
+ */
+export function describeData(
+  db: Db,
+  label: string,
+  bookkeeping: readonly string[] = [],
+): string | undefined {
+  const tables = db
+    .prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .pluck()
+    .all() as string[];
+  for (const table of tables) {
+    if (bookkeeping.includes(table)) continue;
+    const quoted = `"${table.replaceAll('"', '""')}"`;
+    // One row is enough to know, and stays fast on tables of millions.
+    if (db.prepare(`SELECT 1 FROM ${quoted} LIMIT 1`).get()) return `rows in ${table} of ${label}`;
+  }
+  return undefined;
+}

@@ -89,6 +89,8 @@ describe('periodic tasks', () => {
     const task = inst.platform.air.tasks.byToken(orgId, created.json.task.token)!;
     // The server was down for a day: 1,440 runs were missed.
     inst.platform.air.tasks.markScheduled(task.id, Date.now() - 86_400_000);
+    // One server per data directory: the first must stop before the restart.
+    await inst.platform.stop();
     let restarted: RunningPlatform | undefined;
     try {
       const started = Date.now();

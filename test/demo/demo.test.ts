@@ -1,7 +1,7 @@
 // The one-command demo: from nothing to 10,000 users, example tasks and a curl command that works.
 import { exec } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,21 @@ describe('demo', () => {
     const total = heights.reduce((sum, b) => sum + b.value, 0);
     expect(Math.abs(total - 10_000)).toBeLessThan(300);
     expect(output).toContain(demo.curl);
+  });
+
+  it('refuses to wipe the directory of a demo that still runs', async () => {
+    expect(stop).toBeDefined();
+    await expect(
+      runDemo({
+        dataDir,
+        users: 10,
+        webPort: 0,
+        cloakPort: 0,
+        password: 'demo-password',
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(`data directory ${dataDir} is in use by process ${process.pid}`);
+    expect(existsSync(path.join(dataDir, 'cloak.db'))).toBe(true);
   });
 
   it('refuses to wipe a directory it did not make', async () => {

@@ -1,7 +1,6 @@
 // Durability: a real server process is killed with SIGKILL during a stream of bulk inserts;
 // every acknowledged request must be stored after a restart, and no request may be stored in part.
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -11,62 +10,14 @@ import { buildConfig } from '../../src/config/index.ts';
 import { openPlatform } from '../../src/platform/index.ts';
 import { KEY_PASSWORD } from '../support/installation.ts';
 import { request } from '../support/https-client.ts';
+// src/cli/main.ts itself, not the bin wrapper, so that SIGKILL hits the server.
+import { exited, startServerProcess } from '../support/server-process.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const USERS_PER_REQUEST = 40;
 const ROWS_PER_USER = 5;
 const CLIENTS = 4;
 /** The server is killed the moment this many requests have been acknowledged. */
 const KILL_AFTER = 25;
-
-interface Server {
-  child: ChildProcess;
-  cloakUrl: string;
-}
-
-/** `opencloak start` as its own process (not the bin wrapper, so SIGKILL hits the server itself). */
-function startServer(dataDir: string): Promise<Server> {
-  const tsx = import.meta.resolve('tsx');
-  const child = spawn(
-    process.execPath,
-    [
-      '--no-node-snapshot',
-      '--import',
-      tsx,
-      path.join(ROOT, 'src/cli/main.ts'),
-      '--data-dir',
-      dataDir,
-      'start',
-      '--host',
-      '127.0.0.1',
-      '--web-port',
-      '0',
-      '--cloak-port',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const match = /cloak API:\s+(https:\/\/\S+)/.exec(output);
-      if (match) resolve({ child, cloakUrl: match[1] as string });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('exit', (code, signal) =>
-      reject(new Error(`server exited (${code ?? signal}) before listening:\n${output}`)),
-    );
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-  });
-}
 
 /** Request k stores ROWS_PER_USER rows for each of its own users r<k>-u<j>. */
 function requestBody(k: number) {
@@ -102,7 +53,7 @@ describe('bulk_insert durability across kill -9', () => {
     const ca = setup.pki.ca.certPem;
     setup.close();
 
-    const server = await startServer(dataDir);
+    const server = await startServerProcess(dataDir);
     const agent = new https.Agent({
       keepAlive: true,
       pfx: issued.pfx,
@@ -113,7 +64,7 @@ describe('bulk_insert durability across kill -9', () => {
     const sent: number[] = [];
     let next = 0;
     let dead = false;
-    const exited = killed(server.child);
+    const died = exited(server.child);
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (!dead) {
@@ -137,20 +88,20 @@ describe('bulk_insert durability across kill -9', () => {
         }
       }),
     );
-    await exited;
+    await died;
     agent.destroy();
     expect(server.child.signalCode).toBe('SIGKILL');
     // Requests were in flight when the server died: their outcome is open, but must be all or none.
     expect(sent.length).toBeGreaterThan(acknowledged.length);
 
     // The restarted server recovers the WAL and accepts uploads again.
-    const restarted = await startServer(dataDir);
+    const restarted = await startServerProcess(dataDir);
     const after = await request(`${restarted.cloakUrl}/bulk_insert`, ca, {
       body: { 'after-restart': { events: [{ n: 1 }] } },
       key: { pfx: issued.pfx, passphrase: KEY_PASSWORD },
     });
     expect(after.status, after.text).toBe(200);
-    const stopped = killed(restarted.child);
+    const stopped = exited(restarted.child);
     restarted.child.kill('SIGTERM');
     await stopped;
 

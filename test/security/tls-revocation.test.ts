@@ -86,6 +86,8 @@ describe('TLS-layer revocation', () => {
   it('keeps refusing a revoked key after a restart on the same data directory', async () => {
     const key = inst.issueKey(orgId, 'web_api');
     inst.platform.keys.revoke(orgId, key.id, 'test');
+    // One server per data directory: the first must stop before the restart.
+    await inst.platform.stop();
     let restarted: RunningPlatform | undefined;
     try {
       restarted = await startPlatform(

@@ -5,6 +5,9 @@ import { diskFullError } from '../../errors/index.ts';
 import { startPlatform } from '../../platform/index.ts';
 import type { GlobalOptions } from '../context.ts';
 
+/** Ctrl-C, a service manager's stop, and a closed terminal (or a wrapper that has ended). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 interface StartFlags {
   host?: string;
   webPort?: string;
@@ -51,9 +54,15 @@ export function registerStartCommand(program: Command): void {
           '',
         ].join('\n'),
       );
-      const stop = () => void running.stop().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // A terminal's Ctrl-C reaches both this process and the opencloak wrapper, which passes it
+      // on: the second signal must not cut the first one's clean stop short.
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        void running.stop().then(() => process.exit(0));
+      };
+      for (const signal of STOP_SIGNALS) process.on(signal, stop);
     });
 }
 

@@ -154,6 +154,11 @@ export const ERROR_CATALOGUE = {
     status: 429,
     template: 'Too many failed logins. Wait {seconds} seconds before trying again.',
   },
+  LOGIN_BUSY: {
+    status: 429,
+    template:
+      'The server is checking as many logins as it allows just now. Wait {seconds} seconds and try again; logins from an address you used before are let through first.',
+  },
   // 413 / 415: transport.
   PAYLOAD_TOO_LARGE: {
     status: 413,

@@ -35,7 +35,7 @@ export async function startPlatform(
   options: StartOptions = {},
 ): Promise<RunningPlatform> {
   const platform = openPlatform(config);
-  const initialAdmin = ensureFirstAdmin(platform.air);
+  const initialAdmin = await ensureFirstAdmin(platform.air);
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
   const scheduler = new Scheduler(platform.air, platform.tasks);

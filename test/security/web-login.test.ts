@@ -29,7 +29,7 @@ describe('web login', () => {
     expect(stored.role).toBe('admin');
     expect(stored.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(stored.passwordHash).not.toContain(admin.password);
-    expect(verifyPassword(admin.password, stored.passwordHash!)).toBe(true);
+    expect(await verifyPassword(admin.password, stored.passwordHash!)).toBe(true);
   });
 
   it('logs in with a Secure, HttpOnly, SameSite=Strict session cookie, and refuses a wrong password without telling which part was wrong', async () => {
@@ -83,7 +83,7 @@ describe('web login', () => {
     const analyst = inst.platform.air.organisations.addAnalyst(org, 'ada@lockout.test', 'Ada');
     inst.platform.air.organisations.setPasswordHash(
       analyst.id,
-      hashPassword('correct horse battery'),
+      await hashPassword('correct horse battery'),
     );
     for (let i = 0; i < 5; i++) {
       expect(

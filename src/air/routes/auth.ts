@@ -9,6 +9,7 @@ import type {
 import { z } from 'zod';
 import { AppError } from '../../errors/index.ts';
 import { parseBody } from '../../http/index.ts';
+import { HashQueue } from '../auth/hash-queue.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
 import { SESSION_MAX_MS } from '../auth/sessions.ts';
@@ -18,6 +19,18 @@ import type { Analyst, AirStore } from '../store/index.ts';
 
 export const SESSION_COOKIE = 'oc_session';
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** What a refusal for a full check queue tells the client to wait: a few checks' time. */
+const QUEUE_FULL_RETRY_SECONDS = 1;
+
+/** A 429 with Retry-After (docs/api.md, "Web logins"). */
+function refuse(
+  reply: FastifyReply,
+  code: 'LOGIN_BUSY' | 'TOO_MANY_LOGIN_ATTEMPTS',
+  seconds: number,
+): never {
+  reply.header('retry-after', String(seconds));
+  throw new AppError(code, { seconds });
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -68,23 +81,28 @@ export function requireSession(store: AirStore): preHandlerHookHandler {
 
 export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, { store }) => {
   const throttle = new LoginThrottle();
+  const checks = new HashQueue();
   const session = { preHandler: requireSession(store) };
 
   app.post('/auth/login', async (request: FastifyRequest, reply: FastifyReply) => {
     const { email, password } = parseBody(loginBody, request.body);
-    const keys = { account: email.toLowerCase(), address: request.ip };
-    const wait = throttle.retryAfterSeconds(keys);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      throw new AppError('TOO_MANY_LOGIN_ATTEMPTS', { seconds: wait });
-    }
     const account = store.organisations.findLogin(email);
+    const attempt = {
+      account: email.toLowerCase(),
+      address: request.ip,
+      known: account !== undefined && store.knownAddresses.isKnown(account.id, request.ip),
+    };
+    const refused = throttle.admit(attempt);
+    if (refused?.reason === 'failures') refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', refused.seconds);
+    if (refused?.reason === 'busy') refuse(reply, 'LOGIN_BUSY', refused.seconds);
     // An unknown account costs a full hash check too, so timing does not tell which e-mails exist.
-    const valid =
-      verifyPassword(password, account?.passwordHash ?? DUMMY_HASH) &&
-      account?.passwordHash != null;
+    const check = checks.run(attempt.known ? 'priority' : 'normal', () =>
+      verifyPassword(password, account?.passwordHash ?? DUMMY_HASH),
+    );
+    if (!check) refuse(reply, 'LOGIN_BUSY', QUEUE_FULL_RETRY_SECONDS);
+    const valid = (await check) && account?.passwordHash != null;
     if (!account || !valid) {
-      throttle.fail(keys);
+      throttle.fail(attempt);
       store.audit.record({
         orgId: account?.orgId ?? null,
         event: 'login.failed',
@@ -93,7 +111,8 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
       });
       throw new AppError('LOGIN_FAILED');
     }
-    throttle.succeed(keys);
+    throttle.succeed(attempt);
+    store.knownAddresses.remember(account.id, request.ip);
     const { token, csrfToken } = store.sessions.create(account.id);
     store.audit.record({
       orgId: account.orgId,

@@ -9,6 +9,7 @@ import type {
 import { z } from 'zod';
 import { AppError } from '../../errors/index.ts';
 import { parseBody } from '../../http/index.ts';
+import { CheckBudget } from '../auth/check-budget.ts';
 import { HashQueue } from '../auth/hash-queue.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
@@ -82,6 +83,36 @@ export function requireSession(store: AirStore): preHandlerHookHandler {
 export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, { store }) => {
   const throttle = new LoginThrottle();
   const checks = new HashQueue();
+  const budget = new CheckBudget();
+
+  /**
+   * Checks a password on the libuv pool, after the global budget (unless from a known address)
+   * and the queue admit it. An unknown account costs a full check too (against DUMMY_HASH), so
+   * timing does not tell which e-mails exist.
+   */
+  async function checkPassword(
+    password: string,
+    stored: string | null | undefined,
+    known: boolean,
+    reply: FastifyReply,
+  ): Promise<boolean> {
+    const reservation = known ? { reserved: 0 } : budget.reserve();
+    if ('waitSeconds' in reservation) refuse(reply, 'LOGIN_BUSY', reservation.waitSeconds);
+    const started = { at: 0 };
+    const check = checks.run(known ? 'priority' : 'normal', () => {
+      started.at = performance.now();
+      return verifyPassword(password, stored ?? DUMMY_HASH);
+    });
+    if (!check) {
+      budget.settle(reservation.reserved, 0);
+      refuse(reply, 'LOGIN_BUSY', QUEUE_FULL_RETRY_SECONDS);
+    }
+    try {
+      return await check;
+    } finally {
+      if (!known) budget.settle(reservation.reserved, (performance.now() - started.at) / 1000);
+    }
+  }
   const session = { preHandler: requireSession(store) };
 
   app.post('/auth/login', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -92,15 +123,11 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
       address: request.ip,
       known: account !== undefined && store.knownAddresses.isKnown(account.id, request.ip),
     };
-    const refused = throttle.admit(attempt);
-    if (refused?.reason === 'failures') refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', refused.seconds);
-    if (refused?.reason === 'busy') refuse(reply, 'LOGIN_BUSY', refused.seconds);
-    // An unknown account costs a full hash check too, so timing does not tell which e-mails exist.
-    const check = checks.run(attempt.known ? 'priority' : 'normal', () =>
-      verifyPassword(password, account?.passwordHash ?? DUMMY_HASH),
-    );
-    if (!check) refuse(reply, 'LOGIN_BUSY', QUEUE_FULL_RETRY_SECONDS);
-    const valid = (await check) && account?.passwordHash != null;
+    const wait = throttle.retryAfterSeconds(attempt);
+    if (wait > 0) refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
+    const valid =
+      (await checkPassword(password, account?.passwordHash, attempt.known, reply)) &&
+      account?.passwordHash != null;
     if (!account || !valid) {
       throttle.fail(attempt);
       store.audit.record({

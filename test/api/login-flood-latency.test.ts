@@ -11,8 +11,8 @@ const ADDRESSES = Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 2}`);
 const ADMIN_ADDRESS = '127.0.0.1';
 const IDLE_MS = 4000;
 const FLOOD_MS = 4000;
-/** An odd number, for a median. */
-const ROUNDS = 3;
+/** An odd number, for a median; more than try-it's 3, as a flood is briefer than a stall. */
+const ROUNDS = 5;
 const WARM_UP_MS = 500;
 /** After a flood, before the next idle window: requests queued behind it drain. */
 const SETTLE_MS = 500;
@@ -91,14 +91,14 @@ interface Round {
   flooded: number[];
   /** Status counts of the flood's logins. */
   flood: Record<string, number>;
-  /** The admin's login from a known address during the flood. */
-  admin: { status: number; ms: number };
 }
 
 describe('a flood of logins with unknown e-mails', () => {
   let inst: TestInstallation;
   let rounds: Round[];
   let statuses: number[];
+  /** The admin's login from a known address during a flood. */
+  let adminDuringFlood: { status: number; ms: number };
 
   beforeAll(async () => {
     inst = await startTestInstallation();
@@ -141,23 +141,22 @@ describe('a flood of logins with unknown e-mails', () => {
       await sleep(IDLE_MS);
       const start = now();
       flood.worker.postMessage('start');
-      await sleep(FLOOD_MS / 2);
-      const before = now();
-      const adminStatus = (await adminLogin()).status;
-      const adminMs = now() - before;
-      await sleep(Math.max(0, start + FLOOD_MS - now()));
+      await sleep(FLOOD_MS);
       const end = now();
       const counts = await flood.ask<Record<string, number>>('stop');
       windows.push({ idle: [idleFrom, start - 100], flooded: [start, end] });
-      rounds.push({
-        idle: [],
-        flooded: [],
-        flood: counts,
-        admin: { status: adminStatus, ms: adminMs },
-      });
+      rounds.push({ idle: [], flooded: [], flood: counts });
       await sleep(SETTLE_MS);
       idleFrom = now();
     }
+    // Then the admin, from the known address, during one more flood (not measured: the admin's
+    // own password check is load the flood did not cause).
+    flood.worker.postMessage('start');
+    await sleep(WARM_UP_MS);
+    const before = now();
+    const adminStatus = (await adminLogin()).status;
+    adminDuringFlood = { status: adminStatus, ms: now() - before };
+    await flood.ask('stop');
     await flood.ask('close');
     await flood.worker.terminate();
     const samples = await client.stop();
@@ -170,12 +169,14 @@ describe('a flood of logins with unknown e-mails', () => {
       r.idle = within(w.idle);
       r.flooded = within(w.flooded);
       console.log(
-        `round ${i + 1}: flood ${JSON.stringify(r.flood)}; admin ${r.admin.status} in ` +
-          `${r.admin.ms.toFixed(0)} ms; results API p99 idle ${p99(r.idle).toFixed(1)} ms over ` +
+        `round ${i + 1}: flood ${JSON.stringify(r.flood)}; results API p99 idle ${p99(r.idle).toFixed(1)} ms over ` +
           `${r.idle.length}, during the flood ${p99(r.flooded).toFixed(1)} ms over ` +
           `${r.flooded.length} (worst ${Math.max(...r.flooded).toFixed(0)} ms)`,
       );
     }
+    console.log(
+      `admin during a flood: ${adminDuringFlood.status} in ${adminDuringFlood.ms.toFixed(0)} ms`,
+    );
   }, 240_000);
   afterAll(() => inst?.stop());
 
@@ -201,6 +202,6 @@ describe('a flood of logins with unknown e-mails', () => {
   });
 
   it('lets the admin in from a known address during the flood', () => {
-    expect(rounds.map((r) => r.admin.status)).toEqual(rounds.map(() => 200));
+    expect(adminDuringFlood.status).toBe(200);
   });
 });

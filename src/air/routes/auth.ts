@@ -1,5 +1,6 @@
 // Web logins: POST /auth/login, GET /auth/session, POST /auth/logout, and the session check for pages.
 import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type {
   FastifyPluginAsync,
   FastifyReply,
@@ -23,12 +24,20 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** What a refusal for a full check queue tells the client to wait: a few checks' time. */
 const QUEUE_FULL_RETRY_SECONDS = 1;
 
-/** A 429 with Retry-After (docs/api.md, "Web logins"). */
-function refuse(
+/**
+ * Refused logins are answered this late (as pam_faildelay does): a client that sends its next
+ * attempt when the last is answered gets one refusal a second per connection, not thousands,
+ * and the event loop stays free for everyone else. Waiting costs a timer, not the CPU.
+ */
+const REFUSAL_DELAY_MS = 1000;
+
+/** A 429 with Retry-After (docs/api.md, "Web logins"), after REFUSAL_DELAY_MS. */
+async function refuse(
   reply: FastifyReply,
   code: 'LOGIN_BUSY' | 'TOO_MANY_LOGIN_ATTEMPTS',
   seconds: number,
-): never {
+): Promise<never> {
+  await delay(REFUSAL_DELAY_MS);
   reply.header('retry-after', String(seconds));
   throw new AppError(code, { seconds });
 }
@@ -97,7 +106,7 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
     reply: FastifyReply,
   ): Promise<boolean> {
     const reservation = known ? { reserved: 0 } : budget.reserve();
-    if ('waitSeconds' in reservation) refuse(reply, 'LOGIN_BUSY', reservation.waitSeconds);
+    if ('waitSeconds' in reservation) return refuse(reply, 'LOGIN_BUSY', reservation.waitSeconds);
     const started = { at: 0 };
     const check = checks.run(known ? 'priority' : 'normal', () => {
       started.at = performance.now();
@@ -105,7 +114,7 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
     });
     if (!check) {
       budget.settle(reservation.reserved, 0);
-      refuse(reply, 'LOGIN_BUSY', QUEUE_FULL_RETRY_SECONDS);
+      return refuse(reply, 'LOGIN_BUSY', QUEUE_FULL_RETRY_SECONDS);
     }
     try {
       return await check;
@@ -124,7 +133,7 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
       known: account !== undefined && store.knownAddresses.isKnown(account.id, request.ip),
     };
     const wait = throttle.retryAfterSeconds(attempt);
-    if (wait > 0) refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
+    if (wait > 0) return refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
     const valid =
       (await checkPassword(password, account?.passwordHash, attempt.known, reply)) &&
       account?.passwordHash != null;

@@ -11,6 +11,8 @@ export const CHECK_SHARE = 0.1;
 export const BURST_SECONDS = 0.5;
 /** What a check is assumed to take until one has been measured. */
 export const FIRST_ESTIMATE_SECONDS = 0.1;
+/** A balance below this (a microsecond) counts as spent, whatever floating point leaves over. */
+const SPENT = 1e-6;
 /** Weight of the newest measurement in the running estimate of a check's time. */
 const ESTIMATE_WEIGHT = 0.2;
 
@@ -19,7 +21,8 @@ export type Reservation = { reserved: number } | { waitSeconds: number };
 /**
  * A token bucket holding seconds of checking. `reserve` takes a typical check's time from it
  * before a check (so parallel attempts cannot all slip in at once), `settle` corrects that by
- * what the check really took. The balance may go below zero; then everyone waits until it refills.
+ * what the check really took. The balance goes below zero; then everyone waits until it refills,
+ * so over time checks take CHECK_SHARE of the time however long each takes.
  * In memory, one per server process.
  */
 export class CheckBudget {
@@ -27,10 +30,11 @@ export class CheckBudget {
   private refilledAt = Number.NaN;
   private estimate = FIRST_ESTIMATE_SECONDS;
 
+  /** Admits while the balance is positive, so a check slower than the burst still gets its turn. */
   reserve(now = Date.now()): Reservation {
     this.refill(now);
-    if (this.balance < this.estimate) {
-      return { waitSeconds: Math.max(1, Math.ceil((this.estimate - this.balance) / CHECK_SHARE)) };
+    if (this.balance < SPENT) {
+      return { waitSeconds: Math.max(1, Math.ceil((SPENT - this.balance) / CHECK_SHARE)) };
     }
     this.balance -= this.estimate;
     return { reserved: this.estimate };

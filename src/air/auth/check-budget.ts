@@ -4,11 +4,13 @@
  * Seconds of checking per second of time, for attempts from addresses not known for their
  * account. Measured in time, not in counts, because a check's cost varies tenfold with the load
  * (~50 ms on an idle core, over 500 ms on a busy 2-core machine): a count that is harmless on one
- * machine takes every core of another, and the results API waits for a core.
+ * machine takes every core of another, and the results API waits for a core. A twentieth of one
+ * core: about one new-address login a second on an idle machine; on a busy 2-core machine a
+ * tenth was still enough to raise the results API's p99 while checks ran (32 MiB each).
  */
-export const CHECK_SHARE = 0.1;
+export const CHECK_SHARE = 0.05;
 /** Seconds of checking that may be spent at once after a quiet spell. */
-export const BURST_SECONDS = 0.5;
+export const BURST_SECONDS = 0.25;
 /** What a check is assumed to take until one has been measured. */
 export const FIRST_ESTIMATE_SECONDS = 0.1;
 /** A balance below this (a microsecond) counts as spent, whatever floating point leaves over. */

@@ -67,6 +67,10 @@ export async function startPlatform(
     registry: platform.registry,
     tls,
     maxPerPage: config.web.maxPerPage,
+    loginBudget: {
+      share: config.web.loginCheckShare,
+      burstSeconds: config.web.loginCheckBurstSeconds,
+    },
     logger,
   });
   try {

@@ -1,10 +1,30 @@
-// The global login budget: a share of time for checks, reserved before and settled after each one.
+// The global login budget: a share of time for failed checks, reserved before and settled after each one.
 import { describe, expect, it } from 'vitest';
-import { BURST_SECONDS, CHECK_SHARE, CheckBudget, FIRST_ESTIMATE_SECONDS } from './check-budget.ts';
+import { CheckBudget, FIRST_ESTIMATE_SECONDS } from './check-budget.ts';
+
+const CHECK_SHARE = 0.05;
+const BURST_SECONDS = 0.5;
+const LIMITS = { share: CHECK_SHARE, burstSeconds: BURST_SECONDS };
+
+/** Runs failed checks of `tookSeconds` as often as admitted for `seconds`; returns how many ran. */
+function flood(budget: CheckBudget, tookSeconds: number, seconds: number) {
+  let admitted = 0;
+  let t = 0;
+  while (t < seconds * 1000) {
+    const r = budget.reserve(t);
+    if ('reserved' in r) {
+      admitted++;
+      budget.settle(r.reserved, tookSeconds, true);
+    } else {
+      t += r.waitSeconds * 1000;
+    }
+  }
+  return admitted;
+}
 
 describe('check budget', () => {
   it('admits checks worth its burst at once, then refuses with the seconds until the balance is back', () => {
-    const budget = new CheckBudget();
+    const budget = new CheckBudget(LIMITS);
     const admitted = Math.ceil(BURST_SECONDS / FIRST_ESTIMATE_SECONDS - 1e-9);
     for (let i = 0; i < admitted; i++) expect(budget.reserve(0)).toHaveProperty('reserved');
     const refused = budget.reserve(0);
@@ -14,51 +34,26 @@ describe('check budget', () => {
     expect(budget.reserve(waitSeconds * 1000)).toHaveProperty('reserved');
   });
 
-  it('still admits checks that take longer than the whole burst, a share of the time apart', () => {
-    const budget = new CheckBudget();
-    const took = 4 * BURST_SECONDS;
-    let t = 0;
-    for (let i = 0; i < 5; i++) {
-      let r = budget.reserve(t);
-      while (!('reserved' in r)) {
-        t += r.waitSeconds * 1000;
-        r = budget.reserve(t);
-      }
-      budget.settle(r.reserved, took);
-    }
-    // Five checks of `took` seconds at CHECK_SHARE take about 5 * took / share of time.
-    expect(t / 1000).toBeGreaterThanOrEqual((4 * took - BURST_SECONDS) / CHECK_SHARE);
-    expect(t / 1000).toBeLessThan((5 * took) / CHECK_SHARE + 5);
+  it('charges what failed checks really took, so slow checks (a busy machine) admit fewer', () => {
+    const minute = 60;
+    const fast = flood(new CheckBudget(LIMITS), 0.05, minute);
+    const slow = flood(new CheckBudget(LIMITS), 0.5, minute);
+    // About (minute * share + burst) / took checks each, give or take one.
+    expect(fast).toBeGreaterThan((0.8 * minute * CHECK_SHARE) / 0.05);
+    expect(fast).toBeLessThanOrEqual((minute * CHECK_SHARE + BURST_SECONDS) / 0.05 + 1);
+    expect(slow).toBeLessThanOrEqual((minute * CHECK_SHARE + BURST_SECONDS) / 0.5 + 1);
   });
 
-  it('charges what checks really took, so slow checks (a busy machine) admit fewer', () => {
-    const fast = new CheckBudget();
-    const slow = new CheckBudget();
-    const count = (budget: CheckBudget, tookSeconds: number) => {
-      let admitted = 0;
-      for (let t = 0; t < 60_000; t += 100) {
-        const r = budget.reserve(t);
-        if ('reserved' in r) {
-          admitted++;
-          budget.settle(r.reserved, tookSeconds);
-        }
-      }
-      return admitted;
-    };
-    const fastCount = count(fast, 0.05);
-    const slowCount = count(slow, 0.5);
-    // A minute at CHECK_SHARE: about 60 * share / took checks each, plus the burst.
-    expect(fastCount).toBeGreaterThan(0.8 * ((60 * CHECK_SHARE) / 0.05));
-    expect(fastCount).toBeLessThan(((60 * CHECK_SHARE + BURST_SECONDS) / 0.05) * 1.01 + 1);
-    expect(slowCount).toBeLessThan(((60 * CHECK_SHARE + BURST_SECONDS) / 0.5) * 1.01 + 2);
+  it('still admits failed checks that take longer than the whole burst', () => {
+    expect(flood(new CheckBudget(LIMITS), 4 * BURST_SECONDS, 120)).toBeGreaterThan(1);
   });
 
-  it('gives back a reservation that was not used', () => {
-    const budget = new CheckBudget();
+  it('does not charge successful logins, nor a reservation that was not used', () => {
+    const budget = new CheckBudget(LIMITS);
     for (let i = 0; i < 100; i++) {
-      const r = budget.reserve(0);
+      const r = budget.reserve(0) as { reserved: number };
       expect(r).toHaveProperty('reserved');
-      budget.settle((r as { reserved: number }).reserved, 0);
+      budget.settle(r.reserved, i % 2 ? 0.5 : 0, false);
     }
   });
 });

@@ -10,7 +10,7 @@ import type {
 import { z } from 'zod';
 import { AppError } from '../../errors/index.ts';
 import { parseBody } from '../../http/index.ts';
-import { CheckBudget } from '../auth/check-budget.ts';
+import { CheckBudget, type CheckBudgetLimits } from '../auth/check-budget.ts';
 import { HashQueue } from '../auth/hash-queue.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
@@ -89,15 +89,18 @@ export function requireSession(store: AirStore): preHandlerHookHandler {
   };
 }
 
-export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, { store }) => {
+export const authRoutes: FastifyPluginAsync<{
+  store: AirStore;
+  loginBudget: CheckBudgetLimits;
+}> = async (app, { store, loginBudget }) => {
   const throttle = new LoginThrottle();
   const checks = new HashQueue();
-  const budget = new CheckBudget();
+  const budget = new CheckBudget(loginBudget);
 
   /**
    * Checks a password on the libuv pool, after the global budget (unless from a known address)
    * and the queue admit it. An unknown account costs a full check too (against DUMMY_HASH), so
-   * timing does not tell which e-mails exist.
+   * timing does not tell which e-mails exist. True only for an account's right password.
    */
   async function checkPassword(
     password: string,
@@ -107,19 +110,25 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
   ): Promise<boolean> {
     const reservation = known ? { reserved: 0 } : budget.reserve();
     if ('waitSeconds' in reservation) return refuse(reply, 'LOGIN_BUSY', reservation.waitSeconds);
-    const started = { at: 0 };
-    const check = checks.run(known ? 'priority' : 'normal', () => {
-      started.at = performance.now();
-      return verifyPassword(password, stored ?? DUMMY_HASH);
+    let tookSeconds = 0;
+    const check = checks.run(known ? 'priority' : 'normal', async () => {
+      const started = performance.now();
+      try {
+        return await verifyPassword(password, stored ?? DUMMY_HASH);
+      } finally {
+        tookSeconds = (performance.now() - started) / 1000;
+      }
     });
     if (!check) {
-      budget.settle(reservation.reserved, 0);
+      budget.settle(reservation.reserved, 0, false);
       return refuse(reply, 'LOGIN_BUSY', QUEUE_FULL_RETRY_SECONDS);
     }
+    let valid = false;
     try {
-      return await check;
+      valid = (await check) && stored != null;
+      return valid;
     } finally {
-      if (!known) budget.settle(reservation.reserved, (performance.now() - started.at) / 1000);
+      if (!known) budget.settle(reservation.reserved, tookSeconds, !valid);
     }
   }
   const session = { preHandler: requireSession(store) };
@@ -134,9 +143,7 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
     };
     const wait = throttle.retryAfterSeconds(attempt);
     if (wait > 0) return refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
-    const valid =
-      (await checkPassword(password, account?.passwordHash, attempt.known, reply)) &&
-      account?.passwordHash != null;
+    const valid = await checkPassword(password, account?.passwordHash, attempt.known, reply);
     if (!account || !valid) {
       throttle.fail(attempt);
       store.audit.record({

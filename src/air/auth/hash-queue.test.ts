@@ -11,7 +11,7 @@ function gate() {
 
 describe('hash queue', () => {
   it('runs at most inFlight at once, queues up to its lane limit and refuses beyond it', async () => {
-    const queue = new HashQueue({ inFlight: 1, priority: 1, normal: 1 });
+    const queue = new HashQueue({ inFlight: 1, normalInFlight: 1, priority: 1, normal: 1 });
     const first = gate();
     const order: string[] = [];
     const a = queue.run('normal', async () => {
@@ -30,8 +30,25 @@ describe('hash queue', () => {
     expect(order).toEqual(['a', 'p', 'b']);
   });
 
+  it('keeps a slot for the priority lane while the normal lane is at its own limit', async () => {
+    const queue = new HashQueue({ inFlight: 2, normalInFlight: 1, priority: 1, normal: 1 });
+    const first = gate();
+    const order: string[] = [];
+    const a = queue.run('normal', async () => {
+      await first.work();
+      order.push('a');
+    });
+    const b = queue.run('normal', async () => void order.push('b'));
+    const p = queue.run('priority', async () => void order.push('p'));
+    await p;
+    expect(order).toEqual(['p']);
+    first.open();
+    await Promise.all([a, b]);
+    expect(order).toEqual(['p', 'a', 'b']);
+  });
+
   it('frees its slot when the work fails', async () => {
-    const queue = new HashQueue({ inFlight: 1, priority: 0, normal: 0 });
+    const queue = new HashQueue({ inFlight: 1, normalInFlight: 1, priority: 0, normal: 0 });
     await expect(queue.run('normal', async () => Promise.reject(new Error('x')))).rejects.toThrow();
     expect(await queue.run('normal', async () => 'ok')).toBe('ok');
   });

@@ -12,8 +12,11 @@ export interface CheckBudgetLimits {
   burstSeconds: number;
 }
 
-/** What a check is assumed to take until one has been measured. */
-export const FIRST_ESTIMATE_SECONDS = 0.1;
+/**
+ * What a check is assumed to take until one has been measured: a busy machine's figure, so the
+ * first burst of a flood does not admit five times what it can afford.
+ */
+export const FIRST_ESTIMATE_SECONDS = 0.5;
 /** A balance below this (a microsecond) counts as spent, whatever floating point leaves over. */
 const SPENT = 1e-6;
 /** Weight of the newest measurement in the running estimate of a check's time. */

@@ -5,6 +5,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { createHttpsApp, tlsOptions, type KeyRegistry, type ServerTls } from '../http/index.ts';
+import type { CheckBudgetLimits } from './auth/check-budget.ts';
 import type { CloakPort } from './cloak-port.ts';
 import type { KeyService } from './key-service.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -23,6 +24,7 @@ export interface WebServerOptions {
   registry: KeyRegistry;
   tls: ServerTls;
   maxPerPage: number;
+  loginBudget: CheckBudgetLimits;
   logger: boolean | { level: string };
 }
 
@@ -43,7 +45,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   });
   const { store, tasks, registry } = options;
   await app.register(fastifyCookie);
-  await app.register(authRoutes, { store });
+  await app.register(authRoutes, { store, loginBudget: options.loginBudget });
   await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });
   await app.register(taskRoutes, { store, tasks, registry });
   await app.register(budgetRoutes, { tasks, cloak: options.cloak, registry });

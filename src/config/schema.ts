@@ -14,6 +14,14 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: port.default(8443),
         maxPerPage: z.number().int().min(1).max(1000).default(100),
+        /**
+         * The global login budget (docs/api.md, "Web logins"): the share of one core that checks
+         * of failed logins from unknown addresses may take, and how many seconds of such checks
+         * may run at once after a quiet spell. A twentieth: a flood of logins does not slow the
+         * results API's p99 by 2x even on a busy 2-core machine.
+         */
+        loginCheckShare: z.number().positive().max(1).default(0.05),
+        loginCheckBurstSeconds: z.number().positive().max(600).default(1),
       })
       .prefault({}),
     /** The cloak API: uploads, table definitions and task runs. */

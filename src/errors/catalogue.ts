@@ -164,6 +164,11 @@ export const ERROR_CATALOGUE = {
     status: 429,
     template: 'Too many failed logins. Wait {seconds} seconds before trying again.',
   },
+  LOGIN_BUSY: {
+    status: 429,
+    template:
+      'The server is checking as many logins as it allows just now. Wait {seconds} seconds and try again; logins from an address you used before are let through first.',
+  },
   // 408 / 413 / 414 / 415 / 431: transport.
   REQUEST_TIMEOUT: {
     status: 408,

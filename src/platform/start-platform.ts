@@ -52,7 +52,7 @@ async function startLocked(
   lock: DataDirLock,
 ): Promise<RunningPlatform> {
   const platform = openPlatform(config);
-  const initialAdmin = ensureFirstAdmin(platform.air);
+  const initialAdmin = await ensureFirstAdmin(platform.air);
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
   const scheduler = new Scheduler(platform.air, platform.tasks);
@@ -84,6 +84,10 @@ async function startLocked(
     registry: platform.registry,
     tls,
     maxPerPage: config.web.maxPerPage,
+    loginBudget: {
+      share: config.web.loginCheckShare,
+      burstSeconds: config.web.loginCheckBurstSeconds,
+    },
     logger,
   });
   try {

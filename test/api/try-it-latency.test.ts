@@ -1,13 +1,9 @@
 // A looping "try it" in one organisation does not slow another organisation's results API.
-import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  KEY_PASSWORD,
-  startTestInstallation,
-  type TestInstallation,
-} from '../support/installation.ts';
+import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import { analystSession, errorCode, loginToSite } from '../support/site-session.ts';
 import type { TestResponse } from '../support/https-client.ts';
+import { now, p99, sleep, startLatencyClient } from '../support/latency-client.ts';
 
 /**
  * The installation's defaults: each user may run 1 s and no user starts after 5 s. A blocking
@@ -17,10 +13,6 @@ import type { TestResponse } from '../support/https-client.ts';
  */
 const DEFAULT_TRY_TIMEOUT_SECONDS = 5;
 const TEST_USERS = 20;
-/** The client sends a request this often whatever happened to the previous ones (open loop). */
-const INTERVAL_MS = 10;
-/** Connections the client keeps open (keep-alive); a request waits when all are busy. */
-const SOCKETS = 4;
 /** About as long as a try-it, so that both kinds of window are as likely to meet load from elsewhere. */
 const IDLE_MS = 4000;
 /** An odd number, for a median. */
@@ -28,92 +20,6 @@ const ROUNDS = 3;
 const WARM_UP_MS = 500;
 /** After a try-it, before the next idle window: requests queued behind a stall drain. */
 const SETTLE_MS = 500;
-
-interface Sample {
-  /** When the request was due (ms since the epoch): latency counts from here, not from sending. */
-  dueAt: number;
-  latencyMs: number;
-  status: number;
-}
-
-/**
- * The analyst of the other organisation, in a worker thread: its timers and sockets keep going
- * even while the server's (this thread's) event loop is blocked, so a stall shows as the latency
- * of every request due during it, not as one slow request among few.
- */
-const CLIENT = `
-const { parentPort, workerData } = require('node:worker_threads');
-const https = require('node:https');
-const { url, pfx, passphrase, ca, intervalMs, sockets } = workerData;
-const agent = new https.Agent({ keepAlive: true, maxSockets: sockets, pfx, passphrase, ca });
-const now = () => performance.timeOrigin + performance.now();
-const samples = [];
-let pending = 0;
-let stopping = false;
-function get(dueAt, record) {
-  pending++;
-  const done = (status) => {
-    if (record) samples.push({ dueAt, latencyMs: now() - dueAt, status });
-    if (--pending === 0 && stopping) finish();
-  };
-  const req = https.get(url, { agent }, (res) => {
-    res.resume();
-    res.on('end', () => done(res.statusCode));
-  });
-  req.on('error', () => done(0));
-}
-// Every socket the agent may use is opened (TLS handshake with the client certificate) before
-// measuring, so that a burst of requests later queues on them instead of costing handshakes.
-for (let i = 0; i < sockets; i++) get(now(), false);
-const start = now() + 200;
-let next = 0;
-const timer = setInterval(() => {
-  const t = now();
-  // Every request that fell due since the last tick, each with its own due time.
-  while (start + next * intervalMs <= t) get(start + next++ * intervalMs, true);
-}, 1);
-function finish() {
-  agent.destroy();
-  parentPort.postMessage(samples);
-}
-parentPort.on('message', () => {
-  clearInterval(timer);
-  stopping = true;
-  if (pending === 0) finish();
-});
-`;
-
-function startClient(inst: TestInstallation, url: string, pfx: Buffer) {
-  const worker = new Worker(CLIENT, {
-    eval: true,
-    workerData: {
-      url,
-      pfx,
-      passphrase: KEY_PASSWORD,
-      ca: inst.ca,
-      intervalMs: INTERVAL_MS,
-      sockets: SOCKETS,
-    },
-  });
-  return {
-    async stop(): Promise<Sample[]> {
-      const answer = new Promise<Sample[]>((resolve) => worker.once('message', resolve));
-      worker.postMessage('stop');
-      const result = await answer;
-      await worker.terminate();
-      return result;
-    },
-  };
-}
-
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Nearest-rank 99th percentile. */
-function p99(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length * 0.99) - 1)]!;
-}
 
 interface Round {
   /** The results API's latencies in the idle window just before this round's try-it. */
@@ -152,7 +58,7 @@ describe('try it with looping test users', () => {
       Date.now(),
     );
     const key = inst.issueKey(readingOrg, 'web_api');
-    const client = startClient(
+    const client = startLatencyClient(
       inst,
       `${inst.platform.webUrl}/api/task_results/${task.id}`,
       key.pfx!,

@@ -34,7 +34,7 @@ describe('the participation budget on the site', () => {
     const orgId = inst.createOrg('Bea Labs');
     const { organisations } = inst.platform.air;
     const bea = organisations.addAnalyst(orgId, EMAIL, 'Bea');
-    organisations.setPasswordHash(bea.id, hashPassword(PASSWORD));
+    organisations.setPasswordHash(bea.id, await hashPassword(PASSWORD));
     const { data } = inst.platform.cloak;
     data.createTable(orgId, { name: 'people', columns: [{ name: 'city', type: 'text' }] });
     const rows: Record<string, unknown> = {};

@@ -47,7 +47,7 @@ describe('analyst web site in Chromium', () => {
     orgId = inst.createOrg('Ada Labs');
     const { organisations } = inst.platform.air;
     const ada = organisations.addAnalyst(orgId, EMAIL, 'Ada');
-    organisations.setPasswordHash(ada.id, hashPassword(PASSWORD));
+    organisations.setPasswordHash(ada.id, await hashPassword(PASSWORD));
     chromium = await launchChromium();
     context = chromium.context;
     page = await context.newPage();

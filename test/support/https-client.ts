@@ -17,6 +17,8 @@ export interface RequestOptions {
   key?: TestKey;
   gzip?: boolean;
   agent?: https.Agent;
+  /** The client's source address, e.g. 127.0.0.2 (any 127.x address works on Linux loopback). */
+  localAddress?: string;
 }
 
 export interface TestResponse {
@@ -52,7 +54,12 @@ export function request(
   return new Promise((resolve, reject) => {
     const req = https.request(
       url,
-      { method: options.method ?? (payload ? 'POST' : 'GET'), headers, ...tlsOptions },
+      {
+        method: options.method ?? (payload ? 'POST' : 'GET'),
+        headers,
+        ...tlsOptions,
+        ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -12,7 +12,7 @@ export interface InitialCredentials {
 }
 
 /** Returns the credentials only when it created the admin just now; later starts return nothing. */
-export function ensureFirstAdmin(store: AirStore): InitialCredentials | undefined {
+export async function ensureFirstAdmin(store: AirStore): Promise<InitialCredentials | undefined> {
   if (store.organisations.hasAdmin()) return undefined;
   const org = store.organisations.findByName(ADMIN_ORG) ?? store.organisations.create(ADMIN_ORG);
   const admin = store.organisations.addAnalyst(
@@ -23,6 +23,6 @@ export function ensureFirstAdmin(store: AirStore): InitialCredentials | undefine
     'admin',
   );
   const password = randomBytes(18).toString('base64url');
-  store.organisations.setPasswordHash(admin.id, hashPassword(password));
+  store.organisations.setPasswordHash(admin.id, await hashPassword(password));
   return { email: FIRST_ADMIN_EMAIL, password };
 }

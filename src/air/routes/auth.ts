@@ -1,5 +1,6 @@
 // Web logins: POST /auth/login, GET /auth/session, POST /auth/logout, and the session check for pages.
 import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type {
   FastifyPluginAsync,
   FastifyReply,
@@ -9,6 +10,8 @@ import type {
 import { z } from 'zod';
 import { AppError } from '../../errors/index.ts';
 import { parseBody } from '../../http/index.ts';
+import { CheckBudget, type CheckBudgetLimits } from '../auth/check-budget.ts';
+import { HashQueue } from '../auth/hash-queue.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
 import { SESSION_MAX_MS } from '../auth/sessions.ts';
@@ -18,6 +21,26 @@ import type { Analyst, AirStore } from '../store/index.ts';
 
 export const SESSION_COOKIE = 'oc_session';
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** What a refusal for a full check queue tells the client to wait: a few checks' time. */
+const QUEUE_FULL_RETRY_SECONDS = 1;
+
+/**
+ * Refused logins are answered this late (as pam_faildelay does): a client that sends its next
+ * attempt when the last is answered gets one refusal a second per connection, not thousands,
+ * and the event loop stays free for everyone else. Waiting costs a timer, not the CPU.
+ */
+const REFUSAL_DELAY_MS = 1000;
+
+/** A 429 with Retry-After (docs/api.md, "Web logins"), after REFUSAL_DELAY_MS. */
+async function refuse(
+  reply: FastifyReply,
+  code: 'LOGIN_BUSY' | 'TOO_MANY_LOGIN_ATTEMPTS',
+  seconds: number,
+): Promise<never> {
+  await delay(REFUSAL_DELAY_MS);
+  reply.header('retry-after', String(seconds));
+  throw new AppError(code, { seconds });
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,25 +89,63 @@ export function requireSession(store: AirStore): preHandlerHookHandler {
   };
 }
 
-export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, { store }) => {
+export const authRoutes: FastifyPluginAsync<{
+  store: AirStore;
+  loginBudget: CheckBudgetLimits;
+}> = async (app, { store, loginBudget }) => {
   const throttle = new LoginThrottle();
+  const checks = new HashQueue();
+  const budget = new CheckBudget(loginBudget);
+
+  /**
+   * Checks a password on the libuv pool, after the global budget (unless from a known address)
+   * and the queue admit it. An unknown account costs a full check too (against DUMMY_HASH), so
+   * timing does not tell which e-mails exist. True only for an account's right password.
+   */
+  async function checkPassword(
+    password: string,
+    stored: string | null | undefined,
+    known: boolean,
+    reply: FastifyReply,
+  ): Promise<boolean> {
+    const reservation = known ? { reserved: 0 } : budget.reserve();
+    if ('waitSeconds' in reservation) return refuse(reply, 'LOGIN_BUSY', reservation.waitSeconds);
+    let tookSeconds = 0;
+    const check = checks.run(known ? 'priority' : 'normal', async () => {
+      const started = performance.now();
+      try {
+        return await verifyPassword(password, stored ?? DUMMY_HASH);
+      } finally {
+        tookSeconds = (performance.now() - started) / 1000;
+      }
+    });
+    if (!check) {
+      budget.settle(reservation.reserved, 0, false);
+      return refuse(reply, 'LOGIN_BUSY', QUEUE_FULL_RETRY_SECONDS);
+    }
+    let valid = false;
+    try {
+      valid = (await check) && stored != null;
+      return valid;
+    } finally {
+      if (!known) budget.settle(reservation.reserved, tookSeconds, !valid);
+    }
+  }
   const session = { preHandler: requireSession(store) };
 
   app.post('/auth/login', async (request: FastifyRequest, reply: FastifyReply) => {
     const { email, password } = parseBody(loginBody, request.body);
-    const keys = { account: email.toLowerCase(), address: request.ip };
-    const wait = throttle.retryAfterSeconds(keys);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      throw new AppError('TOO_MANY_LOGIN_ATTEMPTS', { seconds: wait });
-    }
     const account = store.organisations.findLogin(email);
-    // An unknown account costs a full hash check too, so timing does not tell which e-mails exist.
-    const valid =
-      verifyPassword(password, account?.passwordHash ?? DUMMY_HASH) &&
-      account?.passwordHash != null;
+    const attempt = {
+      account: email.toLowerCase(),
+      address: request.ip,
+      known: account !== undefined && store.knownAddresses.isKnown(account.id, request.ip),
+    };
+    const wait = throttle.retryAfterSeconds(attempt);
+    if (wait > 0) return refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
+    const valid = await checkPassword(password, account?.passwordHash, attempt.known, reply);
     if (!account || !valid) {
-      throttle.fail(keys);
+      throttle.fail(attempt);
       store.audit.record({
         orgId: account?.orgId ?? null,
         event: 'login.failed',
@@ -93,7 +154,8 @@ export const authRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, {
       });
       throw new AppError('LOGIN_FAILED');
     }
-    throttle.succeed(keys);
+    throttle.succeed(attempt);
+    store.knownAddresses.remember(account.id, request.ip);
     const { token, csrfToken } = store.sessions.create(account.id);
     store.audit.record({
       orgId: account.orgId,

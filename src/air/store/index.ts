@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { AccessLevel } from '../../shared/index.ts';
 import { migrate, openDatabase, ReadCache, type Db } from '../../store/index.ts';
+import { KnownAddresses } from '../auth/known-addresses.ts';
 import { SessionStore } from '../auth/sessions.ts';
 import { AuditLog } from './audit-log.ts';
 import { KeyStore } from './keys.ts';
@@ -24,6 +25,8 @@ export interface AirStore {
   results: ResultStore;
   audit: AuditLog;
   sessions: SessionStore;
+  /** Where each person logged in from recently: the login limits let these through. */
+  knownAddresses: KnownAddresses;
   /** Values that hot read paths (authentication, results pages) may reuse until any write. */
   readCache: ReadCache;
   close(): void;
@@ -48,6 +51,7 @@ export function openAirStore(dataDir: string, options: AirStoreOptions = {}): Ai
     results: new ResultStore(db),
     audit: new AuditLog(db),
     sessions: new SessionStore(db),
+    knownAddresses: new KnownAddresses(db),
     close: () => db.close(),
   };
 }

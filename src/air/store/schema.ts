@@ -156,4 +156,17 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
     version: 9,
     sql: 'ALTER TABLE results ADD COLUMN budget TEXT;',
   },
+  {
+    // Addresses each person logged in from (KnownAddresses): the login limits let these through.
+    // No foreign key, as in version 8: a rebuilt analysts table must not cascade into it.
+    version: 10,
+    sql: `
+      CREATE TABLE login_addresses (
+        analyst_id TEXT NOT NULL,
+        address TEXT NOT NULL,
+        last_login_at INTEGER NOT NULL,
+        PRIMARY KEY (analyst_id, address)
+      );
+    `,
+  },
 ];

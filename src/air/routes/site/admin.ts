@@ -82,7 +82,7 @@ export const siteAdminRoutes: FastifyPluginAsync<{ store: AirStore }> = async (a
       Date.now(),
       body.role,
     );
-    orgs.setPasswordHash(user.id, hashPassword(body.password));
+    orgs.setPasswordHash(user.id, await hashPassword(body.password));
     const created =
       body.access_level !== undefined && body.access_level !== user.accessLevel
         ? setAccessLevel(store, user.id, body.access_level, actorOf(request))

@@ -112,7 +112,7 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
       maxHeaderSize: MAX_HEADER_BYTES,
     },
     bodyLimit: options.bodyLimit,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestTimeout: REQUEST_TIMEOUT_SECONDS * 1000,
     logger: options.logger === false ? false : redactingLogger(options.logger),
     // Its 503 has fastify's shape; error-handling.ts answers requests during close instead.

@@ -1,4 +1,4 @@
-// Scenario: the anonymizer's utility targets: large counts within 1% (+ rounding), mean threshold.
+// Scenario: the anonymizer's utility: mean relative error of large counts, the threshold and who it publishes.
 import { createHash } from 'node:crypto';
 import {
   countNoiseSd,
@@ -33,6 +33,8 @@ function largeCounts(size: BenchSize): number[] {
 }
 
 export interface UtilityReport {
+  /** Mean |published - true| / true over buckets of >= 1,000 users (noise and rounding). */
+  meanRelativeError: number;
   /** Fraction of buckets >= 1,000 users published within 1% of the truth plus half a step. */
   withinTarget: number;
   /** The same without the rounding allowance. */
@@ -41,7 +43,7 @@ export interface UtilityReport {
   meanThreshold: number;
   /** Mean smallest count a bucket is published at (the threshold rounded up, above the floor). */
   meanSmallestPublished: number;
-  /** Fraction of buckets published, by true count 3..9. */
+  /** Fraction of buckets published, by true count from 3 to 27 (the threshold's cap). */
   publishedRate: Record<string, number>;
 }
 
@@ -49,10 +51,12 @@ export function measureUtility(size: BenchSize, settings: AnonymizerSettings): U
   const counts = largeCounts(size);
   let target = 0;
   let strict = 0;
+  let relative = 0;
   counts.forEach((count, i) => {
     const published = publishedCount(bucket(i, count), SECRET, settings);
     if (published === undefined) return;
     const error = Math.abs(published - count);
+    relative += error / count;
     const step = roundingStep(countNoiseSd(published, settings), settings);
     if (error <= 0.01 * count + step / 2) target++;
     if (error <= 0.01 * count) strict++;
@@ -66,7 +70,7 @@ export function measureUtility(size: BenchSize, settings: AnonymizerSettings): U
     smallest += Math.max(settings.absoluteFloor + 1, Math.ceil(t));
   }
   const publishedRate: Record<string, number> = {};
-  for (let count = 3; count <= 9; count++) {
+  for (const count of [3, 4, 6, 9, 12, 15, 20, 27]) {
     let shown = 0;
     for (let i = 0; i < sets; i++) {
       if (publishedCount(bucket(i, count), SECRET, settings) !== undefined) shown++;
@@ -74,6 +78,7 @@ export function measureUtility(size: BenchSize, settings: AnonymizerSettings): U
     publishedRate[String(count)] = Number((shown / sets).toFixed(4));
   }
   return {
+    meanRelativeError: relative / counts.length,
     withinTarget: target / counts.length,
     withinOnePercent: strict / counts.length,
     meanThreshold: thresholds / sets,
@@ -86,9 +91,10 @@ function side(settings: AnonymizerSettings) {
   return async (size: BenchSize) => {
     const report = measureUtility(size, settings);
     return {
-      value: report.withinTarget,
-      unit: 'fraction within 1% + rounding',
+      value: report.meanRelativeError,
+      unit: 'mean relative error, >= 1,000 users',
       notes: {
+        withinOnePercentPlusRounding: Number(report.withinTarget.toFixed(4)),
         withinOnePercent: Number(report.withinOnePercent.toFixed(4)),
         meanThreshold: Number(report.meanThreshold.toFixed(3)),
         meanSmallestPublished: Number(report.meanSmallestPublished.toFixed(3)),
@@ -101,9 +107,10 @@ function side(settings: AnonymizerSettings) {
 export const anonymizerUtilityScenario: Scenario = {
   name: 'anonymizer-utility',
   description:
-    'buckets of 1,000 to 1,000,000 users published within 1% (+ rounding); mean noisy threshold',
-  better: 'higher',
-  targetValue: 0.95,
+    'buckets of 1,000 to 1,000,000 users: mean relative error (noise sd 3%, capped at 1,000 users); the noisy threshold and the share published by count',
+  better: 'lower',
+  // Issue 14's large-count target (a mean error within 3%); issue 5's 1% predates the re-pricing.
+  targetValue: 0.03,
   sides: {
     // The default anonymizer against exact counts (no noise, threshold exactly 5.8).
     figure: side(DEFAULT_ANONYMIZER_SETTINGS),

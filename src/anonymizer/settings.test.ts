@@ -14,10 +14,10 @@ describe('anonymizer settings', () => {
     expect(() => validateAnonymizerSettings(NOISELESS_SETTINGS)).not.toThrow();
   });
 
-  it('keep the floor, a threshold of exactly 5.8 (small buckets to look at), every sd at zero', () => {
+  it('keep the noiseless floor and threshold, with every sd at zero', () => {
     expect(NOISELESS_SETTINGS).toMatchObject({
-      absoluteFloor: DEFAULT_ANONYMIZER_SETTINGS.absoluteFloor,
-      lowCountMean: 5.8,
+      absoluteFloor: 2,
+      lowCountMean: DEFAULT_ANONYMIZER_SETTINGS.lowCountMean,
       lowCountSd: 0,
       noiseSd: 0,
       relativeNoise: 0,

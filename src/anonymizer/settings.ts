@@ -13,16 +13,12 @@ export interface AnonymizerSettings {
   absoluteFloor: number;
   /**
    * Mean of the noisy low-count threshold. A bucket above the floor is published only when its
-   * true count is at least `lowCountMean + noise` (noise of sd `lowCountSd`, sticky). Default 15,
-   * with sd 4: the 3 sd cap puts the threshold in [3, 27], so the hard edge it makes coincides with
-   * the floor's and is crossed one time in 740; and one user more multiplies the chance of being
-   * published by at most about 2 wherever that chance is above 0.1%, so whether a group of known
-   * users plus a victim is published tells little (docs/anonymization.md, "The threshold"). With
-   * pg_diffix's 5.8 and sd 1, 3 known users plus a victim were published 14 times as often with
-   * the victim as without: kappa 1.000 over 1,000 victims with a single label.
+   * true count is at least `lowCountMean + noise` (noise of sd `lowCountSd`, sticky). Default 5.8:
+   * with the 3 sd cap the threshold lies in [2.8, 8.8], so it never drops to the floor itself.
+   * Its edge leaks with one label over 1,000 victims (docs/anonymization.md, "The threshold").
    */
   lowCountMean: number;
-  /** Standard deviation of the threshold noise (both layers together). Default 4. */
+  /** Standard deviation of the threshold noise (both layers together). Default 1. */
   lowCountSd: number;
   /**
    * Absolute count-noise sd *per layer*, the noise small counts get. There are two layers (bucket
@@ -57,8 +53,8 @@ export interface AnonymizerSettings {
 /** The production parameters; see src/anonymizer/README.md for why each has its value. */
 export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.freeze({
   absoluteFloor: 2,
-  lowCountMean: 15,
-  lowCountSd: 4,
+  lowCountMean: 5.8,
+  lowCountSd: 1,
   noiseSd: 7.07,
   relativeNoise: 0.03,
   maxNoiseSd: 1000,
@@ -73,8 +69,6 @@ export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.
  */
 export const NOISELESS_SETTINGS: Readonly<AnonymizerSettings> = Object.freeze({
   ...DEFAULT_ANONYMIZER_SETTINGS,
-  // pg_diffix's mean, the default before 6 December 2026: exact tests keep small buckets to look at.
-  lowCountMean: 5.8,
   lowCountSd: 0,
   noiseSd: 0,
   relativeNoise: 0,

@@ -1,13 +1,13 @@
 // Whether a bucket of 2 or 3 known users plus the victim is published does not reveal the victim.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, FORMER_NOISE, openLab, WEAKENED, type Lab } from './lab.ts';
+import { countTable, openLab, WEAKENED, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
 /** Label minting multiplies the attacker's looks at the threshold's identity layer. */
 const LABELS = 50;
 /**
- * Two known users ("two"), three ("three") or six ("six"), plus the victim when the bit is 1, under `labels`
+ * Two known users ("two") or three ("three"), plus the victim when the bit is 1, under `labels`
  * labels each. One label is the strongest form under the budget: minting more spreads each user's
  * budget over many buckets, so groups fall apart (which is why 50 labels measured 0.026).
  */
@@ -15,8 +15,7 @@ const task = (labels: number) => `const r = tables.t[0];
 if (r.victim === 0 || r.s === 1) {
   for (let i = 0; i < ${labels}; i++) {
     if (r.a === 0) report_property("two" + i, r.grp);
-    if (r.a <= 1) report_property("three" + i, r.grp);
-    report_property("six" + i, r.grp);
+    report_property("three" + i, r.grp);
   }
 }`;
 
@@ -40,8 +39,8 @@ async function attack(
 describe('suppression-signal attack', () => {
   let lab: Lab;
   beforeAll(async () => {
-    // Companions are the "two" group; accomplice 1 makes the "three" group, 1 to 4 the "six".
-    lab = await openLab({ companions: 2, accomplices: 4 });
+    // Companions are the "two" group; accomplice 1 makes the "three" group.
+    lab = await openLab({ companions: 2, accomplices: 1 });
   });
   afterAll(() => lab.stop());
 
@@ -60,31 +59,11 @@ describe('suppression-signal attack', () => {
     expect(score.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  // With pg_diffix's threshold (mean 5.8, sd 1) one label was enough: 4 users crossed it 14 times
-  // as often as 3 (P(T <= 4) = 3.6% against 0.26%), kappa 1.000 at 2.5% over 1,000 victims. With
-  // mean 15 and sd 4 one user more at most about doubles the chance (docs/anonymization.md).
-  it('fails for a group of three plus the victim under one label', async () => {
-    const score = await attack(lab.run, lab, 'three', 1);
-    console.log(describeScore('suppression-signal (three + victim, one label)', score));
-    expect(score.kappa).toBeLessThan(KAPPA_BAR);
-  });
-
-  it('fails for a group of six plus the victim under one label, near the likeliest edge', async () => {
-    const score = await attack(lab.run, lab, 'six', 1);
-    console.log(describeScore('suppression-signal (six + victim, one label)', score));
-    expect(score.kappa).toBeLessThan(KAPPA_BAR);
-  });
-
-  // At 1,000 victims the former threshold itself measured 1.000 at 2.5% coverage; 300 victims
-  // need 20 guesses (6.7%), more than it publishes, so the control lowers its mean by one user.
-  it('succeeds with a pg_diffix-like threshold (sd 1) and one label, so the one-label attack is real', async () => {
-    const former = { ...FORMER_NOISE, lowCountMean: FORMER_NOISE.lowCountMean - 1 };
-    const score = await attack((code) => lab.runWith(former, code), lab, 'three', 1);
-    console.log(
-      describeScore('suppression-signal (three + victim, one label), former threshold', score),
-    );
-    expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
-  });
+  // Under one label the same group is published with the victim 14 times as often as without
+  // (P(T <= 4) = 3.6% against 0.26%): at 1,000 victims, kappa 1.000 at 2.5% coverage, an open
+  // weakness (docs/anonymization.md, "The threshold"). At this size it makes too few guesses to
+  // count, so no test here can show it; `ATTACK_VICTIMS=1000` with `attack(lab.run, lab, 'three', 1)`
+  // does.
 
   it('succeeds when the threshold is exact and lowered to the group, so the attack is real', async () => {
     // With an exact threshold of 3.5, three known users plus the victim cross it exactly when the bit is 1.

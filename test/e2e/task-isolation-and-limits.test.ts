@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
-const USERS = 70;
-/** At least 27, the default threshold's upper cap: an exception bucket of them is always published. */
-const BAD_USERS = 30;
+const USERS = 60;
+/** Above the threshold's cap (8.8): an exception bucket of them is always published. */
+const BAD_USERS = 12;
 /** Count noise of sd 10 at most 3 sd, plus half a rounding step of 10. */
 const TOLERANCE = 35;
 
@@ -14,7 +14,7 @@ describe('task isolation and limits, end to end', () => {
   let roomy: TestInstallation;
 
   async function installWithUsers(sandbox: { timeoutMs: number; memoryLimitMb: number }) {
-    // Several tasks over the same 70 users: under the default participation budget the later runs
+    // Several tasks over the same 60 users: under the default participation budget the later runs
     // would leave them out of fresh buckets. This test is about isolation and limits, so it
     // raises the budget well above what it spends.
     const inst = await startTestInstallation({ sandbox, privacy: { participationRho: 10 } });

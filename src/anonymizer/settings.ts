@@ -22,7 +22,7 @@ export interface AnonymizerSettings {
   lowCountSd: number;
   /**
    * Absolute count-noise sd *per layer*, the noise small counts get. There are two layers (bucket
-   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 7.07 (total 10): a
+   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 10 / sqrt(2) (total 10): a
    * fresh small bucket then costs 0.005 of the participation budget, so a user fits in ten of
    * them, where sd 3 allowed one (docs/anonymization.md, "Why sd 10, 3% and 0.05").
    */
@@ -55,7 +55,7 @@ export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.
   absoluteFloor: 2,
   lowCountMean: 5.8,
   lowCountSd: 1,
-  noiseSd: 7.07,
+  noiseSd: 10 / Math.SQRT2,
   relativeNoise: 0.03,
   maxNoiseSd: 1000,
   maxDeviationSds: 3,

@@ -1,7 +1,7 @@
 // Averaging buckets that differ by known accomplices gets a fresh user-set draw per bucket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, openLab, type Lab } from './lab.ts';
+import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
 const COMPANIONS = 10;
@@ -49,9 +49,13 @@ describe('accomplice-averaging attack', () => {
     expect(score.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  it('succeeds against the noise alone, so the budget is what stops it', async () => {
-    const score = await attack(lab.runUnbudgeted, lab);
-    console.log(describeScore('accomplice averaging, no participation budget', score));
+  // Today's noise (sd 10) alone may hold it (printed: the trusted analyst's view); with the former
+  // noise (sd 3) and no budget it succeeds, which shows the attack is real and the budget needed.
+  it('succeeds against the former noise alone, so the budget is what stops it', async () => {
+    const today = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore('accomplice averaging, no participation budget', today));
+    const score = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
+    console.log(describeScore('accomplice averaging, former noise (sd 3), no budget', score));
     expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });
 

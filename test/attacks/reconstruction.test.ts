@@ -1,7 +1,7 @@
 // Many random-subset counts reconstruct the victims' bits by least squares (Dinur-Nissim).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, openLab, type Lab } from './lab.ts';
+import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 import { IN_SUBSET, leastSquares, subsetRows } from './subsets.ts';
 
@@ -38,9 +38,13 @@ describe('reconstruction attack', () => {
     expect(score.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  it('succeeds against the noise alone, so the budget is what stops it', async () => {
-    const score = await attack(lab.runUnbudgeted, lab);
-    console.log(describeScore('reconstruction, no participation budget', score));
+  // Today's noise (sd 10) alone may hold it (printed: the trusted analyst's view); with the former
+  // noise (sd 3) and no budget it succeeds, which shows the attack is real and the budget needed.
+  it('succeeds against the former noise alone, so the budget is what stops it', async () => {
+    const today = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore('reconstruction, no participation budget', today));
+    const score = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
+    console.log(describeScore('reconstruction, former noise (sd 3), no budget', score));
     expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });
 

@@ -1,7 +1,7 @@
 // Reconstruction from the suppression bucket "*": each run puts a chosen subset of victims there, one equation a run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countOf, openLab, type Lab } from './lab.ts';
+import { countOf, FORMER_NOISE, openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 import { IN_SUBSET, leastSquares, subsetRows } from './subsets.ts';
 
@@ -53,8 +53,10 @@ describe('suppression-bucket reconstruction attack', () => {
   it(
     'succeeds when "*" is not charged (no budget), so charging it is what stops it',
     async () => {
-      const score = await attack(lab.runUnbudgeted, lab);
-      console.log(describeScore('"*" reconstruction, no participation budget', score));
+      const today = await attack(lab.runUnbudgeted, lab);
+      console.log(describeScore('"*" reconstruction, no participation budget', today));
+      const score = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
+      console.log(describeScore('"*" reconstruction, former noise (sd 3), no budget', score));
       expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
     },
     TIMEOUT_MS,

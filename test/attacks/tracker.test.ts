@@ -1,7 +1,7 @@
 // A tracker (Denning 1979) pads the victim's one-user query with a known set T to get past suppression.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, openLab, type Lab } from './lab.ts';
+import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
 const COMPANIONS = 10;
@@ -53,10 +53,13 @@ describe('tracker attack', () => {
     expect(score.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  // Measured kappa 0.73 with five trackers: the noise alone does not stop it.
-  it('succeeds against the noise alone, so the budget is what stops it', async () => {
-    const score = await attack(lab.runUnbudgeted, lab);
-    console.log(describeScore(`tracker x${TRACKERS}, no participation budget`, score));
+  // With the former noise (sd 3) and no budget it measured 0.73 with five trackers; today's noise
+  // (sd 10) alone holds it (printed: the trusted analyst's view).
+  it('succeeds against the former noise alone, so the budget is what stops it', async () => {
+    const today = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore(`tracker x${TRACKERS}, no participation budget`, today));
+    const score = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
+    console.log(describeScore(`tracker x${TRACKERS}, former noise (sd 3), no budget`, score));
     expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });
 

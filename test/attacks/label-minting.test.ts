@@ -48,14 +48,12 @@ describe('label-minting attack', () => {
   // layer (sd 7.07 of today's 10) stays, so today's noise holds this attack even without the
   // budget (measured and printed below, the trusted analyst's view). With the former sd 3 (user-set
   // layer 2.12) and no budget it did clearly better: 1,000 victims and 500 labels measured 0.57.
-  it('does clearly better with the former noise and no budget, so layers and budget are what hold it', async () => {
+  it('does clearly better with the former noise than with today’s, so the user-set layer is what holds it', async () => {
     const today = await attack(lab.runUnbudgeted, lab);
     console.log(describeScore('label-minting, no participation budget', today));
     const former = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
     console.log(describeScore('label-minting, former noise (sd 3), no budget', former));
-    // A rerun of the budgeted attack is free and identical (sticky noise, known buckets).
-    const budgeted = await attack(lab.run, lab);
-    expect(former.kappa).toBeGreaterThan(budgeted.kappa + 0.15);
+    expect(former.kappa).toBeGreaterThan(today.kappa + 0.15);
   });
 
   it('succeeds when counts are exact, so the attack is real', async () => {

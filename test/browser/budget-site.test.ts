@@ -13,6 +13,8 @@ import { startTestInstallation, type TestInstallation } from '../support/install
 
 /** Far above the second notice's noise (sd 37): its warning shows whatever the secret. */
 const USERS = 400;
+/** One fresh bucket of 400 users each (sd 12: 0.0035), where the default 0.05 pays for fourteen. */
+const ONE_BUCKET = 0.005;
 const EMAIL = 'bea@example.test';
 const PASSWORD = 'bea-password-123';
 
@@ -30,7 +32,9 @@ describe('the participation budget on the site', () => {
 
   beforeAll(async () => {
     ensureSiteBuilt();
-    inst = await startTestInstallation({ privacy: { releaseSchedule: false } });
+    inst = await startTestInstallation({
+      privacy: { releaseSchedule: false, participationRho: ONE_BUCKET },
+    });
     const orgId = inst.createOrg('Bea Labs');
     const { organisations } = inst.platform.air;
     const bea = organisations.addAnalyst(orgId, EMAIL, 'Bea');

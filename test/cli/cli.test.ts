@@ -145,7 +145,8 @@ describe('opencloak CLI', () => {
     const run = cliJson('task', 'run', task.token, '--org', 'Acme');
     expect(run.buckets).toHaveLength(1);
     expect(run.buckets[0].name).toBe('city: Oslo');
-    expect(Math.abs(run.buckets[0].value - 40)).toBeLessThanOrEqual(10);
+    // Noise of sd 10 users, at most 3 sd, and half a rounding step of 10.
+    expect(Math.abs(run.buckets[0].value - 40)).toBeLessThanOrEqual(35);
     const shown = spawnSync(
       process.execPath,
       [BIN, '--data-dir', dataDir, 'task', 'run', task.token, '--org', 'Acme'],

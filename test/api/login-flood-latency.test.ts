@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
-import { now, p99, sleep, startLatencyClient } from '../support/latency-client.ts';
+import { now, p99, sleep, startResultsReader } from '../support/latency-client.ts';
 
 /** The probe of issue 16: 4 login loops, 20 source addresses (127.0.0.2-21), no client key. */
 const LOOPS = 4;
@@ -114,24 +114,7 @@ describe('a flood of logins with unknown e-mails', () => {
     expect((await adminLogin()).status).toBe(200);
 
     const org = inst.createOrg('Reader Corp');
-    const task = inst.platform.air.tasks.create(org, {
-      name: 'r',
-      type: 'batch',
-      code: '',
-      prefetch: [],
-    });
-    inst.platform.air.results.publish(
-      task.id,
-      1,
-      { buckets: [{ label: 'g', value: '1', count: 10 }], exceptions: [] },
-      Date.now(),
-    );
-    const key = inst.issueKey(org, 'web_api');
-    const client = startLatencyClient(
-      inst,
-      `${inst.platform.webUrl}/api/task_results/${task.id}`,
-      key.pfx!,
-    );
+    const client = startResultsReader(inst, org);
     const flood = startFlood(inst);
     // GET /auth/session answers 401 cheaply: it opens the flood's connections without a login.
     await flood.ask('warm');

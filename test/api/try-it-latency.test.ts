@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import { analystSession, errorCode, loginToSite } from '../support/site-session.ts';
 import type { TestResponse } from '../support/https-client.ts';
-import { now, p99, sleep, startLatencyClient } from '../support/latency-client.ts';
+import { now, p99, sleep, startResultsReader } from '../support/latency-client.ts';
 
 /**
  * The installation's defaults: each user may run 1 s and no user starts after 5 s. A blocking
@@ -45,24 +45,7 @@ describe('try it with looping test users', () => {
       body: { name: 't', columns: [{ name: 'n', type: 'integer' }] },
     });
     // The other organisation's task with a published result, read over the web REST API.
-    const task = inst.platform.air.tasks.create(readingOrg, {
-      name: 'r',
-      type: 'batch',
-      code: '',
-      prefetch: [],
-    });
-    inst.platform.air.results.publish(
-      task.id,
-      1,
-      { buckets: [{ label: 'g', value: '1', count: 10 }], exceptions: [] },
-      Date.now(),
-    );
-    const key = inst.issueKey(readingOrg, 'web_api');
-    const client = startLatencyClient(
-      inst,
-      `${inst.platform.webUrl}/api/task_results/${task.id}`,
-      key.pfx!,
-    );
+    const client = startResultsReader(inst, readingOrg);
 
     const tryIt = () =>
       looper('/api/site/tasks/try', {

@@ -1,4 +1,4 @@
-// Noiseless anonymization (every sd zero): exact counts, floor, threshold, rounding, merge, order.
+// Noiseless anonymization (every sd zero): exact counts, floor, rounding, merge, order.
 import { describe, expect, it } from 'vitest';
 import { BucketAggregator } from './aggregator.ts';
 import { anonymize } from './anonymize.ts';
@@ -18,23 +18,24 @@ function bySize(sizes: readonly number[]): BucketAggregator {
 }
 
 describe('noiseless anonymization', () => {
-  it('publishes true counts at or above the threshold mean of 5.8, nothing below', () => {
-    const result = anonymize(bySize([1, 2, 3, 4, 5, 6, 7, 100]), secret, EXACT);
+  it('publishes every true count above the floor when there is no noise (no margin to keep)', () => {
+    const result = anonymize(bySize([1, 2, 3, 4, 100]), secret, EXACT);
     expect(result.buckets).toEqual([
       { label: 'size', value: '100', count: 100 },
-      { label: 'size', value: '7', count: 7 },
-      { label: 'size', value: '6', count: 6 },
+      { label: 'size', value: '4', count: 4 },
+      { label: 'size', value: '3', count: 3 },
     ]);
   });
 
-  it('never publishes 1 or 2 users, even with a threshold of zero', () => {
-    const settings = { ...EXACT, lowCountMean: 0 };
-    const result = anonymize(bySize([1, 2, 3]), secret, settings);
-    expect(result.buckets).toEqual([{ label: 'size', value: '3', count: 3 }]);
+  it('never publishes 1 or 2 users, whatever the margin', () => {
+    for (const lowCountMargin of [0, 4, 100]) {
+      const result = anonymize(bySize([1, 2, 3]), secret, { ...EXACT, lowCountMargin });
+      expect(result.buckets).toEqual([{ label: 'size', value: '3', count: 3 }]);
+    }
   });
 
   it('applies a higher absolute floor exactly', () => {
-    const settings = { ...EXACT, lowCountMean: 0, absoluteFloor: 10 };
+    const settings = { ...EXACT, absoluteFloor: 10 };
     const result = anonymize(bySize([10, 11]), secret, settings);
     expect(result.buckets.map((b) => b.count)).toEqual([11]);
   });
@@ -76,6 +77,7 @@ describe('noiseless anonymization', () => {
     expect(anonymize(agg, secret, EXACT).exceptions).toEqual([
       { error: 'forty', count: 40 },
       { error: 'six', count: 6 },
+      { error: 'five', count: 5 },
     ]);
   });
 

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BucketAggregator, type AggregatedBucket } from './aggregator.ts';
 import { anonymize, publishedCount } from './anonymize.ts';
-import { countNoiseSd, noisyCount } from './count-noise.ts';
-import { noisyThreshold } from './low-count.ts';
+import { countNoise, countNoiseSd, noisyCount } from './count-noise.ts';
+import { lowCountThreshold } from './low-count.ts';
 import { noise } from './noise.ts';
 import { identitySeed, layerSeeds } from './seeds.ts';
 import { DEFAULT_ANONYMIZER_SETTINGS as DEFAULTS, type AnonymizerSettings } from './settings.ts';
@@ -103,24 +103,51 @@ describe('noisy anonymization', () => {
     expect(anonymize(same, secret)).toEqual(anonymize(manyBuckets(3000, 50), secret));
   });
 
-  it('suppresses with a sticky noisy threshold: about 58% of 6-user buckets pass', () => {
-    const agg = manyBuckets(4000, 6);
-    const passed = anonymize(agg, secret).buckets.length / 4000;
-    expect(passed).toBeGreaterThan(0.52); // P(N(5.8, 1) <= 6) = 0.579
-    expect(passed).toBeLessThan(0.64);
+  it('publishes by the noisy count: half of 43-user buckets, almost none just above the floor', () => {
+    // The threshold is 3 + 4 sd = 43 on the count plus its own noise (sd 10).
+    const rate = (count: number, n: number) =>
+      anonymize(manyBuckets(n, count), secret).buckets.length / n;
+    const half = rate(43, 4000);
+    expect(half).toBeGreaterThan(0.45);
+    expect(half).toBeLessThan(0.55);
+    expect(rate(63, 2000)).toBeGreaterThan(0.95); // P(Z >= -2) = 0.977
+    expect(rate(23, 4000)).toBeLessThan(0.04); // P(Z >= 2) = 0.023
+    expect(rate(3, 20_000)).toBeLessThan(0.0005); // P(Z >= 4) = 3e-5
+    // The decision is the published count's own: exactly the buckets whose unclamped noisy
+    // count reaches the threshold, and sticky.
+    const agg = manyBuckets(2000, 40);
+    for (const bucket of agg.buckets()) {
+      const draw = countNoise(bucket.count, secret, layerSeeds(bucket), DEFAULTS);
+      const published = publishedCount(bucket, secret, DEFAULTS);
+      expect(published !== undefined).toBe(40 + draw.noise >= lowCountThreshold(draw.sd, DEFAULTS));
+    }
     expect(anonymize(agg, secret)).toEqual(anonymize(agg, secret));
-    const bucket = bucketOf(agg);
-    const threshold = noisyThreshold(secret, layerSeeds(bucket), DEFAULTS);
-    expect(noisyThreshold(secret, layerSeeds(bucket), DEFAULTS)).toBe(threshold);
-    expect(threshold).toBeGreaterThanOrEqual(2.8);
-    expect(threshold).toBeLessThanOrEqual(8.8);
+  });
+
+  it('does not tell 3 known users plus a victim from the 3 alone (the one-label suppression signal)', () => {
+    // Before: a threshold on the true count (5.8, sd 1) published 4 users 14 times as often as 3.
+    const published = (count: number): number => {
+      let shown = 0;
+      for (let i = 0; i < 50_000; i++) {
+        const fingerprint = new Uint8Array(32);
+        new DataView(fingerprint.buffer).setUint32(0, i + count * 1_000_000);
+        const bucket = {
+          identity: { kind: 'property' as const, label: 'group', value: String(i) },
+          count,
+          fingerprint,
+        };
+        if (publishedCount(bucket, secret, DEFAULTS) !== undefined) shown++;
+      }
+      return shown;
+    };
+    // 50,000 groups each: at 3e-5 and 5e-5 a look, a handful in all, against 180 and 1,800 before.
+    expect(published(3) + published(4)).toBeLessThan(20);
   });
 
   it('never publishes a bucket or exception of 1 or 2 users in 10,000 varied trials', () => {
     const permissive: AnonymizerSettings = {
       ...DEFAULTS,
-      lowCountMean: 0,
-      lowCountSd: 5,
+      lowCountMargin: 0,
       noiseSd: 10,
     };
     let threes = 0;

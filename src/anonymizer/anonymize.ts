@@ -1,10 +1,10 @@
 // Turns a bucket aggregate into the published result: suppress, add sticky noise, round, sort.
 import type { AnonymizedResult, PublishedBucket, PublishedException } from '../shared/index.ts';
 import type { AggregatedBucket, BucketAggregator } from './aggregator.ts';
-import { noisyCount } from './count-noise.ts';
+import { countNoise, noisyValue } from './count-noise.ts';
 import { isLowCount } from './low-count.ts';
 import { roundCount } from './rounding.ts';
-import { layerSeeds, thresholdSeeds } from './seeds.ts';
+import { layerSeeds } from './seeds.ts';
 import { suppressionBucket, type UserMembership } from './suppression-bucket.ts';
 import {
   DEFAULT_ANONYMIZER_SETTINGS,
@@ -24,18 +24,21 @@ import {
  * Output: only anonymized counts. Per bucket, in this order:
  *   1. Absolute floor: a true count <= absoluteFloor (2) is suppressed before any noise is drawn,
  *      so 1 or 2 users are never published whatever the secret or the settings.
- *   2. Noisy threshold: otherwise the bucket is suppressed when its true count is below
- *      lowCountMean + N(0, lowCountSd), clamped to 3 sd. A fixed threshold would let an analyst
- *      learn a count exactly from whether its bucket appears; a noisy one blurs that edge. The
- *      threshold is seeded by the user set alone (as in pg_diffix): with an identity layer, every
- *      minted label was a fresh look at the edge, and 4 users crossed it under some label far
- *      more often than 3 (test/attacks/suppression-signal.test.ts, kappa 1.0 before the fix).
- *   3. Noise: the count gets N(0, sd), sd = max(noiseSd * sqrt(2), relativeNoise * count) capped
- *      at maxNoiseSd, clamped to 3 sd.
+ *   2. Noise: the count gets N(0, sd), sd = max(noiseSd * sqrt(2), relativeNoise * count) capped
+ *      at maxNoiseSd, drawn in two sticky layers (below).
+ *   3. Threshold: the bucket is suppressed when its noisy count (the draw of step 2, before any
+ *      clamping) is below absoluteFloor + 1 + lowCountMargin * sd (43 for small counts). The
+ *      threshold is thus noisy, and the decision is a function of the very count the
+ *      participation budget priced: it adds no look of its own. A threshold drawn apart, on the
+ *      true count (pg_diffix's 5.8 with sd 1), leaked with one label: 3 known users plus a victim
+ *      were published 14 times as often as 3 (test/attacks/suppression-signal.test.ts, kappa 1.0
+ *      at 1,000 victims). The margin keeps a bucket just above the floor from crossing (3e-5 at
+ *      4 sd), so the floor's hard edge is almost never seen. Published counts are the draw
+ *      clamped to maxDeviationSds sd.
  *   4. Rounding: to a step of the 1-2-5 series near the noise (5 for small counts), never
  *      below one step, so published counts are positive and their last digits carry no noise.
  *
- * Sticky noise. Every draw (steps 2 and 3) is HMAC-SHA256(installation secret, domain tag, step,
+ * Sticky noise. Every draw is HMAC-SHA256(installation secret, domain tag, step,
  * seed) turned into a normal by Box-Muller. Nothing depends on the host's random source, the
  * time or the order of adding, so the same question over the same data always gets the same
  * answer: repeating a task cannot average the noise away. Each draw is the sum of two layers:
@@ -66,9 +69,9 @@ export function publishedCount(
   settings: AnonymizerSettings,
 ): number | undefined {
   if (bucket.count <= settings.absoluteFloor) return undefined;
-  if (isLowCount(bucket.count, secret, thresholdSeeds(bucket), settings)) return undefined;
-  const noisy = noisyCount(bucket.count, secret, layerSeeds(bucket), settings, bucket.noiseCount);
-  return roundCount(noisy, settings);
+  const draw = countNoise(bucket.count, secret, layerSeeds(bucket), settings, bucket.noiseCount);
+  if (isLowCount(bucket.count, draw, settings)) return undefined;
+  return roundCount(noisyValue(bucket.count, draw, settings), settings);
 }
 
 /** Whether a bucket is published at all (for the suppression bucket: who is left out). */

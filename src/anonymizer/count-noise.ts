@@ -1,9 +1,9 @@
-// Count noise: its standard deviation for a count, and the sticky, layered, clamped noisy count.
+// Count noise: its standard deviation for a count, the sticky layered draw, and the noisy count.
 import { clampNoise, layeredNoise, type Seed } from './noise.ts';
 import { NOISE_LAYERS } from './seeds.ts';
 import type { AnonymizerSettings } from './settings.ts';
 
-/** Names the count draws, apart from the threshold draws of the same seeds. */
+/** Names the count draws (the domain tag of every draw a bucket's count gets). */
 export const COUNT_STEP = 'count';
 
 /**
@@ -20,12 +20,37 @@ export function countNoiseSd(
   return Math.min(settings.maxNoiseSd, Math.max(absolute, relative));
 }
 
+/** One bucket's count noise: its sd and the unclamped sum of its layers. */
+export interface CountNoise {
+  sd: number;
+  noise: number;
+}
+
 /**
- * The true count plus one draw per layer seed, the total of sd `countNoiseSd(noiseCount)`,
- * clamped to `maxDeviationSds` of that sd. `noiseCount` (default: the count itself; never less)
- * is the count the noise was priced for (AggregatedBucket.noiseCount). Not rounded and not clamped
- * at zero: see rounding.ts.
+ * The sum of one draw per layer seed, of total sd `countNoiseSd(max(count, noiseCount))`, not
+ * clamped: the publication decision (low-count.ts) reads the Gaussian itself, so that it is a
+ * function of what the budget priced, with no edge where the clamp piles its mass up.
+ * `noiseCount` (default: the count itself; never less) is the count the noise was priced for
+ * (AggregatedBucket.noiseCount).
  */
+export function countNoise(
+  count: number,
+  secret: Uint8Array,
+  seeds: readonly Seed[],
+  settings: AnonymizerSettings,
+  noiseCount: number = count,
+): CountNoise {
+  const sd = countNoiseSd(Math.max(count, noiseCount), settings, seeds.length);
+  if (sd === 0) return { sd, noise: 0 };
+  return { sd, noise: layeredNoise(secret, seeds, COUNT_STEP, sd / Math.sqrt(seeds.length)) };
+}
+
+/** The count plus its noise clamped to `maxDeviationSds` sd. Not rounded, not clamped at zero. */
+export function noisyValue(count: number, draw: CountNoise, settings: AnonymizerSettings): number {
+  return count + clampNoise(draw.noise, draw.sd, settings.maxDeviationSds);
+}
+
+/** `noisyValue` of the bucket's own draw: the count a bucket would show before rounding. */
 export function noisyCount(
   count: number,
   secret: Uint8Array,
@@ -33,8 +58,5 @@ export function noisyCount(
   settings: AnonymizerSettings,
   noiseCount: number = count,
 ): number {
-  const sd = countNoiseSd(Math.max(count, noiseCount), settings, seeds.length);
-  if (sd === 0) return count;
-  const total = layeredNoise(secret, seeds, COUNT_STEP, sd / Math.sqrt(seeds.length));
-  return count + clampNoise(total, sd, settings.maxDeviationSds);
+  return noisyValue(count, countNoise(count, secret, seeds, settings, noiseCount), settings);
 }

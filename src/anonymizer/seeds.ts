@@ -29,11 +29,3 @@ export function userSetSeed(fingerprint: Uint8Array): Seed {
 export function layerSeeds(bucket: AggregatedBucket): Seed[] {
   return [identitySeed(bucket.identity), userSetSeed(bucket.fingerprint)];
 }
-
-/**
- * The threshold's seeds: the user set only. Whether a bucket is published must not change with
- * the label, or an analyst minting labels gets one look at the threshold per label.
- */
-export function thresholdSeeds(bucket: AggregatedBucket): Seed[] {
-  return [userSetSeed(bucket.fingerprint)];
-}

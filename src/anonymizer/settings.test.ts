@@ -14,11 +14,9 @@ describe('anonymizer settings', () => {
     expect(() => validateAnonymizerSettings(NOISELESS_SETTINGS)).not.toThrow();
   });
 
-  it('keep the noiseless floor and threshold, with every sd at zero', () => {
+  it('keep the noiseless floor, with every sd at zero', () => {
     expect(NOISELESS_SETTINGS).toMatchObject({
       absoluteFloor: 2,
-      lowCountMean: DEFAULT_ANONYMIZER_SETTINGS.lowCountMean,
-      lowCountSd: 0,
       noiseSd: 0,
       relativeNoise: 0,
       maxNoiseSd: 0,
@@ -33,7 +31,7 @@ describe('anonymizer settings', () => {
 
   it('name the field that is wrong', () => {
     const bad = [
-      ['lowCountSd', -1],
+      ['lowCountMargin', -1],
       ['noiseSd', Number.NaN],
       ['maxNoiseSd', Infinity],
       ['maxDeviationSds', 0],

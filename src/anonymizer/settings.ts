@@ -12,14 +12,14 @@ export interface AnonymizerSettings {
    */
   absoluteFloor: number;
   /**
-   * Mean of the noisy low-count threshold. A bucket above the floor is published only when its
-   * true count is at least `lowCountMean + noise` (noise of sd `lowCountSd`, sticky). Default 5.8:
-   * with the 3 sd cap the threshold lies in [2.8, 8.8], so it never drops to the floor itself.
-   * Its edge leaks with one label over 1,000 victims (docs/anonymization.md, "The threshold").
+   * How far above the floor a bucket's noisy count must be to be published, in sds of its own
+   * count noise: a bucket is published when its true count plus its noise (unclamped) reaches
+   * `absoluteFloor + 1 + lowCountMargin * sd`, 43 for small counts at the defaults. Default 4: a
+   * bucket just above the floor is then published about 3 times in 100,000 looks, so the floor's
+   * hard edge (the one step the noise cannot blur) is almost never seen, and the decision is a
+   * function of the count the budget priced (docs/anonymization.md, "The threshold").
    */
-  lowCountMean: number;
-  /** Standard deviation of the threshold noise (both layers together). Default 1. */
-  lowCountSd: number;
+  lowCountMargin: number;
   /**
    * Absolute count-noise sd *per layer*, the noise small counts get. There are two layers (bucket
    * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 10 / sqrt(2) (total 10): a
@@ -37,8 +37,9 @@ export interface AnonymizerSettings {
   /** Cap on the total count-noise sd, whatever the count. Default 1000 (reached at 33,333 users). */
   maxNoiseSd: number;
   /**
-   * Each noise total (count noise, threshold noise) is clamped to +/- this many of its sd, so no
-   * draw, however unlucky, distorts a count by more than that. Default 3.
+   * A published count's noise is clamped to +/- this many of its sd, so no draw, however unlucky,
+   * distorts a count by more than that. Default 3. (The publication decision reads the unclamped
+   * draw: a clamp there would pile 0.13% of the mass on one edge that one user more can cross.)
    */
   maxDeviationSds: number;
   /**
@@ -53,8 +54,7 @@ export interface AnonymizerSettings {
 /** The production parameters; see src/anonymizer/README.md for why each has its value. */
 export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.freeze({
   absoluteFloor: 2,
-  lowCountMean: 5.8,
-  lowCountSd: 1,
+  lowCountMargin: 4,
   noiseSd: 10 / Math.SQRT2,
   relativeNoise: 0.03,
   maxNoiseSd: 1000,
@@ -63,13 +63,12 @@ export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.
 });
 
 /**
- * No noise at all, for exact tests: counts are the true counts (then rounded to the step), the
- * threshold is exactly `lowCountMean`, and the absolute floor still holds.
+ * No noise at all, for exact tests: counts are the true counts (then rounded to the step), and
+ * every count above the absolute floor is published.
  * Use `{ ...NOISELESS_SETTINGS, minRoundingStep: 1 }` to see the true counts themselves.
  */
 export const NOISELESS_SETTINGS: Readonly<AnonymizerSettings> = Object.freeze({
   ...DEFAULT_ANONYMIZER_SETTINGS,
-  lowCountSd: 0,
   noiseSd: 0,
   relativeNoise: 0,
   maxNoiseSd: 0,
@@ -94,8 +93,7 @@ const RULES: Record<keyof AnonymizerSettings, [Rule, string]> = {
     integerAtLeast(MIN_ABSOLUTE_FLOOR),
     `an integer >= ${MIN_ABSOLUTE_FLOOR} (1 or 2 users are never published)`,
   ],
-  lowCountMean: [finiteAtLeast(0), 'a finite number >= 0'],
-  lowCountSd: [finiteAtLeast(0), 'a finite number >= 0'],
+  lowCountMargin: [finiteAtLeast(0), 'a finite number >= 0'],
   noiseSd: [finiteAtLeast(0), 'a finite number >= 0'],
   relativeNoise: [finiteAtLeast(0), 'a finite number >= 0'],
   maxNoiseSd: [finiteAtLeast(0), 'a finite number >= 0'],

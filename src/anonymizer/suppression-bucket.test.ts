@@ -42,13 +42,15 @@ describe('suppression bucket', () => {
     expect(result.buckets.filter((b) => b.label === 'id')).toEqual([]);
   });
 
-  it('is itself suppressed below the floor and the threshold', () => {
-    for (const hidden of [1, 2, 5]) {
+  it('is itself suppressed at or below the floor', () => {
+    for (const hidden of [1, 2]) {
       const { agg, memberships } = population(20, hidden);
       expect(star(anonymize(agg, secret, EXACT, { memberships }))).toBeUndefined();
     }
-    const { agg, memberships } = population(20, 6);
-    expect(star(anonymize(agg, secret, EXACT, { memberships }))?.count).toBe(6);
+    const { agg, memberships } = population(20, 3);
+    expect(star(anonymize(agg, secret, EXACT, { memberships }))?.count).toBe(3);
+    const floor5 = { ...EXACT, absoluteFloor: 5 };
+    expect(star(anonymize(agg, secret, floor5, { memberships }))).toBeUndefined();
   });
 
   it('gets sticky noise and rounding like any bucket, and is absent without memberships', () => {

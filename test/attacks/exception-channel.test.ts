@@ -34,8 +34,9 @@ describe('exception-channel attack', () => {
   it('succeeds when exceptions of one user are published, so the attack is real', async () => {
     // A floor of 0 is below what validation allows, so the weakened runner cannot be built:
     // the attacker's view is simulated by reading the same task's exceptions with a floor of 2
-    // against a group where all companions throw too (count 3 = bit 1, 2 = bit 0).
-    const leaky = { ...(await import('./lab.ts')).WEAKENED, lowCountMean: 2.5 };
+    // and no noise (every count above it published) against a group where all companions throw
+    // too (count 3 = bit 1, 2 = bit 0).
+    const leaky = (await import('./lab.ts')).WEAKENED;
     const groupTask = TASK.replace('r.victim === 1 && r.s === 1', 'r.victim === 0 || r.s === 1');
     const result = await lab.runWith(leaky, groupTask);
     const evidence = Array.from({ length: lab.victims }, (_, g) =>

@@ -4,7 +4,7 @@ import type { AggregatedBucket, BucketAggregator } from './aggregator.ts';
 import { countNoise, noisyValue } from './count-noise.ts';
 import { isLowCount } from './low-count.ts';
 import { roundCount } from './rounding.ts';
-import { layerSeeds } from './seeds.ts';
+import { bucketSeed, NO_QUESTION } from './seeds.ts';
 import { suppressionBucket, type UserMembership } from './suppression-bucket.ts';
 import {
   DEFAULT_ANONYMIZER_SETTINGS,
@@ -24,8 +24,8 @@ import {
  * Output: only anonymized counts. Per bucket, in this order:
  *   1. Absolute floor: a true count <= absoluteFloor (2) is suppressed before any noise is drawn,
  *      so 1 or 2 users are never published whatever the secret or the settings.
- *   2. Noise: the count gets N(0, sd), sd = max(noiseSd * sqrt(2), relativeNoise * count) capped
- *      at maxNoiseSd, drawn in two sticky layers (below).
+ *   2. Noise: the count gets N(0, sd), sd = max(noiseSd, relativeNoise * count) capped at
+ *      maxNoiseSd, one sticky draw (below).
  *   3. Threshold: the bucket is suppressed when its noisy count (the draw of step 2, before any
  *      clamping) is below absoluteFloor + 1 + lowCountMargin * sd (43 for small counts). The
  *      threshold is thus noisy, and the decision is a function of the very count the
@@ -38,18 +38,18 @@ import {
  *   4. Rounding: to a step of the 1-2-5 series near the noise (5 for small counts), never
  *      below one step, so published counts are positive and their last digits carry no noise.
  *
- * Sticky noise. Every draw is HMAC-SHA256(installation secret, domain tag, step,
- * seed) turned into a normal by Box-Muller. Nothing depends on the host's random source, the
- * time or the order of adding, so the same question over the same data always gets the same
- * answer: repeating a task cannot average the noise away. Each draw is the sum of two layers:
- *   - the identity layer, seeded by what was asked (label and value, or the message);
- *   - the user-set layer, seeded by the fingerprint of who is in the bucket, and nothing the
- *     analyst chooses. Rewording a question (renaming a label) refreshes only the identity layer,
- *     so the user-set layer cannot be averaged away; and a bucket with one user more or less (a
- *     difference attack) gets a fresh user-set draw, so its noise does not cancel.
- * Properties and exceptions are treated identically; only the identity layer's domain tag tells
- * them apart.
- *
+ * Sticky noise. Every draw is HMAC-SHA256(installation secret, domain tag, step, seed) turned
+ * into a normal by Box-Muller. Nothing depends on the host's random source, the time or the
+ * order of adding. The seed (seeds.ts) is the task's `question` (a hash of its code and data
+ * selection, from the cloak), the bucket's identity (label and value, or the message) and the
+ * fingerprint of its users: the same task over the same data always gets the same answer, so
+ * repeating it cannot average the noise away, and anything else (another label, another task,
+ * one user more or less) is an independent draw. Independent on purpose: a noise layer shared
+ * between buckets over the same users (the former user-set layer) cancelled between a task with
+ * the victim and one without exactly when the victim's bit was 0 (rerun-difference, kappa 1.0).
+ * Averaging independent draws is what the participation budget prices, bucket by bucket.
+ * Properties and exceptions are treated identically; only the seed's kind tag tells them apart.
+
  * The suppression bucket. Given each user's properties (`memberships`), the users with at least
  * one property and none published are counted in one more bucket, label "*" and value "*"
  * (suppression-bucket.ts), which then goes through steps 1 to 4 like any other: it is published
@@ -62,14 +62,19 @@ import {
  * needs state across runs, and decides which users may enter which bucket before this runs.
  */
 
-/** The published count of one bucket, or undefined when it is suppressed. */
+/**
+ * The published count of one bucket, or undefined when it is suppressed. `question` is the
+ * task's (seeds.ts): the same bucket asked by another task draws other noise.
+ */
 export function publishedCount(
   bucket: AggregatedBucket,
   secret: Uint8Array,
   settings: AnonymizerSettings,
+  question: Uint8Array = NO_QUESTION,
 ): number | undefined {
   if (bucket.count <= settings.absoluteFloor) return undefined;
-  const draw = countNoise(bucket.count, secret, layerSeeds(bucket), settings, bucket.noiseCount);
+  const seed = bucketSeed(bucket, question);
+  const draw = countNoise(bucket.count, secret, seed, settings, bucket.noiseCount);
   if (isLowCount(bucket.count, draw, settings)) return undefined;
   return roundCount(noisyValue(bucket.count, draw, settings), settings);
 }
@@ -79,8 +84,9 @@ export function isPublished(
   bucket: AggregatedBucket,
   secret: Uint8Array,
   settings: AnonymizerSettings,
+  question: Uint8Array = NO_QUESTION,
 ): boolean {
-  return publishedCount(bucket, secret, settings) !== undefined;
+  return publishedCount(bucket, secret, settings, question) !== undefined;
 }
 
 /**
@@ -102,6 +108,7 @@ export function anonymize(
   secret: Uint8Array,
   settings: AnonymizerSettings = DEFAULT_ANONYMIZER_SETTINGS,
   suppression?: SuppressionInput,
+  question: Uint8Array = NO_QUESTION,
 ): AnonymizedResult {
   validateAnonymizerSettings(settings);
   if (secret.length === 0) throw new RangeError('the noise secret must not be empty');
@@ -113,10 +120,12 @@ export function anonymize(
       ? undefined
       : 'bucket' in suppression
         ? suppression.bucket
-        : suppressionBucket(agg, suppression.memberships, (b) => isPublished(b, secret, settings));
+        : suppressionBucket(agg, suppression.memberships, (b) =>
+            isPublished(b, secret, settings, question),
+          );
   if (suppressed !== undefined) all.push(suppressed);
   for (const bucket of all) {
-    const count = publishedCount(bucket, secret, settings);
+    const count = publishedCount(bucket, secret, settings, question);
     if (count === undefined) continue;
     const { identity } = bucket;
     if (identity.kind === 'property') {

@@ -1,33 +1,27 @@
-// Count noise: its standard deviation for a count, the sticky layered draw, and the noisy count.
-import { clampNoise, layeredNoise, type Seed } from './noise.ts';
-import { NOISE_LAYERS } from './seeds.ts';
+// Count noise: its standard deviation for a count, the sticky draw, and the noisy count.
+import { clampNoise, noise, type Seed } from './noise.ts';
 import type { AnonymizerSettings } from './settings.ts';
 
 /** Names the count draws (the domain tag of every draw a bucket's count gets). */
 export const COUNT_STEP = 'count';
 
 /**
- * The total sd of the count noise: absolute for small counts (`noiseSd` per layer), proportional
- * for large ones (`relativeNoise * count`), never above `maxNoiseSd`.
+ * The sd of the count noise: absolute for small counts (`noiseSd`), proportional for large ones
+ * (`relativeNoise * count`), never above `maxNoiseSd`.
  */
-export function countNoiseSd(
-  count: number,
-  settings: AnonymizerSettings,
-  layers: number = NOISE_LAYERS,
-): number {
-  const absolute = settings.noiseSd * Math.sqrt(layers);
+export function countNoiseSd(count: number, settings: AnonymizerSettings): number {
   const relative = settings.relativeNoise * Math.abs(count);
-  return Math.min(settings.maxNoiseSd, Math.max(absolute, relative));
+  return Math.min(settings.maxNoiseSd, Math.max(settings.noiseSd, relative));
 }
 
-/** One bucket's count noise: its sd and the unclamped sum of its layers. */
+/** One bucket's count noise: its sd and the unclamped draw. */
 export interface CountNoise {
   sd: number;
   noise: number;
 }
 
 /**
- * The sum of one draw per layer seed, of total sd `countNoiseSd(max(count, noiseCount))`, not
+ * The bucket's draw (seeds.ts: `bucketSeed`), of sd `countNoiseSd(max(count, noiseCount))`, not
  * clamped: the publication decision (low-count.ts) reads the Gaussian itself, so that it is a
  * function of what the budget priced, with no edge where the clamp piles its mass up.
  * `noiseCount` (default: the count itself; never less) is the count the noise was priced for
@@ -36,13 +30,12 @@ export interface CountNoise {
 export function countNoise(
   count: number,
   secret: Uint8Array,
-  seeds: readonly Seed[],
+  seed: Seed,
   settings: AnonymizerSettings,
   noiseCount: number = count,
 ): CountNoise {
-  const sd = countNoiseSd(Math.max(count, noiseCount), settings, seeds.length);
-  if (sd === 0) return { sd, noise: 0 };
-  return { sd, noise: layeredNoise(secret, seeds, COUNT_STEP, sd / Math.sqrt(seeds.length)) };
+  const sd = countNoiseSd(Math.max(count, noiseCount), settings);
+  return { sd, noise: noise(secret, seed, COUNT_STEP, sd) };
 }
 
 /** The count plus its noise clamped to `maxDeviationSds` sd. Not rounded, not clamped at zero. */
@@ -54,9 +47,9 @@ export function noisyValue(count: number, draw: CountNoise, settings: Anonymizer
 export function noisyCount(
   count: number,
   secret: Uint8Array,
-  seeds: readonly Seed[],
+  seed: Seed,
   settings: AnonymizerSettings,
   noiseCount: number = count,
 ): number {
-  return noisyValue(count, countNoise(count, secret, seeds, settings, noiseCount), settings);
+  return noisyValue(count, countNoise(count, secret, seed, settings, noiseCount), settings);
 }

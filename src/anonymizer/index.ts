@@ -8,6 +8,7 @@ export {
 export { anonymize, isPublished, publishedCount, type SuppressionInput } from './anonymize.ts';
 export { countNoiseSd } from './count-noise.ts';
 export { noise } from './noise.ts';
+export { NO_QUESTION } from './seeds.ts';
 export {
   SUPPRESSION_LABEL,
   SUPPRESSION_VALUE,

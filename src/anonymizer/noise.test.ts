@@ -4,7 +4,6 @@ import {
   clampNoise,
   drawBytes,
   encodeSeed,
-  layeredNoise,
   noise,
   standardNormal,
   uniformFromBytes,
@@ -60,14 +59,6 @@ describe('the keyed noise source', () => {
     expect(noise(new Uint8Array(0), ['a'], 'count', 0)).toBe(0);
     const z = standardNormal(secret, ['a'], 'count');
     expect(noise(secret, ['a'], 'count', 3)).toBeCloseTo(3 * z, 12);
-  });
-
-  it('sums one draw per layer', () => {
-    const layers = [['a'], ['b']];
-    expect(layeredNoise(secret, layers, 'count', 2)).toBeCloseTo(
-      noise(secret, ['a'], 'count', 2) + noise(secret, ['b'], 'count', 2),
-      12,
-    );
   });
 
   it('refuses an empty secret', () => {

@@ -69,23 +69,7 @@ export function noise(secret: Uint8Array, seed: Seed, step: string, sd: number):
   return sd === 0 ? 0 : sd * standardNormal(secret, seed, step);
 }
 
-/**
- * The sum of one independent draw per seed, each of sd `layerSd`, so the total has sd
- * `layerSd * sqrt(seeds.length)`. A layer whose seed an analyst cannot change (the set of users)
- * survives any rewording of the question, so averaging reworded questions cannot remove it.
- */
-export function layeredNoise(
-  secret: Uint8Array,
-  seeds: readonly Seed[],
-  step: string,
-  layerSd: number,
-): number {
-  let total = 0;
-  for (const seed of seeds) total += noise(secret, seed, step, layerSd);
-  return total;
-}
-
-/** Clamps a noise total to +/- `maxSds` times its sd: no single draw distorts a count without bound. */
+/** Clamps a noise draw to +/- `maxSds` times its sd: no single draw distorts a count without bound. */
 export function clampNoise(value: number, sd: number, maxSds: number): number {
   const limit = sd * maxSds;
   return Math.min(limit, Math.max(-limit, value));

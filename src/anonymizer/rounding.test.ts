@@ -37,7 +37,7 @@ describe('rounding', () => {
   });
 
   it('rounds to the minimum step of 5 where the noise is no larger', () => {
-    const quiet = { ...defaults, noiseSd: 2.12, relativeNoise: 0.01 / 3 };
+    const quiet = { ...defaults, noiseSd: 3, relativeNoise: 0.01 / 3 };
     expect(roundCount(12.5, quiet)).toBe(15);
     expect(roundCount(2006, quiet)).toBe(2010);
     expect(roundCount(-3, quiet)).toBe(5);

@@ -1,8 +1,7 @@
 // The anonymizer's parameters: one typed settings object, its defaults, and its one validation step.
 
 /**
- * Every number the anonymizer uses. All counts are in distinct users; every standard deviation is
- * the sd of a *total* (the sum of its noise layers) unless the field says "per layer".
+ * Every number the anonymizer uses. All counts are in distinct users.
  */
 export interface AnonymizerSettings {
   /**
@@ -21,20 +20,19 @@ export interface AnonymizerSettings {
    */
   lowCountMargin: number;
   /**
-   * Absolute count-noise sd *per layer*, the noise small counts get. There are two layers (bucket
-   * identity and user set), so the total is `noiseSd * sqrt(2)`. Default 10 / sqrt(2) (total 10): a
-   * fresh small bucket then costs 0.005 of the participation budget, so a user fits in ten of
-   * them, where sd 3 allowed one (docs/anonymization.md, "Why sd 10, 3% and 0.05").
+   * The count-noise sd of small counts, in users: the sd is `max(noiseSd, relativeNoise * count)`.
+   * Default 10: a fresh small bucket then costs 0.005 of the participation budget, so a user fits
+   * in ten of them, where sd 3 allowed one (docs/anonymization.md, "Why sd 10, 3% and 0.05").
    */
   noiseSd: number;
   /**
-   * Count-noise sd as a fraction of the count, for large counts: the total sd is
-   * `max(noiseSd * sqrt(2), relativeNoise * count)`. Default 0.03: large buckets cost little
+   * Count-noise sd as a fraction of the count, for large counts: the sd is
+   * `max(noiseSd, relativeNoise * count)`. Default 0.03: large buckets cost little
    * (1,000 users: 0.00056), so that questions putting each user in tens of mid-sized buckets fit
    * in the budget; at 1/300 a heat map or a weekly report spent it in one go.
    */
   relativeNoise: number;
-  /** Cap on the total count-noise sd, whatever the count. Default 1000 (reached at 33,333 users). */
+  /** Cap on the count-noise sd, whatever the count. Default 1000 (reached at 33,333 users). */
   maxNoiseSd: number;
   /**
    * A published count's noise is clamped to +/- this many of its sd, so no draw, however unlucky,
@@ -55,7 +53,7 @@ export interface AnonymizerSettings {
 export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.freeze({
   absoluteFloor: 2,
   lowCountMargin: 4,
-  noiseSd: 10 / Math.SQRT2,
+  noiseSd: 10,
   relativeNoise: 0.03,
   maxNoiseSd: 1000,
   maxDeviationSds: 3,

@@ -52,12 +52,18 @@ export function priceOf(count: number, settings: Readonly<AnonymizerSettings>): 
 
 export const WORDS = USER_KEY_BYTES / 4;
 
-/** SHA-256 of the identity and the XOR of the members' keys (the anonymizer's fingerprint). */
+/**
+ * SHA-256 of the task's question, the identity and the XOR of the members' keys (the
+ * anonymizer's fingerprint): what the bucket's noise is drawn from, so a bucket is known (a free
+ * rerun) exactly when it would draw the same noise.
+ */
 export function bucketHash(
   identity: BucketIdentity | { kind: 'suppression' },
   words: Uint32Array,
+  question: Uint8Array,
 ): Buffer {
   return createHash('sha256')
+    .update(question)
     .update(JSON.stringify(identity))
     .update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
     .digest()

@@ -69,6 +69,8 @@ export interface SettleInput {
   collected: Collected;
   /** With the noise secret, the suppression bucket is settled too (it needs what is published). */
   secret?: Uint8Array;
+  /** The task's question (task-question.ts): part of every bucket's noise, so of its hash. */
+  question: Uint8Array;
 }
 
 /** Charges the budget for one run (inside one transaction) and returns what may be published. */
@@ -82,7 +84,7 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
   const charged: Charged[] = [];
   buckets.forEach((bucket, b) => {
     if (bucket.count <= settings.absoluteFloor) return void free.push(b);
-    const hash = bucketHash(bucket.identity, bucket.words);
+    const hash = bucketHash(bucket.identity, bucket.words, input.question);
     charged.push({
       bucket: b,
       hash,

@@ -23,7 +23,7 @@ import { xorKey } from './participation-run.ts';
  */
 export function settleSuppression(
   account: Account,
-  { orgId, settings, collected }: SettleInput,
+  { orgId, settings, collected, question }: SettleInput,
   aggregator: BucketAggregator,
   secret: Uint8Array,
   idx: number,
@@ -33,7 +33,7 @@ export function settleSuppression(
   const members = () =>
     collected.memberships.usersWithNone((label, value) => {
       const bucket = aggregator.property(label, value);
-      return bucket !== undefined && isPublished(bucket, secret, settings);
+      return bucket !== undefined && isPublished(bucket, secret, settings, question);
     });
   let requested = 0;
   const asked = new Uint32Array(WORDS);
@@ -42,7 +42,7 @@ export function settleSuppression(
     xorKey(asked, key);
   }
   if (requested === 0) return undefined;
-  const hash = bucketHash({ kind: 'suppression' }, asked);
+  const hash = bucketHash({ kind: 'suppression' }, asked, question);
   const first = inPeriod(account.ledger.known(orgId, hash), account.run);
   const c: Charged = {
     bucket: -1,

@@ -1,5 +1,5 @@
 // The participation budget: how much fresh noisy information about one user one organisation gets.
-import type { AnonymizerSettings, UserKey } from '../anonymizer/index.ts';
+import { NO_QUESTION, type AnonymizerSettings, type UserKey } from '../anonymizer/index.ts';
 import type { BudgetNotice, BudgetState } from '../shared/index.ts';
 import type { Db } from '../store/index.ts';
 import {
@@ -130,9 +130,10 @@ export class ParticipationBudget implements BudgetLedger {
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
     secret?: Uint8Array,
+    question: Uint8Array = NO_QUESTION,
   ): ParticipationRun<BudgetedSettlement> {
     const taken = this.#takeNotice(orgId);
-    return this.#collect(orgId, settings, secret, (input) =>
+    return this.#collect(orgId, settings, secret, question, (input) =>
       this.db
         .transaction(() => {
           const settlement = settleRun(this, input);
@@ -152,9 +153,10 @@ export class ParticipationBudget implements BudgetLedger {
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
     secret: Uint8Array,
+    question: Uint8Array = NO_QUESTION,
   ): ParticipationRun<BudgetNotice> {
     const taken = this.#takeNotice(orgId);
-    return this.#collect(orgId, settings, secret, (input) =>
+    return this.#collect(orgId, settings, secret, question, (input) =>
       this.db
         .transaction(() => {
           let notice: BudgetNotice | undefined;
@@ -181,11 +183,12 @@ export class ParticipationBudget implements BudgetLedger {
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
     secret: Uint8Array | undefined,
+    question: Uint8Array,
     settle: (input: SettleInput) => S,
   ): ParticipationRun<S> {
     return new ParticipationRun(
       (collected) => {
-        const input = { orgId, rho: this.options.rho, settings, collected };
+        const input = { orgId, rho: this.options.rho, settings, collected, question };
         return settle(secret ? { ...input, secret } : input);
       },
       this.options.memoryBytes === undefined ? {} : { memoryBytes: this.options.memoryBytes },

@@ -26,6 +26,7 @@ import {
   type TaskSpec,
 } from '../shared/index.ts';
 import type { CloakDataStore } from './data/index.ts';
+import { taskQuestion } from './task-question.ts';
 import type { ParticipationBudget } from './participation-budget.ts';
 import { MembershipLog } from './membership-log.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
@@ -178,10 +179,12 @@ export class TaskRunner {
     const deadline = Date.now() + timeoutSeconds * 1000;
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
     const { budget, secret } = this.options;
+    const question = taskQuestion(task);
     const participation =
-      mode === 'charged' ? budget?.startRun(orgId, settings, secret) : undefined;
+      mode === 'charged' ? budget?.startRun(orgId, settings, secret, question) : undefined;
     // A preview collects what a charged run would; its settlement returns only the notice.
-    const preview = mode === 'preview' ? budget?.startPreview(orgId, settings, secret) : undefined;
+    const preview =
+      mode === 'preview' ? budget?.startPreview(orgId, settings, secret, question) : undefined;
     const aggregator = participation ?? preview ?? new BucketAggregator();
     // Each user's properties, for the suppression bucket (the budget keeps its own).
     const keepsMemberships = aggregator instanceof BucketAggregator;
@@ -244,14 +247,22 @@ export class TaskRunner {
       // With the budget the suppression bucket is settled (and charged) with the rest.
       if (participation) {
         const settled = participation.settle();
-        const result = anonymize(settled.aggregator, this.options.secret, settings, {
-          bucket: settled.suppression,
-        });
+        const result = anonymize(
+          settled.aggregator,
+          this.options.secret,
+          settings,
+          { bucket: settled.suppression },
+          question,
+        );
         return { ...result, budget: settled.notice };
       }
-      return anonymize(aggregator as BucketAggregator, this.options.secret, settings, {
-        memberships,
-      });
+      return anonymize(
+        aggregator as BucketAggregator,
+        this.options.secret,
+        settings,
+        { memberships },
+        question,
+      );
     } finally {
       closeLogs();
     }

@@ -24,7 +24,7 @@ export const WEAKENED: Readonly<AnonymizerSettings> = Object.freeze({
 export const FORMER_NOISE: Readonly<AnonymizerSettings> = Object.freeze({
   ...DEFAULT_ANONYMIZER_SETTINGS,
   lowCountMargin: 1,
-  noiseSd: 2.12,
+  noiseSd: 3,
   relativeNoise: 0.01 / 3,
 });
 

@@ -14,6 +14,7 @@ import type { CloakDataStore } from '../data/index.ts';
 import type { ParticipationBudget } from '../participation-budget.ts';
 import { SandboxPool } from '../sandbox-pool.ts';
 import type { TaskRunner } from '../task-runner.ts';
+import { taskQuestion } from '../task-question.ts';
 import { publishedCounts, steadyCounts } from './steady-counts.ts';
 
 /** Users read and run per step: bounds memory whatever arrives at once. */
@@ -215,7 +216,8 @@ export class StreamingEngine {
       throw new Error(`streaming task ${taskKey} is not registered for this organisation`);
     }
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
-    const participation = this.options.budget?.startRun(orgId, settings);
+    const question = taskQuestion(this.#tasks.get(taskKey)!.spec);
+    const participation = this.options.budget?.startRun(orgId, settings, undefined, question);
     const aggregator = participation ?? new BucketAggregator();
     const rows = this.db
       .prepare(
@@ -241,6 +243,8 @@ export class StreamingEngine {
         settled?.aggregator ?? (aggregator as BucketAggregator),
         this.options.secret,
         settings,
+        undefined,
+        question,
       );
       if (settled) fresh.budget = settled.notice;
     } finally {

@@ -1,10 +1,10 @@
 // Averaging buckets that differ by known accomplices gets a fresh user-set draw per bucket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
+import { countTable, FORMER_NOISE, openLab, PUBLISHED_GROUP, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-const COMPANIONS = 10;
+const COMPANIONS = PUBLISHED_GROUP;
 const ACCOMPLICES = Number(process.env.ATTACK_ACCOMPLICES ?? 20);
 /**
  * Bucket "acc<j>": the group, accomplices 1..j and the victim when the bit is 1. Every bucket

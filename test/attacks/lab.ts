@@ -28,6 +28,14 @@ export const FORMER_NOISE: Readonly<AnonymizerSettings> = Object.freeze({
   relativeNoise: 0.01 / 3,
 });
 
+/**
+ * Known companions in a victim's group for attacks that read the group's count: enough that the
+ * group is published (the threshold is 43 on the noisy count, sd 10: 60 users pass 96% of the
+ * time). With fewer, nothing is published and an attack fails for want of an answer, which
+ * would measure the threshold, not the noise and the budget.
+ */
+export const PUBLISHED_GROUP = 60;
+
 /** Victim count: the brief asks for at least 200; override with ATTACK_VICTIMS for a larger run. */
 export const VICTIMS = Number(process.env.ATTACK_VICTIMS ?? 300);
 

@@ -1,10 +1,10 @@
-// Asking for one user set under hundreds of labels cannot average away the user-set noise layer.
+// Asking for one user set under hundreds of labels: each a fresh draw, and the budget pays for each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
+import { countTable, openLab, PUBLISHED_GROUP, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-const COMPANIONS = 10;
+const COMPANIONS = PUBLISHED_GROUP;
 const LABELS = Number(process.env.ATTACK_LABELS ?? 100);
 /** The victim's group (victim included only when the bit is 1) under LABELS different labels. */
 const TASK = `const r = tables.t[0]; if (r.victim === 0 || r.s === 1) { for (let i = 0; i < ${LABELS}; i++) report_property("g" + i, r.grp); }`;
@@ -34,26 +34,20 @@ describe('label-minting attack', () => {
   });
   afterAll(() => lab.stop());
 
-  // Without the participation budget averaging over labels removes the identity layer and the
-  // rounding dither, leaving count + one user-set draw (sd 2.1). With it, each user joins about one
-  // fresh small bucket per organisation, so the attacker sees one label per group: no better than
-  // asking once (docs/anonymization.md).
-  it('fails: the participation budget publishes about one label per group', async () => {
+  // Every label is an independent draw of sd 10 (no noise is shared between buckets), so what
+  // holds this attack is the budget: a user affords about ten fresh small buckets, worth one look
+  // at sd 3.2 together.
+  it('fails: the participation budget lets each group into about ten labels', async () => {
     const budgeted = await attack(lab.run, lab);
     console.log(describeScore(`label-minting x${LABELS}`, budgeted));
     expect(budgeted.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  // Relabelling averages only the identity layer: whatever the number of labels, the user-set
-  // layer (sd 7.07 of today's 10) stays, so today's noise holds this attack even without the
-  // budget (measured and printed below, the trusted analyst's view). With the former sd 3 (user-set
-  // layer 2.12) and no budget it did clearly better: 1,000 victims and 500 labels measured 0.57.
-  it('does clearly better with the former noise than with today’s, so the user-set layer is what holds it', async () => {
-    const today = await attack(lab.runUnbudgeted, lab);
-    console.log(describeScore('label-minting, no participation budget', today));
-    const former = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
-    console.log(describeScore('label-minting, former noise (sd 3), no budget', former));
-    expect(former.kappa).toBeGreaterThan(today.kappa + 0.15);
+  // Without the budget (a trusted analyst's view) averaging the labels leaves sd 10 / sqrt(LABELS).
+  it('succeeds without the participation budget, so the budget is what stops it', async () => {
+    const score = await attack(lab.runUnbudgeted, lab);
+    console.log(describeScore('label-minting, no participation budget', score));
+    expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });
 
   it('succeeds when counts are exact, so the attack is real', async () => {

@@ -1,13 +1,13 @@
 // Repeating the same task and averaging its answers learns nothing: the noise is sticky.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, openLab, type Lab } from './lab.ts';
+import { countTable, openLab, PUBLISHED_GROUP, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-const COMPANIONS = 10;
+const COMPANIONS = PUBLISHED_GROUP;
 /** 1,000 in the benchmark configuration (ATTACK_REPEATS); a few suffice to show stickiness in CI. */
 const REPEATS = Number(process.env.ATTACK_REPEATS ?? 4);
-/** Each victim's group, with the victim only when the secret bit is 1: a count of 10 or 11. */
+/** Each victim's group, with the victim only when the secret bit is 1: a count of 60 or 61. */
 const TASK = `const r = tables.t[0]; if (r.victim === 0 || r.s === 1) report_property("g", r.grp);`;
 
 async function attack(run: (code: string) => Promise<AnonymizedResult>, lab: Lab, repeats: number) {
@@ -34,9 +34,7 @@ describe('repeat-and-average attack', () => {
     expect(repeated).toEqual(once);
   });
 
-  // The margin is thin: this is one look at Gaussian noise of sd 1.7 rounded to 5, and over
-  // random installation secrets it measured kappa 0.42 to 0.63 (the lab's fixed secret: 0.47).
-  // See docs/anonymization.md, "Open weaknesses".
+  // One look at Gaussian noise of sd 10, rounded to 10.
   it('fails against the sticky anonymizer', async () => {
     const score = await attack(lab.run, lab, REPEATS);
     console.log(describeScore(`repeat-and-average x${REPEATS}`, score));

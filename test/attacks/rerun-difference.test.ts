@@ -2,11 +2,10 @@
 // with noise seeded by what was asked and who is in it, an unchanged answer said the bit was 0.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, openLab, type Lab } from './lab.ts';
+import { countTable, openLab, PUBLISHED_GROUP, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-/** Enough companions that the group is published (the threshold is about 43 on the noisy count). */
-const COMPANIONS = 60;
+const COMPANIONS = PUBLISHED_GROUP;
 /** The group alone: the victim never reports. */
 const WITHOUT = `const r = tables.t[0];
 if (r.victim === 0) report_property("group", r.grp);`;
@@ -54,11 +53,15 @@ describe('rerun-difference attack', () => {
   });
   afterAll(() => lab.stop());
 
-  it('fails: another task asking the same bucket draws other noise', async () => {
-    const score = await attack(lab.run, lab);
-    console.log(describeScore('rerun difference', score));
-    expect(score.kappa).toBeLessThan(KAPPA_BAR);
-  });
+  it(
+    'fails: another task asking the same bucket draws other noise',
+    { timeout: 1_800_000 },
+    async () => {
+      const score = await attack(lab.run, lab);
+      console.log(describeScore(`rerun difference x${SPELLINGS}`, score));
+      expect(score.kappa).toBeLessThan(KAPPA_BAR);
+    },
+  );
 
   it('succeeds when counts are exact, so the attack is real', async () => {
     const score = await attack(lab.runWeakened, lab, 1);

@@ -1,10 +1,10 @@
 // Comparing a group with and without the victim does not reveal the victim's bit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, openLab, type Lab } from './lab.ts';
+import { countTable, openLab, PUBLISHED_GROUP, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-const COMPANIONS = 10;
+const COMPANIONS = PUBLISHED_GROUP;
 /**
  * "with": the group, the victim included when the bit is 1; "without": the group, the victim
  * always excluded. Their difference is the bit, if the noise of the two user sets cancelled.

@@ -1,11 +1,12 @@
 // A tracker (Denning 1979) pads the victim's one-user query with a known set T to get past suppression.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
+import { countTable, FORMER_NOISE, openLab, PUBLISHED_GROUP, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-const COMPANIONS = 10;
-const PADDING = 10;
+const COMPANIONS = PUBLISHED_GROUP;
+/** Accomplices per group, enough that every T_j (61 to 80 of them) is published too. */
+const PADDING = 80;
 /** Trackers per victim: T_j = the accomplices 1..PADDING - j + 1, so each is another set. */
 const TRACKERS = Number(process.env.ATTACK_TRACKERS ?? 5);
 /**

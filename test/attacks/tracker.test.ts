@@ -54,13 +54,14 @@ describe('tracker attack', () => {
     expect(score.kappa).toBeLessThan(KAPPA_BAR);
   });
 
-  // With the former noise (sd 3) and no budget it measured 0.73 with five trackers; today's noise
-  // (sd 10) alone holds it (printed: the trusted analyst's view).
-  it('succeeds against the former noise alone, so the budget is what stops it', async () => {
+  // Today's noise alone (sd 10 per count, four counts per tracker) holds it at this size (printed:
+  // the trusted analyst's view); with little noise (sd 1) and no budget it succeeds, so the attack
+  // works through noise, not only against exact counts.
+  it('succeeds against little noise without the budget', async () => {
     const today = await attack(lab.runUnbudgeted, lab);
     console.log(describeScore(`tracker x${TRACKERS}, no participation budget`, today));
-    const score = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
-    console.log(describeScore(`tracker x${TRACKERS}, former noise (sd 3), no budget`, score));
+    const score = await attack((code) => lab.runWith({ ...FORMER_NOISE, noiseSd: 1 }, code), lab);
+    console.log(describeScore(`tracker x${TRACKERS}, noise sd 1, no budget`, score));
     expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });
 

@@ -171,13 +171,14 @@ function WhyMissing() {
       <summary>Why is a bucket missing or noisy?</summary>
       <ul>
         <li>
-          Buckets of 1 or 2 users are never published, and buckets of a few more only above a noisy
-          threshold of about 6 users. Their users are counted in the <code>*</code> bucket.
+          Buckets of 1 or 2 users are never published, and others only when their noisy count
+          reaches about 43 (a bucket of 65 users or more almost always shows). Their users are
+          counted in the <code>*</code> bucket.
         </li>
         <li>
           Every count has sticky noise (about 10 users for small counts, 3% for large ones) and is
-          rounded, so read small counts as &ldquo;few&rdquo;. Rerunning a task gives the same
-          answer, for free.
+          rounded, so read small counts as rough. Rerunning a task gives the same answer, for free;
+          changing its code or a label draws new noise and is charged again.
         </li>
         <li>
           The participation budget limits what your organisation learns about each user: after a

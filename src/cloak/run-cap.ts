@@ -26,9 +26,11 @@ export class RunCap {
 
   /**
    * Counts a run from now until every promise `track` is given has settled, `answer` included
-   * (each is handed in before `answer` settles). Throws TOO_MANY_RUNS at the cap.
+   * (each is handed in before `answer` settles), and settles like `answer` once they all have:
+   * a run that says it was cancelled, or timed out, has stopped working and freed its slot.
+   * Throws TOO_MANY_RUNS at the cap.
    */
-  count<T>(
+  async count<T>(
     orgId: string,
     start: (track: (work: Promise<unknown>) => void) => Promise<T>,
   ): Promise<T> {
@@ -41,13 +43,14 @@ export class RunCap {
     } catch (error) {
       answer = Promise.reject(error);
     }
-    void Promise.allSettled([answer]).then(async () => {
-      // Work tracked after the answer settled would not be counted: there is none by contract.
+    try {
+      await Promise.allSettled([answer]);
       await Promise.allSettled(works);
+    } finally {
       const left = this.running(orgId) - 1;
       if (left > 0) this.#running.set(orgId, left);
       else this.#running.delete(orgId);
-    });
+    }
     return answer;
   }
 }

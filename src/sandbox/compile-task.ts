@@ -85,7 +85,7 @@ export function compileTask(
 }
 
 class SandboxedTaskProgram implements TaskProgram {
-  private sandbox: Promise<SandboxProcess> | undefined;
+  private sandbox: SandboxProcess | undefined;
   private disposed = false;
   private queue: Promise<unknown> = Promise.resolve();
   /** Settles once the disposed program's process has exited. */
@@ -135,19 +135,18 @@ class SandboxedTaskProgram implements TaskProgram {
   /** One exchange; a process that died (or answered wrongly) is replaced before the next one. */
   private async runBatch(inputs: UserInput[]): Promise<BatchReply> {
     // The first run starts the process; a process that died with the previous batch is replaced.
-    this.sandbox ??= SandboxProcess.start(this.init);
-    const sandbox = this.sandbox;
-    let started: SandboxProcess;
+    const sandbox = (this.sandbox ??= SandboxProcess.start(this.init));
     try {
-      started = await sandbox;
+      await sandbox.ready;
     } catch (error) {
-      if (this.sandbox === sandbox) this.sandbox = undefined;
+      this.retire(sandbox);
+      this.throwIfDisposed();
       throw error;
     }
     this.throwIfDisposed();
-    const reply = await started.runBatch(inputs.map(wireInput), this.lookup);
+    const reply = await sandbox.runBatch(inputs.map(wireInput), this.lookup);
     this.throwIfDisposed();
-    if (!isComplete(reply, inputs)) this.retire(sandbox, started);
+    if (!isComplete(reply, inputs)) this.retire(sandbox);
     return reply;
   }
 
@@ -167,18 +166,13 @@ class SandboxedTaskProgram implements TaskProgram {
     this.disposed = true;
     const sandbox = this.sandbox;
     this.sandbox = undefined;
-    this.exited = (sandbox ?? Promise.reject(new Error('no sandbox process'))).then(
-      async (started) => {
-        started.dispose();
-        await started.exited;
-      },
-      () => undefined,
-    );
+    sandbox?.dispose();
+    this.exited = sandbox ? sandbox.exited.then(() => undefined) : Promise.resolve();
     return this.exited;
   }
 
-  private retire(sandbox: Promise<SandboxProcess>, started: SandboxProcess): void {
-    started.dispose();
+  private retire(sandbox: SandboxProcess): void {
+    sandbox.dispose();
     if (this.sandbox === sandbox) this.sandbox = undefined;
   }
 

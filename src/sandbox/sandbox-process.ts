@@ -102,8 +102,11 @@ export class SandboxProcess {
     });
   }
 
-  /** Throws TaskCompileError when SES rejects the code, Error when the process cannot start. */
-  static async start(init: SandboxInit): Promise<SandboxProcess> {
+  /**
+   * Starts the process and hands it the task; `ready` tells when it can take users. Returns at
+   * once, so that a run stopped while its processes start can kill them too.
+   */
+  static start(init: SandboxInit): SandboxProcess {
     const child = spawn(
       process.execPath,
       ['--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY],
@@ -117,14 +120,20 @@ export class SandboxProcess {
     lowerPriority(child);
     const sandbox = new SandboxProcess(child);
     sandbox.#hold(true);
-    try {
-      const sent = sandbox.#channel.send(FRAME.init, JSON.stringify(init));
-      await sandbox.#checkReady(sent ? await sandbox.#channel.next() : undefined);
-    } finally {
-      sandbox.#hold(false);
-    }
+    const sent = sandbox.#channel.send(FRAME.init, JSON.stringify(init));
+    sandbox.ready = (sent ? sandbox.#channel.next() : Promise.resolve(undefined))
+      .then((reply) => sandbox.#checkReady(reply))
+      .finally(() => sandbox.#hold(false));
+    // Whoever runs users waits for it; a program disposed before its first run never does.
+    sandbox.ready.catch(() => undefined);
     return sandbox;
   }
+
+  /**
+   * Settles once the process has compiled the task: rejects with TaskCompileError when SES
+   * rejects the code, with Error when the process cannot start (or was stopped meanwhile).
+   */
+  ready: Promise<void> = Promise.resolve();
 
   /**
    * Runs several users in one exchange (one user is a batch of one): the hand-over between the
@@ -176,7 +185,10 @@ export class SandboxProcess {
     } catch {
       // Already gone.
     }
-    this.#hold(false);
+    // Until it has exited, whoever awaits `exited` must keep the event loop alive (a command
+    // that stops a run and then finishes its own work would otherwise end in between).
+    this.child.ref();
+    (this.child.stderr as Socket | null)?.ref();
   }
 
   /** Settles once the process has exited (after dispose, or a crash). */
@@ -186,7 +198,7 @@ export class SandboxProcess {
 
   /** The reply to the init frame: ready, or the reason the process cannot run the task. */
   async #checkReady(reply: Frame | undefined): Promise<void> {
-    if (reply?.type === FRAME.ready) return;
+    if (reply?.type === FRAME.ready && this.#alive) return;
     this.dispose();
     if (reply?.type === FRAME.compileError) throw new TaskCompileError(reply.payload);
     await this.#closed;
@@ -212,9 +224,10 @@ export class SandboxProcess {
    * it); idle, it does not, so a command that has finished can exit.
    */
   #hold(held: boolean): void {
-    this.#channel.hold(held && this.#alive);
+    if (!this.#alive) return; // disposed: referenced until it has exited (dispose)
+    this.#channel.hold(held);
     const stderr = this.child.stderr as Socket | null;
-    if (held && this.#alive) {
+    if (held) {
       this.child.ref();
       stderr?.ref();
     } else {

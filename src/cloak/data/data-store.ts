@@ -237,13 +237,17 @@ export class CloakDataStore {
     orgId: string,
     tables: readonly string[],
     sinceSeq: number,
+    /** Only arrivals before this one (a pass resumed after a crash); default: all so far. */
+    untilSeq?: number,
   ): { userIds: string[]; nextSeq: number } {
     const physical = this.physicalTables(orgId, tables);
-    const nextSeq = (
-      this.db.prepare('SELECT next_seq AS n FROM data_sequence WHERE id = 1').get() as {
-        n: number;
-      }
-    ).n;
+    const nextSeq =
+      untilSeq ??
+      (
+        this.db.prepare('SELECT next_seq AS n FROM data_sequence WHERE id = 1').get() as {
+          n: number;
+        }
+      ).n;
     const selects = physical.map(
       (t) => `SELECT ac_user_id FROM ${t} WHERE ac_seq >= ? AND ac_seq < ?`,
     );

@@ -1,6 +1,6 @@
 // A periodic period cut off by kill -9: it publishes nothing and is not run again; the next period runs as scheduled (docs/tasks.md).
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,9 +59,13 @@ describe('periodic task killed mid-period', () => {
       'SELECT last_scheduled_at AS startedAt FROM tasks WHERE id = ?',
       task.id,
     );
+    const sandboxes = liveSandboxProcesses(pid);
     const killed = exited(server.child);
     server.child.kill('SIGKILL');
     await killed;
+    // Its sandbox processes, busy with a batch, see their host gone and end themselves.
+    const alive = () => sandboxes.filter((sandbox) => existsSync(`/proc/${sandbox}`));
+    while (alive().length > 0) await sleep(50);
     const count = () =>
       airRow<{ n: number }>('SELECT count(*) AS n FROM results WHERE task_id = ?', task.id).n;
     expect(startedAt).toBeGreaterThan(0);

@@ -57,6 +57,13 @@ export interface CloakPort {
     access?: AccessLevel,
   ): Promise<AnonymizedResult>;
   /**
+   * Throws an AppError (TOO_MANY_RUNS) when the organisation already has its cap of runs in
+   * progress. One cap for every API: it counts runs whose sandbox work is still alive (a cancelled
+   * run until its work has stopped), whoever started them. runTask and previewTask enforce it too;
+   * this lets the air refuse before it answers that a run has started.
+   */
+  checkRunCap(orgId: string): void;
+  /**
    * A cost preview: the task runs exactly as runTask would run it (same sandbox, release schedule
    * and access rule) and is settled against the participation budget, then rolled back, so nobody's
    * budget is spent and nothing is published; only the notice the run would publish comes back.

@@ -1,4 +1,4 @@
-// Runs in progress and recently finished: progress, cancellation, and a cap per organisation.
+// Runs in progress and recently finished: progress and cancellation; the cap is the cloak's.
 import { AppError } from '../errors/index.ts';
 import type { RunControl, RunProgress } from '../shared/index.ts';
 import { randomToken } from './store/ids.ts';
@@ -31,7 +31,11 @@ const FINISHED_KEPT = 200;
 export class TaskRuns {
   readonly #runs = new Map<string, { run: TaskRun; controller: AbortController }>();
 
-  constructor(private readonly maxRunningPerOrg: number) {}
+  /**
+   * `checkCap` throws TOO_MANY_RUNS when the organisation is at its cap: the cloak's one counter
+   * for every API, which counts a cancelled run until its sandbox work has stopped.
+   */
+  constructor(private readonly checkCap: (orgId: string) => void) {}
 
   /**
    * Starts `execute` unless the organisation is at its cap. `finished` settles with the run; it
@@ -61,8 +65,7 @@ export class TaskRuns {
     execute: (control: RunControl) => Promise<T>,
     resultIdOf: (result: T) => number | null,
   ): { run: TaskRun; finished: Promise<T> } {
-    const running = this.#list(orgId).filter((r) => r.state === 'running').length;
-    if (running >= this.maxRunningPerOrg) throw new AppError('TOO_MANY_RUNS', { running });
+    this.checkCap(orgId);
     const controller = new AbortController();
     const run: TaskRun = {
       id: randomToken(),
@@ -111,7 +114,7 @@ export class TaskRuns {
       .reverse();
   }
 
-  /** Stops the run after its current batch of users; it then publishes nothing. */
+  /** Stops the run at once (its sandbox processes are killed); it then publishes nothing. */
   cancel(orgId: string, taskId: number, runId: string): TaskRun | undefined {
     const run = this.get(orgId, taskId, runId);
     if (run?.state === 'running') this.#runs.get(runId)!.controller.abort();

@@ -14,8 +14,6 @@ import {
 } from './store/index.ts';
 
 export interface TaskServiceOptions {
-  /** Runs in progress per organisation (cloak.maxRunsPerOrganisation). */
-  maxRunsPerOrganisation: number;
   /** Whole-run limit of runs nobody waits for (cloak.backgroundTaskTimeoutSeconds). */
   backgroundTimeoutSeconds: number;
 }
@@ -28,12 +26,10 @@ export class TaskService {
   constructor(
     private readonly store: AirStore,
     private readonly cloak: CloakPort,
-    private readonly options: TaskServiceOptions = {
-      maxRunsPerOrganisation: 2,
-      backgroundTimeoutSeconds: 21_600,
-    },
+    private readonly options: TaskServiceOptions = { backgroundTimeoutSeconds: 21_600 },
   ) {
-    this.runs = new TaskRuns(options.maxRunsPerOrganisation);
+    // The run cap is the cloak's, one counter for every API (cloak/run-cap.ts).
+    this.runs = new TaskRuns((orgId) => cloak.checkRunCap(orgId));
   }
 
   /** `by` becomes the task's saver, whose level caps every run of it (access-levels.ts). */

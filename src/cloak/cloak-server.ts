@@ -22,7 +22,6 @@ export interface CloakServerOptions {
   logger: boolean | { level: string };
   /** The cloak settings that shape runs on this API. */
   runs: {
-    maxRunsPerOrganisation: number;
     backgroundTimeoutSeconds: number;
     deliveryAttempts: number;
     /** First retry delay of a failed delivery; tests shorten it. */
@@ -44,7 +43,6 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
   await app.register(taskRunRoutes, {
     runner,
     registry,
-    maxRunsPerOrganisation: runs.maxRunsPerOrganisation,
     backgroundTimeoutSeconds: runs.backgroundTimeoutSeconds,
     delivery: { attempts: runs.deliveryAttempts, firstDelayMs: runs.deliveryFirstDelayMs ?? 1000 },
   });

@@ -77,6 +77,7 @@ export function openCloak(
     limits: { ...config.sandbox },
     runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
     processes: config.cloak.sandboxProcesses,
+    maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
   });
   const streaming = new StreamingEngine(db, data, runner, {
     secret,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compileTask, type TaskProgram } from '../sandbox/index.ts';
+import { liveSandboxProcesses } from '../sandbox/test-support.ts';
 import { SandboxPool } from './sandbox-pool.ts';
+
+/** Resolves once `ready` holds, checking every 20 ms. */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 const LIMITS = { timeoutMs: 1000, memoryLimitMb: 64, maxPropertiesPerUser: 100 };
 type User = { id: number; tables: { t: Array<{ n: number }> } };
@@ -18,11 +24,10 @@ describe('SandboxPool', () => {
       compiled.push(program);
       return {
         runUser: (input) => program.runUser(input),
-        runUsers: (inputs) => program.runUsers(inputs),
-        async runUsersAsync(inputs) {
+        async runUsers(inputs) {
           most = Math.max(most, ++running);
           try {
-            return await program.runUsersAsync(inputs);
+            return await program.runUsers(inputs);
           } finally {
             running--;
           }
@@ -54,22 +59,20 @@ describe('SandboxPool', () => {
     });
     await expect(pool.drain()).rejects.toThrow('aggregation failed');
     await pool.dispose();
-    await expect(program.runUsersAsync(users(0, 1))).rejects.toThrow(/disposed/);
+    await expect(program.runUsers(users(0, 1))).rejects.toThrow(/disposed/);
   });
 
-  it('gets from runUsersAsync exactly what runUsers gives, timeouts and crash replay included', async () => {
-    const program = compileTask(
-      'const n = tables.t[0].n; if (n % 3 === 0) { while (true) {} } report_property("n", n);',
-      { ...LIMITS, timeoutMs: 100 },
-      {},
-    );
-    try {
-      const batch = users(0, 7);
-      const sync = program.runUsers(batch);
-      expect(sync.filter((o) => !o.ok)).toHaveLength(3);
-      expect(await program.runUsersAsync(batch)).toEqual(sync);
-    } finally {
-      program.dispose();
-    }
+  it('kills busy processes at once on dispose, so a stopped run does no more work', async () => {
+    const looping = () => compileTask('while (true) {}', { ...LIMITS, timeoutMs: 60_000 }, {});
+    const pool = new SandboxPool<User>(looping, looping(), 2);
+    const before = liveSandboxProcesses().length;
+    // Two batches that would each take 10 users x 60 s.
+    await pool.submit(users(0, 10), () => undefined);
+    await pool.submit(users(10, 10), () => undefined);
+    await until(() => liveSandboxProcesses().length === before + 2);
+    await pool.dispose();
+    // dispose settles once the killed batches have: their processes have exited by then.
+    expect(liveSandboxProcesses().length).toBe(before);
+    await expect(pool.drain()).rejects.toThrow(/disposed/);
   });
 });

@@ -37,7 +37,7 @@ export class SandboxPool<U extends UserInput> {
     this.#throwIfFailed();
     const program = this.#idle.pop()!;
     const job = program
-      .runUsersAsync(users.map(({ tables, accumulator }) => ({ tables, accumulator })))
+      .runUsers(users.map(({ tables, accumulator }) => ({ tables, accumulator })))
       .then((outcomes) => done(users, outcomes))
       .catch((error: unknown) => {
         this.#failure ??= error;
@@ -57,10 +57,13 @@ export class SandboxPool<U extends UserInput> {
     this.#throwIfFailed();
   }
 
-  /** Waits for running batches (their processes must not be killed mid-answer), then stops all. */
+  /**
+   * Stops every process at once, busy or not (a cancelled or timed-out run's work ends here, not
+   * when its batches would have), then waits for the batches that were running to settle.
+   */
   async dispose(): Promise<void> {
-    await Promise.allSettled([...this.#running]);
-    for (const program of this.#all) program.dispose();
+    const exited = this.#all.map((program) => program.dispose());
+    await Promise.allSettled([...this.#running, ...exited]);
   }
 
   #throwIfFailed(): void {

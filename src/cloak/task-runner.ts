@@ -30,6 +30,7 @@ import { taskQuestion } from './task-question.ts';
 import type { ParticipationBudget } from './participation-budget.ts';
 import { MembershipLog } from './membership-log.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
+import { RunCap } from './run-cap.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
@@ -69,13 +70,28 @@ export interface TaskRunnerOptions {
   budget?: ParticipationBudget;
   /** When answers may leave (release-schedule.ts); without it a run answers when it ends. */
   release?: ReleaseSchedule;
+  /** Runs in progress per organisation, over every API (cloak.maxRunsPerOrganisation; default 2). */
+  maxRunsPerOrganisation?: number;
 }
 
 export class TaskRunner {
+  readonly #cap: RunCap;
+
   constructor(
     private readonly data: CloakDataStore,
     private readonly options: TaskRunnerOptions,
-  ) {}
+  ) {
+    this.#cap = new RunCap(options.maxRunsPerOrganisation ?? 2);
+  }
+
+  /**
+   * Throws TOO_MANY_RUNS when the organisation already has its cap of runs in progress (their
+   * sandbox work still alive, or their answer not yet released), started through any API. A
+   * caller that must refuse before answering (an async run) checks here; `run` checks again.
+   */
+  checkRunCap(orgId: string): void {
+    this.#cap.check(orgId);
+  }
 
   /**
    * Rejects a task that cannot run: bad prefetch (unknown table or column) or code that does not
@@ -94,7 +110,7 @@ export class TaskRunner {
             ),
           )
         : code;
-    this.compile(orgId, javascript).dispose();
+    void this.compile(orgId, javascript).dispose();
     return { code: javascript, prefetch: checked };
   }
 
@@ -113,7 +129,9 @@ export class TaskRunner {
     access: AccessLevel = 'untrusted',
   ): Promise<AnonymizedResult> {
     const task = this.validate(orgId, spec);
-    return this.#released(orgId, task, control, access !== 'trusted' ? 'charged' : 'none');
+    return this.#cap.count(orgId, (track) =>
+      this.#released(orgId, task, control, access !== 'trusted' ? 'charged' : 'none', track),
+    );
   }
 
   /**
@@ -131,16 +149,22 @@ export class TaskRunner {
     const task = this.validate(orgId, spec);
     if (access === 'trusted') return { budgeted: false, message: NOT_BUDGETED.trusted };
     if (!this.options.budget) return { budgeted: false, message: NOT_BUDGETED.off };
-    const { budget } = await this.#released(orgId, task, control, 'preview');
+    const { budget } = await this.#cap.count(orgId, (track) =>
+      this.#released(orgId, task, control, 'preview', track),
+    );
     return { budgeted: true, ...budget! };
   }
 
-  /** The run answered at its release point, when there is a release schedule. */
-  async #released(
+  /**
+   * The run answered at its release point, when there is a release schedule. `track` gets the
+   * sandbox work, which the run cap counts until it has stopped.
+   */
+  #released(
     orgId: string,
     task: TaskSpec,
     control: RunControl,
     mode: BudgetMode,
+    track: (work: Promise<unknown>) => void,
   ): Promise<AnonymizedResult> {
     const { release } = this.options;
     if (!release) return this.#compute(orgId, task, control, mode);
@@ -152,9 +176,11 @@ export class TaskRunner {
       onProgress: control.onProgress,
     };
     // The real work gets no progress callback: progress follows the schedule, not the data.
-    return release.release(orgId, scheduled, (signal) =>
-      this.#compute(orgId, task, { signal, timeoutSeconds }, mode),
-    );
+    return release.release(orgId, scheduled, (signal) => {
+      const work = this.#compute(orgId, task, { signal, timeoutSeconds }, mode);
+      track(work);
+      return work;
+    });
   }
 
   #tableUsers(orgId: string, task: TaskSpec): number {
@@ -211,6 +237,19 @@ export class TaskRunner {
       program,
       this.options.processes ?? 1,
     );
+    // Cancelling, or the whole-run limit, kills the sandbox processes at once, mid-batch: a
+    // stopped run's work ends within moments, not when its batches would have.
+    let stopped: AppError | undefined;
+    const stop = (reason: AppError) => {
+      stopped ??= reason;
+      void pool.dispose();
+    };
+    const onAbort = () => stop(new AppError('TASK_RUN_CANCELLED'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const limit = setTimeout(
+      () => stop(new AppError('TASK_RUN_TIMEOUT', { seconds: timeoutSeconds })),
+      Math.max(0, deadline - Date.now()),
+    );
     try {
       if (signal?.aborted) throw new AppError('TASK_RUN_CANCELLED');
       const afterBatch = (users: Array<{ userId: string }>, outcomes: UserOutcome[]) => {
@@ -219,7 +258,7 @@ export class TaskRunner {
         onProgress?.({ done, total: Math.max(total, done) });
       };
       const checkRun = () => {
-        if (signal?.aborted) throw new AppError('TASK_RUN_CANCELLED');
+        if (stopped) throw stopped;
         if (Date.now() > deadline) {
           throw new AppError('TASK_RUN_TIMEOUT', { seconds: timeoutSeconds });
         }
@@ -238,8 +277,11 @@ export class TaskRunner {
       checkRun();
     } catch (error) {
       closeLogs();
-      throw error;
+      // A batch killed by the stop fails as "disposed"; the run failed because it was stopped.
+      throw stopped ?? error;
     } finally {
+      clearTimeout(limit);
+      signal?.removeEventListener('abort', onAbort);
       await pool.dispose();
     }
     try {

@@ -58,7 +58,7 @@ export async function tryTask(
         });
       }
       const tables = Object.fromEntries(selected.map((table) => [table, user.tables[table] ?? []]));
-      const [outcome] = await program.runUsersAsync([{ tables }]);
+      const [outcome] = await program.runUsers([{ tables }]);
       results.push(
         outcome!.ok
           ? { id: user.id, ok: true, properties: outcome!.properties }
@@ -67,7 +67,6 @@ export async function tryTask(
     }
     return results;
   } finally {
-    // Only after the last run has settled: its process must not be stopped mid-answer.
-    program.dispose();
+    await program.dispose();
   }
 }

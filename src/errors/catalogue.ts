@@ -249,7 +249,7 @@ export const ERROR_CATALOGUE = {
   IMPORT_INVALID_LINE: {
     status: 422,
     template:
-      '{source}, line {line}: {problem} Nothing from line {first} on was stored ({stored} rows before it were); fix the file and resume with --from-line {first}.',
+      '{source}, line {line}: {problem} Nothing from line {first} on was stored ({stored} rows before it were); fix the file and resume with --from-line {first}, or with --resume.',
   },
   INVALID_USER_ID: {
     status: 422,

@@ -10,6 +10,7 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
   const { data, runner } = cloak;
   return {
     validateTask: (orgId, spec) => runner.validate(orgId, spec),
+    checkRunCap: (orgId) => runner.checkRunCap(orgId),
     runTask: (orgId, spec, control, access) => runner.run(orgId, spec, control, access),
     previewTask: (orgId, spec, control, access) => runner.preview(orgId, spec, control, access),
     budgetState: (orgId, limit) => cloak.budget?.state(orgId, limit),

@@ -67,7 +67,6 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
   // The air sees the cloak only through its port: validation and anonymized results.
   const cloakPort = inProcessCloakPort(cloak, config);
   const tasks = new TaskService(air, cloakPort, {
-    maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
     backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
   });
   const keys = new KeyService(air, pki.ca, config.tls.clientKeyValidDays);

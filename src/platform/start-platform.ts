@@ -70,7 +70,6 @@ async function startLocked(
     bodyLimitBytes: config.cloak.bodyLimitBytes,
     logger,
     runs: {
-      maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
       backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
       deliveryAttempts: config.cloak.deliveryAttempts,
       deliveryFirstDelayMs: config.cloak.deliveryFirstDelayMs,

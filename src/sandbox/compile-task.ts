@@ -35,14 +35,14 @@
 // the whole isolate, and a compartment whose SES evaluator a run broke is rebuilt.
 //
 // WHERE IT RUNS. In a separate Node process (sandbox-process.ts) holding one isolated-vm isolate,
-// because some memory exhaustion aborts the process that hosts an isolate. runUser stays
-// synchronous: the host talks to that process over blocking pipes.
+// because some memory exhaustion aborts the process that hosts an isolate. Every run is
+// asynchronous: the host talks to that process over a socket and never blocks while it works.
 import { checkTaskSyntax } from './check-task-syntax.ts';
 import { needsFreshFunctionPerUser } from './fresh-per-user.ts';
 import {
   SandboxProcess,
   type BatchReply,
-  type RunReply,
+  type CrashCause,
   type SandboxInit,
 } from './sandbox-process.ts';
 import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from './task-shape.ts';
@@ -87,6 +87,9 @@ export function compileTask(
 class SandboxedTaskProgram implements TaskProgram {
   private sandbox: SandboxProcess | undefined;
   private disposed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Settles once the disposed program's process has exited. */
+  private exited: Promise<void> | undefined;
   private readonly lookup: (table: string, key: string) => string | undefined;
 
   constructor(
@@ -96,69 +99,55 @@ class SandboxedTaskProgram implements TaskProgram {
     this.lookup = (table, key) => host.lookup?.(table, key);
   }
 
-  runUser(input: UserInput): UserOutcome {
-    if (this.disposed) throw new Error('runUser: this task program has been disposed');
-    // A process that died with the previous user is replaced here, before this user's run.
-    this.sandbox ??= SandboxProcess.start(this.init);
-    const reply = this.sandbox.run(wireInput(input), this.lookup);
-    if (reply.kind === 'crashed') this.sandbox = undefined;
-    return toOutcome(reply, input, this.init.limits);
+  async runUser(input: UserInput): Promise<UserOutcome> {
+    const [outcome] = await this.runUsers([input]);
+    return outcome!;
   }
 
-  runUsers(inputs: UserInput[]): UserOutcome[] {
-    if (this.disposed) throw new Error('runUsers: this task program has been disposed');
-    if (inputs.length <= 1) return inputs.map((input) => this.runUser(input));
-    this.sandbox ??= SandboxProcess.start(this.init);
-    return this.batchOutcomes(this.sandbox.runBatch(inputs.map(wireInput), this.lookup), inputs);
+  /** Runs wait for the one before them: a process takes one batch at a time. */
+  runUsers(inputs: UserInput[]): Promise<UserOutcome[]> {
+    const outcomes = this.queue.then(() => this.runInTurn(inputs));
+    this.queue = outcomes.catch(() => undefined);
+    return outcomes;
   }
 
-  /**
-   * runUsers without blocking the event loop while the sandbox works: a host can run batches on
-   * several programs (one process each) at once. Same outcomes, same replay after a crash.
-   */
-  async runUsersAsync(inputs: UserInput[]): Promise<UserOutcome[]> {
-    if (this.disposed) throw new Error('runUsersAsync: this task program has been disposed');
+  private async runInTurn(inputs: UserInput[]): Promise<UserOutcome[]> {
+    this.throwIfDisposed();
     if (inputs.length === 0) return [];
-    const reply = await this.runBatchAsync(inputs);
+    const reply = await this.runBatch(inputs);
     if (isComplete(reply, inputs)) return this.completeOutcomes(reply.jsons, inputs);
-    // As in batchOutcomes, one user at a time, without blocking the event loop: a crash that
-    // only one user's data causes must not stall the server while the batch is replayed.
-    this.retireSandbox();
+    if (inputs.length === 1) return [toOutcome(crashOf(reply), inputs[0]!, this.init.limits)];
+    // The process died somewhere in the batch. Runs depend only on their input and have no
+    // effects, so replaying the users one at a time (each crash in a fresh process) gives every
+    // user exactly the outcome a single run would have, and the crash to the user who caused it.
     const outcomes: UserOutcome[] = [];
     for (const input of inputs) {
-      const one = await this.runBatchAsync([input]);
-      if (isComplete(one, [input])) {
-        outcomes.push(...this.completeOutcomes(one.jsons, [input]));
-        continue;
-      }
-      this.retireSandbox();
-      const crash = one.kind === 'crashed' ? one : ({ kind: 'crashed', cause: 'unknown' } as const);
-      outcomes.push(toOutcome(crash, input, this.init.limits));
+      const one = await this.runBatch([input]);
+      outcomes.push(
+        isComplete(one, [input])
+          ? this.completeOutcomes(one.jsons, [input])[0]!
+          : toOutcome(crashOf(one), input, this.init.limits),
+      );
     }
     return outcomes;
   }
 
-  private async runBatchAsync(inputs: UserInput[]): Promise<BatchReply> {
-    if (this.sandbox === undefined) {
-      const started = await SandboxProcess.startAsync(this.init);
-      if (this.disposed) {
-        started.dispose();
-        throw new Error('runUsersAsync: the program was disposed during the run');
-      }
-      this.sandbox = started;
+  /** One exchange; a process that died (or answered wrongly) is replaced before the next one. */
+  private async runBatch(inputs: UserInput[]): Promise<BatchReply> {
+    // The first run starts the process; a process that died with the previous batch is replaced.
+    const sandbox = (this.sandbox ??= SandboxProcess.start(this.init));
+    try {
+      await sandbox.ready;
+    } catch (error) {
+      this.retire(sandbox);
+      this.throwIfDisposed();
+      throw error;
     }
-    const reply = await this.sandbox.runBatchAsync(inputs.map(wireInput), this.lookup);
-    if (this.disposed) throw new Error('runUsersAsync: the program was disposed during the run');
+    this.throwIfDisposed();
+    const reply = await sandbox.runBatch(inputs.map(wireInput), this.lookup);
+    this.throwIfDisposed();
+    if (!isComplete(reply, inputs)) this.retire(sandbox);
     return reply;
-  }
-
-  private batchOutcomes(reply: BatchReply, inputs: UserInput[]): UserOutcome[] {
-    if (isComplete(reply, inputs)) return this.completeOutcomes(reply.jsons, inputs);
-    // The process died somewhere in the batch. Runs depend only on their input and have no
-    // effects, so replaying the users one at a time (each crash in a fresh process) gives every
-    // user exactly the outcome a single run would have, and the crash to the user who caused it.
-    this.retireSandbox();
-    return inputs.map((input) => this.runUser(input));
   }
 
   /** The outcomes of a batch that answered for every user, in input order. */
@@ -168,15 +157,27 @@ class SandboxedTaskProgram implements TaskProgram {
     );
   }
 
-  dispose(): void {
+  /**
+   * Kills the sandbox process at once, also in the middle of a batch (whose runUsers then
+   * rejects): a cancelled run's work stops here.
+   */
+  dispose(): Promise<void> {
+    if (this.exited) return this.exited;
     this.disposed = true;
-    this.retireSandbox();
+    const sandbox = this.sandbox;
+    this.sandbox = undefined;
+    sandbox?.dispose();
+    this.exited = sandbox ? sandbox.exited.then(() => undefined) : Promise.resolve();
+    return this.exited;
   }
 
-  /** A process that died (or answered a batch wrongly) is not used again; the next run starts one. */
-  private retireSandbox(): void {
-    this.sandbox?.dispose();
-    this.sandbox = undefined;
+  private retire(sandbox: SandboxProcess): void {
+    sandbox.dispose();
+    if (this.sandbox === sandbox) this.sandbox = undefined;
+  }
+
+  private throwIfDisposed(): void {
+    if (this.disposed) throw new Error('runUsers: this task program has been disposed');
   }
 }
 
@@ -186,6 +187,11 @@ function isComplete(
   inputs: readonly UserInput[],
 ): reply is Extract<BatchReply, { kind: 'outcomes' }> {
   return reply.kind === 'outcomes' && reply.jsons.length === inputs.length;
+}
+
+/** A batch that did not answer for every user counts as a crash (of unknown cause if it answered). */
+function crashOf(reply: BatchReply): Extract<RunReply, { kind: 'crashed' }> {
+  return reply.kind === 'crashed' ? reply : { kind: 'crashed', cause: 'unknown' };
 }
 
 function wireInput(input: UserInput): string {
@@ -205,6 +211,9 @@ interface WireOutcome {
   limit?: 'timeout' | 'memory';
 }
 
+/** One user's outcome, from the sandbox's JSON or from the crash that ended the process. */
+type RunReply = { kind: 'outcome'; json: string } | { kind: 'crashed'; cause: CrashCause };
+
 function toOutcome(reply: RunReply, input: UserInput, limits: SandboxLimits): UserOutcome {
   if (reply.kind === 'crashed') return failed(crashMessage(reply.cause, limits), input);
   const wire = JSON.parse(reply.json) as WireOutcome;
@@ -223,7 +232,7 @@ function failed(message: string, input: UserInput): UserOutcome {
   return outcome;
 }
 
-function crashMessage(cause: 'memory' | 'timeout' | 'unknown', limits: SandboxLimits): string {
+function crashMessage(cause: CrashCause, limits: SandboxLimits): string {
   switch (cause) {
     case 'timeout':
       return `Timeout: the task ran longer than ${limits.timeoutMs} ms for this user`;

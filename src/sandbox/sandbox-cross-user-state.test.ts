@@ -133,19 +133,23 @@ const user = (role: string): UserInput => ({ tables: { t: [{ role }] } });
  * user's copy comes from the second compilation of the same source, in the first user's slot:
  * a compilation cache would hand it the first user's function.
  */
-function probesAfter(code: string, first: 'prime' | 'idle', timeoutMs = 10_000): unknown[] {
+async function probesAfter(
+  code: string,
+  first: 'prime' | 'idle',
+  timeoutMs = 10_000,
+): Promise<unknown[]> {
   const idle = Array.from({ length: 14 }, () => user('idle'));
   const users = [user(first), user('probe'), ...idle, user('probe'), user('probe')];
-  return runUsers(code, users, { ...TEST_LIMITS, timeoutMs }).slice(1);
+  return (await runUsers(code, users, { ...TEST_LIMITS, timeoutMs })).slice(1);
 }
 
 describe('sandbox cross-user engine state', () => {
   it.each(Object.entries(CASES))(
     'a user cannot learn whether an earlier one primed %s',
-    (_name, testCase) => {
+    async (_name, testCase) => {
       const code = taskFor(testCase);
-      const afterIdle = probesAfter(code, 'idle', testCase.timeoutMs);
-      const afterPrime = probesAfter(code, 'prime', testCase.timeoutMs);
+      const afterIdle = await probesAfter(code, 'idle', testCase.timeoutMs);
+      const afterPrime = await probesAfter(code, 'prime', testCase.timeoutMs);
       expect(afterIdle[0]).toMatchObject({ ok: true });
       expect(afterPrime).toEqual(afterIdle);
     },

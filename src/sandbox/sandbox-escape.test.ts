@@ -17,7 +17,7 @@ const ALLOWED_GLOBALS = new Set([
 ]);
 
 describe('sandbox escape', () => {
-  it('has no require, process, fetch, timers, console or other host globals', () => {
+  it('has no require, process, fetch, timers, console or other host globals', async () => {
     const names = [
       'require',
       'module',
@@ -45,14 +45,14 @@ describe('sandbox escape', () => {
       '_ivm',
       'isolatedVm',
     ];
-    const outcome = runOne(
+    const outcome = await runOne(
       `for (const n of ${JSON.stringify(names)}) report_property(n, typeof globalThis[n]);`,
     );
     expect(outcome).toEqual({ ok: true, properties: names.map((n) => [n, 'undefined']) });
   });
 
-  it('exposes only ECMAScript and SES names on the global object', () => {
-    const outcome = runOne(
+  it('exposes only ECMAScript and SES names on the global object', async () => {
+    const outcome = await runOne(
       `for (const n of Reflect.ownKeys(globalThis)) report_property("global", String(n));`,
     );
     const names = reports(outcome).map((r) => r.replace(/^global=/, ''));
@@ -62,48 +62,48 @@ describe('sandbox escape', () => {
     expect(names).toContain('Math');
   });
 
-  it('rejects import() at compile time and at run time', () => {
+  it('rejects import() at compile time and at run time', async () => {
     expect(() => compileTask(`import("node:fs");`)).toThrow(TaskCompileError);
     expect(() => compileTask(`const fs = require("fs");\nimport fs2 from "fs";`)).toThrow(
       /Cannot use import statement outside a module \(line 2, column 1\)/,
     );
-    const hidden = runOne(`Function("return imp" + "ort('node:fs')")();`);
+    const hidden = await runOne(`Function("return imp" + "ort('node:fs')")();`);
     expect(hidden).toMatchObject({
       ok: false,
       error: expect.stringMatching(/^SyntaxError: Possible import expression rejected/),
     });
     // SES reads an undeclared name as undefined rather than throwing a ReferenceError.
-    expect(runOne(`require("fs");`)).toEqual({
+    expect(await runOne(`require("fs");`)).toEqual({
       ok: false,
       error: 'TypeError: require is not a function',
     });
   });
 
-  it('makes Date.now(), new Date() and Math.random() unavailable, so a run depends only on its data', () => {
-    expect(runOne(`Date.now();`)).toEqual({
+  it('makes Date.now(), new Date() and Math.random() unavailable, so a run depends only on its data', async () => {
+    expect(await runOne(`Date.now();`)).toEqual({
       ok: false,
       error: 'TypeError: secure mode Calling %SharedDate%.now() throws',
     });
-    expect(runOne(`new Date();`)).toEqual({
+    expect(await runOne(`new Date();`)).toEqual({
       ok: false,
       error: 'TypeError: secure mode Calling new %SharedDate%() with no arguments throws',
     });
-    expect(runOne(`Math.random();`)).toEqual({
+    expect(await runOne(`Math.random();`)).toEqual({
       ok: false,
       error: 'TypeError: secure mode %SharedMath%.random() throws',
     });
     // Dates of data still work, and local time is UTC everywhere.
     expect(
       reports(
-        runOne(
+        await runOne(
           `report_property("d", new Date(86400000).toISOString()); report_property("h", new Date(0).getHours());`,
         ),
       ),
     ).toEqual(['d=1970-01-02T00:00:00.000Z', 'h=0']);
   });
 
-  it('does not reach a host global through constructor.constructor, Function or eval', () => {
-    const outcome = runOne(`
+  it('does not reach a host global through constructor.constructor, Function or eval', async () => {
+    const outcome = await runOne(`
       for (const [name, start] of Object.entries({ plain: function () {}, arrow: () => {}, async: async () => {},
           generator: function* () {}, asyncGenerator: async function* () {}, report_property, lookup, rows: tables,
           stdlib: Utils.length })) {
@@ -130,15 +130,15 @@ describe('sandbox escape', () => {
     ]);
   });
 
-  it('shows no stack traces, so no host path or isolate detail reaches a report', () => {
-    const outcome = runOne(`
+  it('shows no stack traces, so no host path or isolate detail reaches a report', async () => {
+    const outcome = await runOne(`
       try { null.x; } catch (e) { report_property("stack", JSON.stringify(e.stack)); }
       const o = {}; Error.captureStackTrace(o); report_property("captured", JSON.stringify(o.stack));`);
     expect(reports(outcome)).toEqual(['stack=""', 'captured=""']);
   });
 
-  it('cannot unfreeze or replace the built-ins it shares with other users', () => {
-    const outcome = runOne(`
+  it('cannot unfreeze or replace the built-ins it shares with other users', async () => {
+    const outcome = await runOne(`
       const shared = [Object.prototype, Array.prototype, Function.prototype, Promise.prototype, Math, JSON,
         Reflect, globalThis, Utils, DateTime, to_date, lookup];
       report_property("all frozen", shared.every(Object.isFrozen));

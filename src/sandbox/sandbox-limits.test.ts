@@ -4,7 +4,10 @@ import { compileTask, type UserOutcome } from './index.ts';
 import { runOne, runUsers, usersWithSecrets } from './test-support.ts';
 
 /** Users 0..3; only user 1 runs `bomb`, everyone then reports its id. */
-function aroundUserOne(bomb: string, limits: Parameters<typeof runUsers>[2] = {}): UserOutcome[] {
+async function aroundUserOne(
+  bomb: string,
+  limits: Parameters<typeof runUsers>[2] = {},
+): Promise<UserOutcome[]> {
   return runUsers(
     `if (tables.t[0].id === 1) { ${bomb} }
      report_property("ok", tables.t[0].id);`,
@@ -16,8 +19,8 @@ function aroundUserOne(bomb: string, limits: Parameters<typeof runUsers>[2] = {}
 const fine = (id: number): UserOutcome => ({ ok: true, properties: [['ok', String(id)]] });
 
 describe('time limit', () => {
-  it('turns an endless loop into the timeout exception for that user only', () => {
-    expect(aroundUserOne(`while (true) {}`, { timeoutMs: 300 })).toEqual([
+  it('turns an endless loop into the timeout exception for that user only', async () => {
+    expect(await aroundUserOne(`while (true) {}`, { timeoutMs: 300 })).toEqual([
       fine(0),
       { ok: false, error: 'Timeout: the task ran longer than 300 ms for this user' },
       fine(2),
@@ -25,8 +28,8 @@ describe('time limit', () => {
     ]);
   });
 
-  it('counts promise jobs the run leaves behind against the same limit', () => {
-    const outcomes = aroundUserOne(
+  it('counts promise jobs the run leaves behind against the same limit', async () => {
+    const outcomes = await aroundUserOne(
       `Promise.resolve().then(function again() { return Promise.resolve().then(again); });
        (async () => { for (;;) await null; })();`,
       { timeoutMs: 300, memoryLimitMb: 256 },
@@ -45,13 +48,15 @@ describe('memory limit', () => {
     error: 'Out of memory: the task used more than 64 MB for this user',
   };
 
-  it('turns a growing array into the memory exception, then runs the next users normally', () => {
+  it('turns a growing array into the memory exception, then runs the next users normally', async () => {
     expect(
-      aroundUserOne(`const a = []; while (true) a.push({ n: a.length });`, { timeoutMs: 20_000 }),
+      await aroundUserOne(`const a = []; while (true) a.push({ n: a.length });`, {
+        timeoutMs: 20_000,
+      }),
     ).toEqual([fine(0), outOfMemory, fine(2), fine(3)]);
   });
 
-  it('survives the bombs that abort the process hosting the isolate', () => {
+  it('survives the bombs that abort the process hosting the isolate', async () => {
     // A Map, an object or a fill that grows past the heap in one allocation makes V8 abort
     // the whole process; only the sandbox process dies, and a new one takes the next user.
     for (const bomb of [
@@ -59,7 +64,7 @@ describe('memory limit', () => {
       `const o = {}; for (let i = 0; ; i++) o["k" + i] = i;`,
       `new Array(1e8).fill(0);`,
     ]) {
-      expect(aroundUserOne(bomb, { timeoutMs: 20_000 })).toEqual([
+      expect(await aroundUserOne(bomb, { timeoutMs: 20_000 })).toEqual([
         fine(0),
         outOfMemory,
         fine(2),
@@ -68,8 +73,8 @@ describe('memory limit', () => {
     }
   });
 
-  it('keeps a streaming user’s previous accumulator when the run runs out of memory', () => {
-    const [outcome] = runUsers(
+  it('keeps a streaming user’s previous accumulator when the run runs out of memory', async () => {
+    const [outcome] = await runUsers(
       `accumulator = 2; const m = new Map(); for (let i = 0; ; i++) m.set(i, i);`,
       [{ tables: {}, accumulator: 1 }],
       { timeoutMs: 20_000 }, // the interpreter (--jitless) needs more than a second to fill 64 MB
@@ -79,15 +84,15 @@ describe('memory limit', () => {
 });
 
 describe('property limits', () => {
-  it('fails a user who reports more distinct properties than allowed, even if the task catches it', () => {
-    const tooMany = runUsers(
+  it('fails a user who reports more distinct properties than allowed, even if the task catches it', async () => {
+    const tooMany = await runUsers(
       `for (let i = 0; i < 20; i++) report_property("p", i);`,
       [{ tables: {} }],
       {
         maxPropertiesPerUser: 10,
       },
     );
-    const caught = runUsers(
+    const caught = await runUsers(
       `for (let i = 0; i < 20; i++) { try { report_property("p", i); } catch {} } report_property("after", 1);`,
       [{ tables: {} }],
       { maxPropertiesPerUser: 10 },
@@ -97,8 +102,8 @@ describe('property limits', () => {
     expect(caught).toEqual([{ ok: false, error }]);
   });
 
-  it('counts repeats of one pair once against the limit', () => {
-    const outcomes = runUsers(
+  it('counts repeats of one pair once against the limit', async () => {
+    const outcomes = await runUsers(
       `for (let i = 0; i < 50; i++) report_property("p", 1);`,
       [{ tables: {} }],
       {
@@ -108,31 +113,31 @@ describe('property limits', () => {
     expect(outcomes).toEqual([{ ok: true, properties: [['p', '1']] }]);
   });
 
-  it('rejects empty or missing labels and labels or values over 1,000 characters', () => {
-    expect(runOne(`report_property("", 1);`)).toEqual({
+  it('rejects empty or missing labels and labels or values over 1,000 characters', async () => {
+    expect(await runOne(`report_property("", 1);`)).toEqual({
       ok: false,
       error: 'TypeError: report_property: the label must be a non-empty string',
     });
-    expect(runOne(`report_property(undefined, 1);`)).toEqual({
+    expect(await runOne(`report_property(undefined, 1);`)).toEqual({
       ok: false,
       error: 'TypeError: report_property: the label is undefined; it must be a non-empty string',
     });
-    expect(runOne(`report_property("x".repeat(1001), 1);`)).toEqual({
+    expect(await runOne(`report_property("x".repeat(1001), 1);`)).toEqual({
       ok: false,
       error: 'RangeError: report_property: the label is longer than 1000 characters',
     });
-    expect(runOne(`report_property("v", "x".repeat(1001));`)).toEqual({
+    expect(await runOne(`report_property("v", "x".repeat(1001));`)).toEqual({
       ok: false,
       error: 'RangeError: report_property: the value is longer than 1000 characters',
     });
-    expect(runOne(`report_property("x".repeat(1000), "y".repeat(1000));`)).toMatchObject({
+    expect(await runOne(`report_property("x".repeat(1000), "y".repeat(1000));`)).toMatchObject({
       ok: true,
     });
   });
 });
 
 describe('limit settings', () => {
-  it('rejects limits that cannot work', () => {
+  it('rejects limits that cannot work', async () => {
     expect(() => compileTask('', { timeoutMs: 0 })).toThrow(
       /timeoutMs must be an integer of at least 1/,
     );
@@ -142,10 +147,10 @@ describe('limit settings', () => {
     expect(() => compileTask('', { maxPropertiesPerUser: 1.5 })).toThrow(/maxPropertiesPerUser/);
   });
 
-  it('refuses to run after dispose', () => {
+  it('refuses to run after dispose', async () => {
     const program = compileTask(`report_property("a", 1);`);
-    expect(program.runUser({ tables: {} })).toEqual({ ok: true, properties: [['a', '1']] });
+    expect(await program.runUser({ tables: {} })).toEqual({ ok: true, properties: [['a', '1']] });
     program.dispose();
-    expect(() => program.runUser({ tables: {} })).toThrow(/disposed/);
+    await expect(program.runUser({ tables: {} })).rejects.toThrow(/disposed/);
   });
 });

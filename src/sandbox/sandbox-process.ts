@@ -1,20 +1,14 @@
-// The host side of one sandbox process: starts it, hands it users one at a time, answers its lookups, notices when it dies.
+// The host side of one sandbox process: starts it, hands it batches of users, answers its lookups, notices when it dies.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fstatSync, readSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createSandboxPipes, type SandboxPipes } from './blocking-pipes.ts';
-import { readFrameAsync } from './read-frame-async.ts';
+import { SandboxChannel } from './sandbox-channel.ts';
 import { TaskCompileError } from './task-compile-error.ts';
 import type { SandboxLimits } from './types.ts';
-import {
-  BATCH_SEPARATOR,
-  FRAME,
-  readFrame,
-  WATCHDOG_MARKER,
-  writeFrame,
-  type Frame,
-} from './wire.mjs';
+import { BATCH_SEPARATOR, FRAME, WATCHDOG_MARKER, type Frame } from './wire.mjs';
 
 /** What the sandbox process needs to compile the task (sent once, as the init frame). */
 export interface SandboxInit {
@@ -31,17 +25,18 @@ export interface SandboxInit {
 
 export type LookupFn = (table: string, key: string) => string | undefined;
 
-export type RunReply =
-  | { kind: 'outcome'; json: string }
-  /** The process died during the run; `cause` is read from what it wrote to stderr. */
-  | { kind: 'crashed'; cause: 'memory' | 'timeout' | 'unknown' };
+export type CrashCause = 'memory' | 'timeout' | 'unknown';
 
 export type BatchReply =
   | { kind: 'outcomes'; jsons: string[] }
-  | { kind: 'crashed'; cause: 'memory' | 'timeout' | 'unknown' };
+  /** The process died during the batch; `cause` is read from what it wrote to stderr. */
+  | { kind: 'crashed'; cause: CrashCause };
 
 /** The sandbox processes' niceness (0 is the server's, 19 the lowest). */
 const SANDBOX_NICENESS = 19;
+
+/** Enough of a crashed process's stderr to find V8's out-of-memory report or the watchdog's line. */
+const STDERR_KEPT = 65_536;
 
 const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
 
@@ -82,179 +77,168 @@ const OUT_OF_MEMORY = /is_heap_oom|out of memory|CALL_AND_RETRY_LAST|Allocation 
  * In the cloak that would be a crash any task could trigger on purpose for one chosen user, and
  * an observable crash is a side channel. Here it only ends this process; the user gets the
  * memory exception and the next user gets a fresh process.
+ *
+ * Everything here is asynchronous: the host talks to the process over a socket pair (its fd 3)
+ * and never waits with a blocking read, on the event loop or on libuv's thread pool.
  */
 export class SandboxProcess {
-  private alive = true;
+  #alive = true;
+  readonly #channel: SandboxChannel;
+  /** The last STDERR_KEPT bytes the process wrote: its V8 crash report, if any. */
+  #stderr = '';
+  /** Settles once the process has exited and its stderr has been read to the end. */
+  readonly #closed: Promise<unknown>;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly pipes: SandboxPipes,
-  ) {}
+  private constructor(private readonly child: ChildProcess) {
+    this.#channel = new SandboxChannel(child.stdio[3] as Socket);
+    const stderr = child.stderr as Readable;
+    stderr.setEncoding('utf8');
+    stderr.on('data', (text: string) => {
+      this.#stderr = (this.#stderr + text).slice(-STDERR_KEPT);
+    });
+    this.#closed = once(child, 'close').catch(() => undefined);
+    child.on('error', () => {
+      // A failed spawn also shows up as the end of the channel, which is where it is handled.
+    });
+  }
 
-  /** Throws TaskCompileError when SES rejects the code, Error when the process cannot start. */
+  /**
+   * Starts the process and hands it the task; `ready` tells when it can take users. Returns at
+   * once, so that a run stopped while its processes start can kill them too.
+   */
   static start(init: SandboxInit): SandboxProcess {
-    const sandbox = SandboxProcess.spawn();
-    sandbox.checkReady(
-      sandbox.send(FRAME.init, JSON.stringify(init)) ? sandbox.readSync() : undefined,
-    );
-    return sandbox;
-  }
-
-  /** `start` without blocking the event loop while the process starts (about 150 ms). */
-  static async startAsync(init: SandboxInit): Promise<SandboxProcess> {
-    const sandbox = SandboxProcess.spawn();
-    const sent = sandbox.send(FRAME.init, JSON.stringify(init));
-    sandbox.checkReady(sent ? await readFrameAsync(sandbox.pipes.hostRead) : undefined);
-    return sandbox;
-  }
-
-  private static spawn(): SandboxProcess {
-    const pipes = createSandboxPipes();
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, ['--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY], {
+    const child = spawn(
+      process.execPath,
+      ['--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY],
+      {
         // Nothing of the host's environment; UTC so local-time Date methods agree everywhere.
         env: { TZ: 'UTC' },
-        stdio: ['ignore', 'ignore', pipes.log, pipes.childRead, pipes.childWrite, pipes.childPoll],
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
         windowsHide: true,
-      });
-    } catch (error) {
-      for (const fd of [pipes.hostWrite, pipes.hostRead, pipes.hostPoll, pipes.log])
-        closeQuietly(fd);
-      throw error;
-    } finally {
-      pipes.handedOver();
-    }
-    child.on('error', () => {
-      // A failed spawn also shows up as end of file on the pipe, which is where it is handled.
-    });
-    child.unref();
+      },
+    );
     lowerPriority(child);
-    return new SandboxProcess(child, pipes);
-  }
-
-  /** Runs one user. Never throws: a dead process is a 'crashed' reply and this object is spent. */
-  run(inputJson: string, lookup: LookupFn): RunReply {
-    if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
-    if (!this.send(FRAME.run, inputJson)) return this.crashed();
-    for (;;) {
-      const frame = readFrame(this.pipes.hostRead, this.pipes.hostPoll);
-      if (frame === undefined) return this.crashed();
-      if (frame.type === FRAME.done) return { kind: 'outcome', json: frame.payload };
-      if (frame.type !== FRAME.lookup) return this.crashed();
-      const [table, key] = JSON.parse(frame.payload) as [string, string];
-      if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
-    }
+    const sandbox = new SandboxProcess(child);
+    sandbox.#hold(true);
+    const sent = sandbox.#channel.send(FRAME.init, JSON.stringify(init));
+    sandbox.ready = (sent ? sandbox.#channel.next() : Promise.resolve(undefined))
+      .then((reply) => sandbox.#checkReady(reply))
+      .finally(() => sandbox.#hold(false));
+    // Whoever runs users waits for it; a program disposed before its first run never does.
+    sandbox.ready.catch(() => undefined);
+    return sandbox;
   }
 
   /**
-   * Runs several users in one exchange: the hand-over between the processes, not the task,
-   * dominates a small task's cost. A crash loses the whole batch; the caller replays it.
+   * Settles once the process has compiled the task: rejects with TaskCompileError when SES
+   * rejects the code, with Error when the process cannot start (or was stopped meanwhile).
    */
-  runBatch(inputJsons: string[], lookup: LookupFn): BatchReply {
-    if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
-    if (!this.send(FRAME.runBatch, inputJsons.join(BATCH_SEPARATOR))) return this.crashed();
-    for (;;) {
-      const reply = this.onBatchFrame(readFrame(this.pipes.hostRead, this.pipes.hostPoll), lookup);
-      if (reply !== undefined) return reply;
-    }
-  }
+  ready: Promise<void> = Promise.resolve();
 
   /**
-   * runBatch without blocking the event loop, so that one host can keep several sandbox processes
-   * busy at once. The same protocol: lookups are answered as they come.
+   * Runs several users in one exchange (one user is a batch of one): the hand-over between the
+   * processes, not the task, dominates a small task's cost. Lookups are answered as they come.
+   * A crash loses the whole batch; the caller replays it. Never throws.
    */
-  async runBatchAsync(inputJsons: string[], lookup: LookupFn): Promise<BatchReply> {
-    if (!this.alive) return { kind: 'crashed', cause: 'unknown' };
-    if (!this.send(FRAME.runBatch, inputJsons.join(BATCH_SEPARATOR))) return this.crashed();
-    for (;;) {
-      const reply = this.onBatchFrame(await readFrameAsync(this.pipes.hostRead), lookup);
-      if (reply !== undefined) return reply;
+  async runBatch(inputJsons: string[], lookup: LookupFn): Promise<BatchReply> {
+    if (!this.#alive) return { kind: 'crashed', cause: 'unknown' };
+    this.#hold(true);
+    try {
+      if (!this.#channel.send(FRAME.runBatch, inputJsons.join(BATCH_SEPARATOR))) {
+        return await this.#crashed();
+      }
+      for (;;) {
+        const reply = await this.#onBatchFrame(await this.#channel.next(), lookup);
+        if (reply !== undefined) return reply;
+      }
+    } finally {
+      this.#hold(false);
     }
   }
 
   /** One frame of a batch exchange: the batch's reply, or undefined after answering a lookup. */
-  private onBatchFrame(frame: Frame | undefined, lookup: LookupFn): BatchReply | undefined {
-    if (frame === undefined) return this.crashed();
+  async #onBatchFrame(frame: Frame | undefined, lookup: LookupFn): Promise<BatchReply | undefined> {
+    if (frame === undefined || !this.#alive) return this.#crashed();
     if (frame.type === FRAME.batchDone) {
       return { kind: 'outcomes', jsons: frame.payload.split(BATCH_SEPARATOR) };
     }
-    if (frame.type !== FRAME.lookup) return this.crashed();
+    if (frame.type !== FRAME.lookup) return this.#crashed();
     const [table, key] = JSON.parse(frame.payload) as [string, string];
-    if (!this.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) return this.crashed();
+    if (!this.#channel.send(FRAME.lookupAnswer, answerLookup(lookup, table, key))) {
+      return this.#crashed();
+    }
     return undefined;
   }
 
+  /**
+   * Ends the process at once (SIGKILL), whatever it is doing: a cancelled or timed-out run's
+   * work stops here, not when its batch would have ended. A batch in flight answers 'crashed'.
+   */
   dispose(): void {
-    if (!this.alive) return;
-    this.alive = false;
-    // End of file on its input makes the process exit on its own.
-    for (const fd of [
-      this.pipes.hostWrite,
-      this.pipes.hostRead,
-      this.pipes.hostPoll,
-      this.pipes.log,
-    ]) {
-      closeQuietly(fd);
-    }
-  }
-
-  private readSync(): Frame | undefined {
-    return readFrame(this.pipes.hostRead, this.pipes.hostPoll);
-  }
-
-  /** The reply to the init frame: ready, or the reason the process cannot run the task. */
-  private checkReady(reply: Frame | undefined): void {
-    if (reply?.type === FRAME.ready) return;
-    const log = this.stderrText();
-    this.kill();
-    if (reply?.type === FRAME.compileError) throw new TaskCompileError(reply.payload);
-    const detail =
-      reply?.type === FRAME.fatal ? reply.payload : log.trim().split('\n').slice(-5).join(' | ');
-    throw new Error(`the sandbox process could not start: ${detail || 'it exited without a word'}`);
-  }
-
-  private send(type: string, payload: string): boolean {
+    if (!this.#alive) return;
+    this.#alive = false;
+    this.#channel.close();
     try {
-      writeFrame(this.pipes.hostWrite, type, payload);
-      return true;
-    } catch {
-      return false; // EPIPE: the process is gone
-    }
-  }
-
-  private crashed(): RunReply & BatchReply {
-    const log = this.stderrText();
-    this.kill();
-    return { kind: 'crashed', cause: crashCause(log) };
-  }
-
-  private kill(): void {
-    this.dispose();
-    try {
-      if (this.child.exitCode === null && this.child.signalCode === null)
+      if (this.child.exitCode === null && this.child.signalCode === null) {
         this.child.kill('SIGKILL');
+      }
     } catch {
       // Already gone.
     }
+    // Until it has exited, whoever awaits `exited` must keep the event loop alive (a command
+    // that stops a run and then finishes its own work would otherwise end in between).
+    this.child.ref();
+    (this.child.stderr as Socket | null)?.ref();
   }
 
-  /** The last 64 KiB of the process's stderr (its V8 crash report, if any). */
-  private stderrText(): string {
-    try {
-      const size = fstatSync(this.pipes.log).size;
-      const length = Math.min(size, 65_536);
-      const buffer = Buffer.alloc(length);
-      readSync(this.pipes.log, buffer, 0, length, size - length);
-      return buffer.toString('utf8');
-    } catch {
-      return '';
+  /** Settles once the process has exited (after dispose, or a crash). */
+  get exited(): Promise<unknown> {
+    return this.#closed;
+  }
+
+  /** The reply to the init frame: ready, or the reason the process cannot run the task. */
+  async #checkReady(reply: Frame | undefined): Promise<void> {
+    if (reply?.type === FRAME.ready && this.#alive) return;
+    this.dispose();
+    if (reply?.type === FRAME.compileError) throw new TaskCompileError(reply.payload);
+    await this.#closed;
+    const detail =
+      reply?.type === FRAME.fatal
+        ? reply.payload
+        : this.#stderr.trim().split('\n').slice(-5).join(' | ');
+    throw new Error(`the sandbox process could not start: ${detail || 'it exited without a word'}`);
+  }
+
+  /** The process died (or broke the protocol): why, from its stderr once it has exited. */
+  async #crashed(): Promise<BatchReply> {
+    const wasAlive = this.#alive;
+    this.dispose();
+    // Answered only once the process has exited: whoever waits for this batch (a run, and the
+    // run cap) then knows that its work has stopped.
+    await this.#closed;
+    return { kind: 'crashed', cause: wasAlive ? crashCause(this.#stderr) : 'unknown' };
+  }
+
+  /**
+   * While it works for a run the process keeps the host's event loop alive (someone waits for
+   * it); idle, it does not, so a command that has finished can exit.
+   */
+  #hold(held: boolean): void {
+    if (!this.#alive) return; // disposed: referenced until it has exited (dispose)
+    this.#channel.hold(held);
+    const stderr = this.child.stderr as Socket | null;
+    if (held) {
+      this.child.ref();
+      stderr?.ref();
+    } else {
+      this.child.unref();
+      stderr?.unref();
     }
   }
 }
 
 /** Why the sandbox process died, from the last of what it wrote to stderr. */
-export function crashCause(stderr: string): 'memory' | 'timeout' | 'unknown' {
+export function crashCause(stderr: string): CrashCause {
   if (stderr.includes(WATCHDOG_MARKER)) return 'timeout';
   if (OUT_OF_MEMORY.test(stderr)) return 'memory';
   return 'unknown';
@@ -266,14 +250,6 @@ function answerLookup(lookup: LookupFn, table: string, key: string): string {
     return JSON.stringify({ value: value === undefined ? null : String(value) });
   } catch {
     return JSON.stringify({ error: true });
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed.
   }
 }
 

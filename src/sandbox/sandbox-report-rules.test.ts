@@ -6,21 +6,21 @@ const LABEL_SEPARATOR_ERROR =
   'TypeError: report_property: a label must not contain ": " (it separates label and value in bucket names); use another separator, such as " - "';
 
 describe('labels', () => {
-  it('rejects ": " in a label, so "a: b" = "c" and "a" = "b: c" cannot both be bucket "a: b: c"', () => {
-    expect(runOne(`report_property("a: b", "c");`)).toEqual({
+  it('rejects ": " in a label, so "a: b" = "c" and "a" = "b: c" cannot both be bucket "a: b: c"', async () => {
+    expect(await runOne(`report_property("a: b", "c");`)).toEqual({
       ok: false,
       error: LABEL_SEPARATOR_ERROR,
     });
     // It fails the run even when the task catches it, like every broken reporting rule.
     expect(
-      runOne(`try { report_property("a: b", "c"); } catch {} report_property("a", "b: c");`),
+      await runOne(`try { report_property("a: b", "c"); } catch {} report_property("a", "b: c");`),
     ).toEqual({ ok: false, error: LABEL_SEPARATOR_ERROR });
   });
 
-  it('keeps every other label, and values with ": ", unchanged', () => {
+  it('keeps every other label, and values with ": ", unchanged', async () => {
     expect(
       reports(
-        runOne(`
+        await runOne(`
           report_property("a", "b: c");
           report_property("a:b", "c");
           report_property("a :b", 1);
@@ -32,8 +32,8 @@ describe('labels', () => {
 });
 
 describe('reports from promise jobs', () => {
-  it('keeps what the run reports from promise jobs that run before it ends', () => {
-    const outcome = runOne(`
+  it('keeps what the run reports from promise jobs that run before it ends', async () => {
+    const outcome = await runOne(`
       report_property("sync", 1);
       Promise.resolve().then(() => report_property("then", 2));
       (async () => {
@@ -43,9 +43,9 @@ describe('reports from promise jobs', () => {
     expect(reports(outcome)).toEqual(['sync=1', 'then=2', 'after 100 awaits=3']);
   });
 
-  it('applies the reporting rules to a job’s reports, failing the run as a synchronous report would', () => {
+  it('applies the reporting rules to a job’s reports, failing the run as a synchronous report would', async () => {
     expect(
-      runOne(
+      await runOne(
         `report_property("kept", 1); Promise.resolve().then(() => report_property("", 1)).catch(() => {});`,
       ),
     ).toEqual({
@@ -54,8 +54,8 @@ describe('reports from promise jobs', () => {
     });
   });
 
-  it('lets no report reach another user: each run’s jobs end with it', () => {
-    const outcomes = runUsers(
+  it('lets no report reach another user: each run’s jobs end with it', async () => {
+    const outcomes = await runUsers(
       `const me = tables.t[0].id;
        Promise.resolve().then(() => report_property("job of", me));
        report_property("me", me);`,
@@ -71,8 +71,8 @@ describe('reports from promise jobs', () => {
 
 describe('typed arrays', () => {
   // Still no shared memory: SharedArrayBuffer and Atomics stay absent (sandbox-escape.test.ts).
-  it('has Float32Array and Float64Array, like the other typed arrays', () => {
-    const outcome = runOne(`
+  it('has Float32Array and Float64Array, like the other typed arrays', async () => {
+    const outcome = await runOne(`
       const f = new Float64Array(3); f[0] = 1.5; f.set([2.25], 1);
       const g = Float32Array.from([0.5, 1]);
       report_property("f64", Array.from(f).join());

@@ -4,8 +4,8 @@ import { compileTask } from './index.ts';
 import { reports, runOne, runUsers } from './test-support.ts';
 
 describe('report_property', () => {
-  it('reports each distinct (label, value) pair once, in first-report order', () => {
-    const outcome = runOne(
+  it('reports each distinct (label, value) pair once, in first-report order', async () => {
+    const outcome = await runOne(
       `for (const p of tables.purchases) {
          report_property("purchase", p.amount > 100 ? "more_than_100" : "small");
          report_property("shop", p.shop);
@@ -31,8 +31,8 @@ describe('report_property', () => {
     });
   });
 
-  it('converts labels and values with String()', () => {
-    const outcome = runOne(`
+  it('converts labels and values with String()', async () => {
+    const outcome = await runOne(`
       report_property("number", 140);
       report_property("float", 2.5);
       report_property("bool", false);
@@ -56,12 +56,12 @@ describe('report_property', () => {
     ]);
   });
 
-  it('reports nothing for a user whose code reports nothing', () => {
-    expect(runOne(`const x = 1;`)).toEqual({ ok: true, properties: [] });
+  it('reports nothing for a user whose code reports nothing', async () => {
+    expect(await runOne(`const x = 1;`)).toEqual({ ok: true, properties: [] });
   });
 
-  it('gives each user only that user’s rows', () => {
-    const outcomes = runUsers(`report_property("rows", tables.visits.length);`, [
+  it('gives each user only that user’s rows', async () => {
+    const outcomes = await runUsers(`report_property("rows", tables.visits.length);`, [
       { tables: { visits: [{ n: 1 }] } },
       { tables: { visits: [{ n: 1 }, { n: 2 }, { n: 3 }] } },
       { tables: { visits: [] } },
@@ -69,8 +69,8 @@ describe('report_property', () => {
     expect(outcomes.map(reports)).toEqual([['rows=1'], ['rows=3'], ['rows=0']]);
   });
 
-  it('passes every cell type through unchanged', () => {
-    const outcome = runOne(
+  it('passes every cell type through unchanged', async () => {
+    const outcome = await runOne(
       `const r = tables.t[0];
        report_property("types", [typeof r.s, typeof r.n, typeof r.b, r.z === null].join());
        report_property("values", [r.s, r.n, r.b].join("|"));`,
@@ -84,12 +84,12 @@ describe('report_property', () => {
 });
 
 describe('large users', () => {
-  it('takes a user with 50,000 rows and one reporting the most (10,000) long properties', () => {
+  it('takes a user with 50,000 rows and one reporting the most (10,000) long properties', async () => {
     const rows = Array.from({ length: 50_000 }, (_, i) => ({
       i,
       text: `row ${i} ${'x'.repeat(40)}`,
     }));
-    const outcomes = runUsers(
+    const outcomes = await runUsers(
       `report_property("rows", tables.t.length);
        report_property("sum", tables.t.reduce((s, r) => s + r.i, 0));
        if (tables.t.length === 1) for (let i = 0; i < 9998; i++) report_property("p".repeat(900), i + "y".repeat(900));`,
@@ -109,8 +109,8 @@ describe('lookup', () => {
         : undefined,
   };
 
-  it('answers from the host, converting the key with String(), and undefined when absent', () => {
-    const outcome = runOne(
+  it('answers from the host, converting the key with String(), and undefined when absent', async () => {
+    const outcome = await runOne(
       `report_property("one", lookup("cities", 1));
        report_property("two", lookup("cities", "2"));
        report_property("missing", typeof lookup("cities", "3"));
@@ -126,14 +126,14 @@ describe('lookup', () => {
     ]);
   });
 
-  it('is always undefined without a host', () => {
-    expect(reports(runOne(`report_property("v", typeof lookup("cities", "1"));`))).toEqual([
+  it('is always undefined without a host', async () => {
+    expect(reports(await runOne(`report_property("v", typeof lookup("cities", "1"));`))).toEqual([
       'v=undefined',
     ]);
   });
 
-  it('turns a failing host lookup into a stable exception for that user', () => {
-    const outcome = runOne(
+  it('turns a failing host lookup into a stable exception for that user', async () => {
+    const outcome = await runOne(
       `lookup("cities", "1");`,
       { tables: {} },
       {
@@ -153,16 +153,16 @@ describe('accumulator', () => {
   const counter = `accumulator = { visits: (accumulator ? accumulator.visits : 0) + tables.v.length };
                    report_property("visits", accumulator.visits);`;
 
-  it('round-trips: the returned state is the next run’s input', () => {
+  it('round-trips: the returned state is the next run’s input', async () => {
     const program = compileTask(counter);
     try {
-      const first = program.runUser({ tables: { v: [{}, {}] } });
+      const first = await program.runUser({ tables: { v: [{}, {}] } });
       expect(first).toEqual({
         ok: true,
         properties: [['visits', '2']],
         accumulator: { visits: 2 },
       });
-      const second = program.runUser({ tables: { v: [{}] }, accumulator: first.accumulator });
+      const second = await program.runUser({ tables: { v: [{}] }, accumulator: first.accumulator });
       expect(second).toEqual({
         ok: true,
         properties: [['visits', '3']],
@@ -173,21 +173,26 @@ describe('accumulator', () => {
     }
   });
 
-  it('is absent when the task leaves none, and passes through when the task ignores it', () => {
-    expect(runOne(`report_property("a", 1);`)).toEqual({ ok: true, properties: [['a', '1']] });
-    expect(runOne(`report_property("a", 1);`, { tables: {}, accumulator: [1, 'x'] })).toEqual({
+  it('is absent when the task leaves none, and passes through when the task ignores it', async () => {
+    expect(await runOne(`report_property("a", 1);`)).toEqual({
       ok: true,
       properties: [['a', '1']],
-      accumulator: [1, 'x'],
     });
-    expect(runOne(`accumulator = undefined;`, { tables: {}, accumulator: 5 })).toEqual({
+    expect(await runOne(`report_property("a", 1);`, { tables: {}, accumulator: [1, 'x'] })).toEqual(
+      {
+        ok: true,
+        properties: [['a', '1']],
+        accumulator: [1, 'x'],
+      },
+    );
+    expect(await runOne(`accumulator = undefined;`, { tables: {}, accumulator: 5 })).toEqual({
       ok: true,
       properties: [],
     });
   });
 
-  it('rejects a state that is not JSON and keeps the previous one', () => {
-    const cyclic = runOne(`accumulator = {}; accumulator.self = accumulator;`, {
+  it('rejects a state that is not JSON and keeps the previous one', async () => {
+    const cyclic = await runOne(`accumulator = {}; accumulator.self = accumulator;`, {
       tables: {},
       accumulator: { kept: true },
     });
@@ -195,20 +200,23 @@ describe('accumulator', () => {
     expect(!cyclic.ok && cyclic.error).toMatch(
       /^TypeError: the accumulator is not JSON-serializable \(TypeError: Converting circular structure to JSON/,
     );
-    expect(runOne(`accumulator = () => 1;`)).toEqual({
+    expect(await runOne(`accumulator = () => 1;`)).toEqual({
       ok: false,
       error: 'TypeError: the accumulator is not JSON-serializable (it is a function)',
     });
-    expect(runOne(`accumulator = 10n;`)).toEqual({
+    expect(await runOne(`accumulator = 10n;`)).toEqual({
       ok: false,
       error:
         'TypeError: the accumulator is not JSON-serializable (TypeError: Do not know how to serialize a BigInt)',
     });
   });
 
-  it('keeps the previous state when the run fails', () => {
+  it('keeps the previous state when the run fails', async () => {
     expect(
-      runOne(`accumulator = 99; throw new Error("late failure");`, { tables: {}, accumulator: 1 }),
+      await runOne(`accumulator = 99; throw new Error("late failure");`, {
+        tables: {},
+        accumulator: 1,
+      }),
     ).toEqual({
       ok: false,
       error: 'Error: late failure',
@@ -218,54 +226,58 @@ describe('accumulator', () => {
 });
 
 describe('exceptions', () => {
-  it('formats a thrown Error as "Name: message" and anything else with String()', () => {
-    expect(runOne(`null.x;`)).toEqual({
+  it('formats a thrown Error as "Name: message" and anything else with String()', async () => {
+    expect(await runOne(`null.x;`)).toEqual({
       ok: false,
       error: "TypeError: Cannot read properties of null (reading 'x')",
     });
-    expect(runOne(`throw new RangeError("too far");`)).toEqual({
+    expect(await runOne(`throw new RangeError("too far");`)).toEqual({
       ok: false,
       error: 'RangeError: too far',
     });
-    expect(runOne(`throw new Error();`)).toEqual({ ok: false, error: 'Error' });
-    expect(runOne(`throw 42;`)).toEqual({ ok: false, error: '42' });
-    expect(runOne(`throw "plain text";`)).toEqual({ ok: false, error: 'plain text' });
-    expect(runOne(`throw Object.create(null);`)).toEqual({
+    expect(await runOne(`throw new Error();`)).toEqual({ ok: false, error: 'Error' });
+    expect(await runOne(`throw 42;`)).toEqual({ ok: false, error: '42' });
+    expect(await runOne(`throw "plain text";`)).toEqual({ ok: false, error: 'plain text' });
+    expect(await runOne(`throw Object.create(null);`)).toEqual({
       ok: false,
       error: 'Error: the task threw a value that cannot be converted to a string',
     });
   });
 
-  it('cuts messages to 300 characters and never shows a stack or a host path', () => {
-    const long = runOne(`throw new Error("x".repeat(5000));`);
+  it('cuts messages to 300 characters and never shows a stack or a host path', async () => {
+    const long = await runOne(`throw new Error("x".repeat(5000));`);
     expect(long).toEqual({ ok: false, error: `Error: ${'x'.repeat(293)}` });
-    const deep = runOne(`function f() { return f(); } f();`);
+    const deep = await runOne(`function f() { return f(); } f();`);
     expect(deep).toEqual({ ok: false, error: 'RangeError: Maximum call stack size exceeded' });
-    const typeError = runOne(`tables.missing.length;`);
+    const typeError = await runOne(`tables.missing.length;`);
     expect(!typeError.ok && typeError.error).toBe(
       "TypeError: Cannot read properties of undefined (reading 'length')",
     );
   });
 
-  it('counts an unhandled promise rejection as that user’s exception', () => {
-    expect(runOne(`Promise.reject(new RangeError("nope")); report_property("a", 1);`)).toEqual({
+  it('counts an unhandled promise rejection as that user’s exception', async () => {
+    expect(
+      await runOne(`Promise.reject(new RangeError("nope")); report_property("a", 1);`),
+    ).toEqual({
       ok: false,
       error: 'Unhandled promise rejection: RangeError: nope',
     });
-    expect(runOne(`(async () => { throw 7; })();`)).toEqual({
+    expect(await runOne(`(async () => { throw 7; })();`)).toEqual({
       ok: false,
       error: 'Unhandled promise rejection: 7',
     });
     expect(
-      runOne(`Promise.reject(new Error("handled")).catch(() => {}); report_property("a", 1);`),
+      await runOne(
+        `Promise.reject(new Error("handled")).catch(() => {}); report_property("a", 1);`,
+      ),
     ).toEqual({
       ok: true,
       properties: [['a', '1']],
     });
   });
 
-  it('makes the same failure give the same message for every user', () => {
-    const outcomes = runUsers(`report_property("x", tables.t[0].value.toFixed(1));`, [
+  it('makes the same failure give the same message for every user', async () => {
+    const outcomes = await runUsers(`report_property("x", tables.t[0].value.toFixed(1));`, [
       { tables: { t: [{ value: 'a' }] } },
       { tables: { t: [{ value: 'b' }] } },
     ]);

@@ -108,8 +108,8 @@ const ATTEMPTS: Record<string, string> = {
 describe('sandbox state isolation', () => {
   it.each(Object.entries(ATTEMPTS))(
     'carries nothing from one user to the next through %s',
-    (_name, code) => {
-      const outcomes = runUsers(code, usersWithSecrets(3));
+    async (_name, code) => {
+      const outcomes = await runUsers(code, usersWithSecrets(3));
       const first = reports(outcomes[0]!);
       expect(first.join(' ')).not.toMatch(/secret-/);
       for (const [index, outcome] of outcomes.entries()) {
@@ -123,11 +123,11 @@ describe('sandbox state isolation', () => {
     },
   );
 
-  it("gives the next user a working evaluator after a run broke SES's (stack overflow inside eval)", () => {
+  it("gives the next user a working evaluator after a run broke SES's (stack overflow inside eval)", async () => {
     // SES latches a compartment's evaluator shut when a run is interrupted mid-eval; the
     // compartment is shared by all runs, so the driver rebuilds it when the next user's task
     // cannot be compiled in it.
-    const outcomes = runUsers(
+    const outcomes = await runUsers(
       `const works = () => { try { return String((0, eval)("1 + 1")); } catch { return "broken"; } };
        report_property("at start", works());
        if (tables.t[0].id === 0) {
@@ -143,9 +143,9 @@ describe('sandbox state isolation', () => {
     expect(outcomes.slice(1).map(reports)).toEqual([['at start=2'], ['at start=2']]);
   });
 
-  it('really did attempt: the hiding places are reachable within one run', () => {
+  it('really did attempt: the hiding places are reachable within one run', async () => {
     // The same stores, read back in the same run, do hold the secret; only the next run is clean.
-    const [outcome] = runUsers(
+    const [outcome] = await runUsers(
       `var seen = tables.t[0].secret;
        report_property.stash = seen;
        tables.planted = seen;
@@ -156,15 +156,15 @@ describe('sandbox state isolation', () => {
     expect(reports(outcome!)).toEqual(['same run=secret-0|secret-0|secret-0|secret-0']);
   });
 
-  it('runs a user the same way whether or not others ran before', () => {
+  it('runs a user the same way whether or not others ran before', async () => {
     const code = `report_property("sum", tables.t.reduce((s, r) => s + r.id, 0)); accumulator = tables.t.length;`;
-    const alone = runUsers(code, usersWithSecrets(3).slice(2));
-    const afterOthers = runUsers(code, usersWithSecrets(3));
+    const alone = await runUsers(code, usersWithSecrets(3).slice(2));
+    const afterOthers = await runUsers(code, usersWithSecrets(3));
     expect(afterOthers[2]).toEqual(alone[0]);
   });
 
-  it('gives each user only the accumulator it was handed', () => {
-    const outcomes = runUsers(
+  it('gives each user only the accumulator it was handed', async () => {
+    const outcomes = await runUsers(
       `accumulator = (accumulator ?? 0) + 1; report_property("acc", accumulator);`,
       [{ tables: {} }, { tables: {}, accumulator: 41 }, { tables: {} }],
     );

@@ -1,30 +1,34 @@
 // Test helpers: run one task for several users in one sandbox and read back what each reported.
+import { readdirSync, readFileSync } from 'node:fs';
 import { compileTask } from './compile-task.ts';
 import type { SandboxLimits, TaskHost, UserInput, UserOutcome } from './types.ts';
 
 /** Small limits keep the slow tests (timeouts, memory bombs) quick. */
 export const TEST_LIMITS: Partial<SandboxLimits> = { timeoutMs: 1000, memoryLimitMb: 64 };
 
-export function runUsers(
+/** One user at a time, as separate exchanges (sandbox-batches.test.ts compares with batches). */
+export async function runUsers(
   code: string,
   users: UserInput[],
   limits: Partial<SandboxLimits> = {},
   host?: TaskHost,
-): UserOutcome[] {
+): Promise<UserOutcome[]> {
   const program = compileTask(code, { ...TEST_LIMITS, ...limits }, host);
   try {
-    return users.map((user) => program.runUser(user));
+    const outcomes: UserOutcome[] = [];
+    for (const user of users) outcomes.push(await program.runUser(user));
+    return outcomes;
   } finally {
     program.dispose();
   }
 }
 
-export function runOne(
+export async function runOne(
   code: string,
   user: UserInput = { tables: {} },
   host?: TaskHost,
-): UserOutcome {
-  return runUsers(code, [user], {}, host)[0]!;
+): Promise<UserOutcome> {
+  return (await runUsers(code, [user], {}, host))[0]!;
 }
 
 /** User i has one row in table t: { id: i, secret: "secret-i" }. */
@@ -39,4 +43,27 @@ export function reports(outcome: UserOutcome): string[] {
   return outcome.ok
     ? outcome.properties.map(([label, value]) => `${label}=${value}`)
     : [`error: ${outcome.error}`];
+}
+
+/**
+ * The sandbox processes that `parent` has started and that are still alive (Linux /proc): what a
+ * test counts to tell whether a run's work goes on. Zombies (exited, not yet reaped) do no work.
+ */
+export function liveSandboxProcesses(parent: number = process.pid): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) !== parent || state === 'Z') continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('sandbox-child.mjs')) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
 }

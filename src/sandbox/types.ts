@@ -45,18 +45,18 @@ export interface TaskHost {
 }
 
 export interface TaskProgram {
-  /** Runs the task for one user. Never throws for anything the task does. */
-  runUser(input: UserInput): UserOutcome;
+  /** Runs the task for one user. Never rejects for anything the task does. */
+  runUser(input: UserInput): Promise<UserOutcome>;
   /**
    * Runs the task for several users in one exchange with the sandbox process, with the same
-   * per-user limits and outcomes as calling runUser for each; much faster for small tasks.
+   * per-user limits and outcomes as calling runUser for each; much faster for small tasks. The
+   * host never blocks while the sandbox works, so several programs (one process each) can work
+   * at once. Rejects only if the program was disposed or its sandbox process cannot start.
    */
-  runUsers(inputs: UserInput[]): UserOutcome[];
+  runUsers(inputs: UserInput[]): Promise<UserOutcome[]>;
   /**
-   * runUsers that waits for the sandbox without blocking the event loop, so that several
-   * programs (one process each) can work at once. Dispose only after it has settled.
+   * Stops the sandbox process at once (SIGKILL), even in the middle of a run, whose promise then
+   * rejects; the program cannot run afterwards. Resolves once the process has exited.
    */
-  runUsersAsync(inputs: UserInput[]): Promise<UserOutcome[]>;
-  /** Stops the sandbox process; the program cannot run afterwards. */
-  dispose(): void;
+  dispose(): Promise<void>;
 }

@@ -5,15 +5,16 @@ export declare const FRAME: Readonly<{
   ready: 'K';
   compileError: 'C';
   fatal: 'F';
-  run: 'R';
   lookup: 'L';
   lookupAnswer: 'V';
-  done: 'D';
   runBatch: 'B';
   batchDone: 'E';
 }>;
 
 export declare const WATCHDOG_MARKER: string;
+
+/** Bytes before a frame's payload: its length (4, little-endian) and its type (1). */
+export declare const HEADER_BYTES: 5;
 
 /** Separates the JSON texts of a batch frame (a line feed, which JSON.stringify never writes). */
 export declare const BATCH_SEPARATOR: '\n';
@@ -24,6 +25,8 @@ export interface Frame {
   payload: string;
 }
 
+export declare function encodeFrame(type: string, payload: string): Buffer;
+/** The sandbox process's blocking write. */
 export declare function writeFrame(fd: number, type: string, payload: string): void;
-/** `pollFd`: a non-blocking descriptor on the same pipe, polled briefly before blocking on `fd`. */
-export declare function readFrame(fd: number, pollFd?: number): Frame | undefined;
+/** The sandbox process's blocking read; undefined at end of file. */
+export declare function readFrame(fd: number): Frame | undefined;

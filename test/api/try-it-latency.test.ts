@@ -8,7 +8,7 @@ import { now, p99, sleep, startResultsReader } from '../support/latency-client.t
 /**
  * The installation's defaults: each user may run 1 s and no user starts after 5 s. A blocking
  * try-it of 20 looping users held the server for over 20 s. What a try-it still does on the event
- * loop is start its sandbox process (mkfifo and spawn, tens of ms, more on a busy machine): once
+ * loop is start its sandbox process (spawn, tens of ms, more on a busy machine): once
  * per try-it, so it delays a few of the ~550 requests due during one, under the 99th percentile.
  */
 const DEFAULT_TRY_TIMEOUT_SECONDS = 5;

@@ -1,5 +1,5 @@
 // CLI: import a CSV or NDJSON file into a user table, streamed, with progress on stderr.
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
@@ -13,6 +13,7 @@ interface ImportFlags {
   userColumn: string;
   batchRows: string;
   fromLine: string;
+  resume?: boolean;
 }
 
 export function registerImportCommand(program: Command): void {
@@ -27,6 +28,10 @@ export function registerImportCommand(program: Command): void {
     .option('--user-column <name>', 'the field naming each row’s user', 'user_id')
     .option('--batch-rows <n>', 'rows per transaction: a bad line loses only its batch', '5000')
     .option('--from-line <n>', 'skip the lines before this one (to resume a failed import)', '1')
+    .option(
+      '--resume',
+      'continue after the last line an earlier import of this file into this table stored (also after kill -9; nothing is stored twice)',
+    )
     .action(async (file: string, flags: ImportFlags, command: Command) =>
       withPlatform(command, async (p) => {
         const orgId = resolveOrg(p, flags.org).id;
@@ -42,6 +47,9 @@ export function registerImportCommand(program: Command): void {
           source: file === '-' ? 'stdin' : path.basename(file),
           batchRows,
           fromLine,
+          // The same file (by its real path) into the same table is the same import.
+          importId: `${flags.table}:${file === '-' ? 'stdin' : realpathSync(file)}`,
+          resume: flags.resume === true,
           onProgress: progress.update,
         });
         progress.end();

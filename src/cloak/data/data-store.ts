@@ -5,6 +5,7 @@ import type { PrefetchSpec } from '../../shared/index.ts';
 import type { Readable } from 'node:stream';
 import { parseColumnList } from './column-types.ts';
 import { importFile, type ImportOptions, type ImportResult } from './file-import.ts';
+import { ImportProgress, type ImportPosition } from './import-progress.ts';
 import { insertPayload, type InsertCounts } from './insert.ts';
 import { LookupTables } from './lookup-tables.ts';
 import {
@@ -154,13 +155,26 @@ export class CloakDataStore {
   /**
    * Streams a CSV or NDJSON file into `options.table`, in transactions of `batchRows` rows: a bad
    * line stops the import, its batch is not stored, and the error names the line and column.
+   * `importId` names the import (by default the table and source): each batch is stored with
+   * its last line, so that `resume` continues exactly after what is stored (import-progress.ts).
    */
   importFile(orgId: string, input: Readable, options: ImportOptions): Promise<ImportResult> {
     checkOrg(orgId);
+    const { table } = options;
+    const importId = options.importId ?? `${table}:${options.source}`;
+    const progress = new ImportProgress(this.db);
+    const storeBatch = this.db.transaction(
+      (payload: Record<string, unknown>, position: ImportPosition) => {
+        insertPayload(this.db, this.catalogue, orgId, payload, Date.now());
+        progress.record(orgId, table, importId, position);
+      },
+    );
     return importFile(
       {
         table: (name) => publicInfo(this.catalogue.require(orgId, name)),
-        insert: (payload) => insertPayload(this.db, this.catalogue, orgId, payload, Date.now()),
+        insert: (payload, position) => storeBatch(payload, position),
+        stored: () => progress.get(orgId, importId),
+        record: (position) => progress.record(orgId, table, importId, position),
       },
       input,
       options,
@@ -237,13 +251,17 @@ export class CloakDataStore {
     orgId: string,
     tables: readonly string[],
     sinceSeq: number,
+    /** Only arrivals before this one (a pass resumed after a crash); default: all so far. */
+    untilSeq?: number,
   ): { userIds: string[]; nextSeq: number } {
     const physical = this.physicalTables(orgId, tables);
-    const nextSeq = (
-      this.db.prepare('SELECT next_seq AS n FROM data_sequence WHERE id = 1').get() as {
-        n: number;
-      }
-    ).n;
+    const nextSeq =
+      untilSeq ??
+      (
+        this.db.prepare('SELECT next_seq AS n FROM data_sequence WHERE id = 1').get() as {
+          n: number;
+        }
+      ).n;
     const selects = physical.map(
       (t) => `SELECT ac_user_id FROM ${t} WHERE ac_seq >= ? AND ac_seq < ?`,
     );

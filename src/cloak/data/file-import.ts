@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../../errors/index.ts';
 import type { ColumnType } from '../../shared/index.ts';
+import type { ImportPosition } from './import-progress.ts';
 import { describe, display, isPlainObject, listNames } from './names.ts';
 import { checkUserId, ValueProblem, valueCheck, type ValueCheck } from './row-validation.ts';
 import type { TableInfo } from './table-catalogue.ts';
@@ -21,6 +22,14 @@ export interface ImportOptions {
   batchRows?: number;
   /** Lines before this one (1-based) are read but not stored: resumes a failed import. */
   fromLine?: number;
+  /**
+   * Continue after the last line this import (the target's import id) stored, whatever stopped
+   * it, kill -9 included: each batch was stored with that line in one transaction, so nothing is
+   * stored twice. Overrides fromLine; without a stored position the import starts at line 1.
+   */
+  resume?: boolean;
+  /** Names the import whose position `resume` reads (the store's default: table and source). */
+  importId?: string;
   onProgress?: (progress: ImportProgress) => void;
 }
 
@@ -32,15 +41,28 @@ export interface ImportProgress {
 }
 
 export interface ImportResult {
+  /** Rows stored by this call (a resumed import's earlier rows are not counted again). */
   rows: number;
   users: number;
   lines: number;
+  /** With `resume`: the last line the earlier attempts had stored (0 when none). */
+  resumedAfterLine?: number;
 }
 
-/** What the importer needs of the store: the table's columns and an all-or-nothing insert. */
+/**
+ * What the importer needs of the store: the table's columns, an all-or-nothing insert that stores
+ * the import's position with the rows, and that position as last stored.
+ */
 export interface ImportTarget {
   table(name: string): TableInfo;
-  insert(payload: Record<string, Record<string, Array<Record<string, unknown>>>>): void;
+  insert(
+    payload: Record<string, Record<string, Array<Record<string, unknown>>>>,
+    position: ImportPosition,
+  ): void;
+  /** The position stored last, for `resume`. */
+  stored(): ImportPosition | undefined;
+  /** Records a position without rows (the end of the file). */
+  record(position: ImportPosition): void;
 }
 
 interface Batch {
@@ -77,7 +99,12 @@ export async function importFile(
     table.columns.map((c) => [c.name, valueCheck(c.type)]),
   );
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
-  const fromLine = options.fromLine ?? 1;
+  const earlier = options.resume
+    ? (target.stored() ?? { line: 0, rows: 0, finished: false })
+    : undefined;
+  const fromLine = earlier ? earlier.line + 1 : (options.fromLine ?? 1);
+  /** Rows the import stored before this call, when it resumes. */
+  const before = earlier?.rows ?? 0;
   let bytes = 0;
 
   let stored = 0;
@@ -97,7 +124,11 @@ export async function importFile(
   const flush = () => {
     if (batch.rows === 0) return;
     try {
-      target.insert(batch.payload);
+      target.insert(batch.payload, {
+        line: lastLine,
+        rows: before + stored + batch.rows,
+        finished: false,
+      });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       throw fail(batch.firstLine, error.message);
@@ -155,7 +186,13 @@ export async function importFile(
     if (batch.rows >= batchRows) flush();
   }
   flush();
-  return { rows: stored, users: allUsers.size, lines: lastLine };
+  target.record({ line: Math.max(lastLine, fromLine - 1), rows: before + stored, finished: true });
+  return {
+    rows: stored,
+    users: allUsers.size,
+    lines: lastLine,
+    ...(earlier ? { resumedAfterLine: earlier.line } : {}),
+  };
 }
 
 function newBatch(): Batch {

@@ -39,6 +39,22 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    // import-progress.ts: the last line each file import stored, written with its rows.
+    version: 2,
+    sql: `
+      CREATE TABLE data_import_progress (
+        org_id TEXT NOT NULL,
+        import_id TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        rows INTEGER NOT NULL,
+        finished INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, import_id)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Durability settings, then any pending migration; safe to run on every start and from two processes. */

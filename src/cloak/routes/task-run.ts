@@ -9,8 +9,6 @@ import type { TaskRunner } from '../task-runner.ts';
 export interface TaskRunRoutesOptions {
   runner: TaskRunner;
   registry: KeyRegistry;
-  /** Runs in progress per organisation on this API (cloak.maxRunsPerOrganisation). */
-  maxRunsPerOrganisation: number;
   /** Whole-run limit of async runs (cloak.backgroundTaskTimeoutSeconds). */
   backgroundTimeoutSeconds: number;
   /** Delivery attempts per async result (cloak.deliveryAttempts) and the first retry delay. */
@@ -98,22 +96,8 @@ function accessOf(
 }
 
 export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (app, opts) => {
-  const running = new Map<string, number>();
-  /** Counts the run against its organisation's cap until `promise` settles. */
-  const track = <T>(orgId: string, start: () => Promise<T>): Promise<T> => {
-    const now = running.get(orgId) ?? 0;
-    if (now >= opts.maxRunsPerOrganisation) throw new AppError('TOO_MANY_RUNS', { running: now });
-    running.set(orgId, now + 1);
-    const release = () => {
-      const left = (running.get(orgId) ?? 1) - 1;
-      if (left === 0) running.delete(orgId);
-      else running.set(orgId, left);
-    };
-    const promise = start();
-    promise.then(release, release);
-    return promise;
-  };
-
+  // The run cap is the runner's (run-cap.ts): one counter with the web API, the site and the
+  // scheduler, counting each run until its sandbox work has stopped.
   app.post(
     '/task/run',
     { preHandler: requireKey(opts.registry, ['task_runner']) },
@@ -123,14 +107,19 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
       const taskId = body?.task_id;
       if (String(request.headers['async_query'] ?? '').toLowerCase() !== 'true') {
         const access = accessOf(request, opts.registry, opts.runner, body);
-        return answer(taskId, await track(orgId, () => opts.runner.run(orgId, body, {}, access)));
+        return answer(taskId, await opts.runner.run(orgId, body, {}, access));
       }
       const target = readAsync(body);
       // Checked before answering, so that a bad task is a 4xx now and not a failed delivery later.
       opts.runner.validate(orgId, body);
+      // Refused before the 202: run() counts the run in the same turn of the event loop.
+      opts.runner.checkRunCap(orgId);
       const access = accessOf(request, opts.registry, opts.runner, body);
-      const run = track(orgId, () =>
-        opts.runner.run(orgId, body, { timeoutSeconds: opts.backgroundTimeoutSeconds }, access),
+      const run = opts.runner.run(
+        orgId,
+        body,
+        { timeoutSeconds: opts.backgroundTimeoutSeconds },
+        access,
       );
       void run
         .then(

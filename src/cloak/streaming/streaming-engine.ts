@@ -16,27 +16,10 @@ import { SandboxPool } from '../sandbox-pool.ts';
 import type { TaskRunner } from '../task-runner.ts';
 import { taskQuestion } from '../task-question.ts';
 import { publishedCounts, steadyCounts } from './steady-counts.ts';
+import { prepareStreamingTables } from './streaming-schema.ts';
 
 /** Users read and run per step: bounds memory whatever arrives at once. */
 const USERS_PER_STEP = 512;
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS streaming_tasks (
-    task_key TEXT PRIMARY KEY,
-    org_id TEXT NOT NULL,
-    next_seq INTEGER NOT NULL,
-    last_report TEXT
-  );
-  CREATE TABLE IF NOT EXISTS streaming_users (
-    task_key TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    properties TEXT NOT NULL,
-    error TEXT,
-    accumulator TEXT,
-    updated_at INTEGER NOT NULL,
-    PRIMARY KEY (task_key, user_id)
-  ) WITHOUT ROWID;
-`;
 
 type StreamedUser = UserInput & { userId: string };
 
@@ -70,7 +53,7 @@ export class StreamingEngine {
     private readonly runner: TaskRunner,
     private readonly options: StreamingOptions,
   ) {
-    db.exec(SCHEMA);
+    prepareStreamingTables(db);
   }
 
   /**
@@ -122,68 +105,105 @@ export class StreamingEngine {
 
   async #processTask(taskKey: string, task: Registered, now: number): Promise<number> {
     const state = this.db
-      .prepare('SELECT next_seq AS nextSeq FROM streaming_tasks WHERE task_key = ?')
-      .get(taskKey) as { nextSeq: number } | undefined;
+      .prepare(
+        'SELECT next_seq AS nextSeq, pass_target AS passTarget FROM streaming_tasks WHERE task_key = ?',
+      )
+      .get(taskKey) as { nextSeq: number; passTarget: number | null } | undefined;
     if (!state) return 0;
     const tables = task.spec.prefetch.map((p) => p.table);
-    const { userIds, nextSeq } = this.data.arrivedSince(task.orgId, tables, state.nextSeq);
-    if (userIds.length === 0) return 0;
+    // A pass that a crash cut off is finished first, with its own target (streaming-schema.ts).
+    const { userIds, nextSeq } = this.data.arrivedSince(
+      task.orgId,
+      tables,
+      state.nextSeq,
+      state.passTarget ?? undefined,
+    );
+    if (userIds.length === 0) {
+      this.#passDone(taskKey, nextSeq);
+      return 0;
+    }
+    if (state.passTarget === null) {
+      this.db
+        .prepare('UPDATE streaming_tasks SET pass_target = ? WHERE task_key = ?')
+        .run(nextSeq, taskKey);
+    }
     const compile = () => this.runner.compile(task.orgId, task.spec.code);
     // Steps run on every core, asynchronously: the API never waits for one user's run (a task
     // that loops for one user would otherwise show in every request's latency).
     const pool = new SandboxPool<StreamedUser>(compile, compile(), this.options.processes ?? 1);
     const save = (users: StreamedUser[], outcomes: UserOutcome[]) =>
-      this.#save(taskKey, users, outcomes, now);
+      this.#save(taskKey, users, outcomes, now, nextSeq);
     try {
       for (let i = 0; i < userIds.length; i += USERS_PER_STEP) {
-        await pool.submit(
-          this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now),
-          save,
-        );
+        const step = this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now);
+        if (step.length > 0) await pool.submit(step, save);
         if (!this.#tasks.has(taskKey)) return i;
       }
       await pool.drain();
     } finally {
       await pool.dispose();
     }
-    // Advanced only after every user ran: a crash before this line runs them again, which is
-    // harmless, since a run replaces that user's properties and reads the stored accumulator.
-    this.db
-      .prepare('UPDATE streaming_tasks SET next_seq = ? WHERE task_key = ?')
-      .run(nextSeq, taskKey);
+    this.#passDone(taskKey, nextSeq);
     return userIds.length;
   }
 
-  /** The step's users with their rows and stored accumulators. */
+  /** Every user of the pass ran: the next pass starts at its target. */
+  #passDone(taskKey: string, target: number): void {
+    this.db
+      .prepare('UPDATE streaming_tasks SET next_seq = ?, pass_target = NULL WHERE task_key = ?')
+      .run(target, taskKey);
+  }
+
+  /**
+   * The step's users with their rows and stored accumulators, but for those this pass already
+   * ran before a crash (their through_seq reaches its target): they must not run twice.
+   */
   #readStep(taskKey: string, task: Registered, userIds: string[], now: number): StreamedUser[] {
-    const stored = new Map(
-      (
-        this.db
-          .prepare(
-            `SELECT user_id AS userId, accumulator FROM streaming_users
-             WHERE task_key = ? AND user_id IN (SELECT value FROM json_each(?))`,
-          )
-          .all(taskKey, JSON.stringify(userIds)) as Array<{
-          userId: string;
-          accumulator: string | null;
-        }>
-      ).map((r) => [r.userId, r.accumulator === null ? undefined : JSON.parse(r.accumulator)]),
+    const target = this.db
+      .prepare('SELECT pass_target AS target FROM streaming_tasks WHERE task_key = ?')
+      .pluck()
+      .get(taskKey) as number | null;
+    const rows = this.db
+      .prepare(
+        `SELECT user_id AS userId, accumulator, through_seq AS throughSeq FROM streaming_users
+         WHERE task_key = ? AND user_id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(taskKey, JSON.stringify(userIds)) as Array<{
+      userId: string;
+      accumulator: string | null;
+      throughSeq: number | null;
+    }>;
+    const done = new Set(
+      rows.filter((r) => target !== null && (r.throughSeq ?? -1) >= target).map((r) => r.userId),
     );
-    return [...this.data.streamUsers(task.orgId, task.spec.prefetch, now, userIds)].map((u) => ({
+    const stored = new Map(
+      rows.map((r) => [r.userId, r.accumulator === null ? undefined : JSON.parse(r.accumulator)]),
+    );
+    const todo = userIds.filter((id) => !done.has(id));
+    return [...this.data.streamUsers(task.orgId, task.spec.prefetch, now, todo)].map((u) => ({
       userId: u.userId,
       tables: u.tables,
       accumulator: stored.get(u.userId),
     }));
   }
 
-  #save(taskKey: string, users: StreamedUser[], outcomes: UserOutcome[], now: number): void {
+  /** Each user's new state with the pass's target, in one transaction (streaming-schema.ts). */
+  #save(
+    taskKey: string,
+    users: StreamedUser[],
+    outcomes: UserOutcome[],
+    now: number,
+    target: number,
+  ): void {
     // A task stopped while its users ran has forgotten them: nothing of theirs is kept.
     if (!this.#tasks.has(taskKey)) return;
     const save = this.db.prepare(
-      `INSERT INTO streaming_users (task_key, user_id, properties, error, accumulator, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO streaming_users
+         (task_key, user_id, properties, error, accumulator, updated_at, through_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (task_key, user_id) DO UPDATE SET properties = excluded.properties,
-         error = excluded.error, accumulator = excluded.accumulator, updated_at = excluded.updated_at`,
+         error = excluded.error, accumulator = excluded.accumulator,
+         updated_at = excluded.updated_at, through_seq = excluded.through_seq`,
     );
     this.db.transaction(() => {
       users.forEach((user, i) => {
@@ -196,6 +216,7 @@ export class StreamingEngine {
           outcome.ok ? null : outcome.error,
           outcome.accumulator === undefined ? null : JSON.stringify(outcome.accumulator),
           now,
+          target,
         );
       });
     })();

@@ -1,16 +1,16 @@
-// The sandbox process: answers the host's frames on fds 3-5, running each user's task in its isolate.
+// The sandbox process: answers the host's frames on fd 3, running each user's task in its isolate.
 // Plain JavaScript so it starts without a TypeScript loader; a crash here costs one user, not the cloak.
 import { BATCH_SEPARATOR, FRAME, readFrame, writeFrame } from '../wire.mjs';
 import { GuestCompileError, IsolateRunner } from './isolate-runner.mjs';
 import { startWatchdog } from './watchdog.mjs';
 
-const FROM_HOST = 3;
-const TO_HOST = 4;
-const FROM_HOST_POLL = 5; // non-blocking reader on the same pipe as FROM_HOST
+// One end of a socket pair, both ways. The host's end is non-blocking; this one blocks, which is
+// all this process needs: it has nothing else to do while it waits for the host.
+const HOST = 3;
 
 function lookupViaHost(table, key) {
-  writeFrame(TO_HOST, FRAME.lookup, JSON.stringify([table, key]));
-  const reply = readFrame(FROM_HOST, FROM_HOST_POLL);
+  writeFrame(HOST, FRAME.lookup, JSON.stringify([table, key]));
+  const reply = readFrame(HOST);
   if (reply === undefined) process.exit(0); // the host has gone; nobody waits for this run
   const answer = reply.type === FRAME.lookupAnswer ? JSON.parse(reply.payload) : { error: true };
   if (answer.error) throw new Error('lookup failed on the host');
@@ -18,7 +18,7 @@ function lookupViaHost(table, key) {
 }
 
 async function main() {
-  const init = readFrame(FROM_HOST, FROM_HOST_POLL);
+  const init = readFrame(HOST);
   if (init === undefined || init.type !== FRAME.init) return;
   const config = JSON.parse(init.payload);
   const runner = new IsolateRunner(config, lookupViaHost);
@@ -52,24 +52,18 @@ async function main() {
     runEach([]); // makes the first isolate: the task's compile errors show here
   } catch (error) {
     const compile = error instanceof GuestCompileError;
-    writeFrame(
-      TO_HOST,
-      compile ? FRAME.compileError : FRAME.fatal,
-      String(error?.message ?? error),
-    );
+    writeFrame(HOST, compile ? FRAME.compileError : FRAME.fatal, String(error?.message ?? error));
     return;
   }
-  writeFrame(TO_HOST, FRAME.ready, '');
+  writeFrame(HOST, FRAME.ready, '');
   for (;;) {
-    const frame = readFrame(FROM_HOST, FROM_HOST_POLL);
+    const frame = readFrame(HOST);
     if (frame === undefined) break;
-    if (frame.type === FRAME.run) {
-      writeFrame(TO_HOST, FRAME.done, runEach([frame.payload])[0]);
-    } else if (frame.type === FRAME.runBatch) {
+    if (frame.type === FRAME.runBatch) {
       const outcomes = runEach(frame.payload.split(BATCH_SEPARATOR));
       // An outcome is the driver's JSON.stringify, so it has no line feed; if one ever had, the
       // host would see the wrong number of outcomes and replay the users one at a time.
-      writeFrame(TO_HOST, FRAME.batchDone, outcomes.join(BATCH_SEPARATOR));
+      writeFrame(HOST, FRAME.batchDone, outcomes.join(BATCH_SEPARATOR));
     } else {
       break;
     }

@@ -1,4 +1,4 @@
-// The watchdog's thread (see watchdog.mjs): ends the sandbox process when one run stays on past its budget.
+// The watchdog's thread (see watchdog.mjs): ends the sandbox process when one run stays on past its budget, or when its host has died.
 import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { WATCHDOG_MARKER } from '../wire.mjs';
@@ -9,8 +9,13 @@ const { budgetMs, intervalMs } = workerData;
 const state = new Int32Array(workerData.buffer);
 let watched = -1;
 let since = 0;
+// A host killed with SIGKILL cannot stop its sandboxes, and one busy with a batch would not read
+// the end of its socket until the batch ended (minutes of a cancelled run's work). When the host
+// dies this process is given to another parent: it then ends itself.
+const host = process.ppid;
 for (;;) {
   Atomics.wait(state, 1, 0, intervalMs);
+  if (process.ppid !== host) process.kill(process.pid, 'SIGKILL');
   const generation = Atomics.load(state, 0);
   const now = Date.now();
   if (generation % 2 === 0 || generation !== watched) {

@@ -1,0 +1,56 @@
+// A run that is cancelled or reaches its whole-run limit stops its sandbox processes at once, not when its batches would end.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConfig } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { liveSandboxProcesses } from '../sandbox/test-support.ts';
+import { openCloak, type Cloak } from './index.ts';
+
+const ORG = 'org-stop';
+/** Every user loops to the per-user limit: one batch of 128 users would take over 10 minutes. */
+const LOOP = { code: 'while (true) {}', prefetch: [{ table: 't' }] };
+const USER_LIMIT_MS = 5000;
+
+const codeOf = (error: unknown) => (error instanceof AppError ? error.code : String(error));
+
+describe('stopping a run', () => {
+  let dir: string;
+  let cloak: Cloak;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-run-stop-'));
+    cloak = openCloak(
+      buildConfig({
+        dataDir: dir,
+        cloak: { sandboxProcesses: 2 },
+        sandbox: { timeoutMs: USER_LIMIT_MS },
+      }),
+    );
+    cloak.data.createTable(ORG, { name: 't', columns: [{ name: 'n', type: 'integer' }] });
+    const rows: Record<string, unknown> = {};
+    for (let u = 0; u < 600; u++) rows[`u${u}`] = { t: [{ n: u }] };
+    cloak.data.insert(ORG, rows);
+  });
+  afterAll(() => {
+    cloak.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no sandbox process once a cancelled run has answered', async () => {
+    const controller = new AbortController();
+    const run = cloak.runner.run(ORG, LOOP, { signal: controller.signal });
+    while (liveSandboxProcesses().length === 0) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    expect(await run.then(String, codeOf)).toBe('TASK_RUN_CANCELLED');
+    expect(liveSandboxProcesses()).toEqual([]);
+  });
+
+  it('leaves no sandbox process once a run has answered that it reached its limit', async () => {
+    // A whole-run limit shorter than one user's: the processes are mid-user when it strikes.
+    const run = cloak.runner.run(ORG, LOOP, { timeoutSeconds: 2 });
+    expect(await run.then(String, codeOf)).toBe('TASK_RUN_TIMEOUT');
+    expect(liveSandboxProcesses()).toEqual([]);
+  });
+});

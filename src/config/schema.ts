@@ -105,6 +105,12 @@ export const configSchema = z
         /** The first release point: baseMs + perUserMs x the tables' users (a power of two). */
         releaseBaseMs: z.number().min(1).max(600_000).default(250),
         releasePerUserMs: z.number().min(0).max(1000).default(0.025),
+        /**
+         * An organisation's release epoch falls by one per this many hours without a
+         * misprediction, so a rise caused by machine load does not last; each period lets at most
+         * one more slow run through (docs/anonymization.md, "Timing"). 0: it never falls.
+         */
+        releaseEpochDecayHours: z.number().min(0).max(87_600).default(24),
       })
       .prefault({}),
     /** Periodic tasks: how often the scheduler looks for due runs. */

@@ -1,6 +1,6 @@
 // Assembles the web REST API server (air): TLS with client certificates and the route plugins.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +13,7 @@ import { budgetRoutes } from './routes/budget.ts';
 import { resultRoutes } from './routes/results.ts';
 import { siteRoutes } from './routes/site/index.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { installRoot } from '../shared/index.ts';
 import type { AirStore } from './store/index.ts';
 import type { TaskService } from './task-service.ts';
 
@@ -31,7 +32,7 @@ export interface WebServerOptions {
 const WEB_BODY_LIMIT = 1024 * 1024;
 
 /** The analyst web site, built from web/ by `npm run build:web` (npm start and npm test run it). */
-export const SITE_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+export const SITE_DIR = path.join(installRoot(), 'dist/web/');
 
 /** The site loads nothing from elsewhere; CodeMirror sets inline styles, nothing runs inline. */
 const SITE_CSP =

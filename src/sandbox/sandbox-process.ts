@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { installRoot } from '../shared/index.ts';
 import { createSandboxPipes, type SandboxPipes } from './blocking-pipes.ts';
 import { readFrameAsync } from './read-frame-async.ts';
 import { TaskCompileError } from './task-compile-error.ts';
@@ -43,7 +44,7 @@ export type BatchReply =
 /** The sandbox processes' niceness (0 is the server's, 19 the lowest). */
 const SANDBOX_NICENESS = 19;
 
-const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
+const CHILD_ENTRY = path.join(installRoot(), 'src/sandbox/child/sandbox-child.mjs');
 
 /**
  * V8 flags of the sandbox process, so that what one user's run leaves in the engine cannot change

@@ -4,6 +4,7 @@ import { anonymizerScenario } from './anonymizer.ts';
 import { analystAfternoonScenario } from './analyst-afternoon.ts';
 import { anonymizerUtilityScenario } from './anonymizer-utility.ts';
 import { batchTaskScenario } from './batch-task.ts';
+import { cliScenario } from './cli.ts';
 import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
 import { sqlCountScenario } from './sql-count.ts';
@@ -17,4 +18,5 @@ export const SCENARIOS: Scenario[] = [
   anonymizerScenario,
   anonymizerUtilityScenario,
   analystAfternoonScenario,
+  cliScenario,
 ];

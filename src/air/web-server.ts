@@ -4,7 +4,13 @@ import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { createHttpsApp, tlsOptions, type KeyRegistry, type ServerTls } from '../http/index.ts';
+import {
+  createHttpsApp,
+  tlsOptions,
+  type KeyRegistry,
+  type LogOptions,
+  type ServerTls,
+} from '../http/index.ts';
 import type { CheckBudgetLimits } from './auth/check-budget.ts';
 import type { CloakPort } from './cloak-port.ts';
 import type { KeyService } from './key-service.ts';
@@ -26,7 +32,7 @@ export interface WebServerOptions {
   tls: ServerTls;
   maxPerPage: number;
   loginBudget: CheckBudgetLimits;
-  logger: boolean | { level: string };
+  logger: boolean | LogOptions;
 }
 
 const WEB_BODY_LIMIT = 1024 * 1024;

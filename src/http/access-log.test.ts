@@ -1,14 +1,13 @@
 // The access log: one line per answer, errors always, successes sampled, nothing when off.
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { installAccessLog, type AccessLogOptions } from './access-log.ts';
+import { AccessLog, type AccessLogOptions } from './access-log.ts';
 
 /** A server whose log lines land in a list, answering 200 on /ok?secret=1 and 404 elsewhere. */
 async function served(options: AccessLogOptions, requests: string[]) {
   const lines: Array<Record<string, unknown>> = [];
   const stream = { write: (line: string) => lines.push(JSON.parse(line)) };
-  const app = Fastify({ logger: { level: 'info', stream }, disableRequestLogging: true });
-  installAccessLog(app, options);
+  const app = Fastify({ logger: { level: 'info', stream }, logController: new AccessLog(options) });
   app.get('/ok', async () => ({ success: true }));
   for (const url of requests) await app.inject({ method: 'GET', url });
   await app.close();

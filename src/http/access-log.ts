@@ -1,5 +1,5 @@
 // One log line per answered request, configurable: all, errors only, or off, with successes sampled.
-import type { FastifyInstance } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export type AccessLogMode = 'all' | 'errors' | 'off';
 
@@ -15,29 +15,44 @@ export interface AccessLogOptions {
 const FIRST_ERROR_STATUS = 400;
 
 /**
- * Replaces fastify's two lines per request ("incoming request", "request completed", turned off
- * with disableRequestLogging) by one, written after the answer has been sent (onResponse), so
- * that neither the line nor the decision to write it delays an answer.
+ * fastify's request log lines, replaced: one line when the answer has been sent instead of two
+ * ("incoming request" and "request completed"), so neither the line nor the choice to write it
+ * delays an answer. Given to fastify as its `logController`.
  */
-export function installAccessLog(app: FastifyInstance, options: AccessLogOptions): void {
-  if (options.mode === 'off') return;
-  const random = options.random ?? Math.random;
-  app.addHook('onResponse', (request, reply, done) => {
+export class AccessLog extends LogController {
+  readonly #mode: AccessLogMode;
+  readonly #sample: number;
+  readonly #random: () => number;
+
+  constructor(options: AccessLogOptions) {
+    super({ disableRequestLogging: options.mode === 'off' });
+    this.#mode = options.mode;
+    this.#sample = options.sample;
+    this.#random = options.random ?? Math.random;
+  }
+
+  override incomingRequest(): void {
+    // The one line is written when the request ends.
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (this.isLogDisabled(request)) return;
     const status = reply.statusCode;
-    const error = status >= FIRST_ERROR_STATUS;
-    const logged = error || (options.mode === 'all' && random() < options.sample);
-    if (logged) {
-      // The path without its query: a query may carry more than an operator needs to see.
-      request.log[error ? 'warn' : 'info'](
-        {
-          method: request.method,
-          path: request.url.split('?', 1)[0],
-          status,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-        },
-        'request',
-      );
-    }
-    done();
-  });
+    const failed = Boolean(error) || status >= FIRST_ERROR_STATUS;
+    if (!failed && (this.#mode !== 'all' || this.#random() >= this.#sample)) return;
+    // The path without its query: a query may carry more than an operator needs to see.
+    request.log[failed ? 'warn' : 'info'](
+      {
+        method: request.method,
+        path: request.url.split('?', 1)[0],
+        status,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  }
 }

@@ -4,7 +4,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { identityFromPeerCertificate, normalizeSerial } from '../pki/index.ts';
 import type { KeyType } from '../shared/index.ts';
-import { installAccessLog, type AccessLogMode } from './access-log.ts';
+import { AccessLog, type AccessLogMode } from './access-log.ts';
 import type { KeyRegistry } from './client-auth.ts';
 import { clientErrorHandler } from './connection-errors.ts';
 import { installErrorHandling, MAX_PARAM_LENGTH, type ErrorAnswer } from './error-handling.ts';
@@ -127,8 +127,7 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestTimeout: REQUEST_TIMEOUT_SECONDS * 1000,
     logger: options.logger === false ? false : redactingLogger(options.logger),
-    // access-log.ts writes one line per request instead of fastify's two.
-    disableRequestLogging: true,
+    logController: accessLog(options.logger),
     // Its 503 has fastify's shape; error-handling.ts answers requests during close instead.
     return503OnClosing: false,
     forceCloseConnections: true,
@@ -139,10 +138,6 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => routing.answer?.(error, request, reply),
   }) as unknown as FastifyInstance;
   routing.answer = installErrorHandling(app, options.bodyLimit);
-  if (options.logger !== false) {
-    const log: Partial<LogOptions> = options.logger === true ? {} : options.logger;
-    installAccessLog(app, { mode: log.access ?? 'all', sample: log.accessSample ?? 1 });
-  }
   answerExpectContinue(app.server as unknown as HttpsServer, options.bodyLimit);
   contexts.set(app, options);
   // Prepended, so the socket is gone before the HTTP parser sees its first request.
@@ -168,6 +163,12 @@ export function setRevocationList(app: FastifyInstance, crlPem: string): void {
   const options = contexts.get(app);
   if (!options) throw new Error('setRevocationList needs an app made by createHttpsApp');
   (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(options, crlPem));
+}
+
+/** One line per request (access-log.ts) instead of fastify's two. */
+function accessLog(logger: boolean | LogOptions): AccessLog {
+  const log: Partial<LogOptions> = typeof logger === 'boolean' ? {} : logger;
+  return new AccessLog({ mode: log.access ?? 'all', sample: log.accessSample ?? 1 });
 }
 
 /** Keys, passwords and certificates never reach the log, whatever a route puts there. */

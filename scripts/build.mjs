@@ -19,17 +19,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const BUILT_CLI = path.join(root, 'dist/cli/opencloak.mjs');
+const BUILT = 'dist/cli/opencloak.mjs';
+export const BUILT_CLI = path.join(root, BUILT);
 const EXTERNAL = ['better-sqlite3', 'isolated-vm', 'typescript'];
 /** Bundled CommonJS packages call require(); in an ES module it has to be made. */
 const REQUIRE_SHIM =
   "import { createRequire as opencloakRequire } from 'node:module'; const require = opencloakRequire(import.meta.url);";
-/** What the build depends on besides src/: the lock file (package versions) and this script. */
-const INPUTS = [path.join(root, 'package-lock.json'), fileURLToPath(import.meta.url)];
-
-/** The newest modification time of the sources the bundle is made of (tests are not in it). */
+/**
+ * The newest modification time of the sources the bundle is made of (tests are not in it). A
+ * folder's own time counts too: it changes when a file in it is deleted or renamed.
+ */
 function newestSource(dir) {
-  let latest = 0;
+  let latest = statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) latest = Math.max(latest, newestSource(full));
@@ -38,13 +39,19 @@ function newestSource(dir) {
   return latest;
 }
 
-export function buildIsStale() {
-  if (!existsSync(BUILT_CLI)) return true;
+/**
+ * Whether `root`'s build is missing or older than src/, the lock file (package versions) or this
+ * script.
+ */
+export function buildIsStale(installation = root) {
+  const built = path.join(installation, BUILT);
+  if (!existsSync(built)) return true;
   const inputs = Math.max(
-    newestSource(path.join(root, 'src')),
-    ...INPUTS.map((f) => statSync(f).mtimeMs),
+    newestSource(path.join(installation, 'src')),
+    statSync(path.join(installation, 'package-lock.json')).mtimeMs,
+    statSync(fileURLToPath(import.meta.url)).mtimeMs,
   );
-  return statSync(BUILT_CLI).mtimeMs < inputs;
+  return statSync(built).mtimeMs < inputs;
 }
 
 export async function build() {

@@ -41,11 +41,13 @@ export function registerOrgCommands(program: Command): void {
         }
         if (opts.reset) schedule.reset(org.id);
         const epoch = schedule.epochOf(org.id);
-        const { baseMs, perUserMs, maxEpoch } = schedule.settings;
+        const { baseMs, perUserMs, maxEpoch, decayMs } = schedule.settings;
         printResult({
           organisation: org.name,
           epoch,
           max_epoch: maxEpoch,
+          // The epoch falls by one per this many hours without a slow run (0: never).
+          epoch_decay_hours: decayMs / 3_600_000,
           first_slot_ms: 2 ** epoch * baseMs,
           per_user_ms: 2 ** epoch * perUserMs,
         });

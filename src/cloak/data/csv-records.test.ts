@@ -43,6 +43,14 @@ describe('csvRecords', () => {
     expect((refused as CsvProblem).line).toBe(2);
   });
 
+  it('counts the bytes up to the end of each record, for progress within one chunk', async () => {
+    const seen: number[] = [];
+    for await (const list of csvRecords(Readable.from([Buffer.from('\uFEFFa,b\r\nx,é\nlast')]))) {
+      seen.push(...list.map((r) => r.bytes));
+    }
+    expect(seen).toEqual([3 + 5, 3 + 5 + 5, 3 + 5 + 5 + 4]);
+  });
+
   it('gives the records before a bad one in the same chunk before the error', async () => {
     const seen: string[] = [];
     const reading = (async () => {

@@ -74,6 +74,7 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord[]> 
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
+  /** Bytes of the file up to the end of the line read last (a byte order mark included). */
   let bytes = 0;
   let first = true;
   /** A record with an open quote so far, and the line it started on. */
@@ -88,6 +89,8 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord[]> 
       let raw = newline < 0 ? text.slice(start) : text.slice(start, newline);
       start = newline + 1;
       line++;
+      // Per line, not per chunk: progress then moves with the rows, also in a small file.
+      bytes += Buffer.byteLength(raw) + (newline < 0 ? 0 : 1);
       if (raw.endsWith('\r')) raw = raw.slice(0, -1);
       if (open) {
         open.text += `\n${raw}`;
@@ -107,10 +110,12 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord[]> 
   }
 
   for await (const chunk of input) {
-    bytes += (chunk as Buffer | string).length;
     let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
     if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.charCodeAt(0) === 0xfeff) {
+        text = text.slice(1);
+        bytes += Buffer.byteLength('\uFEFF');
+      }
       first = false;
     }
     yield* listUpToError<CsvRecord>((out) => read(text, false, out));

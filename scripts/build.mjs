@@ -83,10 +83,13 @@ export async function build() {
   }
 }
 
-/** Builds when the build is missing or stale; says so on stderr (stdout may be a command's JSON). */
+/**
+ * Builds when the build is missing or stale. Says so on a terminal's stderr only: a command's
+ * output read by a script (or a test) stays what the command printed.
+ */
 export async function ensureBuild() {
   if (!buildIsStale()) return;
-  process.stderr.write('Building OpenCloak (src/ -> dist/cli)...\n');
+  if (process.stderr.isTTY) process.stderr.write('Building OpenCloak (src/ -> dist/cli)...\n');
   await build();
 }
 

@@ -167,7 +167,8 @@ export function setRevocationList(app: FastifyInstance, crlPem: string): void {
 
 /** One line per request (access-log.ts) instead of fastify's two. */
 function accessLog(logger: boolean | LogOptions): AccessLog {
-  const log: Partial<LogOptions> = typeof logger === 'boolean' ? {} : logger;
+  if (logger === false) return new AccessLog({ mode: 'off', sample: 0 });
+  const log: Partial<LogOptions> = logger === true ? {} : logger;
   return new AccessLog({ mode: log.access ?? 'all', sample: log.accessSample ?? 1 });
 }
 

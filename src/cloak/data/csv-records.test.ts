@@ -43,12 +43,21 @@ describe('csvRecords', () => {
     expect((refused as CsvProblem).line).toBe(2);
   });
 
-  it('counts the bytes up to the end of each record, for progress within one chunk', async () => {
-    const seen: number[] = [];
-    for await (const list of csvRecords(Readable.from([Buffer.from('\uFEFFa,b\r\nx,é\nlast')]))) {
-      seen.push(...list.map((r) => r.bytes));
-    }
-    expect(seen).toEqual([3 + 5, 3 + 5 + 5, 3 + 5 + 5 + 4]);
+  it('counts the bytes up to each record for progress, within one chunk too', async () => {
+    const bytesAt = async (text: string) => {
+      const seen: number[] = [];
+      for await (const list of csvRecords(Readable.from([Buffer.from(text)]))) {
+        seen.push(...list.map((r) => r.bytes));
+      }
+      return seen;
+    };
+    // Exact for ASCII, a byte order mark's 3 bytes included.
+    expect(await bytesAt('\uFEFFa,b\r\nx,y\nlast')).toEqual([3 + 5, 3 + 5 + 4, 3 + 5 + 4 + 4]);
+    // With multi-byte characters: never back, never past what was read, all of it at the end.
+    const text = 'a,b\né,ü\nx,y\n€,1\n';
+    const seen = await bytesAt(text);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBe(Buffer.byteLength(text));
   });
 
   it('gives the records before a bad one in the same chunk before the error', async () => {

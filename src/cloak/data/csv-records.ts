@@ -74,7 +74,15 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord[]> 
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
-  /** Bytes of the file up to the end of the line read last (a byte order mark included). */
+  /**
+   * Progress in bytes, per line (so that it moves with the rows also in a one-chunk file) but
+   * without measuring each line's UTF-8 length (a twentieth of an import's time): characters
+   * consumed, plus what the chunks received so far hold in bytes beyond their characters, capped
+   * at the bytes received. Exact for ASCII, and at the end of the file.
+   */
+  let received = 0;
+  let extraBytes = 0;
+  let consumed = 0;
   let bytes = 0;
   let first = true;
   /** A record with an open quote so far, and the line it started on. */
@@ -89,8 +97,8 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord[]> 
       let raw = newline < 0 ? text.slice(start) : text.slice(start, newline);
       start = newline + 1;
       line++;
-      // Per line, not per chunk: progress then moves with the rows, also in a small file.
-      bytes += Buffer.byteLength(raw) + (newline < 0 ? 0 : 1);
+      consumed += raw.length + (newline < 0 ? 0 : 1);
+      bytes = Math.min(received, consumed + extraBytes);
       if (raw.endsWith('\r')) raw = raw.slice(0, -1);
       if (open) {
         open.text += `\n${raw}`;
@@ -110,11 +118,14 @@ export async function* csvRecords(input: Readable): AsyncGenerator<CsvRecord[]> 
   }
 
   for await (const chunk of input) {
-    let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+    const decoded = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+    received += Buffer.byteLength(chunk as Buffer | string);
+    extraBytes = received - (consumed + rest.length + decoded.length);
+    let text = rest + decoded;
     if (first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) {
         text = text.slice(1);
-        bytes += Buffer.byteLength('\uFEFF');
+        consumed += 1;
       }
       first = false;
     }

@@ -1,32 +1,10 @@
 #!/usr/bin/env node
-// The opencloak command: runs src/cli/main.ts with the Node flags the sandbox needs.
-// isolated-vm on Node 20 needs --no-node-snapshot; tsx runs the TypeScript sources directly.
-// The command runs in a child process, so it must not outlive this one: signals are passed on,
-// and an IPC channel lets the child see this process end, however it ends (kill -9 included;
-// src/cli/parent-watch.ts).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+// The opencloak command: runs the compiled CLI (dist/cli/opencloak.mjs), building it first when it
+// is missing or older than src/ (scripts/build.mjs), so a fresh clone and an edited tree both work.
+// It runs in this process: nothing is compiled at run time, and only the sandbox's own processes
+// need --no-node-snapshot (for isolated-vm), which sandbox-process.ts gives them.
+import { BUILT_CLI, ensureBuild } from '../scripts/build.mjs';
+import { pathToFileURL } from 'node:url';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-// Resolved from here, not from the caller's working directory, so the command works anywhere.
-const tsx = import.meta.resolve('tsx');
-const child = spawn(
-  process.execPath,
-  [
-    '--no-node-snapshot',
-    '--import',
-    tsx,
-    path.join(root, 'src/cli/main.ts'),
-    ...process.argv.slice(2),
-  ],
-  { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] },
-);
-// The channel only watches for this process's end; it must not keep either process alive.
-child.channel?.unref();
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => child.kill(signal));
-}
-child.on('exit', (code, signal) => {
-  process.exitCode = code ?? (signal ? 1 : 0);
-});
+await ensureBuild();
+await import(pathToFileURL(BUILT_CLI).href);

@@ -4,17 +4,23 @@ import { anonymizerScenario } from './anonymizer.ts';
 import { analystAfternoonScenario } from './analyst-afternoon.ts';
 import { anonymizerUtilityScenario } from './anonymizer-utility.ts';
 import { batchTaskScenario } from './batch-task.ts';
+import { cliScenario } from './cli.ts';
+import { importScenario } from './import.ts';
 import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
+import { resultsApiBusyScenario } from './results-api-busy.ts';
 import { sqlCountScenario } from './sql-count.ts';
 
 export const SCENARIOS: Scenario[] = [
   ingestScenario,
+  importScenario,
   batchTaskScenario('batch-task', { small: 20_000, full: 100_000 }),
   batchTaskScenario('batch-task-1m', { small: 100_000, full: 1_000_000 }),
   resultsApiScenario,
+  resultsApiBusyScenario,
   sqlCountScenario,
   anonymizerScenario,
   anonymizerUtilityScenario,
   analystAfternoonScenario,
+  cliScenario,
 ];

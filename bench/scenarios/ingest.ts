@@ -8,10 +8,10 @@ import { keepAliveAgent, postJson } from '../../src/demo/https-upload.ts';
 import { startPlatform } from '../../src/platform/index.ts';
 import type { Scenario } from '../harness.ts';
 
-const ROWS_PER_USER = 10;
+export const ROWS_PER_USER = 10;
 const USERS_PER_REQUEST = 500;
 const CONCURRENCY = 2;
-const TABLE = {
+export const TABLE = {
   name: 'events',
   columns: [
     { name: 'kind', type: 'varchar(16)' },
@@ -21,12 +21,12 @@ const TABLE = {
   ],
 };
 
-function users(size: 'small' | 'full') {
+export function users(size: 'small' | 'full') {
   return size === 'full' ? 100_000 : 10_000;
 }
 
 /** The same rows for both sides, built before timing starts. */
-function batches(totalUsers: number) {
+export function batches(totalUsers: number) {
   const out: Array<Record<string, { events: Array<Record<string, string | number>> }>> = [];
   for (let start = 0; start < totalUsers; start += USERS_PER_REQUEST) {
     const batch: Record<string, { events: Array<Record<string, string | number>> }> = {};
@@ -104,7 +104,10 @@ export const ingestScenario: Scenario = {
 };
 
 /** A plain better-sqlite3 loop, one statement run per row, one transaction per request's rows. */
-function insertLoop(work: ReturnType<typeof batches>, layout: 'clustered' | 'plain'): number {
+export function insertLoop(
+  work: ReturnType<typeof batches>,
+  layout: 'clustered' | 'plain',
+): number {
   const dir = tempDir();
   const db = new Database(path.join(dir, 'plain.db'));
   try {

@@ -7,18 +7,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { buildConfig } from '../../src/config/index.ts';
-import { startPlatform, type RunningPlatform } from '../../src/platform/index.ts';
+import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import {
+  startPlatform,
+  type RunningPlatform,
+  type StartOptions,
+} from '../../src/platform/index.ts';
 import type { Scenario } from '../harness.ts';
 
-const CONNECTIONS = 64;
+export const CONNECTIONS = 64;
 const PASSWORD = 'bench';
 const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../load-client.ts');
 
 /** An installation with one task and ten published results: the page a client would fetch. */
-async function installation(dir: string) {
+export async function installation(
+  dir: string,
+  config: ConfigInput = {},
+  start: StartOptions = {},
+) {
   const platform = await startPlatform(
-    buildConfig({ dataDir: dir, web: { port: 0 }, cloak: { port: 0 } }),
+    buildConfig({ ...config, dataDir: dir, web: { port: 0 }, cloak: { port: 0 } }),
+    start,
   );
   const org = platform.air.organisations.create('bench');
   const task = platform.air.tasks.create(org.id, {
@@ -45,7 +54,7 @@ async function installation(dir: string) {
   return { platform, path: `/api/task_results/${task.id}?page=1&per_page=10` };
 }
 
-async function load(url: string, dir: string, seconds: number) {
+export async function load(url: string, dir: string, seconds: number) {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -72,7 +81,7 @@ async function load(url: string, dir: string, seconds: number) {
   };
 }
 
-function result(measured: Awaited<ReturnType<typeof load>>) {
+export function result(measured: Awaited<ReturnType<typeof load>>) {
   if (measured.errors > 0) throw new Error(`${measured.errors} requests failed`);
   return {
     value: measured.rps,
@@ -106,41 +115,57 @@ export const resultsApiScenario: Scenario = {
     async baseline(size) {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-bench-'));
       const inst = await installation(dir);
-      // The same TLS material and client-certificate handshake, none of the API's work.
-      const bytes = Buffer.from(await fetchOnce(inst.platform, inst.path, dir));
-      const tls = {
-        key: inst.platform.pki.server.keyPem,
-        cert: inst.platform.pki.server.certPem,
-        ca: [inst.platform.pki.ca.certPem],
-      };
+      const bare = await bareHttps(inst.platform, inst.path, dir);
       await inst.platform.stop();
-      const server = https.createServer(
-        { ...tls, requestCert: true, rejectUnauthorized: false },
-        (_req, res) => {
-          res.writeHead(200, {
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': bytes.length,
-          });
-          res.end(bytes);
-        },
-      );
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
-        const { port } = server.address() as AddressInfo;
-        return result(
-          await load(`https://127.0.0.1:${port}${inst.path}`, dir, size === 'full' ? 10 : 3),
-        );
+        return result(await load(bare.url, dir, size === 'full' ? 10 : 3));
       } finally {
-        server.closeAllConnections();
-        server.close();
+        bare.close();
         rmSync(dir, { recursive: true, force: true });
       }
     },
   },
 };
 
+/**
+ * A bare Node HTTPS server with the same TLS material and client-certificate handshake, sending
+ * the bytes the real endpoint answers `urlPath` with, and none of the API's work.
+ */
+export async function bareHttps(platform: RunningPlatform, urlPath: string, dir: string) {
+  const bytes = Buffer.from(await fetchOnce(platform, urlPath, dir));
+  const server = https.createServer(
+    {
+      key: platform.pki.server.keyPem,
+      cert: platform.pki.server.certPem,
+      ca: [platform.pki.ca.certPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': bytes.length,
+      });
+      res.end(bytes);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}${urlPath}`,
+    close() {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
 /** The exact bytes the real endpoint returns, so the baseline sends the same payload. */
-function fetchOnce(platform: RunningPlatform, urlPath: string, dir: string): Promise<string> {
+export function fetchOnce(
+  platform: RunningPlatform,
+  urlPath: string,
+  dir: string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     https
       .get(

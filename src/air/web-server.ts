@@ -1,10 +1,16 @@
 // Assembles the web REST API server (air): TLS with client certificates and the route plugins.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { createHttpsApp, tlsOptions, type KeyRegistry, type ServerTls } from '../http/index.ts';
+import {
+  createHttpsApp,
+  tlsOptions,
+  type KeyRegistry,
+  type LogOptions,
+  type ServerTls,
+} from '../http/index.ts';
 import type { CheckBudgetLimits } from './auth/check-budget.ts';
 import type { CloakPort } from './cloak-port.ts';
 import type { KeyService } from './key-service.ts';
@@ -13,6 +19,7 @@ import { budgetRoutes } from './routes/budget.ts';
 import { resultRoutes } from './routes/results.ts';
 import { siteRoutes } from './routes/site/index.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { installRoot } from '../shared/index.ts';
 import type { AirStore } from './store/index.ts';
 import type { TaskService } from './task-service.ts';
 
@@ -25,13 +32,13 @@ export interface WebServerOptions {
   tls: ServerTls;
   maxPerPage: number;
   loginBudget: CheckBudgetLimits;
-  logger: boolean | { level: string };
+  logger: boolean | LogOptions;
 }
 
 const WEB_BODY_LIMIT = 1024 * 1024;
 
 /** The analyst web site, built from web/ by `npm run build:web` (npm start and npm test run it). */
-export const SITE_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+export const SITE_DIR = path.join(installRoot(), 'dist/web/');
 
 /** The site loads nothing from elsewhere; CodeMirror sets inline styles, nothing runs inline. */
 const SITE_CSP =

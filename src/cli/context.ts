@@ -40,13 +40,9 @@ export function resolveOrg(platform: OpenedPlatform, idOrName: string) {
   return org;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
 /**
- * A line for people under a command's JSON: on stderr, so that stdout stays one JSON document
- * that scripts can parse, while a terminal shows it right below the answer.
+ * A line for people under a command's answer: on stderr, so that with --json stdout stays one
+ * JSON document that scripts can parse, while a terminal shows it right below the answer.
  */
 export function printNote(text: string): void {
   process.stderr.write(`${text}\n`);

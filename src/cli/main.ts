@@ -12,15 +12,30 @@ import { registerOrgCommands } from './commands/org.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerTableCommands } from './commands/table.ts';
 import { registerTaskCommands } from './commands/task.ts';
+import { jsonOutput, printJsonOutput } from './output.ts';
 import { stopWhenParentEnds } from './parent-watch.ts';
+
+/**
+ * Exit codes, stable for scripts (docs/cli.md): 0 done; 1 an unexpected failure (a bug: the
+ * stack trace is on stderr); 2 refused, the request or the configuration was wrong or not
+ * allowed (one line saying what to fix; with --json an error object); 64 the command line
+ * itself was wrong (unknown command or option, missing argument: EX_USAGE of sysexits.h).
+ */
+const EXIT_FAILURE = 1;
+const EXIT_REFUSED = 2;
+const EXIT_USAGE = 64;
 
 const program = new Command()
   .name('opencloak')
   .description('OpenCloak: privacy-preserving analytics over per-user data')
   .option('--data-dir <dir>', 'data directory of the installation', process.env.OPENCLOAK_DATA_DIR)
   .option('--config <file>', 'JSON configuration file', process.env.OPENCLOAK_CONFIG)
+  .option('--json', 'print the answer as one JSON document (and errors as JSON on stderr)')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', (_program, action) => {
+    printJsonOutput(action.optsWithGlobals().json === true);
+  });
 
 stopWhenParentEnds();
 
@@ -41,12 +56,19 @@ try {
   // A full disk is the operator's to fix, not a bug: one line, like the catalogue's other errors.
   const error = diskFullError(thrown, 'OpenCloak could not write to its data directory.') ?? thrown;
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode;
+    // Help and --version end here too, with exit code 0; commander has printed the message.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
   } else if (error instanceof AppError || error instanceof ConfigError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
+    // A configuration error has no catalogue code: its message names the setting.
+    const code = error instanceof AppError ? { code: error.code } : {};
+    process.stderr.write(
+      jsonOutput()
+        ? `${JSON.stringify({ success: false, ...code, error: error.message })}\n`
+        : `error: ${error.message}\n`,
+    );
+    process.exitCode = EXIT_REFUSED;
   } else {
     process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT_FAILURE;
   }
 }

@@ -5,6 +5,7 @@ import {
   createHttpsApp,
   tlsOptions,
   type KeyRegistry,
+  type LogOptions,
   type ServerTls,
 } from '../http/index.ts';
 import type { CloakDataStore } from './data/index.ts';
@@ -19,7 +20,7 @@ export interface CloakServerOptions {
   registry: KeyRegistry;
   tls: ServerTls;
   bodyLimitBytes: number;
-  logger: boolean | { level: string };
+  logger: boolean | LogOptions;
   /** The cloak settings that shape runs on this API. */
   runs: {
     backgroundTimeoutSeconds: number;

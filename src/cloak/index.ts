@@ -103,5 +103,6 @@ function openReleaseSchedule(db: Db, config: Readonly<OpenCloakConfig>): Release
   const longestMs =
     1000 * Math.max(config.cloak.taskTimeoutSeconds, config.cloak.backgroundTaskTimeoutSeconds);
   const maxEpoch = Math.max(0, Math.ceil(Math.log2(longestMs / (baseMs + perUserMs))));
-  return new ReleaseSchedule(db, { baseMs, perUserMs, maxEpoch });
+  const decayMs = config.privacy.releaseEpochDecayHours * 3_600_000;
+  return new ReleaseSchedule(db, { baseMs, perUserMs, maxEpoch, decayMs });
 }

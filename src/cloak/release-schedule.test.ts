@@ -5,7 +5,9 @@ import { AppError } from '../errors/index.ts';
 import type { RunProgress } from '../shared/index.ts';
 import { publicSize, ReleaseSchedule, slotMs } from './release-schedule.ts';
 
-const OPTIONS = { baseMs: 100, perUserMs: 1, maxEpoch: 4 };
+const OPTIONS = { baseMs: 100, perUserMs: 1, maxEpoch: 4, decayMs: 0 };
+/** The epoch falls by one per this long without a misprediction, in the decay tests. */
+const DECAY = 60_000;
 /** 30 users round up to 32: the first slot is 100 + 32 = 132 ms. */
 const USERS = 30;
 const FIRST_SLOT = 132;
@@ -92,6 +94,57 @@ describe('release schedule', () => {
     const end = await settle(schedule.release('o', run(), work(40 * FIRST_SLOT, 'v').compute));
     expect(end).toEqual({ at: 64 * FIRST_SLOT, value: 'v' });
     expect(schedule.epochOf('o')).toBe(OPTIONS.maxEpoch);
+  });
+
+  it('lowers a raised epoch by one per decay period without a misprediction, down to 0', async () => {
+    const decaying = new ReleaseSchedule(db, { ...OPTIONS, decayMs: DECAY });
+    const start = Date.now();
+    await settle(decaying.release('o', run(), work(7 * FIRST_SLOT, 'slow').compute));
+    expect(decaying.epochOf('o')).toBe(3);
+    // Raised last at its third point, 4 first slots after the start (then answered at the fourth).
+    const raisedAt = start + 4 * FIRST_SLOT;
+    const epochAfter = (ms: number) => {
+      vi.setSystemTime(raisedAt + ms);
+      return decaying.epochOf('o');
+    };
+    expect([DECAY - 1, DECAY, 2 * DECAY, 3 * DECAY, 10 * DECAY].map(epochAfter)).toEqual([
+      3, 2, 1, 0, 0,
+    ]);
+    // A fast run after the fall is answered at the first slot again.
+    expect((await settle(decaying.release('o', run(), work(1, 'f').compute))).at).toBe(FIRST_SLOT);
+  });
+
+  it('lets at most maxEpoch slow runs plus one per decay period through', async () => {
+    const decaying = new ReleaseSchedule(db, { ...OPTIONS, decayMs: DECAY });
+    // As in production, the limit is the last slot (cloak/index.ts sizes maxEpoch so). The
+    // attacker makes a run just too slow for its slot whenever one can still be mispredicted, and
+    // otherwise runs fast, waiting for the epoch to fall.
+    const limitMs = slotMs(OPTIONS, OPTIONS.maxEpoch, 32);
+    let slowRuns = 0;
+    const periods = 6;
+    const until = Date.now() + periods * DECAY;
+    while (Date.now() < until) {
+      const epoch = decaying.epochOf('o');
+      const slot = slotMs(OPTIONS, epoch, 32);
+      const ms = epoch < OPTIONS.maxEpoch ? slot + 1 : 1;
+      const end = await settle(decaying.release('o', run({ limitMs }), work(ms, 'v').compute));
+      if (end.at > slot) slowRuns++;
+    }
+    expect(slowRuns).toBeGreaterThan(OPTIONS.maxEpoch + periods / 2);
+    expect(slowRuns).toBeLessThanOrEqual(OPTIONS.maxEpoch + periods);
+  });
+
+  it('keeps an epoch raised before an upgrade as if raised at the upgrade', () => {
+    const old = new Database(':memory:');
+    old.exec(
+      'CREATE TABLE release_epochs (org_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL) STRICT',
+    );
+    old.prepare('INSERT INTO release_epochs VALUES (?, ?)').run('o', 3);
+    const upgraded = new ReleaseSchedule(old, { ...OPTIONS, decayMs: DECAY });
+    expect(upgraded.epochOf('o')).toBe(3);
+    vi.setSystemTime(Date.now() + DECAY);
+    expect(upgraded.epochOf('o')).toBe(2);
+    old.close();
   });
 
   it('fails a run still busy at its limit exactly there, and stops its work', async () => {

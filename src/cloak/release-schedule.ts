@@ -20,9 +20,16 @@ import { statementCache, type Db } from '../store/index.ts';
  * A run busy at its whole-run limit fails there with TASK_RUN_TIMEOUT. Progress is reported on a
  * timer as the elapsed share of the current slot, never from the real work.
  *
- * What it bounds. An analyst sees, per run, only which release point it left at, and the epoch
- * only rises: at most `maxEpoch` slow runs per organisation ever (plus one for each run that was
- * already under way when the epoch rose), each saying about one bit about the data. Everything
+ * Coming down. A misprediction can come from machine load rather than the data, and an epoch that
+ * never fell kept an organisation slow for good after one busy hour. So the epoch falls by one for
+ * every whole `decayMs` since the organisation's last misprediction: the fall depends only on the
+ * clock and on the moment of that misprediction, which the analyst saw already.
+ *
+ * What it bounds. An analyst sees, per run, only which release point it left at. Each
+ * misprediction raises the epoch by one and each decay period lowers it by one, within
+ * [0, maxEpoch], so over a time T an organisation sees at most maxEpoch + T / decayMs slow runs
+ * (plus one for each run that was already under way when the epoch rose), each saying about one
+ * bit about the data; with decayMs 0 the epoch never falls and the bound is maxEpoch. Everything
  * else an analyst can time (the answer, the progress, when the organisation's run cap frees up)
  * follows the schedule. Left: whether a run reached its whole-run limit, and the power-of-two
  * class of the tables' user count (docs/anonymization.md, "Timing").
@@ -34,7 +41,8 @@ import { statementCache, type Db } from '../store/index.ts';
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS release_epochs (
     org_id TEXT PRIMARY KEY,
-    epoch INTEGER NOT NULL
+    epoch INTEGER NOT NULL,
+    raised_at INTEGER NOT NULL
   ) STRICT;
 `;
 
@@ -48,6 +56,8 @@ export interface ReleaseScheduleOptions {
   perUserMs: number;
   /** The highest epoch an organisation reaches: slot(maxEpoch) is 2^maxEpoch times the first. */
   maxEpoch: number;
+  /** The epoch falls by one per this many ms without a misprediction; 0: it never falls. */
+  decayMs: number;
 }
 
 /** What a run may use of itself while the schedule decides when it is answered. */
@@ -81,13 +91,19 @@ export class ReleaseSchedule {
     private readonly now: () => number = Date.now,
   ) {
     db.exec(SCHEMA);
+    addRaisedAt(db, now());
     this.#sql = statementCache(db);
   }
 
+  /** The organisation's epoch now: the stored one, less one per decay period since it was raised. */
   epochOf(orgId: string): number {
-    const row = this.#sql('SELECT epoch FROM release_epochs WHERE org_id = ?').get(orgId) as
-      { epoch: number } | undefined;
-    return row?.epoch ?? 0;
+    const row = this.#sql('SELECT epoch, raised_at FROM release_epochs WHERE org_id = ?').get(
+      orgId,
+    ) as { epoch: number; raised_at: number } | undefined;
+    if (!row) return 0;
+    const { decayMs } = this.options;
+    const periods = decayMs > 0 ? Math.floor(Math.max(0, this.now() - row.raised_at) / decayMs) : 0;
+    return Math.max(0, row.epoch - periods);
   }
 
   /** The options this schedule runs with (for showing an organisation's slots). */
@@ -157,15 +173,29 @@ export class ReleaseSchedule {
     return outcome.value;
   }
 
-  /** The organisation's epoch is at least `epoch` (up to maxEpoch); returns the run's next one. */
+  /**
+   * A misprediction: the organisation's epoch is at least `epoch` (up to maxEpoch) and its decay
+   * starts again from now. Returns the run's next epoch.
+   */
   #raise(orgId: string, epoch: number): number {
-    const stored = Math.min(epoch, this.options.maxEpoch);
+    const stored = Math.min(Math.max(epoch, this.epochOf(orgId)), this.options.maxEpoch);
     this.#sql(
-      `INSERT INTO release_epochs (org_id, epoch) VALUES (?, ?)
-       ON CONFLICT (org_id) DO UPDATE SET epoch = max(epoch, excluded.epoch)`,
-    ).run(orgId, stored);
+      `INSERT INTO release_epochs (org_id, epoch, raised_at) VALUES (?, ?, ?)
+       ON CONFLICT (org_id) DO UPDATE SET epoch = excluded.epoch, raised_at = excluded.raised_at`,
+    ).run(orgId, stored, this.now());
     return epoch;
   }
+}
+
+/**
+ * cloak.db files from before the epoch could fall have no `raised_at`: their epochs count as
+ * raised at the upgrade, so an upgrade lets no extra slow runs through.
+ */
+function addRaisedAt(db: Db, now: number): void {
+  const columns = db.prepare('PRAGMA table_info(release_epochs)').all() as Array<{ name: string }>;
+  if (columns.some((c) => c.name === 'raised_at')) return;
+  db.exec('ALTER TABLE release_epochs ADD COLUMN raised_at INTEGER NOT NULL DEFAULT 0');
+  db.prepare('UPDATE release_epochs SET raised_at = ?').run(now);
 }
 
 /** Resolves at `at` (by `now`'s clock), or as soon as `signal` aborts. */

@@ -1,6 +1,7 @@
 // TypeScript tasks: type-checked against the organisation's tables and the task API, then transpiled.
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import ts from 'typescript';
+import type ts from 'typescript';
 import { AppError } from '../errors/index.ts';
 import type { ColumnType } from '../shared/index.ts';
 
@@ -14,8 +15,21 @@ const API_FILE = '/task/task-api.d.ts';
 /** Type errors beyond this many are summarised: the first ones are what the analyst fixes. */
 const MAX_REPORTED = 5;
 
+/**
+ * The compiler, loaded at the first TypeScript task rather than with this module: loading it takes
+ * about a second of CPU, and every `opencloak` command (even `--help`) loads this module.
+ */
+let compiler: typeof ts | undefined;
+function typescript(): typeof ts {
+  compiler ??= createRequire(import.meta.url)('typescript') as typeof ts;
+  return compiler;
+}
+
+/** `ts.ScriptTarget.ES2022` as its number, so that naming it does not load the compiler. */
+const ES2022 = 9 satisfies ts.ScriptTarget.ES2022;
+
 const OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
+  target: ES2022,
   lib: ['lib.es2022.d.ts'],
   strict: true,
   noEmit: true,
@@ -64,14 +78,14 @@ declare const DateTime: {
 
 /** The standard library's declaration files are parsed once per process, not once per save. */
 const libFiles = new Map<string, ts.SourceFile | undefined>();
-const LIB_DIR = path.dirname(ts.getDefaultLibFilePath(OPTIONS));
 
 function libFile(fileName: string): ts.SourceFile | undefined {
   if (!libFiles.has(fileName)) {
+    const ts = typescript();
     const text = ts.sys.readFile(fileName);
     libFiles.set(
       fileName,
-      text === undefined ? undefined : ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022),
+      text === undefined ? undefined : ts.createSourceFile(fileName, text, ES2022),
     );
   }
   return libFiles.get(fileName);
@@ -85,6 +99,8 @@ function libFile(fileName: string): ts.SourceFile | undefined {
 export function compileTypeScriptTask(source: string, tables: readonly TableShape[]): string {
   // A trailing export makes the file a module, so the task's top-level names do not collide with
   // the standard library's globals; it comes after the last line, so positions stay the same.
+  const ts = typescript();
+  const libDir = path.dirname(ts.getDefaultLibFilePath(OPTIONS));
   const files = new Map([
     [TASK_FILE, `${source}\nexport {};\n`],
     [API_FILE, taskApiDeclarations(tables)],
@@ -92,11 +108,11 @@ export function compileTypeScriptTask(source: string, tables: readonly TableShap
   const host: ts.CompilerHost = {
     getSourceFile: (fileName) => {
       const text = files.get(fileName);
-      if (text !== undefined) return ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022);
-      return fileName.startsWith(LIB_DIR) ? libFile(fileName) : undefined;
+      if (text !== undefined) return ts.createSourceFile(fileName, text, ES2022);
+      return fileName.startsWith(libDir) ? libFile(fileName) : undefined;
     },
     getDefaultLibFileName: (options) => ts.getDefaultLibFilePath(options),
-    getDefaultLibLocation: () => LIB_DIR,
+    getDefaultLibLocation: () => libDir,
     writeFile: () => undefined,
     getCurrentDirectory: () => '/task',
     getDirectories: () => [],
@@ -126,7 +142,7 @@ export function compileTypeScriptTask(source: string, tables: readonly TableShap
     });
   }
   return ts.transpileModule(source, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None },
+    compilerOptions: { target: ES2022, module: ts.ModuleKind.None },
     reportDiagnostics: false,
   }).outputText;
 }

@@ -105,6 +105,34 @@ export const configSchema = z
         /** The first release point: baseMs + perUserMs x the tables' users (a power of two). */
         releaseBaseMs: z.number().min(1).max(600_000).default(250),
         releasePerUserMs: z.number().min(0).max(1000).default(0.025),
+        /**
+         * An organisation's release epoch falls by one per this many hours without a
+         * misprediction, so a rise caused by machine load does not last; each period lets at most
+         * one more slow run through (docs/anonymization.md, "Timing"). 0: it never falls.
+         */
+        releaseEpochDecayHours: z.number().min(0).max(87_600).default(24),
+      })
+      .prefault({}),
+    /**
+     * Server logs (JSON lines on stdout, written in the background: a request never waits for
+     * its log line). Keys, passwords and cookies are redacted whatever the level.
+     */
+    log: z
+      .object({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info'),
+        /**
+         * One line per answered request (method, path, status, time): `all`, only `errors`
+         * (4xx and 5xx), or `off`.
+         */
+        access: z.enum(['all', 'errors', 'off']).default('all'),
+        /**
+         * With `access: all`, the share of successful requests logged (errors always are): an
+         * installation whose dashboards poll the results API thousands of times a second keeps
+         * a sample, 0.01 say.
+         */
+        accessSample: z.number().min(0).max(1).default(1),
       })
       .prefault({}),
     /** Periodic tasks: how often the scheduler looks for due runs. */

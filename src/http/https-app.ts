@@ -4,6 +4,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { identityFromPeerCertificate, normalizeSerial } from '../pki/index.ts';
 import type { KeyType } from '../shared/index.ts';
+import { AccessLog, type AccessLogMode } from './access-log.ts';
 import type { KeyRegistry } from './client-auth.ts';
 import { clientErrorHandler } from './connection-errors.ts';
 import { installErrorHandling, MAX_PARAM_LENGTH, type ErrorAnswer } from './error-handling.ts';
@@ -15,11 +16,22 @@ export interface HttpsAppOptions {
   /** Certificates of the CA(s) whose client certificates count as verified. */
   clientCaPem: string[];
   bodyLimit: number;
-  logger: boolean | { level: string };
+  logger: boolean | LogOptions;
   /** The CA's revocation list; without one, revocation is enforced per request only. */
   crlPem?: string;
   /** Told about every connection the TLS layer refuses (never given a secret). */
   onRefusedCertificate?: (refusal: RefusedCertificate) => void;
+}
+
+/** How a server logs: its level, its access log, and where the lines go (stdout by default). */
+export interface LogOptions {
+  level: string;
+  /** One line per request: `all` (the default), `errors` (4xx, 5xx) or `off`. */
+  access?: AccessLogMode;
+  /** With access `all`, the share of successful requests logged (default 1). */
+  accessSample?: number;
+  /** A pino destination, e.g. pino.destination({ sync: false }) for writes off the hot path. */
+  stream?: { write(line: string): unknown };
 }
 
 export interface RefusedCertificate {
@@ -115,6 +127,7 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestTimeout: REQUEST_TIMEOUT_SECONDS * 1000,
     logger: options.logger === false ? false : redactingLogger(options.logger),
+    logController: accessLog(options.logger),
     // Its 503 has fastify's shape; error-handling.ts answers requests during close instead.
     return503OnClosing: false,
     forceCloseConnections: true,
@@ -152,10 +165,18 @@ export function setRevocationList(app: FastifyInstance, crlPem: string): void {
   (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(options, crlPem));
 }
 
+/** One line per request (access-log.ts) instead of fastify's two. */
+function accessLog(logger: boolean | LogOptions): AccessLog {
+  if (logger === false) return new AccessLog({ mode: 'off', sample: 0 });
+  const log: Partial<LogOptions> = logger === true ? {} : logger;
+  return new AccessLog({ mode: log.access ?? 'all', sample: log.accessSample ?? 1 });
+}
+
 /** Keys, passwords and certificates never reach the log, whatever a route puts there. */
-function redactingLogger(level: true | { level: string }) {
+function redactingLogger(log: true | LogOptions) {
   return {
-    level: level === true ? 'info' : level.level,
+    level: log === true ? 'info' : log.level,
+    ...(log !== true && log.stream ? { stream: log.stream } : {}),
     redact: {
       paths: [
         'req.headers.authorization',

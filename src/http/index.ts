@@ -4,6 +4,7 @@ export {
   setRevocationList,
   tlsOptions,
   type HttpsAppOptions,
+  type LogOptions,
   type ServerTls,
   type RefusedCertificate,
 } from './https-app.ts';

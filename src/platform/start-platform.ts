@@ -9,6 +9,7 @@ import {
 } from '../air/index.ts';
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
+import type { LogOptions } from '../http/index.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
@@ -28,7 +29,7 @@ export interface RunningPlatform extends OpenedPlatform {
 }
 
 export interface StartOptions {
-  logger?: boolean | { level: string };
+  logger?: boolean | LogOptions;
 }
 
 export async function startPlatform(

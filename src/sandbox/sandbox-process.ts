@@ -3,8 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { installRoot } from '../shared/index.ts';
 import { SandboxChannel } from './sandbox-channel.ts';
 import { TaskCompileError } from './task-compile-error.ts';
 import type { SandboxLimits } from './types.ts';
@@ -38,7 +39,8 @@ const SANDBOX_NICENESS = 19;
 /** Enough of a crashed process's stderr to find V8's out-of-memory report or the watchdog's line. */
 const STDERR_KEPT = 65_536;
 
-const CHILD_ENTRY = fileURLToPath(new URL('./child/sandbox-child.mjs', import.meta.url));
+// From the install root, not import.meta.url: the CLI runs bundled from dist/.
+const CHILD_ENTRY = path.join(installRoot(), 'src/sandbox/child/sandbox-child.mjs');
 
 /**
  * V8 flags of the sandbox process, so that what one user's run leaves in the engine cannot change

@@ -1,2 +1,3 @@
-// Public surface of src/shared: types both sides of the trust boundary may use.
+// Public surface of src/shared: types both sides of the trust boundary may use, and where the installation's files are.
 export * from './types.ts';
+export { installRoot } from './install-root.ts';

@@ -4,6 +4,8 @@ import type { TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
 const USERS = 20_000;
+/** Several rows per user: progress counts users, not rows (60,000 rows would show as 65,536). */
+const ROWS_PER_USER = 3;
 /** What progress counts: the release schedule rounds the table's users up to a power of two. */
 const SCHEDULED_USERS = 32_768;
 /** About a millisecond per user, so a run lasts long enough to watch and to cancel. */
@@ -33,7 +35,9 @@ describe('task runs', () => {
     const { data } = inst.platform.cloak;
     data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
     const rows: Record<string, unknown> = {};
-    for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ g: u % 4 }] };
+    for (let u = 0; u < USERS; u++) {
+      rows[`u${u}`] = { t: Array.from({ length: ROWS_PER_USER }, () => ({ g: u % 4 })) };
+    }
     data.insert(orgId, rows);
     for (const [name, code] of [
       ['slow', SLOW],

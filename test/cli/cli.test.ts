@@ -18,7 +18,7 @@ describe('opencloak CLI', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: dir,
     });
-  const cliJson = (...args: string[]) => JSON.parse(cli(...args));
+  const cliJson = (...args: string[]) => JSON.parse(cli('--json', ...args));
   const cliFailure = (...args: string[]) => {
     try {
       cli(...args);
@@ -149,7 +149,7 @@ describe('opencloak CLI', () => {
     expect(Math.abs(run.buckets[0].value - 40)).toBeLessThanOrEqual(35);
     const shown = spawnSync(
       process.execPath,
-      [BIN, '--data-dir', dataDir, 'task', 'run', task.token, '--org', 'Acme'],
+      [BIN, '--data-dir', dataDir, '--json', 'task', 'run', task.token, '--org', 'Acme'],
       { encoding: 'utf8', cwd: dir },
     );
     // Not a terminal here, so the progress is a line per tenth, ending at the answer; under it,
@@ -190,7 +190,7 @@ describe('opencloak CLI', () => {
     );
     const shown = spawnSync(
       process.execPath,
-      [BIN, '--data-dir', dataDir, 'task', 'preview', task.token, '--org', 'Acme'],
+      [BIN, '--data-dir', dataDir, '--json', 'task', 'preview', task.token, '--org', 'Acme'],
       { encoding: 'utf8', cwd: dir },
     );
     expect(shown.status, shown.stderr).toBe(0);

@@ -45,6 +45,7 @@ describe('opencloak import', () => {
       ...Array.from({ length: 250 }, (_, i) => `c${i % 40},item ${i},${i / 4}`),
     ];
     const run = cli(
+      '--json',
       'import',
       file('buys.csv', `${lines.join('\n')}\n`),
       '--org',
@@ -77,7 +78,17 @@ describe('opencloak import', () => {
 
     rows[4] = JSON.stringify({ user_id: 'n4', item: 'x', price: 4 });
     file('more.jsonl', rows.join('\n'));
-    const resumed = cli('import', bad, '--org', 'Shop', '--table', 'buys', '--from-line', '5');
+    const resumed = cli(
+      '--json',
+      'import',
+      bad,
+      '--org',
+      'Shop',
+      '--table',
+      'buys',
+      '--from-line',
+      '5',
+    );
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ rows: 2 });
   }, 60_000);

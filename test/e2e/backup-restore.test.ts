@@ -42,7 +42,7 @@ describe('backup and restore', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const cli = (data: string, ...args: string[]) =>
-    execFileSync(process.execPath, [BIN, '--data-dir', data, ...args], {
+    execFileSync(process.execPath, [BIN, '--data-dir', data, '--json', ...args], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: dir,

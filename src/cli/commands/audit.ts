@@ -1,6 +1,7 @@
 // CLI: read the audit log (key creation, download, revocation, logins, failed authentications).
 import type { Command } from 'commander';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { resolveOrg, withPlatform } from '../context.ts';
+import { printResult } from '../output.ts';
 
 export function registerAuditCommands(program: Command): void {
   program
@@ -11,7 +12,7 @@ export function registerAuditCommands(program: Command): void {
     .action(async (opts: { org?: string; limit: string }, command: Command) =>
       withPlatform(command, (p) => {
         const orgId = opts.org === undefined ? undefined : resolveOrg(p, opts.org).id;
-        printJson(
+        printResult(
           p.air.audit.list(orgId, Math.max(1, Math.min(10_000, Number(opts.limit) || 100))),
         );
       }),

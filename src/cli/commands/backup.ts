@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { backupDataDir, restoreDataDir, type BackupManifest } from '../../platform/index.ts';
-import { configFrom, printJson, printNote } from '../context.ts';
+import { configFrom, printNote } from '../context.ts';
+import { printResult } from '../output.ts';
 
 interface RestoreFlags {
   force?: boolean;
@@ -18,7 +19,7 @@ export function registerBackupCommands(program: Command): void {
       const { dataDir } = configFrom(command);
       const target = path.resolve(dir);
       const manifest = await backupDataDir(dataDir, target);
-      printJson(summary(target, manifest));
+      printResult(summary(target, manifest));
       printNote(
         `Backed up ${dataDir} into ${target}. It holds the noise secret and the CA key: keep it as private as the data directory.`,
       );
@@ -37,7 +38,7 @@ export function registerBackupCommands(program: Command): void {
       const { dataDir } = configFrom(command);
       const source = path.resolve(dir);
       const manifest = restoreDataDir(source, dataDir, { force: flags.force === true });
-      printJson(summary(source, manifest));
+      printResult(summary(source, manifest));
       printNote(`Restored ${source} into ${dataDir}. Start the server with \`opencloak start\`.`);
     });
 }

@@ -1,7 +1,8 @@
 // CLI: an organisation's participation budget, as its analysts see it (GET /api/budget).
 import type { Command } from 'commander';
 import { budgetView, parseNoticeLimit } from '../../air/index.ts';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { resolveOrg, withPlatform } from '../context.ts';
+import { printResult } from '../output.ts';
 
 export function registerBudgetCommand(program: Command): void {
   program
@@ -15,7 +16,7 @@ export function registerBudgetCommand(program: Command): void {
     .option('--limit <n>', 'how many of the latest notices to list (1 to 100)', '20')
     .action(async (opts: { org: string; limit: string }, command: Command) =>
       withPlatform(command, (p) =>
-        printJson(
+        printResult(
           budgetView(p.cloakPort, resolveOrg(p, opts.org).id, parseNoticeLimit(opts.limit)),
         ),
       ),

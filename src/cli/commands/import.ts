@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { resolveOrg, withPlatform } from '../context.ts';
+import { printResult } from '../output.ts';
 
 interface ImportFlags {
   org: string;
@@ -53,7 +54,7 @@ export function registerImportCommand(program: Command): void {
           onProgress: progress.update,
         });
         progress.end();
-        printJson({ success: true, ...result });
+        printResult({ success: true, ...result });
       }),
     );
 }

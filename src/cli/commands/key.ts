@@ -5,7 +5,8 @@ import { Option, type Command } from 'commander';
 import { OPERATOR, type KeyCreator, type AirStore } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { KEY_TYPES } from '../../shared/index.ts';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { resolveOrg, withPlatform } from '../context.ts';
+import { printResult } from '../output.ts';
 
 interface CreateOptions {
   org: string;
@@ -74,7 +75,7 @@ export function registerKeyCommands(program: Command): void {
           actor: by.actor,
           detail: { key: issued.record.id, formats: 'pfx,pem' },
         });
-        printJson({ ...issued.record, pfx: `${base}.pfx`, pem: `${base}.pem` });
+        printResult({ ...issued.record, pfx: `${base}.pfx`, pem: `${base}.pem` });
       }),
     );
 
@@ -83,7 +84,7 @@ export function registerKeyCommands(program: Command): void {
     .description("list an organisation's keys")
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => printJson(p.air.keys.list(resolveOrg(p, opts.org).id))),
+      withPlatform(command, (p) => printResult(p.air.keys.list(resolveOrg(p, opts.org).id))),
     );
 
   key
@@ -98,7 +99,7 @@ export function registerKeyCommands(program: Command): void {
             detail: `There is no active key "${keyId}" in this organisation (see \`opencloak key list\`).`,
           });
         }
-        printJson({ revoked: keyId });
+        printResult({ revoked: keyId });
       }),
     );
 }

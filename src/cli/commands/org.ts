@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import { ROLES, setAccessLevel, type Role } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { ACCESS_LEVELS, type AccessLevel } from '../../shared/index.ts';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { resolveOrg, withPlatform } from '../context.ts';
+import { printResult } from '../output.ts';
 
 export function registerOrgCommands(program: Command): void {
   const org = program.command('org').description('manage analyst organisations');
@@ -12,14 +13,14 @@ export function registerOrgCommands(program: Command): void {
     .command('create <name>')
     .description('create an organisation')
     .action(async (name: string, _opts, command: Command) =>
-      withPlatform(command, (p) => printJson(p.air.organisations.create(name))),
+      withPlatform(command, (p) => printResult(p.air.organisations.create(name))),
     );
 
   org
     .command('list')
     .description('list organisations')
     .action(async (_opts, command: Command) =>
-      withPlatform(command, (p) => printJson(p.air.organisations.list())),
+      withPlatform(command, (p) => printResult(p.air.organisations.list())),
     );
 
   org
@@ -40,11 +41,13 @@ export function registerOrgCommands(program: Command): void {
         }
         if (opts.reset) schedule.reset(org.id);
         const epoch = schedule.epochOf(org.id);
-        const { baseMs, perUserMs, maxEpoch } = schedule.settings;
-        printJson({
+        const { baseMs, perUserMs, maxEpoch, decayMs } = schedule.settings;
+        printResult({
           organisation: org.name,
           epoch,
           max_epoch: maxEpoch,
+          // The epoch falls by one per this many hours without a slow run (0: never).
+          epoch_decay_hours: decayMs / 3_600_000,
           first_slot_ms: 2 ** epoch * baseMs,
           per_user_ms: 2 ** epoch * perUserMs,
         });
@@ -70,7 +73,7 @@ export function registerOrgCommands(program: Command): void {
       async (opts: { org: string; email: string; name: string; role: Role }, command: Command) =>
         withPlatform(command, (p) => {
           const orgId = resolveOrg(p, opts.org).id;
-          printJson(
+          printResult(
             p.air.organisations.addAnalyst(orgId, opts.email, opts.name, Date.now(), opts.role),
           );
         }),
@@ -82,7 +85,7 @@ export function registerOrgCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
       withPlatform(command, (p) =>
-        printJson(p.air.organisations.listAnalysts(resolveOrg(p, opts.org).id)),
+        printResult(p.air.organisations.listAnalysts(resolveOrg(p, opts.org).id)),
       ),
     );
 
@@ -105,7 +108,7 @@ export function registerOrgCommands(program: Command): void {
           actor: 'cli',
           detail: { user: person.id, from: person.role, to: opts.role },
         });
-        printJson(p.air.organisations.analyst(person.id));
+        printResult(p.air.organisations.analyst(person.id));
       }),
     );
 
@@ -129,7 +132,7 @@ export function registerOrgCommands(program: Command): void {
             detail: `There is no person "${email}". List them with \`opencloak analyst list --org <org>\`.`,
           });
         }
-        printJson(setAccessLevel(p.air, person.id, opts.level, 'cli'));
+        printResult(setAccessLevel(p.air, person.id, opts.level, 'cli'));
       }),
     );
 }

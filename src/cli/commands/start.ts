@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/index.ts';
 import { diskFullError } from '../../errors/index.ts';
 import { startPlatform } from '../../platform/index.ts';
 import type { GlobalOptions } from '../context.ts';
+import { serverLogOptions } from '../server-log.ts';
 
 /** Ctrl-C, a service manager's stop, and a closed terminal (or a wrapper that has ended). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -28,7 +29,7 @@ export function registerStartCommand(program: Command): void {
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
         cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
       });
-      const running = await startPlatform(config, { logger: { level: 'info' } }).catch(
+      const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(
         (error: unknown) => {
           const what = `OpenCloak could not write to its data directory (${config.dataDir}).`;
           throw diskFullError(error, what) ?? error;

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
-import { printJson, resolveOrg, withPlatform } from '../context.ts';
+import { resolveOrg, withPlatform } from '../context.ts';
+import { printResult } from '../output.ts';
 
 /** "amount:double" -> { name: "amount", type: "double" }. */
 export function parseColumn(spec: string) {
@@ -43,7 +44,7 @@ export function registerTableCommands(program: Command): void {
     .action(async (name: string, columns: string[], opts: { org: string }, command: Command) =>
       withPlatform(command, (p) => {
         const orgId = resolveOrg(p, opts.org).id;
-        printJson(p.cloak.data.createTable(orgId, { name, columns: columns.map(parseColumn) }));
+        printResult(p.cloak.data.createTable(orgId, { name, columns: columns.map(parseColumn) }));
       }),
     );
 
@@ -52,7 +53,9 @@ export function registerTableCommands(program: Command): void {
     .description("list an organisation's tables")
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => printJson(p.cloak.data.listTables(resolveOrg(p, opts.org).id))),
+      withPlatform(command, (p) =>
+        printResult(p.cloak.data.listTables(resolveOrg(p, opts.org).id)),
+      ),
     );
 
   program
@@ -62,7 +65,7 @@ export function registerTableCommands(program: Command): void {
     .action(async (file: string, opts: { org: string }, command: Command) =>
       withPlatform(command, (p) => {
         const orgId = resolveOrg(p, opts.org).id;
-        printJson({ success: true, ...p.cloak.data.insert(orgId, readJsonFile(file)) });
+        printResult({ success: true, ...p.cloak.data.insert(orgId, readJsonFile(file)) });
       }),
     );
 }

@@ -5,7 +5,8 @@ import { toApiItem, type Schedule } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { parsePagination } from '../../http/index.ts';
 import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
-import { printJson, printNote, resolveOrg, withPlatform } from '../context.ts';
+import { printNote, resolveOrg, withPlatform } from '../context.ts';
+import { printResult } from '../output.ts';
 import { progressBar } from '../progress-bar.ts';
 import { readJsonFile } from './table.ts';
 
@@ -82,7 +83,12 @@ export function registerTaskCommands(program: Command): void {
             ? { schedule: parseJsonOption('--schedule', opts.schedule) as Schedule }
             : {}),
         });
-        printJson({ id: created.id, token: created.token, name: created.name, type: created.type });
+        printResult({
+          id: created.id,
+          token: created.token,
+          name: created.name,
+          type: created.type,
+        });
       }),
     );
 
@@ -92,7 +98,7 @@ export function registerTaskCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
       withPlatform(command, (p) =>
-        printJson(
+        printResult(
           p.air.tasks
             .list(resolveOrg(p, opts.org).id)
             .map(({ id, token, name, type }) => ({ id, token, name, type })),
@@ -120,7 +126,7 @@ export function registerTaskCommands(program: Command): void {
           const result = await finished;
           bar.update(run.progress);
           bar.end();
-          printJson(toApiItem(result));
+          printResult(toApiItem(result));
           if (result.budget) printNote(`participation budget: ${result.budget.message}`);
         } finally {
           clearInterval(timer);
@@ -142,7 +148,7 @@ export function registerTaskCommands(program: Command): void {
     .action(async (ref: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
         const preview = await p.tasks.preview(resolveOrg(p, opts.org).id, ref);
-        printJson(preview);
+        printResult(preview);
         printNote(`participation budget: ${preview.message}`);
       }),
     );
@@ -161,7 +167,7 @@ export function registerTaskCommands(program: Command): void {
             { page: opts.page, per_page: opts.perPage },
             p.config.web.maxPerPage,
           );
-          printJson({
+          printResult({
             count: p.air.results.count(found.id),
             page,
             per_page: perPage,

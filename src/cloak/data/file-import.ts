@@ -1,8 +1,8 @@
 // Bulk import of CSV and NDJSON files: streamed line by line, stored in all-or-nothing batches.
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { AppError } from '../../errors/index.ts';
+import { csvRecords, CsvProblem, listUpToError, type CsvRecord } from './csv-records.ts';
 import type { ColumnType } from '../../shared/index.ts';
 import type { ImportPosition } from './import-progress.ts';
 import { describe, display, isPlainObject, listNames } from './names.ts';
@@ -141,49 +141,51 @@ export async function importFile(
 
   const lines =
     options.format === 'csv' ? csvLines(input, options, columns, fail) : ndjsonLines(input, fail);
-  for await (const { line, fields, text, bytes: read } of lines) {
-    lastLine = line;
-    bytes = read;
-    if (line < fromLine) continue;
-    const rawUser = fields[options.userColumn];
-    if (rawUser === undefined || rawUser === null || rawUser === '') {
-      throw fail(line, `the user column "${display(options.userColumn)}" is missing or empty.`);
-    }
-    let user: string;
-    try {
-      user = checkUserId(
-        typeof rawUser === 'number' && Number.isSafeInteger(rawUser) ? String(rawUser) : rawUser,
-      );
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      throw fail(line, error.message);
-    }
-    const row: Record<string, unknown> = {};
-    for (const name in fields) {
-      if (name === options.userColumn) continue;
-      const type = columns.get(name);
-      if (type === undefined) {
-        throw fail(
-          line,
-          `table "${table.name}" has no column "${display(name)}" (its columns: ${listNames([...columns.keys()])}).`,
-        );
+  for await (const list of lines) {
+    for (const { line, fields, text, bytes: read } of list) {
+      lastLine = line;
+      bytes = read;
+      if (line < fromLine) continue;
+      const rawUser = fields[options.userColumn];
+      if (rawUser === undefined || rawUser === null || rawUser === '') {
+        throw fail(line, `the user column "${display(options.userColumn)}" is missing or empty.`);
       }
-      const raw = fields[name];
+      let user: string;
       try {
-        const value = text ? fromText(raw as string, type) : raw;
-        (checks.get(name) as ValueCheck)(value);
-        row[name] = value;
+        user = checkUserId(
+          typeof rawUser === 'number' && Number.isSafeInteger(rawUser) ? String(rawUser) : rawUser,
+        );
       } catch (error) {
-        if (!(error instanceof ValueProblem)) throw error;
-        throw fail(line, `column "${name}": ${error.message}`);
+        if (!(error instanceof AppError)) throw error;
+        throw fail(line, error.message);
       }
+      const row: Record<string, unknown> = {};
+      for (const name in fields) {
+        if (name === options.userColumn) continue;
+        const type = columns.get(name);
+        if (type === undefined) {
+          throw fail(
+            line,
+            `table "${table.name}" has no column "${display(name)}" (its columns: ${listNames([...columns.keys()])}).`,
+          );
+        }
+        const raw = fields[name];
+        try {
+          const value = text ? fromText(raw as string, type) : raw;
+          (checks.get(name) as ValueCheck)(value);
+          row[name] = value;
+        } catch (error) {
+          if (!(error instanceof ValueProblem)) throw error;
+          throw fail(line, `column "${name}": ${error.message}`);
+        }
+      }
+      if (batch.rows === 0) batch.firstLine = line;
+      const tables = (batch.payload[user] ??= {});
+      (tables[table.name] ??= []).push(row);
+      batch.users.add(user);
+      batch.rows++;
+      if (batch.rows >= batchRows) flush();
     }
-    if (batch.rows === 0) batch.firstLine = line;
-    const tables = (batch.payload[user] ??= {});
-    (tables[table.name] ??= []).push(row);
-    batch.users.add(user);
-    batch.rows++;
-    if (batch.rows >= batchRows) flush();
   }
   flush();
   target.record({ line: Math.max(lastLine, fromLine - 1), rows: before + stored, finished: true });
@@ -234,52 +236,51 @@ function fromText(field: string, type: ColumnType): unknown {
   return field;
 }
 
-/** CSV with a header line naming the columns; csv-parse counts lines, also inside quoted fields. */
+/** CSV with a header line naming the columns (csv-records.ts reads the records and their lines). */
 async function* csvLines(
   input: Readable,
   options: ImportOptions,
   columns: Map<string, ColumnType>,
   fail: (line: number, problem: string) => AppError,
-): AsyncGenerator<Line> {
-  const parser = input.pipe(
-    parse({
-      info: true,
-      bom: true,
-      skip_empty_lines: true,
-    }),
-  );
-  input.on('error', (error) => parser.destroy(error));
+): AsyncGenerator<Line[]> {
   let header: string[] | undefined;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number; bytes: number };
-    }>) {
+  const read = (records: readonly CsvRecord[], out: Line[]) => {
+    for (const { fields: record, line, bytes } of records) {
       if (!header) {
         header = record.map((name) => name.trim());
         if (!header.includes(options.userColumn)) {
           throw fail(
-            info.lines,
+            line,
             `the header has no user column "${display(options.userColumn)}" (it has: ${listNames(header)}); name it with --user-column.`,
           );
         }
         const unknown = header.find((name) => name !== options.userColumn && !columns.has(name));
         if (unknown !== undefined) {
           throw fail(
-            info.lines,
+            line,
             `the header names column "${display(unknown)}", which the table does not have (its columns: ${listNames([...columns.keys()])}).`,
           );
         }
         continue;
       }
+      if (record.length !== header.length) {
+        throw new CsvProblem(
+          line,
+          `the line has ${record.length} fields and the header ${header.length}`,
+        );
+      }
       const fields: Record<string, unknown> = {};
-      header.forEach((name, i) => (fields[name] = record[i]));
-      yield { line: info.lines, fields, text: true, bytes: info.bytes };
+      for (let i = 0; i < header.length; i++) fields[header[i]!] = record[i];
+      out.push({ line, fields, text: true, bytes });
+    }
+  };
+  try {
+    for await (const records of csvRecords(input)) {
+      yield* listUpToError<Line>((out) => read(records, out));
     }
   } catch (error) {
-    if (error instanceof AppError) throw error;
-    const { lines } = error as { lines?: number };
-    throw fail(lines ?? 0, `the CSV cannot be read: ${(error as Error).message}.`);
+    if (!(error instanceof CsvProblem)) throw error;
+    throw fail(error.line, `the CSV cannot be read: ${error.message}.`);
   }
 }
 
@@ -287,7 +288,7 @@ async function* csvLines(
 async function* ndjsonLines(
   input: Readable,
   fail: (line: number, problem: string) => AppError,
-): AsyncGenerator<Line> {
+): AsyncGenerator<Line[]> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
@@ -310,11 +311,13 @@ async function* ndjsonLines(
     const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
     const parts = text.split('\n');
     rest = parts.pop() as string;
-    for (const part of parts) {
-      const parsed = parseLine(part.endsWith('\r') ? part.slice(0, -1) : part);
-      if (parsed) yield parsed;
-    }
+    yield* listUpToError<Line>((out) => {
+      for (const part of parts) {
+        const parsed = parseLine(part.endsWith('\r') ? part.slice(0, -1) : part);
+        if (parsed) out.push(parsed);
+      }
+    });
   }
   const last = parseLine(rest + decoder.end());
-  if (last) yield last;
+  if (last) yield [last];
 }

@@ -1,0 +1,52 @@
+// The opencloak command prints text for people by default, one JSON document with --json, and exits with documented codes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/opencloak.mjs');
+
+describe('opencloak output and exit codes (docs/cli.md)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-output-'));
+  const dataDir = path.join(dir, 'data');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], { encoding: 'utf8' });
+
+  it('prints an answer as "name: value" lines, or as JSON with --json', () => {
+    const text = cli('org', 'create', 'Acme');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^id: +\w+\nname: +Acme\ncreatedAt: +\d{4}-\d\d-\d\dT/);
+    const json = cli('--json', 'org', 'list');
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ name: 'Acme' })]);
+    // --json is a global option: after the command it means the same.
+    expect(JSON.parse(cli('org', 'list', '--json').stdout)).toEqual(JSON.parse(json.stdout));
+  });
+
+  it('prints a list as a table with a header line', () => {
+    const listed = cli('org', 'list');
+    const [header, row] = listed.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^id +name +createdAt$/);
+    expect(row).toMatch(/ Acme +\d{4}-/);
+  });
+
+  it('exits 2 for a refused request, with one line or a JSON error on stderr', () => {
+    const refused = cli('org', 'create', 'Acme');
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^error: .*already exists/);
+    const asJson = cli('--json', 'org', 'create', 'Acme');
+    expect(asJson.status).toBe(2);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ success: false, code: 'NAME_TAKEN' });
+  });
+
+  it('exits 64 for a wrong command line and 0 for --help', () => {
+    expect(cli('org', 'frobnicate').status).toBe(64);
+    expect(cli('table', 'create', '--org', 'Acme').status).toBe(64);
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--json');
+  });
+});

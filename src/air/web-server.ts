@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { createHttpsApp, tlsOptions, type KeyRegistry, type ServerTls } from '../http/index.ts';
+import {
+  createHttpsApp,
+  registerOpenApi,
+  tlsOptions,
+  type KeyRegistry,
+  type ServerTls,
+} from '../http/index.ts';
 import type { CheckBudgetLimits } from './auth/check-budget.ts';
 import type { CloakPort } from './cloak-port.ts';
 import type { KeyService } from './key-service.ts';
@@ -44,6 +50,11 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     logger: options.logger,
   });
   const { store, tasks, registry } = options;
+  await registerOpenApi(app, {
+    title: 'OpenCloak web REST API',
+    description:
+      "An organisation's tasks and their anonymized results (web_api keys), and the web site's login. docs/api.md explains each endpoint.",
+  });
   await app.register(fastifyCookie);
   await app.register(authRoutes, { store, loginBudget: options.loginBudget });
   await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });

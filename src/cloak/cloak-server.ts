@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   acceptGzipBodies,
   createHttpsApp,
+  registerOpenApi,
   tlsOptions,
   type KeyRegistry,
   type ServerTls,
@@ -37,6 +38,11 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
     logger: options.logger,
   });
   acceptGzipBodies(app);
+  await registerOpenApi(app, {
+    title: 'OpenCloak cloak API',
+    description:
+      'Uploads, table definitions, lookup tables and task runs on the trusted cloak. docs/api.md and docs/data-plane.md explain each endpoint.',
+  });
   const { data, runner, registry } = options;
   await app.register(ingestRoutes, { data, registry });
   await app.register(tableRoutes, { data, registry });

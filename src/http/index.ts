@@ -20,3 +20,12 @@ export {
 } from './client-auth.ts';
 export { parsePagination, type Pagination } from './pagination.ts';
 export { parseBody } from './validate-body.ts';
+export {
+  errorAnswer,
+  jsonSchema,
+  okAnswer,
+  registerOpenApi,
+  routeDoc,
+  successWith,
+  type RouteDoc,
+} from './openapi.ts';

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDemo } from '../../src/demo/run-demo.ts';
+import { DEMO_ANALYST, runDemo } from '../../src/demo/run-demo.ts';
+import { request } from '../support/https-client.ts';
 import { DEMO_TASKS } from '../../src/demo/demo-tasks.ts';
 
 describe('demo', () => {
@@ -45,6 +46,18 @@ describe('demo', () => {
     // bound is 10% of 10,000; its typical error is a few hundred.
     expect(Math.abs(total - 10_000)).toBeLessThan(1_000);
     expect(output).toContain(demo.curl);
+
+    // The printed site login works, and the site shows the demo's tasks with their results.
+    expect(output).toContain(`log in as ${DEMO_ANALYST} with the password demo-password`);
+    const ca = demo.pki.ca.certPem;
+    const login = await request(`${demo.webUrl}/auth/login`, ca, {
+      body: { email: DEMO_ANALYST, password: 'demo-password' },
+    });
+    expect(login.status).toBe(200);
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const tasks = await request(`${demo.webUrl}/api/site/tasks`, ca, { headers: { cookie } });
+    expect(tasks.json.tasks).toHaveLength(DEMO_TASKS.length);
+    for (const task of tasks.json.tasks) expect(task.results).toBe(1);
   });
 
   it('refuses to wipe the directory of a demo that still runs', async () => {

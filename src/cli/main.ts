@@ -42,7 +42,11 @@ try {
   const error = diskFullError(thrown, 'OpenCloak could not write to its data directory.') ?? thrown;
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
-  } else if (error instanceof AppError || error instanceof ConfigError) {
+  } else if (error instanceof AppError) {
+    // The catalogue's command-line form: it names commands to run, not HTTP endpoints.
+    process.stderr.write(`error: ${error.cliMessage}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof ConfigError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 2;
   } else {

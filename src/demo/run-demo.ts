@@ -45,6 +45,10 @@ function freshDemoDir(dir: string): void {
 /** The analyst the demo creates, who can log in to the site with the demo's password. */
 export const DEMO_ANALYST = 'analyst@demo.example';
 
+/** `*: *` is the suppression bucket, which nothing else in the output explains. */
+const starNote = (name: string) =>
+  name === '*: *' ? '  (the users of buckets too small to publish, together)' : '';
+
 /** The answer's data, or an error naming the request and what the server said. */
 function answered<T>(what: string, answer: { data?: T; error?: { error: string } }): T {
   if (answer.data === undefined) throw new Error(`${what}: ${answer.error?.error ?? 'no answer'}`);
@@ -116,7 +120,7 @@ export async function runDemo(
       log(
         `\nTask ${task.id} "${task.name}" (token ${task.token}), ran in ${Date.now() - runStarted} ms:`,
       );
-      for (const b of result.buckets) log(`  ${b.name}  ->  ${b.value} users`);
+      for (const b of result.buckets) log(`  ${b.name}  ->  ${b.value} users${starNote(b.name)}`);
       for (const e of result.exceptions) log(`  exception "${e.error}"  ->  ${e.count} users`);
     }
     await webApi.close();

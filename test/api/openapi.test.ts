@@ -5,15 +5,20 @@ import type { OpenAPI3 } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/air/auth/password-hash.ts';
 import { GENERATED, renderClientTypes } from '../../scripts/openapi-client.ts';
+import { endpoints } from '../support/endpoints.ts';
 import type { TestResponse } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
 type Spec = {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, ResponseDoc> }>>;
+  paths: Record<string, Record<string, Operation>>;
   components: object;
 };
 type ResponseDoc = { content?: Record<string, { schema: object }> };
+type Operation = {
+  responses: Record<string, ResponseDoc>;
+  security?: Array<Record<string, string[]>>;
+};
 
 let inst: TestInstallation;
 const specs: Record<'web' | 'cloak', Spec> = {} as never;
@@ -64,6 +69,20 @@ describe('/openapi.json', () => {
     expect(Object.keys(specs.cloak.paths)).toContain('/bulk_insert');
     // The web site's own session API is not part of the public description.
     expect(Object.keys(specs.web.paths).some((p) => p.startsWith('/api/site'))).toBe(false);
+  });
+
+  it('describes every endpoint of the access policy, with the one key type it accepts', () => {
+    for (const endpoint of endpoints('some-task')) {
+      const [, operation] =
+        Object.entries(specs[endpoint.api].paths)
+          .filter(([template]) =>
+            new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}$`).test(endpoint.path),
+          )
+          .map(([template, ops]) => [template, ops[endpoint.method.toLowerCase()]] as const)
+          .find(([, op]) => op !== undefined) ?? [];
+      expect(operation, `${endpoint.method} ${endpoint.path}`).toBeDefined();
+      expect(operation!.security).toEqual([{ clientCertificate: [endpoint.allowed] }]);
+    }
   });
 
   it('is what the typed client was generated from (npm run docs:openapi regenerates it)', async () => {

@@ -343,16 +343,7 @@ export interface paths {
             'application/json': {
               /** @enum {boolean} */
               success: true;
-              tables: {
-                columns: {
-                  name: string;
-                  /** @description integer, bigint, float, double, boolean, varchar(N) or text. */
-                  type: string;
-                }[];
-                name: string;
-                /** @description 1 on creation, one more for every change. */
-                version: number;
-              }[];
+              tables: components['schemas']['Table'][];
             };
           };
         };
@@ -408,16 +399,7 @@ export interface paths {
             'application/json': {
               /** @enum {boolean} */
               success: true;
-              table: {
-                columns: {
-                  name: string;
-                  /** @description integer, bigint, float, double, boolean, varchar(N) or text. */
-                  type: string;
-                }[];
-                name: string;
-                /** @description 1 on creation, one more for every change. */
-                version: number;
-              };
+              table: components['schemas']['Table'];
             };
           };
         };
@@ -535,16 +517,7 @@ export interface paths {
             'application/json': {
               /** @enum {boolean} */
               success: true;
-              table: {
-                columns: {
-                  name: string;
-                  /** @description integer, bigint, float, double, boolean, varchar(N) or text. */
-                  type: string;
-                }[];
-                name: string;
-                /** @description 1 on creation, one more for every change. */
-                version: number;
-              };
+              table: components['schemas']['Table'];
             };
           };
         };
@@ -615,28 +588,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              buckets: {
-                count: number;
-                label: string;
-                value: string;
-              }[];
-              /** @description Only for runs charged to the participation budget. */
-              budget?: {
-                may_be_low: boolean;
-                message: string;
-                noise_sd: number;
-                period_run: number;
-                renews_at: number | null;
-                users_exhausted: number;
-                users_left_out: number;
-              };
-              exceptions: {
-                count: number;
-                error: string;
-              }[];
-              task_id: unknown;
-            };
+            'application/json': components['schemas']['TaskRunAnswer'];
           };
         };
         /** @description Default Response */
@@ -724,11 +676,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    BudgetNotice: {
+      may_be_low: boolean;
+      message: string;
+      noise_sd: number;
+      period_run: number;
+      renews_at: number | null;
+      users_exhausted: number;
+      users_left_out: number;
+    };
     ErrorAnswer: {
       /** @description What is wrong and how to fix it. */
       error: string;
       /** @enum {boolean} */
       success: false;
+    };
+    Table: {
+      columns: {
+        name: string;
+        /** @description integer, bigint, float, double, boolean, varchar(N) or text. */
+        type: string;
+      }[];
+      name: string;
+      /** @description 1 on creation, one more for every change. */
+      version: number;
+    };
+    TaskRunAnswer: {
+      buckets: {
+        count: number;
+        label: string;
+        value: string;
+      }[];
+      budget?: components['schemas']['BudgetNotice'];
+      exceptions: {
+        count: number;
+        error: string;
+      }[];
+      task_id: unknown;
     };
   };
   responses: never;

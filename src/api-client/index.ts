@@ -4,3 +4,10 @@
 export { cloakApiClient, webApiClient, type ApiClient, type ClientKey } from './https-client.ts';
 export type { paths as WebApiPaths } from './web-api.generated.ts';
 export type { paths as CloakApiPaths } from './cloak-api.generated.ts';
+import type { components as WebApiComponents } from './web-api.generated.ts';
+import type { components as CloakApiComponents } from './cloak-api.generated.ts';
+
+/** The web REST API's named shapes (components.schemas): `WebApiShapes['Task']`, `['Result']`, ... */
+export type WebApiShapes = WebApiComponents['schemas'];
+/** The cloak API's named shapes: `CloakApiShapes['Table']`, `['TaskRunAnswer']`, ... */
+export type CloakApiShapes = CloakApiComponents['schemas'];

@@ -45,36 +45,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              budget:
-                | {
-                    disclosure_rho: number;
-                    disclosures: {
-                      /** @description Milliseconds since 1970-01-01 UTC. */
-                      at: number;
-                      /** @enum {string} */
-                      kind: 'run' | 'preview';
-                      may_be_low: boolean;
-                      message: string;
-                      noise_sd: number;
-                      period: number;
-                      period_run: number;
-                      renews_at: number | null;
-                      users_exhausted: number;
-                      users_left_out: number;
-                    }[];
-                    /** @enum {boolean} */
-                    enabled: true;
-                    next_noise_sd: number;
-                    period_days: number;
-                    renews_at: number | null;
-                    rho: number;
-                    runs_this_period: number;
-                  }
-                | {
-                    /** @enum {boolean} */
-                    enabled: false;
-                    message: string;
-                  };
+              budget: components['schemas']['BudgetView'];
               /** @enum {boolean} */
               success: true;
             };
@@ -139,38 +110,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @description The task's number of results, not the page's. */
-              count: number;
-              items: {
-                buckets: {
-                  /** @description "<label>: <value>", or the label alone when the value is empty. */
-                  name: string;
-                  /** @description Anonymized number of distinct users. */
-                  value: number;
-                }[];
-                /** @description Only for runs charged to the participation budget. */
-                budget?: {
-                  may_be_low: boolean;
-                  message: string;
-                  noise_sd: number;
-                  period_run: number;
-                  renews_at: number | null;
-                  users_exhausted: number;
-                  users_left_out: number;
-                };
-                exceptions: {
-                  count: number;
-                  error: string;
-                }[];
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                published_at: number;
-              }[];
-              page: number;
-              per_page: number;
-              /** @enum {boolean} */
-              success: true;
-            };
+            'application/json': components['schemas']['SeedResultsPage'];
           };
         };
       };
@@ -227,32 +167,7 @@ export interface paths {
             'application/json': {
               /** @enum {boolean} */
               success: true;
-              tasks: {
-                code_version: number;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                created_at: number;
-                id: number;
-                name: string;
-                /** @description Periodic tasks only. */
-                next_run_at?: number | null;
-                /** @description Periodic and streaming tasks only. */
-                schedule?:
-                  | {
-                      every_seconds: number;
-                    }
-                  | {
-                      cron: string;
-                    }
-                  | {
-                      report_interval: number;
-                      user_expire_interval: number;
-                    };
-                token: string;
-                /** @enum {string} */
-                type: 'batch' | 'periodic' | 'streaming';
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                updated_at: number;
-              }[];
+              tasks: components['schemas']['Task'][];
             };
           };
         };
@@ -317,38 +232,7 @@ export interface paths {
             'application/json': {
               /** @enum {boolean} */
               success: true;
-              task: {
-                code: string;
-                code_version: number;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                created_at: number;
-                id: number;
-                /** @enum {string} */
-                language: 'javascript' | 'typescript';
-                name: string;
-                /** @description Periodic tasks only. */
-                next_run_at?: number | null;
-                prefetch: {
-                  [key: string]: unknown;
-                }[];
-                /** @description Periodic and streaming tasks only. */
-                schedule?:
-                  | {
-                      every_seconds: number;
-                    }
-                  | {
-                      cron: string;
-                    }
-                  | {
-                      report_interval: number;
-                      user_expire_interval: number;
-                    };
-                token: string;
-                /** @enum {string} */
-                type: 'batch' | 'periodic' | 'streaming';
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                updated_at: number;
-              };
+              task: components['schemas']['TaskDetail'];
             };
           };
         };
@@ -407,38 +291,7 @@ export interface paths {
             'application/json': {
               /** @enum {boolean} */
               success: true;
-              task: {
-                code: string;
-                code_version: number;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                created_at: number;
-                id: number;
-                /** @enum {string} */
-                language: 'javascript' | 'typescript';
-                name: string;
-                /** @description Periodic tasks only. */
-                next_run_at?: number | null;
-                prefetch: {
-                  [key: string]: unknown;
-                }[];
-                /** @description Periodic and streaming tasks only. */
-                schedule?:
-                  | {
-                      every_seconds: number;
-                    }
-                  | {
-                      cron: string;
-                    }
-                  | {
-                      report_interval: number;
-                      user_expire_interval: number;
-                    };
-                token: string;
-                /** @enum {string} */
-                type: 'batch' | 'periodic' | 'streaming';
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                updated_at: number;
-              };
+              task: components['schemas']['TaskDetail'];
             };
           };
         };
@@ -499,38 +352,7 @@ export interface paths {
             'application/json': {
               /** @enum {boolean} */
               success: true;
-              task: {
-                code: string;
-                code_version: number;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                created_at: number;
-                id: number;
-                /** @enum {string} */
-                language: 'javascript' | 'typescript';
-                name: string;
-                /** @description Periodic tasks only. */
-                next_run_at?: number | null;
-                prefetch: {
-                  [key: string]: unknown;
-                }[];
-                /** @description Periodic and streaming tasks only. */
-                schedule?:
-                  | {
-                      every_seconds: number;
-                    }
-                  | {
-                      cron: string;
-                    }
-                  | {
-                      report_interval: number;
-                      user_expire_interval: number;
-                    };
-                token: string;
-                /** @enum {string} */
-                type: 'batch' | 'periodic' | 'streaming';
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                updated_at: number;
-              };
+              task: components['schemas']['TaskDetail'];
             };
           };
         };
@@ -638,23 +460,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              preview:
-                | {
-                    /** @enum {boolean} */
-                    budgeted: true;
-                    may_be_low: boolean;
-                    message: string;
-                    noise_sd: number;
-                    period_run: number;
-                    renews_at: number | null;
-                    users_exhausted: number;
-                    users_left_out: number;
-                  }
-                | {
-                    /** @enum {boolean} */
-                    budgeted: false;
-                    message: string;
-                  };
+              preview: components['schemas']['BudgetPreview'];
               /** @enum {boolean} */
               success: true;
             };
@@ -717,39 +523,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @description The task's number of results, not the page's. */
-              count: number;
-              page: number;
-              per_page: number;
-              results: {
-                buckets: {
-                  /** @description "<label>: <value>", or the label alone when the value is empty. */
-                  name: string;
-                  /** @description Anonymized number of distinct users. */
-                  value: number;
-                }[];
-                /** @description Only for runs charged to the participation budget. */
-                budget?: {
-                  may_be_low: boolean;
-                  message: string;
-                  noise_sd: number;
-                  period_run: number;
-                  renews_at: number | null;
-                  users_exhausted: number;
-                  users_left_out: number;
-                };
-                exceptions: {
-                  count: number;
-                  error: string;
-                }[];
-                id: number;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                published_at: number;
-              }[];
-              /** @enum {boolean} */
-              success: true;
-            };
+            'application/json': components['schemas']['ResultsPage'];
           };
         };
       };
@@ -934,46 +708,8 @@ export interface paths {
           };
           content: {
             'application/json': {
-              result: {
-                buckets: {
-                  /** @description "<label>: <value>", or the label alone when the value is empty. */
-                  name: string;
-                  /** @description Anonymized number of distinct users. */
-                  value: number;
-                }[];
-                /** @description Only for runs charged to the participation budget. */
-                budget?: {
-                  may_be_low: boolean;
-                  message: string;
-                  noise_sd: number;
-                  period_run: number;
-                  renews_at: number | null;
-                  users_exhausted: number;
-                  users_left_out: number;
-                };
-                exceptions: {
-                  count: number;
-                  error: string;
-                }[];
-                id: number;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                published_at: number;
-              };
-              run: {
-                error: string | null;
-                finished_at: number | null;
-                id: string;
-                /** @enum {string} */
-                kind: 'run' | 'preview';
-                result_id: number | null;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                started_at: number;
-                /** @enum {string} */
-                state: 'running' | 'completed' | 'failed' | 'cancelled';
-                users_done: number;
-                /** @description Users of the selected tables, rounded up to a power of two (docs/api.md). */
-                users_total: number;
-              };
+              result: components['schemas']['Result'];
+              run: components['schemas']['Run'];
               /** @enum {boolean} */
               success: true;
             };
@@ -986,21 +722,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              run: {
-                error: string | null;
-                finished_at: number | null;
-                id: string;
-                /** @enum {string} */
-                kind: 'run' | 'preview';
-                result_id: number | null;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                started_at: number;
-                /** @enum {string} */
-                state: 'running' | 'completed' | 'failed' | 'cancelled';
-                users_done: number;
-                /** @description Users of the selected tables, rounded up to a power of two (docs/api.md). */
-                users_total: number;
-              };
+              run: components['schemas']['Run'];
               /** @enum {boolean} */
               success: true;
             };
@@ -1059,21 +781,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              runs: {
-                error: string | null;
-                finished_at: number | null;
-                id: string;
-                /** @enum {string} */
-                kind: 'run' | 'preview';
-                result_id: number | null;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                started_at: number;
-                /** @enum {string} */
-                state: 'running' | 'completed' | 'failed' | 'cancelled';
-                users_done: number;
-                /** @description Users of the selected tables, rounded up to a power of two (docs/api.md). */
-                users_total: number;
-              }[];
+              runs: components['schemas']['Run'][];
               /** @enum {boolean} */
               success: true;
             };
@@ -1135,21 +843,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              run: {
-                error: string | null;
-                finished_at: number | null;
-                id: string;
-                /** @enum {string} */
-                kind: 'run' | 'preview';
-                result_id: number | null;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                started_at: number;
-                /** @enum {string} */
-                state: 'running' | 'completed' | 'failed' | 'cancelled';
-                users_done: number;
-                /** @description Users of the selected tables, rounded up to a power of two (docs/api.md). */
-                users_total: number;
-              };
+              run: components['schemas']['Run'];
               /** @enum {boolean} */
               success: true;
             };
@@ -1198,21 +892,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              run: {
-                error: string | null;
-                finished_at: number | null;
-                id: string;
-                /** @enum {string} */
-                kind: 'run' | 'preview';
-                result_id: number | null;
-                /** @description Milliseconds since 1970-01-01 UTC. */
-                started_at: number;
-                /** @enum {string} */
-                state: 'running' | 'completed' | 'failed' | 'cancelled';
-                users_done: number;
-                /** @description Users of the selected tables, rounded up to a power of two (docs/api.md). */
-                users_total: number;
-              };
+              run: components['schemas']['Run'];
               /** @enum {boolean} */
               success: true;
             };
@@ -1279,18 +959,7 @@ export interface paths {
               csrf_token: string;
               /** @enum {boolean} */
               success: true;
-              user: {
-                /** @enum {string} */
-                access_level: 'untrusted' | 'trusted';
-                email: string;
-                id: string;
-                key_types: string[];
-                may_erase_data: boolean;
-                name: string;
-                org_id: string;
-                /** @enum {string} */
-                role: 'analyst' | 'data_owner' | 'admin';
-              };
+              user: components['schemas']['SessionUser'];
             };
           };
         };
@@ -1404,18 +1073,7 @@ export interface paths {
               csrf_token: string;
               /** @enum {boolean} */
               success: true;
-              user: {
-                /** @enum {string} */
-                access_level: 'untrusted' | 'trusted';
-                email: string;
-                id: string;
-                key_types: string[];
-                may_erase_data: boolean;
-                name: string;
-                org_id: string;
-                /** @enum {string} */
-                role: 'analyst' | 'data_owner' | 'admin';
-              };
+              user: components['schemas']['SessionUser'];
             };
           };
         };
@@ -1433,11 +1091,190 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    BudgetNotice: {
+      may_be_low: boolean;
+      message: string;
+      noise_sd: number;
+      period_run: number;
+      renews_at: number | null;
+      users_exhausted: number;
+      users_left_out: number;
+    };
+    BudgetPreview:
+      | {
+          /** @enum {boolean} */
+          budgeted: true;
+          may_be_low: boolean;
+          message: string;
+          noise_sd: number;
+          period_run: number;
+          renews_at: number | null;
+          users_exhausted: number;
+          users_left_out: number;
+        }
+      | {
+          /** @enum {boolean} */
+          budgeted: false;
+          message: string;
+        };
+    BudgetView:
+      | {
+          disclosure_rho: number;
+          disclosures: {
+            /** @description Milliseconds since 1970-01-01 UTC. */
+            at: number;
+            /** @enum {string} */
+            kind: 'run' | 'preview';
+            may_be_low: boolean;
+            message: string;
+            noise_sd: number;
+            period: number;
+            period_run: number;
+            renews_at: number | null;
+            users_exhausted: number;
+            users_left_out: number;
+          }[];
+          /** @enum {boolean} */
+          enabled: true;
+          next_noise_sd: number;
+          period_days: number;
+          renews_at: number | null;
+          rho: number;
+          runs_this_period: number;
+        }
+      | {
+          /** @enum {boolean} */
+          enabled: false;
+          message: string;
+        };
     ErrorAnswer: {
       /** @description What is wrong and how to fix it. */
       error: string;
       /** @enum {boolean} */
       success: false;
+    };
+    Result: {
+      buckets: {
+        /** @description "<label>: <value>", or the label alone when the value is empty. */
+        name: string;
+        /** @description Anonymized number of distinct users. */
+        value: number;
+      }[];
+      budget?: components['schemas']['BudgetNotice'];
+      exceptions: {
+        count: number;
+        error: string;
+      }[];
+      id: number;
+      /** @description Milliseconds since 1970-01-01 UTC. */
+      published_at: number;
+    };
+    ResultItem: {
+      buckets: {
+        /** @description "<label>: <value>", or the label alone when the value is empty. */
+        name: string;
+        /** @description Anonymized number of distinct users. */
+        value: number;
+      }[];
+      budget?: components['schemas']['BudgetNotice'];
+      exceptions: {
+        count: number;
+        error: string;
+      }[];
+      /** @description Milliseconds since 1970-01-01 UTC. */
+      published_at: number;
+    };
+    ResultsPage: {
+      /** @description The task's number of results, not the page's. */
+      count: number;
+      page: number;
+      per_page: number;
+      results: components['schemas']['Result'][];
+      /** @enum {boolean} */
+      success: true;
+    };
+    Run: {
+      error: string | null;
+      finished_at: number | null;
+      id: string;
+      /** @enum {string} */
+      kind: 'run' | 'preview';
+      result_id: number | null;
+      /** @description Milliseconds since 1970-01-01 UTC. */
+      started_at: number;
+      /** @enum {string} */
+      state: 'running' | 'completed' | 'failed' | 'cancelled';
+      users_done: number;
+      /** @description Users of the selected tables, rounded up to a power of two (docs/api.md). */
+      users_total: number;
+    };
+    Schedule:
+      | {
+          every_seconds: number;
+        }
+      | {
+          cron: string;
+        }
+      | {
+          report_interval: number;
+          user_expire_interval: number;
+        };
+    SeedResultsPage: {
+      /** @description The task's number of results, not the page's. */
+      count: number;
+      items: components['schemas']['ResultItem'][];
+      page: number;
+      per_page: number;
+      /** @enum {boolean} */
+      success: true;
+    };
+    SessionUser: {
+      /** @enum {string} */
+      access_level: 'untrusted' | 'trusted';
+      email: string;
+      id: string;
+      key_types: string[];
+      may_erase_data: boolean;
+      name: string;
+      org_id: string;
+      /** @enum {string} */
+      role: 'analyst' | 'data_owner' | 'admin';
+    };
+    Task: {
+      code_version: number;
+      /** @description Milliseconds since 1970-01-01 UTC. */
+      created_at: number;
+      id: number;
+      name: string;
+      /** @description Periodic tasks only. */
+      next_run_at?: number | null;
+      schedule?: components['schemas']['Schedule'];
+      token: string;
+      /** @enum {string} */
+      type: 'batch' | 'periodic' | 'streaming';
+      /** @description Milliseconds since 1970-01-01 UTC. */
+      updated_at: number;
+    };
+    TaskDetail: {
+      code: string;
+      code_version: number;
+      /** @description Milliseconds since 1970-01-01 UTC. */
+      created_at: number;
+      id: number;
+      /** @enum {string} */
+      language: 'javascript' | 'typescript';
+      name: string;
+      /** @description Periodic tasks only. */
+      next_run_at?: number | null;
+      prefetch: {
+        [key: string]: unknown;
+      }[];
+      schedule?: components['schemas']['Schedule'];
+      token: string;
+      /** @enum {string} */
+      type: 'batch' | 'periodic' | 'streaming';
+      /** @description Milliseconds since 1970-01-01 UTC. */
+      updated_at: number;
     };
   };
   responses: never;

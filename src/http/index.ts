@@ -23,6 +23,7 @@ export { parseBody } from './validate-body.ts';
 export {
   errorAnswer,
   jsonSchema,
+  named,
   okAnswer,
   registerOpenApi,
   routeDoc,

@@ -2,24 +2,18 @@
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { z } from 'zod';
+import { componentSchema, jsonSchema, named } from './openapi-shapes.ts';
 
-/** A request or response shape as JSON Schema 2020-12 (OpenAPI 3.1's dialect), from zod. */
-export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output') {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
-    target: 'draft-2020-12',
-    io,
-    unrepresentable: 'any',
-  });
-  return rest;
-}
+export { jsonSchema, named };
 
 /** Every error answer of both APIs (docs/errors.md lists the codes behind `error`). */
-export const errorAnswer = z.strictObject({
-  success: z.literal(false),
-  error: z.string().describe('What is wrong and how to fix it.'),
-});
-
-const ERROR_ANSWER = 'ErrorAnswer';
+export const errorAnswer = named(
+  'ErrorAnswer',
+  z.strictObject({
+    success: z.literal(false),
+    error: z.string().describe('What is wrong and how to fix it.'),
+  }),
+);
 
 const ok = z.strictObject({ success: z.literal(true) });
 
@@ -52,7 +46,7 @@ export interface RouteDoc {
 export function routeDoc(doc: RouteDoc): FastifySchema {
   const error = {
     description: 'An error',
-    content: { 'application/json': { schema: { $ref: `${ERROR_ANSWER}#` } } },
+    content: { 'application/json': { schema: jsonSchema(errorAnswer) } },
   };
   return {
     tags: doc.tags,
@@ -76,10 +70,15 @@ export interface OpenApiInfo {
  * or serialize here: validation stays in the handlers, and answers are JSON.stringify'd as
  * without schemas, so documenting a route cannot change what it accepts or sends.
  */
-export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  info: OpenApiInfo,
+  /** The named shapes (named()) this server's routes refer to, those they contain included. */
+  components: readonly z.ZodType[] = [],
+): Promise<void> {
   app.setValidatorCompiler(() => () => true);
-  // One named schema (components.schemas.ErrorAnswer) instead of a copy in every operation.
-  app.addSchema({ $id: ERROR_ANSWER, ...jsonSchema(errorAnswer) });
+  // Named shapes once, under components.schemas, instead of a copy in every operation.
+  for (const shape of [errorAnswer, ...components]) app.addSchema(componentSchema(shape));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(fastifySwagger, {
     refResolver: {

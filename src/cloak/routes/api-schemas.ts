@@ -2,7 +2,10 @@
 // The bodies themselves are checked by the data store and the task runner, whose errors name
 // the user, table, row and column (docs/data-plane.md); these describe what they accept.
 import { z } from 'zod';
-import { budgetNoticeShape as budgetNotice } from '../../shared/budget-notice-shape.ts';
+import { named } from '../../http/index.ts';
+import { budgetNoticeShape } from '../../shared/budget-notice-shape.ts';
+
+const budgetNotice = named('BudgetNotice', budgetNoticeShape);
 
 const value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const row = z.record(z.string(), value).describe('One row: column name to value.');
@@ -21,11 +24,14 @@ const column = z.strictObject({
   type: z.string().describe('integer, bigint, float, double, boolean, varchar(N) or text.'),
 });
 
-export const table = z.strictObject({
-  name: z.string(),
-  columns: z.array(column),
-  version: z.number().int().describe('1 on creation, one more for every change.'),
-});
+export const table = named(
+  'Table',
+  z.strictObject({
+    name: z.string(),
+    columns: z.array(column),
+    version: z.number().int().describe('1 on creation, one more for every change.'),
+  }),
+);
 
 export const newTableBody = z.strictObject({
   name: z.string().describe('[A-Za-z][A-Za-z0-9_]*, without the ac_ prefix.'),
@@ -57,15 +63,21 @@ export const taskRunBody = z.object({
   auth_token: z.string().optional().describe('Async runs: sent back in the QueryAuthToken header.'),
 });
 
-export const taskRunAnswer = z.strictObject({
-  task_id: z.unknown(),
-  buckets: z.array(
-    z.strictObject({ label: z.string(), value: z.string(), count: z.number().int() }),
-  ),
-  exceptions: z.array(z.strictObject({ error: z.string(), count: z.number().int() })),
-  budget: budgetNotice.optional().describe('Only for runs charged to the participation budget.'),
-});
+export const taskRunAnswer = named(
+  'TaskRunAnswer',
+  z.strictObject({
+    task_id: z.unknown(),
+    buckets: z.array(
+      z.strictObject({ label: z.string(), value: z.string(), count: z.number().int() }),
+    ),
+    exceptions: z.array(z.strictObject({ error: z.string(), count: z.number().int() })),
+    budget: budgetNotice.optional().describe('Only for runs charged to the participation budget.'),
+  }),
+);
 
 export const asyncAccepted = z.strictObject({ success: z.literal(true), task_id: z.unknown() });
 
 export const byName = z.strictObject({ name: z.string() });
+
+/** The named shapes of the cloak API's description (components.schemas). */
+export const CLOAK_API_COMPONENTS = [table, taskRunAnswer, budgetNotice];

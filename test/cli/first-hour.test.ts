@@ -1,7 +1,7 @@
 // A newcomer's first hour on the command line: tasks by name, site passwords, errors that name
 // commands, and a port in use that names the flag to change.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/air/auth/password-hash.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import { openPlatform, type OpenedPlatform } from '../../src/platform/index.ts';
+import { request } from '../support/https-client.ts';
+import { startServerProcess, stopServerProcess } from '../support/server-process.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/opencloak.mjs');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-first-hour-'));
@@ -104,5 +106,29 @@ describe('the command line in the first hour', () => {
     }
     // The first admin's one-time password is made by the start that succeeds, and shown there.
     expect(await withData(fresh, (p) => p.air.organisations.hasAdmin())).toBe(false);
+  }, 120_000);
+
+  it('shows the first admin password in one block after the start-up log, with how to set a new one', async () => {
+    const server = await startServerProcess(path.join(dir, 'first-start'));
+    try {
+      const recovery = 'npx opencloak analyst set-password admin@opencloak.local --password';
+      for (let i = 0; i < 200 && !server.output().includes(recovery); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const lines = server.output().split('\n');
+      const first = lines.findIndex((l) => l.includes('First start: an admin login was created'));
+      const block = lines.slice(first, first + 4);
+      expect(block[1]).toMatch(/^ {2}e-mail: {3}admin@opencloak\.local$/);
+      expect(block[3]).toContain(recovery);
+      // No log line in between, and the password shown is the one that logs in.
+      const password = /^ {2}password: (\S+)$/.exec(block[2] ?? '')?.[1];
+      const ca = readFileSync(path.join(dir, 'first-start/pki/ca.crt'), 'utf8');
+      const login = await request(`${server.webUrl}/auth/login`, ca, {
+        body: { email: 'admin@opencloak.local', password },
+      });
+      expect(login.status).toBe(200);
+    } finally {
+      await stopServerProcess(server);
+    }
   }, 120_000);
 });

@@ -37,3 +37,4 @@ export {
   FIRST_ADMIN_EMAIL,
   type InitialCredentials,
 } from './auth/first-admin.ts';
+export { checkLoginPassword, setLoginPassword } from './auth/login-password.ts';

@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import {
   createHttpsApp,
+  registerOpenApi,
   tlsOptions,
   type KeyRegistry,
   type LogOptions,
@@ -14,6 +15,7 @@ import {
 import type { CheckBudgetLimits } from './auth/check-budget.ts';
 import type { CloakPort } from './cloak-port.ts';
 import type { KeyService } from './key-service.ts';
+import { WEB_API_COMPONENTS } from './routes/api-schemas.ts';
 import { authRoutes } from './routes/auth.ts';
 import { budgetRoutes } from './routes/budget.ts';
 import { resultRoutes } from './routes/results.ts';
@@ -51,6 +53,15 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     logger: options.logger,
   });
   const { store, tasks, registry } = options;
+  await registerOpenApi(
+    app,
+    {
+      title: 'OpenCloak web REST API',
+      description:
+        "An organisation's tasks and their anonymized results (web_api keys), and the web site's login. docs/api.md explains each endpoint.",
+    },
+    WEB_API_COMPONENTS,
+  );
   await app.register(fastifyCookie);
   await app.register(authRoutes, { store, loginBudget: options.loginBudget });
   await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });

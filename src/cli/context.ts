@@ -41,6 +41,17 @@ export function resolveOrg(platform: OpenedPlatform, idOrName: string) {
 }
 
 /**
+ * A task by id, token or name (docs/tasks.md runs `task run spend`), as its token: ids and tokens
+ * win, so a name never hides another task. Unknown: TASK_NOT_FOUND, which names `task list`.
+ */
+export function taskRef(platform: OpenedPlatform, orgId: string, ref: string): string {
+  const tasks = platform.air.tasks;
+  const task = tasks.byIdOrToken(orgId, ref) ?? tasks.byName(orgId, ref);
+  if (!task) throw new AppError('TASK_NOT_FOUND', { task: ref });
+  return task.token;
+}
+
+/**
  * A line for people under a command's answer: on stderr, so that with --json stdout stays one
  * JSON document that scripts can parse, while a terminal shows it right below the answer.
  */

@@ -59,12 +59,14 @@ try {
     // Help and --version end here too, with exit code 0; commander has printed the message.
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
   } else if (error instanceof AppError || error instanceof ConfigError) {
-    // A configuration error has no catalogue code: its message names the setting.
+    // A configuration error has no catalogue code: its message names the setting. An AppError
+    // gets the catalogue's command-line form: it names commands to run, not HTTP endpoints.
     const code = error instanceof AppError ? { code: error.code } : {};
+    const message = error instanceof AppError ? error.cliMessage : error.message;
     process.stderr.write(
       jsonOutput()
-        ? `${JSON.stringify({ success: false, ...code, error: error.message })}\n`
-        : `error: ${error.message}\n`,
+        ? `${JSON.stringify({ success: false, ...code, error: message })}\n`
+        : `error: ${message}\n`,
     );
     process.exitCode = EXIT_REFUSED;
   } else {

@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import {
   acceptGzipBodies,
   createHttpsApp,
+  registerOpenApi,
   tlsOptions,
   type KeyRegistry,
   type LogOptions,
   type ServerTls,
 } from '../http/index.ts';
 import type { CloakDataStore } from './data/index.ts';
+import { CLOAK_API_COMPONENTS } from './routes/api-schemas.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { tableRoutes } from './routes/tables.ts';
 import { taskRunRoutes } from './routes/task-run.ts';
@@ -37,6 +39,15 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
     logger: options.logger,
   });
   acceptGzipBodies(app);
+  await registerOpenApi(
+    app,
+    {
+      title: 'OpenCloak cloak API',
+      description:
+        'Uploads, table definitions, lookup tables and task runs on the trusted cloak. docs/api.md and docs/data-plane.md explain each endpoint.',
+    },
+    CLOAK_API_COMPONENTS,
+  );
   const { data, runner, registry } = options;
   await app.register(ingestRoutes, { data, registry });
   await app.register(tableRoutes, { data, registry });

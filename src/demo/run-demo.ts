@@ -1,11 +1,17 @@
 // The one-command demo: a fresh installation, 10,000 synthetic users uploaded over HTTPS, example
-// tasks run, and the exact curl command that fetches their results.
+// tasks run over the web REST API, the exact curl command that fetches their results, and a
+// site login to see them in a browser.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cloakApiClient, webApiClient, type ClientKey } from '../api-client/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { lockDataDir, startPlatform, type RunningPlatform } from '../platform/index.ts';
+import {
+  lockDataDir,
+  setLoginPassword,
+  startPlatform,
+  type RunningPlatform,
+} from '../platform/index.ts';
 import { DEMO_TASKS } from './demo-tasks.ts';
-import { postJson, keepAliveAgent } from './https-upload.ts';
 import { DEMO_TABLES, syntheticBatches } from './synthetic-data.ts';
 
 export interface DemoOptions {
@@ -36,6 +42,19 @@ function freshDemoDir(dir: string): void {
   );
 }
 
+/** The analyst the demo creates, who can log in to the site with the demo's password. */
+export const DEMO_ANALYST = 'analyst@demo.example';
+
+/** `*: *` is the suppression bucket, which nothing else in the output explains. */
+const starNote = (name: string) =>
+  name === '*: *' ? '  (the users of buckets too small to publish, together)' : '';
+
+/** The answer's data, or an error naming the request and what the server said. */
+function answered<T>(what: string, answer: { data?: T; error?: { error: string } }): T {
+  if (answer.data === undefined) throw new Error(`${what}: ${answer.error?.error ?? 'no answer'}`);
+  return answer.data;
+}
+
 export async function runDemo(
   options: DemoOptions,
 ): Promise<RunningPlatform & { curl: string; resultsUrl: string }> {
@@ -50,7 +69,8 @@ export async function runDemo(
   const platform = await startPlatform(config);
   try {
     const org = platform.air.organisations.create('Demo Org');
-    platform.air.organisations.addAnalyst(org.id, 'analyst@demo.example', 'Demo Analyst');
+    const analyst = platform.air.organisations.addAnalyst(org.id, DEMO_ANALYST, 'Demo Analyst');
+    await setLoginPassword(platform.air, analyst.id, options.password);
     const keysDir = path.join(dataDir, 'keys');
     mkdirSync(keysDir, { recursive: true, mode: 0o700 });
     const issue = (type: 'web_api' | 'upload_any', file: string) => {
@@ -63,38 +83,47 @@ export async function runDemo(
       writeFileSync(path.join(keysDir, `${file}.pem`), issued.pem, { mode: 0o600 });
       return issued;
     };
-    issue('web_api', 'web-api');
-    const upload = issue('upload_any', 'upload');
+    const keyOf = (issued: { pfx: Buffer }): ClientKey => ({
+      pfx: issued.pfx,
+      passphrase: options.password,
+      caCertPem: platform.pki.ca.certPem,
+    });
+    const webApi = webApiClient(platform.webUrl, keyOf(issue('web_api', 'web-api')));
+    const cloakApi = cloakApiClient(platform.cloakUrl, keyOf(issue('upload_any', 'upload')));
     for (const table of DEMO_TABLES) platform.cloak.data.createTable(org.id, table);
 
     log(
       `Uploading ${options.users} synthetic users over HTTPS (POST ${platform.cloakUrl}/bulk_insert)...`,
     );
-    const key = {
-      pfx: upload.pfx,
-      passphrase: options.password,
-      caCertPem: platform.pki.ca.certPem,
-    };
-    const agent = keepAliveAgent(key);
     const started = Date.now();
     for (const batch of syntheticBatches(options.users, 500)) {
-      await postJson(`${platform.cloakUrl}/bulk_insert`, batch, key, agent);
+      answered('POST /bulk_insert', await cloakApi.POST('/bulk_insert', { body: batch }));
     }
-    agent.destroy();
+    await cloakApi.close();
     log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 
+    // As an analyst would: create and run each task over the web REST API with the web_api key.
     let firstTaskId = 0;
     for (const demoTask of DEMO_TASKS) {
-      const task = platform.tasks.create(org.id, { ...demoTask, type: 'batch' });
+      // PrefetchSpec is an interface; the API takes any object per table and checks it itself.
+      const prefetch = demoTask.prefetch as unknown as Array<Record<string, unknown>>;
+      const body = { ...demoTask, prefetch, type: 'batch' as const };
+      const { task } = answered('POST /api/tasks', await webApi.POST('/api/tasks', { body }));
       firstTaskId ||= task.id;
       const runStarted = Date.now();
-      const result = await platform.tasks.runBatch(org.id, task.token);
+      const path = { token: task.token };
+      const run = await webApi.POST('/api/tasks/{token}/run', { params: { path }, body: {} });
+      const ran = answered(`POST /api/tasks/${task.token}/run`, run);
+      // 202 is the answer to {"wait": false} only; this run waits for its result.
+      if (!('result' in ran)) throw new Error(`Task ${task.token} answered without its result.`);
+      const { result } = ran;
       log(
         `\nTask ${task.id} "${task.name}" (token ${task.token}), ran in ${Date.now() - runStarted} ms:`,
       );
-      for (const b of result.buckets) log(`  ${b.label}: ${b.value}  ->  ${b.count} users`);
+      for (const b of result.buckets) log(`  ${b.name}  ->  ${b.value} users${starNote(b.name)}`);
       for (const e of result.exceptions) log(`  exception "${e.error}"  ->  ${e.count} users`);
     }
+    await webApi.close();
 
     const pfx = path.relative(process.cwd(), path.join(keysDir, 'web-api.pfx'));
     const ca = path.relative(process.cwd(), platform.pki.caCertPath);
@@ -102,6 +131,10 @@ export async function runDemo(
     const curl = `curl --cert-type P12 --cert ${pfx}:${options.password} --cacert ${ca} '${resultsUrl}'`;
     log(
       `\nThe web REST API is at ${platform.webUrl}. Fetch the first task's results with:\n\n  ${curl}\n`,
+    );
+    log(
+      `See them in a browser: open ${platform.webUrl}/ (accept the installation's own certificate, ` +
+        `or import ${ca}) and log in as ${DEMO_ANALYST} with the password ${options.password}.\n`,
     );
     return { ...platform, curl, resultsUrl };
   } catch (error) {

@@ -1,17 +1,21 @@
 // AppError: an error from the catalogue, with its parameters filled into the message template.
-import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.ts';
+import { ERROR_CATALOGUE, type ErrorCode, type ErrorEntry } from './catalogue.ts';
 
 export type ErrorParams = Record<string, string | number>;
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** The message for the command line: the catalogue's `cli` form where there is one. */
+  readonly cliMessage: string;
 
   constructor(code: ErrorCode, params: ErrorParams = {}) {
-    super(formatTemplate(ERROR_CATALOGUE[code].template, params));
+    const entry: ErrorEntry = ERROR_CATALOGUE[code];
+    super(formatTemplate(entry.template, params));
     this.name = 'AppError';
     this.code = code;
-    this.status = ERROR_CATALOGUE[code].status;
+    this.status = entry.status;
+    this.cliMessage = entry.cli !== undefined ? formatTemplate(entry.cli, params) : this.message;
   }
 }
 

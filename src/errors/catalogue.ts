@@ -7,6 +7,11 @@
 export interface ErrorEntry {
   status: number;
   template: string;
+  /**
+   * What the `opencloak` command line prints instead, where the template points to an HTTP
+   * endpoint or speaks of a request: the same parameters, the fix as a command.
+   */
+  cli?: string;
 }
 
 export const ERROR_CATALOGUE = {
@@ -25,10 +30,12 @@ export const ERROR_CATALOGUE = {
     status: 400,
     template:
       'The request body is not valid JSON ({detail}). Send a JSON document with Content-Type: application/json.',
+    cli: 'Not valid JSON ({detail}). Check the file or option named first.',
   },
   INVALID_BODY: {
     status: 422,
     template: 'The request body is not in the expected form: {detail}',
+    cli: 'Not in the expected form: {detail}',
   },
   TASK_NOT_BATCH: {
     status: 400,
@@ -103,25 +110,30 @@ export const ERROR_CATALOGUE = {
     status: 404,
     template:
       'There is no task "{task}" in your organisation. List your tasks with GET /api/tasks.',
+    cli: 'There is no task "{task}" in this organisation. List its tasks with `opencloak task list --org <org>` and give a task\'s id, token or name.',
   },
   KEY_NOT_FOUND: {
     status: 404,
     template:
       'There is no key "{key}" in your organisation. List your keys on the Keys page (GET /api/site/keys).',
+    cli: 'There is no key "{key}" in this organisation. List its keys with `opencloak key list --org <org>`.',
   },
   ANALYST_NOT_FOUND: {
     status: 404,
     template: 'There is no user "{user}". List the users with GET /api/site/admin/users.',
+    cli: 'There is no user "{user}". List the people with `opencloak analyst list --org <org>`.',
   },
   ORGANISATION_NOT_FOUND: {
     status: 404,
     template:
       'There is no organisation "{organisation}". List the organisations with GET /api/site/admin/organisations.',
+    cli: 'There is no organisation "{organisation}". List them with `opencloak org list`.',
   },
   RESULT_NOT_FOUND: {
     status: 404,
     template:
       'Task "{task}" has no result "{result}". List its results with GET /api/tasks/{task}/results.',
+    cli: 'Task "{task}" has no result "{result}". List its results with `opencloak task results {task} --org <org>`.',
   },
   // 409: conflicts with existing state.
   TABLE_EXISTS: {
@@ -146,6 +158,7 @@ export const ERROR_CATALOGUE = {
     status: 429,
     template:
       'Your organisation already has {running} task runs in progress, the most one organisation may have at once (cloak.maxRunsPerOrganisation). Wait for one to finish, or cancel one with DELETE /api/tasks/<token>/runs/<run id>.',
+    cli: 'The organisation already has {running} task runs in progress, the most one organisation may have at once (cloak.maxRunsPerOrganisation). Wait for one to finish, or stop one (Ctrl-C in the terminal of its `opencloak task run`).',
   },
   RUN_NOT_FOUND: {
     status: 404,
@@ -286,6 +299,11 @@ export const ERROR_CATALOGUE = {
     status: 409,
     template:
       'The data directory {dir} is in use by process {pid} (started {started}). Only one server may use a data directory: stop that process first, or give this one another --data-dir.',
+  },
+  PORT_IN_USE: {
+    status: 409,
+    template:
+      'The {api} cannot listen on {host}:{port}: another program uses that port (perhaps another OpenCloak). Stop it, or choose another port with {flag} <port> (setting {setting}).',
   },
   RESTORE_TARGET_NOT_EMPTY: {
     status: 409,

@@ -21,3 +21,13 @@ export {
 } from './client-auth.ts';
 export { parsePagination, type Pagination } from './pagination.ts';
 export { parseBody } from './validate-body.ts';
+export {
+  errorAnswer,
+  jsonSchema,
+  named,
+  okAnswer,
+  registerOpenApi,
+  routeDoc,
+  successWith,
+  type RouteDoc,
+} from './openapi.ts';

@@ -9,3 +9,5 @@ export {
   type RestoreOptions,
 } from './backup.ts';
 export { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+// The demo gives its analyst a site login; the demo may import the platform, not the air.
+export { setLoginPassword } from '../air/index.ts';

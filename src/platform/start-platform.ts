@@ -10,6 +10,7 @@ import {
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { LogOptions } from '../http/index.ts';
+import { AppError } from '../errors/index.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
@@ -53,7 +54,7 @@ async function startLocked(
   lock: DataDirLock,
 ): Promise<RunningPlatform> {
   const platform = openPlatform(config);
-  const initialAdmin = await ensureFirstAdmin(platform.air);
+  let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
   const scheduler = new Scheduler(platform.air, platform.tasks);
@@ -91,8 +92,11 @@ async function startLocked(
     logger,
   });
   try {
-    await cloakServer.listen({ host: config.cloak.host, port: config.cloak.port });
-    await webServer.listen({ host: config.web.host, port: config.web.port });
+    await listenOn(cloakServer, config.cloak, CLOAK_LISTENER);
+    await listenOn(webServer, config.web, WEB_LISTENER);
+    // Only once both servers listen: a start that fails (a port in use) must not use up the
+    // first admin's one-time password without showing it.
+    initialAdmin = await ensureFirstAdmin(platform.air);
     revocations.watch([cloakServer, webServer]);
     scheduler.start(config.scheduler.tickMs);
     platform.cloak.streaming.start(config.cloak.streamingIntervalMs);
@@ -127,4 +131,30 @@ function urlOf(server: FastifyInstance, host: string): string {
   const shown =
     host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return `https://${shown}:${port}`;
+}
+
+/** What a port that is taken is called, so that the error names the flag and setting to change. */
+interface Listener {
+  api: string;
+  flag: string;
+  setting: string;
+}
+const WEB_LISTENER: Listener = { api: 'web REST API', flag: '--web-port', setting: 'web.port' };
+const CLOAK_LISTENER: Listener = {
+  api: 'cloak API',
+  flag: '--cloak-port',
+  setting: 'cloak.port',
+};
+
+async function listenOn(
+  server: FastifyInstance,
+  address: { host: string; port: number },
+  listener: Listener,
+): Promise<void> {
+  try {
+    await server.listen({ host: address.host, port: address.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new AppError('PORT_IN_USE', { ...listener, host: address.host, port: address.port });
+  }
 }

@@ -8,6 +8,11 @@ const COMPANIONS = 2;
 /** One background run per victim; the brief's 200 victims by default. */
 const VICTIMS = Number(process.env.ATTACK_PROGRESS_VICTIMS ?? 200);
 const TASK = 'report_property("g", "all");';
+/**
+ * A guard against hanging, not a measurement: each run waits for its release point, which grows
+ * (to seconds) while a busy machine keeps runs from fitting their slots.
+ */
+const TIMEOUT_MS = VICTIMS * 20_000 + 60_000;
 
 /** A filter that keeps the victim of group g only if their bit is 1: 0 or 1 users run. */
 const victimWithBit = (g: number) => [{ $$grp: { $eq: g } }, { $$s: { $eq: 1 } }];
@@ -62,7 +67,7 @@ describe('progress-channel attack', () => {
 
   it(
     'fails: a run reports progress from the clock, and all users at its end',
-    { timeout: VICTIMS * 3000 + 60_000 },
+    { timeout: TIMEOUT_MS },
     async () => {
       const { score, final } = await attack(await open(true));
       console.log(describeScore('progress channel', score));
@@ -73,7 +78,7 @@ describe('progress-channel attack', () => {
 
   it(
     'succeeds without the release schedule (the attack is real)',
-    { timeout: VICTIMS * 3000 + 60_000 },
+    { timeout: TIMEOUT_MS },
     async () => {
       const { score } = await attack(await open(false));
       console.log(describeScore('progress channel, no schedule', score));

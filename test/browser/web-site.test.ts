@@ -147,6 +147,15 @@ describe('analyst web site in Chromium', () => {
     await shot('results');
   });
 
+  it('resumes Getting started where the organisation is instead of at step 1', async () => {
+    await page.getByRole('link', { name: 'Getting started' }).click();
+    await page.getByRole('heading', { name: 'All four steps are done' }).waitFor();
+    expect(await page.getByText('1. Define a table').count()).toBe(0);
+    await shot('getting-started-done');
+    await page.getByRole('link', { name: 'Tasks' }).first().click();
+    await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+  });
+
   it("shows a periodic task's buckets over time, and its exceptions with their counts", async () => {
     const task = inst.platform.tasks.create(orgId, {
       name: 'hourly',

@@ -7,14 +7,18 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exited, startServerProcess } from '../support/server-process.ts';
 
-/** How long the server may take to notice that the command is gone and close its ports. */
-const CLOSE_WITHIN_MS = 5_000;
+/**
+ * How long the server may take to notice that the command is gone and close its ports: a guard
+ * against an orphan that never stops, not a measurement (it takes about a second on a quiet
+ * machine, many more on a busy one).
+ */
+const CLOSE_WITHIN_MS = 50_000;
 
 describe('the opencloak command and its server', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-orphan-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('stops the server within seconds when the command is killed with SIGKILL', async () => {
+  it('stops the server when the command is killed with SIGKILL', async () => {
     const server = await startServerProcess(path.join(dir, 'kill9'), { viaBin: true });
     const port = Number(new URL(server.cloakUrl).port);
     expect(await accepts(port)).toBe(true);

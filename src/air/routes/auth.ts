@@ -9,7 +9,7 @@ import type {
 } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors/index.ts';
-import { parseBody } from '../../http/index.ts';
+import { okAnswer, parseBody, routeDoc, successWith } from '../../http/index.ts';
 import { CheckBudget, type CheckBudgetLimits } from '../auth/check-budget.ts';
 import { HashQueue } from '../auth/hash-queue.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
@@ -18,6 +18,7 @@ import { SESSION_MAX_MS } from '../auth/sessions.ts';
 import { keyTypesFor } from '../key-policy.ts';
 import { mayEraseData } from '../data-policy.ts';
 import type { Analyst, AirStore } from '../store/index.ts';
+import { sessionUser } from './api-schemas.ts';
 
 export const SESSION_COOKIE = 'oc_session';
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -131,55 +132,71 @@ export const authRoutes: FastifyPluginAsync<{
       if (!known) budget.settle(reservation.reserved, tookSeconds, !valid);
     }
   }
-  const session = { preHandler: requireSession(store) };
-
-  app.post('/auth/login', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { email, password } = parseBody(loginBody, request.body);
-    const account = store.organisations.findLogin(email);
-    const attempt = {
-      account: email.toLowerCase(),
-      address: request.ip,
-      known: account !== undefined && store.knownAddresses.isKnown(account.id, request.ip),
-    };
-    const wait = throttle.retryAfterSeconds(attempt);
-    if (wait > 0) return refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
-    const valid = await checkPassword(password, account?.passwordHash, attempt.known, reply);
-    if (!account || !valid) {
-      throttle.fail(attempt);
-      store.audit.record({
-        orgId: account?.orgId ?? null,
-        event: 'login.failed',
-        actor: 'anonymous',
-        detail: { email, address: request.ip },
-      });
-      throw new AppError('LOGIN_FAILED');
-    }
-    throttle.succeed(attempt);
-    store.knownAddresses.remember(account.id, request.ip);
-    const { token, csrfToken } = store.sessions.create(account.id);
-    store.audit.record({
-      orgId: account.orgId,
-      event: 'login.succeeded',
-      actor: `analyst:${account.id}`,
-      detail: { address: request.ip },
-    });
-    reply.setCookie(SESSION_COOKIE, token, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'strict',
-      path: '/',
-      maxAge: SESSION_MAX_MS / 1000,
-    });
-    return { success: true, user: publicUser(account), csrf_token: csrfToken };
+  const preHandler = requireSession(store);
+  const loggedIn = { 200: successWith({ user: sessionUser, csrf_token: z.string() }) };
+  const doc = (summary: string, responses: Record<number, unknown>) => ({
+    schema: routeDoc({ tags: ['login'], summary, responses }),
   });
 
-  app.get('/auth/session', session, async (request) => ({
+  const loginDoc = routeDoc({
+    tags: ['login'],
+    summary: 'Log in to the web site: sets the session cookie',
+    body: loginBody,
+    responses: loggedIn,
+  });
+  app.post(
+    '/auth/login',
+    { schema: loginDoc },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const { email, password } = parseBody(loginBody, request.body);
+      const account = store.organisations.findLogin(email);
+      const attempt = {
+        account: email.toLowerCase(),
+        address: request.ip,
+        known: account !== undefined && store.knownAddresses.isKnown(account.id, request.ip),
+      };
+      const wait = throttle.retryAfterSeconds(attempt);
+      if (wait > 0) return refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
+      const valid = await checkPassword(password, account?.passwordHash, attempt.known, reply);
+      if (!account || !valid) {
+        throttle.fail(attempt);
+        store.audit.record({
+          orgId: account?.orgId ?? null,
+          event: 'login.failed',
+          actor: 'anonymous',
+          detail: { email, address: request.ip },
+        });
+        throw new AppError('LOGIN_FAILED');
+      }
+      throttle.succeed(attempt);
+      store.knownAddresses.remember(account.id, request.ip);
+      const { token, csrfToken } = store.sessions.create(account.id);
+      store.audit.record({
+        orgId: account.orgId,
+        event: 'login.succeeded',
+        actor: `analyst:${account.id}`,
+        detail: { address: request.ip },
+      });
+      reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        secure: true,
+        sameSite: 'strict',
+        path: '/',
+        maxAge: SESSION_MAX_MS / 1000,
+      });
+      return { success: true, user: publicUser(account), csrf_token: csrfToken };
+    },
+  );
+
+  const sessionDoc = doc("The session's person and CSRF token", loggedIn);
+  app.get('/auth/session', { preHandler, ...sessionDoc }, async (request) => ({
     success: true,
     user: publicUser(request.session!.analyst),
     csrf_token: request.session!.csrfToken,
   }));
 
-  app.post('/auth/logout', session, async (request, reply) => {
+  const logoutDoc = doc('Log out: ends the session', { 200: okAnswer });
+  app.post('/auth/logout', { preHandler, ...logoutDoc }, async (request, reply) => {
     store.sessions.delete(request.session!.token);
     reply.clearCookie(SESSION_COOKIE, {
       path: '/',

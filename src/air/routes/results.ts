@@ -1,10 +1,19 @@
 // Web REST API: task results, in the seed's form and in the later /api/tasks form.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { identityOf, parsePagination, requireKey, type KeyRegistry } from '../../http/index.ts';
+import { z } from 'zod';
+import {
+  identityOf,
+  parsePagination,
+  requireKey,
+  routeDoc,
+  jsonSchema,
+  type KeyRegistry,
+} from '../../http/index.ts';
 import { resultsCsv } from '../results-csv.ts';
 import type { AirStore } from '../store/index.ts';
 import type { TaskService } from '../task-service.ts';
+import * as shapes from './api-schemas.ts';
 
 export interface ResultRoutesOptions {
   store: AirStore;
@@ -14,7 +23,8 @@ export interface ResultRoutesOptions {
 }
 
 export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app, opts) => {
-  const webKey = { preHandler: requireKey(opts.registry, ['web_api']) };
+  const preHandler = requireKey(opts.registry, ['web_api']);
+  const doc = { tags: ['results'], keys: ['web_api'] };
 
   /**
    * The body is spliced from items rendered at publication time; the envelope's keys are the
@@ -42,13 +52,34 @@ export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app,
     return reply.type('application/json; charset=utf-8').send(body);
   }
 
-  app.get<{ Params: { taskId: string } }>('/api/task_results/:taskId', webKey, (request, reply) =>
-    resultsPage(request, reply, request.params.taskId, 'items'),
+  const seedDoc = routeDoc({
+    ...doc,
+    summary: "A task's results, newest first (the seed's endpoint)",
+    params: z.strictObject({
+      taskId: z.string().describe("The task's numeric id (or its token)."),
+    }),
+    querystring: shapes.pagination,
+    responses: { 200: jsonSchema(shapes.seedResultsPage) },
+  });
+  app.get<{ Params: { taskId: string } }>(
+    '/api/task_results/:taskId',
+    { preHandler, schema: seedDoc },
+    (request, reply) => resultsPage(request, reply, request.params.taskId, 'items'),
   );
 
   app.get<{ Params: { token: string } }>(
     '/api/tasks/:token/results.csv',
-    webKey,
+    {
+      preHandler,
+      schema: routeDoc({
+        ...doc,
+        summary: 'Every result as CSV: result_id,published_at,kind,label,value,count',
+        params: shapes.byToken,
+        responses: {
+          200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } },
+        },
+      }),
+    },
     (request, reply) => {
       const task = opts.tasks.find(identityOf(request).orgId, request.params.token);
       return reply
@@ -58,7 +89,16 @@ export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app,
     },
   );
 
-  app.get<{ Params: { token: string } }>('/api/tasks/:token/results', webKey, (request, reply) =>
-    resultsPage(request, reply, request.params.token, 'results'),
+  const resultsDoc = routeDoc({
+    ...doc,
+    summary: "A task's results, newest first, each with its id",
+    params: shapes.byToken,
+    querystring: shapes.pagination,
+    responses: { 200: jsonSchema(shapes.resultsPage) },
+  });
+  app.get<{ Params: { token: string } }>(
+    '/api/tasks/:token/results',
+    { preHandler, schema: resultsDoc },
+    (request, reply) => resultsPage(request, reply, request.params.token, 'results'),
   );
 };

@@ -5,9 +5,13 @@ import { AppError } from '../../errors/index.ts';
 import {
   identityOf,
   keyOwnerOf,
+  okAnswer,
   parseBody,
   requireKey,
+  routeDoc,
+  successWith,
   type KeyRegistry,
+  type RouteDoc,
 } from '../../http/index.ts';
 import type { TaskActor } from '../access-levels.ts';
 import { TASK_LANGUAGES, type PrefetchSpec } from '../../shared/index.ts';
@@ -16,6 +20,7 @@ import { TASK_TYPES, type AirStore, type TaskRecord } from '../store/index.ts';
 import type { TaskService } from '../task-service.ts';
 import type { TaskRun } from '../task-runs.ts';
 import { nextRunAfter, type Schedule } from '../schedule.ts';
+import * as shapes from './api-schemas.ts';
 
 export interface TaskRoutesOptions {
   store: AirStore;
@@ -96,15 +101,31 @@ const taskChangeBody = z
   );
 
 export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opts) => {
-  const webKey = { preHandler: requireKey(opts.registry, ['web_api']) };
+  const preHandler = requireKey(opts.registry, ['web_api']);
+  const webKey = (doc: Omit<RouteDoc, 'tags' | 'keys'>) => ({
+    preHandler,
+    schema: routeDoc({ tags: ['tasks'], keys: ['web_api'], ...doc }),
+  });
   type ByToken = { Params: { token: string } };
+  const byRun = shapes.byToken.extend({ runId: z.string() });
+  const taskAnswer = { 200: successWith({ task: shapes.taskDetail }) };
+  const runAnswer = { 200: successWith({ run: shapes.run }) };
 
-  app.get('/api/tasks', webKey, async (request) => ({
+  const listDoc = {
+    summary: "The organisation's tasks",
+    responses: { 200: successWith({ tasks: z.array(shapes.task) }) },
+  };
+  app.get('/api/tasks', webKey(listDoc), async (request) => ({
     success: true,
     tasks: opts.store.tasks.list(identityOf(request).orgId).map(toApiTask),
   }));
 
-  app.post('/api/tasks', webKey, async (request, reply) => {
+  const createDoc = {
+    summary: 'Create a task',
+    body: newTaskBody,
+    responses: { 201: successWith({ task: shapes.taskDetail }) },
+  };
+  app.post('/api/tasks', webKey(createDoc), async (request, reply) => {
     const body = parseBody(newTaskBody, request.body);
     const task = opts.tasks.create(
       identityOf(request).orgId,
@@ -118,12 +139,23 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     return reply.status(201).send({ success: true, task: toApiTaskDetail(task) });
   });
 
-  app.get<ByToken>('/api/tasks/:token', webKey, async (request) => ({
+  const readDoc = {
+    summary: 'A task with its code',
+    params: shapes.byToken,
+    responses: taskAnswer,
+  };
+  app.get<ByToken>('/api/tasks/:token', webKey(readDoc), async (request) => ({
     success: true,
     task: toApiTaskDetail(opts.tasks.find(identityOf(request).orgId, request.params.token)),
   }));
 
-  app.put<ByToken>('/api/tasks/:token', webKey, async (request) => {
+  const changeDoc = {
+    summary: 'Change a task',
+    params: shapes.byToken,
+    body: taskChangeBody,
+    responses: taskAnswer,
+  };
+  app.put<ByToken>('/api/tasks/:token', webKey(changeDoc), async (request) => {
     const { prefetch, schedule, ...rest } = parseBody(taskChangeBody, request.body);
     const task = opts.tasks.update(
       identityOf(request).orgId,
@@ -138,14 +170,28 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     return { success: true, task: toApiTaskDetail(task) };
   });
 
-  app.delete<ByToken>('/api/tasks/:token', webKey, async (request) => {
+  const deleteDoc = {
+    summary: 'Delete a task and its results',
+    params: shapes.byToken,
+    responses: { 200: okAnswer },
+  };
+  app.delete<ByToken>('/api/tasks/:token', webKey(deleteDoc), async (request) => {
     opts.tasks.delete(identityOf(request).orgId, request.params.token);
     return { success: true };
   });
 
   // Waits for the result by default, as the seed's clients expect; {"wait": false} answers 202
   // at once with a run to follow (GET .../runs/<id>) or cancel (DELETE .../runs/<id>).
-  app.post<ByToken>('/api/tasks/:token/run', webKey, async (request, reply) => {
+  const runDoc = {
+    summary: 'Run a batch task (waits for its result unless {"wait": false})',
+    params: shapes.byToken,
+    body: runBody,
+    responses: {
+      200: successWith({ run: shapes.run, result: shapes.resultWithId }),
+      202: successWith({ run: shapes.run }),
+    },
+  };
+  app.post<ByToken>('/api/tasks/:token/run', webKey(runDoc), async (request, reply) => {
     const { wait } = parseBody(runBody, request.body ?? {});
     const orgId = identityOf(request).orgId;
     const { run, finished } = opts.tasks.startBatch(orgId, request.params.token, {
@@ -158,7 +204,12 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     return { success: true, run: toApiRun(run), result: { id: result.id, ...toApiItem(result) } };
   });
 
-  app.get<ByToken>('/api/tasks/:token/runs', webKey, async (request) => {
+  const runsDoc = {
+    summary: "The task's recent runs",
+    params: shapes.byToken,
+    responses: { 200: successWith({ runs: z.array(shapes.run) }) },
+  };
+  app.get<ByToken>('/api/tasks/:token/runs', webKey(runsDoc), async (request) => {
     const orgId = identityOf(request).orgId;
     const task = opts.tasks.find(orgId, request.params.token);
     return { success: true, runs: opts.tasks.runs.list(orgId, task.id).map(toApiRun) };
@@ -172,12 +223,22 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     return { task, run };
   };
 
-  app.get<ByRun>('/api/tasks/:token/runs/:runId', webKey, async (request) => {
-    const { run } = findRun(identityOf(request).orgId, request.params.token, request.params.runId);
-    return { success: true, run: toApiRun(run) };
-  });
+  const runDocs = { params: byRun, responses: runAnswer };
+  app.get<ByRun>(
+    '/api/tasks/:token/runs/:runId',
+    webKey({ summary: 'One run', ...runDocs }),
+    async (request) => {
+      const { run } = findRun(
+        identityOf(request).orgId,
+        request.params.token,
+        request.params.runId,
+      );
+      return { success: true, run: toApiRun(run) };
+    },
+  );
 
-  app.delete<ByRun>('/api/tasks/:token/runs/:runId', webKey, async (request) => {
+  const cancelDoc = { summary: 'Cancel a running run', ...runDocs };
+  app.delete<ByRun>('/api/tasks/:token/runs/:runId', webKey(cancelDoc), async (request) => {
     const orgId = identityOf(request).orgId;
     const { task, run } = findRun(orgId, request.params.token, request.params.runId);
     if (run.state !== 'running') {
@@ -189,7 +250,11 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
 
   app.delete<{ Params: { token: string; resultId: string } }>(
     '/api/tasks/:token/results/:resultId',
-    webKey,
+    webKey({
+      summary: 'Delete one result',
+      params: shapes.byToken.extend({ resultId: z.string() }),
+      responses: { 200: okAnswer },
+    }),
     async (request) => {
       const task = opts.tasks.find(identityOf(request).orgId, request.params.token);
       const id = /^\d{1,15}$/.test(request.params.resultId) ? Number(request.params.resultId) : NaN;

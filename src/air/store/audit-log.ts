@@ -10,6 +10,8 @@ export const AUDIT_EVENTS = [
   'key.revoked',
   'role.changed',
   'access_level.changed',
+  /** A site password set on the command line (`opencloak analyst set-password`), never the password. */
+  'password.set',
   /** Every run at the trusted level, with its code and prefetch: the control that replaces the budget. */
   'task.run.trusted',
   'login.succeeded',

@@ -1,10 +1,35 @@
 // CLI: organisations and the people in them (analysts, data owners, admins) with their roles.
 import { Option, type Command } from 'commander';
-import { ROLES, setAccessLevel, type Role } from '../../air/index.ts';
+import {
+  checkLoginPassword,
+  ROLES,
+  setAccessLevel,
+  setLoginPassword,
+  type Role,
+} from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { ACCESS_LEVELS, type AccessLevel } from '../../shared/index.ts';
+import type { OpenedPlatform } from '../../platform/index.ts';
 import { resolveOrg, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
+
+interface NewPerson {
+  org: string;
+  email: string;
+  name: string;
+  role: Role;
+  password?: string;
+}
+
+function findPerson(p: OpenedPlatform, email: string) {
+  const person = p.air.organisations.analystByEmail(email);
+  if (!person) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail: `There is no person "${email}". List them with \`opencloak analyst list --org <org>\`.`,
+    });
+  }
+  return person;
+}
 
 export function registerOrgCommands(program: Command): void {
   const org = program.command('org').description('manage analyst organisations');
@@ -69,14 +94,47 @@ export function registerOrgCommands(program: Command): void {
     .requiredOption('--email <email>', "the person's e-mail address")
     .requiredOption('--name <name>', "the person's name")
     .addOption(roleOption().default('analyst'))
-    .action(
-      async (opts: { org: string; email: string; name: string; role: Role }, command: Command) =>
-        withPlatform(command, (p) => {
-          const orgId = resolveOrg(p, opts.org).id;
-          printResult(
-            p.air.organisations.addAnalyst(orgId, opts.email, opts.name, Date.now(), opts.role),
-          );
-        }),
+    .option(
+      '--password <password>',
+      'a password for the web site (at least 10 characters); without it the person cannot log in until you set one with `analyst set-password`',
+    )
+    .action(async (opts: NewPerson, command: Command) =>
+      withPlatform(command, async (p) => {
+        const orgId = resolveOrg(p, opts.org).id;
+        // Checked before the person is added, so that a short password adds nobody.
+        if (opts.password !== undefined) checkLoginPassword(opts.password);
+        const person = p.air.organisations.addAnalyst(
+          orgId,
+          opts.email,
+          opts.name,
+          Date.now(),
+          opts.role,
+        );
+        if (opts.password !== undefined) {
+          await setLoginPassword(p.air, person.id, opts.password);
+        }
+        printResult(person);
+      }),
+    );
+
+  analyst
+    .command('set-password <email>')
+    .description(
+      "set a person's web site password, e.g. the first admin's if its one-time password was lost (the server may keep running)",
+    )
+    .requiredOption('--password <password>', 'the new password (at least 10 characters)')
+    .action(async (email: string, opts: { password: string }, command: Command) =>
+      withPlatform(command, async (p) => {
+        const person = findPerson(p, email);
+        await setLoginPassword(p.air, person.id, opts.password);
+        p.air.audit.record({
+          orgId: person.orgId,
+          event: 'password.set',
+          actor: 'cli',
+          detail: { user: person.id },
+        });
+        printResult({ email: person.email, password_set: true });
+      }),
     );
 
   analyst
@@ -95,12 +153,7 @@ export function registerOrgCommands(program: Command): void {
     .addOption(roleOption().makeOptionMandatory())
     .action(async (email: string, opts: { role: Role }, command: Command) =>
       withPlatform(command, (p) => {
-        const person = p.air.organisations.analystByEmail(email);
-        if (!person) {
-          throw new AppError('INVALID_PARAMETER', {
-            detail: `There is no person "${email}". List them with \`opencloak analyst list --org <org>\`.`,
-          });
-        }
+        const person = findPerson(p, email);
         p.air.organisations.setRole(person.id, opts.role);
         p.air.audit.record({
           orgId: person.orgId,
@@ -126,12 +179,7 @@ export function registerOrgCommands(program: Command): void {
     )
     .action(async (email: string, opts: { level: AccessLevel }, command: Command) =>
       withPlatform(command, (p) => {
-        const person = p.air.organisations.analystByEmail(email);
-        if (!person) {
-          throw new AppError('INVALID_PARAMETER', {
-            detail: `There is no person "${email}". List them with \`opencloak analyst list --org <org>\`.`,
-          });
-        }
+        const person = findPerson(p, email);
         printResult(setAccessLevel(p.air, person.id, opts.level, 'cli'));
       }),
     );

@@ -45,9 +45,12 @@ export function registerStartCommand(program: Command): void {
           `  CA certificate: ${running.pki.caCertPath}`,
           ...(running.initialAdmin
             ? [
-                'First start: an admin login was created. Its password is shown only this once:',
+                '',
+                '*** First start: an admin login was created. Its password is shown only this once: ***',
                 `  e-mail:   ${running.initialAdmin.email}`,
                 `  password: ${running.initialAdmin.password}`,
+                `Lost it? Set a new one (the server may keep running): npx opencloak analyst set-password ${running.initialAdmin.email} --password <at least 10 characters>`,
+                '',
               ]
             : []),
           'Create an organisation and keys with `npx opencloak org create` and `npx opencloak key create`,',

@@ -5,7 +5,7 @@ import { toApiItem, type Schedule } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { parsePagination } from '../../http/index.ts';
 import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
-import { printNote, resolveOrg, withPlatform } from '../context.ts';
+import { printNote, resolveOrg, taskRef, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
 import { progressBar } from '../progress-bar.ts';
 import { readJsonFile } from './table.ts';
@@ -109,7 +109,7 @@ export function registerTaskCommands(program: Command): void {
   task
     .command('run <task>')
     .description(
-      'run a batch task (by id or token) and print its published result; progress, and what ' +
+      'run a batch task (by id, token or name) and print its published result; progress, and what ' +
         'the run says about the participation budget, go to stderr; Ctrl-C cancels the run ' +
         'without publishing anything',
     )
@@ -117,7 +117,8 @@ export function registerTaskCommands(program: Command): void {
     .action(async (ref: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
         const orgId = resolveOrg(p, opts.org).id;
-        const { run, finished } = p.tasks.startBatch(orgId, ref, { background: true });
+        const token = taskRef(p, orgId, ref);
+        const { run, finished } = p.tasks.startBatch(orgId, token, { background: true });
         const bar = progressBar();
         const timer = setInterval(() => bar.update(run.progress), 200);
         const cancel = () => p.tasks.runs.cancel(orgId, run.taskId, run.id);
@@ -138,7 +139,7 @@ export function registerTaskCommands(program: Command): void {
   task
     .command('preview <task>')
     .description(
-      'preview the cost of running a task (by id or token): it runs as `task run` would, is ' +
+      'preview the cost of running a task (by id, token or name): it runs as `task run` would, is ' +
         "settled against the participation budget and rolled back, so nobody's budget is spent " +
         'and nothing is published; prints the notice the run would publish (how many users it ' +
         "would leave out, noisy), and its message on stderr. It uses one of the period's budget " +
@@ -147,7 +148,8 @@ export function registerTaskCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
-        const preview = await p.tasks.preview(resolveOrg(p, opts.org).id, ref);
+        const orgId = resolveOrg(p, opts.org).id;
+        const preview = await p.tasks.preview(orgId, taskRef(p, orgId, ref));
         printResult(preview);
         printNote(`participation budget: ${preview.message}`);
       }),
@@ -155,14 +157,15 @@ export function registerTaskCommands(program: Command): void {
 
   task
     .command('results <task>')
-    .description("print a task's results, newest first")
+    .description("print a task's results (by id, token or name), newest first")
     .requiredOption('--org <org>', 'organisation id or name')
     .option('--page <n>', 'page number', '1')
     .option('--per-page <n>', 'results per page', '10')
     .action(
       async (ref: string, opts: { org: string; page: string; perPage: string }, command: Command) =>
         withPlatform(command, (p) => {
-          const found = p.tasks.find(resolveOrg(p, opts.org).id, ref);
+          const orgId = resolveOrg(p, opts.org).id;
+          const found = p.tasks.find(orgId, taskRef(p, orgId, ref));
           const { page, perPage } = parsePagination(
             { page: opts.page, per_page: opts.perPage },
             p.config.web.maxPerPage,

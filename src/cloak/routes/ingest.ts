@@ -1,7 +1,8 @@
 // Cloak API upload routes: POST /bulk_insert (any-user key) and POST /insert (one-user key).
 import type { FastifyPluginAsync } from 'fastify';
-import { identityOf, requireKey, type KeyRegistry } from '../../http/index.ts';
+import { identityOf, okAnswer, requireKey, routeDoc, type KeyRegistry } from '../../http/index.ts';
 import type { CloakDataStore } from '../data/index.ts';
+import { bulkInsertBody, insertBody } from './api-schemas.ts';
 
 export interface IngestRoutesOptions {
   data: CloakDataStore;
@@ -15,14 +16,31 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (
 ) => {
   app.post(
     '/bulk_insert',
-    { preHandler: requireKey(registry, ['upload_any']) },
+    {
+      preHandler: requireKey(registry, ['upload_any']),
+      schema: routeDoc({
+        tags: ['upload'],
+        keys: ['upload_any'],
+        summary: 'Add rows for any users (all or nothing)',
+        body: bulkInsertBody,
+        responses: { 200: okAnswer },
+      }),
+    },
     async (request) => {
       data.insert(identityOf(request).orgId, request.body);
       return { success: true };
     },
   );
 
-  app.post('/insert', { preHandler: requireKey(registry, ['upload_user']) }, async (request) => {
+  const insertDoc = routeDoc({
+    tags: ['upload'],
+    keys: ['upload_user'],
+    summary: "Add rows for the key's own user (all or nothing)",
+    body: insertBody,
+    responses: { 200: okAnswer },
+  });
+  const insertOptions = { preHandler: requireKey(registry, ['upload_user']), schema: insertDoc };
+  app.post('/insert', insertOptions, async (request) => {
     const { orgId, userId } = identityOf(request);
     // The user comes from the certificate; the body cannot name another user.
     data.insert(orgId, { [userId as string]: request.body });

@@ -1,8 +1,18 @@
 // Cloak API admin routes: user table definitions, lookup tables and forgetting a user (admin key).
 import type { FastifyPluginAsync } from 'fastify';
-import { identityOf, requireKey, type KeyRegistry } from '../../http/index.ts';
+import { z } from 'zod';
+import {
+  identityOf,
+  okAnswer,
+  requireKey,
+  routeDoc,
+  successWith,
+  type KeyRegistry,
+  type RouteDoc,
+} from '../../http/index.ts';
 import { AppError } from '../../errors/index.ts';
 import type { CloakDataStore } from '../data/index.ts';
+import * as shapes from './api-schemas.ts';
 
 export interface TableRoutesOptions {
   data: CloakDataStore;
@@ -13,25 +23,51 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
   app,
   { data, registry },
 ) => {
-  const admin = { preHandler: requireKey(registry, ['admin']) };
+  const preHandler = requireKey(registry, ['admin']);
+  const admin = (tag: string, doc: Omit<RouteDoc, 'tags' | 'keys'>) => ({
+    preHandler,
+    schema: routeDoc({ tags: [tag], keys: ['admin'], ...doc }),
+  });
   type Named = { Params: { name: string } };
+  const tableAnswer = successWith({ table: shapes.table });
+  const named = shapes.byName;
 
-  app.get('/tables', admin, async (request) => ({
+  const listDoc = {
+    summary: "The organisation's tables",
+    responses: { 200: successWith({ tables: z.array(shapes.table) }) },
+  };
+  app.get('/tables', admin('tables', listDoc), async (request) => ({
     success: true,
     tables: data.listTables(identityOf(request).orgId),
   }));
 
-  app.post('/tables', admin, async (request, reply) => {
+  const createDoc = {
+    summary: 'Define a table',
+    body: shapes.newTableBody,
+    responses: { 201: tableAnswer },
+  };
+  app.post('/tables', admin('tables', createDoc), async (request, reply) => {
     const table = data.createTable(identityOf(request).orgId, request.body);
     return reply.status(201).send({ success: true, table });
   });
 
-  app.patch<Named>('/tables/:name', admin, async (request) => ({
+  const alterDoc = {
+    summary: 'Add or drop columns (dropping erases their values)',
+    params: named,
+    body: shapes.tableChangeBody,
+    responses: { 200: tableAnswer },
+  };
+  app.patch<Named>('/tables/:name', admin('tables', alterDoc), async (request) => ({
     success: true,
     table: data.alterTable(identityOf(request).orgId, request.params.name, request.body),
   }));
 
-  app.delete<Named>('/tables/:name', admin, async (request) => {
+  const dropDoc = {
+    summary: 'Drop a table and its rows',
+    params: named,
+    responses: { 200: okAnswer },
+  };
+  app.delete<Named>('/tables/:name', admin('tables', dropDoc), async (request) => {
     const orgId = identityOf(request).orgId;
     if (!data.getTable(orgId, request.params.name)) {
       throw new AppError('UNKNOWN_TABLE', {
@@ -47,23 +83,51 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
     return { success: true };
   });
 
-  app.get('/lookup_tables', admin, async (request) => ({
+  const lookupListDoc = {
+    summary: "The names of the organisation's lookup tables",
+    responses: { 200: successWith({ lookup_tables: z.array(z.string()) }) },
+  };
+  app.get('/lookup_tables', admin('lookup tables', lookupListDoc), async (request) => ({
     success: true,
     lookup_tables: data.listLookupTables(identityOf(request).orgId),
   }));
 
-  app.put<Named>('/lookup_tables/:name', admin, async (request) => {
+  const lookupSetDoc = {
+    summary: 'Create or replace a whole lookup table',
+    params: named,
+    body: shapes.lookupTableBody,
+    responses: { 200: okAnswer },
+  };
+  app.put<Named>('/lookup_tables/:name', admin('lookup tables', lookupSetDoc), async (request) => {
     data.setLookupTable(identityOf(request).orgId, request.params.name, request.body);
     return { success: true };
   });
 
-  app.delete<Named>('/lookup_tables/:name', admin, async (request) => {
-    data.removeLookupTable(identityOf(request).orgId, request.params.name);
-    return { success: true };
-  });
+  const lookupDropDoc = {
+    summary: 'Remove a lookup table',
+    params: named,
+    responses: { 200: okAnswer },
+  };
+  app.delete<Named>(
+    '/lookup_tables/:name',
+    admin('lookup tables', lookupDropDoc),
+    async (request) => {
+      data.removeLookupTable(identityOf(request).orgId, request.params.name);
+      return { success: true };
+    },
+  );
 
-  app.delete<{ Params: { userId: string } }>('/users/:userId', admin, async (request) => ({
-    success: true,
-    rows_removed: data.deleteUser(identityOf(request).orgId, request.params.userId),
-  }));
+  const forgetDoc = {
+    summary: 'Forget every row of one user',
+    params: z.strictObject({ userId: z.string() }),
+    responses: { 200: successWith({ rows_removed: z.number().int() }) },
+  };
+  app.delete<{ Params: { userId: string } }>(
+    '/users/:userId',
+    admin('users', forgetDoc),
+    async (request) => ({
+      success: true,
+      rows_removed: data.deleteUser(identityOf(request).orgId, request.params.userId),
+    }),
+  );
 };

@@ -1,10 +1,18 @@
 // Cloak API task route: POST /task/run, synchronous by default, or async with delivery to return_url.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/index.ts';
-import { identityOf, keyOwnerOf, requireKey, type KeyRegistry } from '../../http/index.ts';
+import {
+  identityOf,
+  jsonSchema,
+  keyOwnerOf,
+  requireKey,
+  routeDoc,
+  type KeyRegistry,
+} from '../../http/index.ts';
 import type { AccessLevel, AnonymizedResult } from '../../shared/index.ts';
 import { deliverResult } from '../result-delivery.ts';
 import type { TaskRunner } from '../task-runner.ts';
+import { asyncAccepted, taskRunAnswer, taskRunBody } from './api-schemas.ts';
 
 export interface TaskRunRoutesOptions {
   runner: TaskRunner;
@@ -100,7 +108,16 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
   // scheduler, counting each run until its sandbox work has stopped.
   app.post(
     '/task/run',
-    { preHandler: requireKey(opts.registry, ['task_runner']) },
+    {
+      preHandler: requireKey(opts.registry, ['task_runner']),
+      schema: routeDoc({
+        tags: ['tasks'],
+        keys: ['task_runner'],
+        summary: 'Run a task: answers with its result, or 202 at once with "async_query: true"',
+        body: taskRunBody,
+        responses: { 200: jsonSchema(taskRunAnswer), 202: jsonSchema(asyncAccepted) },
+      }),
+    },
     async (request, reply) => {
       const body = request.body as Record<string, unknown> | null;
       const orgId = identityOf(request).orgId;

@@ -1,6 +1,6 @@
 // First visit: define a table, create a key, write a task, see its result.
-import { useState } from 'react';
-import type { Table } from '../api.ts';
+import { useEffect, useState } from 'react';
+import { api, type ApiKey, type Table, type TaskSummary } from '../api.ts';
 import { NewKeyForm } from './Keys.tsx';
 import { NewTableForm } from './Tables.tsx';
 import { TaskEditor } from './TaskEditor.tsx';
@@ -20,10 +20,62 @@ if (rows.length > 0) report_property('${column}', rows[0].${column});
   };
 }
 
-export function Onboarding({ onDone, keyTypes }: { onDone(): void; keyTypes: readonly string[] }) {
+/** Where the organisation stands: the guide resumes at the first step it has not done. */
+export interface Progress {
+  table: Table | null;
+  hasKey: boolean;
+  /** Tasks that have published at least one result. */
+  tasksWithResults: number;
+}
+
+async function loadProgress(): Promise<Progress> {
+  const [tables, keys, tasks] = await Promise.all([
+    api<{ tables: Table[] }>('/api/site/tables'),
+    api<{ keys: ApiKey[] }>('/api/site/keys'),
+    api<{ tasks: TaskSummary[] }>('/api/site/tasks'),
+  ]);
+  return {
+    table: tables.tables[0] ?? null,
+    hasKey: keys.keys.some((k) => k.status === 'active'),
+    tasksWithResults: tasks.tasks.filter((t) => (t.results ?? 0) > 0).length,
+  };
+}
+
+/** The first step not done yet (3: all done, a task has a result). */
+export function firstOpenStep(progress: Progress): number {
+  if (!progress.table) return 0;
+  if (!progress.hasKey) return 1;
+  return progress.tasksWithResults > 0 ? 3 : 2;
+}
+
+export function Onboarding({
+  onDone,
+  keyTypes,
+  load = loadProgress,
+}: {
+  onDone(): void;
+  keyTypes: readonly string[];
+  /** The organisation's progress; tests pass their own. */
+  load?: () => Promise<Progress>;
+}) {
+  const [progress, setProgress] = useState<Progress | null>(null);
   const [step, setStep] = useState(0);
   const [table, setTable] = useState<Table | null>(null);
   const [keyDone, setKeyDone] = useState(false);
+  useEffect(() => {
+    // An organisation with tables, keys or results resumes where it is, not at step 1.
+    load().then(
+      (loaded) => {
+        setTable(loaded.table);
+        setKeyDone(loaded.hasKey);
+        setStep(firstOpenStep(loaded));
+        setProgress(loaded);
+      },
+      () => setProgress({ table: null, hasKey: false, tasksWithResults: 0 }),
+    );
+  }, [load]);
+  if (!progress) return <p className="loading">Loading…</p>;
+  const finished = step === 3 && progress.tasksWithResults > 0;
   return (
     <section aria-labelledby="welcome-title">
       <h1 id="welcome-title">Getting started</h1>
@@ -31,8 +83,8 @@ export function Onboarding({ onDone, keyTypes }: { onDone(): void; keyTypes: rea
         {STEPS.map((label, i) => (
           <li
             key={label}
-            aria-current={i === step ? 'step' : undefined}
-            className={i < step ? 'done' : ''}
+            aria-current={i === step && !finished ? 'step' : undefined}
+            className={i < step || finished ? 'done' : ''}
           >
             {label}
           </li>
@@ -74,7 +126,25 @@ export function Onboarding({ onDone, keyTypes }: { onDone(): void; keyTypes: rea
           </button>
         </div>
       )}
-      {step >= 2 && table && (
+      {finished && (
+        <div>
+          <h2>All four steps are done</h2>
+          <p>
+            Your organisation has a table ({table?.name}), a key and{' '}
+            {progress.tasksWithResults === 1
+              ? 'a task with a result'
+              : `${progress.tasksWithResults} tasks with results`}
+            . Read them under <a href="#/tasks">Tasks</a>, or write another task.
+          </p>
+          <button type="button" onClick={() => setStep(2)}>
+            Write another task
+          </button>{' '}
+          <button type="button" onClick={onDone}>
+            Finish: go to my tasks
+          </button>
+        </div>
+      )}
+      {!finished && step >= 2 && table && (
         <div>
           <h2>3. Write a task, 4. see its result</h2>
           <p>

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BudgetNotice, Result } from '../api.ts';
 import { render, type Rendered } from '../testing.tsx';
-import { ResultView } from './Results.tsx';
+import { resultNumber, ResultView } from './Results.tsx';
 
 const notice = (mayBeLow: boolean, message: string): BudgetNotice => ({
   users_left_out: mayBeLow ? 120 : 0,
@@ -50,5 +50,34 @@ describe('a result’s budget notice', () => {
     view = await render(<ResultView result={result()} title="Latest" />);
     expect(view.container.querySelector('[aria-label^="Participation budget"]')).toBeNull();
     expect(view.container.textContent).toContain('city: Oslo');
+  });
+});
+
+describe('a result on the site', () => {
+  let view: Rendered | undefined;
+  afterEach(() => view?.unmount());
+
+  it('explains *: * where it shows it', async () => {
+    const withStar: Result = {
+      ...result(),
+      buckets: [
+        { label: 'city', value: 'Oslo', count: 40, name: 'city: Oslo' },
+        { label: '*', value: '*', count: 20, name: '*: *' },
+      ],
+    };
+    view = await render(<ResultView result={withStar} title="Latest" />);
+    const note = view.container.querySelector('[aria-label="What *: * means"]');
+    expect(note?.textContent).toContain('counts the users of the buckets too small to publish');
+  });
+
+  it('says nothing of *: * when it is not shown', async () => {
+    view = await render(<ResultView result={result()} title="Latest" />);
+    expect(view.container.querySelector('[aria-label="What *: * means"]')).toBeNull();
+  });
+
+  it('numbers results within their task, 1 for the oldest, whatever their ids', () => {
+    // 7 results, 5 a page, newest first: page 1 shows 7..3, page 2 shows 2 and 1.
+    expect([0, 1, 2, 3, 4].map((i) => resultNumber(7, 0, i))).toEqual([7, 6, 5, 4, 3]);
+    expect([0, 1].map((i) => resultNumber(7, 5, i))).toEqual([2, 1]);
   });
 });

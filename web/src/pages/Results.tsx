@@ -12,6 +12,27 @@ import { TableHead } from '../components/TableHead.tsx';
 const PER_PAGE = 5;
 const LIVE_MS = 3000;
 
+/** The suppression bucket's display name (label `*`, value `*`). */
+const SUPPRESSED = '*: *';
+
+/** Said wherever `*: *` is shown, since nothing else on the page explains it. */
+function SuppressedNote() {
+  return (
+    <p className="muted" role="note" aria-label="What *: * means">
+      <code>{SUPPRESSED}</code> counts the users of the buckets too small to publish, together (it
+      is itself anonymized and suppressed when small): it shows how many users the published buckets
+      leave out.
+    </p>
+  );
+}
+
+/**
+ * A result's number within its task, 1 for the oldest: results come newest first, `offset` of
+ * them before this page. (Result ids count across every task, which means nothing to a reader.)
+ */
+export const resultNumber = (count: number, offset: number, index: number) =>
+  count - offset - index;
+
 export function ResultView({
   result,
   title,
@@ -44,6 +65,7 @@ export function ResultView({
           </table>
         )}
       </div>
+      {result.buckets.some((b) => b.name === SUPPRESSED) && <SuppressedNote />}
       {result.exceptions.length > 0 && (
         <>
           <h4>Exceptions</h4>
@@ -139,11 +161,11 @@ export function Results({ token }: { token: string }) {
       {results.data && results.data.count > 0 && (
         <>
           <h2>All results</h2>
-          {results.data.results.map((r) => (
+          {results.data.results.map((r, i) => (
             <ResultView
               key={r.id}
               result={r}
-              title={`Result ${r.id}`}
+              title={`Result ${resultNumber(results.data!.count, (page - 1) * PER_PAGE, i)}`}
               onDelete={() => remove(r.id)}
             />
           ))}

@@ -7,6 +7,7 @@ import { batchTaskScenario } from './batch-task.ts';
 import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
 import { sqlCountScenario } from './sql-count.ts';
+import { sqlTaskScenario } from './sql-task.ts';
 
 export const SCENARIOS: Scenario[] = [
   ingestScenario,
@@ -14,6 +15,7 @@ export const SCENARIOS: Scenario[] = [
   batchTaskScenario('batch-task-1m', { small: 100_000, full: 1_000_000 }),
   resultsApiScenario,
   sqlCountScenario,
+  sqlTaskScenario,
   anonymizerScenario,
   anonymizerUtilityScenario,
   analystAfternoonScenario,

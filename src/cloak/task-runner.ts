@@ -29,6 +29,7 @@ import { MembershipLog } from './membership-log.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 import { checkSqlTask, feedSqlGroups, type UserFeed } from './sql-task/sql-task-run.ts';
+import { trySqlTask, type TestUserGroups, type TestUserRows } from './sql-task/try-sql-task.ts';
 import { readSpec } from './task-spec.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
@@ -276,6 +277,11 @@ export class TaskRunner {
     } finally {
       await pool.dispose();
     }
+  }
+
+  /** "Try it" for a sql task: its query over the test users' rows only (try-sql-task.ts). */
+  trySql(orgId: string, code: string, users: readonly TestUserRows[]): TestUserGroups[] {
+    return trySqlTask(this.data, orgId, code, users, this.options.limits);
   }
 
   /** The task compiled for this organisation (its lookup tables), with the runner's limits. */

@@ -24,9 +24,9 @@ export interface SqlScope {
 export type GroupFormat = 'plain' | 'boolean';
 
 /**
- * Each result row is [user id, one cell per group expression], ordered by user: one query over
- * the tables named in FROM and JOIN, in their primary-key order (user, arrival), so SQLite sorts
- * nothing. Identifiers come from the catalogue and are quoted; every constant is a parameter.
+ * Each result row is [user id, one cell per group expression], a user's distinct groups together
+ * and users in user-id order: one query over the tables named in FROM and JOIN. Identifiers come
+ * from the catalogue and are quoted; every constant is a parameter.
  */
 export interface CompiledSqlTask {
   sql: string;
@@ -112,9 +112,11 @@ class Compiler {
       .join(' ');
     const select = ['t0.ac_user_id', ...cells.map((c) => c.sql)].join(', ');
     const filter = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-    const order = this.bound.map(({ ref }) => `${ref}.ac_seq`).join(', ');
+    // SQLite finds each user's distinct groups itself, reading the user's rows in key order; only
+    // the (user, group) pairs cross into JavaScript, a fraction of the rows.
+    const groupBy = ['t0.ac_user_id', ...cells.map((_, i) => String(i + 2))].join(', ');
     return {
-      sql: `SELECT ${select} FROM ${from}${filter} ORDER BY t0.ac_user_id, ${order}`,
+      sql: `SELECT ${select} FROM ${from}${filter} GROUP BY ${groupBy} ORDER BY t0.ac_user_id`,
       params: this.params,
       tables: [...new Set(this.bound.map((b) => b.table.name))],
       label: groups.length > 0 ? groups.map((g) => g.name).join(', ') : this.query.countName,

@@ -366,12 +366,16 @@ class Checker {
       }
       case 'number': {
         const value = Number(node.value);
+        const here = node.loc ? at : this.find(String(node.value), parent.offset);
         if (!Number.isFinite(value))
-          throw sqlError(at, `the number ${shown(String(node.value))} is not a finite number.`);
-        return { kind: 'number', value, at };
+          throw sqlError(here, `the number ${shown(String(node.value))} is not a finite number.`);
+        return { kind: 'number', value, at: here };
       }
-      case 'single_quote_string':
-        return { kind: 'string', value: String(node.value).replaceAll("''", "'"), at };
+      case 'single_quote_string': {
+        // Constants carry no location: the first spelling of this one from the parent on.
+        const here = node.loc ? at : this.find(`'${String(node.value)}'`, parent.offset);
+        return { kind: 'string', value: String(node.value).replaceAll("''", "'"), at: here };
+      }
       case 'bool':
         return { kind: 'boolean', value: node.value === true, at };
       case 'null':

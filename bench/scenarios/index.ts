@@ -10,6 +10,7 @@ import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
 import { resultsApiBusyScenario } from './results-api-busy.ts';
 import { sqlCountScenario } from './sql-count.ts';
+import { sqlTaskScenario } from './sql-task.ts';
 
 export const SCENARIOS: Scenario[] = [
   ingestScenario,
@@ -19,6 +20,7 @@ export const SCENARIOS: Scenario[] = [
   resultsApiScenario,
   resultsApiBusyScenario,
   sqlCountScenario,
+  sqlTaskScenario,
   anonymizerScenario,
   anonymizerUtilityScenario,
   analystAfternoonScenario,

@@ -1,6 +1,6 @@
 // Creating and running tasks on the air side: validation via the cloak, results stored as published.
 import { AppError } from '../errors/index.ts';
-import type { BudgetPreview } from '../shared/index.ts';
+import type { BudgetPreview, TaskLanguage, TaskSpec } from '../shared/index.ts';
 import { auditTrustedRun, NOBODY, runAccessLevel, type TaskActor } from './access-levels.ts';
 import type { CloakPort } from './cloak-port.ts';
 import { checkSchedule } from './schedule.ts';
@@ -11,6 +11,7 @@ import {
   type NewTask,
   type StoredResult,
   type TaskRecord,
+  type TaskType,
 } from './store/index.ts';
 
 export interface TaskServiceOptions {
@@ -37,6 +38,7 @@ export class TaskService {
     checkType(task.type);
     const schedule = checkSchedule(task.type, task.schedule);
     const language = task.language ?? 'javascript';
+    checkLanguage(task.type, language);
     const checked = this.cloak.validateTask(orgId, {
       code: task.code,
       prefetch: task.prefetch,
@@ -65,9 +67,11 @@ export class TaskService {
       change.schedule !== undefined ? change.schedule : type === 'periodic' ? task.schedule : null,
     );
     const language = change.language ?? task.language;
+    checkLanguage(type, language);
     const next = {
       code: change.code ?? task.code,
-      prefetch: change.prefetch ?? task.prefetch,
+      // A sql task's prefetch is derived from its query, so a changed query brings its own.
+      prefetch: change.prefetch ?? (language === 'sql' ? [] : task.prefetch),
       language,
     };
     // Checked again even when only the prefetch changed: TypeScript is typed by the tables.
@@ -77,7 +81,9 @@ export class TaskService {
       schedule,
       language,
       compiledCode: language === 'typescript' ? checked.code : null,
-      ...(change.prefetch !== undefined ? { prefetch: checked.prefetch } : {}),
+      ...(change.prefetch !== undefined || language === 'sql'
+        ? { prefetch: checked.prefetch }
+        : {}),
       // Any save, even a rename or a new schedule, makes the saver answerable for the task.
       savedBy: by.personId,
     });
@@ -133,10 +139,7 @@ export class TaskService {
   /** The cloak runs streaming tasks by themselves; it learns of each change here. */
   #syncStreaming(before: TaskRecord | undefined, after: TaskRecord | undefined): void {
     if (after?.type === 'streaming') {
-      this.cloak.setStreamingTask(after.orgId, after.token, {
-        code: after.compiledCode ?? after.code,
-        prefetch: after.prefetch,
-      });
+      this.cloak.setStreamingTask(after.orgId, after.token, runSpec(after));
       this.#streaming.set(after.token, { orgId: after.orgId, updatedAt: after.updatedAt });
     } else if (before?.type === 'streaming') {
       this.cloak.setStreamingTask(before.orgId, before.token, null);
@@ -180,12 +183,7 @@ export class TaskService {
     }
     const access = runAccessLevel(this.store, task, options.by ?? NOBODY);
     const { finished } = this.runs.startPreview(task.orgId, task.id, (control) =>
-      this.cloak.previewTask(
-        task.orgId,
-        { code: task.compiledCode ?? task.code, prefetch: task.prefetch },
-        control,
-        access,
-      ),
+      this.cloak.previewTask(task.orgId, runSpec(task), control, access),
     );
     return finished;
   }
@@ -201,7 +199,7 @@ export class TaskService {
       if (access === 'trusted') auditTrustedRun(this.store, task, by, options.via ?? 'air');
       const result = await this.cloak.runTask(
         task.orgId,
-        { code: task.compiledCode ?? task.code, prefetch: task.prefetch },
+        runSpec(task),
         options.background
           ? { ...control, timeoutSeconds: this.options.backgroundTimeoutSeconds }
           : control,
@@ -230,6 +228,27 @@ function checkType(type: string): void {
   if (!(TASK_TYPES as readonly string[]).includes(type)) {
     throw new AppError('INVALID_PARAMETER', {
       detail: `"${type}" is not a task type. Use one of: ${TASK_TYPES.join(', ')}.`,
+    });
+  }
+}
+
+/** What the cloak runs: the JavaScript (TypeScript's transpilation), or the sql task's query. */
+export function runSpec(task: TaskRecord): TaskSpec {
+  const code = task.compiledCode ?? task.code;
+  return task.language === 'sql'
+    ? { code, prefetch: task.prefetch, language: 'sql' }
+    : { code, prefetch: task.prefetch };
+}
+
+/**
+ * Streaming tasks keep per-user state and run per arriving user in the sandbox; a sql task
+ * counts users over the whole store, so it is batch or periodic.
+ */
+function checkLanguage(type: TaskType, language: TaskLanguage): void {
+  if (type === 'streaming' && language === 'sql') {
+    throw new AppError('INVALID_BODY', {
+      detail:
+        'a streaming task is written in JavaScript or TypeScript; a sql task is "batch" or "periodic".',
     });
   }
 }

@@ -15,14 +15,12 @@ import {
   type UserOutcome,
 } from '../sandbox/index.ts';
 import {
-  TASK_LANGUAGES,
   type AccessLevel,
   type AnonymizedResult,
   type BudgetNotice,
   type BudgetPreview,
   type PrefetchSpec,
   type RunControl,
-  type TaskLanguage,
   type TaskSpec,
 } from '../shared/index.ts';
 import type { CloakDataStore } from './data/index.ts';
@@ -32,6 +30,9 @@ import { MembershipLog } from './membership-log.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
 import { RunCap } from './run-cap.ts';
 import { SandboxPool } from './sandbox-pool.ts';
+import { checkSqlTask, feedSqlGroups, type UserFeed } from './sql-task/sql-task-run.ts';
+import { trySqlTask, type TestUserGroups, type TestUserRows } from './sql-task/try-sql-task.ts';
+import { readSpec } from './task-spec.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
 /**
@@ -100,6 +101,7 @@ export class TaskRunner {
    */
   validate(orgId: string, spec: unknown): TaskSpec {
     const { code, prefetch, language } = readSpec(spec);
+    if (language === 'sql') return checkSqlTask(this.data, orgId, code, prefetch);
     const checked = this.data.validatePrefetch(orgId, prefetch);
     const javascript =
       language === 'typescript'
@@ -200,7 +202,6 @@ export class TaskRunner {
     const total = onProgress ? this.#tableUsers(orgId, task) : 0;
     let done = 0;
     onProgress?.({ done, total });
-    const program = this.compile(orgId, task.code);
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
@@ -232,17 +233,13 @@ export class TaskRunner {
         aggregator.addException(outcome.error, key);
       }
     };
-    const pool = new SandboxPool<{ userId: string; tables: UserInput['tables'] }>(
-      () => this.compile(orgId, task.code),
-      program,
-      this.options.processes ?? 1,
-    );
-    // Cancelling, or the whole-run limit, kills the sandbox processes at once, mid-batch: a
-    // stopped run's work ends within moments, not when its batches would have.
+    // Cancelling, or the whole-run limit, stops the run at once: the sandbox processes are
+    // killed mid-batch (#feedSandbox), so a stopped run's work ends within moments.
     let stopped: AppError | undefined;
+    const stoppers = new Set<() => void>();
     const stop = (reason: AppError) => {
       stopped ??= reason;
-      void pool.dispose();
+      for (const halt of stoppers) halt();
     };
     const onAbort = () => stop(new AppError('TASK_RUN_CANCELLED'));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -250,31 +247,31 @@ export class TaskRunner {
       () => stop(new AppError('TASK_RUN_TIMEOUT', { seconds: timeoutSeconds })),
       Math.max(0, deadline - Date.now()),
     );
-    try {
+    const checkRun = () => {
+      if (stopped) throw stopped;
       if (signal?.aborted) throw new AppError('TASK_RUN_CANCELLED');
-      const afterBatch = (users: Array<{ userId: string }>, outcomes: UserOutcome[]) => {
-        users.forEach((user, i) => count(user.userId, outcomes[i]!));
-        done += users.length;
-        onProgress?.({ done, total: Math.max(total, done) });
-      };
-      const checkRun = () => {
-        if (stopped) throw stopped;
-        if (Date.now() > deadline) {
-          throw new AppError('TASK_RUN_TIMEOUT', { seconds: timeoutSeconds });
-        }
-      };
-      let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
-      for (const user of this.data.streamUsers(orgId, task.prefetch as PrefetchSpec[])) {
-        batch.push(user);
-        if (batch.length < USERS_PER_BATCH) continue;
-        // Waits only while every sandbox process is busy: the stream reads ahead one batch.
-        await pool.submit(batch, afterBatch);
-        checkRun();
-        batch = [];
+      if (Date.now() > deadline) {
+        throw new AppError('TASK_RUN_TIMEOUT', { seconds: timeoutSeconds });
       }
-      if (batch.length > 0) await pool.submit(batch, afterBatch);
-      await pool.drain();
+    };
+    const feed: UserFeed = {
+      count,
+      checkRun,
+      onUsers: (users) => {
+        done += users;
+        onProgress?.({ done, total: Math.max(total, done) });
+      },
+      onStop: (halt) => stoppers.add(halt),
+    };
+    try {
       checkRun();
+      // A sql task's per-user groups come from the store's own SQL, a script's from the sandbox;
+      // both enter the same count, budget and anonymizer.
+      if (task.language === 'sql') {
+        await feedSqlGroups(this.data, orgId, task.code, this.options.limits, feed);
+      } else {
+        await this.#feedSandbox(orgId, task, feed);
+      }
     } catch (error) {
       closeLogs();
       // A batch killed by the stop fails as "disposed"; the run failed because it was stopped.
@@ -282,7 +279,6 @@ export class TaskRunner {
     } finally {
       clearTimeout(limit);
       signal?.removeEventListener('abort', onAbort);
-      await pool.dispose();
     }
     try {
       if (preview) return previewResult(preview.settle());
@@ -310,6 +306,42 @@ export class TaskRunner {
     }
   }
 
+  /** Runs the script once per user in the sandbox processes, a batch of users at a time. */
+  async #feedSandbox(orgId: string, task: TaskSpec, feed: UserFeed): Promise<void> {
+    const program = this.compile(orgId, task.code);
+    const pool = new SandboxPool<{ userId: string; tables: UserInput['tables'] }>(
+      () => this.compile(orgId, task.code),
+      program,
+      this.options.processes ?? 1,
+    );
+    feed.onStop?.(() => void pool.dispose());
+    try {
+      const afterBatch = (users: Array<{ userId: string }>, outcomes: UserOutcome[]) => {
+        users.forEach((user, i) => feed.count(user.userId, outcomes[i]!));
+        feed.onUsers?.(users.length);
+      };
+      let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
+      for (const user of this.data.streamUsers(orgId, task.prefetch as PrefetchSpec[])) {
+        batch.push(user);
+        if (batch.length < USERS_PER_BATCH) continue;
+        // Waits only while every sandbox process is busy: the stream reads ahead one batch.
+        await pool.submit(batch, afterBatch);
+        feed.checkRun();
+        batch = [];
+      }
+      if (batch.length > 0) await pool.submit(batch, afterBatch);
+      await pool.drain();
+      feed.checkRun();
+    } finally {
+      await pool.dispose();
+    }
+  }
+
+  /** "Try it" for a sql task: its query over the test users' rows only (try-sql-task.ts). */
+  trySql(orgId: string, code: string, users: readonly TestUserRows[]): TestUserGroups[] {
+    return trySqlTask(this.data, orgId, code, users, this.options.limits);
+  }
+
   /** The task compiled for this organisation (its lookup tables), with the runner's limits. */
   compile(orgId: string, code: string) {
     try {
@@ -328,33 +360,4 @@ export class TaskRunner {
 /** A preview's answer inside the runner: the notice alone, nothing that came from a bucket. */
 function previewResult(notice: BudgetNotice): AnonymizedResult {
   return { buckets: [], exceptions: [], budget: notice };
-}
-
-function readSpec(spec: unknown): { code: string; prefetch: unknown; language: TaskLanguage } {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new AppError('INVALID_BODY', {
-      detail: 'a task is an object {"prefetch": [...], "post_processing": {"code": "..."}}.',
-    });
-  }
-  const s = spec as Record<string, unknown>;
-  const post = s.post_processing as Record<string, unknown> | undefined;
-  const code = typeof s.code === 'string' ? s.code : post?.code;
-  if (typeof code !== 'string' || code.trim() === '') {
-    throw new AppError('INVALID_BODY', {
-      detail:
-        'the task has no code: put the JavaScript source in "post_processing": {"code": "..."}.',
-    });
-  }
-  if (!Array.isArray(s.prefetch) || s.prefetch.length === 0) {
-    throw new AppError('INVALID_BODY', {
-      detail: '"prefetch" must be a non-empty list of {"table": "<name>", ...} selections.',
-    });
-  }
-  const language = s.language ?? post?.language ?? 'javascript';
-  if (!(TASK_LANGUAGES as readonly unknown[]).includes(language)) {
-    throw new AppError('INVALID_BODY', {
-      detail: `"language" must be one of ${TASK_LANGUAGES.join(', ')}; got ${JSON.stringify(language)}.`,
-    });
-  }
-  return { code, prefetch: s.prefetch, language: language as TaskLanguage };
 }

@@ -42,6 +42,8 @@ export async function tryTask(
   users: readonly TestUserInput[],
 ): Promise<TestUserResult[]> {
   const checked = runner.validate(orgId, spec);
+  // A sql task has no per-user program: its query runs on the test users' rows (try-sql-task.ts).
+  if (checked.language === 'sql') return runner.trySql(orgId, checked.code, users);
   const selected = [...new Set(checked.prefetch.map((p) => p.table))];
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   const program = compileTask(checked.code, options.limits);

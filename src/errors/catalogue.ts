@@ -281,6 +281,11 @@ export const ERROR_CATALOGUE = {
     status: 422,
     template: 'The task code does not compile: {detail}',
   },
+  INVALID_SQL_TASK: {
+    status: 422,
+    template:
+      'The SQL task is outside the supported subset or does not fit the tables: {detail} See docs/sql.md for what a sql task may contain.',
+  },
   TRY_TASK_TIMEOUT: {
     status: 422,
     template:

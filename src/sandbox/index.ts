@@ -3,6 +3,7 @@ export { compileTask } from './compile-task.ts';
 export { TaskCompileError } from './task-compile-error.ts';
 export {
   DEFAULT_SANDBOX_LIMITS,
+  MAX_PROPERTY_TEXT_LENGTH,
   type CellValue,
   type Row,
   type SandboxLimits,

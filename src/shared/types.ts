@@ -40,13 +40,16 @@ export interface PrefetchSpec {
 /** What the cloak needs to run a task: the data selection and the per-user program. */
 export interface TaskSpec {
   prefetch: PrefetchSpec[];
-  /** Source run once per user: JavaScript, or TypeScript that the cloak checks and transpiles. */
+  /**
+   * Source run once per user: JavaScript, or TypeScript that the cloak checks and transpiles; or
+   * a SQL query (docs/sql.md) that the cloak compiles into its store's own SQL.
+   */
   code: string;
   /** Default javascript. */
   language?: TaskLanguage;
 }
 
-export const TASK_LANGUAGES = ['javascript', 'typescript'] as const;
+export const TASK_LANGUAGES = ['javascript', 'typescript', 'sql'] as const;
 export type TaskLanguage = (typeof TASK_LANGUAGES)[number];
 
 export interface PublishedBucket {

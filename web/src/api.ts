@@ -68,7 +68,7 @@ export interface TaskSummary {
 }
 
 export interface Task extends TaskSummary {
-  language: 'javascript' | 'typescript';
+  language: 'javascript' | 'typescript' | 'sql';
   code: string;
   prefetch: Prefetch[];
 }

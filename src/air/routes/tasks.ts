@@ -76,16 +76,30 @@ const taskFields = {
   name: z.string().min(1).max(100),
   type: z.enum(TASK_TYPES),
   code: z.string().min(1, 'the task needs code').max(1_000_000),
-  prefetch: z.array(z.record(z.string(), z.unknown())).min(1, 'list at least one table'),
+  prefetch: z.array(z.record(z.string(), z.unknown())),
   // Checked by TaskService against the type, with errors that show the two accepted forms.
   schedule: z.unknown().optional(),
   language: z.enum(TASK_LANGUAGES),
 };
-const newTaskBody = z.strictObject({
-  ...taskFields,
-  type: taskFields.type.default('batch'),
-  language: taskFields.language.default('javascript'),
-});
+/** A script needs a prefetch; a sql task names its tables in its query, and the cloak derives it. */
+export const prefetchUnlessSql: [
+  (body: { language?: string; prefetch?: unknown[] }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (body) => body.language === 'sql' || (body.prefetch?.length ?? 0) > 0,
+  {
+    message: 'list at least one table (a sql task needs none: its query names its tables)',
+    path: ['prefetch'],
+  },
+];
+const newTaskBody = z
+  .strictObject({
+    ...taskFields,
+    type: taskFields.type.default('batch'),
+    language: taskFields.language.default('javascript'),
+    prefetch: taskFields.prefetch.optional(),
+  })
+  .refine(...prefetchUnlessSql);
 const taskChangeBody = z
   .strictObject({
     name: taskFields.name.optional(),
@@ -131,7 +145,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
       identityOf(request).orgId,
       {
         ...body,
-        prefetch: body.prefetch as unknown as PrefetchSpec[],
+        prefetch: (body.prefetch ?? []) as unknown as PrefetchSpec[],
         schedule: body.schedule as Schedule | undefined,
       },
       keyHolderOf(request),

@@ -38,13 +38,22 @@ function parseJsonOption(option: string, text: string): unknown {
   }
 }
 
-function readPrefetch(opts: CreateOptions): PrefetchSpec[] {
+function readPrefetch(opts: CreateOptions, language: string): PrefetchSpec[] {
   if (opts.prefetchFile) return readJsonFile(opts.prefetchFile) as PrefetchSpec[];
   if (opts.prefetch) return parseJsonOption('--prefetch', opts.prefetch) as PrefetchSpec[];
+  // A sql task's query names its tables; the cloak derives the selection from it.
+  if (language === 'sql') return [];
   throw new AppError('INVALID_PARAMETER', {
     detail:
       'Give the data selection with --prefetch \'[{"table":"purchases"}]\' or --prefetch-file <file.json>.',
   });
+}
+
+/** The language a code file's ending suggests: .ts TypeScript, .sql SQL, else JavaScript. */
+function languageOfFile(file: string | undefined): string {
+  if (file?.endsWith('.ts')) return 'typescript';
+  if (file?.endsWith('.sql')) return 'sql';
+  return 'javascript';
 }
 
 export function registerTaskCommands(program: Command): void {
@@ -55,14 +64,17 @@ export function registerTaskCommands(program: Command): void {
     .description('create a task')
     .requiredOption('--org <org>', 'organisation id or name')
     .requiredOption('--name <name>', 'task name, unique in the organisation')
-    .option('--code <source>', 'task code (JavaScript)')
+    .option('--code <source>', 'task code (JavaScript, TypeScript, or a SQL query)')
     .option('--code-file <file>', 'file with the task code')
-    .option('--prefetch <json>', 'data selection, e.g. [{"table":"purchases"}]')
+    .option(
+      '--prefetch <json>',
+      'data selection, e.g. [{"table":"purchases"}] (not for sql: the query names its tables)',
+    )
     .option('--prefetch-file <file>', 'file with the data selection')
     .option('--type <type>', 'batch, periodic or streaming', 'batch')
     .option(
       '--language <language>',
-      'javascript or typescript (default: typescript for a --code-file ending in .ts)',
+      'javascript, typescript or sql (default: by the --code-file ending, .ts or .sql; else javascript)',
     )
     .option(
       '--schedule <json>',
@@ -71,13 +83,12 @@ export function registerTaskCommands(program: Command): void {
     .action(async (opts: CreateOptions, command: Command) =>
       withPlatform(command, (p) => {
         const orgId = resolveOrg(p, opts.org).id;
-        const language =
-          opts.language ?? (opts.codeFile?.endsWith('.ts') ? 'typescript' : 'javascript');
+        const language = opts.language ?? languageOfFile(opts.codeFile);
         const created = p.tasks.create(orgId, {
           name: opts.name,
           type: opts.type as 'batch',
           code: readCode(opts),
-          prefetch: readPrefetch(opts),
+          prefetch: readPrefetch(opts, language),
           language: language as TaskLanguage,
           ...(opts.schedule !== undefined
             ? { schedule: parseJsonOption('--schedule', opts.schedule) as Schedule }

@@ -25,6 +25,9 @@ import {
   type TableInfo,
 } from './table-catalogue.ts';
 import { prepareDatabase } from './schema.ts';
+import type { SqlTaskQuery } from '../sql-task/sql-task-model.ts';
+import { compileSqlTask, type CompiledSqlTask } from './sql-compile.ts';
+import { sqlScope, streamSqlGroups, type GroupLimits, type SqlUserGroups } from './sql-groups.ts';
 import { streamUserData, type UserData } from './user-stream.ts';
 
 /**
@@ -244,6 +247,30 @@ export class CloakDataStore {
   ): Iterable<UserData> {
     const specs = this.validatePrefetch(orgId, prefetch);
     return streamUserData(this.db, orgId, specs, now, userIds);
+  }
+
+  /**
+   * Checks a parsed sql task against the organisation's tables and lookup tables (INVALID_SQL_TASK
+   * naming the unknown name, the type mismatch and its position) and returns its compiled form.
+   */
+  compileSqlTask(orgId: string, query: SqlTaskQuery): CompiledSqlTask {
+    checkOrg(orgId);
+    return compileSqlTask(query, sqlScope(this.db, orgId));
+  }
+
+  /**
+   * Per user, in user-id order (as streamUsers), the distinct groups that user's rows fall in:
+   * the store's own SQL does the work, and only these per-user group sets leave it, for the
+   * aggregator. Compiled again inside the read snapshot.
+   */
+  streamSqlGroups(
+    orgId: string,
+    query: SqlTaskQuery,
+    limits: GroupLimits,
+    userIds?: readonly string[],
+  ): Iterable<SqlUserGroups> {
+    checkOrg(orgId);
+    return streamSqlGroups(this.db, orgId, query, limits, userIds);
   }
 
   /**

@@ -4,3 +4,5 @@ export type { InsertCounts } from './insert.ts';
 export type { ImportFormat, ImportOptions, ImportProgress, ImportResult } from './file-import.ts';
 export type { TableInfo } from './table-catalogue.ts';
 export type { CellValue, Row, UserData } from './user-stream.ts';
+export type { CompiledSqlTask } from './sql-compile.ts';
+export type { GroupLimits, SqlUserGroups } from './sql-groups.ts';

@@ -71,6 +71,12 @@ export class LookupTables {
     return this.value.get(orgId, table, text)?.value;
   }
 
+  /** The internal id of the organisation's lookup table `name` (exact spelling), for sql tasks. */
+  idOf(orgId: string, name: string): number | undefined {
+    const row = this.byName.get(orgId, name);
+    return row && row.name === name ? row.id : undefined;
+  }
+
   names(orgId: string): string[] {
     return (
       this.db

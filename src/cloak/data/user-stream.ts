@@ -1,7 +1,8 @@
 // Streams the prefetched rows user by user, in bounded memory, from a read-only snapshot.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { PrefetchSpec } from '../../shared/index.ts';
 import { buildStreamQuery } from './prefetch-sql.ts';
+import { readInSnapshot } from './snapshot-reader.ts';
 import { validatePrefetch } from './prefetch-validation.ts';
 import { TableCatalogue, type StoredTable } from './table-catalogue.ts';
 
@@ -18,29 +19,18 @@ export interface UserData {
 const TRIM_SLACK = 64;
 
 /**
- * Reads on a connection of its own: the task runner yields to the event loop between users, and
- * meanwhile uploads and lookup() calls use the main connection, which better-sqlite3 would refuse
- * while one of its statements is being iterated. WAL lets that reader keep one consistent
- * snapshot (catalogue and rows alike) for the whole run while writers carry on.
- *
- * The prefetch is validated again inside the snapshot, since the catalogue may have changed since
- * the caller validated it, and since the SQL is built from its result.
+ * Reads from one snapshot (snapshot-reader.ts). The prefetch is validated again inside it, since
+ * the catalogue may have changed since the caller validated it, and since the SQL is built from
+ * its result.
  */
-export function* streamUserData(
+export function streamUserData(
   main: Database.Database,
   orgId: string,
   prefetch: readonly PrefetchSpec[],
   now: number,
   userIds?: readonly string[],
 ): Generator<UserData, void, undefined> {
-  // An in-memory database cannot be opened twice; all of it is in memory already, so its rows are read at once.
-  const separate = !main.memory;
-  const reader = separate ? new Database(main.name, { readonly: true, fileMustExist: true }) : main;
-  try {
-    if (separate) {
-      reader.pragma('busy_timeout = 5000');
-      reader.exec('BEGIN');
-    }
+  return readInSnapshot(main, (reader, rows) => {
     const catalogue = new TableCatalogue(reader);
     const specs = validatePrefetch(prefetch, {
       find: (name) => catalogue.find(orgId, name),
@@ -48,15 +38,8 @@ export function* streamUserData(
     });
     const tables = specs.map((spec) => catalogue.find(orgId, spec.table) as StoredTable);
     const query = buildStreamQuery(specs, tables, now, userIds);
-    const statement = reader.prepare(query.sql).raw(true);
-    const rows = (
-      separate ? statement.iterate(...query.params) : statement.all(...query.params)
-    ) as Iterable<unknown[]>;
-    yield* groupByUser(rows, specs, tables);
-  } finally {
-    // Closing ends the read transaction; the statement iterator was already closed by the for-of.
-    if (separate) reader.close();
-  }
+    return groupByUser(rows(query.sql, query.params), specs, tables);
+  });
 }
 
 /** Rows arrive ordered by (user, sequence); a user is complete when the next user's first row arrives. */

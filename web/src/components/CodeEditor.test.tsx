@@ -62,4 +62,27 @@ describe('code editor', () => {
     expect(view.container.querySelector('.cm-content')!.textContent).toBe('// replaced');
     expect(changes.at(-1)).toBe('// replaced');
   });
+
+  it('highlights a sql task as SQL: keywords, strings and numbers are tokens of their own', async () => {
+    const code =
+      "SELECT page, count(DISTINCT user) FROM visits WHERE page = 'home' AND ms > 100 GROUP BY page";
+    view = await render(
+      <CodeEditor
+        label="Task code"
+        value={code}
+        tables={TABLES}
+        language="sql"
+        onChange={() => {}}
+      />,
+    );
+    const content = view.container.querySelector('.cm-content')!;
+    expect(content.textContent).toBe(code);
+    const styled = (text: string) =>
+      [...content.querySelectorAll('span')].find((s) => s.textContent === text)?.className ?? '';
+    for (const token of ['SELECT', 'FROM', 'WHERE', "'home'", '100']) {
+      expect(styled(token), token).not.toBe('');
+    }
+    // Keywords and strings are styled differently, as a SQL grammar tells them apart.
+    expect(styled('SELECT')).not.toBe(styled("'home'"));
+  });
 });

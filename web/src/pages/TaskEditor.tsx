@@ -82,13 +82,19 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
   useEffect(() => () => window.clearInterval(polling.current), []);
 
   const allTables = useMemo(() => tables.data?.tables ?? [], [tables.data]);
+  // A sql task names its tables in its query: it has no prefetch, and any table may be completed.
+  const isSql = language === 'sql';
+  const selection = useMemo(
+    () => (isSql ? allTables.map((t) => ({ table: t.name })) : prefetch),
+    [isSql, allTables, prefetch],
+  );
   const selectedTables = useMemo(
-    () => allTables.filter((t) => prefetch.some((p) => p.table === t.name)),
-    [allTables, prefetch],
+    () => allTables.filter((t) => selection.some((p) => p.table === t.name)),
+    [allTables, selection],
   );
   useEffect(() => {
     if (!usersJson && selectedTables.length > 0) {
-      setUsersJson(JSON.stringify(generateTestUsers(allTables, prefetch), null, 2));
+      setUsersJson(JSON.stringify(generateTestUsers(allTables, selection), null, 2));
     }
   }, [selectedTables]);
 
@@ -97,7 +103,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
     type,
     language,
     code,
-    prefetch,
+    prefetch: isSql ? [] : prefetch,
     ...(type !== 'batch' && schedule.trim() ? { schedule: parseSchedule(schedule) } : {}),
   });
 
@@ -119,7 +125,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
     const answer = await tryIt.run(async () => {
       const users = JSON.parse(usersJson || '[]') as TestUser[];
       return api<{ users: TestOutcome[] }>('/api/site/tasks/try', {
-        body: { code, prefetch, language, users },
+        body: { code, prefetch: isSql ? [] : prefetch, language, users },
       });
     });
     if (answer) {
@@ -196,6 +202,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
             >
               <option value="javascript">JavaScript</option>
               <option value="typescript">TypeScript</option>
+              <option value="sql">SQL</option>
             </select>
           </label>
         </div>
@@ -209,7 +216,15 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
             />
           </label>
         )}
-        <PrefetchForm tables={allTables} value={prefetch} onChange={setPrefetch} />
+        {isSql ? (
+          <p className="muted">
+            A SQL task selects its rows itself:{' '}
+            <code>SELECT city, count(DISTINCT user) FROM visits WHERE ... GROUP BY city</code>. See
+            docs/sql.md for what a query may contain.
+          </p>
+        ) : (
+          <PrefetchForm tables={allTables} value={prefetch} onChange={setPrefetch} />
+        )}
         <h2 id="code-title">Code</h2>
         <p className="muted">
           Ctrl+Space completes the task API, the selected tables and their columns.
@@ -219,7 +234,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
           value={code}
           onChange={setCode}
           tables={selectedTables}
-          typescript={language === 'typescript'}
+          language={language}
         />
         <div className="actions">
           <button type="submit" disabled={save.busy}>
@@ -275,7 +290,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
         <button
           type="button"
           onClick={() =>
-            setUsersJson(JSON.stringify(generateTestUsers(allTables, prefetch), null, 2))
+            setUsersJson(JSON.stringify(generateTestUsers(allTables, selection), null, 2))
           }
         >
           Generate test users
@@ -283,7 +298,7 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
         <button
           type="button"
           onClick={() => void onTry()}
-          disabled={tryIt.busy || prefetch.length === 0}
+          disabled={tryIt.busy || selection.length === 0}
         >
           {tryIt.busy ? 'Trying…' : 'Try it'}
         </button>

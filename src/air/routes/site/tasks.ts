@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../errors/index.ts';
 import { parseBody, parsePagination } from '../../../http/index.ts';
-import type { PrefetchSpec, TaskLanguage } from '../../../shared/index.ts';
+import { TASK_LANGUAGES, type PrefetchSpec, type TaskLanguage } from '../../../shared/index.ts';
 import type { CloakPort, TestUser } from '../../cloak-port.ts';
 import { bucketName } from '../../result-format.ts';
 import { resultsCsv } from '../../results-csv.ts';
@@ -16,7 +16,7 @@ import {
   type TaskRecord,
 } from '../../store/index.ts';
 import type { TaskService } from '../../task-service.ts';
-import { toApiRun, toApiTask } from '../tasks.ts';
+import { prefetchUnlessSql, toApiRun, toApiTask } from '../tasks.ts';
 import { analystOf, personOf } from './session-scope.ts';
 
 export interface SiteTaskRoutesOptions {
@@ -34,15 +34,18 @@ const fields = {
   name: z.string().min(1).max(100),
   type: z.enum(TASK_TYPES),
   code: z.string().min(1, 'the task needs code').max(1_000_000),
-  prefetch: z.array(z.record(z.string(), z.unknown())).min(1, 'list at least one table'),
+  prefetch: z.array(z.record(z.string(), z.unknown())),
   schedule: z.unknown().optional(),
-  language: z.enum(['javascript', 'typescript']),
+  language: z.enum(TASK_LANGUAGES),
 };
-const newTaskBody = z.strictObject({
-  ...fields,
-  type: fields.type.default('batch'),
-  language: fields.language.default('javascript'),
-});
+const newTaskBody = z
+  .strictObject({
+    ...fields,
+    type: fields.type.default('batch'),
+    language: fields.language.default('javascript'),
+    prefetch: fields.prefetch.optional(),
+  })
+  .refine(...prefetchUnlessSql);
 const taskChangeBody = z.strictObject({
   name: fields.name.optional(),
   type: fields.type.optional(),
@@ -52,20 +55,22 @@ const taskChangeBody = z.strictObject({
   language: fields.language.optional(),
 });
 const cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const tryBody = z.strictObject({
-  code: fields.code,
-  prefetch: fields.prefetch,
-  language: fields.language.default('javascript'),
-  users: z
-    .array(
-      z.strictObject({
-        id: z.string().min(1).max(200),
-        tables: z.record(z.string(), z.array(z.record(z.string(), cell)).max(1000)),
-      }),
-    )
-    .min(1, 'give at least one test user')
-    .max(MAX_TEST_USERS, `give at most ${MAX_TEST_USERS} test users`),
-});
+const tryBody = z
+  .strictObject({
+    code: fields.code,
+    prefetch: fields.prefetch.optional(),
+    language: fields.language.default('javascript'),
+    users: z
+      .array(
+        z.strictObject({
+          id: z.string().min(1).max(200),
+          tables: z.record(z.string(), z.array(z.record(z.string(), cell)).max(1000)),
+        }),
+      )
+      .min(1, 'give at least one test user')
+      .max(MAX_TEST_USERS, `give at most ${MAX_TEST_USERS} test users`),
+  })
+  .refine(...prefetchUnlessSql);
 
 function toSiteTask(task: TaskRecord) {
   return {

@@ -1,0 +1,297 @@
+// Compiles a checked sql task to one SQLite query over an organisation's own physical tables.
+import type { ColumnType } from '../../shared/index.ts';
+import { shown, sqlError } from '../sql-task/sql-errors.ts';
+import type {
+  DatePart,
+  Position,
+  SqlCondition,
+  SqlExpr,
+  SqlTaskQuery,
+} from '../sql-task/sql-task-model.ts';
+import { listNames, quoteIdentifier } from './names.ts';
+import type { SqlValue } from './row-validation.ts';
+import { physicalTableName, type StoredTable } from './table-catalogue.ts';
+
+/** What the compiler may know of the organisation: nothing of any other organisation. */
+export interface SqlScope {
+  table(name: string): StoredTable | undefined;
+  tableNames(): string[];
+  lookupId(name: string): number | undefined;
+  lookupNames(): string[];
+}
+
+/** How a group's cells become bucket values, as String() of the task's value would. */
+export type GroupFormat = 'plain' | 'boolean';
+
+/**
+ * Each result row is [user id, one cell per group expression], a user's distinct groups together
+ * and users in user-id order: one query over the tables named in FROM and JOIN. Identifiers come
+ * from the catalogue and are quoted; every constant is a parameter.
+ */
+export interface CompiledSqlTask {
+  sql: string;
+  params: SqlValue[];
+  /** The tables read, by their names in the organisation (the run's prefetch, for progress). */
+  tables: string[];
+  /** The bucket label: the group names joined by ", ", or the count's name without groups. */
+  label: string;
+  formats: GroupFormat[];
+}
+
+type ValueType = 'number' | 'text' | 'boolean' | 'null';
+
+const STRFTIME: Record<DatePart, string> = {
+  year: "CAST(strftime('%Y', $, 'unixepoch') AS INTEGER)",
+  month: "CAST(strftime('%m', $, 'unixepoch') AS INTEGER)",
+  day: "CAST(strftime('%d', $, 'unixepoch') AS INTEGER)",
+  hour: "CAST(strftime('%H', $, 'unixepoch') AS INTEGER)",
+  minute: "CAST(strftime('%M', $, 'unixepoch') AS INTEGER)",
+  second: "CAST(strftime('%S', $, 'unixepoch') AS INTEGER)",
+  dow: "CAST(strftime('%w', $, 'unixepoch') AS INTEGER)",
+  isodow: "((CAST(strftime('%w', $, 'unixepoch') AS INTEGER) + 6) % 7 + 1)",
+  doy: "CAST(strftime('%j', $, 'unixepoch') AS INTEGER)",
+};
+
+export function compileSqlTask(
+  query: SqlTaskQuery,
+  scope: SqlScope,
+  /** Only these users (streaming tasks and tests); all the organisation's users otherwise. */
+  userIds?: readonly string[],
+): CompiledSqlTask {
+  return new Compiler(query, scope).compile(userIds);
+}
+
+interface Bound {
+  alias: string;
+  table: StoredTable;
+  ref: string;
+}
+
+class Compiler {
+  readonly params: SqlValue[] = [];
+  readonly bound: Bound[];
+
+  constructor(
+    private readonly query: SqlTaskQuery,
+    private readonly scope: SqlScope,
+  ) {
+    const aliases = new Set<string>();
+    this.bound = query.tables.map((ref, i) => {
+      const table = scope.table(ref.table);
+      if (!table) {
+        throw sqlError(
+          ref.at,
+          `there is no table named "${shown(ref.table)}" (tables: ${listNames(scope.tableNames())}).`,
+        );
+      }
+      if (aliases.has(ref.alias))
+        throw sqlError(
+          ref.at,
+          `the name "${shown(ref.alias)}" is used for two tables; give one an alias (JOIN t AS t2 USING (user)).`,
+        );
+      aliases.add(ref.alias);
+      return { alias: ref.alias, table, ref: `t${i}` };
+    });
+  }
+
+  compile(userIds?: readonly string[]): CompiledSqlTask {
+    const { groups, where } = this.query;
+    const cells = groups.map((g) => this.value(g.expr));
+    const formats = cells.map((c): GroupFormat => (c.type === 'boolean' ? 'boolean' : 'plain'));
+    const conditions: string[] = [];
+    if (userIds !== undefined) {
+      conditions.push('t0.ac_user_id IN (SELECT value FROM json_each(?))');
+      this.params.push(JSON.stringify(userIds));
+    }
+    if (where) conditions.push(this.condition(where));
+    const from = this.bound
+      .map(({ table, ref }, i) => {
+        const physical = `${quoteIdentifier(physicalTableName(table.id))} AS ${ref}`;
+        return i === 0 ? physical : `JOIN ${physical} ON ${ref}.ac_user_id = t0.ac_user_id`;
+      })
+      .join(' ');
+    const select = ['t0.ac_user_id', ...cells.map((c) => c.sql)].join(', ');
+    const filter = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+    // SQLite finds each user's distinct groups itself, reading the user's rows in key order; only
+    // the (user, group) pairs cross into JavaScript, a fraction of the rows.
+    const groupBy = ['t0.ac_user_id', ...cells.map((_, i) => String(i + 2))].join(', ');
+    return {
+      sql: `SELECT ${select} FROM ${from}${filter} GROUP BY ${groupBy} ORDER BY t0.ac_user_id`,
+      params: this.params,
+      tables: [...new Set(this.bound.map((b) => b.table.name))],
+      label: groups.length > 0 ? groups.map((g) => g.name).join(', ') : this.query.countName,
+      formats,
+    };
+  }
+
+  column(expr: Extract<SqlExpr, { kind: 'column' }>): {
+    sql: string;
+    type: ValueType;
+    column: ColumnType;
+  } {
+    const candidates =
+      expr.table === null ? this.bound : this.bound.filter((b) => b.alias === expr.table);
+    if (expr.table !== null && candidates.length === 0) {
+      throw sqlError(
+        expr.at,
+        `"${shown(expr.table)}" is not a table of this query (${this.bound.map((b) => b.alias).join(', ')}).`,
+      );
+    }
+    const found = candidates.filter((b) => b.table.columns.some((c) => c.name === expr.name));
+    if (found.length > 1) {
+      throw sqlError(
+        expr.at,
+        `the column "${shown(expr.name)}" is in several tables; qualify it (${found.map((b) => `${b.alias}.${expr.name}`).join(' or ')}).`,
+      );
+    }
+    const owner = found[0];
+    if (!owner) {
+      const known = candidates.flatMap((b) => b.table.columns.map((c) => c.name));
+      throw sqlError(
+        expr.at,
+        `no table of this query has a column "${shown(expr.name)}" (columns: ${listNames(known)}).`,
+      );
+    }
+    const column = owner.table.columns.find((c) => c.name === expr.name)!;
+    return {
+      sql: `${owner.ref}.${quoteIdentifier(column.name)}`,
+      type: valueType(column.type),
+      column: column.type,
+    };
+  }
+
+  value(expr: SqlExpr): { sql: string; type: ValueType } {
+    switch (expr.kind) {
+      case 'column':
+        return this.column(expr);
+      case 'number':
+        return { sql: this.param(expr.value), type: 'number' };
+      case 'string':
+        return { sql: this.param(expr.value), type: 'text' };
+      case 'boolean':
+        return { sql: this.param(expr.value ? 1 : 0), type: 'boolean' };
+      case 'null':
+        return { sql: 'NULL', type: 'null' };
+      case 'negate':
+        return { sql: `(-${this.numeric(expr.arg, 'a minus sign')})`, type: 'number' };
+      case 'round':
+        return { sql: `${expr.fn}(${this.numeric(expr.arg, `${expr.fn}(...)`)})`, type: 'number' };
+      case 'arithmetic': {
+        const left = this.numeric(expr.left, `"${expr.op}"`);
+        if (expr.op !== '/')
+          return {
+            sql: `(${left} ${expr.op} ${this.numeric(expr.right, `"${expr.op}"`)})`,
+            type: 'number',
+          };
+        if (expr.right.kind !== 'number' || expr.right.value === 0) {
+          throw sqlError(
+            expr.right.at,
+            'divide by a non-zero number constant, as in floor(x / 10) * 10.',
+          );
+        }
+        // Real division, as in a JavaScript task: SQLite would truncate integer / integer.
+        return { sql: `(CAST(${left} AS REAL) / ${this.param(expr.right.value)})`, type: 'number' };
+      }
+      case 'extract': {
+        const seconds = this.numeric(expr.source, `extract(${expr.field} FROM ...)`);
+        // Fractions of a second are dropped first, as to_date() does.
+        return { sql: STRFTIME[expr.field].replace('$', `floor(${seconds})`), type: 'number' };
+      }
+      case 'lookup': {
+        const id = this.scope.lookupId(expr.table);
+        if (id === undefined) {
+          throw sqlError(
+            expr.at,
+            `there is no lookup table named "${shown(expr.table)}" (lookup tables: ${listNames(this.scope.lookupNames())}).`,
+          );
+        }
+        if (expr.key.kind !== 'column')
+          throw sqlError(expr.key.at, "lookup's key is a column: lookup('table', column).");
+        const key = this.column(expr.key);
+        if (key.type === 'boolean' || key.column === 'float' || key.column === 'double') {
+          throw sqlError(
+            expr.key.at,
+            `a lookup key is a text, integer or bigint column; "${shown(expr.key.name)}" is ${key.column}.`,
+          );
+        }
+        return {
+          sql: `(SELECT value FROM data_lookup_entries WHERE lookup_id = ${this.param(id)} AND key = CAST(${key.sql} AS TEXT))`,
+          type: 'text',
+        };
+      }
+    }
+  }
+
+  numeric(expr: SqlExpr, where: string): string {
+    const { sql, type } = this.value(expr);
+    if (type !== 'number')
+      throw sqlError(expr.at, `${where} needs a number; ${describeExpr(expr)} is ${type}.`);
+    return sql;
+  }
+
+  condition(cond: SqlCondition): string {
+    switch (cond.kind) {
+      case 'and':
+      case 'or':
+        return `(${this.condition(cond.left)} ${cond.kind.toUpperCase()} ${this.condition(cond.right)})`;
+      case 'not':
+        return `(NOT ${this.condition(cond.arg)})`;
+      case 'truth': {
+        const { sql, type } = this.value(cond.arg);
+        if (type !== 'boolean')
+          throw sqlError(
+            cond.at,
+            `${describeExpr(cond.arg)} is not a condition; compare it with a constant (=, <, IN, ...).`,
+          );
+        return `(${sql} = 1)`;
+      }
+      case 'is-null':
+        return `(${this.value(cond.left).sql} IS ${cond.negated ? 'NOT ' : ''}NULL)`;
+      case 'compare': {
+        const left = this.value(cond.left);
+        return `(${left.sql} ${cond.op} ${this.constant(cond.right, left.type, cond.left)})`;
+      }
+      case 'in': {
+        const left = this.value(cond.left);
+        const list = cond.values.map((v) => this.constant(v, left.type, cond.left)).join(', ');
+        return `(${left.sql} ${cond.negated ? 'NOT IN' : 'IN'} (${list}))`;
+      }
+      case 'between': {
+        const left = this.value(cond.left);
+        const low = this.constant(cond.low, left.type, cond.left);
+        const high = this.constant(cond.high, left.type, cond.left);
+        return `(${left.sql} ${cond.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${low} AND ${high})`;
+      }
+    }
+  }
+
+  /** A constant compared with a value of type `type`: SQLite would otherwise compare across types. */
+  constant(expr: SqlExpr, type: ValueType, against: SqlExpr): string {
+    const { sql, type: own } = this.value(expr);
+    if (own === 'null') throw sqlError(expr.at, 'compare with NULL using IS NULL or IS NOT NULL.');
+    if (own !== type) {
+      throw sqlError(
+        expr.at,
+        `${describeExpr(against)} is ${type}, so compare it with a ${type === 'text' ? 'string' : type} constant, not a ${own === 'text' ? 'string' : own}.`,
+      );
+    }
+    return sql;
+  }
+
+  param(value: SqlValue): string {
+    this.params.push(value);
+    return '?';
+  }
+}
+
+function valueType(type: ColumnType): ValueType {
+  if (type === 'boolean') return 'boolean';
+  if (type === 'text' || type.startsWith('varchar(')) return 'text';
+  return 'number';
+}
+
+function describeExpr(expr: SqlExpr): string {
+  return expr.kind === 'column'
+    ? `"${shown(expr.name)}"`
+    : `the ${expr.kind} at line ${(expr.at as Position).line}, column ${expr.at.column}`;
+}

@@ -1,0 +1,107 @@
+// Runs a compiled sql task and yields, user by user, the distinct groups that user's rows fall in.
+import type Database from 'better-sqlite3';
+import { readInSnapshot } from './snapshot-reader.ts';
+import type { SqlTaskQuery } from '../sql-task/sql-task-model.ts';
+import { LookupTables } from './lookup-tables.ts';
+import {
+  compileSqlTask,
+  type CompiledSqlTask,
+  type GroupFormat,
+  type SqlScope,
+} from './sql-compile.ts';
+import { TableCatalogue } from './table-catalogue.ts';
+
+/** One user's groups as a task's reported properties, or the error a task would have raised. */
+export type SqlUserGroups =
+  | { userId: string; ok: true; properties: Array<[label: string, value: string]> }
+  | { userId: string; ok: false; error: string };
+
+/**
+ * The sandbox's limits on one user's properties. A user whose groups break them is an exception
+ * with report_property's own message (driver.js), exactly as that user's JavaScript run would be.
+ */
+export interface GroupLimits {
+  maxProperties: number;
+  maxTextLength: number;
+}
+
+/** The organisation's tables and lookup tables as the compiler may see them, on `db`. */
+export function sqlScope(db: Database.Database, orgId: string): SqlScope {
+  const catalogue = new TableCatalogue(db);
+  const lookups = new LookupTables(db);
+  return {
+    table: (name) => catalogue.find(orgId, name),
+    tableNames: () => catalogue.list(orgId).map((t) => t.name),
+    lookupId: (name) => lookups.idOf(orgId, name),
+    lookupNames: () => lookups.names(orgId),
+  };
+}
+
+/**
+ * Reads from one snapshot (snapshot-reader.ts), as the prefetch stream does: the query is compiled
+ * again inside it, against the catalogue as it is there, so a table altered meanwhile cannot make
+ * the SQL and the catalogue disagree.
+ */
+export function streamSqlGroups(
+  main: Database.Database,
+  orgId: string,
+  query: SqlTaskQuery,
+  limits: GroupLimits,
+  userIds?: readonly string[],
+): Generator<SqlUserGroups, void, undefined> {
+  return readInSnapshot(main, (reader, rows) => {
+    const compiled = compileSqlTask(query, sqlScope(reader, orgId), userIds);
+    return groupsByUser(rows(compiled.sql, compiled.params), compiled, limits);
+  });
+}
+
+/** Rows come ordered by user; each user's distinct joined values, in the order first seen. */
+export function* groupsByUser(
+  rows: Iterable<unknown[]>,
+  compiled: Pick<CompiledSqlTask, 'label' | 'formats'>,
+  limits: GroupLimits,
+): Generator<SqlUserGroups, void, undefined> {
+  const { label, formats } = compiled;
+  const tooLong = `RangeError: report_property: the value is longer than ${limits.maxTextLength} characters`;
+  const tooMany = `RangeError: report_property: more than ${limits.maxProperties} distinct properties for one user`;
+  const format = valueFormatter(formats);
+  let current: string | undefined;
+  let values = new Set<string>();
+  let error: string | undefined;
+  const finish = (userId: string): SqlUserGroups =>
+    error !== undefined
+      ? { userId, ok: false, error }
+      : { userId, ok: true, properties: Array.from(values, (v) => [label, v]) };
+  for (const row of rows) {
+    const userId = row[0] as string;
+    if (userId !== current) {
+      if (current !== undefined) yield finish(current);
+      current = userId;
+      values = new Set();
+      error = undefined;
+    }
+    if (error !== undefined) continue;
+    const value = format(row);
+    if (values.has(value)) continue;
+    if (value.length > limits.maxTextLength) error = tooLong;
+    else if (values.size >= limits.maxProperties) error = tooMany;
+    else values.add(value);
+  }
+  if (current !== undefined) yield finish(current);
+}
+
+/**
+ * A cell as String() of the JavaScript value a prefetch gives a task: numbers as JavaScript
+ * prints them, booleans (stored as 0 and 1) as true and false, NULL as "null". Several groups
+ * are joined by ", ".
+ */
+function valueFormatter(formats: readonly GroupFormat[]): (row: unknown[]) => string {
+  const cell = (value: unknown, format: GroupFormat): string =>
+    format === 'boolean' && value !== null ? String(value === 1) : String(value);
+  if (formats.length === 0) return () => '';
+  if (formats.length === 1) {
+    const only = formats[0]!;
+    return (row) => cell(row[1], only);
+  }
+  return (row) => formats.map((f, i) => cell(row[i + 1], f)).join(', ');
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../errors/index.ts';
+import { MAX_IN_VALUES, MAX_NESTING, parseSqlTask } from './parse-sql-task.ts';
+
+/** The message of the INVALID_SQL_TASK error the query gets. */
+function refusal(sql: string): string {
+  try {
+    parseSqlTask(sql);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('INVALID_SQL_TASK');
+    return (error as AppError).message;
+  }
+  throw new Error(`accepted: ${sql}`);
+}
+
+describe('parsing a sql task', () => {
+  it('reads groups with their names, the joined tables and the condition', () => {
+    const query = parseSqlTask(
+      `SELECT city, floor(age / 10) * 10 AS age_bracket, extract(dow FROM time), count(DISTINCT user)
+       FROM visits v JOIN people USING (user)
+       WHERE amount > 100 AND city IN ('Berlin', 'it''s') AND NOT (age BETWEEN 1 AND 2) OR paid IS NULL
+       GROUP BY 1, age_bracket, extract(dow FROM time)`,
+    );
+    expect(query.groups.map((g) => g.name)).toEqual([
+      'city',
+      'age_bracket',
+      'extract(dow FROM time)',
+    ]);
+    expect(query.tables.map((t) => [t.table, t.alias])).toEqual([
+      ['visits', 'v'],
+      ['people', 'people'],
+    ]);
+    expect(query.where?.kind).toBe('or');
+    expect(JSON.stringify(query.where)).toContain('"value":"it\'s"');
+  });
+
+  it('takes a query without groups as one bucket named by the count', () => {
+    const query = parseSqlTask(
+      'SELECT count(DISTINCT user) AS big FROM purchases WHERE amount > 1',
+    );
+    expect(query.groups).toEqual([]);
+    expect(query.countName).toBe('big');
+  });
+
+  it.each([
+    ['SELECT city, count(*) FROM visits GROUP BY city', /line 1, column 14: .*count\(\*\)/],
+    ['SELECT city, sum(amount) FROM visits GROUP BY city', /line 1, column 14: .*sum\(amount\)/],
+    ['SELECT city FROM visits GROUP BY city', /count\(DISTINCT user\)/],
+    [
+      'SELECT count(DISTINCT user) FROM visits; DROP TABLE visits',
+      /line 1, column 40: .*one SELECT/,
+    ],
+    ['DELETE FROM visits', /DELETE statements are not allowed/],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits GROUP BY city HAVING count(DISTINCT user) > 5',
+      /column 61: HAVING/,
+    ],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits GROUP BY city ORDER BY city',
+      /column 61: ORDER BY/,
+    ],
+    ['SELECT city, count(DISTINCT user) FROM visits GROUP BY city LIMIT 3', /LIMIT/],
+    [
+      'SELECT user, count(DISTINCT user) FROM visits GROUP BY user',
+      /line 1, column 8: "user" is the user/,
+    ],
+    [
+      "SELECT city, count(DISTINCT user) FROM visits WHERE user = 'u1' GROUP BY city",
+      /column 53: "user" is the user/,
+    ],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits LEFT JOIN people USING (user) GROUP BY city',
+      /LEFT JOIN is not supported/,
+    ],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits JOIN people ON visits.x = people.x GROUP BY city',
+      /USING \(user\)/,
+    ],
+    ['SELECT city, count(DISTINCT user) FROM visits, people GROUP BY city', /comma join/],
+    ['SELECT city, count(DISTINCT user) FROM other.visits GROUP BY city', /without a schema/],
+    ['SELECT city, count(DISTINCT user) FROM (SELECT * FROM visits) GROUP BY city', /.*/],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits WHERE city IN (SELECT city FROM people) GROUP BY city',
+      /not supported/,
+    ],
+    ['SELECT city, count(DISTINCT user) FROM visits WHERE city = NULL GROUP BY city', /IS NULL/],
+    [
+      "SELECT city, count(DISTINCT user) FROM visits WHERE city LIKE 'B%' GROUP BY city",
+      /operator LIKE/,
+    ],
+    [
+      'SELECT upper(city), count(DISTINCT user) FROM visits GROUP BY 1',
+      /line 1, column 8: the function upper/,
+    ],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits GROUP BY city, age',
+      /line 1, column 62: GROUP BY age is not in the SELECT list/,
+    ],
+    [
+      'SELECT city, age, count(DISTINCT user) FROM visits GROUP BY city',
+      /"age" is selected but not in GROUP BY/,
+    ],
+    ['SELECT city AS "a: b", count(DISTINCT user) FROM visits GROUP BY 1', /contains ": "/],
+    [
+      'SELECT extract(week FROM t), count(DISTINCT user) FROM visits GROUP BY 1',
+      /extract\(week FROM \.\.\.\) is not supported/,
+    ],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits WHERE',
+      /line 1, column 52: syntax error: unexpected the end/,
+    ],
+    [
+      'SELECT city, count(DISTINCT user)\nFROM visits\nWHERE city = = 3 GROUP BY city',
+      /line 3, column 14: syntax error: unexpected "="/,
+    ],
+    ['SELECT 3, count(DISTINCT user) FROM visits GROUP BY 1', /needs a column/],
+    [
+      'SELECT city, count(DISTINCT user) FROM visits GROUP BY 2',
+      /a position must be between 1 and 1/,
+    ],
+  ])('refuses %s', (sql, message) => {
+    expect(refusal(sql)).toMatch(message);
+  });
+
+  it('refuses deep nesting and long IN lists before they cost anything', () => {
+    const deep = `SELECT count(DISTINCT user) FROM t WHERE ${'('.repeat(MAX_NESTING + 1)}a = 1${')'.repeat(MAX_NESTING + 1)}`;
+    expect(refusal(deep)).toMatch(/parentheses nest more than/);
+    const list = Array.from({ length: MAX_IN_VALUES + 1 }, (_, i) => i).join(', ');
+    expect(refusal(`SELECT count(DISTINCT user) FROM t WHERE a IN (${list})`)).toMatch(
+      /at most 1000 are allowed/,
+    );
+    expect(
+      refusal(`SELECT count(DISTINCT user) FROM t WHERE ${'a = 1 OR '.repeat(3000)}a = 1`),
+    ).toMatch(/at most 20000/);
+  });
+
+  it('takes a long chain of AND and OR without counting it as nesting', () => {
+    const chain = Array.from({ length: 200 }, (_, i) => `a = ${i}`).join(' OR ');
+    expect(parseSqlTask(`SELECT count(DISTINCT user) FROM t WHERE ${chain}`).where?.kind).toBe(
+      'or',
+    );
+  });
+});

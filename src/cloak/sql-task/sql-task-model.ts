@@ -1,0 +1,72 @@
+// The checked form of a `sql` task: what it groups by, which rows it keeps, which tables it joins.
+
+/** Where a construct starts in the query, 1-based, as the analyst's editor counts. */
+export interface Position {
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/** A value expression: a column, a constant, or a bucketing function of columns. */
+export type SqlExpr =
+  | { kind: 'column'; table: string | null; name: string; at: Position }
+  | { kind: 'number'; value: number; at: Position }
+  | { kind: 'string'; value: string; at: Position }
+  | { kind: 'boolean'; value: boolean; at: Position }
+  | { kind: 'null'; at: Position }
+  | { kind: 'arithmetic'; op: '+' | '-' | '*' | '/'; left: SqlExpr; right: SqlExpr; at: Position }
+  | { kind: 'negate'; arg: SqlExpr; at: Position }
+  | { kind: 'round'; fn: 'floor' | 'ceil'; arg: SqlExpr; at: Position }
+  | { kind: 'extract'; field: DatePart; source: SqlExpr; at: Position }
+  | { kind: 'lookup'; table: string; key: SqlExpr; at: Position };
+
+/** A row condition: comparisons of an expression with constants, joined by AND, OR and NOT. */
+export type SqlCondition =
+  | { kind: 'and' | 'or'; left: SqlCondition; right: SqlCondition; at: Position }
+  | { kind: 'not'; arg: SqlCondition; at: Position }
+  | { kind: 'compare'; op: CompareOp; left: SqlExpr; right: SqlExpr; at: Position }
+  | { kind: 'in'; negated: boolean; left: SqlExpr; values: SqlExpr[]; at: Position }
+  | { kind: 'between'; negated: boolean; left: SqlExpr; low: SqlExpr; high: SqlExpr; at: Position }
+  | { kind: 'is-null'; negated: boolean; left: SqlExpr; at: Position }
+  | { kind: 'truth'; arg: SqlExpr; at: Position };
+
+export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+/**
+ * The date parts of `extract(<part> FROM <seconds since 1970>)`, with PostgreSQL's meanings:
+ * dow 0 = Sunday, isodow 7 = Sunday, doy 1 = 1 January; all in UTC, fractions of a second dropped.
+ */
+export const DATE_PARTS = [
+  'year',
+  'month',
+  'day',
+  'hour',
+  'minute',
+  'second',
+  'dow',
+  'isodow',
+  'doy',
+] as const;
+export type DatePart = (typeof DATE_PARTS)[number];
+
+/** One selected group expression and the name it has in bucket labels. */
+export interface SqlGroup {
+  name: string;
+  expr: SqlExpr;
+}
+
+/** A table of FROM or JOIN, with the alias columns may be qualified by (its name when none). */
+export interface SqlTableRef {
+  table: string;
+  alias: string;
+  at: Position;
+}
+
+export interface SqlTaskQuery {
+  /** FROM first, then each JOIN ... USING (user), in order. */
+  tables: SqlTableRef[];
+  groups: SqlGroup[];
+  where: SqlCondition | null;
+  /** The label of the one bucket a query without group expressions has: the count's alias. */
+  countName: string;
+}

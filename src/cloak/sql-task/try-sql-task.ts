@@ -1,0 +1,99 @@
+// "Try it" for sql tasks: the query runs on the analyst's made-up users in a scratch database.
+import Database from 'better-sqlite3';
+import { MAX_PROPERTY_TEXT_LENGTH, type SandboxLimits } from '../../sandbox/index.ts';
+import { CloakDataStore } from '../data/index.ts';
+import { parseSqlTask } from './parse-sql-task.ts';
+import type { SqlCondition, SqlExpr, SqlTaskQuery } from './sql-task-model.ts';
+
+/** The scratch database's only organisation. */
+const SCRATCH_ORG = 'try-it';
+
+export interface TestUserRows {
+  id: string;
+  tables: Record<string, Array<Record<string, string | number | boolean | null>>>;
+}
+
+export type TestUserGroups =
+  | { id: string; ok: true; properties: Array<[label: string, value: string]> }
+  | { id: string; ok: false; error: string };
+
+/**
+ * The query is checked against the organisation's real table definitions first, then compiled
+ * and run, exactly as a real run would, in an in-memory database holding only the test users'
+ * rows: the same tables (definitions copied), and the lookup tables it names, empty, since lookup
+ * tables are real data ("try it" reads no real data, as for JavaScript tasks). Test rows are
+ * validated like an upload, with errors naming the user, table, row and column.
+ */
+export function trySqlTask(
+  data: CloakDataStore,
+  orgId: string,
+  code: string,
+  users: readonly TestUserRows[],
+  limits: SandboxLimits,
+): TestUserGroups[] {
+  const query = parseSqlTask(code);
+  const { tables } = data.compileSqlTask(orgId, query);
+  const scratch = new CloakDataStore(new Database(':memory:'));
+  for (const name of tables) {
+    scratch.createTable(SCRATCH_ORG, { name, columns: data.getTable(orgId, name)!.columns });
+  }
+  for (const name of lookupTables(query)) scratch.setLookupTable(SCRATCH_ORG, name, []);
+  const payload: Record<string, Record<string, unknown[]>> = {};
+  for (const user of users) {
+    const rows = Object.fromEntries(
+      tables.map((table) => [table, user.tables[table] ?? []]).filter(([, r]) => r!.length > 0),
+    );
+    if (Object.keys(rows).length > 0) payload[user.id] = rows;
+  }
+  if (Object.keys(payload).length > 0) scratch.insert(SCRATCH_ORG, payload);
+  const groups = new Map<string, TestUserGroups>();
+  const groupLimits = {
+    maxProperties: limits.maxPropertiesPerUser,
+    maxTextLength: MAX_PROPERTY_TEXT_LENGTH,
+  };
+  for (const user of scratch.streamSqlGroups(SCRATCH_ORG, query, groupLimits)) {
+    groups.set(
+      user.userId,
+      user.ok
+        ? { id: user.userId, ok: true, properties: user.properties }
+        : { id: user.userId, ok: false, error: user.error },
+    );
+  }
+  return users.map((user) => groups.get(user.id) ?? { id: user.id, ok: true, properties: [] });
+}
+
+/** The lookup tables a query names. */
+function lookupTables(query: SqlTaskQuery): Set<string> {
+  const names = new Set<string>();
+  const visitExpr = (expr: SqlExpr): void => {
+    if (expr.kind === 'lookup') {
+      names.add(expr.table);
+      visitExpr(expr.key);
+    } else if (expr.kind === 'arithmetic') {
+      visitExpr(expr.left);
+      visitExpr(expr.right);
+    } else if (expr.kind === 'negate' || expr.kind === 'round') {
+      visitExpr(expr.arg);
+    } else if (expr.kind === 'extract') {
+      visitExpr(expr.source);
+    }
+  };
+  const visitCondition = (cond: SqlCondition): void => {
+    switch (cond.kind) {
+      case 'and':
+      case 'or':
+        visitCondition(cond.left);
+        visitCondition(cond.right);
+        return;
+      case 'not':
+        return visitCondition(cond.arg);
+      case 'truth':
+        return visitExpr(cond.arg);
+      default:
+        return visitExpr(cond.left);
+    }
+  };
+  for (const group of query.groups) visitExpr(group.expr);
+  if (query.where) visitCondition(query.where);
+  return names;
+}

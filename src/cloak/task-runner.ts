@@ -73,6 +73,13 @@ export interface TaskRunnerOptions {
   release?: ReleaseSchedule;
   /** Runs in progress per organisation, over every API (cloak.maxRunsPerOrganisation; default 2). */
   maxRunsPerOrganisation?: number;
+  /**
+   * The question a run's noise is drawn for (task-question.ts: a hash of the code and the data
+   * selection). Only tests set it, to show that two spellings with the same meaning (a sql task
+   * and its JavaScript twin) publish the same under the same question; never configurable, since
+   * one question for different tasks reopens the rerun-difference attack.
+   */
+  questionOf?: (task: TaskSpec) => Uint8Array;
 }
 
 export class TaskRunner {
@@ -206,7 +213,7 @@ export class TaskRunner {
     const deadline = Date.now() + timeoutSeconds * 1000;
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
     const { budget, secret } = this.options;
-    const question = taskQuestion(task);
+    const question = (this.options.questionOf ?? taskQuestion)(task);
     const participation =
       mode === 'charged' ? budget?.startRun(orgId, settings, secret, question) : undefined;
     // A preview collects what a charged run would; its settlement returns only the notice.

@@ -190,9 +190,9 @@ export interface paths {
              * @default javascript
              * @enum {string}
              */
-            language?: 'javascript' | 'typescript';
+            language?: 'javascript' | 'typescript' | 'sql';
             name: string;
-            prefetch: {
+            prefetch?: {
               [key: string]: unknown;
             }[];
             schedule?: unknown;
@@ -313,7 +313,7 @@ export interface paths {
           'application/json': {
             code?: string;
             /** @enum {string} */
-            language?: 'javascript' | 'typescript';
+            language?: 'javascript' | 'typescript' | 'sql';
             name?: string;
             prefetch?: {
               [key: string]: unknown;
@@ -1262,7 +1262,7 @@ export interface components {
       created_at: number;
       id: number;
       /** @enum {string} */
-      language: 'javascript' | 'typescript';
+      language: 'javascript' | 'typescript' | 'sql';
       name: string;
       /** @description Periodic tasks only. */
       next_run_at?: number | null;

@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/opencloak.mjs');
 
-describe('opencloak CLI', () => {
+/**
+ * Each command is a process that compiles TypeScript at start: seconds on a quiet machine, 20 s
+ * and more at load 30, where several commands overran the 60 s default. A guard, not a measure.
+ */
+const COMMANDS_TIMEOUT_MS = 600_000;
+
+describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-cli-'));
   const dataDir = path.join(dir, 'data');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,23 +1,16 @@
 // The site's client for /auth and /api/site: the session cookie goes along, and the CSRF token
-// in X-CSRF-Token on every state-changing request.
+// in X-CSRF-Token on every state-changing request. Shapes the site shares with the web REST API
+// come from its OpenAPI description (src/api-client, generated), not hand-copied.
+import type { components } from '../../src/api-client/web-api.generated.ts';
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  /** Trusted runs skip the participation budget and are audited with their code; only an admin sets it. */
-  access_level: AccessLevel;
-  org_id: string;
-  /** The key types this person's role may create; the server checks again on every creation. */
-  key_types: string[];
-  /** Whether this person's role may drop tables and columns (data owners and admins). */
-  may_erase_data: boolean;
-}
+type WebApiShapes = components['schemas'];
 
-export type Role = 'analyst' | 'data_owner' | 'admin';
+/** The logged-in person (GET /auth/session), as the web REST API's description has it. */
+export type User = WebApiShapes['SessionUser'];
 
-export type AccessLevel = 'untrusted' | 'trusted';
+export type Role = User['role'];
+
+export type AccessLevel = User['access_level'];
 
 /** What each access level means, in the words the Admin and Keys pages use. */
 export const ACCESS_LEVEL_TEXT: Readonly<Record<AccessLevel, string>> = {
@@ -54,35 +47,17 @@ export interface Prefetch {
   where?: Array<Record<string, unknown>>;
 }
 
-export interface TaskSummary {
-  id: number;
-  token: string;
-  name: string;
-  type: 'batch' | 'periodic' | 'streaming';
-  code_version: number;
-  created_at: number;
-  updated_at: number;
+/** A task as /api/tasks lists it; the site's list adds its number of results and the latest. */
+export type TaskSummary = WebApiShapes['Task'] & {
   results?: number;
   latest_result_at?: number | null;
-  schedule?: unknown;
-}
+};
 
-export interface Task extends TaskSummary {
-  language: 'javascript' | 'typescript' | 'sql';
-  code: string;
-  prefetch: Prefetch[];
-}
+/** A task with its code, as GET /api/tasks/<token> answers. */
+export type Task = WebApiShapes['TaskDetail'] & { prefetch: Prefetch[] };
 
-export interface Run {
-  id: string;
-  /** A cost preview is a run that publishes nothing. */
-  kind?: 'run' | 'preview';
-  state: 'running' | 'completed' | 'failed' | 'cancelled';
-  users_done: number;
-  users_total: number;
-  result_id: number | null;
-  error: string | null;
-}
+/** A run (or a cost preview, kind "preview", which publishes nothing). */
+export type Run = WebApiShapes['Run'];
 
 export interface Bucket {
   label: string;
@@ -92,40 +67,16 @@ export interface Bucket {
 }
 
 /** What a budgeted run published about the participation budget (noisy figures, never which users). */
-export interface BudgetNotice {
-  users_left_out: number;
-  users_exhausted: number;
-  noise_sd: number;
-  may_be_low: boolean;
-  period_run: number;
-  renews_at: number | null;
-  message: string;
-}
-
-/** A notice as the budget's log keeps it (already published: showing it again is free). */
-export interface BudgetDisclosure extends BudgetNotice {
-  kind: 'run' | 'preview';
-  at: number;
-  period: number;
-}
+export type BudgetNotice = WebApiShapes['BudgetNotice'];
 
 /** GET /api/site/budget: the organisation's budget, or why there is none. */
-export type BudgetView =
-  | {
-      enabled: true;
-      rho: number;
-      disclosure_rho: number;
-      period_days: number;
-      renews_at: number | null;
-      runs_this_period: number;
-      next_noise_sd: number;
-      disclosures: BudgetDisclosure[];
-    }
-  | { enabled: false; message: string };
+export type BudgetView = WebApiShapes['BudgetView'];
+
+/** A notice as the budget's log keeps it (already published: showing it again is free). */
+export type BudgetDisclosure = Extract<BudgetView, { enabled: true }>['disclosures'][number];
 
 /** POST /api/site/tasks/<token>/preview: the notice the run would publish, or why it has no cost. */
-export type BudgetPreview =
-  ({ budgeted: true } & BudgetNotice) | { budgeted: false; message: string };
+export type BudgetPreview = WebApiShapes['BudgetPreview'];
 
 export interface Result {
   id: number;

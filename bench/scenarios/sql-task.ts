@@ -6,21 +6,10 @@ import path from 'node:path';
 import { openCloak } from '../../src/cloak/index.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import type { BenchSize, Scenario } from '../harness.ts';
+import { CITIES } from './sql-count.ts';
 
 const ORG = 'bench-org';
 const ROWS_PER_USER = 10;
-const CITIES = [
-  'Berlin',
-  'Paris',
-  'Madrid',
-  'Rome',
-  'Vienna',
-  'Warsaw',
-  'Lisbon',
-  'Prague',
-  'Oslo',
-  'Dublin',
-];
 
 /**
  * The questions of issue 18, each as the sql task and as the plain SQLite query over the

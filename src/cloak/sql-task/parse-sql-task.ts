@@ -189,8 +189,9 @@ class Checker {
     if (from.length > MAX_TABLES) {
       throw sqlError(this.keyword('join'), `at most ${MAX_TABLES} tables may be joined.`);
     }
+    const fromAt = this.keywordAt('from').offset;
     return from.map((item: Node, i: number) => {
-      const at = this.nameAt(item.table ?? '', 0);
+      const at = this.nameAt(item.table ?? '', fromAt);
       if (typeof item.table !== 'string' || item.expr) {
         throw sqlError(at, 'a subquery or function in FROM is not supported; name a table.');
       }

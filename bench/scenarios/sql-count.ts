@@ -9,7 +9,7 @@ import type { Scenario } from '../harness.ts';
 
 const ORG = 'bench-org';
 const ROWS_PER_USER = 10;
-const CITIES = [
+export const CITIES = [
   'Berlin',
   'Paris',
   'Madrid',

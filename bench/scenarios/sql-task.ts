@@ -6,21 +6,10 @@ import path from 'node:path';
 import { openCloak } from '../../src/cloak/index.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import type { BenchSize, Scenario } from '../harness.ts';
+import { CITIES } from './sql-count.ts';
 
 const ORG = 'bench-org';
 const ROWS_PER_USER = 10;
-const CITIES = [
-  'Berlin',
-  'Paris',
-  'Madrid',
-  'Rome',
-  'Vienna',
-  'Warsaw',
-  'Lisbon',
-  'Prague',
-  'Oslo',
-  'Dublin',
-];
 
 /**
  * The questions of issue 18, each as the sql task and as the plain SQLite query over the
@@ -107,13 +96,29 @@ export const sqlTaskScenario: Scenario = {
   sides: {
     async figure(size) {
       const { dir, cloak } = filledCloak(usersFor(size));
+      const ask = (runner: typeof cloak.runner) => async (q: (typeof QUESTIONS)[number]) =>
+        (await runner.run(ORG, { code: q.task, language: 'sql' })).buckets.length;
       try {
-        return await timed(async (q) => {
-          const result = await cloak.runner.run(ORG, { code: q.task, language: 'sql' });
-          return result.buckets.length;
-        });
-      } finally {
+        const budgeted = await timed(ask(cloak.runner));
         cloak.close();
+        // The same data without the participation budget: what the budget's settlement costs,
+        // and the figure to hold against pg_diffix, which has no budget.
+        const unbudgeted = openCloak(
+          buildConfig({
+            dataDir: dir,
+            privacy: { releaseSchedule: false, participationBudget: false },
+          }),
+        );
+        try {
+          const free = await timed(ask(unbudgeted.runner));
+          return {
+            ...budgeted,
+            notes: { ...budgeted.notes, 'no budget s': Number(free.value.toFixed(3)) },
+          };
+        } finally {
+          unbudgeted.close();
+        }
+      } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     },

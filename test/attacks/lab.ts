@@ -82,6 +82,10 @@ export interface Lab {
   runWeakened(code: string): Promise<AnonymizedResult>;
   /** The same run with any anonymizer settings (a fixed secret, no budget), for weakened variants. */
   runWith(settings: Readonly<AnonymizerSettings>, code: string): Promise<AnonymizedResult>;
+  /** A sql task over table `t` (docs/sql.md), as `run` runs a script: default noise and budget. */
+  runSql(query: string): Promise<AnonymizedResult>;
+  /** A sql task with exact counts and no participation budget, to prove the attack is real. */
+  runSqlWeakened(query: string): Promise<AnonymizedResult>;
   stop(): Promise<void>;
 }
 
@@ -153,6 +157,9 @@ export async function openLab(options: LabOptions): Promise<Lab> {
     runUnbudgeted: (code) => runner(DEFAULT_ANONYMIZER_SETTINGS).run(orgId, spec(code)),
     runWeakened: (code) => runner(WEAKENED).run(orgId, spec(code)),
     runWith: (settings, code) => runner(settings).run(orgId, spec(code)),
+    runSql: (query) =>
+      runner(DEFAULT_ANONYMIZER_SETTINGS, BUDGETED).run(orgId, { code: query, language: 'sql' }),
+    runSqlWeakened: (query) => runner(WEAKENED).run(orgId, { code: query, language: 'sql' }),
     stop: () => inst.stop(),
   };
 }

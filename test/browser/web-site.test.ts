@@ -215,6 +215,33 @@ describe('analyst web site in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('writes a SQL task: highlighted, tried on test users, saved and run', async () => {
+    await page.getByRole('link', { name: 'Tasks' }).click();
+    await page.getByRole('link', { name: 'New task' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('groups in SQL');
+    await page.getByLabel('Language').selectOption('sql');
+    await page.getByText('A SQL task selects its rows itself').waitFor();
+    await page.getByLabel('Task code').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT g, count(DISTINCT user) FROM visits GROUP BY g');
+    await page.keyboard.press('Escape');
+    // SQL highlighting: the keyword is a styled token of its own.
+    const keyword = page.locator('.cm-content span', { hasText: /^SELECT$/ }).first();
+    expect(await keyword.getAttribute('class')).toBeTruthy();
+    await page.getByRole('button', { name: 'Generate test users' }).click();
+    await page.getByRole('button', { name: 'Try it' }).click();
+    const outcomes = page.getByRole('table', { name: 'Try-it outcomes' });
+    await outcomes.waitFor();
+    expect(await outcomes.textContent()).toMatch(/g: /);
+    await page.getByRole('button', { name: 'Save task' }).click();
+    await page.getByText('Saved (version 1).').waitFor();
+    await page.getByRole('button', { name: 'Run now' }).click();
+    const chart = page.getByRole('img', { name: /Result of this run/ });
+    await chart.waitFor();
+    expect(await chart.locator('[data-testid="bar"]').count()).toBe(3);
+    await shot('sql-task-editor');
+  });
+
   it('shows tables with anonymized user counts, and adds a column with the column editor', async () => {
     await page.getByRole('link', { name: 'Tables' }).click();
     await page.getByRole('button', { name: 'Count users (anonymized)' }).click();

@@ -135,6 +135,13 @@ describe('parsing a sql task', () => {
     ).toMatch(/at most 20000/);
   });
 
+  it('gives up on a parse that backtracks too long, well before it would stall the cloak', () => {
+    const nested = (n: number) =>
+      `SELECT count(DISTINCT user) FROM t WHERE NOT (${'('.repeat(n)}NOT (floor(-age / -5) * -5 LIKE -secrets.pin + extract(x FROM -user))${')'.repeat(n)})`;
+    // 11 + 4 levels: within the nesting cap, and minutes of backtracking without the watchdog.
+    expect(refusal(nested(MAX_NESTING - 5))).toMatch(/took more than 1 s to parse/);
+  });
+
   it('takes a long chain of AND and OR without counting it as nesting', () => {
     const chain = Array.from({ length: 200 }, (_, i) => `a = ${i}`).join(' OR ');
     expect(parseSqlTask(`SELECT count(DISTINCT user) FROM t WHERE ${chain}`).where?.kind).toBe(

@@ -1,4 +1,5 @@
 // Parses a sql task with node-sql-parser and checks that it is inside the supported subset.
+import vm from 'node:vm';
 import sqlParser from 'node-sql-parser/build/postgresql.js';
 import { AppError } from '../../errors/index.ts';
 import { positionAt, shown, sqlError } from './sql-errors.ts';
@@ -17,7 +18,7 @@ import {
 /** Longer queries are refused before parsing: the parser's time grows with the text. */
 export const MAX_QUERY_LENGTH = 20_000;
 /** Parentheses and expressions nest at most this deep (the parser and compiler recurse). */
-export const MAX_NESTING = 40;
+export const MAX_NESTING = 16;
 /** Values in one IN list; longer lists are a lookup table's job. */
 export const MAX_IN_VALUES = 1000;
 export const MAX_GROUPS = 8;
@@ -46,11 +47,37 @@ export function parseSqlTask(text: string): SqlTaskQuery {
   checkNesting(text);
   let ast: Node;
   try {
-    ast = parser.astify(text, PARSE_OPTIONS);
+    ast = parseWithin(text);
   } catch (error) {
     throw syntaxError(text, error);
   }
   return new Checker(text).query(ast);
+}
+
+/**
+ * The parser backtracks, and a mistake deep inside nested parentheses can cost it time that
+ * doubles with each level (10 levels around a bad extract(): seconds). Nesting is capped, and the
+ * parse runs under V8's watchdog (vm's timeout), so no query holds the cloak's event loop.
+ */
+export const PARSE_TIME_LIMIT_MS = 1000;
+const watchdog = vm.createContext({ parse: () => undefined as unknown });
+const callParse = new vm.Script('parse()');
+
+function parseWithin(text: string): Node {
+  watchdog.parse = () => parser.astify(text, PARSE_OPTIONS);
+  try {
+    return callParse.runInContext(watchdog, { timeout: PARSE_TIME_LIMIT_MS });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw sqlError(
+        undefined,
+        `the query took more than ${PARSE_TIME_LIMIT_MS / 1000} s to parse, which happens around a mistake inside nested parentheses; simplify it or look for the mistake.`,
+      );
+    }
+    throw error;
+  } finally {
+    watchdog.parse = () => undefined;
+  }
 }
 
 /** Nesting is checked on the text first, so that no input can exhaust the parser's stack. */
@@ -74,6 +101,7 @@ function checkNesting(text: string): void {
 }
 
 function syntaxError(text: string, error: unknown): AppError {
+  if (error instanceof AppError) return error;
   const e = error as { location?: { start?: { offset?: number } }; found?: unknown };
   const offset = e.location?.start?.offset;
   if (typeof offset !== 'number') {
@@ -161,8 +189,9 @@ class Checker {
     if (from.length > MAX_TABLES) {
       throw sqlError(this.keyword('join'), `at most ${MAX_TABLES} tables may be joined.`);
     }
+    const fromAt = this.keywordAt('from').offset;
     return from.map((item: Node, i: number) => {
-      const at = this.nameAt(item.table ?? '', 0);
+      const at = this.nameAt(item.table ?? '', fromAt);
       if (typeof item.table !== 'string' || item.expr) {
         throw sqlError(at, 'a subquery or function in FROM is not supported; name a table.');
       }

@@ -162,11 +162,13 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
   };
 
   const changedSinceTry = triedCode !== null && triedCode !== code;
+  // A saved sql task's prefetch is what the cloak derived from its query, not something edited.
   const dirty =
     task !== null &&
     (task.code !== code ||
       task.name !== name ||
-      JSON.stringify(task.prefetch) !== JSON.stringify(prefetch));
+      task.language !== language ||
+      (!isSql && JSON.stringify(task.prefetch) !== JSON.stringify(prefetch)));
   return (
     <section
       aria-labelledby={draft ? undefined : 'editor-title'}

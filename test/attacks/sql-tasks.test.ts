@@ -1,0 +1,166 @@
+// The attack suite through sql tasks: averaging, difference, label minting by respelling, reconstruction.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnonymizedResult } from '../../src/shared/index.ts';
+import { countTable, openLab, type Lab } from './lab.ts';
+import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
+import { leastSquares } from './subsets.ts';
+
+const COMPANIONS = 10;
+const REPEATS = Number(process.env.ATTACK_REPEATS ?? 4);
+/** One run per spelling (a sql task has one label per run): 1,000 at full size would be slow. */
+const SPELLINGS = Math.min(Number(process.env.ATTACK_LABELS ?? 40), 200);
+
+/** Each victim's group, the victim counted only when the secret bit is 1: a count of 10 or 11. */
+const withVictim = (label: string) =>
+  `SELECT grp AS ${label}, count(DISTINCT user) FROM t WHERE victim = 0 OR s = 1 GROUP BY 1`;
+const WITH_VICTIM = withVictim('g');
+
+/** The same condition, spelled many ways; the attacker also mints a label per spelling. */
+const CONDITIONS = [
+  'victim = 0 OR s = 1',
+  'NOT (victim <> 0 AND s <> 1)',
+  'victim < 1 OR s > 0',
+  'victim IN (0) OR s IN (1)',
+  'victim BETWEEN 0 AND 0 OR s BETWEEN 1 AND 1',
+  'victim <= 0 OR s >= 1',
+  'NOT victim > 0 OR NOT s < 1',
+  's = 1 OR victim = 0',
+];
+
+/** The groups' published counts minus what the companions alone would give. */
+function evidenceOf(counts: Map<string, number> | undefined, lab: Lab): number[] {
+  return Array.from(
+    { length: lab.victims },
+    (_, g) => (counts?.get(String(g)) ?? 0) - (COMPANIONS + 0.5),
+  );
+}
+
+async function averaging(run: (q: string) => Promise<AnonymizedResult>, lab: Lab, repeats: number) {
+  const sums = new Array<number>(lab.victims).fill(0);
+  for (let r = 0; r < repeats; r++) {
+    evidenceOf(countTable(await run(WITH_VICTIM)).get('g'), lab).forEach((e, g) => (sums[g]! += e));
+  }
+  return scoreAttack(guessesFromEvidence(sums.map((s) => s / repeats)), lab.truth);
+}
+
+async function difference(run: (q: string) => Promise<AnonymizedResult>, lab: Lab) {
+  const included = countTable(await run(withVictim('with_victim')));
+  const without = countTable(
+    await run(
+      'SELECT grp AS without_victim, count(DISTINCT user) FROM t WHERE victim = 0 GROUP BY 1',
+    ),
+  );
+  const evidence = Array.from({ length: lab.victims }, (_, g) => {
+    const a = included.get('with_victim')?.get(String(g)) ?? 0;
+    const b = without.get('without_victim')?.get(String(g)) ?? 0;
+    return a - b - 0.5;
+  });
+  return scoreAttack(guessesFromEvidence(evidence), lab.truth);
+}
+
+async function minting(run: (q: string) => Promise<AnonymizedResult>, lab: Lab, spellings: number) {
+  const sums = new Array<number>(lab.victims).fill(0);
+  const published = new Array<number>(lab.victims).fill(0);
+  for (let i = 0; i < spellings; i++) {
+    const condition = CONDITIONS[i % CONDITIONS.length]!;
+    const table = countTable(
+      await run(`SELECT grp AS g${i}, count(DISTINCT user) FROM t WHERE ${condition} GROUP BY 1`),
+    );
+    // Only published buckets: a suppressed one says nothing about the count.
+    for (const [value, count] of table.get(`g${i}`) ?? []) {
+      sums[Number(value)]! += count;
+      published[Number(value)]!++;
+    }
+  }
+  const evidence = sums.map((sum, g) =>
+    published[g] === 0 ? 0 : sum / published[g]! - (COMPANIONS + 0.5),
+  );
+  return scoreAttack(guessesFromEvidence(evidence), lab.truth);
+}
+
+/**
+ * Dinur-Nissim with what SQL can ask: each query splits the victims into CLASSES pseudo-random
+ * classes by arithmetic on `grp` (the attacker computes the same classes) and counts the victims
+ * whose bit is 1 per class, so one query gives CLASSES equations; QUERIES of them over-determine
+ * the bits about four times.
+ */
+const CLASSES = 15;
+const classOf = (g: number, q: number) => {
+  const x = Math.floor((g * (7919 + 104 * q) + 31 * q) / 97);
+  return x - Math.floor(x / CLASSES) * CLASSES;
+};
+const classQuery = (q: number) => {
+  const x = `floor((grp * ${7919 + 104 * q} + ${31 * q}) / 97)`;
+  return `SELECT ${x} - floor(${x} / ${CLASSES}) * ${CLASSES} AS r${q}, count(DISTINCT user)
+          FROM t WHERE victim = 1 AND s = 1 GROUP BY 1`;
+};
+
+async function reconstruction(run: (q: string) => Promise<AnonymizedResult>, lab: Lab) {
+  const queries = Math.ceil((4 * lab.victims) / CLASSES);
+  const rows: boolean[][] = [];
+  const y: number[] = [];
+  for (let q = 0; q < queries; q++) {
+    const counts = countTable(await run(classQuery(q))).get(`r${q}`);
+    for (let c = 0; c < CLASSES; c++) {
+      rows.push(Array.from({ length: lab.victims }, (_, g) => classOf(g, q) === c));
+      y.push(counts?.get(String(c)) ?? 0);
+    }
+  }
+  const bits = leastSquares(rows, y, lab.victims);
+  return scoreAttack(guessesFromEvidence(bits.map((b) => b - 0.5)), lab.truth);
+}
+
+describe('attacks through sql tasks', () => {
+  // A lab each: the participation budget one attack spends must not weaken the next.
+  const labs: Record<string, Lab> = {};
+  beforeAll(async () => {
+    for (const name of ['averaging', 'difference', 'minting', 'reconstruction']) {
+      labs[name] = await openLab({ companions: name === 'reconstruction' ? 0 : COMPANIONS });
+    }
+  });
+  afterAll(async () => {
+    for (const lab of Object.values(labs)) await lab.stop();
+  });
+
+  it('averaging repeats of one query fails: every repeat gets the same answer', async () => {
+    const lab = labs.averaging!;
+    const once = await averaging(lab.runSql, lab, 1);
+    const repeated = await averaging(lab.runSql, lab, REPEATS);
+    console.log(describeScore(`sql repeat-and-average x${REPEATS}`, repeated));
+    expect(repeated).toEqual(once);
+    expect(repeated.kappa).toBeLessThan(KAPPA_BAR);
+    const exact = await averaging(lab.runSqlWeakened, lab, 1);
+    console.log(describeScore('sql repeat-and-average, exact counts', exact));
+    expect(exact.kappa).toBeGreaterThan(0.9);
+  });
+
+  it('the difference of a group with and without the victim fails', async () => {
+    const lab = labs.difference!;
+    const score = await difference(lab.runSql, lab);
+    console.log(describeScore('sql single-user difference', score));
+    expect(score.kappa).toBeLessThan(KAPPA_BAR);
+    const exact = await difference(lab.runSqlWeakened, lab);
+    console.log(describeScore('sql single-user difference, exact counts', exact));
+    expect(exact.kappa).toBeGreaterThan(0.9);
+  });
+
+  it(`minting a label per spelling of the same condition (${SPELLINGS} runs) fails`, async () => {
+    const lab = labs.minting!;
+    const score = await minting(lab.runSql, lab, SPELLINGS);
+    console.log(describeScore(`sql label minting x${SPELLINGS}`, score));
+    expect(score.kappa).toBeLessThan(KAPPA_BAR);
+    const exact = await minting(lab.runSqlWeakened, lab, 1);
+    console.log(describeScore('sql label minting, exact counts', exact));
+    expect(exact.kappa).toBeGreaterThan(0.9);
+  });
+
+  it('reconstruction from per-class counts fails', async () => {
+    const lab = labs.reconstruction!;
+    const score = await reconstruction(lab.runSql, lab);
+    console.log(describeScore('sql reconstruction', score));
+    expect(score.kappa).toBeLessThan(KAPPA_BAR);
+    const exact = await reconstruction(lab.runSqlWeakened, lab);
+    console.log(describeScore('sql reconstruction, exact counts', exact));
+    expect(exact.kappa).toBeGreaterThan(0.9);
+  });
+});

@@ -60,7 +60,8 @@ describe('async task runs on the cloak API', () => {
       columns: [{ name: 'page', type: 'text' }],
     });
     const rows: Record<string, unknown> = {};
-    for (let u = 0; u < 50; u++) rows[`u${u}`] = { visits: [{ page: 'home' }] };
+    // 100 users: enough for the bucket to be published (its noisy count must reach 43).
+    for (let u = 0; u < 100; u++) rows[`u${u}`] = { visits: [{ page: 'home' }] };
     inst.platform.cloak.data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
-const USERS = 40;
+/** Enough for a bucket of all of them to be published (its noisy count must reach 43). */
+const USERS = 100;
 
 describe('cloak data administration', () => {
   let inst: TestInstallation;

@@ -8,7 +8,8 @@ import { startPlatform, type RunningPlatform } from '../../src/platform/index.ts
 import { request, type TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
-const USERS = 40;
+// Enough for a bucket of all of them to be published (its noisy count must reach 43).
+const USERS = 100;
 const CODE = `accumulator = (accumulator ?? 0) + 1;
 report_property("runs", accumulator);
 report_property("last page", tables.visits[tables.visits.length - 1].page);`;

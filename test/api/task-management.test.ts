@@ -22,9 +22,9 @@ describe('task management API', () => {
       columns: [{ name: 'city', type: 'text' }],
     });
     const rows: Record<string, unknown> = {};
-    // 40 users each: above the threshold's cap (27), so both towns are always published.
-    for (let i = 0; i < 80; i++)
-      rows[`p${i}`] = { people: [{ city: i < 40 ? '=cmd|calc' : 'Oslo, "North"' }] };
+    // 100 users each: both towns are published (a bucket's noisy count must reach 43).
+    for (let i = 0; i < 200; i++)
+      rows[`p${i}`] = { people: [{ city: i < 100 ? '=cmd|calc' : 'Oslo, "North"' }] };
     inst.platform.cloak.data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());

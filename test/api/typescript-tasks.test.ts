@@ -21,8 +21,9 @@ describe('TypeScript tasks', () => {
       ],
     });
     const rows: Record<string, unknown> = {};
-    for (let u = 0; u < 40; u++) {
-      rows[`u${u}`] = { purchases: [{ amount: u < 20 ? 50 : 150, item: 'book' }] };
+    // 100 users per size: both buckets are published (a bucket's noisy count must reach 43).
+    for (let u = 0; u < 200; u++) {
+      rows[`u${u}`] = { purchases: [{ amount: u < 100 ? 50 : 150, item: 'book' }] };
     }
     inst.platform.cloak.data.insert(orgId, rows);
   });

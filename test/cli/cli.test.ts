@@ -128,11 +128,12 @@ describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
   it('creates a table, uploads a JSON file, creates and runs a task and prints its results', () => {
     cliJson('table', 'create', '--org', 'Acme', 'people', 'age:integer', 'city:varchar(32)');
     const data: Record<string, unknown> = {};
-    for (let i = 0; i < 40; i++) data[`p${i}`] = { people: [{ age: 20 + (i % 3), city: 'Oslo' }] };
+    // 100 users: enough for the bucket to be published (its noisy count must reach 43).
+    for (let i = 0; i < 100; i++) data[`p${i}`] = { people: [{ age: 20 + (i % 3), city: 'Oslo' }] };
     writeFileSync(path.join(dir, 'people.json'), JSON.stringify(data));
     expect(cliJson('upload', '--org', 'Acme', path.join(dir, 'people.json'))).toMatchObject({
       success: true,
-      rows: 40,
+      rows: 100,
     });
     writeFileSync(path.join(dir, 'task.js'), 'report_property("city", tables.people[0].city);');
     const task = cliJson(
@@ -152,7 +153,7 @@ describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
     expect(run.buckets).toHaveLength(1);
     expect(run.buckets[0].name).toBe('city: Oslo');
     // Noise of sd 10 users, at most 3 sd, and half a rounding step of 10.
-    expect(Math.abs(run.buckets[0].value - 40)).toBeLessThanOrEqual(35);
+    expect(Math.abs(run.buckets[0].value - 100)).toBeLessThanOrEqual(35);
     const shown = spawnSync(
       process.execPath,
       [BIN, '--data-dir', dataDir, '--json', 'task', 'run', task.token, '--org', 'Acme'],

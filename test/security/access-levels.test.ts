@@ -11,12 +11,13 @@ import {
 import { until } from '../support/until.ts';
 
 /**
- * 40 users in one small group, and a budget for one fresh small bucket each (0.005 of 0.0075,
- * where the default allows ten): after one budgeted run under a label the second label of a
- * budgeted run publishes nobody, while a run without the budget publishes all of them, whatever
- * ran before.
+ * 100 users in one small group (large enough to be published: the noisy count must reach 43;
+ * small enough for the noise of small counts, sd 10), and a budget for one fresh small bucket each
+ * (0.005 of 0.0075, where the default allows ten): after one budgeted run under a label the second
+ * label of a budgeted run publishes nobody, while a run without the budget publishes all of them,
+ * whatever ran before.
  */
-const USERS = 40;
+const USERS = 100;
 const ONE_SMALL_BUCKET = 0.0075;
 const PASSWORD = 'level-key-password';
 const task = (label: string) => ({

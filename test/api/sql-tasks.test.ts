@@ -40,9 +40,9 @@ describe('sql tasks', () => {
       ],
     });
     const rows: Record<string, unknown> = {};
-    for (let u = 0; u < 40; u++) {
+    for (let u = 0; u < 200; u++) {
       rows[`u${u}`] = {
-        purchases: [{ size: u < 20 ? 'small' : 'large', amount: u < 20 ? 50 : 150 }],
+        purchases: [{ size: u < 100 ? 'small' : 'large', amount: u < 100 ? 50 : 150 }],
       };
     }
     inst.platform.cloak.data.insert(orgId, rows);
@@ -196,7 +196,7 @@ describe('sql tasks on the command line', () => {
     cli('org', 'create', 'Acme');
     cli('table', 'create', '--org', 'Acme', 'visits', 'city:text');
     const upload: Record<string, unknown> = {};
-    for (let u = 0; u < 30; u++) upload[`u${u}`] = { visits: [{ city: 'Oslo' }] };
+    for (let u = 0; u < 100; u++) upload[`u${u}`] = { visits: [{ city: 'Oslo' }] };
     writeFileSync(path.join(dir, 'visits.json'), JSON.stringify(upload));
     cli('upload', '--org', 'Acme', path.join(dir, 'visits.json'));
     writeFileSync(
@@ -204,9 +204,19 @@ describe('sql tasks on the command line', () => {
       'SELECT city, count(DISTINCT user)\nFROM visits\nGROUP BY city\n',
     );
     const created = JSON.parse(
-      cli('task', 'create', '--org', 'Acme', '--name', 'cities', '--code-file', 'cities.sql'),
+      cli(
+        'task',
+        'create',
+        '--org',
+        'Acme',
+        '--name',
+        'cities',
+        '--code-file',
+        'cities.sql',
+        '--json',
+      ),
     );
-    const result = JSON.parse(cli('task', 'run', String(created.id), '--org', 'Acme'));
+    const result = JSON.parse(cli('task', 'run', String(created.id), '--org', 'Acme', '--json'));
     expect(result.buckets.map((b: { name: string }) => b.name)).toEqual(['city: Oslo']);
     // Five CLI processes, each loading the TypeScript sources: slow on a busy machine.
   }, 240_000);

@@ -50,7 +50,10 @@ beforeAll(async () => {
       name: 'purchases',
       columns: [{ name: 'amount', type: 'double' }],
     });
-    const users = Array.from({ length: 40 }, (_, i) => [`u${i}`, { purchases: [{ amount: 120 }] }]);
+    const users = Array.from({ length: 100 }, (_, i) => [
+      `u${i}`,
+      { purchases: [{ amount: 120 }] },
+    ]);
     p.cloak.data.insert(org.id, Object.fromEntries(users));
     p.tasks.create(org.id, {
       name: 'spend',
@@ -65,7 +68,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the command line in the first hour', () => {
   it('runs a task by its name, as docs/tasks.md does', () => {
-    const result = JSON.parse(cli(dataDir, 'task', 'run', 'spend', '--org', 'Acme'));
+    const result = JSON.parse(cli(dataDir, 'task', 'run', 'spend', '--org', 'Acme', '--json'));
     expect(result.buckets[0].name).toBe('customer: big spender');
   }, 120_000);
 

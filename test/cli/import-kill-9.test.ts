@@ -78,7 +78,9 @@ describe('opencloak import killed with SIGKILL', () => {
     }
     const finished = spawnSync(process.execPath, importArgs('--resume'), { encoding: 'utf8' });
     expect(finished.status, finished.stderr).toBe(0);
-    const again = spawnSync(process.execPath, importArgs('--resume'), { encoding: 'utf8' });
+    const again = spawnSync(process.execPath, importArgs('--resume', '--json'), {
+      encoding: 'utf8',
+    });
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ rows: 0, resumedAfterLine: LINES });
 

@@ -31,7 +31,8 @@ import type { ReleaseSchedule } from './release-schedule.ts';
 import { RunCap } from './run-cap.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 import { checkSqlTask, feedSqlGroups, type UserFeed } from './sql-task/sql-task-run.ts';
-import { trySqlTask, type TestUserGroups, type TestUserRows } from './sql-task/try-sql-task.ts';
+import { trySqlTask } from './sql-task/try-sql-task.ts';
+import type { TestUserInput, TestUserResult } from './try-task.ts';
 import { readSpec } from './task-spec.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 
@@ -345,7 +346,7 @@ export class TaskRunner {
   }
 
   /** "Try it" for a sql task: its query over the test users' rows only (try-sql-task.ts). */
-  trySql(orgId: string, code: string, users: readonly TestUserRows[]): TestUserGroups[] {
+  trySql(orgId: string, code: string, users: readonly TestUserInput[]): TestUserResult[] {
     return trySqlTask(this.data, orgId, code, users, this.options.limits);
   }
 

@@ -470,7 +470,7 @@ describe('sql task compiler under fuzzing', () => {
     console.log(`sql task fuzzing: ${tally.accepted} compiled and ran, ${tally.refused} refused`);
     // The runs meant something: plenty of queries got through the parser and compiled, and ran.
     expect(tally.accepted + tally.refused).toBeGreaterThanOrEqual(10_000);
-    expect(tally.accepted).toBeGreaterThan(2000);
+    expect(tally.accepted).toBeGreaterThan(1500);
     // Nothing was changed: every table, and every row count, as before.
     expect(snapshot()).toBe(before);
   }, 600_000);

@@ -2,36 +2,24 @@
 import vm from 'node:vm';
 import sqlParser from 'node-sql-parser/build/postgresql.js';
 import { AppError } from '../../errors/index.ts';
+import { ExpressionChecker } from './check-expressions.ts';
+import { aggregateText, columnName, fingerprint, mentionsColumn, type Node } from './sql-ast.ts';
 import { positionAt, shown, sqlError } from './sql-errors.ts';
 import {
-  DATE_PARTS,
-  type CompareOp,
-  type DatePart,
-  type Position,
-  type SqlCondition,
-  type SqlExpr,
-  type SqlGroup,
-  type SqlTableRef,
-  type SqlTaskQuery,
-} from './sql-task-model.ts';
+  MAX_GROUPS,
+  MAX_NESTING,
+  MAX_QUERY_LENGTH,
+  MAX_TABLES,
+  PARSE_TIME_LIMIT_MS,
+  USER,
+} from './sql-limits.ts';
+import type { Position, SqlExpr, SqlGroup, SqlTableRef, SqlTaskQuery } from './sql-task-model.ts';
 
-/** Longer queries are refused before parsing: the parser's time grows with the text. */
-export const MAX_QUERY_LENGTH = 20_000;
-/** Parentheses and expressions nest at most this deep (the parser and compiler recurse). */
-export const MAX_NESTING = 16;
-/** Values in one IN list; longer lists are a lookup table's job. */
-export const MAX_IN_VALUES = 1000;
-export const MAX_GROUPS = 8;
-export const MAX_TABLES = 4;
-/** The name that means "the user" in count(DISTINCT user) and USING (user). */
-export const USER = 'user';
+export * from './sql-limits.ts';
 
 // PostgreSQL's dialect: standard SQL as analysts write it, with EXTRACT and double-quoted names.
 const parser = new sqlParser.Parser();
 const PARSE_OPTIONS = { database: 'postgresql', parseOptions: { includeLocations: true } };
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- node-sql-parser's AST is loosely typed */
-type Node = any;
 
 /**
  * The query in the subset of docs/sql.md, or an INVALID_SQL_TASK error naming the first construct
@@ -59,7 +47,6 @@ export function parseSqlTask(text: string): SqlTaskQuery {
  * doubles with each level (10 levels around a bad extract(): seconds). Nesting is capped, and the
  * parse runs under V8's watchdog (vm's timeout), so no query holds the cloak's event loop.
  */
-export const PARSE_TIME_LIMIT_MS = 1000;
 const watchdog = vm.createContext({ parse: () => undefined as unknown });
 const callParse = new vm.Script('parse()');
 
@@ -112,18 +99,6 @@ function syntaxError(text: string, error: unknown): AppError {
   return sqlError(positionAt(text, offset), `syntax error: unexpected ${found}.`);
 }
 
-const COMPARE: Record<string, CompareOp> = {
-  '=': '=',
-  '<>': '<>',
-  '!=': '<>',
-  '<': '<',
-  '<=': '<=',
-  '>': '>',
-  '>=': '>=',
-};
-
-const ARITHMETIC = new Set(['+', '-', '*', '/']);
-
 /** Refusals for clauses that parse but are outside the subset, with what to do instead. */
 const CLAUSES: Array<[key: string, present: (v: Node) => boolean, what: string]> = [
   [
@@ -147,9 +122,8 @@ const CLAUSES: Array<[key: string, present: (v: Node) => boolean, what: string]>
   ['for_update', (v) => v !== null && v !== undefined, 'FOR UPDATE is not supported'],
 ];
 
-class Checker {
-  constructor(private readonly text: string) {}
-
+/** The whole query: statement, clauses, tables, SELECT list and GROUP BY. */
+class Checker extends ExpressionChecker {
   query(ast: Node): SqlTaskQuery {
     if (Array.isArray(ast)) {
       if (ast.length !== 1) {
@@ -374,339 +348,4 @@ class Checker {
         `the name "${shown(name)}" contains ": ", which separates label and value in bucket names; choose another alias.`,
       );
   }
-
-  expr(node: Node, parent: Position, depth: number): SqlExpr {
-    if (depth > MAX_NESTING)
-      throw sqlError(parent, `the expression nests more than ${MAX_NESTING} deep.`);
-    const at = this.locOf(node, parent);
-    switch (node?.type) {
-      case 'column_ref': {
-        const name = columnName(node.column);
-        if (name === undefined) throw sqlError(at, 'this column reference is not supported.');
-        const table = typeof node.table === 'string' && node.table !== '' ? node.table : null;
-        const named = node.loc ? at : this.nameAt(name, parent.offset);
-        if (name === USER) {
-          throw sqlError(
-            named,
-            '"user" is the user and may only appear in count(DISTINCT user) and USING (user); grouping or filtering by the user would publish single users.',
-          );
-        }
-        return { kind: 'column', table, name, at: named };
-      }
-      case 'number': {
-        const value = Number(node.value);
-        const here = node.loc ? at : this.find(String(node.value), parent.offset);
-        if (!Number.isFinite(value))
-          throw sqlError(here, `the number ${shown(String(node.value))} is not a finite number.`);
-        return { kind: 'number', value, at: here };
-      }
-      case 'single_quote_string': {
-        // Constants carry no location: the first spelling of this one from the parent on.
-        const here = node.loc ? at : this.find(`'${String(node.value)}'`, parent.offset);
-        return { kind: 'string', value: String(node.value).replaceAll("''", "'"), at: here };
-      }
-      case 'bool':
-        return { kind: 'boolean', value: node.value === true, at };
-      case 'null':
-        return { kind: 'null', at };
-      case 'binary_expr': {
-        if (!ARITHMETIC.has(node.operator)) {
-          throw sqlError(
-            at,
-            `the operator ${shown(String(node.operator))} is not allowed in a value; values use + - * / and floor, ceil, extract, lookup.`,
-          );
-        }
-        return {
-          kind: 'arithmetic',
-          op: node.operator,
-          left: this.expr(node.left, at, depth + 1),
-          right: this.expr(node.right, at, depth + 1),
-          at,
-        };
-      }
-      case 'unary_expr':
-        if (node.operator === '-')
-          return { kind: 'negate', arg: this.expr(node.expr, at, depth + 1), at };
-        if (node.operator === '+') return this.expr(node.expr, at, depth + 1);
-        break;
-      case 'function':
-        return this.call(node, at, depth);
-      case 'extract': {
-        const field = String(node.args?.field ?? '').toLowerCase();
-        if (!(DATE_PARTS as readonly string[]).includes(field)) {
-          throw sqlError(
-            at,
-            `extract(${shown(field)} FROM ...) is not supported; use one of ${DATE_PARTS.join(', ')}.`,
-          );
-        }
-        if (node.args?.cast_type)
-          throw sqlError(at, 'extract takes a column of seconds since 1970, without a type.');
-        return {
-          kind: 'extract',
-          field: field as DatePart,
-          source: this.expr(node.args?.source, at, depth + 1),
-          at,
-        };
-      }
-      case 'aggr_func':
-        throw sqlError(
-          at,
-          `${shown(aggregateText(node))}: aggregates other than one count(DISTINCT user) in the SELECT list are not supported.`,
-        );
-    }
-    throw sqlError(
-      at,
-      `${describeNode(node, this.slice(node))} is not supported here; see docs/sql.md for the subset.`,
-    );
-  }
-
-  call(node: Node, at: Position, depth: number): SqlExpr {
-    const name = functionName(node);
-    const args: Node[] = node.args?.value ?? [];
-    if (node.over)
-      throw sqlError(at, `window functions (${shown(name)} OVER ...) are not supported.`);
-    if ((name === 'floor' || name === 'ceil' || name === 'ceiling') && args.length === 1) {
-      return {
-        kind: 'round',
-        fn: name === 'floor' ? 'floor' : 'ceil',
-        arg: this.expr(args[0], at, depth + 1),
-        at,
-      };
-    }
-    if (name === 'lookup' && args.length === 2) {
-      const table = args[0];
-      if (table?.type !== 'single_quote_string')
-        throw sqlError(
-          at,
-          "lookup takes the lookup table's name as a string first: lookup('table', column).",
-        );
-      return {
-        kind: 'lookup',
-        table: String(table.value).replaceAll("''", "'"),
-        key: this.expr(args[1], at, depth + 1),
-        at,
-      };
-    }
-    if (name === 'not') throw sqlError(at, 'NOT is a condition; it belongs in WHERE.');
-    throw sqlError(
-      at,
-      `the function ${shown(name)}(...) with ${args.length} argument${args.length === 1 ? '' : 's'} is not supported; use floor(x), ceil(x), extract(part FROM x) or lookup('table', x).`,
-    );
-  }
-
-  condition(node: Node, parent: Position, depth: number): SqlCondition {
-    if (depth > MAX_NESTING)
-      throw sqlError(parent, `the condition nests more than ${MAX_NESTING} deep.`);
-    const at = this.locOf(node, parent);
-    if (node?.type === 'unary_expr' && String(node.operator).toUpperCase() === 'NOT') {
-      return { kind: 'not', arg: this.condition(node.expr, at, depth + 1), at };
-    }
-    if (
-      node?.type === 'function' &&
-      functionName(node) === 'not' &&
-      node.args?.value?.length === 1
-    ) {
-      return { kind: 'not', arg: this.condition(node.args.value[0], at, depth + 1), at };
-    }
-    if (node?.type !== 'binary_expr') {
-      const expr = this.expr(node, at, depth + 1);
-      return { kind: 'truth', arg: expr, at };
-    }
-    const op = String(node.operator).toUpperCase();
-    if (op === 'AND' || op === 'OR') {
-      // A chain "a OR b OR c ..." is one level, however long: a balanced tree of its terms.
-      const terms = chain(node, op).map((term) => this.condition(term, at, depth + 1));
-      return balanced(terms, op === 'AND' ? 'and' : 'or', at);
-    }
-    const left = this.expr(node.left, at, depth + 1);
-    if (op === 'IS' || op === 'IS NOT') {
-      if (node.right?.type !== 'null') throw sqlError(at, `${op} is supported only as ${op} NULL.`);
-      return { kind: 'is-null', negated: op === 'IS NOT', left, at };
-    }
-    if (op === 'IN' || op === 'NOT IN') {
-      const values: Node[] = node.right?.type === 'expr_list' ? node.right.value : [];
-      if (values.length === 0)
-        throw sqlError(at, `${op} takes a list of constants: x ${op} (1, 2, 3).`);
-      if (values.length > MAX_IN_VALUES) {
-        throw sqlError(
-          at,
-          `the ${op} list has ${values.length} values; at most ${MAX_IN_VALUES} are allowed (use a lookup table for longer lists).`,
-        );
-      }
-      return {
-        kind: 'in',
-        negated: op === 'NOT IN',
-        left,
-        values: values.map((v) => this.constant(v, at)),
-        at,
-      };
-    }
-    if (op === 'BETWEEN' || op === 'NOT BETWEEN') {
-      const [low, high] = node.right?.value ?? [];
-      return {
-        kind: 'between',
-        negated: op === 'NOT BETWEEN',
-        left,
-        low: this.constant(low, at),
-        high: this.constant(high, at),
-        at,
-      };
-    }
-    const compare = COMPARE[op];
-    if (compare === undefined) {
-      throw sqlError(
-        at,
-        `the operator ${shown(op)} is not supported in conditions; use = <> < <= > >= IN BETWEEN IS NULL with AND, OR, NOT.`,
-      );
-    }
-    const right = this.constant(node.right, at);
-    if (right.kind === 'null')
-      throw sqlError(at, `"${op} NULL" is never true in SQL; write IS NULL or IS NOT NULL.`);
-    return { kind: 'compare', op: compare, left, right, at };
-  }
-
-  /** A constant on the right of a comparison: a number (maybe negative), string or boolean. */
-  constant(node: Node, parent: Position): SqlExpr {
-    const expr = this.expr(node, parent, 0);
-    if (expr.kind === 'negate' && expr.arg.kind === 'number')
-      return { kind: 'number', value: -expr.arg.value, at: expr.at };
-    if (
-      expr.kind === 'number' ||
-      expr.kind === 'string' ||
-      expr.kind === 'boolean' ||
-      expr.kind === 'null'
-    )
-      return expr;
-    throw sqlError(
-      expr.at,
-      'a condition compares an expression with constants; put the column on the left and a number, string, TRUE or FALSE on the right.',
-    );
-  }
-
-  // Positions. node-sql-parser gives locations for expressions and functions, not for names or
-  // clauses, which are found in the text from the nearest located ancestor on.
-
-  locOf(node: Node, fallback: Position): Position {
-    const start = node?.loc?.start;
-    return start && typeof start.offset === 'number'
-      ? positionAt(this.text, start.offset)
-      : fallback;
-  }
-
-  pos(offset: number): Position {
-    return positionAt(this.text, offset);
-  }
-
-  find(needle: string, from: number): Position {
-    const i = this.text.indexOf(needle, from);
-    return this.pos(i >= 0 ? i : from);
-  }
-
-  nameAt(name: string, from: number): Position {
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const match = new RegExp(`"?${escaped}"?`, 'i').exec(this.text.slice(from));
-    return this.pos(match ? from + match.index : from);
-  }
-
-  keyword(key: string): Position {
-    return this.keywordAt(key.replace('by', ' by').replace('_', ' '));
-  }
-
-  keywordAt(word: string): Position {
-    const match = new RegExp(`\\b${word.split(' ')[0]}\\b`, 'i').exec(this.text);
-    return this.pos(match ? match.index : 0);
-  }
-
-  /** The text of a located node, for messages. */
-  slice(node: Node): string | undefined {
-    const loc = node?.loc;
-    if (!loc || typeof loc.start?.offset !== 'number' || typeof loc.end?.offset !== 'number')
-      return undefined;
-    return this.text.slice(loc.start.offset, loc.end.offset);
-  }
-}
-
-/** The terms of a chain of one operator, left to right, without recursion. */
-function chain(node: Node, op: string): Node[] {
-  const terms: Node[] = [];
-  const stack: Node[] = [node];
-  while (stack.length > 0) {
-    const next = stack.pop();
-    if (
-      next?.type === 'binary_expr' &&
-      String(next.operator).toUpperCase() === op &&
-      !next.parentheses
-    ) {
-      stack.push(next.right, next.left);
-    } else {
-      terms.push(next);
-    }
-  }
-  return terms;
-}
-
-function balanced(terms: SqlCondition[], kind: 'and' | 'or', at: Position): SqlCondition {
-  if (terms.length === 1) return terms[0]!;
-  const middle = Math.ceil(terms.length / 2);
-  return {
-    kind,
-    left: balanced(terms.slice(0, middle), kind, at),
-    right: balanced(terms.slice(middle), kind, at),
-    at,
-  };
-}
-
-/** How an aggregate reads in a message: count(*), sum(amount), count(DISTINCT city). */
-function aggregateText(node: Node): string {
-  const arg = node?.args?.expr;
-  const inner =
-    arg?.type === 'star'
-      ? '*'
-      : arg?.type === 'column_ref'
-        ? (columnName(arg.column) ?? '...')
-        : '...';
-  const distinct = node?.args?.distinct ? 'DISTINCT ' : '';
-  return `${String(node?.name ?? 'aggregate').toLowerCase()}(${distinct}${inner})`;
-}
-
-function columnName(column: Node): string | undefined {
-  if (typeof column === 'string') return column;
-  const value = column?.expr?.value ?? column?.value;
-  return typeof value === 'string' ? value : undefined;
-}
-
-function functionName(node: Node): string {
-  const parts: Node[] = node?.name?.name ?? [];
-  return parts
-    .map((p) => String(p?.value ?? ''))
-    .join('.')
-    .toLowerCase();
-}
-
-function describeNode(node: Node, text: string | undefined): string {
-  const kind = String(node?.type ?? 'this construct').replaceAll('_', ' ');
-  return text ? `${kind} "${shown(text)}"` : kind.toUpperCase() === kind ? kind : `a ${kind}`;
-}
-
-function mentionsColumn(expr: SqlExpr): boolean {
-  switch (expr.kind) {
-    case 'column':
-      return true;
-    case 'arithmetic':
-      return mentionsColumn(expr.left) || mentionsColumn(expr.right);
-    case 'negate':
-    case 'round':
-      return mentionsColumn(expr.arg);
-    case 'extract':
-      return mentionsColumn(expr.source);
-    case 'lookup':
-      return mentionsColumn(expr.key);
-    default:
-      return false;
-  }
-}
-
-/** The same expression written twice (GROUP BY repeating a SELECT item) gives the same text. */
-function fingerprint(expr: SqlExpr): string {
-  return JSON.stringify(expr, (key, value) => (key === 'at' ? undefined : value));
 }

@@ -3,19 +3,11 @@ import Database from 'better-sqlite3';
 import { MAX_PROPERTY_TEXT_LENGTH, type SandboxLimits } from '../../sandbox/index.ts';
 import { CloakDataStore } from '../data/index.ts';
 import { parseSqlTask } from './parse-sql-task.ts';
+import type { TestUserInput, TestUserResult } from '../try-task.ts';
 import type { SqlCondition, SqlExpr, SqlTaskQuery } from './sql-task-model.ts';
 
 /** The scratch database's only organisation. */
 const SCRATCH_ORG = 'try-it';
-
-export interface TestUserRows {
-  id: string;
-  tables: Record<string, Array<Record<string, string | number | boolean | null>>>;
-}
-
-export type TestUserGroups =
-  | { id: string; ok: true; properties: Array<[label: string, value: string]> }
-  | { id: string; ok: false; error: string };
 
 /**
  * The query is checked against the organisation's real table definitions first, then compiled
@@ -28,9 +20,9 @@ export function trySqlTask(
   data: CloakDataStore,
   orgId: string,
   code: string,
-  users: readonly TestUserRows[],
+  users: readonly TestUserInput[],
   limits: SandboxLimits,
-): TestUserGroups[] {
+): TestUserResult[] {
   const query = parseSqlTask(code);
   const { tables } = data.compileSqlTask(orgId, query);
   const scratch = new CloakDataStore(new Database(':memory:'));
@@ -46,7 +38,7 @@ export function trySqlTask(
     if (Object.keys(rows).length > 0) payload[user.id] = rows;
   }
   if (Object.keys(payload).length > 0) scratch.insert(SCRATCH_ORG, payload);
-  const groups = new Map<string, TestUserGroups>();
+  const groups = new Map<string, TestUserResult>();
   const groupLimits = {
     maxProperties: limits.maxPropertiesPerUser,
     maxTextLength: MAX_PROPERTY_TEXT_LENGTH,

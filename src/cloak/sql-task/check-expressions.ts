@@ -1,0 +1,244 @@
+// The value expressions and row conditions of a sql task, checked against the subset.
+import { shown, sqlError } from './sql-errors.ts';
+import { MAX_IN_VALUES, MAX_NESTING, USER } from './sql-limits.ts';
+import {
+  DATE_PARTS,
+  type CompareOp,
+  type DatePart,
+  type Position,
+  type SqlCondition,
+  type SqlExpr,
+} from './sql-task-model.ts';
+import {
+  aggregateText,
+  balanced,
+  chain,
+  columnName,
+  describeNode,
+  functionName,
+  SqlText,
+  type Node,
+} from './sql-ast.ts';
+
+const COMPARE: Record<string, CompareOp> = {
+  '=': '=',
+  '<>': '<>',
+  '!=': '<>',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+};
+
+const ARITHMETIC = new Set(['+', '-', '*', '/']);
+
+/** Checks values and conditions; the query checker (parse-sql-task.ts) builds on it. */
+export class ExpressionChecker extends SqlText {
+  expr(node: Node, parent: Position, depth: number): SqlExpr {
+    if (depth > MAX_NESTING)
+      throw sqlError(parent, `the expression nests more than ${MAX_NESTING} deep.`);
+    const at = this.locOf(node, parent);
+    switch (node?.type) {
+      case 'column_ref': {
+        const name = columnName(node.column);
+        if (name === undefined) throw sqlError(at, 'this column reference is not supported.');
+        const table = typeof node.table === 'string' && node.table !== '' ? node.table : null;
+        const named = node.loc ? at : this.nameAt(name, parent.offset);
+        if (name === USER) {
+          throw sqlError(
+            named,
+            '"user" is the user and may only appear in count(DISTINCT user) and USING (user); grouping or filtering by the user would publish single users.',
+          );
+        }
+        return { kind: 'column', table, name, at: named };
+      }
+      case 'number': {
+        const value = Number(node.value);
+        const here = node.loc ? at : this.find(String(node.value), parent.offset);
+        if (!Number.isFinite(value))
+          throw sqlError(here, `the number ${shown(String(node.value))} is not a finite number.`);
+        return { kind: 'number', value, at: here };
+      }
+      case 'single_quote_string': {
+        // Constants carry no location: the first spelling of this one from the parent on.
+        const here = node.loc ? at : this.find(`'${String(node.value)}'`, parent.offset);
+        return { kind: 'string', value: String(node.value).replaceAll("''", "'"), at: here };
+      }
+      case 'bool':
+        return { kind: 'boolean', value: node.value === true, at };
+      case 'null':
+        return { kind: 'null', at };
+      case 'binary_expr': {
+        if (!ARITHMETIC.has(node.operator)) {
+          throw sqlError(
+            at,
+            `the operator ${shown(String(node.operator))} is not allowed in a value; values use + - * / and floor, ceil, extract, lookup.`,
+          );
+        }
+        return {
+          kind: 'arithmetic',
+          op: node.operator,
+          left: this.expr(node.left, at, depth + 1),
+          right: this.expr(node.right, at, depth + 1),
+          at,
+        };
+      }
+      case 'unary_expr':
+        if (node.operator === '-')
+          return { kind: 'negate', arg: this.expr(node.expr, at, depth + 1), at };
+        if (node.operator === '+') return this.expr(node.expr, at, depth + 1);
+        break;
+      case 'function':
+        return this.call(node, at, depth);
+      case 'extract': {
+        const field = String(node.args?.field ?? '').toLowerCase();
+        if (!(DATE_PARTS as readonly string[]).includes(field)) {
+          throw sqlError(
+            at,
+            `extract(${shown(field)} FROM ...) is not supported; use one of ${DATE_PARTS.join(', ')}.`,
+          );
+        }
+        if (node.args?.cast_type)
+          throw sqlError(at, 'extract takes a column of seconds since 1970, without a type.');
+        return {
+          kind: 'extract',
+          field: field as DatePart,
+          source: this.expr(node.args?.source, at, depth + 1),
+          at,
+        };
+      }
+      case 'aggr_func':
+        throw sqlError(
+          at,
+          `${shown(aggregateText(node))}: aggregates other than one count(DISTINCT user) in the SELECT list are not supported.`,
+        );
+    }
+    throw sqlError(
+      at,
+      `${describeNode(node, this.slice(node))} is not supported here; see docs/sql.md for the subset.`,
+    );
+  }
+
+  call(node: Node, at: Position, depth: number): SqlExpr {
+    const name = functionName(node);
+    const args: Node[] = node.args?.value ?? [];
+    if (node.over)
+      throw sqlError(at, `window functions (${shown(name)} OVER ...) are not supported.`);
+    if ((name === 'floor' || name === 'ceil' || name === 'ceiling') && args.length === 1) {
+      return {
+        kind: 'round',
+        fn: name === 'floor' ? 'floor' : 'ceil',
+        arg: this.expr(args[0], at, depth + 1),
+        at,
+      };
+    }
+    if (name === 'lookup' && args.length === 2) {
+      const table = args[0];
+      if (table?.type !== 'single_quote_string')
+        throw sqlError(
+          at,
+          "lookup takes the lookup table's name as a string first: lookup('table', column).",
+        );
+      return {
+        kind: 'lookup',
+        table: String(table.value).replaceAll("''", "'"),
+        key: this.expr(args[1], at, depth + 1),
+        at,
+      };
+    }
+    if (name === 'not') throw sqlError(at, 'NOT is a condition; it belongs in WHERE.');
+    throw sqlError(
+      at,
+      `the function ${shown(name)}(...) with ${args.length} argument${args.length === 1 ? '' : 's'} is not supported; use floor(x), ceil(x), extract(part FROM x) or lookup('table', x).`,
+    );
+  }
+
+  condition(node: Node, parent: Position, depth: number): SqlCondition {
+    if (depth > MAX_NESTING)
+      throw sqlError(parent, `the condition nests more than ${MAX_NESTING} deep.`);
+    const at = this.locOf(node, parent);
+    if (node?.type === 'unary_expr' && String(node.operator).toUpperCase() === 'NOT') {
+      return { kind: 'not', arg: this.condition(node.expr, at, depth + 1), at };
+    }
+    if (
+      node?.type === 'function' &&
+      functionName(node) === 'not' &&
+      node.args?.value?.length === 1
+    ) {
+      return { kind: 'not', arg: this.condition(node.args.value[0], at, depth + 1), at };
+    }
+    if (node?.type !== 'binary_expr') {
+      const expr = this.expr(node, at, depth + 1);
+      return { kind: 'truth', arg: expr, at };
+    }
+    const op = String(node.operator).toUpperCase();
+    if (op === 'AND' || op === 'OR') {
+      // A chain "a OR b OR c ..." is one level, however long: a balanced tree of its terms.
+      const terms = chain(node, op).map((term) => this.condition(term, at, depth + 1));
+      return balanced(terms, op === 'AND' ? 'and' : 'or', at);
+    }
+    const left = this.expr(node.left, at, depth + 1);
+    if (op === 'IS' || op === 'IS NOT') {
+      if (node.right?.type !== 'null') throw sqlError(at, `${op} is supported only as ${op} NULL.`);
+      return { kind: 'is-null', negated: op === 'IS NOT', left, at };
+    }
+    if (op === 'IN' || op === 'NOT IN') {
+      const values: Node[] = node.right?.type === 'expr_list' ? node.right.value : [];
+      if (values.length === 0)
+        throw sqlError(at, `${op} takes a list of constants: x ${op} (1, 2, 3).`);
+      if (values.length > MAX_IN_VALUES) {
+        throw sqlError(
+          at,
+          `the ${op} list has ${values.length} values; at most ${MAX_IN_VALUES} are allowed (use a lookup table for longer lists).`,
+        );
+      }
+      return {
+        kind: 'in',
+        negated: op === 'NOT IN',
+        left,
+        values: values.map((v) => this.constant(v, at)),
+        at,
+      };
+    }
+    if (op === 'BETWEEN' || op === 'NOT BETWEEN') {
+      const [low, high] = node.right?.value ?? [];
+      return {
+        kind: 'between',
+        negated: op === 'NOT BETWEEN',
+        left,
+        low: this.constant(low, at),
+        high: this.constant(high, at),
+        at,
+      };
+    }
+    const compare = COMPARE[op];
+    if (compare === undefined) {
+      throw sqlError(
+        at,
+        `the operator ${shown(op)} is not supported in conditions; use = <> < <= > >= IN BETWEEN IS NULL with AND, OR, NOT.`,
+      );
+    }
+    const right = this.constant(node.right, at);
+    if (right.kind === 'null')
+      throw sqlError(at, `"${op} NULL" is never true in SQL; write IS NULL or IS NOT NULL.`);
+    return { kind: 'compare', op: compare, left, right, at };
+  }
+
+  /** A constant on the right of a comparison: a number (maybe negative), string or boolean. */
+  constant(node: Node, parent: Position): SqlExpr {
+    const expr = this.expr(node, parent, 0);
+    if (expr.kind === 'negate' && expr.arg.kind === 'number')
+      return { kind: 'number', value: -expr.arg.value, at: expr.at };
+    if (
+      expr.kind === 'number' ||
+      expr.kind === 'string' ||
+      expr.kind === 'boolean' ||
+      expr.kind === 'null'
+    )
+      return expr;
+    throw sqlError(
+      expr.at,
+      'a condition compares an expression with constants; put the column on the left and a number, string, TRUE or FALSE on the right.',
+    );
+  }
+}

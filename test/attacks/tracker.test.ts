@@ -56,11 +56,15 @@ describe('tracker attack', () => {
 
   // Today's noise alone (sd 10 per count, four counts per tracker) holds it at this size (printed:
   // the trusted analyst's view); with little noise (sd 1) and no budget it succeeds, so the attack
-  // works through noise, not only against exact counts.
+  // works through noise, not only against exact counts (no rounding: rounding to 5 alone adds sd 2.9
+  // to each of the four counts).
   it('succeeds against little noise without the budget', async () => {
     const today = await attack(lab.runUnbudgeted, lab);
     console.log(describeScore(`tracker x${TRACKERS}, no participation budget`, today));
-    const score = await attack((code) => lab.runWith({ ...FORMER_NOISE, noiseSd: 1 }, code), lab);
+    const score = await attack(
+      (code) => lab.runWith({ ...FORMER_NOISE, noiseSd: 1, minRoundingStep: 1 }, code),
+      lab,
+    );
     console.log(describeScore(`tracker x${TRACKERS}, noise sd 1, no budget`, score));
     expect(score.kappa).toBeGreaterThan(KAPPA_BAR);
   });

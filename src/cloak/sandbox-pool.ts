@@ -16,6 +16,8 @@ export class SandboxPool<U extends UserInput> {
   readonly #all: TaskProgram[];
   readonly #running = new Set<Promise<void>>();
   #failure: unknown;
+  /** Set by dispose: no process is started, and no batch handed in, after it. */
+  #stopped = false;
 
   constructor(
     private readonly compile: () => TaskProgram,
@@ -27,6 +29,7 @@ export class SandboxPool<U extends UserInput> {
   }
 
   async submit(users: U[], done: Done<U>): Promise<void> {
+    if (this.#stopped) throw new Error('SandboxPool: the pool was stopped');
     this.#throwIfFailed();
     if (this.#idle.length === 0 && this.#all.length < this.size) {
       const program = this.compile();
@@ -35,6 +38,7 @@ export class SandboxPool<U extends UserInput> {
     }
     while (this.#idle.length === 0) await Promise.race(this.#running);
     this.#throwIfFailed();
+    if (this.#stopped) throw new Error('SandboxPool: the pool was stopped');
     const program = this.#idle.pop()!;
     const job = program
       .runUsers(users.map(({ tables, accumulator }) => ({ tables, accumulator })))
@@ -62,6 +66,7 @@ export class SandboxPool<U extends UserInput> {
    * when its batches would have), then waits for the batches that were running to settle.
    */
   async dispose(): Promise<void> {
+    this.#stopped = true;
     const exited = this.#all.map((program) => program.dispose());
     await Promise.allSettled([...this.#running, ...exited]);
   }

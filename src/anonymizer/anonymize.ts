@@ -49,7 +49,7 @@ import {
  * the victim and one without exactly when the victim's bit was 0 (rerun-difference, kappa 1.0).
  * Averaging independent draws is what the participation budget prices, bucket by bucket.
  * Properties and exceptions are treated identically; only the seed's kind tag tells them apart.
-
+ *
  * The suppression bucket. Given each user's properties (`memberships`), the users with at least
  * one property and none published are counted in one more bucket, label "*" and value "*"
  * (suppression-bucket.ts), which then goes through steps 1 to 4 like any other: it is published

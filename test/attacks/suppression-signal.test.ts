@@ -4,7 +4,7 @@ import type { AnonymizedResult } from '../../src/shared/index.ts';
 import { countTable, openLab, WEAKENED, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
-/** Label minting multiplies the attacker's looks at the threshold's identity layer. */
+/** Label minting multiplies the attacker's looks at the threshold: each label is a fresh draw. */
 const LABELS = 50;
 /**
  * Two known users ("two") or three ("three"), plus the victim when the bit is 1, under `labels`

@@ -233,11 +233,12 @@ export class StreamingEngine {
     userExpireSeconds: number,
     now = Date.now(),
   ): AnonymizedResult {
-    if (this.#tasks.get(taskKey)?.orgId !== orgId) {
+    const task = this.#tasks.get(taskKey);
+    if (task === undefined || task.orgId !== orgId) {
       throw new Error(`streaming task ${taskKey} is not registered for this organisation`);
     }
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
-    const question = taskQuestion(this.#tasks.get(taskKey)!.spec);
+    const question = taskQuestion(task.spec);
     const participation = this.options.budget?.startRun(orgId, settings, undefined, question);
     const aggregator = participation ?? new BucketAggregator();
     const rows = this.db

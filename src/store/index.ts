@@ -1,4 +1,5 @@
-// Public surface of src/store: the SQLite connection helper; it owns no tables of its own.
+// Public surface of src/store: the SQL seam (SQLite and PostgreSQL), the migration runner and the
+// SQLite connection helper; it owns no tables of its own.
 export {
   describeData,
   openDatabase,
@@ -8,3 +9,23 @@ export {
   type Migration,
 } from './sqlite.ts';
 export { ReadCache } from './read-cache.ts';
+export {
+  numberPlaceholders,
+  openPostgresDb,
+  openSqlDb,
+  openSqliteDb,
+  sqliteSqlDb,
+  type Dialect,
+  type PostgresOptions,
+  type SqlDb,
+  type SqlExecutor,
+  type SqliteSqlDb,
+  type SqlRunResult,
+  type SqlValue,
+} from './sql-db.ts';
+export {
+  appliedVersions,
+  runMigrations,
+  type MigrationOptions,
+  type MigrationStep,
+} from './migrations.ts';

@@ -1,0 +1,184 @@
+// The storage seam's lowest layer: one async SQL interface over SQLite (embedded) and PostgreSQL (server mode).
+import type Database from 'better-sqlite3';
+import pg from 'pg';
+import { openDatabase, statementCache } from './sqlite.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** What a statement may bind. Booleans are stored as 0/1 in SQLite, as booleans in PostgreSQL. */
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
+
+export interface SqlRunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+}
+
+/**
+ * Statements in either dialect. SQL text uses `?` placeholders in both: the PostgreSQL side numbers
+ * them, so a store writes each statement once unless the dialects really differ.
+ */
+export interface SqlExecutor {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult>;
+  /** Several statements without parameters (schema steps). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlDb extends SqlExecutor {
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Use the
+   * `tx` it gets for every statement of the transaction; on SQLite, statements through the outer
+   * handle wait until the transaction ends, so no other caller's write slips into it.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A SQLite database behind the async interface, with the synchronous handle for hot paths. */
+export interface SqliteSqlDb extends SqlDb {
+  readonly dialect: 'sqlite';
+  readonly raw: Database.Database;
+}
+
+export function openSqliteDb(file: string): SqliteSqlDb {
+  return sqliteSqlDb(openDatabase(file));
+}
+
+/** Wraps an open better-sqlite3 handle (which stays the caller's to use for synchronous paths). */
+export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
+  const statement = statementCache(raw);
+  const bind = (params: readonly SqlValue[]) =>
+    params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  const direct: SqlExecutor = {
+    dialect: 'sqlite',
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) =>
+      statement(sql).all(...bind(params)) as T[],
+    get: async <T>(sql: string, params: readonly SqlValue[] = []) =>
+      statement(sql).get(...bind(params)) as T | undefined,
+    run: async (sql: string, params: readonly SqlValue[] = []) => ({
+      changes: statement(sql).run(...bind(params)).changes,
+    }),
+    exec: async (sql: string) => {
+      raw.exec(sql);
+    },
+  };
+  // One connection: while a transaction awaits, other callers' statements must not interleave.
+  let open: Promise<void> | undefined;
+  const outside = async () => {
+    while (open) await open;
+  };
+  return {
+    dialect: 'sqlite',
+    raw,
+    all: async (sql, params) => (await outside(), direct.all(sql, params)),
+    get: async (sql, params) => (await outside(), direct.get(sql, params)),
+    run: async (sql, params) => (await outside(), direct.run(sql, params)),
+    exec: async (sql) => (await outside(), direct.exec(sql)),
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      await outside();
+      let release!: () => void;
+      open = new Promise((resolve) => (release = resolve));
+      try {
+        // IMMEDIATE takes the write lock now, so a second process cannot make this one fail later.
+        raw.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(direct);
+          raw.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (raw.inTransaction) raw.exec('ROLLBACK');
+          throw error;
+        }
+      } finally {
+        open = undefined;
+        release();
+      }
+    },
+    close: async () => {
+      await outside();
+      raw.close();
+    },
+  };
+}
+
+/** Rewrites `?` placeholders as `$1, $2, ...`, leaving quoted strings and identifiers alone. */
+export function numberPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | undefined;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/** int8 (counts, sums) as numbers: every count the stores keep is far below 2^53. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export interface PostgresOptions {
+  /** Connections the pool may open (default 10). */
+  maxConnections?: number;
+}
+
+export function openPostgresDb(url: string, options: PostgresOptions = {}): SqlDb {
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types });
+  // An idle client that loses its server (a PostgreSQL restart) must not crash the process: the
+  // next query gets a fresh connection or a clear error.
+  pool.on('error', () => undefined);
+  const executor = (client: pg.Pool | pg.PoolClient): SqlExecutor => ({
+    dialect: 'postgres',
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) =>
+      (await client.query(numberPlaceholders(sql), params as unknown[])).rows as T[],
+    get: async <T>(sql: string, params: readonly SqlValue[] = []) =>
+      (await client.query(numberPlaceholders(sql), params as unknown[])).rows[0] as T | undefined,
+    run: async (sql: string, params: readonly SqlValue[] = []) => ({
+      changes: (await client.query(numberPlaceholders(sql), params as unknown[])).rowCount ?? 0,
+    }),
+    exec: async (sql: string) => {
+      await client.query(sql);
+    },
+  });
+  return {
+    ...executor(pool),
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        try {
+          const result = await fn(executor(client));
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Opens the database an address names: `postgres://...` or `postgresql://...`, else a SQLite file. */
+export function openSqlDb(address: string): SqlDb {
+  return /^postgres(ql)?:\/\//.test(address) ? openPostgresDb(address) : openSqliteDb(address);
+}

@@ -55,21 +55,22 @@ describe('noisy anonymization', () => {
     expect(differ).toBeGreaterThan(100); // about 150 expected: sd 3.3 against a step of 5
   });
 
-  it('keeps counts of 1,000 users within 3% (one sd) mostly and 9% plus rounding always, unbiased', () => {
+  it('keeps counts of 1,000 users within 3% (one sd) mostly and 9% plus rounding nearly always, unbiased', () => {
     const errs = errors(manyBuckets(4000, 1000), 1000);
     expect(errs).toHaveLength(4000);
-    // Noise sd 30 (3%), clamped at 90; rounding to 50 adds at most 25.
-    expect(Math.max(...errs.map(Math.abs))).toBeLessThanOrEqual(90 + 25);
+    // Noise sd 30 (3%), never clamped; rounding to 50 adds at most 25. Beyond 3 sd: 0.27% of draws.
+    const beyond = errs.filter((e) => Math.abs(e) > 90 + 25).length;
+    expect(beyond / errs.length).toBeLessThan(0.005);
     const within = errs.filter((e) => Math.abs(e) <= 30 + 25).length;
     expect(within / errs.length).toBeGreaterThanOrEqual(0.8);
     const mean = errs.reduce((a, e) => a + e, 0) / errs.length;
     const sd = Math.sqrt(errs.reduce((a, e) => a + (e - mean) ** 2, 0) / errs.length);
     expect(Math.abs(mean)).toBeLessThan(2.5); // standard error about 0.5
-    expect(sd).toBeGreaterThan(28); // noise sd 30 (a little less, clamped), rounding sd 14.4
+    expect(sd).toBeGreaterThan(28); // noise sd 30, rounding sd 14.4
     expect(sd).toBeLessThan(37);
   });
 
-  it('adds about 10 users of noise to small counts, and no more than 3 sd plus rounding', () => {
+  it('adds about 10 users of noise to small counts, with the Gaussian tails unclamped', () => {
     const raw = [...manyBuckets(3000, 50).buckets()].map(
       (b) => noisyCount(50, secret, bucketSeed(b), DEFAULTS) - 50,
     );
@@ -77,12 +78,13 @@ describe('noisy anonymization', () => {
     const expected = DEFAULTS.noiseSd;
     expect(countNoiseSd(50, DEFAULTS)).toBeCloseTo(expected, 10);
     expect(expected).toBeCloseTo(10, 2);
-    // Clamping at 3 sd trims the tails a little, so the measured sd sits just below.
-    expect(sd).toBeGreaterThan(9);
+    expect(sd).toBeGreaterThan(9.4);
     expect(sd).toBeLessThan(10.6);
-    expect(Math.max(...raw.map(Math.abs))).toBeLessThanOrEqual(3 * expected + 1e-9);
-    const published = errors(manyBuckets(3000, 50), 50);
-    expect(Math.max(...published.map(Math.abs))).toBeLessThanOrEqual(3 * expected + 2.5);
+    // No clamp: a clamp at k sd is an edge that one user more moves across a rounding boundary
+    // (count-noise.ts). About 8 of 3,000 draws lie beyond 3 sd, as a Gaussian's should.
+    const beyond = raw.filter((e) => Math.abs(e) > 3 * expected).length;
+    expect(beyond).toBeGreaterThan(0);
+    expect(beyond / raw.length).toBeLessThan(0.01);
   });
 
   it('draws the noise of a bucket for its noise count when that is larger (what the budget priced)', () => {

@@ -33,8 +33,8 @@ import {
  *      true count (pg_diffix's 5.8 with sd 1), leaked with one label: 3 known users plus a victim
  *      were published 14 times as often as 3 (test/attacks/suppression-signal.test.ts, kappa 1.0
  *      at 1,000 victims). The margin keeps a bucket just above the floor from crossing (3e-5 at
- *      4 sd), so the floor's hard edge is almost never seen. Published counts are the draw
- *      clamped to maxDeviationSds sd.
+ *      4 sd), so the floor's hard edge is almost never seen. Published counts carry the whole
+ *      draw, never clamped (count-noise.ts: a clamp is an edge one user more can cross).
  *   4. Rounding: to a step of the 1-2-5 series near the noise (5 for small counts), never
  *      below one step, so published counts are positive and their last digits carry no noise.
  *
@@ -76,7 +76,7 @@ export function publishedCount(
   const seed = bucketSeed(bucket, question);
   const draw = countNoise(bucket.count, secret, seed, settings, bucket.noiseCount);
   if (isLowCount(bucket.count, draw, settings)) return undefined;
-  return roundCount(noisyValue(bucket.count, draw, settings), settings);
+  return roundCount(noisyValue(bucket.count, draw), settings);
 }
 
 /** Whether a bucket is published at all (for the suppression bucket: who is left out). */

@@ -1,5 +1,5 @@
 // Count noise: its standard deviation for a count, the sticky draw, and the noisy count.
-import { clampNoise, noise, type Seed } from './noise.ts';
+import { noise, type Seed } from './noise.ts';
 import type { AnonymizerSettings } from './settings.ts';
 
 /** Names the count draws (the domain tag of every draw a bucket's count gets). */
@@ -38,9 +38,15 @@ export function countNoise(
   return { sd, noise: noise(secret, seed, COUNT_STEP, sd) };
 }
 
-/** The count plus its noise clamped to `maxDeviationSds` sd. Not rounded, not clamped at zero. */
-export function noisyValue(count: number, draw: CountNoise, settings: AnonymizerSettings): number {
-  return count + clampNoise(draw.noise, draw.sd, settings.maxDeviationSds);
+/**
+ * The count plus its whole draw. Not rounded, and never clamped: a clamp to k sd piles the tail's
+ * mass on the edge count + k sd, and one user more moves that edge across a rounding boundary
+ * (at sd 10 and step 10, 64 users can never show 100 and 65 can, once in 740 looks), so a
+ * published value would now and then be impossible without the victim. The Gaussian's tails are
+ * what the participation budget priced; rounding keeps the last digits from carrying noise.
+ */
+export function noisyValue(count: number, draw: CountNoise): number {
+  return count + draw.noise;
 }
 
 /** `noisyValue` of the bucket's own draw: the count a bucket would show before rounding. */
@@ -51,5 +57,5 @@ export function noisyCount(
   settings: AnonymizerSettings,
   noiseCount: number = count,
 ): number {
-  return noisyValue(count, countNoise(count, secret, seed, settings, noiseCount), settings);
+  return noisyValue(count, countNoise(count, secret, seed, settings, noiseCount));
 }

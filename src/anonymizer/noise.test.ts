@@ -1,7 +1,6 @@
 // The keyed noise source: pure, sticky, domain-separated, and normally distributed.
 import { describe, expect, it } from 'vitest';
 import {
-  clampNoise,
   drawBytes,
   encodeSeed,
   noise,
@@ -63,11 +62,5 @@ describe('the keyed noise source', () => {
 
   it('refuses an empty secret', () => {
     expect(() => standardNormal(new Uint8Array(0), ['a'], 'count')).toThrow(/secret/);
-  });
-
-  it('clamps a total to a multiple of its sd', () => {
-    expect(clampNoise(10, 2, 3)).toBe(6);
-    expect(clampNoise(-10, 2, 3)).toBe(-6);
-    expect(clampNoise(1.5, 2, 3)).toBe(1.5);
   });
 });

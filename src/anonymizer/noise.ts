@@ -69,8 +69,3 @@ export function noise(secret: Uint8Array, seed: Seed, step: string, sd: number):
   return sd === 0 ? 0 : sd * standardNormal(secret, seed, step);
 }
 
-/** Clamps a noise draw to +/- `maxSds` times its sd: no single draw distorts a count without bound. */
-export function clampNoise(value: number, sd: number, maxSds: number): number {
-  const limit = sd * maxSds;
-  return Math.min(limit, Math.max(-limit, value));
-}

@@ -34,7 +34,6 @@ describe('anonymizer settings', () => {
       ['lowCountMargin', -1],
       ['noiseSd', Number.NaN],
       ['maxNoiseSd', Infinity],
-      ['maxDeviationSds', 0],
       ['minRoundingStep', 0.5],
       ['relativeNoise', '0.01'],
     ] as const;

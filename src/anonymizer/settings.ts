@@ -35,12 +35,6 @@ export interface AnonymizerSettings {
   /** Cap on the count-noise sd, whatever the count. Default 1000 (reached at 33,333 users). */
   maxNoiseSd: number;
   /**
-   * A published count's noise is clamped to +/- this many of its sd, so no draw, however unlucky,
-   * distorts a count by more than that. Default 3. (The publication decision reads the unclamped
-   * draw: a clamp there would pile 0.13% of the mass on one edge that one user more can cross.)
-   */
-  maxDeviationSds: number;
-  /**
    * The smallest rounding step. A noisy count is rounded to a multiple of the step: the smallest
    * number of the 1-2-5 series (5, 10, 20, 50, 100, ...) that is at least this and at least the
    * noise sd expected at that (noisy) count. Default 5 (the 2015 system's step for small counts).
@@ -56,7 +50,6 @@ export const DEFAULT_ANONYMIZER_SETTINGS: Readonly<AnonymizerSettings> = Object.
   noiseSd: 10,
   relativeNoise: 0.03,
   maxNoiseSd: 1000,
-  maxDeviationSds: 3,
   minRoundingStep: 5,
 });
 
@@ -95,7 +88,6 @@ const RULES: Record<keyof AnonymizerSettings, [Rule, string]> = {
   noiseSd: [finiteAtLeast(0), 'a finite number >= 0'],
   relativeNoise: [finiteAtLeast(0), 'a finite number >= 0'],
   maxNoiseSd: [finiteAtLeast(0), 'a finite number >= 0'],
-  maxDeviationSds: [(v) => Number.isFinite(v) && v > 0, 'a finite number > 0'],
   minRoundingStep: [integerAtLeast(1), 'an integer >= 1'],
 };
 

@@ -1,4 +1,4 @@
-// Averaging buckets that differ by known accomplices gets a fresh user-set draw per bucket.
+// Averaging buckets that differ by known accomplices gets a fresh draw per bucket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
 import { countTable, FORMER_NOISE, openLab, PUBLISHED_GROUP, type Lab } from './lab.ts';

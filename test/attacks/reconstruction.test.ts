@@ -28,10 +28,10 @@ describe('reconstruction attack', () => {
   });
   afterAll(() => lab.stop());
 
-  // Every subset is a distinct user set with its own noise of sd about 1.7, far below the
-  // sqrt(n) that Dinur and Nissim show reconstruction needs (kappa 1.0 without the budget). The
-  // participation budget caps each victim at about one fresh small bucket, so the system of
-  // equations has about one equation per victim (docs/anonymization.md).
+  // Every subset is a distinct user set with its own noise of sd 10, below the sqrt(n) that Dinur
+  // and Nissim show reconstruction needs at 1,000 victims, so without the budget enough subsets
+  // would recover the bits. The participation budget lets each victim into about ten fresh small
+  // buckets, so the system has about ten noisy equations per victim (docs/anonymization.md).
   it('fails: the participation budget leaves too few equations per victim', async () => {
     const score = await attack(lab.run, lab);
     console.log(describeScore('reconstruction', score));

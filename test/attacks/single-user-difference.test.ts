@@ -30,7 +30,7 @@ describe('single-user difference attack', () => {
   });
   afterAll(() => lab.stop());
 
-  it('fails: adding or removing one user draws fresh user-set noise', async () => {
+  it('fails: adding or removing one user draws fresh noise', async () => {
     const score = await attack(lab.run, lab);
     console.log(describeScore('single-user difference', score));
     expect(score.kappa).toBeLessThan(KAPPA_BAR);

@@ -32,7 +32,7 @@ import { RunCap } from './run-cap.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 import { checkSqlTask, feedSqlGroups, type UserFeed } from './sql-task/sql-task-run.ts';
 import { trySqlTask } from './sql-task/try-sql-task.ts';
-import type { TestUserInput, TestUserResult } from './try-task.ts';
+import type { TestUserInput, TestUserResult } from './test-users.ts';
 import { readSpec } from './task-spec.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
 

@@ -1,17 +1,11 @@
 // "Try it": runs a task in the sandbox on made-up test users, never on the organisation's rows.
 import { AppError } from '../errors/index.ts';
-import { compileTask, type CellValue, type SandboxLimits } from '../sandbox/index.ts';
+import { compileTask, type SandboxLimits } from '../sandbox/index.ts';
 import type { TaskSpec } from '../shared/index.ts';
 import type { TaskRunner } from './task-runner.ts';
+import type { TestUserInput, TestUserResult } from './test-users.ts';
 
-export interface TestUserInput {
-  id: string;
-  tables: Record<string, Array<Record<string, CellValue>>>;
-}
-
-export type TestUserResult =
-  | { id: string; ok: true; properties: Array<[label: string, value: string]> }
-  | { id: string; ok: false; error: string };
+export type { TestUserInput, TestUserResult } from './test-users.ts';
 
 export interface TryTaskOptions {
   /** The sandbox's per-user limits, as for real runs. */

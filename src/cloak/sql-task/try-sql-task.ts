@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { MAX_PROPERTY_TEXT_LENGTH, type SandboxLimits } from '../../sandbox/index.ts';
 import { CloakDataStore } from '../data/index.ts';
 import { parseSqlTask } from './parse-sql-task.ts';
-import type { TestUserInput, TestUserResult } from '../try-task.ts';
+import type { TestUserInput, TestUserResult } from '../test-users.ts';
 import type { SqlCondition, SqlExpr, SqlTaskQuery } from './sql-task-model.ts';
 
 /** The scratch database's only organisation. */

@@ -14,6 +14,7 @@ interface StartFlags {
   webPort?: string;
   cloakPort?: string;
   metricsPort?: string;
+  metricsHost?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -27,6 +28,10 @@ export function registerStartCommand(program: Command): void {
       '--metrics-port <port>',
       'serve Prometheus metrics at /metrics on this port (metrics.port)',
     )
+    .option(
+      '--metrics-host <address>',
+      'address the metrics listener binds to (metrics.host; default 127.0.0.1)',
+    )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
@@ -34,7 +39,13 @@ export function registerStartCommand(program: Command): void {
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
         cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
         ...(flags.metricsPort !== undefined
-          ? { metrics: { enabled: true, ...optionalPort(flags.metricsPort) } }
+          ? {
+              metrics: {
+                enabled: true,
+                ...optionalHost(flags.metricsHost),
+                ...optionalPort(flags.metricsPort),
+              },
+            }
           : {}),
       });
       const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(

@@ -1,5 +1,5 @@
 // /healthz and /readyz answer without a key, /metrics counts a run, and log lines carry the run's id.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,18 @@ describe('metrics', () => {
     ).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
+  it('are all listed in docs/operations.md', async () => {
+    const docs = readFileSync(
+      path.resolve(import.meta.dirname, '../../docs/operations.md'),
+      'utf8',
+    );
+    const own = (await platform.metrics.registry.getMetricsAsJSON())
+      .map((m) => m.name)
+      .filter((name) => !/^opencloak_(process|nodejs)_/.test(name));
+    expect(own).toHaveLength(7);
+    for (const name of own) expect(docs).toContain(`\`${name}\``);
+  });
+
   it('labels an answer by its route pattern, not by the URL with its ids', async () => {
     await web('/api/tasks/qqqqqqqqqqqq');
     await web('/no/such/path/4711');
@@ -139,6 +151,16 @@ describe('logs', () => {
     expect(about.map((l) => l.msg)).toEqual(['run started', 'run finished']);
     expect(about[1]).toMatchObject({ outcome: 'completed', component: 'runs' });
   }, 60_000);
+
+  it('names the run in an error answer too', async () => {
+    const code = 'throw new Error("x")';
+    const failed = await cloak('/task/run', {
+      key: runner,
+      body: { ...task, post_processing: { code: `${code}; }` } },
+    });
+    expect(failed.status).toBe(422);
+    expect(String(failed.headers['x-opencloak-run-id'])).toMatch(UUID);
+  });
 });
 
 describe('draining', () => {

@@ -81,6 +81,7 @@ export class TaskRuns {
     };
     this.#runs.set(run.id, { run, controller });
     const finished = execute({
+      runId: run.id,
       signal: controller.signal,
       onProgress: (progress) => (run.progress = { ...progress }),
     }).then(

@@ -6,10 +6,12 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import {
   createHttpsApp,
+  healthRoutes,
   registerOpenApi,
   tlsOptions,
   type KeyRegistry,
   type LogOptions,
+  type ServerOps,
   type ServerTls,
 } from '../http/index.ts';
 import type { CheckBudgetLimits } from './auth/check-budget.ts';
@@ -35,6 +37,8 @@ export interface WebServerOptions {
   maxPerPage: number;
   loginBudget: CheckBudgetLimits;
   logger: boolean | LogOptions;
+  /** Readiness for /readyz and the request metrics (docs/operations.md). */
+  ops?: ServerOps;
 }
 
 const WEB_BODY_LIMIT = 1024 * 1024;
@@ -51,6 +55,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     ...tlsOptions(options.tls, options.registry),
     bodyLimit: WEB_BODY_LIMIT,
     logger: options.logger,
+    ...(options.ops?.onAnswered ? { onAnswered: options.ops.onAnswered } : {}),
   });
   const { store, tasks, registry } = options;
   await registerOpenApi(
@@ -62,6 +67,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     },
     WEB_API_COMPONENTS,
   );
+  await app.register(healthRoutes, { ...(options.ops?.probe ? { probe: options.ops.probe } : {}) });
   await app.register(fastifyCookie);
   await app.register(authRoutes, { store, loginBudget: options.loginBudget });
   await app.register(resultRoutes, { store, tasks, registry, maxPerPage: options.maxPerPage });

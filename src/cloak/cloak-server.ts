@@ -3,10 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import {
   acceptGzipBodies,
   createHttpsApp,
+  healthRoutes,
   registerOpenApi,
   tlsOptions,
   type KeyRegistry,
   type LogOptions,
+  type ServerOps,
   type ServerTls,
 } from '../http/index.ts';
 import type { CloakDataStore } from './data/index.ts';
@@ -23,6 +25,8 @@ export interface CloakServerOptions {
   tls: ServerTls;
   bodyLimitBytes: number;
   logger: boolean | LogOptions;
+  /** Readiness for /readyz and the request metrics (docs/operations.md). */
+  ops?: ServerOps;
   /** The cloak settings that shape runs on this API. */
   runs: {
     backgroundTimeoutSeconds: number;
@@ -37,6 +41,7 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
     ...tlsOptions(options.tls, options.registry),
     bodyLimit: options.bodyLimitBytes,
     logger: options.logger,
+    ...(options.ops?.onAnswered ? { onAnswered: options.ops.onAnswered } : {}),
   });
   acceptGzipBodies(app);
   await registerOpenApi(
@@ -48,6 +53,7 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
     },
     CLOAK_API_COMPONENTS,
   );
+  await app.register(healthRoutes, { ...(options.ops?.probe ? { probe: options.ops.probe } : {}) });
   const { data, runner, registry } = options;
   await app.register(ingestRoutes, { data, registry });
   await app.register(tableRoutes, { data, registry });

@@ -31,6 +31,8 @@ export interface Cloak {
   release: ReleaseSchedule | undefined;
   /** Streaming tasks' per-user state and reports. */
   streaming: StreamingEngine;
+  /** Throws unless cloak.db answers a trivial query (readiness). */
+  ping(): void;
   close(): void;
 }
 
@@ -90,6 +92,7 @@ export function openCloak(
     budget,
     release,
     streaming,
+    ping: () => void db.prepare('SELECT 1').get(),
     close: () => db.close(),
   };
 }

@@ -1,5 +1,8 @@
 // Posts an async /task/run result to the caller's return_url, retrying with backoff on failure.
 
+/** The header naming the run an answer or a delivery is about (its id in the server's logs). */
+export const RUN_ID_HEADER = 'x-opencloak-run-id';
+
 export interface DeliveryOptions {
   /** Total attempts, the first included (cloak.deliveryAttempts). */
   attempts: number;
@@ -7,6 +10,8 @@ export interface DeliveryOptions {
   firstDelayMs: number;
   /** Each attempt gives up after this long. */
   timeoutMs?: number;
+  /** Sent in RUN_ID_HEADER, so the receiver can quote it to the operator. */
+  runId?: string;
 }
 
 export interface DeliveryOutcome {
@@ -33,7 +38,11 @@ export async function deliverResult(
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', QueryAuthToken: authToken },
+        headers: {
+          'content-type': 'application/json',
+          QueryAuthToken: authToken,
+          ...(options.runId !== undefined ? { [RUN_ID_HEADER]: options.runId } : {}),
+        },
         body: payload,
         redirect: 'error',
         signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),

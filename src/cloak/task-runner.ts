@@ -29,6 +29,7 @@ import type { ParticipationBudget } from './participation-budget.ts';
 import { MembershipLog } from './membership-log.ts';
 import type { ReleaseSchedule } from './release-schedule.ts';
 import { RunCap } from './run-cap.ts';
+import { RunTracker } from './run-tracker.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 import { checkSqlTask, feedSqlGroups, type UserFeed } from './sql-task/sql-task-run.ts';
 import { trySqlTask } from './sql-task/try-sql-task.ts';
@@ -85,12 +86,15 @@ export interface TaskRunnerOptions {
 
 export class TaskRunner {
   readonly #cap: RunCap;
+  /** Runs in progress in this process: ids, logs, and the drain at shutdown. */
+  readonly runs: RunTracker;
 
   constructor(
     private readonly data: CloakDataStore,
     private readonly options: TaskRunnerOptions,
   ) {
     this.#cap = new RunCap(options.maxRunsPerOrganisation ?? 2);
+    this.runs = new RunTracker();
   }
 
   /**
@@ -99,6 +103,7 @@ export class TaskRunner {
    * caller that must refuse before answering (an async run) checks here; `run` checks again.
    */
   checkRunCap(orgId: string): void {
+    this.runs.checkAccepting();
     this.#cap.check(orgId);
   }
 
@@ -139,8 +144,11 @@ export class TaskRunner {
     access: AccessLevel = 'untrusted',
   ): Promise<AnonymizedResult> {
     const task = this.validate(orgId, spec);
-    return this.#cap.count(orgId, (track) =>
-      this.#released(orgId, task, control, access !== 'trusted' ? 'charged' : 'none', track),
+    this.checkRunCap(orgId);
+    return this.runs.track('run', orgId, control, (tracked) =>
+      this.#cap.count(orgId, (track) =>
+        this.#released(orgId, task, tracked, access !== 'trusted' ? 'charged' : 'none', track),
+      ),
     );
   }
 
@@ -159,8 +167,9 @@ export class TaskRunner {
     const task = this.validate(orgId, spec);
     if (access === 'trusted') return { budgeted: false, message: NOT_BUDGETED.trusted };
     if (!this.options.budget) return { budgeted: false, message: NOT_BUDGETED.off };
-    const { budget } = await this.#cap.count(orgId, (track) =>
-      this.#released(orgId, task, control, 'preview', track),
+    this.checkRunCap(orgId);
+    const { budget } = await this.runs.track('preview', orgId, control, (tracked) =>
+      this.#cap.count(orgId, (track) => this.#released(orgId, task, tracked, 'preview', track)),
     );
     return { budgeted: true, ...budget! };
   }
@@ -185,12 +194,28 @@ export class TaskRunner {
       signal: control.signal,
       onProgress: control.onProgress,
     };
+    // Between the end of the work and the release point the answer waits: the metrics' queue.
+    let answered = false;
+    let waiting = false;
+    const { events } = this.runs;
     // The real work gets no progress callback: progress follows the schedule, not the data.
-    return release.release(orgId, scheduled, (signal) => {
+    const released = release.release(orgId, scheduled, (signal) => {
       const work = this.#compute(orgId, task, { signal, timeoutSeconds }, mode);
       track(work);
+      const wait = () => {
+        if (answered) return;
+        waiting = true;
+        events.awaitingRelease?.(1);
+      };
+      work.then(wait, wait);
       return work;
     });
+    const leave = () => {
+      answered = true;
+      if (waiting) events.awaitingRelease?.(-1);
+    };
+    released.then(leave, leave);
+    return released;
   }
 
   #tableUsers(orgId: string, task: TaskSpec): number {
@@ -266,6 +291,7 @@ export class TaskRunner {
       count,
       checkRun,
       onUsers: (users) => {
+        this.runs.events.usersProcessed?.(users);
         done += users;
         onProgress?.({ done, total: Math.max(total, done) });
       },
@@ -293,6 +319,9 @@ export class TaskRunner {
       // With the budget the suppression bucket is settled (and charged) with the rest.
       if (participation) {
         const settled = participation.settle();
+        // Each kept user paid the bucket's price once (a bucket seen before costs nothing).
+        const rho = settled.settled.reduce((sum, b) => sum + b.cost * b.kept, 0);
+        this.runs.events.budgetCharged?.(rho);
         const result = anonymize(
           settled.aggregator,
           this.options.secret,
@@ -345,6 +374,20 @@ export class TaskRunner {
     }
   }
 
+  /**
+   * Whether a sandbox process starts and runs a task (for readiness): one tiny user, no data, no
+   * organisation's lookup tables. Rejects with the reason when it cannot.
+   */
+  async sandboxCheck(): Promise<void> {
+    const program = compileTask(SANDBOX_CHECK_CODE, this.options.limits);
+    try {
+      const [outcome] = await program.runUsers([{ tables: {} }]);
+      if (!outcome?.ok) throw new Error(`the sandbox check task failed: ${outcome?.error}`);
+    } finally {
+      await program.dispose();
+    }
+  }
+
   /** "Try it" for a sql task: its query over the test users' rows only (try-sql-task.ts). */
   trySql(orgId: string, code: string, users: readonly TestUserInput[]): TestUserResult[] {
     return trySqlTask(this.data, orgId, code, users, this.options.limits);
@@ -364,6 +407,9 @@ export class TaskRunner {
     }
   }
 }
+
+/** What the readiness check runs: it must report, so that a sandbox that runs nothing fails. */
+const SANDBOX_CHECK_CODE = 'report_property("ready", 1);';
 
 /** A preview's answer inside the runner: the notice alone, nothing that came from a bucket. */
 function previewResult(notice: BudgetNotice): AnonymizedResult {

@@ -135,6 +135,29 @@ export const configSchema = z
         accessSample: z.number().min(0).max(1).default(1),
       })
       .prefault({}),
+    /**
+     * Prometheus metrics at GET /metrics on a listener of their own, plain HTTP (docs/operations.md).
+     * Off by default, and on the loopback address when on: the figures are the trusted side's
+     * (exact user counts of runs go into them), for the operator's monitoring, never for analysts.
+     */
+    metrics: z
+      .object({
+        enabled: z.boolean().default(false),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(9464),
+      })
+      .prefault({}),
+    /** What SIGTERM and SIGINT do (docs/operations.md, "Shutdown"). */
+    shutdown: z
+      .object({
+        /**
+         * How long runs in progress may go on finishing once a stop is asked for; what is left
+         * then is cancelled (and answered, or delivered, as failed). Below a container
+         * runtime's stop timeout (Docker's 10 s by default: give `docker stop -t` more).
+         */
+        drainSeconds: z.number().min(0).max(86_400).default(30),
+      })
+      .prefault({}),
     /** Periodic tasks: how often the scheduler looks for due runs. */
     scheduler: z
       .object({

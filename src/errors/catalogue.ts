@@ -336,6 +336,21 @@ export const ERROR_CATALOGUE = {
     template:
       "The server's disk is full: {what} Free disk space on the server (or ask its operator to), then try again.",
   },
+  SERVER_DRAINING: {
+    status: 503,
+    template:
+      'The server is shutting down: it lets the runs in progress finish and starts no new ones. Try again once it is back, or on another server of this installation.',
+  },
+  TASK_RUN_SHUTDOWN: {
+    status: 503,
+    template:
+      'The server shut down before the task run finished (it waited {seconds} seconds for it, shutdown.drainSeconds); nothing was published. Run the task again once the server is back.',
+  },
+  NOT_READY: {
+    status: 503,
+    template:
+      'The server is not ready to take requests: {reason}. A load balancer should send requests elsewhere until it is.',
+  },
   SERVER_CLOSING: {
     status: 503,
     template:

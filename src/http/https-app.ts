@@ -1,4 +1,5 @@
 // Creates a fastify application served over TLS that asks every client for a certificate.
+import { randomUUID } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -21,7 +22,21 @@ export interface HttpsAppOptions {
   crlPem?: string;
   /** Told about every connection the TLS layer refuses (never given a secret). */
   onRefusedCertificate?: (refusal: RefusedCertificate) => void;
+  /** Told about every answered request (the operator's latency metrics). */
+  onAnswered?: (answered: AnsweredRequest) => void;
 }
+
+/** One answered request, by route pattern (never the raw URL: no ids or tokens in a label). */
+export interface AnsweredRequest {
+  method: string;
+  /** The route as declared, e.g. `/api/tasks/:token`; `(unmatched)` for a 404 of no route. */
+  route: string;
+  status: number;
+  seconds: number;
+}
+
+/** Names each request in its log lines and in the answer; a UUID is unique across servers. */
+export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** How a server logs: its level, its access log, and where the lines go (stdout by default). */
 export interface LogOptions {
@@ -131,6 +146,10 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
     // Its 503 has fastify's shape; error-handling.ts answers requests during close instead.
     return503OnClosing: false,
     forceCloseConnections: true,
+    // Random, not fastify's per-process counter, which two servers (or a restart) repeat; never
+    // taken from the client, who could then make lines of other requests look like theirs.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
     clientErrorHandler: clientErrorHandler({
       maxHeaderBytes: MAX_HEADER_BYTES,
       requestTimeoutSeconds: REQUEST_TIMEOUT_SECONDS,
@@ -140,6 +159,20 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
   routing.answer = installErrorHandling(app, options.bodyLimit);
   answerExpectContinue(app.server as unknown as HttpsServer, options.bodyLimit);
   contexts.set(app, options);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  const { onAnswered } = options;
+  if (onAnswered) {
+    app.addHook('onResponse', async (request, reply) => {
+      onAnswered({
+        method: request.method,
+        route: request.routeOptions.url ?? '(unmatched)',
+        status: reply.statusCode,
+        seconds: reply.elapsedTime / 1000,
+      });
+    });
+  }
   // Prepended, so the socket is gone before the HTTP parser sees its first request.
   app.server.prependListener('secureConnection', (socket: TLSSocket) => {
     if (socket.authorized) return;
@@ -172,8 +205,11 @@ function accessLog(logger: boolean | LogOptions): AccessLog {
   return new AccessLog({ mode: log.access ?? 'all', sample: log.accessSample ?? 1 });
 }
 
-/** Keys, passwords and certificates never reach the log, whatever a route puts there. */
-function redactingLogger(log: true | LogOptions) {
+/**
+ * Keys, passwords and certificates never reach the log, whatever a route puts there. Also the
+ * options of the platform's own logger (background work), so that its lines are redacted alike.
+ */
+export function redactingLogger(log: true | LogOptions) {
   return {
     level: log === true ? 'info' : log.level,
     ...(log !== true && log.stream ? { stream: log.stream } : {}),

@@ -1,7 +1,10 @@
 // Public surface of src/http: HTTP plumbing shared by the cloak API and the web API.
 export {
   createHttpsApp,
+  redactingLogger,
+  REQUEST_ID_HEADER,
   setRevocationList,
+  type AnsweredRequest,
   tlsOptions,
   type HttpsAppOptions,
   type LogOptions,
@@ -31,3 +34,4 @@ export {
   successWith,
   type RouteDoc,
 } from './openapi.ts';
+export { healthRoutes, type HealthProbe, type Readiness, type ServerOps } from './health-routes.ts';

@@ -1,6 +1,7 @@
 // Starts the embedded default: the cloak API and the web REST API, both over TLS, in one process.
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import {
   createWebServer,
   ensureFirstAdmin,
@@ -9,8 +10,16 @@ import {
 } from '../air/index.ts';
 import { createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
-import type { LogOptions } from '../http/index.ts';
+import { redactingLogger, type LogOptions } from '../http/index.ts';
 import { AppError } from '../errors/index.ts';
+import {
+  gracefulShutdown,
+  PlatformMetrics,
+  ReadinessChecks,
+  startMetricsServer,
+  type MetricsServer,
+} from '../ops/index.ts';
+import { SILENT_LOG, type OpsLog } from '../shared/index.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
@@ -26,8 +35,24 @@ export interface RunningPlatform extends OpenedPlatform {
   refreshRevocations(): Promise<void>;
   /** Set only on the start that created the first admin: its password is shown once. */
   initialAdmin?: InitialCredentials;
+  /** The Prometheus metrics; served at `metricsUrl` when metrics.enabled. */
+  metrics: PlatformMetrics;
+  metricsUrl?: string;
+  /** What /readyz answers on both APIs. */
+  readiness: ReadinessChecks;
+  /** The platform's own log (background work and runs), redacted like the servers'. */
+  log: OpsLog;
+  /**
+   * The graceful stop (SIGTERM): /readyz turns 503, no new runs, runs in progress get
+   * shutdown.drainSeconds to finish and the rest are cancelled, then everything closes.
+   */
+  shutdown(): Promise<void>;
+  /** Stops at once: runs in progress are left to fail as their stores close (tests). */
   stop(): Promise<void>;
 }
+
+/** A passed sandbox check stands this long: each check starts a sandbox process. */
+const SANDBOX_CHECK_CACHE_MS = 60_000;
 
 export interface StartOptions {
   logger?: boolean | LogOptions;
@@ -56,8 +81,25 @@ async function startLocked(
   const platform = openPlatform(config);
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
+  const log: OpsLog = logger === false ? SILENT_LOG : platformLog(logger);
+  const metrics = new PlatformMetrics();
+  const { runner } = platform.cloak;
+  runner.runs.watch(metrics.runEvents, log.child({ component: 'runs' }));
+  const readiness = new ReadinessChecks(
+    [
+      { name: 'the air store', check: () => void platform.air.db.prepare('SELECT 1').get() },
+      { name: 'the cloak store', check: () => platform.cloak.ping() },
+      // Starts a sandbox process: at most once a minute, whatever the probes' rate.
+      { name: 'the sandbox', check: () => runner.sandboxCheck(), cacheMs: SANDBOX_CHECK_CACHE_MS },
+    ],
+    log.child({ component: 'readiness' }),
+  );
+  const probe = () => readiness.probe();
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
-  const scheduler = new Scheduler(platform.air, platform.tasks);
+  const schedulerLog = log.child({ component: 'scheduler' });
+  const scheduler = new Scheduler(platform.air, platform.tasks, {
+    skipped: (taskId, reason) => schedulerLog.warn({ taskId, reason }, 'scheduled task skipped'),
+  });
   const tls = {
     keyPem: platform.pki.server.keyPem,
     certPem: platform.pki.server.certPem,
@@ -71,6 +113,7 @@ async function startLocked(
     tls,
     bodyLimitBytes: config.cloak.bodyLimitBytes,
     logger,
+    ops: { probe, onAnswered: metrics.answeredOn('cloak') },
     runs: {
       backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
       deliveryAttempts: config.cloak.deliveryAttempts,
@@ -90,22 +133,46 @@ async function startLocked(
       burstSeconds: config.web.loginCheckBurstSeconds,
     },
     logger,
+    ops: { probe, onAnswered: metrics.answeredOn('web') },
   });
+  let metricsServer: MetricsServer | undefined;
   try {
     await listenOn(cloakServer, config.cloak, CLOAK_LISTENER);
     await listenOn(webServer, config.web, WEB_LISTENER);
+    if (config.metrics.enabled) {
+      metricsServer = await startMetricsServer(metrics, config.metrics).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        const { host, port } = config.metrics;
+        throw new AppError('PORT_IN_USE', { ...METRICS_LISTENER, host, port });
+      });
+    }
     // Only once both servers listen: a start that fails (a port in use) must not use up the
     // first admin's one-time password without showing it.
     initialAdmin = await ensureFirstAdmin(platform.air);
     revocations.watch([cloakServer, webServer]);
     scheduler.start(config.scheduler.tickMs);
-    platform.cloak.streaming.start(config.cloak.streamingIntervalMs);
+    const streamingLog = log.child({ component: 'streaming' });
+    platform.cloak.streaming.start(config.cloak.streamingIntervalMs, (error) =>
+      streamingLog.error({ err: error }, 'streaming pass failed'),
+    );
     platform.keys.onRevoked(() => revocations.refresh([cloakServer, webServer]));
   } catch (error) {
-    await Promise.allSettled([cloakServer.close(), webServer.close()]);
+    await Promise.allSettled([cloakServer.close(), webServer.close(), metricsServer?.close()]);
     platform.close();
     throw error;
   }
+  const closeServers = async () => {
+    await Promise.allSettled([webServer.close(), cloakServer.close(), metricsServer?.close()]);
+  };
+  const closeStores = () => {
+    platform.close();
+    lock.release();
+  };
+  const stopBackground = async () => {
+    revocations.stop();
+    scheduler.stop();
+    await platform.cloak.streaming.stop();
+  };
   return {
     ...platform,
     webServer,
@@ -115,15 +182,34 @@ async function startLocked(
     refreshRevocations: () => revocations.refresh([cloakServer, webServer]),
     webUrl: urlOf(webServer, config.web.host),
     cloakUrl: urlOf(cloakServer, config.cloak.host),
+    metrics,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    readiness,
+    log,
+    shutdown: gracefulShutdown(
+      {
+        refuseNewWork: () => readiness.drain(),
+        stopBackground,
+        drainRuns: (seconds) => runner.runs.drain(seconds),
+        closeServers,
+        closeStores,
+      },
+      config.shutdown.drainSeconds,
+      log.child({ component: 'shutdown' }),
+    ),
     async stop() {
-      revocations.stop();
-      scheduler.stop();
-      await platform.cloak.streaming.stop();
-      await Promise.allSettled([webServer.close(), cloakServer.close()]);
-      platform.close();
-      lock.release();
+      readiness.drain();
+      await stopBackground();
+      await closeServers();
+      closeStores();
     },
   };
+}
+
+/** The platform's own logger: the servers' redaction and level, into the same stream. */
+function platformLog(logger: true | LogOptions): OpsLog {
+  const { stream, ...options } = redactingLogger(logger);
+  return stream ? pino(options, stream as pino.DestinationStream) : pino(options);
 }
 
 function urlOf(server: FastifyInstance, host: string): string {
@@ -140,6 +226,11 @@ interface Listener {
   setting: string;
 }
 const WEB_LISTENER: Listener = { api: 'web REST API', flag: '--web-port', setting: 'web.port' };
+const METRICS_LISTENER: Listener = {
+  api: 'metrics listener',
+  flag: '--metrics-port',
+  setting: 'metrics.port',
+};
 const CLOAK_LISTENER: Listener = {
   api: 'cloak API',
   flag: '--cloak-port',

@@ -160,6 +160,11 @@ export interface RunControl {
   onProgress?: (progress: RunProgress) => void;
   /** Overrides the whole-run limit, for runs nobody waits for. */
   timeoutSeconds?: number;
+  /**
+   * The run's id in every log line about it, on every process it touches; the cloak makes a
+   * random one when the caller has none (the air passes its own run id).
+   */
+  runId?: string;
 }
 
 export interface RunProgress {

@@ -210,6 +210,13 @@ describe('/openapi.json', () => {
       await inst.web('/auth/logout', { method: 'POST', headers }),
     );
 
+    // Health, on both servers and without a key.
+    for (const api of ['web', 'cloak'] as const) {
+      for (const path of ['/healthz', '/readyz']) {
+        fits(api, 'GET', path, await inst[api](path, { key: undefined }));
+      }
+    }
+
     const described = (['web', 'cloak'] as const).flatMap((api) =>
       Object.entries(specs[api].paths).flatMap(([template, operations]) =>
         Object.keys(operations).map((method) => `${api} ${method.toUpperCase()} ${template}`),

@@ -20,7 +20,9 @@ const ALLOWED: Record<string, string[]> = {
   demo: ['shared', 'config', 'platform', 'api-client'],
   // Knows the servers only through their OpenAPI descriptions (generated types).
   'api-client': [],
-  platform: ['air', 'cloak', 'config', 'http', 'pki', 'shared', 'errors', 'store'],
+  // Metrics, readiness and shutdown: handed checks and events by the platform, knows no part.
+  ops: ['shared', 'errors', 'config', 'http'],
+  platform: ['air', 'cloak', 'config', 'http', 'pki', 'shared', 'errors', 'store', 'ops'],
   cli: ['platform', 'config', 'errors', 'shared', 'air', 'http', 'demo'],
 };
 

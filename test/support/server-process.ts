@@ -16,6 +16,8 @@ export interface ServerProcess {
 export interface ServerStartOptions {
   /** Through the `opencloak` command (bin/opencloak.mjs) instead of src/cli/main.ts itself. */
   viaBin?: boolean;
+  /** Global options before `start`, e.g. ['--config', file]. */
+  globalArgs?: string[];
 }
 
 /** The node command line that runs src/cli/main.ts (or the bin wrapper) with these arguments. */
@@ -34,7 +36,7 @@ export function startServerProcess(
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    cliCommand(['--data-dir', dataDir, ...START_ARGS], options),
+    cliCommand(['--data-dir', dataDir, ...(options.globalArgs ?? []), ...START_ARGS], options),
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

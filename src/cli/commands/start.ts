@@ -13,6 +13,8 @@ interface StartFlags {
   host?: string;
   webPort?: string;
   cloakPort?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -22,12 +24,29 @@ export function registerStartCommand(program: Command): void {
     .option('--host <address>', 'address both APIs listen on')
     .option('--web-port <port>', 'web REST API port (default 8443)')
     .option('--cloak-port <port>', 'cloak API port (default 8444)')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at /metrics on this port (metrics.port)',
+    )
+    .option(
+      '--metrics-host <address>',
+      'address the metrics listener binds to (metrics.host; default 127.0.0.1)',
+    )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
         ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
         cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
+        ...(flags.metricsPort !== undefined
+          ? {
+              metrics: {
+                enabled: true,
+                ...optionalHost(flags.metricsHost),
+                ...optionalPort(flags.metricsPort),
+              },
+            }
+          : {}),
       });
       const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(
         (error: unknown) => {
@@ -43,6 +62,7 @@ export function registerStartCommand(program: Command): void {
           `  web site:       ${running.webUrl}/  (log in in a browser)`,
           `  cloak API:      ${running.cloakUrl}  (upload, task_runner and admin keys)`,
           `  CA certificate: ${running.pki.caCertPath}`,
+          ...(running.metricsUrl ? [`  metrics:        ${running.metricsUrl}  (Prometheus)`] : []),
           ...(running.initialAdmin
             ? [
                 '',
@@ -59,12 +79,19 @@ export function registerStartCommand(program: Command): void {
         ].join('\n'),
       );
       // A terminal's Ctrl-C reaches both this process and the opencloak wrapper, which passes it
-      // on: the second signal must not cut the first one's clean stop short.
+      // on: the second signal must not cut the first one's clean stop short. The stop drains runs
+      // within shutdown.drainSeconds (docs/operations.md, "Shutdown").
       let stopping = false;
       const stop = () => {
         if (stopping) return;
         stopping = true;
-        void running.stop().then(() => process.exit(0));
+        void running.shutdown().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            running.log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
       };
       for (const signal of STOP_SIGNALS) process.on(signal, stop);
     });

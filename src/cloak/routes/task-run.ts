@@ -1,4 +1,5 @@
 // Cloak API task route: POST /task/run, synchronous by default, or async with delivery to return_url.
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/index.ts';
 import {
@@ -10,7 +11,7 @@ import {
   type KeyRegistry,
 } from '../../http/index.ts';
 import type { AccessLevel, AnonymizedResult } from '../../shared/index.ts';
-import { deliverResult } from '../result-delivery.ts';
+import { deliverResult, RUN_ID_HEADER } from '../result-delivery.ts';
 import type { TaskRunner } from '../task-runner.ts';
 import { asyncAccepted, taskRunAnswer, taskRunBody } from './api-schemas.ts';
 
@@ -122,9 +123,12 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
       const body = request.body as Record<string, unknown> | null;
       const orgId = identityOf(request).orgId;
       const taskId = body?.task_id;
+      // Ties the answer, an error answer and a delivery to the server's log lines about the run.
+      const runId = randomUUID();
+      reply.header(RUN_ID_HEADER, runId);
       if (String(request.headers['async_query'] ?? '').toLowerCase() !== 'true') {
         const access = accessOf(request, opts.registry, opts.runner, body);
-        return answer(taskId, await opts.runner.run(orgId, body, {}, access));
+        return answer(taskId, await opts.runner.run(orgId, body, { runId }, access));
       }
       const target = readAsync(body);
       // Checked before answering, so that a bad task is a 4xx now and not a failed delivery later.
@@ -135,10 +139,10 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
       const run = opts.runner.run(
         orgId,
         body,
-        { timeoutSeconds: opts.backgroundTimeoutSeconds },
+        { runId, timeoutSeconds: opts.backgroundTimeoutSeconds },
         access,
       );
-      void run
+      const delivery = run
         .then(
           (result) => answer(taskId, result),
           (error: unknown) => ({
@@ -148,10 +152,14 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
           }),
         )
         .then(async (payload) => {
-          const outcome = await deliverResult(target.url, target.authToken, payload, opts.delivery);
+          const outcome = await deliverResult(target.url, target.authToken, payload, {
+            ...opts.delivery,
+            runId,
+          });
           if (!outcome.delivered) {
             request.log.warn(
               {
+                runId,
                 taskId,
                 host: target.url.host,
                 attempts: outcome.attempts,
@@ -161,6 +169,8 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
             );
           }
         });
+      // A shutdown waits for the delivery, so that a run it cancels is still reported as failed.
+      opts.runner.runs.follow(delivery);
       return reply.status(202).send({ success: true, task_id: taskId ?? null });
     },
   );

@@ -79,9 +79,12 @@ export class StreamingEngine {
     this.#tasks.set(taskKey, { orgId, spec: checked });
   }
 
-  /** Processes arrivals every `intervalMs` until `stop`. */
-  start(intervalMs: number): void {
-    this.#timer = setInterval(() => void this.process().catch(() => undefined), intervalMs);
+  /**
+   * Processes arrivals every `intervalMs` until `stop`. A pass that fails is told to `onError`
+   * (the server logs it) instead of vanishing; passes go on at the next interval.
+   */
+  start(intervalMs: number, onError: (error: unknown) => void = () => undefined): void {
+    this.#timer = setInterval(() => void this.process().catch(onError), intervalMs);
     this.#timer.unref();
   }
 

@@ -14,6 +14,7 @@ import { AppError } from '../errors/index.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
+import { openServerMode } from './server-mode.ts';
 
 export interface RunningPlatform extends OpenedPlatform {
   webUrl: string;
@@ -53,7 +54,15 @@ async function startLocked(
   options: StartOptions,
   lock: DataDirLock,
 ): Promise<RunningPlatform> {
-  const platform = openPlatform(config);
+  // Server mode: runs go to workers over the queue (docs/server-mode.md); else all in-process.
+  const serverMode = await openServerMode(config);
+  let platform: OpenedPlatform;
+  try {
+    platform = openPlatform(config, serverMode?.cloakOptions);
+  } catch (error) {
+    await serverMode?.close();
+    throw error;
+  }
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
@@ -104,6 +113,7 @@ async function startLocked(
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close()]);
     platform.close();
+    await serverMode?.close();
     throw error;
   }
   return {
@@ -121,6 +131,7 @@ async function startLocked(
       await platform.cloak.streaming.stop();
       await Promise.allSettled([webServer.close(), cloakServer.close()]);
       platform.close();
+      await serverMode?.close();
       lock.release();
     },
   };

@@ -13,6 +13,7 @@ interface StartFlags {
   host?: string;
   webPort?: string;
   cloakPort?: string;
+  queue?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -22,12 +23,17 @@ export function registerStartCommand(program: Command): void {
     .option('--host <address>', 'address both APIs listen on')
     .option('--web-port <port>', 'web REST API port (default 8443)')
     .option('--cloak-port <port>', 'cloak API port (default 8444)')
+    .option(
+      '--queue <url>',
+      'server mode: send task runs to `opencloak worker` processes over pg-boss on this PostgreSQL database (queue.url)',
+    )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
         ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
         cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
+        ...(flags.queue !== undefined ? { queue: { url: flags.queue } } : {}),
       });
       const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(
         (error: unknown) => {
@@ -37,7 +43,9 @@ export function registerStartCommand(program: Command): void {
       );
       process.stdout.write(
         [
-          'OpenCloak is running (embedded default).',
+          config.queue.url === undefined
+            ? 'OpenCloak is running (embedded default).'
+            : `OpenCloak is running (server mode: task runs go to \`opencloak worker\` processes in ${config.queue.shards} shards).`,
           `  data directory: ${config.dataDir}`,
           `  web REST API:   ${running.webUrl}  (web_api keys)`,
           `  web site:       ${running.webUrl}/  (log in in a browser)`,

@@ -1,0 +1,58 @@
+// A worker's part of a run: the sandbox over one shard's users, answered as a shard partial.
+import { userKey } from '../../anonymizer/index.ts';
+import { compileTask, type UserInput, type UserOutcome } from '../../sandbox/index.ts';
+import { SandboxPool } from '../sandbox-pool.ts';
+import type { ShardJob } from './queue.ts';
+import { PartialBuilder, type ShardPartial } from './shard-partial.ts';
+import type { ShardUserSource } from './shard-users.ts';
+
+/** As in-process runs (task-runner.ts): amortizes the hand-over, bounds a batch's overshoot. */
+const USERS_PER_BATCH = 128;
+
+export interface ShardWorkerOptions {
+  source: ShardUserSource;
+  /** The installation's noise secret: users are sent back by key, never by id. */
+  secret: Uint8Array;
+  /** Sandbox processes this worker keeps busy on one shard. */
+  processes: number;
+}
+
+/**
+ * Runs one shard. A user's failure inside the sandbox is that user's exception, as in-process; a
+ * failure of the shard as a whole (the code no longer compiles, a sandbox process cannot start)
+ * throws, and the queue retries the shard or fails the run.
+ */
+export async function runShard(
+  job: ShardJob,
+  options: ShardWorkerOptions,
+): Promise<ShardPartial> {
+  const { source, secret } = options;
+  const compile = () =>
+    compileTask(job.code, job.limits, {
+      lookup: (table, key) => source.lookup(job.orgId, table, key),
+    });
+  const pool = new SandboxPool<{ userId: string; tables: UserInput['tables'] }>(
+    compile,
+    compile(),
+    options.processes,
+  );
+  const partial = new PartialBuilder();
+  const done = (users: Array<{ userId: string }>, outcomes: UserOutcome[]) => {
+    users.forEach((user, i) => partial.add(userKey(secret, user.userId), outcomes[i]!));
+  };
+  try {
+    let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
+    const shard = { index: job.shard, of: job.shards };
+    for (const user of source.users(job.orgId, job.prefetch, job.now, shard)) {
+      batch.push(user);
+      if (batch.length < USERS_PER_BATCH) continue;
+      await pool.submit(batch, done);
+      batch = [];
+    }
+    if (batch.length > 0) await pool.submit(batch, done);
+    await pool.drain();
+  } finally {
+    await pool.dispose();
+  }
+  return partial.partial;
+}

@@ -4,8 +4,11 @@ import path from 'node:path';
 import { CloakDataStore } from '../data/index.ts';
 import { loadOrCreateNoiseSecret } from '../noise-secret.ts';
 import { openQueue, SHARD_QUEUE, type QueueSettings, type ShardJob } from './queue.ts';
-import { runShard } from './shard-worker.ts';
+import { runShard, shardPool, type ShardPool } from './shard-worker.ts';
 import { DataStoreShardUsers } from './shard-users.ts';
+
+/** How long a finished run's sandbox processes wait for another of its shards. */
+const IDLE_POOL_MS = 5000;
 
 export interface WorkerOptions {
   settings: Readonly<QueueSettings>;
@@ -45,24 +48,50 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
     db.close();
     throw error;
   }
+  // The last run's sandbox processes, for its next shard; another run's job replaces them.
+  let kept: { runId: string; pool: ShardPool } | undefined;
+  const release = async () => {
+    const old = kept;
+    kept = undefined;
+    await old?.pool.dispose();
+  };
+  let idle: NodeJS.Timeout | undefined;
   await boss.work<ShardJob>(
     SHARD_QUEUE,
     { batchSize: 1, pollingIntervalSeconds: options.settings.pollingSeconds },
     async ([job]) => {
       const { runId, shard, shards } = job!.data;
+      clearTimeout(idle);
       options.onShard?.({ runId, shard, shards });
-      const partial = await runShard(job!.data, {
-        source,
-        secret,
-        processes: options.processes,
-      });
-      options.onShard?.({ runId, shard, shards, users: partial.ran });
-      return partial;
+      if (kept?.runId !== runId) {
+        await release();
+        kept = { runId, pool: shardPool(job!.data, source, options.processes) };
+      }
+      try {
+        const partial = await runShard(job!.data, {
+          source,
+          secret,
+          processes: options.processes,
+          pool: kept.pool,
+        });
+        options.onShard?.({ runId, shard, shards, users: partial.ran });
+        return partial;
+      } catch (error) {
+        // A failed pool is not reused: the retry starts from fresh processes.
+        await release();
+        throw error;
+      } finally {
+        // Sandbox processes do not outlive their run's last shard by long.
+        idle = setTimeout(() => void release(), IDLE_POOL_MS);
+        idle.unref();
+      }
     },
   );
   return {
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+      clearTimeout(idle);
+      await release();
       db.close();
     },
   };

@@ -9,10 +9,13 @@ import {
   type RunningWorker,
 } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
+import { PgPeriodLease } from './period-lease.ts';
 
 export interface ServerMode {
   /** What openCloak needs to send runs to workers and count runs in the database. */
   cloakOptions: NonNullable<OpenCloakOptions['serverMode']>;
+  /** The scheduler's periods, claimed in the database so that one runs once over all servers. */
+  lease: PgPeriodLease;
   close(): Promise<void>;
 }
 
@@ -31,10 +34,16 @@ export async function openServerMode(
   const boss = await openQueue(settings);
   const runCap = new SharedRunCap(settings.url, config.cloak.maxRunsPerOrganisation);
   const shards = new ShardCoordinator(boss, { settings, shards: config.queue.shards });
+  const lease = new PgPeriodLease(settings.url);
   return {
     cloakOptions: { shards, runCap },
+    lease,
     async close() {
-      await Promise.allSettled([boss.stop({ graceful: false, wait: true }), runCap.close()]);
+      await Promise.allSettled([
+        boss.stop({ graceful: false, wait: true }),
+        runCap.close(),
+        lease.close(),
+      ]);
     },
   };
 }

@@ -66,7 +66,7 @@ async function startLocked(
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
-  const scheduler = new Scheduler(platform.air, platform.tasks);
+  const scheduler = new Scheduler(platform.air, platform.tasks, {}, serverMode?.lease);
   const tls = {
     keyPem: platform.pki.server.keyPem,
     certPem: platform.pki.server.certPem,

@@ -64,7 +64,8 @@ const TASKS = [
   `for (const p of tables.purchases) report_property('region', lookup('regions', p.shop) ?? '-');`,
   // Many small fresh buckets: the budget runs out for some users here.
   ...[7, 11, 13, 17].map(
-    (q) => `for (const p of tables.purchases) report_property('bin${q}', Math.floor(p.amount / ${q}) % 12);`,
+    (q) =>
+      `for (const p of tables.purchases) report_property('bin${q}', Math.floor(p.amount / ${q}) % 12);`,
   ),
   // Exceptions are counted like buckets, on every shard.
   `if (tables.purchases.length > 2) throw new Error('too many purchases'); report_property('few', 'yes');`,

@@ -38,7 +38,9 @@ describe('a run whose queue database disappears', () => {
       const error = await outcome;
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).code).toBe('RUN_QUEUE_UNAVAILABLE');
-      expect((error as AppError).message).toContain(`127.0.0.1:5432${new URL(settings.url).pathname}`);
+      expect((error as AppError).message).toContain(
+        `127.0.0.1:5432${new URL(settings.url).pathname}`,
+      );
       expect((error as AppError).message).toContain('nothing was published');
       // Nothing was settled: nobody's budget moved.
       const secret = new Uint8Array(readFileSync(noiseSecretPath(root)));

@@ -53,7 +53,9 @@ function fill(cloak: Cloak): void {
 async function runAll(cloak: Cloak): Promise<string[]> {
   const out: string[] = [];
   for (const code of TASKS) {
-    out.push(JSON.stringify(await cloak.runner.run(ORG, { code, prefetch: [{ table: 'visits' }] })));
+    out.push(
+      JSON.stringify(await cloak.runner.run(ORG, { code, prefetch: [{ table: 'visits' }] })),
+    );
   }
   return out;
 }

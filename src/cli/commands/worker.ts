@@ -16,7 +16,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description(
-      'server mode: run shards of task runs taken from the job queue (the data directory must be the server\'s, on this host)',
+      "server mode: run shards of task runs taken from the job queue (the data directory must be the server's, on this host)",
     )
     .option('--queue <url>', 'the PostgreSQL database of the job queue (queue.url)')
     .option('--processes <n>', 'sandbox processes per shard (queue.workerProcesses)')
@@ -30,7 +30,9 @@ export function registerWorkerCommand(program: Command): void {
         },
       });
       if (config.queue.url === undefined) {
-        throw new ConfigError('opencloak worker needs the job queue: give --queue postgres://... (or set queue.url).');
+        throw new ConfigError(
+          'opencloak worker needs the job queue: give --queue postgres://... (or set queue.url).',
+        );
       }
       // One line per shard, with the run's id: a run is followed across the coordinator and
       // its workers by that id. Nothing of the task or its users is written.

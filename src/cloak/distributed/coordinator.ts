@@ -106,7 +106,8 @@ export class ShardCoordinator implements ShardFeeder {
         const job = await this.#queue(() =>
           this.boss.getJobById<ShardJob>(SHARD_QUEUE, ids[shard]!, { includeArchive: true }),
         );
-        if (job === null) throw new AppError('RUN_SHARD_FAILED', { shard, detail: 'its job is gone' });
+        if (job === null)
+          throw new AppError('RUN_SHARD_FAILED', { shard, detail: 'its job is gone' });
         if (job.state === 'completed') {
           partials[shard] = job.output;
           pending.delete(shard);

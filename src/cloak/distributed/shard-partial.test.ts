@@ -10,7 +10,16 @@ const SECRET = new Uint8Array(32).fill(3);
 describe('shard partials', () => {
   it('replay every user with their outcome, in order, one key object per user', () => {
     const outcomes: Array<[string, UserOutcome]> = [
-      ['u1', { ok: true, properties: [['city', 'Oslo'], ['age', '30']] }],
+      [
+        'u1',
+        {
+          ok: true,
+          properties: [
+            ['city', 'Oslo'],
+            ['age', '30'],
+          ],
+        },
+      ],
       ['u2', { ok: false, error: 'boom' }],
       ['u3', { ok: true, properties: [] }],
       ['u4', { ok: true, properties: [['city', 'Oslo']] }],

@@ -45,7 +45,9 @@ export class DataStoreShardUsers implements ShardUserSource {
     const tables = [...new Set(prefetch.map((p) => p.table))];
     // Arrivals since the first sequence number are every user with a row in the tables.
     const { userIds } = this.data.arrivedSince(orgId, tables, 0);
-    const mine = userIds.filter((id) => shardOf(userKey(this.secret, id), shard.of) === shard.index);
+    const mine = userIds.filter(
+      (id) => shardOf(userKey(this.secret, id), shard.of) === shard.index,
+    );
     if (mine.length === 0) return;
     yield* this.data.streamUsers(orgId, prefetch, now, mine);
   }

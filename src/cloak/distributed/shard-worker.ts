@@ -40,10 +40,7 @@ export function shardPool(job: ShardJob, source: ShardUserSource, processes: num
  * failure of the shard as a whole (the code no longer compiles, a sandbox process cannot start)
  * throws, and the queue retries the shard or fails the run. The caller disposes of the pool.
  */
-export async function runShard(
-  job: ShardJob,
-  options: ShardWorkerOptions,
-): Promise<ShardPartial> {
+export async function runShard(job: ShardJob, options: ShardWorkerOptions): Promise<ShardPartial> {
   const { source, secret } = options;
   const pool = options.pool ?? shardPool(job, source, options.processes);
   const partial = new PartialBuilder();
@@ -51,7 +48,7 @@ export async function runShard(
     users.forEach((user, i) => partial.add(userKey(secret, user.userId), outcomes[i]!));
   };
   let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
-    const shard = { index: job.shard, of: job.shards };
+  const shard = { index: job.shard, of: job.shards };
   for (const user of source.users(job.orgId, job.prefetch, job.now, shard)) {
     batch.push(user);
     if (batch.length < USERS_PER_BATCH) continue;

@@ -351,6 +351,11 @@ export const ERROR_CATALOGUE = {
     template:
       'Shard {shard} of the task run failed on its workers ({detail}), so the run was stopped and nothing was published. Check the `opencloak worker` logs, then run the task again.',
   },
+  QUEUE_UNREACHABLE: {
+    status: 503,
+    template:
+      'The job queue ({queue}) could not be reached ({detail}). Check that PostgreSQL is running there and that queue.url (--queue) names the right host, port and database.',
+  },
   RUN_QUEUE_UNAVAILABLE: {
     status: 503,
     template:

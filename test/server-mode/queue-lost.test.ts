@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { userKey } from '../../src/anonymizer/index.ts';
-import { noiseSecretPath } from '../../src/cloak/index.ts';
+import { noiseSecretPath, openQueue } from '../../src/cloak/index.ts';
 import { AppError } from '../../src/errors/index.ts';
 import { createDatabase, openCoordinator, testQueueSettings } from './support.ts';
 
@@ -52,4 +52,13 @@ describe('a run whose queue database disappears', () => {
       await database.drop();
     }
   }, 120_000);
+
+  it('refuses to start on a queue it cannot reach, naming it without its password', async () => {
+    const url = 'postgres://postgres:do-not-show@127.0.0.1:1/opencloak';
+    const error = await openQueue(testQueueSettings(url)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('QUEUE_UNREACHABLE');
+    expect((error as AppError).message).toContain('127.0.0.1:1/opencloak');
+    expect((error as AppError).message).not.toContain('do-not-show');
+  });
 });

@@ -1,5 +1,6 @@
 // The job queue of server mode: pg-boss on PostgreSQL, its one queue of shard jobs, and its settings.
 import PgBoss from 'pg-boss';
+import { AppError } from '../../errors/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
 import type { SandboxLimits } from '../../sandbox/index.ts';
 
@@ -54,11 +55,19 @@ export async function openQueue(settings: Readonly<QueueSettings>): Promise<PgBo
   // pg-boss reports errors of its background work here; without a listener they would crash
   // the process. The coordinator and the workers see the same failures on their own calls.
   boss.on('error', () => undefined);
-  await boss.start();
-  await boss.createQueue(SHARD_QUEUE).catch(async (error: unknown) => {
-    // Two processes starting at once both try to create it; the second finds it there.
-    if (!(await boss.getQueue(SHARD_QUEUE))) throw error;
-  });
+  try {
+    await boss.start();
+    await boss.createQueue(SHARD_QUEUE).catch(async (error: unknown) => {
+      // Two processes starting at once both try to create it; the second finds it there.
+      if (!(await boss.getQueue(SHARD_QUEUE))) throw error;
+    });
+  } catch (error) {
+    await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
+    throw new AppError('QUEUE_UNREACHABLE', {
+      queue: describeQueue(settings.url),
+      detail: (error as Error).message,
+    });
+  }
   return boss;
 }
 

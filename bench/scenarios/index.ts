@@ -8,6 +8,7 @@ import { cliScenario } from './cli.ts';
 import { importScenario } from './import.ts';
 import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
+import { scaleOutScenario } from './scale-out.ts';
 import { resultsApiBusyScenario } from './results-api-busy.ts';
 import { sqlCountScenario } from './sql-count.ts';
 import { sqlTaskScenario } from './sql-task.ts';
@@ -25,4 +26,5 @@ export const SCENARIOS: Scenario[] = [
   anonymizerUtilityScenario,
   analystAfternoonScenario,
   cliScenario,
+  scaleOutScenario,
 ];

@@ -28,7 +28,7 @@ export { keyTypesFor, mayCreateKey, KEY_TYPES_BY_ROLE } from './key-policy.ts';
 export { TaskService, type PreviewOptions, type RunOptions } from './task-service.ts';
 export { budgetView, parseNoticeLimit, type BudgetView } from './budget-view.ts';
 export { NOBODY, runAccessLevel, setAccessLevel, type TaskActor } from './access-levels.ts';
-export { Scheduler } from './scheduler.ts';
+export { Scheduler, type PeriodLease } from './scheduler.ts';
 export { checkSchedule, nextRunAfter, type Schedule } from './schedule.ts';
 export { createWebServer, type WebServerOptions } from './web-server.ts';
 export { bucketName, toApiItem } from './result-format.ts';

@@ -9,19 +9,40 @@ export interface SchedulerEvents {
   skipped?(taskId: number, reason: string): void;
 }
 
+/**
+ * Server mode: several API servers run a scheduler each, and one period of a task must run once.
+ * `claim` answers true to exactly one caller per (task, due time) across every server.
+ */
+export interface PeriodLease {
+  claim(taskId: number, dueAt: number): Promise<boolean>;
+  /** Gives a claimed period back, when its run could not start, so a later tick tries again. */
+  release(taskId: number, dueAt: number): Promise<void>;
+}
+
 export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
 
   constructor(
     private readonly store: AirStore,
     private readonly tasks: TaskService,
     private readonly events: SchedulerEvents = {},
+    private readonly lease?: PeriodLease,
   ) {}
 
   /** Checks at once (catching up after downtime) and then every `tickMs`. */
   start(tickMs: number): void {
-    this.tick();
-    this.#timer = setInterval(() => this.tick(), tickMs);
+    const check = () => {
+      if (!this.lease) return void this.tick();
+      // A slow database must not stack ticks up: one leased tick at a time.
+      if (this.#ticking) return;
+      this.#ticking = true;
+      this.tickLeased()
+        .catch((error: unknown) => this.events.skipped?.(0, (error as Error).message))
+        .finally(() => (this.#ticking = false));
+    };
+    check();
+    this.#timer = setInterval(check, tickMs);
     this.#timer.unref();
   }
 
@@ -35,29 +56,53 @@ export class Scheduler {
    * from it: however many runs a downtime missed, the task runs once. Returns the ids started.
    */
   tick(now = Date.now()): number[] {
+    const started: number[] = [];
+    for (const { task } of this.#due(now)) if (this.#start(task, now)) started.push(task.id);
+    return started;
+  }
+
+  /**
+   * `tick` for server mode: a due task starts only on the server that claims its period, so
+   * that two servers never run one period twice.
+   */
+  async tickLeased(now = Date.now()): Promise<number[]> {
+    const started: number[] = [];
+    for (const { task, dueAt } of this.#due(now)) {
+      if (!(await this.lease!.claim(task.id, dueAt))) continue;
+      if (this.#start(task, now)) started.push(task.id);
+      else await this.lease!.release(task.id, dueAt);
+    }
+    return started;
+  }
+
+  /** Periodic and streaming tasks whose next time has come, with that time. */
+  #due(now: number) {
     for (const { taskId, error } of this.tasks.syncStreamingTasks()) {
       this.events.skipped?.(taskId, error);
     }
-    const started: number[] = [];
-    const due = [...this.store.tasks.ofType('periodic'), ...this.store.tasks.ofType('streaming')];
-    for (const task of due) {
-      if (!task.schedule) continue;
-      if (nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt) > now) continue;
-      try {
-        if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
-        // A periodic run acts for whoever last saved the task (they set its schedule).
-        else {
-          const by = { actor: 'scheduler', personId: task.savedBy };
-          this.tasks.startRun(task, { background: true, by, via: 'schedule' });
-        }
-      } catch (error) {
-        // Not marked: the task is tried again at the next tick.
-        this.events.skipped?.(task.id, (error as Error).message);
-        continue;
+    const tasks = [...this.store.tasks.ofType('periodic'), ...this.store.tasks.ofType('streaming')];
+    return tasks.flatMap((task) => {
+      if (!task.schedule) return [];
+      const dueAt = nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt);
+      return dueAt > now ? [] : [{ task, dueAt }];
+    });
+  }
+
+  /** Starts one due task (or publishes its report); false when it could not start. */
+  #start(task: ReturnType<AirStore['tasks']['ofType']>[number], now: number): boolean {
+    try {
+      if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
+      // A periodic run acts for whoever last saved the task (they set its schedule).
+      else {
+        const by = { actor: 'scheduler', personId: task.savedBy };
+        this.tasks.startRun(task, { background: true, by, via: 'schedule' });
       }
-      this.store.tasks.markScheduled(task.id, now);
-      started.push(task.id);
+    } catch (error) {
+      // Not marked: the task is tried again at the next tick.
+      this.events.skipped?.(task.id, (error as Error).message);
+      return false;
     }
-    return started;
+    this.store.tasks.markScheduled(task.id, now);
+    return true;
   }
 }

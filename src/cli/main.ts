@@ -12,6 +12,7 @@ import { registerOrgCommands } from './commands/org.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerTableCommands } from './commands/table.ts';
 import { registerTaskCommands } from './commands/task.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import { jsonOutput, printJsonOutput } from './output.ts';
 import { stopWhenParentEnds } from './parent-watch.ts';
 
@@ -40,6 +41,7 @@ const program = new Command()
 stopWhenParentEnds();
 
 registerStartCommand(program);
+registerWorkerCommand(program);
 registerDemoCommand(program);
 registerOrgCommands(program);
 registerKeyCommands(program);

@@ -7,12 +7,22 @@ import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
 import { StreamingEngine } from './streaming/streaming-engine.ts';
-import { TaskRunner } from './task-runner.ts';
+import { TaskRunner, type RunCapLike } from './task-runner.ts';
+import type { ShardFeeder } from './distributed/index.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { CloakDataStore } from './data/index.ts';
 export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';
+export {
+  openQueue,
+  SharedRunCap,
+  ShardCoordinator,
+  startShardWorker,
+  type QueueSettings,
+  type RunningWorker,
+  type WorkerOptions,
+} from './distributed/index.ts';
 export { ParticipationBudget } from './participation-budget.ts';
 export { ReleaseSchedule, type ReleaseScheduleOptions } from './release-schedule.ts';
 export {
@@ -45,6 +55,8 @@ export interface OpenCloakOptions {
    * if any: with data there or in cloak.db, a missing noise secret stops the open (noise-secret.ts).
    */
   otherData?: () => string | undefined;
+  /** Server mode (distributed/): runs' users go to workers, the run cap lives in the database. */
+  serverMode?: { shards: ShardFeeder; runCap: RunCapLike };
 }
 
 /** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
@@ -80,6 +92,7 @@ export function openCloak(
     runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
     processes: config.cloak.sandboxProcesses,
     maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
+    ...(options.serverMode ?? {}),
   });
   const streaming = new StreamingEngine(db, data, runner, {
     secret,

@@ -5,6 +5,7 @@ import {
   DEFAULT_ANONYMIZER_SETTINGS,
   userKey,
   type AnonymizerSettings,
+  type UserKey,
 } from '../anonymizer/index.ts';
 import { AppError } from '../errors/index.ts';
 import {
@@ -36,6 +37,7 @@ import { trySqlTask } from './sql-task/try-sql-task.ts';
 import type { TestUserInput, TestUserResult } from './test-users.ts';
 import { readSpec } from './task-spec.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
+import type { ShardFeeder } from './distributed/index.ts';
 
 /**
  * Users sent to the sandbox in one exchange. Larger batches amortize the hand-over between
@@ -82,10 +84,20 @@ export interface TaskRunnerOptions {
    * one question for different tasks reopens the rerun-difference attack.
    */
   questionOf?: (task: TaskSpec) => Uint8Array;
+  /**
+   * Server mode: a script task's users run on `opencloak worker` processes over the job queue
+   * (distributed/); counting, settlement and anonymization stay here, as in-process.
+   */
+  shards?: ShardFeeder;
+  /** Server mode: the run cap counted in the database, across every API server. */
+  runCap?: RunCapLike;
 }
 
+/** The run cap's two calls (run-cap.ts); server mode's counts runs in the database too. */
+export type RunCapLike = Pick<RunCap, 'check' | 'count'>;
+
 export class TaskRunner {
-  readonly #cap: RunCap;
+  readonly #cap: RunCapLike;
   /** Runs in progress in this process: ids, logs, and the drain at shutdown. */
   readonly runs: RunTracker;
 
@@ -93,7 +105,7 @@ export class TaskRunner {
     private readonly data: CloakDataStore,
     private readonly options: TaskRunnerOptions,
   ) {
-    this.#cap = new RunCap(options.maxRunsPerOrganisation ?? 2);
+    this.#cap = options.runCap ?? new RunCap(options.maxRunsPerOrganisation ?? 2);
     this.runs = new RunTracker();
   }
 
@@ -255,8 +267,7 @@ export class TaskRunner {
       preview?.close();
       memberships.close();
     };
-    const count = (userId: string, outcome: UserOutcome) => {
-      const key = userKey(this.options.secret, userId);
+    const countKey = (key: UserKey, outcome: UserOutcome) => {
       if (outcome.ok) {
         for (const [label, value] of outcome.properties) aggregator.addProperty(label, value, key);
         if (keepsMemberships && outcome.properties.length > 0) {
@@ -266,6 +277,8 @@ export class TaskRunner {
         aggregator.addException(outcome.error, key);
       }
     };
+    const count = (userId: string, outcome: UserOutcome) =>
+      countKey(userKey(this.options.secret, userId), outcome);
     // Cancelling, or the whole-run limit, stops the run at once: the sandbox processes are
     // killed mid-batch (#feedSandbox), so a stopped run's work ends within moments.
     let stopped: AppError | undefined;
@@ -303,6 +316,9 @@ export class TaskRunner {
       // both enter the same count, budget and anonymizer.
       if (task.language === 'sql') {
         await feedSqlGroups(this.data, orgId, task.code, this.options.limits, feed);
+      } else if (this.options.shards) {
+        const run = { orgId, task, limits: this.options.limits, now: Date.now() };
+        await this.options.shards.feed(run, { ...feed, count: countKey });
       } else {
         await this.#feedSandbox(orgId, task, feed);
       }

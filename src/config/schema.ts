@@ -158,6 +158,29 @@ export const configSchema = z
         drainSeconds: z.number().min(0).max(86_400).default(30),
       })
       .prefault({}),
+    /**
+     * Server mode (docs/server-mode.md): with a url, task runs go as shard jobs to `opencloak
+     * worker` processes through pg-boss on this PostgreSQL database, and the run cap and the
+     * scheduler's periods are kept there. Without one, everything runs in this process.
+     */
+    queue: z
+      .object({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+          .optional(),
+        /** Shard jobs per run: at least the number of workers, more to even out shard sizes. */
+        shards: z.number().int().min(1).max(1024).default(4),
+        /** A shard still running after this long is taken to have lost its worker and is retried. */
+        shardTimeoutSeconds: z.number().int().min(1).max(82_800).default(3600),
+        /** Retries of a shard whose worker died or failed, before the run fails. */
+        shardRetries: z.number().int().min(0).max(20).default(2),
+        /** How often workers look for shards and the coordinator for finished ones. */
+        pollingSeconds: z.number().min(0.5).max(60).default(1),
+        /** Sandbox processes an `opencloak worker` keeps busy on one shard. */
+        workerProcesses: z.number().int().min(1).max(64).default(availableParallelism()),
+      })
+      .prefault({}),
     /** Periodic tasks: how often the scheduler looks for due runs. */
     scheduler: z
       .object({

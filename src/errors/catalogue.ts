@@ -361,6 +361,21 @@ export const ERROR_CATALOGUE = {
     template:
       'The task run did not finish within {seconds} seconds. Narrow the prefetch, or raise cloak.taskTimeoutSeconds.',
   },
+  RUN_SHARD_FAILED: {
+    status: 502,
+    template:
+      'Shard {shard} of the task run failed on its workers ({detail}), so the run was stopped and nothing was published. Check the `opencloak worker` logs, then run the task again.',
+  },
+  QUEUE_UNREACHABLE: {
+    status: 503,
+    template:
+      'The job queue ({queue}) could not be reached ({detail}). Check that PostgreSQL is running there and that queue.url (--queue) names the right host, port and database.',
+  },
+  RUN_QUEUE_UNAVAILABLE: {
+    status: 503,
+    template:
+      'The job queue ({queue}) could not be reached during the task run ({detail}), so the run was stopped and nothing was published. Check that PostgreSQL is running and queue.url is right, then run the task again.',
+  },
   INTERNAL: {
     status: 500,
     template:

@@ -11,8 +11,8 @@ export interface ShutdownSteps {
   drainRuns(seconds: number): Promise<{ finished: number; cancelled: number; abandoned: number }>;
   /** Servers stop listening and close their connections; requests under way are answered. */
   closeServers(): Promise<void>;
-  /** Databases closed, the data directory's lock released. */
-  closeStores(): void;
+  /** Databases and the queue closed, the data directory's lock released. */
+  closeStores(): Promise<void>;
 }
 
 /**
@@ -36,7 +36,7 @@ export function gracefulShutdown(
         log.warn({ deliveries: report.abandoned }, 'result deliveries still under way at exit');
       }
       await steps.closeServers();
-      steps.closeStores();
+      await steps.closeStores();
       log.info({}, 'stopped');
     })();
     return stopping;

@@ -11,3 +11,4 @@ export {
 export { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 // The demo gives its analyst a site login; the demo may import the platform, not the air.
 export { setLoginPassword } from '../air/index.ts';
+export { openServerMode, startWorker, type ServerMode } from './server-mode.ts';

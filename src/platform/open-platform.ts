@@ -7,7 +7,7 @@ import {
   type AirStore,
   type CloakPort,
 } from '../air/index.ts';
-import { openCloak, type Cloak } from '../cloak/index.ts';
+import { openCloak, type Cloak, type OpenCloakOptions } from '../cloak/index.ts';
 import { describeData } from '../store/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { KeyRegistry } from '../http/index.ts';
@@ -44,7 +44,11 @@ function auditedRegistry(air: AirStore): KeyRegistry {
 }
 
 /** Used by the server and by CLI commands that work directly on the data directory. */
-export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform {
+export function openPlatform(
+  config: Readonly<OpenCloakConfig>,
+  /** Server mode's queue and run cap (server-mode.ts); the embedded default has none. */
+  serverMode?: OpenCloakOptions['serverMode'],
+): OpenedPlatform {
   const pki = loadOrCreateInstallationPki(path.join(config.dataDir, 'pki'), {
     hosts: [...config.tls.hosts],
     caValidDays: config.tls.caValidDays,
@@ -59,7 +63,10 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
   });
   let cloak: Cloak;
   try {
-    cloak = openCloak(config, { otherData: () => describeData(air.db, 'air.db') });
+    cloak = openCloak(config, {
+      otherData: () => describeData(air.db, 'air.db'),
+      ...(serverMode ? { serverMode } : {}),
+    });
   } catch (error) {
     air.close();
     throw error;

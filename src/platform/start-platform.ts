@@ -23,6 +23,7 @@ import { SILENT_LOG, type OpsLog } from '../shared/index.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
+import { openServerMode } from './server-mode.ts';
 
 export interface RunningPlatform extends OpenedPlatform {
   webUrl: string;
@@ -78,7 +79,15 @@ async function startLocked(
   options: StartOptions,
   lock: DataDirLock,
 ): Promise<RunningPlatform> {
-  const platform = openPlatform(config);
+  // Server mode: runs go to workers over the queue (docs/server-mode.md); else all in-process.
+  const serverMode = await openServerMode(config);
+  let platform: OpenedPlatform;
+  try {
+    platform = openPlatform(config, serverMode?.cloakOptions);
+  } catch (error) {
+    await serverMode?.close();
+    throw error;
+  }
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const log: OpsLog = logger === false ? SILENT_LOG : platformLog(logger);
@@ -97,9 +106,12 @@ async function startLocked(
   const probe = () => readiness.probe();
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
   const schedulerLog = log.child({ component: 'scheduler' });
-  const scheduler = new Scheduler(platform.air, platform.tasks, {
-    skipped: (taskId, reason) => schedulerLog.warn({ taskId, reason }, 'scheduled task skipped'),
-  });
+  const scheduler = new Scheduler(
+    platform.air,
+    platform.tasks,
+    { skipped: (taskId, reason) => schedulerLog.warn({ taskId, reason }, 'scheduled task skipped') },
+    serverMode?.lease,
+  );
   const tls = {
     keyPem: platform.pki.server.keyPem,
     certPem: platform.pki.server.certPem,
@@ -159,13 +171,15 @@ async function startLocked(
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close(), metricsServer?.close()]);
     platform.close();
+    await serverMode?.close();
     throw error;
   }
   const closeServers = async () => {
     await Promise.allSettled([webServer.close(), cloakServer.close(), metricsServer?.close()]);
   };
-  const closeStores = () => {
+  const closeStores = async () => {
     platform.close();
+    await serverMode?.close();
     lock.release();
   };
   const stopBackground = async () => {
@@ -201,7 +215,7 @@ async function startLocked(
       readiness.drain();
       await stopBackground();
       await closeServers();
-      closeStores();
+      await closeStores();
     },
   };
 }

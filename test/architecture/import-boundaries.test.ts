@@ -86,6 +86,25 @@ describe('import boundaries', () => {
     expect([...reachable]).not.toContain('sandbox');
   });
 
+  it('keeps the job queue in one place: pg-boss only in src/cloak/distributed', () => {
+    // Server mode's queue is one concern (docs/server-mode.md); the rest of the cloak sees it
+    // only as the ShardFeeder and run cap that distributed/ hands the task runner.
+    const queueFolder = path.join(SRC, 'cloak', 'distributed') + path.sep;
+    for (const file of files.filter((f) => importsOf(f).includes('pg-boss'))) {
+      expect(file.startsWith(queueFolder), `${path.relative(SRC, file)} imports pg-boss`).toBe(
+        true,
+      );
+    }
+    // And distributed/ never publishes: anonymizing and the budget's settlement stay in the runner.
+    for (const file of files.filter((f) => f.startsWith(queueFolder))) {
+      for (const specifier of importsOf(file)) {
+        expect(specifier, path.relative(SRC, file)).not.toMatch(
+          /participation-budget|budget-settlement|anonymize\.ts/,
+        );
+      }
+    }
+  });
+
   it('keeps the anonymizer pure: no node: module but crypto', () => {
     for (const file of files.filter((f) => partOf(f) === 'anonymizer')) {
       for (const specifier of importsOf(file)) {

@@ -15,6 +15,7 @@ interface StartFlags {
   cloakPort?: string;
   metricsPort?: string;
   metricsHost?: string;
+  queue?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -32,6 +33,10 @@ export function registerStartCommand(program: Command): void {
       '--metrics-host <address>',
       'address the metrics listener binds to (metrics.host; default 127.0.0.1)',
     )
+    .option(
+      '--queue <url>',
+      'server mode: send task runs to `opencloak worker` processes over pg-boss on this PostgreSQL database (queue.url)',
+    )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
@@ -47,6 +52,7 @@ export function registerStartCommand(program: Command): void {
               },
             }
           : {}),
+        ...(flags.queue !== undefined ? { queue: { url: flags.queue } } : {}),
       });
       const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(
         (error: unknown) => {
@@ -56,7 +62,9 @@ export function registerStartCommand(program: Command): void {
       );
       process.stdout.write(
         [
-          'OpenCloak is running (embedded default).',
+          config.queue.url === undefined
+            ? 'OpenCloak is running (embedded default).'
+            : `OpenCloak is running (server mode: task runs go to \`opencloak worker\` processes in ${config.queue.shards} shards).`,
           `  data directory: ${config.dataDir}`,
           `  web REST API:   ${running.webUrl}  (web_api keys)`,
           `  web site:       ${running.webUrl}/  (log in in a browser)`,

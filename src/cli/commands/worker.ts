@@ -1,0 +1,52 @@
+// CLI: `opencloak worker`, a process that runs shards of task runs taken from the server mode's queue.
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/index.ts';
+import { startWorker } from '../../platform/index.ts';
+import type { GlobalOptions } from '../context.ts';
+
+/** Ctrl-C and a service manager's stop: the shard in hand is finished first. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+interface WorkerFlags {
+  queue?: string;
+  processes?: string;
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      "server mode: run shards of task runs taken from the job queue (the data directory must be the server's, on this host)",
+    )
+    .option('--queue <url>', 'the PostgreSQL database of the job queue (queue.url)')
+    .option('--processes <n>', 'sandbox processes per shard (queue.workerProcesses)')
+    .action(async (flags: WorkerFlags, command: Command) => {
+      const globals = command.optsWithGlobals() as GlobalOptions;
+      const config = loadConfig(globals.config, {
+        ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
+        queue: {
+          ...(flags.queue !== undefined ? { url: flags.queue } : {}),
+          ...(flags.processes !== undefined ? { workerProcesses: Number(flags.processes) } : {}),
+        },
+      });
+      if (config.queue.url === undefined) {
+        throw new ConfigError(
+          'opencloak worker needs the job queue: give --queue postgres://... (or set queue.url).',
+        );
+      }
+      // One line per shard, with the run's id: a run is followed across the coordinator and
+      // its workers by that id. Nothing of the task or its users is written.
+      const worker = await startWorker(config, ({ runId, shard, shards, users }) => {
+        const what = users === undefined ? 'started' : `done (${users} users)`;
+        process.stdout.write(`run ${runId} shard ${shard + 1}/${shards} ${what}\n`);
+      });
+      process.stdout.write(`OpenCloak worker is running (data directory ${config.dataDir}).\n`);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        void worker.stop().then(() => process.exit(0));
+      };
+      for (const signal of STOP_SIGNALS) process.on(signal, stop);
+    });
+}

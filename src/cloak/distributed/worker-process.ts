@@ -1,0 +1,98 @@
+// `opencloak worker`: takes shard jobs from the queue and runs them over the shared data directory.
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { CloakDataStore } from '../data/index.ts';
+import { loadOrCreateNoiseSecret } from '../noise-secret.ts';
+import { openQueue, SHARD_QUEUE, type QueueSettings, type ShardJob } from './queue.ts';
+import { runShard, shardPool, type ShardPool } from './shard-worker.ts';
+import { DataStoreShardUsers } from './shard-users.ts';
+
+/** How long a finished run's sandbox processes wait for another of its shards. */
+const IDLE_POOL_MS = 5000;
+
+export interface WorkerOptions {
+  settings: Readonly<QueueSettings>;
+  /** The installation's data directory: cloak.db and the noise secret (same host). */
+  dataDir: string;
+  /** Sandbox processes per shard. */
+  processes: number;
+  /** Told of every shard taken and finished, for the command's log lines. */
+  onShard?(event: { runId: string; shard: number; shards: number; users?: number }): void;
+}
+
+export interface RunningWorker {
+  /** Stops taking shards, waits for the one in hand, closes the queue and the data. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker reads cloak.db through a read-only connection of its own (WAL lets it read beside
+ * the server) and never creates the noise secret: a data directory without one is not an
+ * installation, and a fresh secret would give every user another key.
+ */
+export async function startShardWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const secret = loadOrCreateNoiseSecret(
+    options.dataDir,
+    () => 'a worker never creates the noise secret; start the server on this data directory first',
+  );
+  const db = new Database(path.join(options.dataDir, 'cloak.db'), {
+    readonly: true,
+    fileMustExist: true,
+  });
+  db.pragma('busy_timeout = 5000');
+  const source = new DataStoreShardUsers(new CloakDataStore(db), secret);
+  let boss;
+  try {
+    boss = await openQueue(options.settings);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  // The last run's sandbox processes, for its next shard; another run's job replaces them.
+  let kept: { runId: string; pool: ShardPool } | undefined;
+  const release = async () => {
+    const old = kept;
+    kept = undefined;
+    await old?.pool.dispose();
+  };
+  let idle: NodeJS.Timeout | undefined;
+  await boss.work<ShardJob>(
+    SHARD_QUEUE,
+    { batchSize: 1, pollingIntervalSeconds: options.settings.pollingSeconds },
+    async ([job]) => {
+      const { runId, shard, shards } = job!.data;
+      clearTimeout(idle);
+      options.onShard?.({ runId, shard, shards });
+      if (kept?.runId !== runId) {
+        await release();
+        kept = { runId, pool: shardPool(job!.data, source, options.processes) };
+      }
+      try {
+        const partial = await runShard(job!.data, {
+          source,
+          secret,
+          processes: options.processes,
+          pool: kept.pool,
+        });
+        options.onShard?.({ runId, shard, shards, users: partial.ran });
+        return partial;
+      } catch (error) {
+        // A failed pool is not reused: the retry starts from fresh processes.
+        await release();
+        throw error;
+      } finally {
+        // Sandbox processes do not outlive their run's last shard by long.
+        idle = setTimeout(() => void release(), IDLE_POOL_MS);
+        idle.unref();
+      }
+    },
+  );
+  return {
+    async stop() {
+      await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+      clearTimeout(idle);
+      await release();
+      db.close();
+    },
+  };
+}

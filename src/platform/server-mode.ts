@@ -1,0 +1,64 @@
+// Server mode's connections: the job queue and the shared run cap, opened when config.queue.url is set.
+import {
+  openQueue,
+  SharedRunCap,
+  ShardCoordinator,
+  startShardWorker,
+  type OpenCloakOptions,
+  type QueueSettings,
+  type RunningWorker,
+} from '../cloak/index.ts';
+import type { OpenCloakConfig } from '../config/index.ts';
+import { PgPeriodLease } from './period-lease.ts';
+
+export interface ServerMode {
+  /** What openCloak needs to send runs to workers and count runs in the database. */
+  cloakOptions: NonNullable<OpenCloakOptions['serverMode']>;
+  /** The scheduler's periods, claimed in the database so that one runs once over all servers. */
+  lease: PgPeriodLease;
+  close(): Promise<void>;
+}
+
+/** The queue settings of the configuration, or undefined on the embedded default (no url). */
+export function queueSettings(config: Readonly<OpenCloakConfig>): QueueSettings | undefined {
+  const { url, shardTimeoutSeconds, shardRetries, pollingSeconds } = config.queue;
+  return url === undefined ? undefined : { url, shardTimeoutSeconds, shardRetries, pollingSeconds };
+}
+
+/** Opens the queue for a coordinator (an API server); undefined on the embedded default. */
+export async function openServerMode(
+  config: Readonly<OpenCloakConfig>,
+): Promise<ServerMode | undefined> {
+  const settings = queueSettings(config);
+  if (!settings) return undefined;
+  const boss = await openQueue(settings);
+  const runCap = new SharedRunCap(settings.url, config.cloak.maxRunsPerOrganisation);
+  const shards = new ShardCoordinator(boss, { settings, shards: config.queue.shards });
+  const lease = new PgPeriodLease(settings.url);
+  return {
+    cloakOptions: { shards, runCap },
+    lease,
+    async close() {
+      await Promise.allSettled([
+        boss.stop({ graceful: false, wait: true }),
+        runCap.close(),
+        lease.close(),
+      ]);
+    },
+  };
+}
+
+/** `opencloak worker`: shard jobs over the configuration's queue and data directory. */
+export function startWorker(
+  config: Readonly<OpenCloakConfig>,
+  onShard?: (event: { runId: string; shard: number; shards: number; users?: number }) => void,
+): Promise<RunningWorker> {
+  const settings = queueSettings(config);
+  if (!settings) throw new Error('startWorker needs queue.url (--queue postgres://...)');
+  return startShardWorker({
+    settings,
+    dataDir: config.dataDir,
+    processes: config.queue.workerProcesses,
+    ...(onShard ? { onShard } : {}),
+  });
+}

@@ -1,0 +1,150 @@
+// Server mode publishes byte for byte what the embedded default publishes: 1, 2 and 4 worker processes, budget included.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCloak, type Cloak } from '../../src/cloak/index.ts';
+import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import {
+  copyDataDir,
+  createDatabase,
+  openCoordinator,
+  startWorker,
+  stopWorkers,
+  testQueueSettings,
+  writeWorkerConfig,
+  type WorkerProcess,
+} from './support.ts';
+
+const ORG = 'acme';
+const USERS = 600;
+const SHARDS = 4;
+/** Small, so that the sequence exhausts users and the budget changes what later tasks publish. */
+const SETTINGS: ConfigInput = {
+  privacy: { releaseSchedule: false, participationRho: 0.3 },
+  cloak: { sandboxProcesses: 1 },
+};
+
+/** A deterministic generator: every data directory copy holds the same rows. */
+function generator(seed: number) {
+  let state = seed;
+  return (n: number) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % n;
+  };
+}
+
+function fill(cloak: Cloak): void {
+  cloak.data.createTable(ORG, {
+    name: 'purchases',
+    columns: [
+      { name: 'amount', type: 'integer' },
+      { name: 'shop', type: 'text' },
+    ],
+  });
+  cloak.data.setLookupTable(ORG, 'regions', [
+    ['north', 'N'],
+    ['south', 'S'],
+  ]);
+  const r = generator(11);
+  const payload: Record<string, unknown> = {};
+  for (let u = 0; u < USERS; u++) {
+    const rows = Array.from({ length: 1 + r(4) }, () => ({
+      amount: r(500),
+      shop: ['north', 'south', 'east'][r(3)],
+    }));
+    payload[`user-${u}`] = { purchases: rows };
+  }
+  cloak.data.insert(ORG, payload);
+}
+
+/** Budgeted tasks in sequence: the later ones publish what the earlier ones left of the budget. */
+const TASKS = [
+  `for (const p of tables.purchases) report_property('shop', p.shop);`,
+  `for (const p of tables.purchases) report_property('region', lookup('regions', p.shop) ?? '-');`,
+  // Many small fresh buckets: the budget runs out for some users here.
+  ...[7, 11, 13, 17].map(
+    (q) =>
+      `for (const p of tables.purchases) report_property('bin${q}', Math.floor(p.amount / ${q}) % 12);`,
+  ),
+  // Exceptions are counted like buckets, on every shard.
+  `if (tables.purchases.length > 2) throw new Error('too many purchases'); report_property('few', 'yes');`,
+  // The first question again: sticky, free, and who is left out must match.
+  `for (const p of tables.purchases) report_property('shop', p.shop);`,
+];
+
+async function runSequence(cloak: Cloak): Promise<string[]> {
+  const published: string[] = [];
+  for (const code of TASKS) {
+    const result = await cloak.runner.run(ORG, { code, prefetch: [{ table: 'purchases' }] });
+    published.push(JSON.stringify(result));
+  }
+  return published;
+}
+
+describe('server mode and the embedded default', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'opencloak-dist-same-'));
+  const seed = path.join(root, 'seed');
+  let database: Awaited<ReturnType<typeof createDatabase>>;
+  let embedded: string[];
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    database = await createDatabase();
+    const cloak = openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
+    fill(cloak);
+    cloak.close();
+    const alone = openCloak(
+      buildConfig({ ...SETTINGS, dataDir: copyDataDir(seed, path.join(root, 'embedded')) }),
+    );
+    try {
+      embedded = await runSequence(alone);
+    } finally {
+      alone.close();
+    }
+  });
+
+  afterAll(async () => {
+    await stopWorkers(workers);
+    await database?.drop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('the sequence means something: buckets, exceptions and users left out by the budget', () => {
+    const results = embedded.map(
+      (text) => JSON.parse(text) as { buckets: unknown[]; exceptions: unknown[] },
+    );
+    expect(results.every((r) => r.buckets.length > 0)).toBe(true);
+    expect(results[6]!.exceptions.length).toBeGreaterThan(0);
+    // The rerun of the first task is sticky: the same buckets, for free.
+    expect(JSON.parse(embedded[7]!).buckets).toEqual(JSON.parse(embedded[0]!).buckets);
+    const notices = results.map((r) => (r as { budget?: { leftOut?: number } }).budget);
+    expect(notices.every((n) => n !== undefined)).toBe(true);
+  });
+
+  it.each([1, 2, 4])(
+    'publishes the same bytes with %i worker process(es)',
+    async (count) => {
+      const dataDir = copyDataDir(seed, path.join(root, `workers-${count}`));
+      const settings = testQueueSettings(database.url);
+      const configFile = writeWorkerConfig(root, settings);
+      const mine = await Promise.all(
+        Array.from({ length: count }, () => startWorker(dataDir, configFile, database.url)),
+      );
+      workers.push(...mine);
+      // Shards in any order, several per worker when there are fewer workers than shards.
+      const coordinator = await openCoordinator(dataDir, settings, SHARDS, SETTINGS);
+      try {
+        const distributed = await runSequence(coordinator.cloak);
+        distributed.forEach((text, i) => expect(text, TASKS[i]).toBe(embedded[i]));
+        // Every worker did work when there are several (the queue spread the shards).
+        const shardsDone = mine.map((w) => (w.output().match(/ done \(/g) ?? []).length);
+        expect(shardsDone.reduce((a, b) => a + b, 0)).toBe(SHARDS * TASKS.length);
+      } finally {
+        await coordinator.close();
+        await stopWorkers(mine);
+      }
+    },
+    240_000,
+  );
+});

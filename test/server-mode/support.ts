@@ -1,0 +1,143 @@
+// Server-mode test plumbing: a fresh PostgreSQL database per test file, worker child processes, a coordinator.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import {
+  openCloak,
+  openQueue,
+  SharedRunCap,
+  ShardCoordinator,
+  type Cloak,
+  type QueueSettings,
+} from '../../src/cloak/index.ts';
+import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import { cliCommand } from '../support/server-process.ts';
+
+const ADMIN_URL = process.env.OPENCLOAK_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A database of its own (oc_dist_<random>), dropped by `drop`. */
+export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `oc_dist_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const again = new pg.Client({ connectionString: ADMIN_URL });
+      await again.connect();
+      await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await again.end();
+    },
+  };
+}
+
+/**
+ * Short timeouts, so that a killed worker's shard comes back within seconds; long enough that a
+ * live worker's shard on a loaded 2-core machine is never taken for lost.
+ */
+export function testQueueSettings(url: string, shardTimeoutSeconds = 60): QueueSettings {
+  return { url, shardTimeoutSeconds, shardRetries: 3, pollingSeconds: 0.5 };
+}
+
+/** The configuration a worker child process reads (--config): the same queue settings. */
+export function writeWorkerConfig(dir: string, settings: QueueSettings): string {
+  const file = path.join(dir, 'worker-config.json');
+  const { url: _url, ...queue } = settings;
+  writeFileSync(file, JSON.stringify({ queue: { ...queue, workerProcesses: 1 } }));
+  return file;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves once the worker has written `pattern`. */
+  waitFor(pattern: RegExp): Promise<void>;
+}
+
+/** `opencloak worker` as a real process; resolves once it takes jobs. */
+export async function startWorker(
+  dataDir: string,
+  configFile: string,
+  url: string,
+): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    cliCommand(['--data-dir', dataDir, '--config', configFile, 'worker', '--queue', url]),
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const waiters: Array<{ pattern: RegExp; resolve(): void }> = [];
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const w of [...waiters]) {
+      if (w.pattern.test(output)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const worker: WorkerProcess = {
+    child,
+    output: () => output,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        if (pattern.test(output)) return resolve();
+        waiters.push({ pattern, resolve });
+        child.once('exit', (code, signal) =>
+          reject(new Error(`worker exited (${code ?? signal}):\n${output}`)),
+        );
+      }),
+  };
+  await worker.waitFor(/worker is running/);
+  return worker;
+}
+
+/** Stops workers (SIGKILL: a test's workers have nothing to finish) and waits for their exit. */
+export async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+          w.child.once('exit', () => resolve());
+          w.child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+/** A coordinator: the cloak of `dataDir` with its runs sent to the queue in `shards` shards. */
+export async function openCoordinator(
+  dataDir: string,
+  settings: QueueSettings,
+  shards: number,
+  overrides: ConfigInput = {},
+): Promise<{ cloak: Cloak; close(): Promise<void> }> {
+  const boss = await openQueue(settings);
+  const runCap = new SharedRunCap(settings.url, 2);
+  const cloak = openCloak(buildConfig({ ...overrides, dataDir }), {
+    serverMode: { shards: new ShardCoordinator(boss, { settings, shards }), runCap },
+  });
+  return {
+    cloak,
+    async close() {
+      cloak.close();
+      await boss.stop({ graceful: false, wait: true });
+      await runCap.close();
+    },
+  };
+}
+
+/** A copy of a prepared data directory, so that every mode starts from the same data and budget. */
+export function copyDataDir(from: string, to: string): string {
+  cpSync(from, to, { recursive: true });
+  return to;
+}

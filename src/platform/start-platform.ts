@@ -82,7 +82,7 @@ async function startLocked(
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const log: OpsLog = logger === false ? SILENT_LOG : platformLog(logger);
-  const metrics = new PlatformMetrics();
+  const metrics = new PlatformMetrics({ processMetrics: config.metrics.enabled });
   const { runner } = platform.cloak;
   runner.runs.watch(metrics.runEvents, log.child({ component: 'runs' }));
   const readiness = new ReadinessChecks(

@@ -12,9 +12,11 @@ export interface ReadinessCheck {
    * sandbox) must not run on every probe. Failures are never cached. Default 0.
    */
   cacheMs?: number;
+  /** How long the check may take before it counts as failed; default CHECK_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
-/** A check that takes longer than this fails: a probe must answer within its own timeout. */
+/** A check that takes longer than this fails, unless it sets its own `timeoutMs`. */
 const CHECK_TIMEOUT_MS = 5000;
 
 /**
@@ -69,7 +71,7 @@ export class ReadinessChecks {
     if (!running) {
       running = withTimeout(
         Promise.resolve().then(() => check.check()),
-        CHECK_TIMEOUT_MS,
+        check.timeoutMs ?? CHECK_TIMEOUT_MS,
       ).finally(() => this.#running.delete(check.name));
       this.#running.set(check.name, running);
     }

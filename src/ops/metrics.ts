@@ -27,9 +27,16 @@ export class PlatformMetrics {
   readonly #waiting: Gauge<'waiting_for'>;
   readonly #http: Histogram<'api' | 'method' | 'route' | 'status'>;
 
-  constructor() {
+  /**
+   * `processMetrics`: prom-client's default process metrics too. They start observers (GC, event
+   * loop delay) that live as long as the process, so only a platform that serves its metrics
+   * asks for them, not every platform a test suite starts.
+   */
+  constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    }
     this.#runsStarted = new Counter({
       name: `${METRIC_PREFIX}runs_started_total`,
       help: 'Task runs started, by kind (run publishes; preview is a cost preview that does not).',

@@ -73,6 +73,30 @@ describe('ReadinessChecks', () => {
     expect(calls).toBe(3);
   });
 
+  it('runs one check for many probes that arrive at once', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const checks = new ReadinessChecks(
+      [
+        {
+          name: 'the sandbox',
+          check: () => {
+            calls++;
+            return new Promise<void>((resolve) => (release = resolve));
+          },
+        },
+      ],
+      recordingLog().log,
+    );
+    const probes = Array.from({ length: 50 }, () => checks.probe());
+    await Promise.resolve();
+    await Promise.resolve();
+    release();
+    const answers = await Promise.all(probes);
+    expect(answers.every((a) => a.ready)).toBe(true);
+    expect(calls).toBe(1);
+  });
+
   it('answers not ready once draining, without running a check', async () => {
     let calls = 0;
     const checks = new ReadinessChecks(

@@ -12,9 +12,11 @@ export interface ReadinessCheck {
    * sandbox) must not run on every probe. Failures are never cached. Default 0.
    */
   cacheMs?: number;
+  /** How long the check may take before it counts as failed; default CHECK_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
-/** A check that takes longer than this fails: a probe must answer within its own timeout. */
+/** A check that takes longer than this fails, unless it sets its own `timeoutMs`. */
 const CHECK_TIMEOUT_MS = 5000;
 
 /**
@@ -25,6 +27,8 @@ const CHECK_TIMEOUT_MS = 5000;
 export class ReadinessChecks {
   #draining = false;
   readonly #passedAt = new Map<string, number>();
+  /** Checks under way, which probes arriving meanwhile share. */
+  readonly #running = new Map<string, Promise<void>>();
 
   constructor(
     private readonly checks: readonly ReadinessCheck[],
@@ -47,10 +51,7 @@ export class ReadinessChecks {
       const passed = this.#passedAt.get(check.name);
       if (passed !== undefined && this.now() - passed < (check.cacheMs ?? 0)) continue;
       try {
-        await withTimeout(
-          Promise.resolve().then(() => check.check()),
-          CHECK_TIMEOUT_MS,
-        );
+        await this.#run(check);
         this.#passedAt.set(check.name, this.now());
       } catch (error) {
         this.#passedAt.delete(check.name);
@@ -59,6 +60,22 @@ export class ReadinessChecks {
       }
     }
     return { ready: true };
+  }
+
+  /**
+   * Anyone may call /readyz, without a key: a flood of probes must not start a sandbox process
+   * each, so probes that arrive while a check runs wait for that one.
+   */
+  #run(check: ReadinessCheck): Promise<void> {
+    let running = this.#running.get(check.name);
+    if (!running) {
+      running = withTimeout(
+        Promise.resolve().then(() => check.check()),
+        check.timeoutMs ?? CHECK_TIMEOUT_MS,
+      ).finally(() => this.#running.delete(check.name));
+      this.#running.set(check.name, running);
+    }
+    return running;
   }
 }
 

@@ -54,6 +54,8 @@ export interface RunningPlatform extends OpenedPlatform {
 
 /** A passed sandbox check stands this long: each check starts a sandbox process. */
 const SANDBOX_CHECK_CACHE_MS = 60_000;
+/** A sandbox process that has not run its one-line task by then is not coming up. */
+const SANDBOX_CHECK_TIMEOUT_MS = 30_000;
 
 export interface StartOptions {
   logger?: boolean | LogOptions;
@@ -91,15 +93,21 @@ async function startLocked(
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const log: OpsLog = logger === false ? SILENT_LOG : platformLog(logger);
-  const metrics = new PlatformMetrics();
+  const metrics = new PlatformMetrics({ processMetrics: config.metrics.enabled });
   const { runner } = platform.cloak;
   runner.runs.watch(metrics.runEvents, log.child({ component: 'runs' }));
   const readiness = new ReadinessChecks(
     [
       { name: 'the air store', check: () => void platform.air.db.prepare('SELECT 1').get() },
       { name: 'the cloak store', check: () => platform.cloak.ping() },
-      // Starts a sandbox process: at most once a minute, whatever the probes' rate.
-      { name: 'the sandbox', check: () => runner.sandboxCheck(), cacheMs: SANDBOX_CHECK_CACHE_MS },
+      // Starts a sandbox process: at most once a minute, whatever the probes' rate, and with
+      // time to do it on a busy machine (a probe that gives up sooner finds it done next time).
+      {
+        name: 'the sandbox',
+        check: () => runner.sandboxCheck(),
+        cacheMs: SANDBOX_CHECK_CACHE_MS,
+        timeoutMs: SANDBOX_CHECK_TIMEOUT_MS,
+      },
     ],
     log.child({ component: 'readiness' }),
   );

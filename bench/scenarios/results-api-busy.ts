@@ -52,7 +52,7 @@ function keepRunning(platform: RunningPlatform, orgId: string, taskRef: string) 
   let runs = 0;
   const loop = (async () => {
     while (!stopped) {
-      await platform.tasks.startBatch(orgId, taskRef, { background: true }).finished;
+      (await platform.tasks.startBatch(orgId, taskRef, { background: true })).finished;
       runs++;
     }
   })();

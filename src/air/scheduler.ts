@@ -11,6 +11,8 @@ export interface SchedulerEvents {
 
 export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
+  /** The tick in progress: a slow cloak must not let two ticks start the same due task. */
+  #ticking: Promise<number[]> | undefined;
 
   constructor(
     private readonly store: AirStore,
@@ -20,8 +22,8 @@ export class Scheduler {
 
   /** Checks at once (catching up after downtime) and then every `tickMs`. */
   start(tickMs: number): void {
-    this.tick();
-    this.#timer = setInterval(() => this.tick(), tickMs);
+    void this.#tickOnce();
+    this.#timer = setInterval(() => void this.#tickOnce(), tickMs);
     this.#timer.unref();
   }
 
@@ -34,8 +36,8 @@ export class Scheduler {
    * has come. The start time is recorded as the run starts, and the next run time is computed
    * from it: however many runs a downtime missed, the task runs once. Returns the ids started.
    */
-  tick(now = Date.now()): number[] {
-    for (const { taskId, error } of this.tasks.syncStreamingTasks()) {
+  async tick(now = Date.now()): Promise<number[]> {
+    for (const { taskId, error } of await this.tasks.syncStreamingTasks()) {
       this.events.skipped?.(taskId, error);
     }
     const started: number[] = [];
@@ -44,11 +46,11 @@ export class Scheduler {
       if (!task.schedule) continue;
       if (nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt) > now) continue;
       try {
-        if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
+        if (task.type === 'streaming') await this.tasks.publishStreaming(task, now);
         // A periodic run acts for whoever last saved the task (they set its schedule).
         else {
           const by = { actor: 'scheduler', personId: task.savedBy };
-          this.tasks.startRun(task, { background: true, by, via: 'schedule' });
+          await this.tasks.startRun(task, { background: true, by, via: 'schedule' });
         }
       } catch (error) {
         // Not marked: the task is tried again at the next tick.
@@ -59,5 +61,18 @@ export class Scheduler {
       started.push(task.id);
     }
     return started;
+  }
+
+  /** A timer's tick: skipped while the last one still works; its failures go to `skipped`. */
+  async #tickOnce(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = this.tick();
+    try {
+      await this.#ticking;
+    } catch (error) {
+      this.events.skipped?.(0, (error as Error).message);
+    } finally {
+      this.#ticking = undefined;
+    }
   }
 }

@@ -8,14 +8,17 @@ const USERS_LABEL = 'users';
 
 export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfig>): CloakPort {
   const { data, runner } = cloak;
+  // Each call is wrapped in an async function so that a synchronous throw becomes a rejection,
+  // as it is for the remote port.
   return {
-    validateTask: (orgId, spec) => runner.validate(orgId, spec),
-    checkRunCap: (orgId) => runner.checkRunCap(orgId),
+    validateTask: async (orgId, spec) => runner.validate(orgId, spec),
+    checkRunCap: async (orgId) => runner.checkRunCap(orgId),
     runTask: (orgId, spec, control, access) => runner.run(orgId, spec, control, access),
     previewTask: (orgId, spec, control, access) => runner.preview(orgId, spec, control, access),
-    budgetState: (orgId, limit) => cloak.budget?.state(orgId, limit),
-    setStreamingTask: (orgId, taskKey, spec) => cloak.streaming.register(orgId, taskKey, spec),
-    streamingReport: (orgId, taskKey, userExpireSeconds) =>
+    budgetState: async (orgId, limit) => cloak.budget?.state(orgId, limit),
+    setStreamingTask: async (orgId, taskKey, spec) =>
+      cloak.streaming.register(orgId, taskKey, spec),
+    streamingReport: async (orgId, taskKey, userExpireSeconds) =>
       cloak.streaming.report(orgId, taskKey, userExpireSeconds),
 
     tryTask: (orgId, spec, users) =>
@@ -27,10 +30,10 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
         users,
       ),
 
-    listTables: (orgId) => data.listTables(orgId),
-    defineTable: (orgId, definition) => data.createTable(orgId, definition),
-    alterTable: (orgId, name, change) => data.alterTable(orgId, name, change),
-    dropTable: (orgId, name) => data.dropTable(orgId, name),
+    listTables: async (orgId) => data.listTables(orgId),
+    defineTable: async (orgId, definition) => data.createTable(orgId, definition),
+    alterTable: async (orgId, name, change) => data.alterTable(orgId, name, change),
+    dropTable: async (orgId, name) => data.dropTable(orgId, name),
 
     async userCounts(orgId) {
       const counts: TableUserCount[] = [];

@@ -128,9 +128,9 @@ describe('streaming tasks', () => {
     expect(platform.cloak.streaming.report(orgId, token, 3600, later).buckets).toEqual([]);
     const task = platform.air.tasks.byToken(orgId, token)!;
     const before = platform.air.results.count(task.id);
-    expect(await platform.scheduler.tick((task.lastScheduledAt ?? task.createdAt) + 60_000)).toContain(
-      task.id,
-    );
+    expect(
+      await platform.scheduler.tick((task.lastScheduledAt ?? task.createdAt) + 60_000),
+    ).toContain(task.id);
     expect(platform.air.results.count(task.id)).toBe(before + 1);
   });
 

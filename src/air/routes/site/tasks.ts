@@ -170,11 +170,15 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   // Always in the background: the page follows the run's progress and can cancel it.
   app.post<ByToken>('/api/site/tasks/:token/run', async (request, reply) => {
-    const { run, finished } = await tasks.startBatch(analystOf(request).orgId, request.params.token, {
-      background: true,
-      by: personOf(request),
-      via: 'site',
-    });
+    const { run, finished } = await tasks.startBatch(
+      analystOf(request).orgId,
+      request.params.token,
+      {
+        background: true,
+        by: personOf(request),
+        via: 'site',
+      },
+    );
     // The outcome is read from the run (state, error); nobody awaits this promise.
     finished.catch(() => undefined);
     return reply.status(202).send({ success: true, run: toApiRun(run) });

@@ -10,6 +10,7 @@ import { StreamingEngine } from './streaming/streaming-engine.ts';
 import { TaskRunner } from './task-runner.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
+export { airService, type AirService } from './air-service.ts';
 export { CloakDataStore } from './data/index.ts';
 export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';

@@ -7,13 +7,14 @@ import {
   Scheduler,
   type InitialCredentials,
 } from '../air/index.ts';
-import { createCloakServer } from '../cloak/index.ts';
+import { airService, createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { LogOptions } from '../http/index.ts';
 import { AppError } from '../errors/index.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
+import { serviceKeyRegistry } from './service-keys.ts';
 
 export interface RunningPlatform extends OpenedPlatform {
   webUrl: string;
@@ -68,6 +69,8 @@ async function startLocked(
     data: platform.cloak.data,
     runner: platform.cloak.runner,
     registry: platform.registry,
+    // Served here too, so that an air started elsewhere may use this cloak (start-air.ts).
+    service: { api: airService(platform.cloak, config), keys: serviceKeyRegistry(config.dataDir) },
     tls,
     bodyLimitBytes: config.cloak.bodyLimitBytes,
     logger,

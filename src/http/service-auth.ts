@@ -1,0 +1,52 @@
+// Authentication of the air's service credential on the cloak API's /service routes.
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
+import { AppError } from '../errors/index.ts';
+import {
+  AIR_SERVICE_KEY_TYPE,
+  identityFromPeerCertificate,
+  serviceIdentityFromPeerCertificate,
+  type ServiceIdentity,
+} from '../pki/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    service?: ServiceIdentity;
+  }
+}
+
+/** What the cloak knows of the service keys it has issued (platform/service-keys.ts keeps them). */
+export interface ServiceKeyRegistry {
+  status(serial: string): 'active' | 'revoked' | 'unknown';
+}
+
+/**
+ * Only an air_service certificate of this installation's CA, known and not revoked, passes. An
+ * analyst key gets a 403 that says so: it is authenticated, but these routes let the caller name
+ * any organisation, which only the air (that checked its own logins first) may do.
+ */
+export function requireServiceKey(registry: ServiceKeyRegistry): preHandlerHookHandler {
+  return async function authenticateService(request: FastifyRequest) {
+    const socket = request.raw.socket as TLSSocket;
+    const peer =
+      typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+    if (!peer || Object.keys(peer).length === 0) {
+      throw new AppError('CLIENT_CERTIFICATE_REQUIRED', { keyType: AIR_SERVICE_KEY_TYPE });
+    }
+    if (!socket.authorized) throw new AppError('CLIENT_CERTIFICATE_UNTRUSTED');
+    const service = serviceIdentityFromPeerCertificate(peer);
+    if (!service) {
+      const analyst = identityFromPeerCertificate(peer);
+      if (analyst) throw new AppError('SERVICE_KEY_REQUIRED', { keyType: analyst.keyType });
+      throw new AppError('CLIENT_CERTIFICATE_UNTRUSTED');
+    }
+    const status = registry.status(service.serial);
+    if (status === 'revoked') {
+      throw new AppError('CLIENT_KEY_REVOKED', { keyType: AIR_SERVICE_KEY_TYPE });
+    }
+    if (status !== 'active') {
+      throw new AppError('CLIENT_KEY_UNKNOWN', { keyType: AIR_SERVICE_KEY_TYPE });
+    }
+    request.service = service;
+  };
+}

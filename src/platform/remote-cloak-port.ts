@@ -19,7 +19,12 @@ class CloakError extends AppError {
   }
 }
 
+/** An organisation id the air never makes (its ids are random tokens): the start-up probe's. */
+const PING_ORG = 'opencloak-start-probe';
+
 export interface RemoteCloakPort extends CloakPort {
+  /** Resolves once the cloak answers this service key; CLOAK_UNREACHABLE or its 401/403 otherwise. */
+  ping(): Promise<void>;
   /** Ends the connection pool; calls after it fail. */
   close(): Promise<void>;
 }
@@ -160,6 +165,11 @@ export function remoteCloakPort(baseUrl: string, key: PemClientKey): RemoteCloak
         client.POST('/service/user-counts', { body: { org_id: orgId } }),
       );
       return counts;
+    },
+
+    async ping() {
+      // Any organisation will do: the list of a name nobody uses is empty, and reads nothing.
+      await call(() => client.POST('/service/tables/list', { body: { org_id: PING_ORG } }));
     },
 
     close: () => client.close(),

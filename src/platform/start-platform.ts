@@ -129,7 +129,7 @@ async function startLocked(
   };
 }
 
-function urlOf(server: FastifyInstance, host: string): string {
+export function urlOf(server: FastifyInstance, host: string): string {
   const { port } = server.server.address() as AddressInfo;
   const shown =
     host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
@@ -142,14 +142,18 @@ interface Listener {
   flag: string;
   setting: string;
 }
-const WEB_LISTENER: Listener = { api: 'web REST API', flag: '--web-port', setting: 'web.port' };
-const CLOAK_LISTENER: Listener = {
+export const WEB_LISTENER: Listener = {
+  api: 'web REST API',
+  flag: '--web-port',
+  setting: 'web.port',
+};
+export const CLOAK_LISTENER: Listener = {
   api: 'cloak API',
   flag: '--cloak-port',
   setting: 'cloak.port',
 };
 
-async function listenOn(
+export async function listenOn(
   server: FastifyInstance,
   address: { host: string; port: number },
   listener: Listener,

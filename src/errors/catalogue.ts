@@ -104,7 +104,7 @@ export const ERROR_CATALOGUE = {
   SERVICE_KEY_REQUIRED: {
     status: 403,
     template:
-      "This endpoint serves the air's service credential (an air_service certificate made with `opencloak service-key create`); a {keyType} key may not use it. Analysts run tasks with POST /task/run or on the web REST API.",
+      "This endpoint serves the air's service credential (an air_service certificate made with `opencloak service-key create`); a {keyType} key may not use it. Analysts run tasks with a task_runner key, or on the web REST API and the site.",
   },
   // 404: unknown things, including another organisation's.
   ROUTE_NOT_FOUND: {

@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/air/auth/password-hash.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import { createServiceKey, openPlatform, startPlatform } from '../../src/platform/index.ts';
 import type { KeyType } from '../../src/shared/index.ts';
@@ -20,6 +21,7 @@ const TASK = {
   code: 'for (const p of tables.people) report_property("city", p.city);',
 };
 const CITIES = ['Berlin', 'Paris', 'Rome'];
+const ANALYST = { email: 'ada@example.org', password: 'correct horse' };
 
 /** The same rows for both modes: user i lives in one of three cities, 80 users each. */
 function uploadBody(): Record<string, unknown> {
@@ -81,6 +83,19 @@ async function runThroughWebApi(webUrl: string, ca: string, key: TestKey) {
   return latestResult(webUrl, ca, key, id);
 }
 
+/** The site's Tables page: each table's user count, anonymized, through a login session. */
+async function siteUserCounts(webUrl: string, ca: string) {
+  const login = await request(`${webUrl}/auth/login`, ca, { body: ANALYST });
+  expect(login.status, login.text).toBe(200);
+  const cookie = ([] as string[])
+    .concat(login.headers['set-cookie'] ?? [])
+    .find((c) => c.startsWith('oc_session='))!
+    .split(';')[0]!;
+  const counts = await request(`${webUrl}/api/site/tables/counts`, ca, { headers: { cookie } });
+  expect(counts.status, counts.text).toBe(200);
+  return counts.json.counts;
+}
+
 describe('the air on another host', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'opencloak-split-'));
   const cloakDir = path.join(root, 'cloak');
@@ -112,6 +127,8 @@ describe('the air on another host', () => {
         validDays: 30,
       });
       writeFileSync(serviceKeyFile, pem, { mode: 0o600 });
+      const analyst = setup.air.organisations.addAnalyst(orgId, ANALYST.email, 'Ada');
+      setup.air.organisations.setPasswordHash(analyst.id, await hashPassword(ANALYST.password));
     } finally {
       setup.close();
     }
@@ -148,11 +165,13 @@ describe('the air on another host', () => {
     });
     expect(upload.status, upload.text).toBe(200);
     const split = await runThroughWebApi(air!.url, ca, keys.web_api!);
+    const splitCounts = await siteUserCounts(air!.url, ca);
 
     const embedded = await startPlatform(
       buildConfig({ dataDir: embeddedDir, web: { port: 0 }, cloak: { port: 0 } }),
     );
     let alone: unknown;
+    let aloneCounts: unknown;
     try {
       const cloakAlone = embedded.cloakUrl;
       expect(
@@ -167,6 +186,7 @@ describe('the air on another host', () => {
         ).status,
       ).toBe(200);
       alone = await runThroughWebApi(embedded.webUrl, ca, keys.web_api!);
+      aloneCounts = await siteUserCounts(embedded.webUrl, ca);
     } finally {
       await embedded.stop();
     }
@@ -176,6 +196,9 @@ describe('the air on another host', () => {
       CITIES.map((c) => `city: ${c}`),
     );
     expect(JSON.stringify(split)).toBe(JSON.stringify(alone));
+    // The site's user counts go through the port too (a trusted run of the cloak's own code).
+    expect(splitCounts).toEqual([{ table: 'people', users: expect.any(Number) }]);
+    expect(splitCounts).toEqual(aloneCounts);
   }, 120_000);
 
   it('answers a bad task from the cloak with the same 4xx the embedded default gives', async () => {

@@ -133,11 +133,19 @@ export class TaskService {
         detail: `Task "${task.name}" is not a streaming task.`,
       });
     }
-    const result = await this.cloak.streamingReport(
-      task.orgId,
-      task.token,
-      task.schedule.user_expire_interval,
-    );
+    let result;
+    try {
+      result = await this.cloak.streamingReport(
+        task.orgId,
+        task.token,
+        task.schedule.user_expire_interval,
+      );
+    } catch (error) {
+      // A cloak on another host that restarted has forgotten the task: the next sync tells it
+      // again (its per-user state is in its database), and this report is tried at the next tick.
+      this.#streaming.delete(task.token);
+      throw error;
+    }
     return this.store.results.publish(task.id, task.codeVersion, result, now);
   }
 

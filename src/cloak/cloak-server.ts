@@ -67,6 +67,7 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
   await app.register(serviceRoutes, {
     service: options.service.api,
     serviceKeys: options.service.keys,
+    registry,
   });
   return app;
 }

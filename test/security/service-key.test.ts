@@ -43,6 +43,12 @@ describe('the service key', () => {
       expect(answer.status).toBe(403);
       expect(answer.json).toEqual({ success: false, error: expect.stringMatching(/air_service/) });
       expect(answer.json.error).toContain(`a ${type} key may not use it`);
+      // In the audit log like any refused request, with the key that tried.
+      const [entry] = inst.platform.air.audit.list(orgId, 1);
+      expect(entry).toMatchObject({
+        event: 'authentication.failed',
+        detail: { reason: 'SERVICE_KEY_REQUIRED', path: LIST, keyType: type },
+      });
     },
   );
 

@@ -8,6 +8,7 @@ import {
   parseBody,
   requireServiceKey,
   routeDoc,
+  type KeyRegistry,
   type ServiceKeyRegistry,
 } from '../../http/index.ts';
 import type { RunControl, TaskSpec } from '../../shared/index.ts';
@@ -17,6 +18,8 @@ import * as shapes from './service-schemas.ts';
 export interface ServiceRoutesOptions {
   service: AirService;
   serviceKeys: ServiceKeyRegistry;
+  /** The analysts' key registry, told about refused requests for the audit log. */
+  registry: KeyRegistry;
 }
 
 /** The header that carries an error's catalogue code, so that the air can raise the same error. */
@@ -29,7 +32,7 @@ export const ERROR_CODE_HEADER = 'opencloak-error-code';
  */
 export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (app, opts) => {
   const { service } = opts;
-  const preHandler = requireServiceKey(opts.serviceKeys);
+  const preHandler = requireServiceKey(opts.serviceKeys, opts.registry);
   // Scoped to this plugin: analysts' answers keep the seed's error shape and nothing more.
   app.addHook('onError', async (_request, reply, error) => {
     if (error instanceof AppError) void reply.header(ERROR_CODE_HEADER, error.code);

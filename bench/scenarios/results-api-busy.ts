@@ -52,7 +52,9 @@ function keepRunning(platform: RunningPlatform, orgId: string, taskRef: string) 
   let runs = 0;
   const loop = (async () => {
     while (!stopped) {
-      await platform.tasks.startBatch(orgId, taskRef, { background: true }).finished;
+      await (
+        await platform.tasks.startBatch(orgId, taskRef, { background: true })
+      ).finished;
       runs++;
     }
   })();

@@ -38,12 +38,13 @@ export type TestUserOutcome =
 
 /**
  * The air holds no handle on raw rows: everything it gets from the cloak passes through this
- * interface, whose results are already anonymized. The embedded default implements it in-process
- * (src/platform); a remote cloak would implement it over the cloak API.
+ * interface, whose results are already anonymized. Every method is async so that the cloak may
+ * live in this process (platform/in-process-cloak-port.ts) or on another host, reached over the
+ * cloak API with the air's service credential (platform/remote-cloak-port.ts).
  */
 export interface CloakPort {
   /** Throws an AppError naming the problem (unknown table or column, bad filter, syntax error). */
-  validateTask(orgId: string, spec: TaskSpec): TaskSpec;
+  validateTask(orgId: string, spec: TaskSpec): Promise<TaskSpec>;
   /**
    * `control` reports progress and can cancel; a cancelled run throws and publishes nothing.
    * `access` (default untrusted) is decided by the air from its own records of the people behind
@@ -62,7 +63,7 @@ export interface CloakPort {
    * run until its work has stopped), whoever started them. runTask and previewTask enforce it too;
    * this lets the air refuse before it answers that a run has started.
    */
-  checkRunCap(orgId: string): void;
+  checkRunCap(orgId: string): Promise<void>;
   /**
    * A cost preview: the task runs exactly as runTask would run it (same sandbox, release schedule
    * and access rule) and is settled against the participation budget, then rolled back, so nobody's
@@ -80,11 +81,15 @@ export interface CloakPort {
    * this period and the latest `limit` notices (already published). Undefined when the budget is
    * off on this installation.
    */
-  budgetState(orgId: string, limit: number): BudgetState | undefined;
+  budgetState(orgId: string, limit: number): Promise<BudgetState | undefined>;
   /** Starts, changes (spec) or stops (null) a streaming task; the cloak keeps its per-user state. */
-  setStreamingTask(orgId: string, taskKey: string, spec: TaskSpec | null): void;
+  setStreamingTask(orgId: string, taskKey: string, spec: TaskSpec | null): Promise<void>;
   /** The anonymized properties of the users a streaming task saw in the last `userExpireSeconds`. */
-  streamingReport(orgId: string, taskKey: string, userExpireSeconds: number): AnonymizedResult;
+  streamingReport(
+    orgId: string,
+    taskKey: string,
+    userExpireSeconds: number,
+  ): Promise<AnonymizedResult>;
   /**
    * Runs the task in the sandbox on the given test users only: no real rows and no lookup tables
    * are read. The task is validated against the organisation's table definitions first. Each
@@ -92,11 +97,11 @@ export interface CloakPort {
    * TRY_TASK_TIMEOUT, past it); the caller's event loop is never blocked while the sandbox works.
    */
   tryTask(orgId: string, spec: TaskSpec, users: readonly TestUser[]): Promise<TestUserOutcome[]>;
-  listTables(orgId: string): TableSummary[];
+  listTables(orgId: string): Promise<TableSummary[]>;
   /** `definition` is `{name, columns: [{name, type}]}`; the cloak validates it. */
-  defineTable(orgId: string, definition: unknown): TableSummary;
+  defineTable(orgId: string, definition: unknown): Promise<TableSummary>;
   /** `change` is `{add?: [{name, type}], drop?: [name]}`. */
-  alterTable(orgId: string, name: string, change: unknown): TableSummary;
-  dropTable(orgId: string, name: string): void;
+  alterTable(orgId: string, name: string, change: unknown): Promise<TableSummary>;
+  dropTable(orgId: string, name: string): Promise<void>;
   userCounts(orgId: string): Promise<TableUserCount[]>;
 }

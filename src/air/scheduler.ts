@@ -21,7 +21,8 @@ export interface PeriodLease {
 
 export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
-  #ticking = false;
+  /** The tick in progress: a slow cloak or database must not let two ticks start one due task. */
+  #ticking: Promise<number[]> | undefined;
 
   constructor(
     private readonly store: AirStore,
@@ -32,17 +33,8 @@ export class Scheduler {
 
   /** Checks at once (catching up after downtime) and then every `tickMs`. */
   start(tickMs: number): void {
-    const check = () => {
-      if (!this.lease) return void this.tick();
-      // A slow database must not stack ticks up: one leased tick at a time.
-      if (this.#ticking) return;
-      this.#ticking = true;
-      this.tickLeased()
-        .catch((error: unknown) => this.events.skipped?.(0, (error as Error).message))
-        .finally(() => (this.#ticking = false));
-    };
-    check();
-    this.#timer = setInterval(check, tickMs);
+    void this.#tickOnce();
+    this.#timer = setInterval(() => void this.#tickOnce(), tickMs);
     this.#timer.unref();
   }
 
@@ -51,33 +43,38 @@ export class Scheduler {
   }
 
   /**
-   * Starts every periodic task (and publishes every streaming report) whose next time (after its last scheduled run, or its creation)
-   * has come. The start time is recorded as the run starts, and the next run time is computed
-   * from it: however many runs a downtime missed, the task runs once. Returns the ids started.
+   * Starts every periodic task (and publishes every streaming report) whose next time (after its
+   * last scheduled run, or its creation) has come. The start time is recorded as the run starts,
+   * and the next run time is computed from it: however many runs a downtime missed, the task runs
+   * once. In server mode a due task starts only on the server that claims its period (`lease`),
+   * so two servers never run one period twice. Returns the ids started.
    */
-  tick(now = Date.now()): number[] {
+  async tick(now = Date.now()): Promise<number[]> {
     const started: number[] = [];
-    for (const { task } of this.#due(now)) if (this.#start(task, now)) started.push(task.id);
-    return started;
-  }
-
-  /**
-   * `tick` for server mode: a due task starts only on the server that claims its period, so
-   * that two servers never run one period twice.
-   */
-  async tickLeased(now = Date.now()): Promise<number[]> {
-    const started: number[] = [];
-    for (const { task, dueAt } of this.#due(now)) {
-      if (!(await this.lease!.claim(task.id, dueAt))) continue;
-      if (this.#start(task, now)) started.push(task.id);
-      else await this.lease!.release(task.id, dueAt);
+    for (const { task, dueAt } of await this.#due(now)) {
+      if (this.lease && !(await this.lease.claim(task.id, dueAt))) continue;
+      if (await this.#start(task, now)) started.push(task.id);
+      else await this.lease?.release(task.id, dueAt);
     }
     return started;
   }
 
+  /** A timer's tick: skipped while the last one still works; its failures go to `skipped`. */
+  async #tickOnce(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = this.tick();
+    try {
+      await this.#ticking;
+    } catch (error) {
+      this.events.skipped?.(0, (error as Error).message);
+    } finally {
+      this.#ticking = undefined;
+    }
+  }
+
   /** Periodic and streaming tasks whose next time has come, with that time. */
-  #due(now: number) {
-    for (const { taskId, error } of this.tasks.syncStreamingTasks()) {
+  async #due(now: number) {
+    for (const { taskId, error } of await this.tasks.syncStreamingTasks()) {
       this.events.skipped?.(taskId, error);
     }
     const tasks = [...this.store.tasks.ofType('periodic'), ...this.store.tasks.ofType('streaming')];
@@ -89,13 +86,13 @@ export class Scheduler {
   }
 
   /** Starts one due task (or publishes its report); false when it could not start. */
-  #start(task: ReturnType<AirStore['tasks']['ofType']>[number], now: number): boolean {
+  async #start(task: ReturnType<AirStore['tasks']['ofType']>[number], now: number): Promise<boolean> {
     try {
-      if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
+      if (task.type === 'streaming') await this.tasks.publishStreaming(task, now);
       // A periodic run acts for whoever last saved the task (they set its schedule).
       else {
         const by = { actor: 'scheduler', personId: task.savedBy };
-        this.tasks.startRun(task, { background: true, by, via: 'schedule' });
+        await this.tasks.startRun(task, { background: true, by, via: 'schedule' });
       }
     } catch (error) {
       // Not marked: the task is tried again at the next tick.

@@ -35,7 +35,7 @@ export class TaskRuns {
    * `checkCap` throws TOO_MANY_RUNS when the organisation is at its cap: the cloak's one counter
    * for every API, which counts a cancelled run until its sandbox work has stopped.
    */
-  constructor(private readonly checkCap: (orgId: string) => void) {}
+  constructor(private readonly checkCap: (orgId: string) => Promise<void>) {}
 
   /**
    * Starts `execute` unless the organisation is at its cap. `finished` settles with the run; it
@@ -45,7 +45,7 @@ export class TaskRuns {
     orgId: string,
     taskId: number,
     execute: (control: RunControl) => Promise<T>,
-  ): { run: TaskRun; finished: Promise<T> } {
+  ): Promise<{ run: TaskRun; finished: Promise<T> }> {
     return this.#start(orgId, taskId, 'run', execute, (result) => result.id);
   }
 
@@ -54,18 +54,18 @@ export class TaskRuns {
     orgId: string,
     taskId: number,
     execute: (control: RunControl) => Promise<T>,
-  ): { run: TaskRun; finished: Promise<T> } {
+  ): Promise<{ run: TaskRun; finished: Promise<T> }> {
     return this.#start(orgId, taskId, 'preview', execute, () => null);
   }
 
-  #start<T>(
+  async #start<T>(
     orgId: string,
     taskId: number,
     kind: TaskRun['kind'],
     execute: (control: RunControl) => Promise<T>,
     resultIdOf: (result: T) => number | null,
-  ): { run: TaskRun; finished: Promise<T> } {
-    this.checkCap(orgId);
+  ): Promise<{ run: TaskRun; finished: Promise<T> }> {
+    await this.checkCap(orgId);
     const controller = new AbortController();
     const run: TaskRun = {
       id: randomToken(),

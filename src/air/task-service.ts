@@ -34,12 +34,12 @@ export class TaskService {
   }
 
   /** `by` becomes the task's saver, whose level caps every run of it (access-levels.ts). */
-  create(orgId: string, task: NewTask, by: TaskActor = NOBODY): TaskRecord {
+  async create(orgId: string, task: NewTask, by: TaskActor = NOBODY): Promise<TaskRecord> {
     checkType(task.type);
     const schedule = checkSchedule(task.type, task.schedule);
     const language = task.language ?? 'javascript';
     checkLanguage(task.type, language);
-    const checked = this.cloak.validateTask(orgId, {
+    const checked = await this.cloak.validateTask(orgId, {
       code: task.code,
       prefetch: task.prefetch,
       language,
@@ -52,12 +52,17 @@ export class TaskService {
       prefetch: checked.prefetch,
       savedBy: by.personId,
     });
-    this.#syncStreaming(undefined, created);
+    await this.#syncStreaming(undefined, created);
     return created;
   }
 
   /** Validates like create: a change to code or prefetch is checked by the cloak before it is saved. */
-  update(orgId: string, ref: string, change: Partial<NewTask>, by: TaskActor = NOBODY): TaskRecord {
+  async update(
+    orgId: string,
+    ref: string,
+    change: Partial<NewTask>,
+    by: TaskActor = NOBODY,
+  ): Promise<TaskRecord> {
     const task = this.find(orgId, ref);
     if (change.type !== undefined) checkType(change.type);
     const type = change.type ?? task.type;
@@ -75,7 +80,7 @@ export class TaskService {
       language,
     };
     // Checked again even when only the prefetch changed: TypeScript is typed by the tables.
-    const checked = this.cloak.validateTask(orgId, next);
+    const checked = await this.cloak.validateTask(orgId, next);
     const updated = this.store.tasks.update(orgId, task.id, {
       ...change,
       schedule,
@@ -87,14 +92,14 @@ export class TaskService {
       // Any save, even a rename or a new schedule, makes the saver answerable for the task.
       savedBy: by.personId,
     });
-    this.#syncStreaming(task, updated);
+    await this.#syncStreaming(task, updated);
     return updated;
   }
 
-  delete(orgId: string, ref: string): void {
+  async delete(orgId: string, ref: string): Promise<void> {
     const task = this.find(orgId, ref);
     this.store.tasks.delete(orgId, task.id);
-    this.#syncStreaming(task, undefined);
+    await this.#syncStreaming(task, undefined);
   }
 
   /**
@@ -102,18 +107,18 @@ export class TaskService {
    * scheduler tick, so that a task created, changed or deleted by another process (the CLI) is
    * picked up too. A task that no longer validates (a table was dropped) is reported and skipped.
    */
-  syncStreamingTasks(): Array<{ taskId: number; error: string }> {
+  async syncStreamingTasks(): Promise<Array<{ taskId: number; error: string }>> {
     const failures: Array<{ taskId: number; error: string }> = [];
     const current = new Map(this.store.tasks.ofType('streaming').map((t) => [t.token, t]));
     for (const [token, registered] of this.#streaming) {
       if (current.has(token)) continue;
-      this.cloak.setStreamingTask(registered.orgId, token, null);
+      await this.cloak.setStreamingTask(registered.orgId, token, null);
       this.#streaming.delete(token);
     }
     for (const [token, task] of current) {
       if (this.#streaming.get(token)?.updatedAt === task.updatedAt) continue;
       try {
-        this.#syncStreaming(undefined, task);
+        await this.#syncStreaming(undefined, task);
       } catch (error) {
         failures.push({ taskId: task.id, error: (error as Error).message });
       }
@@ -122,27 +127,38 @@ export class TaskService {
   }
 
   /** Publishes one report of a streaming task: its users' latest properties, anonymized. */
-  publishStreaming(task: TaskRecord, now = Date.now()): StoredResult {
+  async publishStreaming(task: TaskRecord, now = Date.now()): Promise<StoredResult> {
     if (task.type !== 'streaming' || !task.schedule || !('user_expire_interval' in task.schedule)) {
       throw new AppError('INVALID_PARAMETER', {
         detail: `Task "${task.name}" is not a streaming task.`,
       });
     }
-    const result = this.cloak.streamingReport(
-      task.orgId,
-      task.token,
-      task.schedule.user_expire_interval,
-    );
+    let result;
+    try {
+      result = await this.cloak.streamingReport(
+        task.orgId,
+        task.token,
+        task.schedule.user_expire_interval,
+      );
+    } catch (error) {
+      // A cloak on another host that restarted has forgotten the task: the next sync tells it
+      // again (its per-user state is in its database), and this report is tried at the next tick.
+      this.#streaming.delete(task.token);
+      throw error;
+    }
     return this.store.results.publish(task.id, task.codeVersion, result, now);
   }
 
   /** The cloak runs streaming tasks by themselves; it learns of each change here. */
-  #syncStreaming(before: TaskRecord | undefined, after: TaskRecord | undefined): void {
+  async #syncStreaming(
+    before: TaskRecord | undefined,
+    after: TaskRecord | undefined,
+  ): Promise<void> {
     if (after?.type === 'streaming') {
-      this.cloak.setStreamingTask(after.orgId, after.token, runSpec(after));
+      await this.cloak.setStreamingTask(after.orgId, after.token, runSpec(after));
       this.#streaming.set(after.token, { orgId: after.orgId, updatedAt: after.updatedAt });
     } else if (before?.type === 'streaming') {
-      this.cloak.setStreamingTask(before.orgId, before.token, null);
+      await this.cloak.setStreamingTask(before.orgId, before.token, null);
       this.#streaming.delete(before.token);
     }
   }
@@ -155,14 +171,14 @@ export class TaskService {
 
   /** A run that fails as a whole throws and publishes nothing; a completed run publishes one result. */
   async runBatch(orgId: string, ref: string, by: TaskActor = NOBODY): Promise<StoredResult> {
-    return this.startBatch(orgId, ref, { background: false, by }).finished;
+    return (await this.startBatch(orgId, ref, { background: false, by })).finished;
   }
 
   /**
    * Starts a run that reports progress in `runs` and can be cancelled there. A background run
    * (nobody waits for its answer) gets the longer background time limit.
    */
-  startBatch(orgId: string, ref: string, options: RunOptions) {
+  async startBatch(orgId: string, ref: string, options: RunOptions) {
     const task = this.find(orgId, ref);
     if (task.type !== 'batch') {
       throw new AppError('TASK_NOT_BATCH', { name: task.name, type: task.type });
@@ -182,7 +198,7 @@ export class TaskService {
       throw new AppError('TASK_NOT_PREVIEWABLE', { name: task.name });
     }
     const access = runAccessLevel(this.store, task, options.by ?? NOBODY);
-    const { finished } = this.runs.startPreview(task.orgId, task.id, (control) =>
+    const { finished } = await this.runs.startPreview(task.orgId, task.id, (control) =>
       this.cloak.previewTask(task.orgId, runSpec(task), control, access),
     );
     return finished;
@@ -192,7 +208,7 @@ export class TaskService {
    * Any task type: the scheduler uses this for periodic tasks. The run's access level is decided
    * here, from air.db as it is now; a trusted run is audited with its code before it starts.
    */
-  startRun(task: TaskRecord, options: RunOptions) {
+  async startRun(task: TaskRecord, options: RunOptions) {
     const by = options.by ?? NOBODY;
     const access = runAccessLevel(this.store, task, by);
     return this.runs.start(task.orgId, task.id, async (control) => {

@@ -417,6 +417,943 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/service/budget': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The organisation's participation budget as it may be shown (null when it is off) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            limit: number;
+            /** @description The organisation the air acts for. */
+            org_id: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The budget state (docs/api.md, GET /api/budget), or null when the budget is off. */
+              state: {
+                [key: string]: unknown;
+              } | null;
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A cost preview: the run settled against the budget and rolled back; only its notice answers */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description Decided by the air from its own records; a trusted run is audited there first.
+             * @default untrusted
+             * @enum {string}
+             */
+            access?: 'untrusted' | 'trusted';
+            /** @description The organisation the air acts for. */
+            org_id: string;
+            spec: components['schemas']['TaskSpec'];
+            timeout_seconds?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              preview:
+                | {
+                    /** @enum {boolean} */
+                    budgeted: true;
+                    may_be_low: boolean;
+                    message: string;
+                    noise_sd: number;
+                    period_run: number;
+                    renews_at: number | null;
+                    users_exhausted: number;
+                    users_left_out: number;
+                  }
+                | {
+                    /** @enum {boolean} */
+                    budgeted: false;
+                    message: string;
+                  };
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/run': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run a task and answer its anonymized result; closing the connection cancels the run */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description Decided by the air from its own records; a trusted run is audited there first.
+             * @default untrusted
+             * @enum {string}
+             */
+            access?: 'untrusted' | 'trusted';
+            /** @description The organisation the air acts for. */
+            org_id: string;
+            spec: components['schemas']['TaskSpec'];
+            timeout_seconds?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: {
+                buckets: {
+                  count: number;
+                  label: string;
+                  value: string;
+                }[];
+                budget?: components['schemas']['BudgetNotice'];
+                exceptions: {
+                  count: number;
+                  error: string;
+                }[];
+              };
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/run-cap': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refuses (429) when the organisation already has its cap of runs in progress */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The organisation the air acts for. */
+            org_id: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/streaming': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start, change (spec) or stop (spec null) a streaming task */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The organisation the air acts for. */
+            org_id: string;
+            /** @description null stops the task and forgets its users. */
+            spec: components['schemas']['TaskSpec'] | null;
+            task_key: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/streaming/report': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A streaming task's report: its users' latest properties, anonymized */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The organisation the air acts for. */
+            org_id: string;
+            task_key: string;
+            user_expire_seconds: number;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              result: {
+                buckets: {
+                  count: number;
+                  label: string;
+                  value: string;
+                }[];
+                budget?: components['schemas']['BudgetNotice'];
+                exceptions: {
+                  count: number;
+                  error: string;
+                }[];
+              };
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/tables/alter': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add or drop columns */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description {add?: [{name, type}], drop?: [name]}; the cloak checks it. */
+            change: unknown;
+            name: string;
+            /** @description The organisation the air acts for. */
+            org_id: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              success: true;
+              table: components['schemas']['Table'];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/tables/define': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Define a table */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description {name, columns: [{name, type}]}; the cloak checks it. */
+            definition: unknown;
+            /** @description The organisation the air acts for. */
+            org_id: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              success: true;
+              table: components['schemas']['Table'];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/tables/drop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Drop a table and its rows */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            /** @description The organisation the air acts for. */
+            org_id: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/tables/list': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The organisation's tables */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The organisation the air acts for. */
+            org_id: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              success: true;
+              tables: components['schemas']['Table'][];
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/try': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Try a task on made-up test users (no real rows are read); outcomes are not anonymized */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The organisation the air acts for. */
+            org_id: string;
+            spec: components['schemas']['TaskSpec'];
+            users: {
+              id: string;
+              tables: {
+                [key: string]: {
+                  [key: string]: string | number | boolean | null;
+                }[];
+              };
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              outcomes: (
+                | {
+                    id: string;
+                    /** @enum {boolean} */
+                    ok: true;
+                    properties: [string, string][];
+                  }
+                | {
+                    error: string;
+                    id: string;
+                    /** @enum {boolean} */
+                    ok: false;
+                  }
+              )[];
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/user-counts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Each table's number of users, anonymized (null when suppressed) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The organisation the air acts for. */
+            org_id: string;
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              counts: {
+                table: string;
+                users: number | null;
+              }[];
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service/validate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Check a task against the tables; answers the code to run and the checked prefetch */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The organisation the air acts for. */
+            org_id: string;
+            spec: components['schemas']['TaskSpec'];
+          };
+        };
+      };
+      responses: {
+        /** @description An error */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description An error */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ErrorAnswer'];
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              spec: components['schemas']['TaskSpec'];
+              /** @enum {boolean} */
+              success: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/tables': {
     parameters: {
       query?: never;
@@ -831,6 +1768,15 @@ export interface components {
         error: string;
       }[];
       task_id: unknown;
+    };
+    TaskSpec: {
+      code: string;
+      /** @enum {string} */
+      language?: 'javascript' | 'typescript' | 'sql';
+      /** @description The data selection (docs/api.md, "Prefetch"); the cloak checks each entry. */
+      prefetch: {
+        [key: string]: unknown;
+      }[];
     };
   };
   responses: never;

@@ -10,10 +10,14 @@ import {
   type LogOptions,
   type ServerOps,
   type ServerTls,
+  type ServiceKeyRegistry,
 } from '../http/index.ts';
+import type { AirService } from './air-service.ts';
 import type { CloakDataStore } from './data/index.ts';
 import { CLOAK_API_COMPONENTS } from './routes/api-schemas.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { serviceRoutes } from './routes/service.ts';
+import { SERVICE_COMPONENTS } from './routes/service-schemas.ts';
 import { tableRoutes } from './routes/tables.ts';
 import { taskRunRoutes } from './routes/task-run.ts';
 import type { TaskRunner } from './task-runner.ts';
@@ -27,6 +31,8 @@ export interface CloakServerOptions {
   logger: boolean | LogOptions;
   /** Readiness for /readyz and the request metrics (docs/operations.md). */
   ops?: ServerOps;
+  /** What the air on another host calls (/service routes), and the service keys it may use. */
+  service: { api: AirService; keys: ServiceKeyRegistry };
   /** The cloak settings that shape runs on this API. */
   runs: {
     backgroundTimeoutSeconds: number;
@@ -51,7 +57,7 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
       description:
         'Uploads, table definitions, lookup tables and task runs on the trusted cloak. docs/api.md and docs/data-plane.md explain each endpoint.',
     },
-    CLOAK_API_COMPONENTS,
+    [...CLOAK_API_COMPONENTS, ...SERVICE_COMPONENTS],
   );
   await app.register(healthRoutes, { ...(options.ops?.probe ? { probe: options.ops.probe } : {}) });
   const { data, runner, registry } = options;
@@ -63,6 +69,11 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
     registry,
     backgroundTimeoutSeconds: runs.backgroundTimeoutSeconds,
     delivery: { attempts: runs.deliveryAttempts, firstDelayMs: runs.deliveryFirstDelayMs ?? 1000 },
+  });
+  await app.register(serviceRoutes, {
+    service: options.service.api,
+    serviceKeys: options.service.keys,
+    registry,
   });
   return app;
 }

@@ -11,6 +11,7 @@ import { TaskRunner, type RunCapLike } from './task-runner.ts';
 import type { ShardFeeder } from './distributed/index.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
+export { airService, type AirService } from './air-service.ts';
 export { CloakDataStore } from './data/index.ts';
 export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';

@@ -101,6 +101,11 @@ export const ERROR_CATALOGUE = {
     template:
       'Your role ({role}) may not {what}: it erases uploaded rows, which only {allowedRoles} may do. You may still define tables and add columns. Ask a data owner or an admin of your installation to make this change.',
   },
+  SERVICE_KEY_REQUIRED: {
+    status: 403,
+    template:
+      "This endpoint serves the air's service credential (an air_service certificate made with `opencloak service-key create`); a {keyType} key may not use it. Analysts run tasks with a task_runner key, or on the web REST API and the site.",
+  },
   // 404: unknown things, including another organisation's.
   ROUTE_NOT_FOUND: {
     status: 404,
@@ -355,6 +360,11 @@ export const ERROR_CATALOGUE = {
     status: 503,
     template:
       'The server is shutting down and takes no new requests. Try again once it is back (usually within a minute).',
+  },
+  CLOAK_UNREACHABLE: {
+    status: 503,
+    template:
+      'The cloak at {url} did not answer as expected ({reason}). Check that it runs (`opencloak start --cloak-only`), that --cloak names its address, and that the air has a current service key (`opencloak service-key create`).',
   },
   TASK_RUN_TIMEOUT: {
     status: 504,

@@ -22,6 +22,7 @@ export {
   type KeyRegistry,
   type KeyStatusName,
 } from './client-auth.ts';
+export { requireServiceKey, type ServiceKeyRegistry } from './service-auth.ts';
 export { parsePagination, type Pagination } from './pagination.ts';
 export { parseBody } from './validate-body.ts';
 export {

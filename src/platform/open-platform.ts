@@ -28,7 +28,7 @@ export interface OpenedPlatform {
 }
 
 /** The air's key store, with refused requests and trusted cloak API runs written to the audit log. */
-function auditedRegistry(air: AirStore): KeyRegistry {
+export function auditedRegistry(air: AirStore): KeyRegistry {
   return {
     status: (serial) => air.keys.status(serial),
     authenticationFailed: ({ orgId, ...detail }) =>
@@ -43,13 +43,9 @@ function auditedRegistry(air: AirStore): KeyRegistry {
   };
 }
 
-/** Used by the server and by CLI commands that work directly on the data directory. */
-export function openPlatform(
-  config: Readonly<OpenCloakConfig>,
-  /** Server mode's queue and run cap (server-mode.ts); the embedded default has none. */
-  serverMode?: OpenCloakOptions['serverMode'],
-): OpenedPlatform {
-  const pki = loadOrCreateInstallationPki(path.join(config.dataDir, 'pki'), {
+/** The CA and server certificate under the data directory, made on first use. */
+export function openInstallationPki(config: Readonly<OpenCloakConfig>): InstallationPki {
+  return loadOrCreateInstallationPki(path.join(config.dataDir, 'pki'), {
     hosts: [...config.tls.hosts],
     caValidDays: config.tls.caValidDays,
     serverValidDays: config.tls.serverValidDays,
@@ -58,6 +54,15 @@ export function openPlatform(
       ? { caPassphrase: process.env.OPENCLOAK_CA_PASSPHRASE }
       : {}),
   });
+}
+
+/** Used by the server and by CLI commands that work directly on the data directory. */
+export function openPlatform(
+  config: Readonly<OpenCloakConfig>,
+  /** Server mode's queue and run cap (server-mode.ts); the embedded default has none. */
+  serverMode?: OpenCloakOptions['serverMode'],
+): OpenedPlatform {
+  const pki = openInstallationPki(config);
   const air = openAirStore(config.dataDir, {
     defaultAccessLevel: config.privacy.defaultAccessLevel,
   });

@@ -8,7 +8,7 @@ import {
   Scheduler,
   type InitialCredentials,
 } from '../air/index.ts';
-import { createCloakServer } from '../cloak/index.ts';
+import { airService, createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { redactingLogger, type LogOptions } from '../http/index.ts';
 import { AppError } from '../errors/index.ts';
@@ -24,6 +24,7 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
 import { openServerMode } from './server-mode.ts';
+import { serviceKeyRegistry } from './service-keys.ts';
 
 export interface RunningPlatform extends OpenedPlatform {
   webUrl: string;
@@ -130,6 +131,8 @@ async function startLocked(
     data: platform.cloak.data,
     runner: platform.cloak.runner,
     registry: platform.registry,
+    // Served here too, so that an air started elsewhere may use this cloak (start-air.ts).
+    service: { api: airService(platform.cloak, config), keys: serviceKeyRegistry(config.dataDir) },
     tls,
     bodyLimitBytes: config.cloak.bodyLimitBytes,
     logger,
@@ -234,7 +237,7 @@ function platformLog(logger: true | LogOptions): OpsLog {
   return stream ? pino(options, stream as pino.DestinationStream) : pino(options);
 }
 
-function urlOf(server: FastifyInstance, host: string): string {
+export function urlOf(server: FastifyInstance, host: string): string {
   const { port } = server.server.address() as AddressInfo;
   const shown =
     host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
@@ -247,19 +250,23 @@ interface Listener {
   flag: string;
   setting: string;
 }
-const WEB_LISTENER: Listener = { api: 'web REST API', flag: '--web-port', setting: 'web.port' };
-const METRICS_LISTENER: Listener = {
+export const WEB_LISTENER: Listener = {
+  api: 'web REST API',
+  flag: '--web-port',
+  setting: 'web.port',
+};
+export const METRICS_LISTENER: Listener = {
   api: 'metrics listener',
   flag: '--metrics-port',
   setting: 'metrics.port',
 };
-const CLOAK_LISTENER: Listener = {
+export const CLOAK_LISTENER: Listener = {
   api: 'cloak API',
   flag: '--cloak-port',
   setting: 'cloak.port',
 };
 
-async function listenOn(
+export async function listenOn(
   server: FastifyInstance,
   address: { host: string; port: number },
   listener: Listener,

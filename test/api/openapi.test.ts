@@ -5,6 +5,7 @@ import type { OpenAPI3 } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/air/auth/password-hash.ts';
 import { GENERATED, renderClientTypes } from '../../scripts/openapi-client.ts';
+import { createServiceKey } from '../../src/platform/index.ts';
 import { endpoints } from '../support/endpoints.ts';
 import type { TestResponse } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
@@ -151,6 +152,31 @@ describe('/openapi.json', () => {
       body: { ...spec, task_id: 'a', return_url: returnUrl, auth_token: 'x' },
     });
     await cloak('DELETE', '/users/{userId}', '/users/user-59', { key: admin });
+
+    // Cloak API /service routes, with the air's service key (the answers fit, errors included).
+    const { pem } = createServiceKey(inst.dataDir, inst.platform.pki.ca, {
+      description: 'openapi',
+      validDays: 1,
+    });
+    const air = { cert: pem, key: pem };
+    const service = (path: string, body: unknown) =>
+      cloak('POST', `/service/${path}`, `/service/${path}`, { key: air, body });
+    const orgSpec = { org_id: org, spec: { code, prefetch: [{ table: 'people' }] } };
+    await service('validate', orgSpec);
+    await service('validate', { org_id: org }); // 422
+    await service('run-cap', { org_id: org });
+    await service('run', orgSpec);
+    await service('preview', orgSpec);
+    await service('budget', { org_id: org, limit: 5 });
+    await service('streaming', { org_id: org, task_key: 's', spec: orgSpec.spec });
+    await service('streaming/report', { org_id: org, task_key: 's', user_expire_seconds: 60 });
+    await service('streaming', { org_id: org, task_key: 's', spec: null });
+    await service('try', { ...orgSpec, users: [{ id: 'a', tables: { people: [{ height: 1 }] } }] });
+    await service('tables/define', { org_id: org, definition: { name: 'extra', columns } });
+    await service('tables/alter', { org_id: org, name: 'extra', change: add });
+    await service('tables/list', { org_id: org });
+    await service('tables/drop', { org_id: org, name: 'extra' });
+    await service('user-counts', { org_id: org });
 
     // Web REST API: tasks, runs, results in both forms, budget, preview.
     const task = { name: 'heights', code, prefetch: [{ table: 'people' }] };

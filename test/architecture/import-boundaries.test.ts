@@ -22,7 +22,8 @@ const ALLOWED: Record<string, string[]> = {
   'api-client': [],
   // Metrics, readiness and shutdown: handed checks and events by the platform, knows no part.
   ops: ['shared', 'errors', 'config', 'http'],
-  platform: ['air', 'cloak', 'config', 'http', 'pki', 'shared', 'errors', 'store', 'ops'],
+  // api-client: the air on another host reaches its cloak with the typed client (remote-cloak-port.ts).
+  platform: ['air', 'cloak', 'config', 'http', 'pki', 'shared', 'errors', 'store', 'ops', 'api-client'],
   cli: ['platform', 'config', 'errors', 'shared', 'air', 'http', 'demo'],
 };
 

@@ -45,7 +45,7 @@ describe('the participation budget on the site', () => {
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { people: [{ city: 'Oslo' }] };
     data.insert(orgId, rows);
     for (const label of ['first', 'second']) {
-      const task = inst.platform.tasks.create(
+      const task = await inst.platform.tasks.create(
         orgId,
         {
           name: label,

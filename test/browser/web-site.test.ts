@@ -158,7 +158,7 @@ describe('analyst web site in Chromium', () => {
   });
 
   it("shows a periodic task's buckets over time, and its exceptions with their counts", async () => {
-    const task = inst.platform.tasks.create(orgId, {
+    const task = await inst.platform.tasks.create(orgId, {
       name: 'hourly',
       type: 'periodic',
       code: 'report_property("g", tables.visits[0].g);',

@@ -44,7 +44,7 @@ async function passwordWorks(email: string, password: string): Promise<boolean> 
 
 beforeAll(async () => {
   // What docs/tasks.md assumes: an organisation, a purchases table with data, a task "spend".
-  await withData(dataDir, (p) => {
+  await withData(dataDir, async (p) => {
     const org = p.air.organisations.create('Acme');
     p.cloak.data.createTable(org.id, {
       name: 'purchases',
@@ -55,7 +55,7 @@ beforeAll(async () => {
       { purchases: [{ amount: 120 }] },
     ]);
     p.cloak.data.insert(org.id, Object.fromEntries(users));
-    p.tasks.create(org.id, {
+    await p.tasks.create(org.id, {
       name: 'spend',
       type: 'batch',
       code: "report_property('customer', 'big spender');",

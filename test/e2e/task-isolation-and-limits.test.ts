@@ -52,9 +52,9 @@ describe('task isolation and limits, end to end', () => {
     await roomy.stop();
   });
 
-  const run = (name: string, code: string, inst = quick) => {
+  const run = async (name: string, code: string, inst = quick) => {
     const orgId = inst.platform.air.organisations.findByName('Isolation')!.id;
-    const task = inst.platform.tasks.create(orgId, {
+    const task = await inst.platform.tasks.create(orgId, {
       name,
       type: 'batch',
       prefetch: [{ table: 't' }],

@@ -42,7 +42,7 @@ describe('upload, run and publish', () => {
   });
 
   it('runs a task and serves the result in the seed format, newest first', async () => {
-    const task = inst.platform.tasks.create(orgId, {
+    const task = await inst.platform.tasks.create(orgId, {
       name: 'heights',
       type: 'batch',
       prefetch: [{ table: 'people' }],
@@ -103,7 +103,7 @@ describe('upload, run and publish', () => {
   });
 
   it('names a bucket with an empty value by its label alone', async () => {
-    const task = inst.platform.tasks.create(orgId, {
+    const task = await inst.platform.tasks.create(orgId, {
       name: 'everyone',
       type: 'batch',
       prefetch: [{ table: 'people' }],
@@ -115,7 +115,7 @@ describe('upload, run and publish', () => {
   });
 
   it('reports errors thrown by the task as anonymized exceptions, counted per message', async () => {
-    const task = inst.platform.tasks.create(orgId, {
+    const task = await inst.platform.tasks.create(orgId, {
       name: 'failing for tall people',
       type: 'batch',
       prefetch: [{ table: 'people' }],

@@ -77,7 +77,7 @@ beforeAll(async () => {
       );
       platform.cloak.data.insert(orgId, payload);
     }
-    const quick = platform.tasks.create(orgId, {
+    const quick = await platform.tasks.create(orgId, {
       name: 'quick',
       type: 'batch',
       code: SHORT,

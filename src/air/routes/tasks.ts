@@ -141,7 +141,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   };
   app.post('/api/tasks', webKey(createDoc), async (request, reply) => {
     const body = parseBody(newTaskBody, request.body);
-    const task = opts.tasks.create(
+    const task = await opts.tasks.create(
       identityOf(request).orgId,
       {
         ...body,
@@ -171,7 +171,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   };
   app.put<ByToken>('/api/tasks/:token', webKey(changeDoc), async (request) => {
     const { prefetch, schedule, ...rest } = parseBody(taskChangeBody, request.body);
-    const task = opts.tasks.update(
+    const task = await opts.tasks.update(
       identityOf(request).orgId,
       request.params.token,
       {
@@ -190,7 +190,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     responses: { 200: okAnswer },
   };
   app.delete<ByToken>('/api/tasks/:token', webKey(deleteDoc), async (request) => {
-    opts.tasks.delete(identityOf(request).orgId, request.params.token);
+    await opts.tasks.delete(identityOf(request).orgId, request.params.token);
     return { success: true };
   });
 
@@ -208,7 +208,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   app.post<ByToken>('/api/tasks/:token/run', webKey(runDoc), async (request, reply) => {
     const { wait } = parseBody(runBody, request.body ?? {});
     const orgId = identityOf(request).orgId;
-    const { run, finished } = opts.tasks.startBatch(orgId, request.params.token, {
+    const { run, finished } = await opts.tasks.startBatch(orgId, request.params.token, {
       background: !wait,
       by: keyHolderOf(request),
       via: 'web API',

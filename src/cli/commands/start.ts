@@ -1,8 +1,13 @@
 // CLI: start the embedded default (cloak API and web REST API on one machine).
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, type OpenCloakConfig } from '../../config/index.ts';
 import { diskFullError } from '../../errors/index.ts';
-import { startPlatform } from '../../platform/index.ts';
+import {
+  readServiceKeyFile,
+  startAirOnly,
+  startCloakOnly,
+  startPlatform,
+} from '../../platform/index.ts';
 import type { GlobalOptions } from '../context.ts';
 import { serverLogOptions } from '../server-log.ts';
 
@@ -16,6 +21,10 @@ interface StartFlags {
   metricsPort?: string;
   metricsHost?: string;
   queue?: string;
+  airOnly?: boolean;
+  cloakOnly?: boolean;
+  cloak?: string;
+  serviceKey?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -37,6 +46,19 @@ export function registerStartCommand(program: Command): void {
       '--queue <url>',
       'server mode: send task runs to `opencloak worker` processes over pg-boss on this PostgreSQL database (queue.url)',
     )
+    .option(
+      '--air-only',
+      'start only the air (web REST API, site, scheduler); needs --cloak and --service-key',
+    )
+    .option('--cloak-only', 'start only the cloak API, for an air on another host')
+    .option(
+      '--cloak <url>',
+      'with --air-only: the cloak API address, e.g. https://cloak.example:8444',
+    )
+    .option(
+      '--service-key <file>',
+      'with --air-only: the file `opencloak service-key create` wrote',
+    )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
@@ -54,6 +76,12 @@ export function registerStartCommand(program: Command): void {
           : {}),
         ...(flags.queue !== undefined ? { queue: { url: flags.queue } } : {}),
       });
+      checkSplitFlags(flags, command);
+      if (flags.airOnly || flags.cloakOnly) {
+        const stop = await startSplit(config, flags);
+        stopOnSignals(stop);
+        return;
+      }
       const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(
         (error: unknown) => {
           const what = `OpenCloak could not write to its data directory (${config.dataDir}).`;
@@ -86,23 +114,99 @@ export function registerStartCommand(program: Command): void {
           '',
         ].join('\n'),
       );
-      // A terminal's Ctrl-C reaches both this process and the opencloak wrapper, which passes it
-      // on: the second signal must not cut the first one's clean stop short. The stop drains runs
-      // within shutdown.drainSeconds (docs/operations.md, "Shutdown").
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        void running.shutdown().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            running.log.error({ err: error }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      for (const signal of STOP_SIGNALS) process.on(signal, stop);
+      // The stop drains runs within shutdown.drainSeconds (docs/operations.md, "Shutdown").
+      stopOnSignals(() => running.shutdown(), (error) =>
+        running.log.error({ err: error }, 'shutdown failed'),
+      );
     });
+}
+
+/**
+ * A terminal's Ctrl-C reaches both this process and the opencloak wrapper, which passes it on:
+ * the second signal must not cut the first one's clean stop short.
+ */
+function stopOnSignals(
+  stopServer: () => Promise<void>,
+  failed: (error: unknown) => void = () => undefined,
+): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void stopServer().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        failed(error);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+}
+
+function checkSplitFlags(flags: StartFlags, command: Command): void {
+  const usage = (message: string) => command.error(`error: ${message}`, { exitCode: 64 });
+  if (flags.airOnly && flags.cloakOnly) usage('--air-only and --cloak-only exclude each other.');
+  if (flags.airOnly && (!flags.cloak || !flags.serviceKey)) {
+    usage(
+      "--air-only needs --cloak <url> (the cloak API) and --service-key <file> (from `opencloak service-key create` on the cloak's host).",
+    );
+  }
+  if (!flags.airOnly && (flags.cloak || flags.serviceKey)) {
+    usage('--cloak and --service-key go with --air-only.');
+  }
+  if (flags.cloak && !/^https:\/\/[^/]+/.test(flags.cloak)) {
+    usage(
+      `--cloak must be an https:// address, e.g. https://cloak.example:8444; got "${flags.cloak}".`,
+    );
+  }
+}
+
+/** The air or the cloak alone; answers how to stop it. */
+async function startSplit(
+  config: Readonly<OpenCloakConfig>,
+  flags: StartFlags,
+): Promise<() => Promise<void>> {
+  const logger = serverLogOptions(config);
+  if (flags.cloakOnly) {
+    const cloak = await startCloakOnly(config, { logger });
+    process.stdout.write(
+      [
+        'OpenCloak cloak is running (cloak only).',
+        `  data directory: ${config.dataDir}`,
+        `  cloak API:      ${cloak.cloakUrl}  (upload, task_runner and admin keys; the air's service key)`,
+        `  CA certificate: ${cloak.platform.pki.caCertPath}`,
+        'Give the air a service key: `npx opencloak service-key create --out air-service.pem`.',
+        '',
+      ].join('\n'),
+    );
+    return () => cloak.stop();
+  }
+  const air = await startAirOnly(config, {
+    logger,
+    cloakUrl: flags.cloak!,
+    serviceKey: readServiceKeyFile(flags.serviceKey!),
+  });
+  process.stdout.write(
+    [
+      'OpenCloak air is running (air only).',
+      `  data directory: ${config.dataDir}`,
+      `  web REST API:   ${air.webUrl}  (web_api keys)`,
+      `  web site:       ${air.webUrl}/  (log in in a browser)`,
+      `  cloak:          ${flags.cloak}  (with the service key ${flags.serviceKey})`,
+      ...(air.initialAdmin
+        ? [
+            '',
+            '*** First start: an admin login was created. Its password is shown only this once: ***',
+            `  e-mail:   ${air.initialAdmin.email}`,
+            `  password: ${air.initialAdmin.password}`,
+            '',
+          ]
+        : []),
+      '',
+    ].join('\n'),
+  );
+  return () => air.stop();
 }
 
 function optionalHost(host: string | undefined) {

@@ -81,10 +81,10 @@ export function registerTaskCommands(program: Command): void {
       'for periodic tasks: {"every_seconds":3600} or {"cron":"0 6 * * 1"}',
     )
     .action(async (opts: CreateOptions, command: Command) =>
-      withPlatform(command, (p) => {
+      withPlatform(command, async (p) => {
         const orgId = resolveOrg(p, opts.org).id;
         const language = opts.language ?? languageOfFile(opts.codeFile);
-        const created = p.tasks.create(orgId, {
+        const created = await p.tasks.create(orgId, {
           name: opts.name,
           type: opts.type as 'batch',
           code: readCode(opts),
@@ -129,7 +129,7 @@ export function registerTaskCommands(program: Command): void {
       withPlatform(command, async (p) => {
         const orgId = resolveOrg(p, opts.org).id;
         const token = taskRef(p, orgId, ref);
-        const { run, finished } = p.tasks.startBatch(orgId, token, { background: true });
+        const { run, finished } = await p.tasks.startBatch(orgId, token, { background: true });
         const bar = progressBar();
         const timer = setInterval(() => bar.update(run.progress), 200);
         const cancel = () => p.tasks.runs.cancel(orgId, run.taskId, run.id);

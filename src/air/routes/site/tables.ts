@@ -31,7 +31,7 @@ export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort; store: AirS
 
   app.get('/api/site/tables', async (request) => ({
     success: true,
-    tables: cloak.listTables(analystOf(request).orgId),
+    tables: await cloak.listTables(analystOf(request).orgId),
   }));
 
   // A run per table, anonymized like any result: a suppressed count is null.
@@ -41,7 +41,7 @@ export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort; store: AirS
   }));
 
   app.post('/api/site/tables', async (request, reply) => {
-    const table = cloak.defineTable(analystOf(request).orgId, request.body);
+    const table = await cloak.defineTable(analystOf(request).orgId, request.body);
     return reply.status(201).send({ success: true, table });
   });
 
@@ -49,13 +49,13 @@ export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort; store: AirS
     if (erasesData(request.body)) checkErase(request, request.params.name, 'drop columns');
     return {
       success: true,
-      table: cloak.alterTable(analystOf(request).orgId, request.params.name, request.body),
+      table: await cloak.alterTable(analystOf(request).orgId, request.params.name, request.body),
     };
   });
 
   app.delete<Named>('/api/site/tables/:name', async (request) => {
     checkErase(request, request.params.name, 'drop tables');
-    cloak.dropTable(analystOf(request).orgId, request.params.name);
+    await cloak.dropTable(analystOf(request).orgId, request.params.name);
     return { success: true };
   });
 };

@@ -116,7 +116,7 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.post('/api/site/tasks', async (request, reply) => {
     const { prefetch, schedule, ...rest } = parseBody(newTaskBody, request.body);
-    const task = tasks.create(
+    const task = await tasks.create(
       analystOf(request).orgId,
       {
         ...rest,
@@ -150,7 +150,7 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.put<ByToken>('/api/site/tasks/:token', async (request) => {
     const { prefetch, schedule, ...rest } = parseBody(taskChangeBody, request.body);
-    const task = tasks.update(
+    const task = await tasks.update(
       analystOf(request).orgId,
       request.params.token,
       {
@@ -164,17 +164,21 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
   });
 
   app.delete<ByToken>('/api/site/tasks/:token', async (request) => {
-    tasks.delete(analystOf(request).orgId, request.params.token);
+    await tasks.delete(analystOf(request).orgId, request.params.token);
     return { success: true };
   });
 
   // Always in the background: the page follows the run's progress and can cancel it.
   app.post<ByToken>('/api/site/tasks/:token/run', async (request, reply) => {
-    const { run, finished } = tasks.startBatch(analystOf(request).orgId, request.params.token, {
-      background: true,
-      by: personOf(request),
-      via: 'site',
-    });
+    const { run, finished } = await tasks.startBatch(
+      analystOf(request).orgId,
+      request.params.token,
+      {
+        background: true,
+        by: personOf(request),
+        via: 'site',
+      },
+    );
     // The outcome is read from the run (state, error); nobody awaits this promise.
     finished.catch(() => undefined);
     return reply.status(202).send({ success: true, run: toApiRun(run) });

@@ -86,7 +86,10 @@ export class Scheduler {
   }
 
   /** Starts one due task (or publishes its report); false when it could not start. */
-  async #start(task: ReturnType<AirStore['tasks']['ofType']>[number], now: number): Promise<boolean> {
+  async #start(
+    task: ReturnType<AirStore['tasks']['ofType']>[number],
+    now: number,
+  ): Promise<boolean> {
     try {
       if (task.type === 'streaming') await this.tasks.publishStreaming(task, now);
       // A periodic run acts for whoever last saved the task (they set its schedule).

@@ -118,7 +118,9 @@ async function startLocked(
   const scheduler = new Scheduler(
     platform.air,
     platform.tasks,
-    { skipped: (taskId, reason) => schedulerLog.warn({ taskId, reason }, 'scheduled task skipped') },
+    {
+      skipped: (taskId, reason) => schedulerLog.warn({ taskId, reason }, 'scheduled task skipped'),
+    },
     serverMode?.lease,
   );
   const tls = {

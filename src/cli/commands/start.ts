@@ -115,8 +115,9 @@ export function registerStartCommand(program: Command): void {
         ].join('\n'),
       );
       // The stop drains runs within shutdown.drainSeconds (docs/operations.md, "Shutdown").
-      stopOnSignals(() => running.shutdown(), (error) =>
-        running.log.error({ err: error }, 'shutdown failed'),
+      stopOnSignals(
+        () => running.shutdown(),
+        (error) => running.log.error({ err: error }, 'shutdown failed'),
       );
     });
 }

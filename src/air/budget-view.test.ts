@@ -20,19 +20,19 @@ const port = (state: BudgetState | undefined, asked: number[] = []) =>
   ({
     budgetState: (_orgId: string, limit: number) => {
       asked.push(limit);
-      return state;
+      return Promise.resolve(state);
     },
   }) as unknown as CloakPort;
 
 describe('the budget view', () => {
-  it('marks the cloak’s state enabled and passes the limit on', () => {
+  it('marks the cloak’s state enabled and passes the limit on', async () => {
     const asked: number[] = [];
-    expect(budgetView(port(STATE, asked), 'o', 5)).toEqual({ enabled: true, ...STATE });
+    expect(await budgetView(port(STATE, asked), 'o', 5)).toEqual({ enabled: true, ...STATE });
     expect(asked).toEqual([5]);
   });
 
-  it('says the budget is off when the cloak has none', () => {
-    expect(budgetView(port(undefined), 'o', 5)).toEqual({
+  it('says the budget is off when the cloak has none', async () => {
+    expect(await budgetView(port(undefined), 'o', 5)).toEqual({
       enabled: false,
       message: expect.stringMatching(/^The participation budget is off on this installation/),
     });

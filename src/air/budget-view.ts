@@ -32,7 +32,11 @@ export function parseNoticeLimit(raw: unknown): number {
  * Nothing here is computed from users: the cloak's state holds settings, the count of notices
  * (runs and previews the organisation started) and notices already published.
  */
-export function budgetView(cloak: CloakPort, orgId: string, limit: number): BudgetView {
-  const state = cloak.budgetState(orgId, limit);
+export async function budgetView(
+  cloak: CloakPort,
+  orgId: string,
+  limit: number,
+): Promise<BudgetView> {
+  const state = await cloak.budgetState(orgId, limit);
   return state ? { enabled: true, ...state } : { enabled: false, message: BUDGET_OFF };
 }

@@ -80,11 +80,15 @@ export interface CloakPort {
    * this period and the latest `limit` notices (already published). Undefined when the budget is
    * off on this installation.
    */
-  budgetState(orgId: string, limit: number): BudgetState | undefined;
+  budgetState(orgId: string, limit: number): Promise<BudgetState | undefined>;
   /** Starts, changes (spec) or stops (null) a streaming task; the cloak keeps its per-user state. */
   setStreamingTask(orgId: string, taskKey: string, spec: TaskSpec | null): void;
   /** The anonymized properties of the users a streaming task saw in the last `userExpireSeconds`. */
-  streamingReport(orgId: string, taskKey: string, userExpireSeconds: number): AnonymizedResult;
+  streamingReport(
+    orgId: string,
+    taskKey: string,
+    userExpireSeconds: number,
+  ): Promise<AnonymizedResult>;
   /**
    * Runs the task in the sandbox on the given test users only: no real rows and no lookup tables
    * are read. The task is validated against the organisation's table definitions first. Each

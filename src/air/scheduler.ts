@@ -11,6 +11,7 @@ export interface SchedulerEvents {
 
 export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<number[]> | undefined;
 
   constructor(
     private readonly store: AirStore,
@@ -20,9 +21,18 @@ export class Scheduler {
 
   /** Checks at once (catching up after downtime) and then every `tickMs`. */
   start(tickMs: number): void {
-    this.tick();
-    this.#timer = setInterval(() => this.tick(), tickMs);
+    this.#tickAlone();
+    this.#timer = setInterval(() => this.#tickAlone(), tickMs);
     this.#timer.unref();
+  }
+
+  /**
+   * A tick waits for streaming reports (the cloak's database): one still busy when the timer fires
+   * again is not joined by a second, which would publish the same task twice.
+   */
+  #tickAlone(): void {
+    if (this.#ticking) return;
+    this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
   }
 
   stop(): void {
@@ -34,7 +44,7 @@ export class Scheduler {
    * has come. The start time is recorded as the run starts, and the next run time is computed
    * from it: however many runs a downtime missed, the task runs once. Returns the ids started.
    */
-  tick(now = Date.now()): number[] {
+  async tick(now = Date.now()): Promise<number[]> {
     for (const { taskId, error } of this.tasks.syncStreamingTasks()) {
       this.events.skipped?.(taskId, error);
     }
@@ -44,7 +54,7 @@ export class Scheduler {
       if (!task.schedule) continue;
       if (nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt) > now) continue;
       try {
-        if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
+        if (task.type === 'streaming') await this.tasks.publishStreaming(task, now);
         // A periodic run acts for whoever last saved the task (they set its schedule).
         else {
           const by = { actor: 'scheduler', personId: task.savedBy };

@@ -122,13 +122,13 @@ export class TaskService {
   }
 
   /** Publishes one report of a streaming task: its users' latest properties, anonymized. */
-  publishStreaming(task: TaskRecord, now = Date.now()): StoredResult {
+  async publishStreaming(task: TaskRecord, now = Date.now()): Promise<StoredResult> {
     if (task.type !== 'streaming' || !task.schedule || !('user_expire_interval' in task.schedule)) {
       throw new AppError('INVALID_PARAMETER', {
         detail: `Task "${task.name}" is not a streaming task.`,
       });
     }
-    const result = this.cloak.streamingReport(
+    const result = await this.cloak.streamingReport(
       task.orgId,
       task.token,
       task.schedule.user_expire_interval,

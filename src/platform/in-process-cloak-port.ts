@@ -13,7 +13,7 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
     checkRunCap: (orgId) => runner.checkRunCap(orgId),
     runTask: (orgId, spec, control, access) => runner.run(orgId, spec, control, access),
     previewTask: (orgId, spec, control, access) => runner.preview(orgId, spec, control, access),
-    budgetState: (orgId, limit) => cloak.budget?.state(orgId, limit),
+    budgetState: async (orgId, limit) => cloak.budget?.state(orgId, limit),
     setStreamingTask: (orgId, taskKey, spec) => cloak.streaming.register(orgId, taskKey, spec),
     streamingReport: (orgId, taskKey, userExpireSeconds) =>
       cloak.streaming.report(orgId, taskKey, userExpireSeconds),

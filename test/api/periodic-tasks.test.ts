@@ -76,11 +76,11 @@ describe('periodic tasks', () => {
     const task = inst.platform.air.tasks.byToken(orgId, created.json.task.token)!;
     const results = () => inst.platform.air.results.count(task.id);
     const { scheduler } = inst.platform;
-    expect(scheduler.tick(task.createdAt + 3_599_000)).not.toContain(task.id);
-    expect(scheduler.tick(task.createdAt + 3_600_000)).toContain(task.id);
+    expect(await scheduler.tick(task.createdAt + 3_599_000)).not.toContain(task.id);
+    expect(await scheduler.tick(task.createdAt + 3_600_000)).toContain(task.id);
     await until(() => results() === 1);
-    expect(scheduler.tick(task.createdAt + 3_700_000)).not.toContain(task.id);
-    expect(scheduler.tick(task.createdAt + 7_200_000)).toContain(task.id);
+    expect(await scheduler.tick(task.createdAt + 3_700_000)).not.toContain(task.id);
+    expect(await scheduler.tick(task.createdAt + 7_200_000)).toContain(task.id);
     await until(() => results() === 2);
   });
 
@@ -110,8 +110,8 @@ describe('periodic tasks', () => {
       const after = store.tasks.byId(orgId, task.id)!;
       expect(after.lastScheduledAt).toBeGreaterThanOrEqual(started);
       // Nothing more is due until a minute after the catch-up run.
-      expect(restarted.scheduler.tick()).not.toContain(task.id);
-      expect(restarted.scheduler.tick(after.lastScheduledAt! + 60_000)).toContain(task.id);
+      expect(await restarted.scheduler.tick()).not.toContain(task.id);
+      expect(await restarted.scheduler.tick(after.lastScheduledAt! + 60_000)).toContain(task.id);
       await until(() => store.results.count(task.id) === 2);
     } finally {
       await restarted?.stop();

@@ -82,8 +82,8 @@ describe('periodic task killed mid-period', () => {
       }),
     );
     try {
-      expect(restarted.scheduler.tick(startedAt + PERIOD_MS - 1000)).not.toContain(task.id);
-      expect(restarted.scheduler.tick(startedAt + PERIOD_MS)).toContain(task.id);
+      expect(await restarted.scheduler.tick(startedAt + PERIOD_MS - 1000)).not.toContain(task.id);
+      expect(await restarted.scheduler.tick(startedAt + PERIOD_MS)).toContain(task.id);
       const [run] = restarted.tasks.runs.list(orgId, task.id);
       while (restarted.tasks.runs.get(orgId, task.id, run!.id)?.state === 'running') {
         await sleep(100);

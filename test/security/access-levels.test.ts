@@ -223,7 +223,7 @@ describe('access levels', () => {
       );
     const byTess = periodic('n', id.tess);
     const byUrsula = periodic('o', id.ursula);
-    const started = scheduler.tick(Date.now() + 3_601_000);
+    const started = await scheduler.tick(Date.now() + 3_601_000);
     expect(started).toEqual(expect.arrayContaining([byTess.id, byUrsula.id]));
     const publishedBy = async (t: typeof byTess, label: string) => {
       await until(

@@ -41,7 +41,7 @@ export const budgetRoutes: FastifyPluginAsync<BudgetRoutesOptions> = async (app,
     { preHandler, schema: budgetDoc },
     async (request) => ({
       success: true,
-      budget: budgetView(
+      budget: await budgetView(
         opts.cloak,
         identityOf(request).orgId,
         parseNoticeLimit(request.query.limit),

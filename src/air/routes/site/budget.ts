@@ -13,7 +13,11 @@ export const siteBudgetRoutes: FastifyPluginAsync<{
 }> = async (app, { tasks, cloak }) => {
   app.get<{ Querystring: { limit?: unknown } }>('/api/site/budget', async (request) => ({
     success: true,
-    budget: budgetView(cloak, analystOf(request).orgId, parseNoticeLimit(request.query.limit)),
+    budget: await budgetView(
+      cloak,
+      analystOf(request).orgId,
+      parseNoticeLimit(request.query.limit),
+    ),
   }));
 
   app.post<{ Params: { token: string } }>('/api/site/tasks/:token/preview', async (request) => {

@@ -65,10 +65,10 @@ describe('a cost preview', () => {
     const withPreview = open();
     const without = open();
     for (const { budget } of [withPreview, without]) await run(budget, [['a', group]]);
-    const before = stored(withPreview.db);
+    const before = await stored(withPreview.db);
 
     const notice = await preview(withPreview.budget, next);
-    expect(stored(withPreview.db)).toEqual(before);
+    expect(await stored(withPreview.db)).toEqual(before);
     for (const user of [...group, ...others, ...fresh]) {
       expect(await withPreview.budget.spent('o', user)).toBe(await without.budget.spent('o', user));
     }
@@ -77,7 +77,7 @@ describe('a cost preview', () => {
     const plain = await run(without.budget, next);
     expect(after.counts).toEqual(plain.counts);
     expect(after.leftOut).toBe(plain.leftOut);
-    expect(stored(withPreview.db)).toEqual(stored(without.db));
+    expect(await stored(withPreview.db)).toEqual(await stored(without.db));
     // Only the notice differs: it is the period's third, not its second.
     expect(plain.notice.period_run).toBe(2);
     expect(notice.period_run).toBe(2);

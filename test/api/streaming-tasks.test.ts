@@ -159,6 +159,8 @@ describe('streaming tasks', () => {
       },
     );
     expect(deleted.status).toBe(200);
-    expect(() => platform.cloak.streaming.report(orgId, token, 3600)).toThrow(/not registered/);
+    await expect(platform.cloak.streaming.report(orgId, token, 3600)).rejects.toThrow(
+      /not registered/,
+    );
   });
 });

@@ -88,6 +88,10 @@ export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
       return direct.exec(sql);
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      // Never BEGIN inside the caller's synchronous step: code that goes on to use the raw handle
+      // synchronously (or closes it) before its first await would otherwise run inside this
+      // transaction. Then wait for any open one, checked in the same step as the BEGIN.
+      await undefined;
       while (open) await open;
       let release!: () => void;
       open = new Promise((resolve) => (release = resolve));

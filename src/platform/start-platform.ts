@@ -54,6 +54,12 @@ async function startLocked(
   lock: DataDirLock,
 ): Promise<RunningPlatform> {
   const platform = openPlatform(config);
+  // A cloak database whose bookkeeping tables cannot be migrated stops the start here, not at
+  // the first run.
+  await platform.cloak.ready().catch((error: unknown) => {
+    platform.close();
+    throw error;
+  });
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);

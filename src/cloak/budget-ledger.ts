@@ -174,7 +174,7 @@ class TransactionLedger implements BudgetLedger {
         [orgId, ...chunk],
       );
       for (const { hash, seq, idx, basis } of rows) {
-        found.set(Buffer.from(hash).toString('latin1'), { seq, idx, basis });
+        found.set(hash.toString('latin1'), { seq, idx, basis });
       }
     }
     return found;
@@ -226,7 +226,7 @@ class TransactionLedger implements BudgetLedger {
     const states = new Map<string, UserState>();
     const rows = await this.rows.loadUsers(this.tx, orgId, period, users.map(userHash));
     for (const row of rows) {
-      states.set(Buffer.from(row.user_hash).toString('latin1'), {
+      states.set(row.user_hash.toString('latin1'), {
         spent: row.spent,
         exhausted:
           row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0],

@@ -1,7 +1,13 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
-import { describeData, openDatabase, sqliteSqlDb, type SqlDb } from '../store/index.ts';
+import {
+  describeData,
+  openDatabase,
+  sqliteSqlDb,
+  type SqlDb,
+  type SqliteSqlDb,
+} from '../store/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
@@ -31,6 +37,11 @@ export interface Cloak {
   release: ReleaseSchedule | undefined;
   /** Streaming tasks' per-user state and reports. */
   streaming: StreamingEngine;
+  /**
+   * cloak.db behind the async seam. Every async store of the cloak must use this one wrapper: it
+   * is what keeps their transactions on the one connection from overlapping.
+   */
+  sql: SqliteSqlDb;
   /**
    * Resolves when the bookkeeping stores' tables are migrated; their methods wait for it anyway,
    * so awaiting it only makes a damaged database fail at start rather than at first use.
@@ -97,6 +108,7 @@ export function openCloak(
     budget,
     release,
     streaming,
+    sql,
     ready: async () => {
       await Promise.all([budget?.ready(), release?.ready(), streaming.ready()]);
     },

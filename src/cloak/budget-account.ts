@@ -37,19 +37,31 @@ export interface RunNumbers {
   periodFirstSeq: number;
 }
 
-/** The budget's storage, inside the settlement's transaction. */
+/**
+ * The budget's storage, inside the settlement's transaction (BudgetStore.settle). Asynchronous, so
+ * that it can be PostgreSQL's; reads and writes go a chunk of users or buckets at a time.
+ */
 export interface BudgetLedger {
-  nextSeq(orgId: string): RunNumbers;
-  known(orgId: string, hash: Buffer): FirstSettled | undefined;
-  remember(orgId: string, hash: Buffer, settled: FirstSettled): void;
-  hasUsers(orgId: string): boolean;
+  nextSeq(orgId: string): Promise<RunNumbers>;
+  /** Where these buckets were first settled, by the hash's latin1 text; unknown ones are absent. */
+  known(orgId: string, hashes: readonly Buffer[]): Promise<Map<string, FirstSettled>>;
+  remember(orgId: string, buckets: ReadonlyArray<readonly [Buffer, FirstSettled]>): Promise<void>;
+  hasUsers(orgId: string): Promise<boolean>;
   /** Runs `fn` so that what it wrote is undone if it throws (a savepoint). */
-  tentatively<T>(fn: () => T): T;
+  tentatively<T>(fn: () => Promise<T>): Promise<T>;
   /** The stored states of these users in this period (earlier periods' are spent), by hashText. */
-  loadStates(orgId: string, period: number, users: readonly UserKey[]): Map<string, UserState>;
-  saveStates(orgId: string, period: number, dirty: ReadonlyArray<[UserKey, UserState]>): void;
+  loadStates(
+    orgId: string,
+    period: number,
+    users: readonly UserKey[],
+  ): Promise<Map<string, UserState>>;
+  saveStates(
+    orgId: string,
+    period: number,
+    dirty: ReadonlyArray<[UserKey, UserState]>,
+  ): Promise<void>;
   /** How many of the organisation's users have run out in this period. */
-  exhaustedCount(orgId: string, period: number): number;
+  exhaustedCount(orgId: string, period: number): Promise<number>;
 }
 
 /** A bucket above the floor, in settlement order (by hash). */
@@ -82,16 +94,16 @@ export class Account {
    * States are read a chunk of users at a time; with `commit` the changed ones are written back,
    * otherwise the pass only looks and its changes are dropped.
    */
-  eachUser(
+  async eachUser(
     users: Iterable<UserKey | readonly [UserKey, Int32Array]>,
     visit: (key: UserKey, ids: Int32Array | undefined, stateOf: () => UserState) => void,
     commit: boolean,
-  ): void {
-    const anyStored = this.ledger.hasUsers(this.orgId);
+  ): Promise<void> {
+    const anyStored = await this.ledger.hasUsers(this.orgId);
     let chunk: Array<[UserKey, Int32Array | undefined]> = [];
-    const flush = () => {
+    const flush = async () => {
       const stored = anyStored
-        ? this.ledger.loadStates(
+        ? await this.ledger.loadStates(
             this.orgId,
             this.run.period,
             chunk.map(([key]) => key),
@@ -103,14 +115,14 @@ export class Account {
         visit(key, ids, () => (state ??= stored.get(hashText(key)) ?? newState()));
         if (state?.dirty) dirty.push([key, state]);
       }
-      if (commit) this.ledger.saveStates(this.orgId, this.run.period, dirty);
+      if (commit) await this.ledger.saveStates(this.orgId, this.run.period, dirty);
       chunk = [];
     };
     for (const user of users) {
       chunk.push(user instanceof Uint8Array ? [user, undefined] : [user[0], user[1]]);
-      if (chunk.length === USERS_PER_STATEMENT) flush();
+      if (chunk.length === USERS_PER_STATEMENT) await flush();
     }
-    if (chunk.length > 0) flush();
+    if (chunk.length > 0) await flush();
   }
 
   /**

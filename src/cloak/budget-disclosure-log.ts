@@ -1,6 +1,6 @@
 // The cloak's log of every budget notice it made (runs and cost previews), and the budget state built from it.
 import type { BudgetDisclosure, BudgetNotice, BudgetState } from '../shared/index.ts';
-import { statementCache, type Db } from '../store/index.ts';
+import type { SqlDb, SqlExecutor } from '../store/index.ts';
 import { DISCLOSURE_RHO, disclosureSd } from './budget-disclosure.ts';
 import type { NoticeNumbers } from './budget-ledger.ts';
 
@@ -13,18 +13,7 @@ import type { NoticeNumbers } from './budget-ledger.ts';
  * Its time is when its run started, never when it settled: that would time the run.
  */
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS budget_disclosures (
-    org_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    period INTEGER NOT NULL,
-    period_run INTEGER NOT NULL,
-    at INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('run', 'preview')),
-    notice TEXT NOT NULL,
-    PRIMARY KEY (org_id, seq)
-  ) STRICT, WITHOUT ROWID;
-`;
+// The table, budget_disclosures, is migrated with the budget's (budget-schema.ts).
 
 export type DisclosureKind = BudgetDisclosure['kind'];
 
@@ -45,32 +34,38 @@ export interface BudgetSettings {
 }
 
 export class DisclosureLog {
-  readonly #sql: ReturnType<typeof statementCache>;
+  constructor(private readonly db: SqlDb) {}
 
-  constructor(db: Db) {
-    db.exec(SCHEMA);
-    this.#sql = statementCache(db);
-  }
-
-  /** Once per notice number: a run that never settles logs nothing, but its number is spent. */
-  record(orgId: string, taken: TakenNotice, kind: DisclosureKind, notice: BudgetNotice) {
-    this.#sql(
+  /**
+   * Once per notice number, in the settlement's transaction `tx`: a run that never settles logs
+   * nothing, but its number is spent.
+   */
+  async record(
+    tx: SqlExecutor,
+    orgId: string,
+    taken: TakenNotice,
+    kind: DisclosureKind,
+    notice: BudgetNotice,
+  ): Promise<void> {
+    await tx.run(
       `INSERT INTO budget_disclosures (org_id, seq, period, period_run, at, kind, notice)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(orgId, taken.seq, taken.period, taken.periodRun, taken.at, kind, JSON.stringify(notice));
+      [orgId, taken.seq, taken.period, taken.periodRun, taken.at, kind, JSON.stringify(notice)],
+    );
   }
 
   /** The organisation's latest notices, newest first. */
-  latest(orgId: string, limit: number): BudgetDisclosure[] {
-    const rows = this.#sql(
-      `SELECT period, at, kind, notice FROM budget_disclosures WHERE org_id = ?
-       ORDER BY seq DESC LIMIT ?`,
-    ).all(orgId, limit) as Array<{
+  async latest(orgId: string, limit: number): Promise<BudgetDisclosure[]> {
+    const rows = await this.db.all<{
       period: number;
       at: number;
       kind: DisclosureKind;
       notice: string;
-    }>;
+    }>(
+      `SELECT period, at, kind, notice FROM budget_disclosures WHERE org_id = ?
+       ORDER BY seq DESC LIMIT ?`,
+      [orgId, limit],
+    );
     return rows.map((r) => ({
       ...(JSON.parse(r.notice) as BudgetNotice),
       kind: r.kind,
@@ -79,7 +74,7 @@ export class DisclosureLog {
     }));
   }
 
-  state(orgId: string, settings: BudgetSettings, limit: number): BudgetState {
+  async state(orgId: string, settings: BudgetSettings, limit: number): Promise<BudgetState> {
     return {
       rho: settings.rho,
       disclosure_rho: DISCLOSURE_RHO,
@@ -87,7 +82,7 @@ export class DisclosureLog {
       renews_at: settings.renewsAt ?? null,
       runs_this_period: settings.runsThisPeriod,
       next_noise_sd: Math.round(disclosureSd(settings.runsThisPeriod + 1)),
-      disclosures: this.latest(orgId, limit),
+      disclosures: await this.latest(orgId, limit),
     };
   }
 }

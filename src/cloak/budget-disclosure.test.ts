@@ -1,6 +1,6 @@
 // A budgeted run says how many users the budget left out: noisy, on a schedule of bounded total cost, and per period.
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteDb, type SqliteSqlDb } from '../store/index.ts';
 import {
   budgetNotice,
   DISCLOSURE_FIRST_SD,
@@ -20,7 +20,7 @@ import {
 } from './budget-test-support.ts';
 
 describe('the disclosure schedule', () => {
-  it('grows the noise run by run so that all runs of a period together cost at most DISCLOSURE_RHO', () => {
+  it('grows the noise run by run so that all runs of a period together cost at most DISCLOSURE_RHO', async () => {
     expect(disclosureSd(1)).toBe(DISCLOSURE_FIRST_SD);
     let total = 0;
     let growing = true;
@@ -33,7 +33,7 @@ describe('the disclosure schedule', () => {
     expect(total).toBeGreaterThan(0.95 * DISCLOSURE_RHO);
   });
 
-  it('cannot tell one victim left out from not: the best cut over 400 runs guesses about half', () => {
+  it('cannot tell one victim left out from not: the best cut over 400 runs guesses about half', async () => {
     // Two worlds that differ by one user left out, each disclosed 400 times (fresh runs).
     const notices = (leftOut: number) =>
       Array.from(
@@ -64,22 +64,22 @@ describe('the disclosure schedule', () => {
 });
 
 describe('a budgeted run’s notice', () => {
-  let db: Database.Database;
+  let db: SqliteSqlDb;
   beforeEach(() => {
-    db = new Database(':memory:');
+    db = openSqliteDb(':memory:');
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('says so when the budget left users out, and not when it left no one out', () => {
+  it('says so when the budget left users out, and not when it left no one out', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const crowd = keys(1_000, 'c');
-    const first = run(budget, small('first', crowd));
+    const first = await run(budget, small('first', crowd));
     expect(total(first.counts, 'first')).toBe(1_000);
     expect(first.leftOut).toBe(0);
     expect(first.notice.may_be_low).toBe(false);
     expect(first.notice.message).toMatch(/No sign of users left out/);
     // Everyone has spent their one small bucket: a second, fresh one leaves all 1,000 out.
-    const second = run(budget, small('second', crowd));
+    const second = await run(budget, small('second', crowd));
     expect(total(second.counts, 'second')).toBe(0);
     expect(second.leftOut).toBe(1_000);
     expect(second.notice).toMatchObject({ may_be_low: true, period_run: 2, renews_at: null });
@@ -88,24 +88,24 @@ describe('a budgeted run’s notice', () => {
     expect(second.notice.message).toMatch(/left out of this task's buckets .* may be low/);
   });
 
-  it('counts a user left out of several buckets once, and a rerun of an old bucket leaves them out again', () => {
+  it('counts a user left out of several buckets once, and a rerun of an old bucket leaves them out again', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const group = keys(400, 'g');
-    run(budget, small('a', group));
+    await run(budget, small('a', group));
     const others = keys(400, 'h');
     // The group asks two fresh small buckets more each; the others are fresh and pay for one.
     const task = () => [...small('b', others), ...small('c', group), ...small('d', group)];
-    const next = run(budget, task());
+    const next = await run(budget, task());
     expect(next.leftOut).toBe(400);
     expect(total(next.counts, 'b')).toBe(400);
     expect(total(next.counts, 'c') + total(next.counts, 'd')).toBe(0);
     // A rerun leaves the same 400 out of the same buckets again, and says so again.
-    const rerun = run(budget, task());
+    const rerun = await run(budget, task());
     expect(rerun.leftOut).toBe(400);
     expect(rerun.counts).toEqual(next.counts);
   });
 
-  it('renews every budget at the start of each period, where the noise starts small again', () => {
+  it('renews every budget at the start of each period, where the noise starts small again', async () => {
     let now = 10 * DAY_MS + 5;
     const budget = new ParticipationBudget(db, {
       rho: ONE_SMALL_BUCKET,
@@ -114,25 +114,25 @@ describe('a budgeted run’s notice', () => {
       now: () => now,
     });
     const group = keys(500, 'p');
-    expect(total(run(budget, small('week', group)).counts, 'week')).toBe(500);
-    const spentOut = run(budget, small('week2', group));
+    expect(total((await run(budget, small('week', group))).counts, 'week')).toBe(500);
+    const spentOut = await run(budget, small('week2', group));
     expect(total(spentOut.counts, 'week2')).toBe(0);
     expect(spentOut.notice.renews_at).toBe(14 * DAY_MS);
     now = 14 * DAY_MS;
     // A new period: the whole budget again, and the first disclosure's small noise.
-    const renewed = run(budget, small('week2', group));
+    const renewed = await run(budget, small('week2', group));
     expect(total(renewed.counts, 'week2')).toBe(500);
     expect(renewed.leftOut).toBe(0);
     expect(renewed.notice.period_run).toBe(1);
-    expect(budget.spent('o', group[0]!)).toBeCloseTo(SMALL_COST, 10);
+    expect(await budget.spent('o', group[0]!)).toBeCloseTo(SMALL_COST, 10);
     // A bucket first shown last period is charged again, not free: the spending it was free
     // against has been reset.
-    const again = run(budget, small('week', group));
+    const again = await run(budget, small('week', group));
     expect(total(again.counts, 'week')).toBe(0);
     expect(again.leftOut).toBe(500);
   });
 
-  it('refuses a period that is not a whole number of days', () => {
+  it('refuses a period that is not a whole number of days', async () => {
     expect(() => new ParticipationBudget(db, { rho: 1, secret: SECRET, periodDays: 0.5 })).toThrow(
       /whole number of days/,
     );

@@ -1,6 +1,6 @@
-// The participation budget's storage in cloak.db: users' spending, buckets already settled, run numbers.
+// The participation budget's storage (SQLite or PostgreSQL): users' spending, buckets already settled, run numbers.
 import type { UserKey } from '../anonymizer/index.ts';
-import { statementCache, type Db } from '../store/index.ts';
+import type { SqlDb, SqlExecutor, SqlValue } from '../store/index.ts';
 import {
   userHash,
   type BudgetLedger,
@@ -8,48 +8,8 @@ import {
   type RunNumbers,
   type UserState,
 } from './budget-account.ts';
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS budget_runs (
-    org_id TEXT PRIMARY KEY,
-    last_seq INTEGER NOT NULL,
-    period INTEGER NOT NULL DEFAULT 0,
-    period_runs INTEGER NOT NULL DEFAULT 0,
-    period_first_seq INTEGER NOT NULL DEFAULT 1,
-    notice_seq INTEGER NOT NULL DEFAULT 0,
-    notice_period INTEGER NOT NULL DEFAULT 0,
-    notice_period_runs INTEGER NOT NULL DEFAULT 0
-  ) STRICT;
-  CREATE TABLE IF NOT EXISTS budget_buckets (
-    org_id TEXT NOT NULL,
-    hash BLOB NOT NULL,
-    seq INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    basis INTEGER,
-    PRIMARY KEY (org_id, hash)
-  ) STRICT, WITHOUT ROWID;
-  CREATE TABLE IF NOT EXISTS budget_users (
-    org_id TEXT NOT NULL,
-    user_hash BLOB NOT NULL,
-    spent REAL NOT NULL,
-    exhausted_seq INTEGER,
-    exhausted_idx INTEGER,
-    period INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (org_id, user_hash)
-  ) STRICT, WITHOUT ROWID;
-`;
-
-/** Columns added since the first release, for cloak.db files made before them. */
-const ADDED_COLUMNS: ReadonlyArray<[table: string, column: string, definition: string]> = [
-  ['budget_buckets', 'basis', 'INTEGER'],
-  ['budget_runs', 'period', 'INTEGER NOT NULL DEFAULT 0'],
-  ['budget_runs', 'period_runs', 'INTEGER NOT NULL DEFAULT 0'],
-  ['budget_runs', 'period_first_seq', 'INTEGER NOT NULL DEFAULT 1'],
-  ['budget_users', 'period', 'INTEGER NOT NULL DEFAULT 0'],
-  ['budget_runs', 'notice_seq', 'INTEGER NOT NULL DEFAULT 0'],
-  ['budget_runs', 'notice_period', 'INTEGER NOT NULL DEFAULT 0'],
-  ['budget_runs', 'notice_period_runs', 'INTEGER NOT NULL DEFAULT 0'],
-];
+import { budgetRows, chunks, placeholders, type BudgetRows } from './budget-rows.ts';
+import { migrateBudgetTables } from './budget-schema.ts';
 
 /** A notice's numbers, taken when its run starts: its noise's seed, and its k in the period. */
 export interface NoticeNumbers {
@@ -60,97 +20,134 @@ export interface NoticeNumbers {
   periodRun: number;
 }
 
-interface BudgetRow {
-  user_hash: Buffer;
-  spent: number;
-  exhausted_seq: number | null;
-  exhausted_idx: number | null;
-}
+/** The class of PostgreSQL advisory lock under which one organisation's settlements take turns. */
+const SETTLEMENT_LOCK = 0x0c1b;
+
+/*
+ * Concurrency. A settlement reads its users' spending, decides, and writes it back: two settlements
+ * of one organisation that interleave would both read the old spending and one's charges would be
+ * lost. On SQLite the transaction is BEGIN IMMEDIATE: one writer per file, across processes. On
+ * PostgreSQL the transaction runs at READ COMMITTED and its first statement takes a transaction-
+ * level advisory lock keyed by the organisation (pg_advisory_xact_lock): a second server's
+ * settlement of the same organisation waits there until the first commits or rolls back, and
+ * since READ COMMITTED takes a fresh snapshot per statement, everything it reads afterwards
+ * includes the first one's charges. Other organisations settle in parallel. REPEATABLE READ or
+ * SERIALIZABLE would take the snapshot at the lock statement, before the first one's commit, and
+ * read stale spending (or fail with serialization errors); the lock is taken before any savepoint,
+ * so a preview's rollback never drops it.
+ */
 
 /**
- * The tables behind ParticipationBudget (see there for what they mean). Every write happens inside
- * the settlement's transaction, which the budget opens; `period` says which period is current.
+ * The tables behind ParticipationBudget (see there for what they mean). Every write of a
+ * settlement happens inside `settle`'s transaction; `period` says which period is current.
  */
-export class BudgetStore implements BudgetLedger {
-  readonly #sql: ReturnType<typeof statementCache>;
+export class BudgetStore {
+  readonly #ready: Promise<void>;
+  readonly #rows: BudgetRows;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     private readonly period: () => number,
   ) {
-    db.exec(SCHEMA);
-    // Buckets settled before noise counts were stored had their count's noise (basis null); rows
-    // from before periods belong to period 0, which is the only one when the budget never renews.
-    const added = new Set<string>();
-    for (const [table, column, definition] of ADDED_COLUMNS) {
-      const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
-      if (!columns.some((c) => c.name === column)) {
-        db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
-        added.add(column);
-      }
-    }
-    // Notices used to take the settlement's numbers: go on from them, so that no seed and no k
-    // of the period is used twice.
-    if (added.has('notice_seq')) {
-      db.exec(`UPDATE budget_runs SET notice_seq = last_seq, notice_period = period,
-               notice_period_runs = period_runs`);
-    }
-    this.#sql = statementCache(db);
+    this.#rows = budgetRows(db);
+    // Opening stays synchronous for callers; every method waits for the tables first, and an error
+    // there (a damaged cloak.db) reaches the first caller rather than an unhandled rejection.
+    this.#ready = migrateBudgetTables(db);
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Resolves when the tables are migrated (or rejects with why they could not be). */
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /**
    * Takes the organisation's next notice numbers, when a run or preview starts. Taken then, and
    * kept whether or not the run ends, so that how many were taken says only how many runs were
    * started: a number taken at settlement would tell whether a run cancelled at a moment of the
-   * analyst's choosing had finished by then, a timing channel the release schedule closes.
+   * analyst's choosing had finished by then, a timing channel the release schedule closes. One
+   * statement: atomic on both dialects (PostgreSQL's upsert locks the row).
    */
-  takeNotice(orgId: string): NoticeNumbers {
+  async takeNotice(orgId: string): Promise<NoticeNumbers> {
+    await this.#ready;
     const period = this.period();
-    const row = this.#sql(
+    const row = (await this.db.get(
       `INSERT INTO budget_runs (org_id, last_seq, notice_seq, notice_period, notice_period_runs)
-       VALUES (@orgId, 0, 1, @period, 1)
+       VALUES (?, 0, 1, ?, 1)
        ON CONFLICT (org_id) DO UPDATE SET
-         notice_seq = notice_seq + 1,
-         notice_period_runs =
-           CASE WHEN notice_period = @period THEN notice_period_runs + 1 ELSE 1 END,
-         notice_period = @period
+         notice_seq = budget_runs.notice_seq + 1,
+         notice_period_runs = CASE WHEN budget_runs.notice_period = ?
+           THEN budget_runs.notice_period_runs + 1 ELSE 1 END,
+         notice_period = ?
        RETURNING notice_seq, notice_period_runs`,
-    ).get({ orgId, period }) as { notice_seq: number; notice_period_runs: number };
+      [orgId, period, period, period],
+    )) as { notice_seq: number; notice_period_runs: number };
     return { seq: row.notice_seq, period, periodRun: row.notice_period_runs };
   }
 
   /** Notices (runs and previews started) the organisation has had in the current period. */
-  runsThisPeriod(orgId: string): number {
-    const row = this.#sql(
+  async runsThisPeriod(orgId: string): Promise<number> {
+    await this.#ready;
+    const row = await this.db.get<{ notice_period: number; notice_period_runs: number }>(
       'SELECT notice_period, notice_period_runs FROM budget_runs WHERE org_id = ?',
-    ).get(orgId) as { notice_period: number; notice_period_runs: number } | undefined;
+      [orgId],
+    );
     return row && row.notice_period === this.period() ? row.notice_period_runs : 0;
   }
 
   /** The loss spent by one user (by user key) in this period, for tests and operators. */
-  spent(orgId: string, user: UserKey): number {
-    const row = this.#sql(
+  async spent(orgId: string, user: UserKey): Promise<number> {
+    await this.#ready;
+    const row = await this.db.get<{ spent: number }>(
       'SELECT spent FROM budget_users WHERE org_id = ? AND user_hash = ? AND period = ?',
-    ).get(orgId, userHash(user), this.period()) as { spent: number } | undefined;
+      [orgId, userHash(user), this.period()],
+    );
     return row?.spent ?? 0;
   }
 
-  nextSeq(orgId: string): RunNumbers {
+  /**
+   * Runs one settlement of the organisation in one transaction, which `fn` reads and writes
+   * through the ledger (and `tx` for its other tables); see "Concurrency" above.
+   */
+  async settle<T>(
+    orgId: string,
+    fn: (ledger: BudgetLedger, tx: SqlExecutor) => Promise<T>,
+  ): Promise<T> {
+    await this.#ready;
+    return this.db.transaction(async (tx) => {
+      if (tx.dialect === 'postgres') {
+        await tx.exec('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+        await tx.get('SELECT pg_advisory_xact_lock(?, hashtext(?))', [SETTLEMENT_LOCK, orgId]);
+      }
+      return fn(new TransactionLedger(tx, this.#rows, this.period), tx);
+    });
+  }
+}
+
+/** The ledger inside one settlement's transaction. */
+class TransactionLedger implements BudgetLedger {
+  #savepoints = 0;
+
+  constructor(
+    private readonly tx: SqlExecutor,
+    private readonly rows: BudgetRows,
+    private readonly period: () => number,
+  ) {}
+
+  async nextSeq(orgId: string): Promise<RunNumbers> {
     const period = this.period();
-    const row = this.#sql(
+    const row = (await this.tx.get(
       `INSERT INTO budget_runs (org_id, last_seq, period, period_runs, period_first_seq)
-       VALUES (@orgId, 1, @period, 1, 1)
+       VALUES (?, 1, ?, 1, 1)
        ON CONFLICT (org_id) DO UPDATE SET
-         last_seq = last_seq + 1,
-         period_runs = CASE WHEN period = @period THEN period_runs + 1 ELSE 1 END,
-         period_first_seq = CASE WHEN period = @period THEN period_first_seq ELSE last_seq + 1 END,
-         period = @period
+         last_seq = budget_runs.last_seq + 1,
+         period_runs = CASE WHEN budget_runs.period = ? THEN budget_runs.period_runs + 1 ELSE 1 END,
+         period_first_seq = CASE WHEN budget_runs.period = ?
+           THEN budget_runs.period_first_seq ELSE budget_runs.last_seq + 1 END,
+         period = ?
        RETURNING last_seq, period_runs, period_first_seq`,
-    ).get({ orgId, period }) as {
-      last_seq: number;
-      period_runs: number;
-      period_first_seq: number;
-    };
+      [orgId, period, period, period, period],
+    )) as { last_seq: number; period_runs: number; period_first_seq: number };
     return {
       seq: row.last_seq,
       period,
@@ -159,47 +156,75 @@ export class BudgetStore implements BudgetLedger {
     };
   }
 
-  exhaustedCount(orgId: string, period: number): number {
-    const row = this.#sql(
+  async exhaustedCount(orgId: string, period: number): Promise<number> {
+    const row = (await this.tx.get(
       `SELECT count(*) AS n FROM budget_users
        WHERE org_id = ? AND period = ? AND exhausted_seq IS NOT NULL`,
-    ).get(orgId, period) as { n: number };
-    return row.n;
+      [orgId, period],
+    )) as { n: number };
+    return Number(row.n);
   }
 
-  known(orgId: string, hash: Buffer): FirstSettled | undefined {
-    return this.#sql(
-      'SELECT seq, idx, basis FROM budget_buckets WHERE org_id = ? AND hash = ?',
-    ).get(orgId, hash) as FirstSettled | undefined;
+  async known(orgId: string, hashes: readonly Buffer[]): Promise<Map<string, FirstSettled>> {
+    const found = new Map<string, FirstSettled>();
+    for (const chunk of chunks(hashes)) {
+      const rows = await this.tx.all<FirstSettled & { hash: Buffer }>(
+        `SELECT hash, seq, idx, basis FROM budget_buckets
+         WHERE org_id = ? AND hash IN (${placeholders(chunk.length)})`,
+        [orgId, ...chunk],
+      );
+      for (const { hash, seq, idx, basis } of rows) {
+        found.set(hash.toString('latin1'), { seq, idx, basis });
+      }
+    }
+    return found;
   }
 
-  remember(orgId: string, hash: Buffer, { seq, idx, basis }: FirstSettled): void {
-    this.#sql(
+  async remember(
+    orgId: string,
+    buckets: ReadonlyArray<readonly [Buffer, FirstSettled]>,
+  ): Promise<void> {
+    for (const chunk of chunks(buckets)) {
+      const params: SqlValue[] = [];
+      for (const [hash, { seq, idx, basis }] of chunk) params.push(orgId, hash, seq, idx, basis);
       // A bucket from an earlier period is settled again: its row moves to this one.
-      `INSERT INTO budget_buckets (org_id, hash, seq, idx, basis) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (org_id, hash) DO UPDATE SET seq = excluded.seq, idx = excluded.idx,
-         basis = excluded.basis`,
-    ).run(orgId, hash, seq, idx, basis);
+      await this.tx.run(
+        `INSERT INTO budget_buckets (org_id, hash, seq, idx, basis)
+         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (org_id, hash) DO UPDATE SET seq = excluded.seq, idx = excluded.idx,
+           basis = excluded.basis`,
+        params,
+      );
+    }
   }
 
-  tentatively<T>(fn: () => T): T {
-    // Inside the settlement's transaction this is a savepoint.
-    return this.db.transaction(fn)();
+  async tentatively<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `budget_try_${++this.#savepoints}`;
+    await this.tx.exec(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn();
+      await this.tx.exec(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await this.tx.exec(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
+      throw error;
+    }
   }
 
-  hasUsers(orgId: string): boolean {
-    return (
-      this.#sql('SELECT 1 FROM budget_users WHERE org_id = ? LIMIT 1').get(orgId) !== undefined
-    );
+  async hasUsers(orgId: string): Promise<boolean> {
+    const row = await this.tx.get('SELECT 1 AS found FROM budget_users WHERE org_id = ? LIMIT 1', [
+      orgId,
+    ]);
+    return row !== undefined;
   }
 
-  loadStates(orgId: string, period: number, users: readonly UserKey[]): Map<string, UserState> {
+  async loadStates(
+    orgId: string,
+    period: number,
+    users: readonly UserKey[],
+  ): Promise<Map<string, UserState>> {
     const states = new Map<string, UserState>();
-    if (users.length === 0) return states;
-    const rows = this.#sql(
-      `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
-       WHERE org_id = ? AND period = ? AND user_hash IN (${users.map(() => '?').join(', ')})`,
-    ).all(orgId, period, ...users.map(userHash)) as BudgetRow[];
+    const rows = await this.rows.loadUsers(this.tx, orgId, period, users.map(userHash));
     for (const row of rows) {
       states.set(row.user_hash.toString('latin1'), {
         spent: row.spent,
@@ -211,22 +236,21 @@ export class BudgetStore implements BudgetLedger {
     return states;
   }
 
-  /**
-   * One prepared single-row upsert per user: inside the settlement's transaction this is faster
-   * than multi-row statements (100,000 fresh users: about 180 ms against 350 ms), which pay for
-   * binding thousands of parameters and for inserting their rows at random places in the tree.
-   */
-  saveStates(orgId: string, period: number, dirty: ReadonlyArray<[UserKey, UserState]>): void {
-    const upsert = this.#sql(
-      `INSERT INTO budget_users (org_id, user_hash, spent, exhausted_seq, exhausted_idx, period)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
-         exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx,
-         period = excluded.period`,
+  async saveStates(
+    orgId: string,
+    period: number,
+    dirty: ReadonlyArray<[UserKey, UserState]>,
+  ): Promise<void> {
+    await this.rows.saveUsers(
+      this.tx,
+      orgId,
+      period,
+      dirty.map(([key, s]) => ({
+        user_hash: userHash(key),
+        spent: s.spent,
+        exhausted_seq: s.exhausted?.[0] ?? null,
+        exhausted_idx: s.exhausted?.[1] ?? null,
+      })),
     );
-    for (const [key, s] of dirty) {
-      const [seq, idx] = s.exhausted ?? [null, null];
-      upsert.run(orgId, userHash(key), s.spent, seq, idx, period);
-    }
   }
 }

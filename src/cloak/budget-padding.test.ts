@@ -1,7 +1,7 @@
 // Budget padding and the suppression bucket: what a member pays always matches the noise drawn for what is published.
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteDb, type SqliteSqlDb } from '../store/index.ts';
 import {
   anonymize,
   countNoiseSd,
@@ -21,13 +21,13 @@ const ONE_SMALL_BUCKET = 1.5 * SMALL_COST;
 
 type Reports = ReadonlyArray<[user: UserKey, buckets: ReadonlyArray<[string, string]>]>;
 
-function settle(budget: ParticipationBudget, reports: Reports): Settlement {
-  const run = budget.startRun('o', SETTINGS, SECRET);
+async function settle(budget: ParticipationBudget, reports: Reports): Promise<Settlement> {
+  const run = await budget.startRun('o', SETTINGS, SECRET);
   for (const [user, buckets] of reports) {
     for (const [label, value] of buckets) run.addProperty(label, value, user);
   }
   try {
-    return run.settle();
+    return await run.settle();
   } finally {
     run.close();
   }
@@ -41,9 +41,9 @@ const drawnSd = (b: AggregatedBucket) =>
   countNoiseSd(Math.max(b.count, b.noiseCount ?? 0), SETTINGS);
 
 /** Runs out `users`: two small buckets each, in groups of ten. */
-function exhaust(budget: ParticipationBudget, users: UserKey[], tag: string): void {
+async function exhaust(budget: ParticipationBudget, users: UserKey[], tag: string): Promise<void> {
   for (const round of ['1', '2']) {
-    settle(
+    await settle(
       budget,
       users.map((u, i) => [u, [[`${tag}-burn${round}`, String(Math.floor(i / 10))]]]),
     );
@@ -51,30 +51,30 @@ function exhaust(budget: ParticipationBudget, users: UserKey[], tag: string): vo
 }
 
 describe('budget padding', () => {
-  let db: Database.Database;
+  let db: SqliteSqlDb;
   beforeEach(() => {
-    db = new Database(':memory:');
+    db = openSqliteDb(':memory:');
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('prices a bucket padded with exhausted users at the users it keeps, not those who asked', () => {
+  it('prices a bucket padded with exhausted users at the users it keeps, not those who asked', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const padding = keys(10_000, 'p');
-    exhaust(budget, padding, 'pad');
+    await exhaust(budget, padding, 'pad');
     const members = keys(5, 'm');
-    const { aggregator, settled } = settle(budget, [
+    const { aggregator, settled } = await settle(budget, [
       ...padding.map((u): [UserKey, Array<[string, string]>] => [u, [['padded', 'x']]]),
       ...members.map((u): [UserKey, Array<[string, string]>] => [u, [['padded', 'x']]]),
     ]);
     const bucket = aggregator.property('padded', 'x')!;
     expect(bucket.count).toBe(5);
     // Each member paid what 5 users' noise is worth, and the count gets exactly that noise.
-    for (const m of members) expect(budget.spent('o', m)).toBeCloseTo(SMALL_COST, 12);
+    for (const m of members) expect(await budget.spent('o', m)).toBeCloseTo(SMALL_COST, 12);
     expect(drawnSd(bucket)).toBe(countNoiseSd(5, SETTINGS));
     expect(settled.find((s) => s.requested === 10_005)).toMatchObject({ kept: 5, noiseCount: 5 });
   });
 
-  it('charges every member the price of the noise its bucket is published with, whoever is left out', () => {
+  it('charges every member the price of the noise its bucket is published with, whoever is left out', async () => {
     // Random runs over users who already spent part of their budget, some of them all of it, with
     // buckets large enough (over 900 users) that their price depends on how many are kept.
     const scenario = fc.record({
@@ -90,30 +90,31 @@ describe('budget padding', () => {
       ),
     });
     let run = 0;
-    fc.assert(
-      fc.property(scenario, ({ users, levels, buckets }) => {
-        const local = new Database(':memory:');
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ users, levels, buckets }) => {
+        const local = openSqliteDb(':memory:');
         try {
           const budget = new ParticipationBudget(local, { rho: 2.5 * SMALL_COST, secret: SECRET });
           const all = keys(users, `r${run++}-`);
           // Small buckets of ten first: levels[i % 8] of them for user i (a third runs it out).
           for (const k of [1, 2, 3]) {
-            settle(
+            await settle(
               budget,
               all.flatMap((u, i): Reports =>
                 levels[i % 8]! >= k ? [[u, [[`pre${k}`, String(Math.floor(i / 80))]]]] : [],
               ),
             );
           }
-          const before = all.map((u) => budget.spent('o', u));
+          const before = await Promise.all(all.map((u) => budget.spent('o', u)));
           const reports = all.map((u, i): [UserKey, Array<[string, string]>] => [
             u,
             buckets.flatMap((b, j): Array<[string, string]> =>
               (i - b.from + users) % users < Math.min(b.size, users) ? [['q', String(j)]] : [],
             ),
           ]);
-          const { aggregator, settled, suppression } = settle(budget, reports);
-          const paid = all.map((u, i) => budget.spent('o', u) - before[i]!);
+          const { aggregator, settled, suppression } = await settle(budget, reports);
+          const after = await Promise.all(all.map((u) => budget.spent('o', u)));
+          const paid = after.map((spent, i) => spent - before[i]!);
           for (const s of settled.filter((s) => s.fresh && s.kept > 0)) {
             const { label, value } = s.identity as { label: string; value: string };
             // The suppression bucket is settled too, and handed to the anonymizer apart.
@@ -131,7 +132,7 @@ describe('budget padding', () => {
             expect(paid[i]!).toBeLessThanOrEqual(most + 1e-12);
           });
         } finally {
-          local.close();
+          await local.close();
         }
       }),
       { numRuns: 30 },
@@ -140,51 +141,51 @@ describe('budget padding', () => {
 });
 
 describe('the suppression bucket under the budget', () => {
-  let db: Database.Database;
+  let db: SqliteSqlDb;
   beforeEach(() => {
-    db = new Database(':memory:');
+    db = openSqliteDb(':memory:');
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
   /** Each chosen user alone under a label of its own: every one lands in "*". */
   const alone = (users: UserKey[], tag: string): Reports =>
     users.map((u, i) => [u, [[`${tag}${i}`, 'x']]]);
 
-  it('charges its members like any fresh bucket, and leaves out those who cannot pay', () => {
+  it('charges its members like any fresh bucket, and leaves out those who cannot pay', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const chosen = keys(40, 'v');
-    const first = settle(budget, alone(chosen, 'a'));
+    const first = await settle(budget, alone(chosen, 'a'));
     expect(first.suppression?.count).toBe(40);
-    for (const u of chosen) expect(budget.spent('o', u)).toBeCloseTo(SMALL_COST, 12);
+    for (const u of chosen) expect(await budget.spent('o', u)).toBeCloseTo(SMALL_COST, 12);
     // The same users in another "*": a fresh user set they can no longer pay for.
-    const second = settle(budget, alone(chosen.slice(0, 30), 'b'));
+    const second = await settle(budget, alone(chosen.slice(0, 30), 'b'));
     expect(second.suppression).toBeUndefined();
     const result = anonymize(second.aggregator, SECRET, SETTINGS, { bucket: second.suppression });
     expect(result.buckets.find((b) => b.label === '*')).toBeUndefined();
-    for (const u of chosen) expect(budget.spent('o', u)).toBeCloseTo(SMALL_COST, 12);
+    for (const u of chosen) expect(await budget.spent('o', u)).toBeCloseTo(SMALL_COST, 12);
   });
 
-  it('publishes the same "*" again for free when the same task runs again', () => {
+  it('publishes the same "*" again for free when the same task runs again', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const chosen = keys(40, 'v');
-    const once = settle(budget, alone(chosen, 'a'));
-    const spent = chosen.map((u) => budget.spent('o', u));
-    const again = settle(budget, alone(chosen, 'a'));
+    const once = await settle(budget, alone(chosen, 'a'));
+    const spent = await Promise.all(chosen.map((u) => budget.spent('o', u)));
+    const again = await settle(budget, alone(chosen, 'a'));
     expect(again.suppression).toEqual(once.suppression);
-    expect(chosen.map((u) => budget.spent('o', u))).toEqual(spent);
+    expect(await Promise.all(chosen.map((u) => budget.spent('o', u)))).toEqual(spent);
     expect(anonymize(again.aggregator, SECRET, SETTINGS, { bucket: again.suppression })).toEqual(
       anonymize(once.aggregator, SECRET, SETTINGS, { bucket: once.suppression }),
     );
   });
 
-  it('prices a "*" padded with exhausted users at the users it keeps', () => {
+  it('prices a "*" padded with exhausted users at the users it keeps', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const padding = keys(5_000, 'p');
-    exhaust(budget, padding, 'pad');
+    await exhaust(budget, padding, 'pad');
     const chosen = keys(6, 'v');
-    const { suppression } = settle(budget, [...alone(padding, 'x'), ...alone(chosen, 'y')]);
+    const { suppression } = await settle(budget, [...alone(padding, 'x'), ...alone(chosen, 'y')]);
     expect(suppression?.count).toBe(6);
     expect(drawnSd(suppression!)).toBe(countNoiseSd(6, SETTINGS));
-    for (const u of chosen) expect(budget.spent('o', u)).toBeCloseTo(SMALL_COST, 12);
+    for (const u of chosen) expect(await budget.spent('o', u)).toBeCloseTo(SMALL_COST, 12);
   });
 });

@@ -1,6 +1,6 @@
 // A cost preview settles a run and rolls it back: it spends nobody's budget, yet takes its k; the budget state shows the notices.
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteDb, type SqliteSqlDb } from '../store/index.ts';
 import { DEFAULT_ANONYMIZER_SETTINGS } from '../anonymizer/index.ts';
 import { DISCLOSURE_RHO, disclosureSd } from './budget-disclosure.ts';
 import { ParticipationBudget } from './participation-budget.ts';
@@ -14,34 +14,32 @@ import {
   SECRET,
 } from './budget-test-support.ts';
 
-function preview(budget: ParticipationBudget, groups: Groups) {
+async function preview(budget: ParticipationBudget, groups: Groups) {
   const participation = collect(
-    budget.startPreview('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET),
+    await budget.startPreview('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET),
     groups,
   );
   try {
-    return participation.settle();
+    return await participation.settle();
   } finally {
     participation.close();
   }
 }
 
 /** Everything the budget stores about users and buckets, seq aside (a preview moves it by one). */
-function stored(db: Database.Database) {
+async function stored(db: SqliteSqlDb) {
   return {
-    users: db
-      .prepare(
-        'SELECT hex(user_hash) AS u, spent, exhausted_seq IS NOT NULL AS out FROM budget_users ORDER BY u',
-      )
-      .all(),
-    buckets: db.prepare('SELECT hex(hash) AS h, idx, basis FROM budget_buckets ORDER BY h').all(),
+    users: await db.all(
+      'SELECT hex(user_hash) AS u, spent, exhausted_seq IS NOT NULL AS out FROM budget_users ORDER BY u',
+    ),
+    buckets: await db.all('SELECT hex(hash) AS h, idx, basis FROM budget_buckets ORDER BY h'),
   };
 }
 
 describe('a cost preview', () => {
-  let dbs: Database.Database[];
+  let dbs: SqliteSqlDb[];
   const open = (options: { periodDays?: number; now?: () => number } = {}) => {
-    const db = new Database(':memory:');
+    const db = openSqliteDb(':memory:');
     dbs.push(db);
     return {
       db,
@@ -63,23 +61,23 @@ describe('a cost preview', () => {
     ['e', fresh],
   ];
 
-  it('spends nothing: users, bucket memory and the next run are as if it had not happened, but for k', () => {
+  it('spends nothing: users, bucket memory and the next run are as if it had not happened, but for k', async () => {
     const withPreview = open();
     const without = open();
-    for (const { budget } of [withPreview, without]) run(budget, [['a', group]]);
-    const before = stored(withPreview.db);
+    for (const { budget } of [withPreview, without]) await run(budget, [['a', group]]);
+    const before = await stored(withPreview.db);
 
-    const notice = preview(withPreview.budget, next);
-    expect(stored(withPreview.db)).toEqual(before);
+    const notice = await preview(withPreview.budget, next);
+    expect(await stored(withPreview.db)).toEqual(before);
     for (const user of [...group, ...others, ...fresh]) {
-      expect(withPreview.budget.spent('o', user)).toBe(without.budget.spent('o', user));
+      expect(await withPreview.budget.spent('o', user)).toBe(await without.budget.spent('o', user));
     }
 
-    const after = run(withPreview.budget, next);
-    const plain = run(without.budget, next);
+    const after = await run(withPreview.budget, next);
+    const plain = await run(without.budget, next);
     expect(after.counts).toEqual(plain.counts);
     expect(after.leftOut).toBe(plain.leftOut);
-    expect(stored(withPreview.db)).toEqual(stored(without.db));
+    expect(await stored(withPreview.db)).toEqual(await stored(without.db));
     // Only the notice differs: it is the period's third, not its second.
     expect(plain.notice.period_run).toBe(2);
     expect(notice.period_run).toBe(2);
@@ -87,40 +85,40 @@ describe('a cost preview', () => {
     expect(after.notice.noise_sd).toBe(Math.round(disclosureSd(3)));
   });
 
-  it('says before the run that a task would leave out many users, those it would exhaust included', () => {
+  it('says before the run that a task would leave out many users, those it would exhaust included', async () => {
     const { budget } = open();
-    run(budget, [['a', group]]);
+    await run(budget, [['a', group]]);
     // 400 users who have spent their budget, and 250 fresh ones who would run out at their second
     // small bucket: about 650 left out, and the real run agrees.
-    const notice = preview(budget, next);
+    const notice = await preview(budget, next);
     expect(notice.may_be_low).toBe(true);
     expect(Math.abs(notice.users_left_out - 650)).toBeLessThan(4 * disclosureSd(2) + 5);
     expect(notice.message).toMatch(
       /^This task would leave out about \d+ users who have spent .* or would run out of it during this task/,
     );
     expect(notice.message).toMatch(/This preview spent nobody's budget/);
-    expect(run(budget, next).leftOut).toBe(650);
+    expect((await run(budget, next)).leftOut).toBe(650);
   });
 
-  it('says there is no sign of anyone left out when nobody would be', () => {
+  it('says there is no sign of anyone left out when nobody would be', async () => {
     const { budget } = open();
-    const notice = preview(budget, [['a', group]]);
+    const notice = await preview(budget, [['a', group]]);
     expect(notice.may_be_low).toBe(false);
     expect(notice.message).toMatch(/^No sign that this task would leave out users/);
-    expect(budget.spent('o', group[0]!)).toBe(0);
+    expect(await budget.spent('o', group[0]!)).toBe(0);
   });
 });
 
 describe('the budget state', () => {
-  let db: Database.Database;
+  let db: SqliteSqlDb;
   beforeEach(() => {
-    db = new Database(':memory:');
+    db = openSqliteDb(':memory:');
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('starts with no notices, and the first one’s noise next', () => {
+  it('starts with no notices, and the first one’s noise next', async () => {
     const budget = new ParticipationBudget(db, { rho: 0.1, secret: SECRET });
-    expect(budget.state('o', 10)).toEqual({
+    expect(await budget.state('o', 10)).toEqual({
       rho: 0.1,
       disclosure_rho: DISCLOSURE_RHO,
       period_days: 0,
@@ -131,7 +129,7 @@ describe('the budget state', () => {
     });
   });
 
-  it('lists every notice as published, newest first, runs and previews alike, each taking a k', () => {
+  it('lists every notice as published, newest first, runs and previews alike, each taking a k', async () => {
     let now = 3 * DAY_MS;
     const budget = new ParticipationBudget(db, {
       rho: ONE_SMALL_BUCKET,
@@ -140,14 +138,14 @@ describe('the budget state', () => {
       now: () => now,
     });
     const group = keys(300, 'p');
-    const first = run(budget, [['a', group]]).notice;
+    const first = (await run(budget, [['a', group]])).notice;
     now += 1000;
-    const previewed = preview(budget, [['b', group]]);
+    const previewed = await preview(budget, [['b', group]]);
     now += 1000;
-    const second = run(budget, [['b', group]]).notice;
+    const second = (await run(budget, [['b', group]])).notice;
     expect(second.period_run).toBe(3);
 
-    const state = budget.state('o', 10);
+    const state = await budget.state('o', 10);
     expect(state).toMatchObject({
       period_days: 7,
       renews_at: 7 * DAY_MS,
@@ -159,18 +157,18 @@ describe('the budget state', () => {
       { ...previewed, kind: 'preview', at: 3 * DAY_MS + 1000, period: 0 },
       { ...first, kind: 'run', at: 3 * DAY_MS, period: 0 },
     ]);
-    expect(budget.state('o', 1).disclosures).toHaveLength(1);
-    expect(budget.state('other', 10)).toMatchObject({ runs_this_period: 0, disclosures: [] });
+    expect((await budget.state('o', 1)).disclosures).toHaveLength(1);
+    expect(await budget.state('other', 10)).toMatchObject({ runs_this_period: 0, disclosures: [] });
 
     // A new period: its first notice is number 1 again; the old ones stay in the history.
     now = 7 * DAY_MS;
-    expect(budget.state('o', 10)).toMatchObject({
+    expect(await budget.state('o', 10)).toMatchObject({
       runs_this_period: 0,
       next_noise_sd: 22,
       renews_at: 14 * DAY_MS,
     });
-    expect(run(budget, [['c', group]]).notice.period_run).toBe(1);
-    expect(budget.state('o', 10).disclosures.map((d) => [d.period, d.period_run])).toEqual([
+    expect((await run(budget, [['c', group]])).notice.period_run).toBe(1);
+    expect((await budget.state('o', 10)).disclosures.map((d) => [d.period, d.period_run])).toEqual([
       [1, 1],
       [0, 3],
       [0, 2],
@@ -180,42 +178,42 @@ describe('the budget state', () => {
 });
 
 describe('notice numbers', () => {
-  let db: Database.Database;
+  let db: SqliteSqlDb;
   beforeEach(() => {
-    db = new Database(':memory:');
+    db = openSqliteDb(':memory:');
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('are taken when a run starts: one that never settles spends its k, and times say only when runs started', () => {
+  it('are taken when a run starts: one that never settles spends its k, and times say only when runs started', async () => {
     let now = 1_000;
     const budget = new ParticipationBudget(db, { rho: 0.1, secret: SECRET, now: () => now });
     const group = keys(50, 'n');
     // Cancelled (or timed out) before settling: whether it had finished must not show.
-    const cancelled = budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
+    const cancelled = await budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
     cancelled.close();
-    expect(budget.state('o', 10)).toMatchObject({ runs_this_period: 1, disclosures: [] });
+    expect(await budget.state('o', 10)).toMatchObject({ runs_this_period: 1, disclosures: [] });
 
     now = 2_000;
-    const participation = collect(budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET), [
+    const participation = collect(await budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET), [
       ['a', group],
     ]);
     now = 9_000; // the sandbox took 7 s: nothing in the notice or the log says so
-    const { notice } = participation.settle();
+    const { notice } = await participation.settle();
     participation.close();
     expect(notice.period_run).toBe(2);
-    expect(budget.state('o', 10).disclosures).toEqual([
+    expect((await budget.state('o', 10)).disclosures).toEqual([
       { ...notice, kind: 'run', at: 2_000, period: 0 },
     ]);
   });
 
-  it('go on from the settlement’s numbers in a cloak.db from before they were taken apart', () => {
+  it('go on from the settlement’s numbers in a cloak.db from before they were taken apart', async () => {
     // budget_runs as the first disclosures left it: notices numbered by settled runs.
-    db.exec(`CREATE TABLE budget_runs (org_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,
+    await db.exec(`CREATE TABLE budget_runs (org_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,
       period INTEGER NOT NULL DEFAULT 0, period_runs INTEGER NOT NULL DEFAULT 0,
       period_first_seq INTEGER NOT NULL DEFAULT 1) STRICT;
       INSERT INTO budget_runs VALUES ('o', 7, 0, 7, 1);`);
     const budget = new ParticipationBudget(db, { rho: 0.1, secret: SECRET });
-    expect(budget.state('o', 1).runs_this_period).toBe(7);
-    expect(run(budget, [['a', keys(20, 'm')]]).notice.period_run).toBe(8);
+    expect((await budget.state('o', 1)).runs_this_period).toBe(7);
+    expect((await run(budget, [['a', keys(20, 'm')]])).notice.period_run).toBe(8);
   });
 });

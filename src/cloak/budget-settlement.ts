@@ -11,6 +11,7 @@ import {
   hashText,
   type BudgetLedger,
   type Charged,
+  type FirstSettled,
   type RunNumbers,
 } from './budget-account.ts';
 import { bucketHash, inPeriod, MAX_PRICE_PASSES, priceOf, reprice } from './budget-pricing.ts';
@@ -74,7 +75,7 @@ export interface SettleInput {
 }
 
 /** Charges the budget for one run (inside one transaction) and returns what may be published. */
-export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement {
+export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promise<Settlement> {
   const { orgId, settings, collected } = input;
   const { buckets, memberships } = collected;
   const price = (count: number) => priceOf(count, settings);
@@ -103,10 +104,14 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
     chargedAt[c.bucket] = idx;
   });
 
-  const run = ledger.nextSeq(orgId);
+  const run = await ledger.nextSeq(orgId);
   const { seq } = run;
+  const known = await ledger.known(
+    orgId,
+    charged.map((c) => c.hash),
+  );
   for (const c of charged) {
-    c.first = inPeriod(ledger.known(orgId, c.hash), run);
+    c.first = inPeriod(known.get(c.hash.toString('latin1')), run);
     c.cost = price(c.basis);
   }
   const account = new Account(ledger, orgId, input.rho, run);
@@ -114,9 +119,9 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
   let leftOut = new Set<string>();
 
   /** One pass over every user; with `into`, it charges and builds the aggregate. */
-  const pass = (into?: { aggregator: BucketAggregator }): Int32Array => {
+  const pass = async (into?: { aggregator: BucketAggregator }): Promise<Int32Array> => {
     const kept = new Int32Array(buckets.length);
-    account.eachUser(
+    await account.eachUser(
       collected.users,
       (key, ids, stateOf) => {
         const order = Array.from(ids!).sort((a, b) => position[a]! - position[b]!);
@@ -144,18 +149,18 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
     return kept;
   };
 
-  const charging = () => {
+  const charging = async () => {
     leftOut = new Set();
     const aggregator = new BucketAggregator();
-    return { aggregator, kept: pass({ aggregator }) };
+    return { aggregator, kept: await pass({ aggregator }) };
   };
   // Optimistic: charge at the prices of the users who asked. When no fresh bucket lost enough
   // users to change its noise, that is the settlement, in one pass (the common case). Otherwise
   // it is rolled back and the prices are found by passes that write nothing.
-  let done: ReturnType<typeof charging>;
+  let done: Awaited<ReturnType<typeof charging>>;
   try {
-    done = ledger.tentatively(() => {
-      const attempt = charging();
+    done = await ledger.tentatively(async () => {
+      const attempt = await charging();
       if (reprice(charged, (c) => attempt.kept[c.bucket]!, settings, false)) {
         throw new PricesMoved(attempt.kept);
       }
@@ -170,17 +175,18 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
       p < MAX_PRICE_PASSES && reprice(charged, (c) => kept[c.bucket]!, settings);
       p++
     ) {
-      kept = pass();
+      kept = await pass();
     }
     reprice(charged, (c) => kept[c.bucket]!, settings);
-    done = charging();
+    done = await charging();
   }
   const { aggregator, kept } = done;
 
+  const fresh: Array<[Buffer, FirstSettled]> = [];
   const settled = charged.map((c, idx): SettledBucket => {
     const { identity } = buckets[c.bucket]!;
     const noiseCount = c.first ? (c.first.basis ?? kept[c.bucket]!) : c.basis;
-    if (!c.first) ledger.remember(orgId, c.hash, { seq, idx, basis: c.basis });
+    if (!c.first) fresh.push([c.hash, { seq, idx, basis: c.basis }]);
     if (kept[c.bucket]! > 0) aggregator.setNoiseCount(identity, noiseCount);
     const cost = c.first ? 0 : c.cost;
     return {
@@ -192,9 +198,10 @@ export function settleRun(ledger: BudgetLedger, input: SettleInput): Settlement 
       fresh: !c.first,
     };
   });
+  await ledger.remember(orgId, fresh);
   const settlement: Settlement = { aggregator, memberships, settled, leftOut: 0, run };
   if (input.secret !== undefined) {
-    const suppression = settleSuppression(
+    const suppression = await settleSuppression(
       account,
       input,
       aggregator,

@@ -21,14 +21,14 @@ import { xorKey } from './participation-run.ts';
  * The suppression bucket, settled as the last bucket of the run (position `idx`): its members are
  * the users none of whose kept buckets is published, and those who cannot pay are left out.
  */
-export function settleSuppression(
+export async function settleSuppression(
   account: Account,
   { orgId, settings, collected, question }: SettleInput,
   aggregator: BucketAggregator,
   secret: Uint8Array,
   idx: number,
   leftOut: Set<string>,
-): { bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined {
+): Promise<{ bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined> {
   // The same members as the anonymizer's suppressedUsers, read straight from the log.
   const members = () =>
     collected.memberships.usersWithNone((label, value) => {
@@ -43,7 +43,8 @@ export function settleSuppression(
   }
   if (requested === 0) return undefined;
   const hash = bucketHash({ kind: 'suppression' }, asked, question);
-  const first = inPeriod(account.ledger.known(orgId, hash), account.run);
+  const known = await account.ledger.known(orgId, [hash]);
+  const first = inPeriod(known.get(hash.toString('latin1')), account.run);
   const c: Charged = {
     bucket: -1,
     hash,
@@ -52,9 +53,9 @@ export function settleSuppression(
     cost: priceOf(requested, settings),
     first,
   };
-  const pass = (commit: boolean) => {
+  const pass = async (commit: boolean) => {
     const kept = { count: 0, words: new Uint32Array(WORDS) };
-    account.eachUser(
+    await account.eachUser(
       members(),
       (key, _ids, stateOf) => {
         if (!account.charge(stateOf(), c, idx)) {
@@ -69,12 +70,13 @@ export function settleSuppression(
     return kept;
   };
   for (let p = 0; p < MAX_PRICE_PASSES && !first; p++) {
-    const { count } = pass(false);
+    const { count } = await pass(false);
     if (!reprice([c], () => count, settings)) break;
   }
-  const kept = pass(true);
+  const kept = await pass(true);
   const noiseCount = first ? (first.basis ?? kept.count) : c.basis;
-  if (!first) account.ledger.remember(orgId, hash, { seq: account.seq, idx, basis: c.basis });
+  if (!first)
+    await account.ledger.remember(orgId, [[hash, { seq: account.seq, idx, basis: c.basis }]]);
   const settled: SettledBucket = {
     identity: SUPPRESSION_IDENTITY,
     requested,

@@ -47,10 +47,13 @@ export function collect<T extends { addProperty(l: string, v: string, u: UserKey
 }
 
 /** One settled run of organisation 'o': the counts kept per label, who was left out, the notice. */
-export function run(budget: ParticipationBudget, groups: Groups) {
-  const participation = collect(budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET), groups);
+export async function run(budget: ParticipationBudget, groups: Groups) {
+  const participation = collect(
+    await budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET),
+    groups,
+  );
   try {
-    const settled = participation.settle();
+    const settled = await participation.settle();
     const counts = new Map<string, number>();
     for (const b of settled.aggregator.buckets()) {
       if (b.identity.kind === 'property') counts.set(b.identity.label, b.count);

@@ -1,7 +1,13 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
-import { describeData, openDatabase, type Db } from '../store/index.ts';
+import {
+  describeData,
+  openDatabase,
+  sqliteSqlDb,
+  type SqlDb,
+  type SqliteSqlDb,
+} from '../store/index.ts';
 import { CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
@@ -44,11 +50,21 @@ export interface Cloak {
   streaming: StreamingEngine;
   /** Throws unless cloak.db answers a trivial query (readiness). */
   ping(): void;
+  /**
+   * cloak.db behind the async seam. Every async store of the cloak must use this one wrapper: it
+   * is what keeps their transactions on the one connection from overlapping.
+   */
+  sql: SqliteSqlDb;
+  /**
+   * Resolves when the bookkeeping stores' tables are migrated; their methods wait for it anyway,
+   * so awaiting it only makes a damaged database fail at start rather than at first use.
+   */
+  ready(): Promise<void>;
   close(): void;
 }
 
-/** cloak.db tables with rows from the first open on: the data store's migrations and id counter. */
-const CLOAK_BOOKKEEPING = ['data_schema_migrations', 'data_sequence'];
+/** cloak.db tables with rows from the first open on: the migrations' records and the id counter. */
+const CLOAK_BOOKKEEPING = ['data_schema_migrations', 'schema_migrations', 'data_sequence'];
 
 export interface OpenCloakOptions {
   /**
@@ -77,14 +93,16 @@ export function openCloak(
     throw error;
   }
   const data = new CloakDataStore(db);
+  // The bookkeeping stores speak the async seam; on SQLite it wraps the same connection.
+  const sql = sqliteSqlDb(db);
   const budget = config.privacy.participationBudget
-    ? new ParticipationBudget(db, {
+    ? new ParticipationBudget(sql, {
         rho: config.privacy.participationRho,
         secret,
         periodDays: config.privacy.budgetPeriodDays,
       })
     : undefined;
-  const release = config.privacy.releaseSchedule ? openReleaseSchedule(db, config) : undefined;
+  const release = config.privacy.releaseSchedule ? openReleaseSchedule(sql, config) : undefined;
   const runner = new TaskRunner(data, {
     secret,
     budget,
@@ -95,7 +113,7 @@ export function openCloak(
     maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
     ...(options.serverMode ?? {}),
   });
-  const streaming = new StreamingEngine(db, data, runner, {
+  const streaming = new StreamingEngine(sql, data, runner, {
     secret,
     processes: config.cloak.sandboxProcesses,
     ...(budget ? { budget } : {}),
@@ -107,6 +125,10 @@ export function openCloak(
     release,
     streaming,
     ping: () => void db.prepare('SELECT 1').get(),
+    sql,
+    ready: async () => {
+      await Promise.all([budget?.ready(), release?.ready(), streaming.ready()]);
+    },
     close: () => db.close(),
   };
 }
@@ -115,7 +137,7 @@ export function openCloak(
  * The highest epoch is the first whose slot reaches the longest whole-run limit even for the
  * smallest tables: from there every run is answered at its limit, so no run can be slower still.
  */
-function openReleaseSchedule(db: Db, config: Readonly<OpenCloakConfig>): ReleaseSchedule {
+function openReleaseSchedule(db: SqlDb, config: Readonly<OpenCloakConfig>): ReleaseSchedule {
   const { releaseBaseMs: baseMs, releasePerUserMs: perUserMs } = config.privacy;
   const longestMs =
     1000 * Math.max(config.cloak.taskTimeoutSeconds, config.cloak.backgroundTaskTimeoutSeconds);

@@ -1,6 +1,6 @@
 // The participation budget: fresh buckets cost, reruns are free, exhausted users are left out.
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteDb, type SqliteSqlDb } from '../store/index.ts';
 import {
   countNoiseSd,
   DEFAULT_ANONYMIZER_SETTINGS,
@@ -15,17 +15,17 @@ const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
 const ONE_SMALL_BUCKET = 1.5 * SMALL_COST;
 
 /** Runs one "task": each user reports the listed (label, value) pairs. Returns counts per bucket. */
-function run(
+async function run(
   budget: ParticipationBudget,
   org: string,
   reports: ReadonlyArray<[user: UserKey, buckets: ReadonlyArray<[string, string]>]>,
-): Map<string, number> {
-  const participation = budget.startRun(org, DEFAULT_ANONYMIZER_SETTINGS);
+): Promise<Map<string, number>> {
+  const participation = await budget.startRun(org, DEFAULT_ANONYMIZER_SETTINGS);
   for (const [user, buckets] of reports) {
     for (const [label, value] of buckets) participation.addProperty(label, value, user);
   }
   const counts = new Map<string, number>();
-  for (const b of participation.settle().aggregator.buckets()) {
+  for (const b of (await participation.settle()).aggregator.buckets()) {
     if (b.identity.kind === 'property') {
       counts.set(`${b.identity.label}=${b.identity.value}`, b.count);
     }
@@ -37,95 +37,95 @@ const keys = (n: number, prefix = 'u') =>
   Array.from({ length: n }, (_, i) => userKey(SECRET, `${prefix}${i}`));
 
 describe('ParticipationBudget', () => {
-  let db: Database.Database;
+  let db: SqliteSqlDb;
   beforeEach(() => {
-    db = new Database(':memory:');
+    db = openSqliteDb(':memory:');
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('charges 1 / (2 sd^2) per fresh bucket above the floor, nothing at or below it', () => {
+  it('charges 1 / (2 sd^2) per fresh bucket above the floor, nothing at or below it', async () => {
     const budget = new ParticipationBudget(db, { rho: 10, secret: SECRET });
     const group = keys(10);
-    run(budget, 'o', [
+    await run(budget, 'o', [
       ...group.map((u): [UserKey, Array<[string, string]>] => [u, [['a', '1']]]),
       [userKey(SECRET, 'alone'), [['b', '1']]],
     ]);
-    expect(budget.spent('o', group[0]!)).toBeCloseTo(SMALL_COST, 10);
-    expect(budget.spent('o', userKey(SECRET, 'alone'))).toBe(0);
+    expect(await budget.spent('o', group[0]!)).toBeCloseTo(SMALL_COST, 10);
+    expect(await budget.spent('o', userKey(SECRET, 'alone'))).toBe(0);
     // sd 10 users for small counts (docs/anonymization.md): 1 / (2 x 100).
     expect(SMALL_COST).toBeCloseTo(0.005, 4);
   });
 
-  it('charges large buckets far less than small ones', () => {
+  it('charges large buckets far less than small ones', async () => {
     const budget = new ParticipationBudget(db, { rho: 10, secret: SECRET });
     const many = keys(10_000);
-    run(
+    await run(
       budget,
       'o',
       many.map((u) => [u, [['country', 'DE']]]),
     );
     const sd = countNoiseSd(10_000, DEFAULT_ANONYMIZER_SETTINGS);
-    expect(budget.spent('o', many[0]!)).toBeCloseTo(1 / (2 * sd * sd), 10);
-    expect(budget.spent('o', many[0]!)).toBeLessThan(SMALL_COST / 100);
+    expect(await budget.spent('o', many[0]!)).toBeCloseTo(1 / (2 * sd * sd), 10);
+    expect(await budget.spent('o', many[0]!)).toBeLessThan(SMALL_COST / 100);
   });
 
-  it('runs the same task again for free, with the same result, after users ran out', () => {
+  it('runs the same task again for free, with the same result, after users ran out', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const group = keys(10);
     const task = group.map((u): [UserKey, Array<[string, string]>] => [
       u,
       Array.from({ length: 20 }, (_, i): [string, string] => [`g${i}`, 'x']),
     ]);
-    const first = run(budget, 'o', task);
-    const spent = group.map((u) => budget.spent('o', u));
+    const first = await run(budget, 'o', task);
+    const spent = await Promise.all(group.map((u) => budget.spent('o', u)));
     // One small fresh bucket fits; the group runs out at the second.
     expect([...first.values()].filter((c) => c === 10)).toHaveLength(1);
     expect(spent.every((s) => s === spent[0] && s < ONE_SMALL_BUCKET)).toBe(true);
     for (let i = 0; i < 3; i++) {
-      expect(run(budget, 'o', task)).toEqual(first);
-      expect(group.map((u) => budget.spent('o', u))).toEqual(spent);
+      expect(await run(budget, 'o', task)).toEqual(first);
+      expect(await Promise.all(group.map((u) => budget.spent('o', u)))).toEqual(spent);
     }
   });
 
-  it('leaves exhausted users out of fresh buckets, and charges no one for them', () => {
+  it('leaves exhausted users out of fresh buckets, and charges no one for them', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const victim = userKey(SECRET, 'victim');
     const group = keys(10);
-    run(budget, 'o', [
+    await run(budget, 'o', [
       [victim, [['first', '1']]],
       ...group.map((u): [UserKey, Array<[string, string]>] => [u, [['first', '1']]]),
     ]);
     // A second small bucket with the victim: fresh, unaffordable, so the victim is left out.
     const others = keys(10, 'w');
-    const second = run(budget, 'o', [
+    const second = await run(budget, 'o', [
       [victim, [['second', '1']]],
       ...others.map((u): [UserKey, Array<[string, string]>] => [u, [['second', '1']]]),
     ]);
     expect(second.get('second=1')).toBe(10);
-    expect(budget.spent('o', victim)).toBeCloseTo(SMALL_COST, 10);
+    expect(await budget.spent('o', victim)).toBeCloseTo(SMALL_COST, 10);
     // Still left out of a cheap bucket: running out is final for fresh buckets.
     const crowd = keys(10_000, 'c');
-    const third = run(budget, 'o', [
+    const third = await run(budget, 'o', [
       [victim, [['big', '1']]],
       ...crowd.map((u): [UserKey, Array<[string, string]>] => [u, [['big', '1']]]),
     ]);
     expect(third.get('big=1')).toBe(10_000);
   });
 
-  it('keeps each organisation’s budget apart, and survives reopening the database', () => {
+  it('keeps each organisation’s budget apart, and survives reopening the database', async () => {
     const budget = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const group = keys(10);
     const task = (label: string) =>
       group.map((u): [UserKey, Array<[string, string]>] => [u, [[label, '1']]]);
-    run(budget, 'a', task('x'));
-    expect(run(budget, 'a', task('y')).get('y=1')).toBeUndefined();
-    expect(run(budget, 'b', task('y')).get('y=1')).toBe(10);
+    await run(budget, 'a', task('x'));
+    expect((await run(budget, 'a', task('y'))).get('y=1')).toBeUndefined();
+    expect((await run(budget, 'b', task('y'))).get('y=1')).toBe(10);
     const again = new ParticipationBudget(db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
-    expect(again.spent('a', group[0]!)).toBeCloseTo(SMALL_COST, 10);
-    expect(run(again, 'a', task('x')).get('x=1')).toBe(10);
+    expect(await again.spent('a', group[0]!)).toBeCloseTo(SMALL_COST, 10);
+    expect((await run(again, 'a', task('x'))).get('x=1')).toBe(10);
   });
 
-  it('refuses a budget that is not a positive finite number', () => {
+  it('refuses a budget that is not a positive finite number', async () => {
     expect(() => new ParticipationBudget(db, { rho: 0, secret: SECRET })).toThrow(
       /participation budget/,
     );

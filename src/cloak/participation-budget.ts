@@ -1,13 +1,8 @@
 // The participation budget: how much fresh noisy information about one user one organisation gets.
 import { NO_QUESTION, type AnonymizerSettings, type UserKey } from '../anonymizer/index.ts';
 import type { BudgetNotice, BudgetState } from '../shared/index.ts';
-import type { Db } from '../store/index.ts';
-import {
-  type BudgetLedger,
-  type FirstSettled,
-  type RunNumbers,
-  type UserState,
-} from './budget-account.ts';
+import type { SqlDb } from '../store/index.ts';
+import type { BudgetLedger } from './budget-account.ts';
 import { budgetNotice } from './budget-disclosure.ts';
 import { DisclosureLog, type TakenNotice } from './budget-disclosure-log.ts';
 import { BudgetStore } from './budget-ledger.ts';
@@ -58,8 +53,10 @@ export type { SettledBucket, Settlement } from './budget-settlement.ts';
  * logged after the rollback. A preview therefore costs what any notice costs, and a run after it
  * is settled as if the preview had not happened (except for its own k).
  *
- * Everything is settled in one synchronous step after the sandbox has run every user, in one
- * transaction: two runs of one organisation cannot interleave their charges. Given the prices, a
+ * Everything is settled in one step after the sandbox has run every user, in one transaction per
+ * organisation (BudgetStore.settle: BEGIN IMMEDIATE on SQLite, a per-organisation lock on
+ * PostgreSQL), so two runs of one organisation cannot interleave their charges, even from two
+ * servers. Given the prices, a
  * user's charges depend only on their own state and buckets, taken in that order, so each pass
  * goes user by user (a few hundred per statement) and memory stays per bucket, not per user.
  */
@@ -85,13 +82,13 @@ export interface BudgetedSettlement extends Settlement {
 /** Thrown inside a preview's savepoint, to roll back everything its settlement wrote. */
 const ROLL_BACK = Symbol('roll back the preview');
 
-/** The budget of every (organisation, user), in cloak.db. */
-export class ParticipationBudget implements BudgetLedger {
+/** The budget of every (organisation, user), in the cloak's database (SQLite or PostgreSQL). */
+export class ParticipationBudget {
   readonly #store: BudgetStore;
   readonly #disclosures: DisclosureLog;
 
   constructor(
-    private readonly db: Db,
+    db: SqlDb,
     readonly options: Readonly<ParticipationBudgetOptions>,
   ) {
     if (!(options.rho > 0) || !Number.isFinite(options.rho)) {
@@ -107,6 +104,11 @@ export class ParticipationBudget implements BudgetLedger {
     }
     this.#store = new BudgetStore(db, () => this.period());
     this.#disclosures = new DisclosureLog(db);
+  }
+
+  /** Resolves when the budget's tables are ready (migrated); every method waits for it anyway. */
+  ready(): Promise<void> {
+    return this.#store.ready();
   }
 
   /** The current budget period: 0 when the budget never renews. */
@@ -126,22 +128,23 @@ export class ParticipationBudget implements BudgetLedger {
    * With the noise secret it also settles the suppression bucket, which needs to know what is
    * published (task runs; streaming reports have no suppression bucket).
    */
-  startRun(
+  async startRun(
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
     secret?: Uint8Array,
     question: Uint8Array = NO_QUESTION,
-  ): ParticipationRun<BudgetedSettlement> {
-    const taken = this.#takeNotice(orgId);
+  ): Promise<ParticipationRun<BudgetedSettlement>> {
+    const taken = await this.#takeNotice(orgId);
     return this.#collect(orgId, settings, secret, question, (input) =>
-      this.db
-        .transaction(() => {
-          const settlement = settleRun(this, input);
-          const notice = budgetNotice(this.options.secret, this.#noticeInput(taken, settlement));
-          this.#disclosures.record(orgId, taken, 'run', notice);
-          return { ...settlement, notice };
-        })
-        .immediate(),
+      this.#store.settle(orgId, async (ledger, tx) => {
+        const settlement = await settleRun(ledger, input);
+        const notice = budgetNotice(
+          this.options.secret,
+          await this.#noticeInput(ledger, taken, settlement),
+        );
+        await this.#disclosures.record(tx, orgId, taken, 'run', notice);
+        return { ...settlement, notice };
+      }),
     );
   }
 
@@ -149,33 +152,31 @@ export class ParticipationBudget implements BudgetLedger {
    * The same collection for a cost preview: `settle` charges nothing and returns only the notice
    * the run would publish (its figures are fresh noisy counts, paid for with the k it took).
    */
-  startPreview(
+  async startPreview(
     orgId: string,
     settings: Readonly<AnonymizerSettings>,
     secret: Uint8Array,
     question: Uint8Array = NO_QUESTION,
-  ): ParticipationRun<BudgetNotice> {
-    const taken = this.#takeNotice(orgId);
+  ): Promise<ParticipationRun<BudgetNotice>> {
+    const taken = await this.#takeNotice(orgId);
     return this.#collect(orgId, settings, secret, question, (input) =>
-      this.db
-        .transaction(() => {
-          let notice: BudgetNotice | undefined;
-          try {
-            this.db.transaction(() => {
-              const settlement = settleRun(this, input);
-              notice = budgetNotice(this.options.secret, {
-                ...this.#noticeInput(taken, settlement),
-                preview: true,
-              });
-              throw ROLL_BACK;
-            })();
-          } catch (error) {
-            if (error !== ROLL_BACK) throw error;
-          }
-          this.#disclosures.record(orgId, taken, 'preview', notice!);
-          return notice!;
-        })
-        .immediate(),
+      this.#store.settle(orgId, async (ledger, tx) => {
+        let notice: BudgetNotice | undefined;
+        try {
+          await ledger.tentatively(async () => {
+            const settlement = await settleRun(ledger, input);
+            notice = budgetNotice(this.options.secret, {
+              ...(await this.#noticeInput(ledger, taken, settlement)),
+              preview: true,
+            });
+            throw ROLL_BACK;
+          });
+        } catch (error) {
+          if (error !== ROLL_BACK) throw error;
+        }
+        await this.#disclosures.record(tx, orgId, taken, 'preview', notice!);
+        return notice!;
+      }),
     );
   }
 
@@ -184,7 +185,7 @@ export class ParticipationBudget implements BudgetLedger {
     settings: Readonly<AnonymizerSettings>,
     secret: Uint8Array | undefined,
     question: Uint8Array,
-    settle: (input: SettleInput) => S,
+    settle: (input: SettleInput) => Promise<S>,
   ): ParticipationRun<S> {
     return new ParticipationRun(
       (collected) => {
@@ -199,8 +200,8 @@ export class ParticipationBudget implements BudgetLedger {
    * The notice's numbers and the moment the run started, which the analyst knows (the moment it
    * settled would say how long the run took).
    */
-  #takeNotice(orgId: string): TakenNotice {
-    const numbers = this.db.transaction(() => this.#store.takeNotice(orgId)).immediate();
+  async #takeNotice(orgId: string): Promise<TakenNotice> {
+    const numbers = await this.#store.takeNotice(orgId);
     return { ...numbers, orgId, at: this.#now() };
   }
 
@@ -208,13 +209,13 @@ export class ParticipationBudget implements BudgetLedger {
    * A run that started in one period and settles in the next keeps its k from the first: its
    * figures are the new period's, so that period pays one notice more than its schedule says.
    */
-  #noticeInput(taken: TakenNotice, { leftOut, run }: Settlement) {
+  async #noticeInput(ledger: BudgetLedger, taken: TakenNotice, { leftOut, run }: Settlement) {
     return {
       orgId: taken.orgId,
       periodRun: taken.periodRun,
       seq: taken.seq,
       leftOut,
-      exhausted: this.exhaustedCount(taken.orgId, run.period),
+      exhausted: await ledger.exhaustedCount(taken.orgId, run.period),
       renewsAt: this.renewsAt(),
     };
   }
@@ -227,47 +228,21 @@ export class ParticipationBudget implements BudgetLedger {
    * What the organisation may see of its budget: settings, its notices in this period and the
    * latest of them (already published, so free to show again; never a fresh count).
    */
-  state(orgId: string, limit: number): BudgetState {
+  async state(orgId: string, limit: number): Promise<BudgetState> {
     return this.#disclosures.state(
       orgId,
       {
         rho: this.options.rho,
         periodDays: this.options.periodDays ?? 0,
         renewsAt: this.renewsAt(),
-        runsThisPeriod: this.#store.runsThisPeriod(orgId),
+        runsThisPeriod: await this.#store.runsThisPeriod(orgId),
       },
       limit,
     );
   }
 
   /** The loss spent by one user (by user key) in this period, for tests and operators. */
-  spent(orgId: string, user: UserKey): number {
+  spent(orgId: string, user: UserKey): Promise<number> {
     return this.#store.spent(orgId, user);
-  }
-
-  // The ledger settlement reads and writes: the store's, inside the settlement's transaction.
-  nextSeq(orgId: string): RunNumbers {
-    return this.#store.nextSeq(orgId);
-  }
-  known(orgId: string, hash: Buffer): FirstSettled | undefined {
-    return this.#store.known(orgId, hash);
-  }
-  remember(orgId: string, hash: Buffer, settled: FirstSettled): void {
-    this.#store.remember(orgId, hash, settled);
-  }
-  hasUsers(orgId: string): boolean {
-    return this.#store.hasUsers(orgId);
-  }
-  tentatively<T>(fn: () => T): T {
-    return this.#store.tentatively(fn);
-  }
-  loadStates(orgId: string, period: number, users: readonly UserKey[]): Map<string, UserState> {
-    return this.#store.loadStates(orgId, period, users);
-  }
-  saveStates(orgId: string, period: number, dirty: ReadonlyArray<[UserKey, UserState]>): void {
-    this.#store.saveStates(orgId, period, dirty);
-  }
-  exhaustedCount(orgId: string, period: number): number {
-    return this.#store.exhaustedCount(orgId, period);
   }
 }

@@ -1,6 +1,6 @@
 // A budgeted run holds the same memory for 50,000 users as for 400,000: per-user state goes to disk past a fixed size.
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { openSqliteDb } from '../store/index.ts';
 import { anonymize, DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../anonymizer/index.ts';
 import { exposedGc } from './data/test-support.ts';
 import { ParticipationBudget } from './participation-budget.ts';
@@ -25,8 +25,8 @@ function retained(): number {
  * least 125 users (so each is published: its noisy count must reach 43), through collection,
  * settlement and anonymization; returns the most memory retained at those steps.
  */
-function peakRetained(users: number): number {
-  const db = new Database(':memory:');
+async function peakRetained(users: number): Promise<number> {
+  const db = openSqliteDb(':memory:');
   try {
     const budget = new ParticipationBudget(db, {
       rho: 1,
@@ -34,7 +34,7 @@ function peakRetained(users: number): number {
       secret: SECRET,
     });
     const before = retained();
-    const run = budget.startRun('org', DEFAULT_ANONYMIZER_SETTINGS);
+    const run = await budget.startRun('org', DEFAULT_ANONYMIZER_SETTINGS);
     let peak = 0;
     for (let u = 0; u < users; u++) {
       const key = userKey(SECRET, `user${u}`);
@@ -46,7 +46,7 @@ function peakRetained(users: number): number {
       if (u % (users / SAMPLES) === users / SAMPLES - 1) peak = Math.max(peak, retained() - before);
     }
     peak = Math.max(peak, retained() - before);
-    const settled = run.settle();
+    const settled = await run.settle();
     peak = Math.max(peak, retained() - before);
     const result = anonymize(settled.aggregator, SECRET, DEFAULT_ANONYMIZER_SETTINGS, {
       memberships: settled.memberships,
@@ -56,14 +56,14 @@ function peakRetained(users: number): number {
     run.close();
     return peak;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
 describe('participation budget memory', () => {
-  it('retains no more for 400,000 users than for 50,000', () => {
-    const small = peakRetained(50_000);
-    const large = peakRetained(400_000);
+  it('retains no more for 400,000 users than for 50,000', async () => {
+    const small = await peakRetained(50_000);
+    const large = await peakRetained(400_000);
     // Kept in memory, 350,000 more users would be 30 MiB of keys and bucket lists alone.
     expect(large - small).toBeLessThan(2 * MIB);
     expect(large).toBeLessThan(8 * MIB);

@@ -36,7 +36,7 @@ export class ParticipationRun<S> {
   #settled = false;
 
   constructor(
-    private readonly settleWith: (collected: Collected) => S,
+    private readonly settleWith: (collected: Collected) => Promise<S>,
     options: UserLogOptions = {},
   ) {
     this.#users = new UserLog(options);
@@ -56,12 +56,12 @@ export class ParticipationRun<S> {
   }
 
   /** Charges the budget (once per run) and returns the aggregate of what may be published. */
-  settle(): S {
+  async settle(): Promise<S> {
     if (this.#settled) throw new Error('a participation run is settled once');
     this.#settled = true;
     this.#endUser();
     try {
-      return this.settleWith({
+      return await this.settleWith({
         buckets: this.#buckets,
         users: this.#users,
         memberships: this.#memberships,

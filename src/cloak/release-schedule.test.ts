@@ -1,8 +1,8 @@
 // The release schedule answers runs at points that depend on public inputs only, not on their work.
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../errors/index.ts';
 import type { RunProgress } from '../shared/index.ts';
+import { openSqliteDb, type SqliteSqlDb } from '../store/index.ts';
 import { publicSize, ReleaseSchedule, slotMs } from './release-schedule.ts';
 
 const OPTIONS = { baseMs: 100, perUserMs: 1, maxEpoch: 4, decayMs: 0 };
@@ -38,16 +38,16 @@ async function settle<T>(promise: Promise<T>, horizon = LIMIT * 2) {
 }
 
 describe('release schedule', () => {
-  let db: Database.Database;
+  let db: SqliteSqlDb;
   let schedule: ReleaseSchedule;
   beforeEach(() => {
     vi.useFakeTimers();
-    db = new Database(':memory:');
+    db = openSqliteDb(':memory:');
     schedule = new ReleaseSchedule(db, OPTIONS);
   });
-  afterEach(() => {
+  afterEach(async () => {
     vi.useRealTimers();
-    db.close();
+    await db.close();
   });
   const run = (extra: Partial<Parameters<ReleaseSchedule['release']>[1]> = {}) => ({
     tableUsers: USERS,
@@ -66,7 +66,7 @@ describe('release schedule', () => {
     const slow = await settle(schedule.release('o', run(), work(FIRST_SLOT - 5, 'slow').compute));
     expect(fast).toEqual({ at: FIRST_SLOT, value: 'fast' });
     expect(slow).toEqual({ at: FIRST_SLOT, value: 'slow' });
-    expect(schedule.epochOf('o')).toBe(0);
+    expect(await schedule.epochOf('o')).toBe(0);
   });
 
   it('holds an error back until the release point, like a result', async () => {
@@ -78,38 +78,37 @@ describe('release schedule', () => {
   it('answers a mispredicted run at the next slot and keeps the higher epoch for later runs', async () => {
     const slow = await settle(schedule.release('o', run(), work(FIRST_SLOT + 1, 's').compute));
     expect(slow).toEqual({ at: 2 * FIRST_SLOT, value: 's' });
-    expect(schedule.epochOf('o')).toBe(1);
+    expect(await schedule.epochOf('o')).toBe(1);
     const fast = await settle(schedule.release('o', run(), work(1, 'f').compute));
     expect(fast.at).toBe(2 * FIRST_SLOT);
     // Another organisation has its own epoch, and the epoch outlives the process (cloak.db).
-    expect(new ReleaseSchedule(db, OPTIONS).epochOf('o')).toBe(1);
-    expect(new ReleaseSchedule(db, OPTIONS).epochOf('other')).toBe(0);
+    expect(await new ReleaseSchedule(db, OPTIONS).epochOf('o')).toBe(1);
+    expect(await new ReleaseSchedule(db, OPTIONS).epochOf('other')).toBe(0);
     // An operator's reset starts the organisation at the first slot again.
-    schedule.reset('o');
-    expect(schedule.epochOf('o')).toBe(0);
+    await schedule.reset('o');
+    expect(await schedule.epochOf('o')).toBe(0);
     expect((await settle(schedule.release('o', run(), work(1, 'f').compute))).at).toBe(FIRST_SLOT);
   });
 
   it('keeps the epoch at or below maxEpoch, however slow the runs', async () => {
     const end = await settle(schedule.release('o', run(), work(40 * FIRST_SLOT, 'v').compute));
     expect(end).toEqual({ at: 64 * FIRST_SLOT, value: 'v' });
-    expect(schedule.epochOf('o')).toBe(OPTIONS.maxEpoch);
+    expect(await schedule.epochOf('o')).toBe(OPTIONS.maxEpoch);
   });
 
   it('lowers a raised epoch by one per decay period without a misprediction, down to 0', async () => {
     const decaying = new ReleaseSchedule(db, { ...OPTIONS, decayMs: DECAY });
     const start = Date.now();
     await settle(decaying.release('o', run(), work(7 * FIRST_SLOT, 'slow').compute));
-    expect(decaying.epochOf('o')).toBe(3);
+    expect(await decaying.epochOf('o')).toBe(3);
     // Raised last at its third point, 4 first slots after the start (then answered at the fourth).
     const raisedAt = start + 4 * FIRST_SLOT;
-    const epochAfter = (ms: number) => {
+    const epochs: number[] = [];
+    for (const ms of [DECAY - 1, DECAY, 2 * DECAY, 3 * DECAY, 10 * DECAY]) {
       vi.setSystemTime(raisedAt + ms);
-      return decaying.epochOf('o');
-    };
-    expect([DECAY - 1, DECAY, 2 * DECAY, 3 * DECAY, 10 * DECAY].map(epochAfter)).toEqual([
-      3, 2, 1, 0, 0,
-    ]);
+      epochs.push(await decaying.epochOf('o'));
+    }
+    expect(epochs).toEqual([3, 2, 1, 0, 0]);
     // A fast run after the fall is answered at the first slot again.
     expect((await settle(decaying.release('o', run(), work(1, 'f').compute))).at).toBe(FIRST_SLOT);
   });
@@ -124,7 +123,7 @@ describe('release schedule', () => {
     const periods = 6;
     const until = Date.now() + periods * DECAY;
     while (Date.now() < until) {
-      const epoch = decaying.epochOf('o');
+      const epoch = await decaying.epochOf('o');
       const slot = slotMs(OPTIONS, epoch, 32);
       const ms = epoch < OPTIONS.maxEpoch ? slot + 1 : 1;
       const end = await settle(decaying.release('o', run({ limitMs }), work(ms, 'v').compute));
@@ -134,17 +133,17 @@ describe('release schedule', () => {
     expect(slowRuns).toBeLessThanOrEqual(OPTIONS.maxEpoch + periods);
   });
 
-  it('keeps an epoch raised before an upgrade as if raised at the upgrade', () => {
-    const old = new Database(':memory:');
-    old.exec(
+  it('keeps an epoch raised before an upgrade as if raised at the upgrade', async () => {
+    const old = openSqliteDb(':memory:');
+    await old.exec(
       'CREATE TABLE release_epochs (org_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL) STRICT',
     );
-    old.prepare('INSERT INTO release_epochs VALUES (?, ?)').run('o', 3);
+    await old.run('INSERT INTO release_epochs VALUES (?, ?)', ['o', 3]);
     const upgraded = new ReleaseSchedule(old, { ...OPTIONS, decayMs: DECAY });
-    expect(upgraded.epochOf('o')).toBe(3);
+    expect(await upgraded.epochOf('o')).toBe(3);
     vi.setSystemTime(Date.now() + DECAY);
-    expect(upgraded.epochOf('o')).toBe(2);
-    old.close();
+    expect(await upgraded.epochOf('o')).toBe(2);
+    await old.close();
   });
 
   it('fails a run still busy at its limit exactly there, and stops its work', async () => {

@@ -1,7 +1,8 @@
 // When a run's answer may leave the cloak: at release points that depend only on public inputs.
 import { AppError } from '../errors/index.ts';
 import type { RunProgress } from '../shared/index.ts';
-import { statementCache, type Db } from '../store/index.ts';
+import type { SqlDb } from '../store/index.ts';
+import { migrateReleaseTables } from './release-schema.ts';
 
 /*
  * Why. A run's duration depends on each user's data: task code can loop, or fail, for one user
@@ -37,14 +38,6 @@ import { statementCache, type Db } from '../store/index.ts';
  * The cost. Answers wait for their release point: a run that fits its slot waits up to the
  * slot's length, and a run that was mispredicted up to twice what it took.
  */
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS release_epochs (
-    org_id TEXT PRIMARY KEY,
-    epoch INTEGER NOT NULL,
-    raised_at INTEGER NOT NULL
-  ) STRICT;
-`;
 
 /** How often progress moves while a run waits for its release point. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -83,23 +76,30 @@ export function slotMs(options: ReleaseScheduleOptions, epoch: number, size: num
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export class ReleaseSchedule {
-  readonly #sql: ReturnType<typeof statementCache>;
+  readonly #ready: Promise<void>;
 
   constructor(
-    db: Db,
+    private readonly db: SqlDb,
     private readonly options: Readonly<ReleaseScheduleOptions>,
     private readonly now: () => number = Date.now,
   ) {
-    db.exec(SCHEMA);
-    addRaisedAt(db, now());
-    this.#sql = statementCache(db);
+    // Opening stays synchronous; every method waits for the table (and its error, if any).
+    this.#ready = migrateReleaseTables(db, now);
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Resolves when the epochs' table is migrated (or rejects with why it could not be). */
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /** The organisation's epoch now: the stored one, less one per decay period since it was raised. */
-  epochOf(orgId: string): number {
-    const row = this.#sql('SELECT epoch, raised_at FROM release_epochs WHERE org_id = ?').get(
-      orgId,
-    ) as { epoch: number; raised_at: number } | undefined;
+  async epochOf(orgId: string): Promise<number> {
+    await this.#ready;
+    const row = await this.db.get<{ epoch: number; raised_at: number }>(
+      'SELECT epoch, raised_at FROM release_epochs WHERE org_id = ?',
+      [orgId],
+    );
     if (!row) return 0;
     const { decayMs } = this.options;
     const periods = decayMs > 0 ? Math.floor(Math.max(0, this.now() - row.raised_at) / decayMs) : 0;
@@ -115,8 +115,9 @@ export class ReleaseSchedule {
    * Back to epoch 0: the operator's decision, after an organisation's tasks got faster. Each
    * reset lets up to maxEpoch more slow runs through (docs/anonymization.md, "Timing").
    */
-  reset(orgId: string): void {
-    this.#sql('DELETE FROM release_epochs WHERE org_id = ?').run(orgId);
+  async reset(orgId: string): Promise<void> {
+    await this.#ready;
+    await this.db.run('DELETE FROM release_epochs WHERE org_id = ?', [orgId]);
   }
 
   /**
@@ -134,12 +135,13 @@ export class ReleaseSchedule {
     const stop = new AbortController();
     const cancelled = () => run.signal?.aborted === true;
     if (cancelled()) throw new AppError('TASK_RUN_CANCELLED');
+    // Read before the work starts: a database error then fails the run with nothing running.
+    let epoch = await this.epochOf(orgId);
     let outcome: Outcome<T> | undefined;
     compute(stop.signal).then(
       (value) => (outcome = { ok: true, value }),
       (error: unknown) => (outcome = { ok: false, error }),
     );
-    let epoch = this.epochOf(orgId);
     /** How long after the start the current release point is: the slot, or the limit. */
     const delay = () => Math.min(slotMs(this.options, epoch, size), run.limitMs);
     let done = 0;
@@ -157,10 +159,10 @@ export class ReleaseSchedule {
         if (cancelled()) throw new AppError('TASK_RUN_CANCELLED');
         if (outcome) break;
         if (point >= started + run.limitMs) {
-          this.#raise(orgId, epoch + 1);
+          await this.#raise(orgId, epoch + 1);
           throw new AppError('TASK_RUN_TIMEOUT', { seconds: run.limitMs / 1000 });
         }
-        epoch = this.#raise(orgId, epoch + 1);
+        epoch = await this.#raise(orgId, epoch + 1);
       }
     } catch (error) {
       stop.abort();
@@ -177,25 +179,15 @@ export class ReleaseSchedule {
    * A misprediction: the organisation's epoch is at least `epoch` (up to maxEpoch) and its decay
    * starts again from now. Returns the run's next epoch.
    */
-  #raise(orgId: string, epoch: number): number {
-    const stored = Math.min(Math.max(epoch, this.epochOf(orgId)), this.options.maxEpoch);
-    this.#sql(
+  async #raise(orgId: string, epoch: number): Promise<number> {
+    const stored = Math.min(Math.max(epoch, await this.epochOf(orgId)), this.options.maxEpoch);
+    await this.db.run(
       `INSERT INTO release_epochs (org_id, epoch, raised_at) VALUES (?, ?, ?)
        ON CONFLICT (org_id) DO UPDATE SET epoch = excluded.epoch, raised_at = excluded.raised_at`,
-    ).run(orgId, stored, this.now());
+      [orgId, stored, this.now()],
+    );
     return epoch;
   }
-}
-
-/**
- * cloak.db files from before the epoch could fall have no `raised_at`: their epochs count as
- * raised at the upgrade, so an upgrade lets no extra slow runs through.
- */
-function addRaisedAt(db: Db, now: number): void {
-  const columns = db.prepare('PRAGMA table_info(release_epochs)').all() as Array<{ name: string }>;
-  if (columns.some((c) => c.name === 'raised_at')) return;
-  db.exec('ALTER TABLE release_epochs ADD COLUMN raised_at INTEGER NOT NULL DEFAULT 0');
-  db.prepare('UPDATE release_epochs SET raised_at = ?').run(now);
 }
 
 /** Resolves at `at` (by `now`'s clock), or as soon as `signal` aborts. */

@@ -2,7 +2,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { TaskProgram, UserInput, UserOutcome } from '../sandbox/index.ts';
 
-type Done<U> = (users: U[], outcomes: UserOutcome[]) => void;
+/** May return a promise (a save): the batch counts as running, and its failure as the pool's, until it settles. */
+type Done<U> = (users: U[], outcomes: UserOutcome[]) => void | Promise<void>;
 
 /**
  * A run hands batches to `submit`, which resolves as soon as a process can take the next one, so

@@ -253,10 +253,12 @@ export class TaskRunner {
     const { budget, secret } = this.options;
     const question = (this.options.questionOf ?? taskQuestion)(task);
     const participation =
-      mode === 'charged' ? budget?.startRun(orgId, settings, secret, question) : undefined;
+      mode === 'charged' ? await budget?.startRun(orgId, settings, secret, question) : undefined;
     // A preview collects what a charged run would; its settlement returns only the notice.
     const preview =
-      mode === 'preview' ? budget?.startPreview(orgId, settings, secret, question) : undefined;
+      mode === 'preview'
+        ? await budget?.startPreview(orgId, settings, secret, question)
+        : undefined;
     const aggregator = participation ?? preview ?? new BucketAggregator();
     // Each user's properties, for the suppression bucket (the budget keeps its own).
     const keepsMemberships = aggregator instanceof BucketAggregator;
@@ -331,10 +333,10 @@ export class TaskRunner {
       signal?.removeEventListener('abort', onAbort);
     }
     try {
-      if (preview) return previewResult(preview.settle());
+      if (preview) return previewResult(await preview.settle());
       // With the budget the suppression bucket is settled (and charged) with the rest.
       if (participation) {
-        const settled = participation.settle();
+        const settled = await participation.settle();
         // Each kept user paid the bucket's price once (a bucket seen before costs nothing).
         const rho = settled.settled.reduce((sum, b) => sum + b.cost * b.kept, 0);
         this.runs.events.budgetCharged?.(rho);

@@ -53,6 +53,20 @@ describe.each(TEST_DIALECTS)('SqlDb on $dialect', ({ open }) => {
     expect(await t.db.all('SELECT name FROM items')).toEqual([{ name: 'kept' }]);
   });
 
+  it('runs transactions started at once one after the other, each whole', async () => {
+    const add = (id: number) =>
+      t.db.transaction(async (tx) => {
+        await tx.run('INSERT INTO items (id, name) VALUES (?, ?)', [id, 'first']);
+        await tx.run('UPDATE items SET name = ? WHERE id = ?', ['second', id]);
+      });
+    await Promise.all([add(1), add(2), add(3)]);
+    expect(await t.db.all('SELECT id, name FROM items ORDER BY id')).toEqual([
+      { id: 1, name: 'second' },
+      { id: 2, name: 'second' },
+      { id: 3, name: 'second' },
+    ]);
+  });
+
   it('keeps other callers out of an open transaction', async () => {
     let inside!: () => void;
     const entered = new Promise<void>((resolve) => (inside = resolve));

@@ -65,19 +65,34 @@ export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
     },
   };
   // One connection: while a transaction awaits, other callers' statements must not interleave.
+  // The check must sit in the same synchronous step as what it guards: awaiting a helper that
+  // checked would resume a microtask later, after another caller may have begun a transaction.
   let open: Promise<void> | undefined;
-  const outside = async () => {
-    while (open) await open;
-  };
   return {
     dialect: 'sqlite',
     raw,
-    all: async (sql, params) => (await outside(), direct.all(sql, params)),
-    get: async (sql, params) => (await outside(), direct.get(sql, params)),
-    run: async (sql, params) => (await outside(), direct.run(sql, params)),
-    exec: async (sql) => (await outside(), direct.exec(sql)),
+    async all(sql, params) {
+      while (open) await open;
+      return direct.all(sql, params);
+    },
+    async get(sql, params) {
+      while (open) await open;
+      return direct.get(sql, params);
+    },
+    async run(sql, params) {
+      while (open) await open;
+      return direct.run(sql, params);
+    },
+    async exec(sql) {
+      while (open) await open;
+      return direct.exec(sql);
+    },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      await outside();
+      // Never BEGIN inside the caller's synchronous step: code that goes on to use the raw handle
+      // synchronously (or closes it) before its first await would otherwise run inside this
+      // transaction. Then wait for any open one, checked in the same step as the BEGIN.
+      await undefined;
+      while (open) await open;
       let release!: () => void;
       open = new Promise((resolve) => (release = resolve));
       try {
@@ -96,8 +111,8 @@ export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
         release();
       }
     },
-    close: async () => {
-      await outside();
+    async close() {
+      while (open) await open;
       raw.close();
     },
   };

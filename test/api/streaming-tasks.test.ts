@@ -125,7 +125,7 @@ describe('streaming tasks', () => {
 
   it('drops users whose task has not run within user_expire_interval, and publishes on schedule', async () => {
     const later = Date.now() + 3601 * 1000;
-    expect(platform.cloak.streaming.report(orgId, token, 3600, later).buckets).toEqual([]);
+    expect((await platform.cloak.streaming.report(orgId, token, 3600, later)).buckets).toEqual([]);
     const task = platform.air.tasks.byToken(orgId, token)!;
     const before = platform.air.results.count(task.id);
     expect(
@@ -142,11 +142,11 @@ describe('streaming tasks', () => {
       loadOrCreateNoiseSecret(inst.dataDir, () => 'an installation'),
       'u0',
     );
-    const before = budget!.spent(orgId, u0);
+    const before = await budget!.spent(orgId, u0);
     expect(before).toBeGreaterThan(0);
     // A report over the same users and properties is the same bucket again: free.
     await platform.tasks.publishStreaming(task);
-    expect(budget!.spent(orgId, u0)).toBe(before);
+    expect(await budget!.spent(orgId, u0)).toBe(before);
   });
 
   it('forgets its users when the task is deleted', async () => {
@@ -159,6 +159,8 @@ describe('streaming tasks', () => {
       },
     );
     expect(deleted.status).toBe(200);
-    expect(() => platform.cloak.streaming.report(orgId, token, 3600)).toThrow(/not registered/);
+    await expect(platform.cloak.streaming.report(orgId, token, 3600)).rejects.toThrow(
+      /not registered/,
+    );
   });
 });

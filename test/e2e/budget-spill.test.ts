@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
 import { ParticipationBudget, TaskRunner } from '../../src/cloak/index.ts';
-import { openDatabase } from '../../src/store/index.ts';
+import { openSqliteDb } from '../../src/store/index.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
 const SECRET = new Uint8Array(32).fill(6);
@@ -50,7 +50,7 @@ describe('a run with its user logs spilled to disk', () => {
 
   /** Runs FIRST twice (the rerun is free) and SECOND once under one fresh budget. */
   async function runAll(name: string, memoryBytes?: number) {
-    const db = openDatabase(`${inst.dataDir}/${name}.db`);
+    const db = openSqliteDb(`${inst.dataDir}/${name}.db`);
     try {
       const budget = new ParticipationBudget(db, {
         rho: RHO,
@@ -67,12 +67,12 @@ describe('a run with its user logs spilled to disk', () => {
       const spec = (code: string) => ({ prefetch: [{ table: 't' }], post_processing: { code } });
       const results = [];
       for (const code of [FIRST, FIRST, SECOND]) results.push(await runner.run(orgId, spec(code)));
-      const spent = [0, 1, 699, 700, 5999].map((u) =>
-        budget.spent(orgId, userKey(SECRET, `user${u}`)),
+      const spent = await Promise.all(
+        [0, 1, 699, 700, 5999].map((u) => budget.spent(orgId, userKey(SECRET, `user${u}`))),
       );
       return { results, spent };
     } finally {
-      db.close();
+      await db.close();
     }
   }
 

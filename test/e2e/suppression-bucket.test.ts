@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ANONYMIZER_SETTINGS, NOISELESS_SETTINGS } from '../../src/anonymizer/index.ts';
 import { ParticipationBudget, TaskRunner } from '../../src/cloak/index.ts';
-import { openDatabase } from '../../src/store/index.ts';
+import { openSqliteDb } from '../../src/store/index.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 
 // 100 users share a city; 100 more each report a city nobody else has (100: far enough above the
@@ -49,7 +49,7 @@ describe('the suppression bucket through a real run', () => {
   });
 
   it('counts them the same way with a participation budget (noisy counts, rounded to 10)', async () => {
-    const db = openDatabase(`${inst.dataDir}/budget-test.db`);
+    const db = openSqliteDb(`${inst.dataDir}/budget-test.db`);
     try {
       const result = await runner(
         new ParticipationBudget(db, { rho: 10, secret: new Uint8Array(32).fill(5) }),
@@ -60,7 +60,7 @@ describe('the suppression bucket through a real run', () => {
       expect(Math.abs(star!.count - ALONE)).toBeLessThanOrEqual(35);
       expect(Math.abs(oslo!.count - COMMON)).toBeLessThanOrEqual(35);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

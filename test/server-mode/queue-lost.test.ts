@@ -45,7 +45,7 @@ describe('a run whose queue database disappears', () => {
       // Nothing was settled: nobody's budget moved.
       const secret = new Uint8Array(readFileSync(noiseSecretPath(root)));
       for (const user of ['a', 'b', 'c']) {
-        expect(cloak.budget!.spent(ORG, userKey(secret, user))).toBe(0);
+        expect(await cloak.budget!.spent(ORG, userKey(secret, user))).toBe(0);
       }
     } finally {
       await coordinator.close();

@@ -61,10 +61,10 @@ async function runAll(cloak: Cloak): Promise<string[]> {
 }
 
 /** Every user's spent budget, in user order: a user charged twice would show here. */
-function spending(cloak: Cloak, dataDir: string): number[] {
+async function spending(cloak: Cloak, dataDir: string): Promise<number[]> {
   const secret = new Uint8Array(readFileSync(noiseSecretPath(dataDir)));
-  return Array.from({ length: USERS }, (_, u) =>
-    cloak.budget!.spent(ORG, userKey(secret, `user-${u}`)),
+  return Promise.all(
+    Array.from({ length: USERS }, (_, u) => cloak.budget!.spent(ORG, userKey(secret, `user-${u}`))),
   );
 }
 
@@ -83,7 +83,7 @@ describe('a worker killed with SIGKILL in the middle of a shard', () => {
     const dir = copyDataDir(seed, path.join(root, 'embedded'));
     const alone = openCloak(buildConfig({ ...SETTINGS, dataDir: dir }));
     try {
-      embedded = { results: await runAll(alone), spent: spending(alone, dir) };
+      embedded = { results: await runAll(alone), spent: await spending(alone, dir) };
     } finally {
       alone.close();
     }
@@ -129,7 +129,7 @@ describe('a worker killed with SIGKILL in the middle of a shard', () => {
         ),
       );
       expect(results).toEqual(embedded.results);
-      expect(spending(coordinator.cloak, dataDir)).toEqual(embedded.spent);
+      expect(await spending(coordinator.cloak, dataDir)).toEqual(embedded.spent);
       expect(embedded.spent.some((spent) => spent > 0)).toBe(true);
     } finally {
       await coordinator.close();

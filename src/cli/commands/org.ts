@@ -55,7 +55,7 @@ export function registerOrgCommands(program: Command): void {
     )
     .option('--reset', 'back to the first slot: lets up to max_epoch more slow runs through')
     .action(async (idOrName: string, opts: { reset?: boolean }, command: Command) =>
-      withPlatform(command, (p) => {
+      withPlatform(command, async (p) => {
         const org = resolveOrg(p, idOrName);
         const schedule = p.cloak.release;
         if (!schedule) {
@@ -64,8 +64,8 @@ export function registerOrgCommands(program: Command): void {
               'The release schedule is off (privacy.releaseSchedule: false): runs are answered when they end.',
           });
         }
-        if (opts.reset) schedule.reset(org.id);
-        const epoch = schedule.epochOf(org.id);
+        if (opts.reset) await schedule.reset(org.id);
+        const epoch = await schedule.epochOf(org.id);
         const { baseMs, perUserMs, maxEpoch, decayMs } = schedule.settings;
         printResult({
           organisation: org.name,

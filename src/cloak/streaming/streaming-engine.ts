@@ -1,5 +1,5 @@
 // Streaming tasks: run a user's task whenever their data arrives, keep their latest properties and
-// accumulator in cloak.db, and anonymize the properties of recently seen users into a report.
+// accumulator in the cloak's database, and anonymize the properties of recently seen users into a report.
 import {
   anonymize,
   BucketAggregator,
@@ -9,14 +9,14 @@ import {
 } from '../../anonymizer/index.ts';
 import type { UserInput, UserOutcome } from '../../sandbox/index.ts';
 import type { AnonymizedResult, TaskSpec } from '../../shared/index.ts';
-import type { Db } from '../../store/index.ts';
+import type { SqlDb } from '../../store/index.ts';
 import type { CloakDataStore } from '../data/index.ts';
 import type { ParticipationBudget } from '../participation-budget.ts';
 import { SandboxPool } from '../sandbox-pool.ts';
 import type { TaskRunner } from '../task-runner.ts';
 import { taskQuestion } from '../task-question.ts';
 import { publishedCounts, steadyCounts } from './steady-counts.ts';
-import { prepareStreamingTables } from './streaming-schema.ts';
+import { StreamingState, type UserOutcomeRow } from './streaming-state.ts';
 
 /** Users read and run per step: bounds memory whatever arrives at once. */
 const USERS_PER_STEP = 512;
@@ -44,39 +44,64 @@ export interface StreamingOptions {
  */
 export class StreamingEngine {
   readonly #tasks = new Map<string, Registered>();
+  readonly #state: StreamingState;
+  /** The registrations' writes, in order: a pass or report waits for them. */
+  #written: Promise<void> = Promise.resolve();
+  /** A registration's write that failed, thrown by the next pass or report. */
+  #writeFailure: unknown;
   #processing: Promise<number> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly db: Db,
+    db: SqlDb,
     private readonly data: CloakDataStore,
     private readonly runner: TaskRunner,
     private readonly options: StreamingOptions,
   ) {
-    prepareStreamingTables(db);
+    this.#state = new StreamingState(db);
+  }
+
+  /** Resolves when the streaming tables are migrated (or rejects with why they could not be). */
+  ready(): Promise<void> {
+    return this.#state.ready();
   }
 
   /**
    * Starts (or, with a new spec, changes) a task; null stops it and forgets its users. A new task
    * starts with the data already stored: every user with rows runs once.
    */
-  register(orgId: string, taskKey: string, spec: TaskSpec | null): void {
+  register(orgId: string, taskKey: string, spec: TaskSpec | null): Promise<void> {
+    // Validation throws here, to the caller; the database write follows in order (#written), so
+    // a caller that cannot wait yet (CloakPort.setStreamingTask is synchronous) loses nothing.
     if (spec === null) {
       this.#tasks.delete(taskKey);
-      this.db.prepare('DELETE FROM streaming_users WHERE task_key = ?').run(taskKey);
-      this.db.prepare('DELETE FROM streaming_tasks WHERE task_key = ?').run(taskKey);
-      return;
+      return this.#write(() => this.#state.forgetTask(taskKey));
     }
     const checked = this.runner.validate(orgId, spec);
     for (const table of new Set(checked.prefetch.map((p) => p.table))) {
       this.data.indexArrivals(orgId, table);
     }
-    this.db
-      .prepare(
-        'INSERT INTO streaming_tasks (task_key, org_id, next_seq) VALUES (?, ?, 0) ON CONFLICT DO NOTHING',
-      )
-      .run(taskKey, orgId);
     this.#tasks.set(taskKey, { orgId, spec: checked });
+    return this.#write(() => this.#state.addTask(taskKey, orgId));
+  }
+
+  /** Queues a registration's write after the earlier ones; the returned promise is its outcome. */
+  #write(write: () => Promise<void>): Promise<void> {
+    const done = this.#written.then(write);
+    // The queue goes on after a failed write; the failure reaches whoever awaits `done`, and the
+    // next pass or report (a caller that could not wait must still learn of it).
+    this.#written = done.catch((error: unknown) => {
+      this.#writeFailure ??= error;
+    });
+    return done;
+  }
+
+  /** Waits for the registrations' writes; throws the first that failed since the last check. */
+  async #registered(): Promise<void> {
+    await this.#written;
+    const failure = this.#writeFailure;
+    this.#writeFailure = undefined;
+    if (failure !== undefined) throw failure;
   }
 
   /**
@@ -100,6 +125,7 @@ export class StreamingEngine {
   }
 
   async #processAll(now: number): Promise<number> {
+    await this.#registered();
     let users = 0;
     for (const [taskKey, task] of [...this.#tasks])
       users += await this.#processTask(taskKey, task, now);
@@ -107,11 +133,7 @@ export class StreamingEngine {
   }
 
   async #processTask(taskKey: string, task: Registered, now: number): Promise<number> {
-    const state = this.db
-      .prepare(
-        'SELECT next_seq AS nextSeq, pass_target AS passTarget FROM streaming_tasks WHERE task_key = ?',
-      )
-      .get(taskKey) as { nextSeq: number; passTarget: number | null } | undefined;
+    const state = await this.#state.position(taskKey);
     if (!state) return 0;
     const tables = task.spec.prefetch.map((p) => p.table);
     // A pass that a crash cut off is finished first, with its own target (streaming-schema.ts).
@@ -122,14 +144,10 @@ export class StreamingEngine {
       state.passTarget ?? undefined,
     );
     if (userIds.length === 0) {
-      this.#passDone(taskKey, nextSeq);
+      await this.#state.passDone(taskKey, nextSeq);
       return 0;
     }
-    if (state.passTarget === null) {
-      this.db
-        .prepare('UPDATE streaming_tasks SET pass_target = ? WHERE task_key = ?')
-        .run(nextSeq, taskKey);
-    }
+    if (state.passTarget === null) await this.#state.startPass(taskKey, nextSeq);
     const compile = () => this.runner.compile(task.orgId, task.spec.code);
     // Steps run on every core, asynchronously: the API never waits for one user's run (a task
     // that loops for one user would otherwise show in every request's latency).
@@ -138,7 +156,7 @@ export class StreamingEngine {
       this.#save(taskKey, users, outcomes, now, nextSeq);
     try {
       for (let i = 0; i < userIds.length; i += USERS_PER_STEP) {
-        const step = this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now);
+        const step = await this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now);
         if (step.length > 0) await pool.submit(step, save);
         if (!this.#tasks.has(taskKey)) return i;
       }
@@ -146,36 +164,21 @@ export class StreamingEngine {
     } finally {
       await pool.dispose();
     }
-    this.#passDone(taskKey, nextSeq);
+    await this.#state.passDone(taskKey, nextSeq);
     return userIds.length;
-  }
-
-  /** Every user of the pass ran: the next pass starts at its target. */
-  #passDone(taskKey: string, target: number): void {
-    this.db
-      .prepare('UPDATE streaming_tasks SET next_seq = ?, pass_target = NULL WHERE task_key = ?')
-      .run(target, taskKey);
   }
 
   /**
    * The step's users with their rows and stored accumulators, but for those this pass already
    * ran before a crash (their through_seq reaches its target): they must not run twice.
    */
-  #readStep(taskKey: string, task: Registered, userIds: string[], now: number): StreamedUser[] {
-    const target = this.db
-      .prepare('SELECT pass_target AS target FROM streaming_tasks WHERE task_key = ?')
-      .pluck()
-      .get(taskKey) as number | null;
-    const rows = this.db
-      .prepare(
-        `SELECT user_id AS userId, accumulator, through_seq AS throughSeq FROM streaming_users
-         WHERE task_key = ? AND user_id IN (SELECT value FROM json_each(?))`,
-      )
-      .all(taskKey, JSON.stringify(userIds)) as Array<{
-      userId: string;
-      accumulator: string | null;
-      throughSeq: number | null;
-    }>;
+  async #readStep(
+    taskKey: string,
+    task: Registered,
+    userIds: string[],
+    now: number,
+  ): Promise<StreamedUser[]> {
+    const { target, users: rows } = await this.#state.storedUsers(taskKey, userIds);
     const done = new Set(
       rows.filter((r) => target !== null && (r.throughSeq ?? -1) >= target).map((r) => r.userId),
     );
@@ -191,38 +194,25 @@ export class StreamingEngine {
   }
 
   /** Each user's new state with the pass's target, in one transaction (streaming-schema.ts). */
-  #save(
+  async #save(
     taskKey: string,
     users: StreamedUser[],
     outcomes: UserOutcome[],
     now: number,
     target: number,
-  ): void {
+  ): Promise<void> {
     // A task stopped while its users ran has forgotten them: nothing of theirs is kept.
     if (!this.#tasks.has(taskKey)) return;
-    const save = this.db.prepare(
-      `INSERT INTO streaming_users
-         (task_key, user_id, properties, error, accumulator, updated_at, through_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (task_key, user_id) DO UPDATE SET properties = excluded.properties,
-         error = excluded.error, accumulator = excluded.accumulator,
-         updated_at = excluded.updated_at, through_seq = excluded.through_seq`,
-    );
-    this.db.transaction(() => {
-      users.forEach((user, i) => {
-        const outcome = outcomes[i] as UserOutcome;
-        const properties = outcome.ok ? outcome.properties : [];
-        save.run(
-          taskKey,
-          user.userId,
-          JSON.stringify(properties),
-          outcome.ok ? null : outcome.error,
-          outcome.accumulator === undefined ? null : JSON.stringify(outcome.accumulator),
-          now,
-          target,
-        );
-      });
-    })();
+    const rows = users.map((user, i): UserOutcomeRow => {
+      const outcome = outcomes[i] as UserOutcome;
+      return {
+        userId: user.userId,
+        properties: JSON.stringify(outcome.ok ? outcome.properties : []),
+        error: outcome.ok ? null : outcome.error,
+        accumulator: outcome.accumulator === undefined ? null : JSON.stringify(outcome.accumulator),
+      };
+    });
+    await this.#state.save(taskKey, rows, now, target);
   }
 
   /**
@@ -230,40 +220,31 @@ export class StreamingEngine {
    * `userExpireSeconds`. Counts that moved less than the noise could explain keep their last
    * published value (steady-counts.ts), so a report does not flicker.
    */
-  report(
+  async report(
     orgId: string,
     taskKey: string,
     userExpireSeconds: number,
     now = Date.now(),
-  ): AnonymizedResult {
+  ): Promise<AnonymizedResult> {
+    await this.#registered();
     const task = this.#tasks.get(taskKey);
     if (task === undefined || task.orgId !== orgId) {
       throw new Error(`streaming task ${taskKey} is not registered for this organisation`);
     }
     const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
     const question = taskQuestion(task.spec);
-    const participation = this.options.budget?.startRun(orgId, settings, undefined, question);
+    const participation = await this.options.budget?.startRun(orgId, settings, undefined, question);
     const aggregator = participation ?? new BucketAggregator();
-    const rows = this.db
-      .prepare(
-        `SELECT user_id AS userId, properties, error FROM streaming_users
-         WHERE task_key = ? AND updated_at >= ?`,
-      )
-      .iterate(taskKey, now - userExpireSeconds * 1000) as Iterable<{
-      userId: string;
-      properties: string;
-      error: string | null;
-    }>;
-    for (const row of rows) {
-      const key = userKey(this.options.secret, row.userId);
-      if (row.error !== null) aggregator.addException(row.error, key);
-      for (const [label, value] of JSON.parse(row.properties) as Array<[string, string]>) {
-        aggregator.addProperty(label, value, key);
-      }
-    }
     let fresh: AnonymizedResult;
     try {
-      const settled = participation?.settle();
+      for await (const row of this.#state.recentUsers(taskKey, now - userExpireSeconds * 1000)) {
+        const key = userKey(this.options.secret, row.userId);
+        if (row.error !== null) aggregator.addException(row.error, key);
+        for (const [label, value] of JSON.parse(row.properties) as Array<[string, string]>) {
+          aggregator.addProperty(label, value, key);
+        }
+      }
+      const settled = await participation?.settle();
       fresh = anonymize(
         settled?.aggregator ?? (aggregator as BucketAggregator),
         this.options.secret,
@@ -276,16 +257,12 @@ export class StreamingEngine {
       // Deletes the run's temporary user logs, if it grew large enough to have any.
       participation?.close();
     }
-    const last = this.db
-      .prepare('SELECT last_report AS lastReport FROM streaming_tasks WHERE task_key = ?')
-      .get(taskKey) as { lastReport: string | null } | undefined;
-    const previous = last?.lastReport
-      ? new Map(JSON.parse(last.lastReport) as Array<[string, number]>)
+    const last = await this.#state.lastReport(taskKey);
+    const previous = last
+      ? new Map(JSON.parse(last) as Array<[string, number]>)
       : new Map<string, number>();
     const result = steadyCounts(previous, fresh, settings);
-    this.db
-      .prepare('UPDATE streaming_tasks SET last_report = ? WHERE task_key = ?')
-      .run(JSON.stringify([...publishedCounts(result)]), taskKey);
+    await this.#state.setLastReport(taskKey, JSON.stringify([...publishedCounts(result)]));
     return result;
   }
 }

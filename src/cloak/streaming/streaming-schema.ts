@@ -1,5 +1,8 @@
-// The streaming engine's tables in cloak.db, and the columns later versions added to them.
-import type { Db } from '../../store/index.ts';
+// The streaming engine's tables in the cloak's database, as migration steps for SQLite and PostgreSQL.
+import { runMigrations, type MigrationStep, type SqlDb } from '../../store/index.ts';
+import { addMissingColumns, legacyWhenAnyOf } from '../legacy-tables.ts';
+
+export const STREAMING_COMPONENT = 'cloak-streaming';
 
 /*
  * Exactly once per arrival. A pass runs the users whose rows arrived in [next_seq, pass_target).
@@ -9,13 +12,13 @@ import type { Db } from '../../store/index.ts';
  * accumulator advances once per pass that saw new rows of theirs, however often the process dies.
  * Only when every user ran does next_seq move to the target and pass_target go back to NULL.
  */
-const SCHEMA = `
+const TABLES = (int: string, withoutRowid: string) => `
   CREATE TABLE IF NOT EXISTS streaming_tasks (
     task_key TEXT PRIMARY KEY,
     org_id TEXT NOT NULL,
-    next_seq INTEGER NOT NULL,
+    next_seq ${int} NOT NULL,
     last_report TEXT,
-    pass_target INTEGER
+    pass_target ${int}
   );
   CREATE TABLE IF NOT EXISTS streaming_users (
     task_key TEXT NOT NULL,
@@ -23,22 +26,34 @@ const SCHEMA = `
     properties TEXT NOT NULL,
     error TEXT,
     accumulator TEXT,
-    updated_at INTEGER NOT NULL,
-    through_seq INTEGER,
+    updated_at ${int} NOT NULL,
+    through_seq ${int},
     PRIMARY KEY (task_key, user_id)
-  ) WITHOUT ROWID;
+  )${withoutRowid};
 `;
 
-/** Columns that data directories made before exactly-once passes lack. */
-const ADDED_COLUMNS: ReadonlyArray<[table: string, column: string, type: string]> = [
-  ['streaming_tasks', 'pass_target', 'INTEGER'],
-  ['streaming_users', 'through_seq', 'INTEGER'],
+const STEPS: readonly MigrationStep[] = [
+  {
+    version: 1,
+    name: 'streaming-tables',
+    up: { sqlite: TABLES('INTEGER', ' WITHOUT ROWID'), postgres: TABLES('BIGINT', '') },
+  },
+  {
+    version: 2,
+    name: 'streaming-columns-of-older-releases',
+    // Data directories made before exactly-once passes lack these (SQLite only: see there).
+    up: async (tx) => {
+      await addMissingColumns(tx, [
+        ['streaming_tasks', 'pass_target', 'INTEGER'],
+        ['streaming_users', 'through_seq', 'INTEGER'],
+      ]);
+    },
+  },
 ];
 
-export function prepareStreamingTables(db: Db): void {
-  db.exec(SCHEMA);
-  for (const [table, column, type] of ADDED_COLUMNS) {
-    const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table);
-    if (!columns.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
-  }
+/** Brings the streaming engine's tables to the current version (existing cloak.db files too). */
+export async function migrateStreamingTables(db: SqlDb): Promise<void> {
+  await runMigrations(db, STREAMING_COMPONENT, STEPS, {
+    legacyVersion: legacyWhenAnyOf('streaming_tasks', 'streaming_users'),
+  });
 }

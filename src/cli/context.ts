@@ -21,7 +21,7 @@ export async function withPlatform<T>(
   command: Command,
   action: (platform: OpenedPlatform) => T | Promise<T>,
 ): Promise<T> {
-  const platform = openPlatform(configFrom(command));
+  const platform = await openPlatform(configFrom(command));
   try {
     return await action(platform);
   } finally {

@@ -1,8 +1,8 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
-import { describeData, openDatabase, type Db } from '../store/index.ts';
-import { CloakDataStore } from './data/index.ts';
+import { describeData, openDatabase, sqliteSqlDb, type Db } from '../store/index.ts';
+import { openDataStore, type CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
@@ -10,7 +10,7 @@ import { StreamingEngine } from './streaming/streaming-engine.ts';
 import { TaskRunner } from './task-runner.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
-export { CloakDataStore } from './data/index.ts';
+export { requireSync, type CloakDataStore } from './data/index.ts';
 export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';
 export { ParticipationBudget } from './participation-budget.ts';
@@ -34,8 +34,8 @@ export interface Cloak {
   close(): void;
 }
 
-/** cloak.db tables with rows from the first open on: the data store's migrations and id counter. */
-const CLOAK_BOOKKEEPING = ['data_schema_migrations', 'data_sequence'];
+/** cloak.db tables with rows from the first open on: the migration record and the id counter. */
+const CLOAK_BOOKKEEPING = ['schema_migrations', 'data_schema_migrations', 'data_sequence'];
 
 export interface OpenCloakOptions {
   /**
@@ -45,11 +45,15 @@ export interface OpenCloakOptions {
   otherData?: () => string | undefined;
 }
 
-/** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
-export function openCloak(
+/**
+ * The cloak keeps user rows in its own database, which only cloak code opens: cloak.db in the data
+ * directory, or the PostgreSQL database `cloak.store` names (server mode). Its bookkeeping (budget,
+ * release schedule, streaming state) stays in cloak.db until those stores move behind the seam.
+ */
+export async function openCloak(
   config: Readonly<OpenCloakConfig>,
   options: OpenCloakOptions = {},
-): Cloak {
+): Promise<Cloak> {
   const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
   let secret: Uint8Array;
   try {
@@ -61,7 +65,13 @@ export function openCloak(
     db.close();
     throw error;
   }
-  const data = new CloakDataStore(db);
+  let data: CloakDataStore;
+  try {
+    data = await openDataStore(config.cloak.store ?? sqliteSqlDb(db));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const budget = config.privacy.participationBudget
     ? new ParticipationBudget(db, {
         rho: config.privacy.participationRho,
@@ -90,7 +100,11 @@ export function openCloak(
     budget,
     release,
     streaming,
-    close: () => db.close(),
+    close: () => {
+      // An embedded store shares cloak.db's connection, closed here; a PostgreSQL pool has its own.
+      if (data.dialect === 'postgres') void data.close();
+      db.close();
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 // The embedded default's CloakPort: the air's calls go straight to the cloak in this process.
 import type { CloakPort, TableUserCount } from '../air/index.ts';
-import { tryTask, type Cloak } from '../cloak/index.ts';
+import { requireSync, tryTask, type Cloak } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 
 /** Bucket label of the task that counts a table's users; its value is empty. */
@@ -27,14 +27,17 @@ export function inProcessCloakPort(cloak: Cloak, config: Readonly<OpenCloakConfi
         users,
       ),
 
-    listTables: (orgId) => data.listTables(orgId),
-    defineTable: (orgId, definition) => data.createTable(orgId, definition),
-    alterTable: (orgId, name, change) => data.alterTable(orgId, name, change),
-    dropTable: (orgId, name) => data.dropTable(orgId, name),
+    // Still synchronous in CloakPort: the embedded store's core until the port turns async.
+    listTables: (orgId) => requireSync(data, 'CloakPort.listTables').listTables(orgId),
+    defineTable: (orgId, definition) =>
+      requireSync(data, 'CloakPort.defineTable').createTable(orgId, definition),
+    alterTable: (orgId, name, change) =>
+      requireSync(data, 'CloakPort.alterTable').alterTable(orgId, name, change),
+    dropTable: (orgId, name) => requireSync(data, 'CloakPort.dropTable').dropTable(orgId, name),
 
     async userCounts(orgId) {
       const counts: TableUserCount[] = [];
-      for (const { name } of data.listTables(orgId)) {
+      for (const { name } of await data.listTables(orgId)) {
         // An anonymized run of one bucket that every user with rows reports (sticky noise, the
         // low-count filter), outside the participation budget: its code is the cloak's, not an
         // analyst's, and its user set is whoever data owners uploaded, which no analyst chooses.

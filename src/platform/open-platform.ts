@@ -44,7 +44,7 @@ function auditedRegistry(air: AirStore): KeyRegistry {
 }
 
 /** Used by the server and by CLI commands that work directly on the data directory. */
-export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform {
+export async function openPlatform(config: Readonly<OpenCloakConfig>): Promise<OpenedPlatform> {
   const pki = loadOrCreateInstallationPki(path.join(config.dataDir, 'pki'), {
     hosts: [...config.tls.hosts],
     caValidDays: config.tls.caValidDays,
@@ -59,7 +59,7 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
   });
   let cloak: Cloak;
   try {
-    cloak = openCloak(config, { otherData: () => describeData(air.db, 'air.db') });
+    cloak = await openCloak(config, { otherData: () => describeData(air.db, 'air.db') });
   } catch (error) {
     air.close();
     throw error;

@@ -53,7 +53,7 @@ async function startLocked(
   options: StartOptions,
   lock: DataDirLock,
 ): Promise<RunningPlatform> {
-  const platform = openPlatform(config);
+  const platform = await openPlatform(config);
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);

@@ -10,7 +10,7 @@ import {
 import type { UserInput, UserOutcome } from '../../sandbox/index.ts';
 import type { AnonymizedResult, TaskSpec } from '../../shared/index.ts';
 import type { Db } from '../../store/index.ts';
-import type { CloakDataStore } from '../data/index.ts';
+import { requireSync, type CloakDataStore } from '../data/index.ts';
 import type { ParticipationBudget } from '../participation-budget.ts';
 import { SandboxPool } from '../sandbox-pool.ts';
 import type { TaskRunner } from '../task-runner.ts';
@@ -68,8 +68,9 @@ export class StreamingEngine {
       return;
     }
     const checked = this.runner.validate(orgId, spec);
+    const core = requireSync(this.data, 'StreamingEngine.register');
     for (const table of new Set(checked.prefetch.map((p) => p.table))) {
-      this.data.indexArrivals(orgId, table);
+      core.indexArrivals(orgId, table);
     }
     this.db
       .prepare(
@@ -112,7 +113,7 @@ export class StreamingEngine {
     if (!state) return 0;
     const tables = task.spec.prefetch.map((p) => p.table);
     // A pass that a crash cut off is finished first, with its own target (streaming-schema.ts).
-    const { userIds, nextSeq } = this.data.arrivedSince(
+    const { userIds, nextSeq } = await this.data.arrivedSince(
       task.orgId,
       tables,
       state.nextSeq,
@@ -127,7 +128,8 @@ export class StreamingEngine {
         .prepare('UPDATE streaming_tasks SET pass_target = ? WHERE task_key = ?')
         .run(nextSeq, taskKey);
     }
-    const compile = () => this.runner.compile(task.orgId, task.spec.code);
+    const lookup = await this.data.lookupReader(task.orgId);
+    const compile = () => this.runner.compile(task.orgId, task.spec.code, lookup);
     // Steps run on every core, asynchronously: the API never waits for one user's run (a task
     // that loops for one user would otherwise show in every request's latency).
     const pool = new SandboxPool<StreamedUser>(compile, compile(), this.options.processes ?? 1);
@@ -135,7 +137,7 @@ export class StreamingEngine {
       this.#save(taskKey, users, outcomes, now, nextSeq);
     try {
       for (let i = 0; i < userIds.length; i += USERS_PER_STEP) {
-        const step = this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now);
+        const step = await this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now);
         if (step.length > 0) await pool.submit(step, save);
         if (!this.#tasks.has(taskKey)) return i;
       }
@@ -158,7 +160,12 @@ export class StreamingEngine {
    * The step's users with their rows and stored accumulators, but for those this pass already
    * ran before a crash (their through_seq reaches its target): they must not run twice.
    */
-  #readStep(taskKey: string, task: Registered, userIds: string[], now: number): StreamedUser[] {
+  async #readStep(
+    taskKey: string,
+    task: Registered,
+    userIds: string[],
+    now: number,
+  ): Promise<StreamedUser[]> {
     const target = this.db
       .prepare('SELECT pass_target AS target FROM streaming_tasks WHERE task_key = ?')
       .pluck()
@@ -180,11 +187,11 @@ export class StreamingEngine {
       rows.map((r) => [r.userId, r.accumulator === null ? undefined : JSON.parse(r.accumulator)]),
     );
     const todo = userIds.filter((id) => !done.has(id));
-    return [...this.data.streamUsers(task.orgId, task.spec.prefetch, now, todo)].map((u) => ({
-      userId: u.userId,
-      tables: u.tables,
-      accumulator: stored.get(u.userId),
-    }));
+    const step: StreamedUser[] = [];
+    for await (const u of this.data.streamUsers(task.orgId, task.spec.prefetch, now, todo)) {
+      step.push({ userId: u.userId, tables: u.tables, accumulator: stored.get(u.userId) });
+    }
+    return step;
   }
 
   /** Each user's new state with the pass's target, in one transaction (streaming-schema.ts). */

@@ -101,8 +101,8 @@ export async function openCloak(
     release,
     streaming,
     close: () => {
-      // An embedded store shares cloak.db's connection, closed here; a PostgreSQL pool has its own.
-      if (data.dialect === 'postgres') void data.close();
+      // The default store shares cloak.db's connection, closed here; one at `cloak.store` has its own.
+      if (config.cloak.store !== undefined) void data.close();
       db.close();
     },
   };

@@ -169,10 +169,12 @@ export class TaskRunner {
     control: RunControl = {},
     access: AccessLevel = 'untrusted',
   ): Promise<AnonymizedResult> {
-    const task = await this.validateAsync(orgId, spec);
-    return this.#cap.count(orgId, (track) =>
-      this.#released(orgId, task, control, access !== 'trusted' ? 'charged' : 'none', track),
-    );
+    // Counted in the caller's turn of the event loop (a caller's checkRunCap holds until then),
+    // validated inside the count: validation may wait for the store.
+    return this.#cap.count(orgId, async (track) => {
+      const task = await this.validateAsync(orgId, spec);
+      return this.#released(orgId, task, control, access !== 'trusted' ? 'charged' : 'none', track);
+    });
   }
 
   /**

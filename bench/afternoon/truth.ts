@@ -43,13 +43,13 @@ export interface Truth {
  * Runs `code` once per user over the rows the cloak's prefetch selects (the same stream the task
  * runner reads), counting each (label, value) once per user as the cloak does.
  */
-export function trueCounts(
+export async function trueCounts(
   cloak: Cloak,
   orgId: string,
   prefetch: PrefetchSpec[],
   code: string,
   keepMemberships: boolean,
-): Truth {
+): Promise<Truth> {
   const { to_date, Utils, DateTime } = loadStdlib();
   const task = new Function(
     'tables',
@@ -60,12 +60,12 @@ export function trueCounts(
     'DateTime',
     code,
   ) as (...args: unknown[]) => void;
-  const lookup = (table: unknown, key: unknown) =>
-    cloak.data.lookup(orgId, String(table), String(key));
+  const reader = await cloak.data.lookupReader(orgId);
+  const lookup = (table: unknown, key: unknown) => reader(String(table), String(key));
   const counts = new Map<string, number>();
   const memberships: string[][] | undefined = keepMemberships ? [] : undefined;
   let errors = 0;
-  for (const user of cloak.data.streamUsers(orgId, prefetch)) {
+  for await (const user of cloak.data.streamUsers(orgId, prefetch)) {
     const seen = new Set<string>();
     const report = (label: unknown, value: unknown) => {
       seen.add(bucketKey(String(label), String(value)));

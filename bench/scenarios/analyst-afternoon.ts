@@ -67,11 +67,11 @@ function describe(privacy: Privacy, cloak: Cloak): string {
  * An installation as configured, minus the release schedule (it only waits for the answer's
  * slot). A fixed noise secret, so that two runs publish the same answers.
  */
-function openInstallation(privacy: Privacy) {
+async function openInstallation(privacy: Privacy) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-afternoon-'));
   mkdirSync(path.join(dir, 'secrets'), { mode: 0o700 });
   writeFileSync(path.join(dir, 'secrets', 'noise.key'), new Uint8Array(32).fill(15));
-  const cloak = openCloak(
+  const cloak = await openCloak(
     buildConfig({ dataDir: dir, privacy: { ...privacy, releaseSchedule: false } }),
   );
   return {
@@ -91,7 +91,7 @@ async function ask(
 ): Promise<QuestionScore> {
   const { prefetch, code } = question;
   const result = await cloak.runner.run(orgId, { prefetch, post_processing: { code } });
-  const truth = trueCounts(cloak, orgId, prefetch, code, keepMemberships);
+  const truth = await trueCounts(cloak, orgId, prefetch, code, keepMemberships);
   if (truth.errors > 0 || result.exceptions.length > 0) {
     console.error(`  warning: "${question.name}" raised errors in ${truth.errors} users' runs`);
   }
@@ -100,20 +100,20 @@ async function ask(
 
 async function afternoon(size: BenchSize, privacy: Privacy) {
   const { users, breakdownUsers, cities } = SIZES[size];
-  const { cloak, done } = openInstallation(privacy);
+  const { cloak, done } = await openInstallation(privacy);
   try {
-    for (const table of AFTERNOON_TABLES) cloak.data.createTable(ORG, table);
-    for (const batch of afternoonBatches(users)) cloak.data.insert(ORG, batch);
+    for (const table of AFTERNOON_TABLES) await cloak.data.createTable(ORG, table);
+    for (const batch of afternoonBatches(users)) await cloak.data.insert(ORG, batch);
     const scores: QuestionScore[] = [];
     for (const question of QUESTIONS) {
       if (question.newVisitsDay !== undefined) {
-        cloak.data.insert(ORG, newVisits(users, question.newVisitsDay));
+        await cloak.data.insert(ORG, newVisits(users, question.newVisitsDay));
       }
       scores.push(await ask(cloak, ORG, question, true));
     }
-    cloak.data.createTable(FRESH_ORG, BREAKDOWN_TABLE);
+    await cloak.data.createTable(FRESH_ORG, BREAKDOWN_TABLE);
     for (const batch of breakdownBatches(breakdownUsers, cities))
-      cloak.data.insert(FRESH_ORG, batch);
+      await cloak.data.insert(FRESH_ORG, batch);
     const breakdown = await ask(cloak, FRESH_ORG, BREAKDOWN, false);
     const summary = summarize(scores, breakdown);
     console.error(

@@ -22,13 +22,13 @@ if (tables.purchases.length > 0) report_property("average purchase", Utils.quant
 const PREFETCH = [{ table: 'profile' }, { table: 'purchases' }];
 
 /** Both sides read the same seeded synthetic users (profile + 0-9 purchases) from the cloak's store. */
-function filledCloak(users: number) {
+async function filledCloak(users: number) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-bench-'));
   // The work, not when its answer may leave: the release schedule only waits (idle) for its
   // slot, which would measure the schedule's prediction instead of the sandbox's cost.
-  const cloak = openCloak(buildConfig({ dataDir: dir, privacy: { releaseSchedule: false } }));
-  for (const table of DEMO_TABLES) cloak.data.createTable(ORG, table);
-  for (const batch of syntheticBatches(users, 5000)) cloak.data.insert(ORG, batch);
+  const cloak = await openCloak(buildConfig({ dataDir: dir, privacy: { releaseSchedule: false } }));
+  for (const table of DEMO_TABLES) await cloak.data.createTable(ORG, table);
+  for (const batch of syntheticBatches(users, 5000)) await cloak.data.insert(ORG, batch);
   return {
     cloak,
     done() {
@@ -65,7 +65,7 @@ export function batchTaskScenario(name: string, users: Record<BenchSize, number>
           const secret = new Uint8Array(32).fill(1);
           const task = plainTask();
           const aggregator = new BucketAggregator();
-          for (const user of cloak.data.streamUsers(ORG, PREFETCH)) {
+          for await (const user of cloak.data.streamUsers(ORG, PREFETCH)) {
             const key = userKey(secret, user.userId);
             const seen = new Set<string>();
             task(user.tables, (label, value) => {
@@ -83,7 +83,7 @@ export function batchTaskScenario(name: string, users: Record<BenchSize, number>
 
 /** Fills a cloak (untimed), then times `work` over it and reports users per second. */
 async function timedRun(users: number, work: (cloak: Cloak) => Promise<AnonymizedResult>) {
-  const { cloak, done } = filledCloak(users);
+  const { cloak, done } = await filledCloak(users);
   try {
     const started = process.hrtime.bigint();
     const result = await work(cloak);

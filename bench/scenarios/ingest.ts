@@ -62,7 +62,7 @@ export const ingestScenario: Scenario = {
       );
       try {
         const org = platform.air.organisations.create('bench');
-        platform.cloak.data.createTable(org.id, TABLE);
+        await platform.cloak.data.createTable(org.id, TABLE);
         const key = platform.keys.create(org.id, {
           type: 'upload_any',
           description: 'bench',

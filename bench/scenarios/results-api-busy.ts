@@ -24,7 +24,7 @@ async function busyInstallation(dir: string, size: BenchSize) {
     { logger: { level: 'info', access: 'all', accessSample: 1, stream: log } },
   );
   const org = inst.platform.air.organisations.list()[0]!;
-  inst.platform.cloak.data.createTable(org.id, {
+  await inst.platform.cloak.data.createTable(org.id, {
     name: 'visits',
     columns: [{ name: 'page', type: 'integer' }],
   });
@@ -35,7 +35,7 @@ async function busyInstallation(dir: string, size: BenchSize) {
         visits: Array.from({ length: ROWS_PER_USER }, (_, i) => ({ page: u + i })),
       };
     }
-    inst.platform.cloak.data.insert(org.id, batch);
+    await inst.platform.cloak.data.insert(org.id, batch);
   }
   const task = inst.platform.air.tasks.create(org.id, {
     name: 'busy',

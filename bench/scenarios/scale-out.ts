@@ -39,12 +39,12 @@ const SETTINGS: ConfigInput = {
   cloak: { sandboxProcesses: 1 },
 };
 
-function seedDir(users: number): string {
+async function seedDir(users: number): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-bench-scale-'));
   const seed = path.join(dir, 'seed');
-  const cloak = openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
-  for (const table of DEMO_TABLES) cloak.data.createTable(ORG, table);
-  for (const batch of syntheticBatches(users, 5000)) cloak.data.insert(ORG, batch);
+  const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
+  for (const table of DEMO_TABLES) await cloak.data.createTable(ORG, table);
+  for (const batch of syntheticBatches(users, 5000)) await cloak.data.insert(ORG, batch);
   cloak.close();
   return dir;
 }
@@ -59,7 +59,7 @@ async function timed(users: number, cloak: Cloak): Promise<number> {
 async function embedded(root: string, users: number, overrides: ConfigInput): Promise<number> {
   const dataDir = path.join(root, `embedded-${randomBytes(3).toString('hex')}`);
   cpSync(path.join(root, 'seed'), dataDir, { recursive: true });
-  const cloak = openCloak(buildConfig({ ...SETTINGS, ...overrides, dataDir }));
+  const cloak = await openCloak(buildConfig({ ...SETTINGS, ...overrides, dataDir }));
   try {
     return await timed(users, cloak);
   } finally {
@@ -118,7 +118,7 @@ async function distributed(root: string, users: number, workers: number): Promis
   );
   const boss = await openQueue(settings);
   const runCap = new SharedRunCap(settings.url, 2);
-  const cloak = openCloak(buildConfig({ ...SETTINGS, dataDir }), {
+  const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir }), {
     serverMode: { shards: new ShardCoordinator(boss, { settings, shards: SHARDS }), runCap },
   });
   try {
@@ -144,7 +144,7 @@ export const scaleOutScenario: Scenario = {
     // compare runs of one moment of a shared machine.
     figure: async (size) => {
       const users = USERS[size];
-      const root = seedDir(users);
+      const root = await seedDir(users);
       try {
         const alone = await embedded(root, users, {});
         const perWorkers: Record<string, number> = {};
@@ -163,7 +163,7 @@ export const scaleOutScenario: Scenario = {
     // The embedded run on one sandbox process: what one core does without the queue.
     baseline: async (size) => {
       const users = USERS[size];
-      const root = seedDir(users);
+      const root = await seedDir(users);
       try {
         return { value: await embedded(root, users, {}), unit: 'users/s' };
       } finally {

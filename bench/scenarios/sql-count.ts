@@ -32,12 +32,15 @@ function cityOf(user: number, row: number) {
 }
 
 /** The same rows through the cloak's own insert path, so both sides read the same database layout. */
-function filledCloak(users: number) {
+async function filledCloak(users: number) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-bench-'));
   // The work, not when its answer may leave: the release schedule only waits (idle) for its
   // slot, which would measure the schedule's prediction instead of the sandbox's cost.
-  const cloak = openCloak(buildConfig({ dataDir: dir, privacy: { releaseSchedule: false } }));
-  cloak.data.createTable(ORG, { name: 'visits', columns: [{ name: 'city', type: 'varchar(32)' }] });
+  const cloak = await openCloak(buildConfig({ dataDir: dir, privacy: { releaseSchedule: false } }));
+  await cloak.data.createTable(ORG, {
+    name: 'visits',
+    columns: [{ name: 'city', type: 'varchar(32)' }],
+  });
   for (let start = 0; start < users; start += 5000) {
     const batch: Record<string, unknown> = {};
     for (let u = start; u < Math.min(users, start + 5000); u++) {
@@ -45,7 +48,7 @@ function filledCloak(users: number) {
         visits: Array.from({ length: ROWS_PER_USER }, (_, i) => ({ city: cityOf(u, i) })),
       };
     }
-    cloak.data.insert(ORG, batch);
+    await cloak.data.insert(ORG, batch);
   }
   return { dir, cloak };
 }
@@ -57,7 +60,7 @@ export const sqlCountScenario: Scenario = {
   sides: {
     async figure(size) {
       const users = usersFor(size);
-      const { dir, cloak } = filledCloak(users);
+      const { dir, cloak } = await filledCloak(users);
       try {
         const started = process.hrtime.bigint();
         const result = await cloak.runner.run(ORG, { code: CODE, prefetch: [{ table: 'visits' }] });
@@ -74,7 +77,7 @@ export const sqlCountScenario: Scenario = {
     },
     async baseline(size) {
       const users = usersFor(size);
-      const { dir, cloak } = filledCloak(users);
+      const { dir, cloak } = await filledCloak(users);
       cloak.close();
       try {
         // The physical table is found through the cloak's catalogue; the query is the plain SQL answer.

@@ -51,11 +51,11 @@ function row(user: number, i: number) {
 }
 
 /** The same rows through the cloak's own insert path, so both sides read the same layout. */
-function filledCloak(users: number) {
+async function filledCloak(users: number) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-bench-sql-'));
   // The work, not when its answer may leave: the release schedule only waits for its slot.
-  const cloak = openCloak(buildConfig({ dataDir: dir, privacy: { releaseSchedule: false } }));
-  cloak.data.createTable(ORG, {
+  const cloak = await openCloak(buildConfig({ dataDir: dir, privacy: { releaseSchedule: false } }));
+  await cloak.data.createTable(ORG, {
     name: 'visits',
     columns: [
       { name: 'city', type: 'varchar(32)' },
@@ -68,7 +68,7 @@ function filledCloak(users: number) {
     for (let u = start; u < Math.min(users, start + 5000); u++) {
       batch[`user-${u}`] = { visits: Array.from({ length: ROWS_PER_USER }, (_, i) => row(u, i)) };
     }
-    cloak.data.insert(ORG, batch);
+    await cloak.data.insert(ORG, batch);
   }
   return { dir, cloak };
 }
@@ -95,7 +95,7 @@ export const sqlTaskScenario: Scenario = {
   targetRatio: 1.5,
   sides: {
     async figure(size) {
-      const { dir, cloak } = filledCloak(usersFor(size));
+      const { dir, cloak } = await filledCloak(usersFor(size));
       const ask = (runner: typeof cloak.runner) => async (q: (typeof QUESTIONS)[number]) =>
         (await runner.run(ORG, { code: q.task, language: 'sql' })).buckets.length;
       try {
@@ -103,7 +103,7 @@ export const sqlTaskScenario: Scenario = {
         cloak.close();
         // The same data without the participation budget: what the budget's settlement costs,
         // and the figure to hold against pg_diffix, which has no budget.
-        const unbudgeted = openCloak(
+        const unbudgeted = await openCloak(
           buildConfig({
             dataDir: dir,
             privacy: { releaseSchedule: false, participationBudget: false },
@@ -123,7 +123,7 @@ export const sqlTaskScenario: Scenario = {
       }
     },
     async baseline(size) {
-      const { dir, cloak } = filledCloak(usersFor(size));
+      const { dir, cloak } = await filledCloak(usersFor(size));
       cloak.close();
       try {
         const db = new Database(path.join(dir, 'cloak.db'), { readonly: true });

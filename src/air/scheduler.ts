@@ -38,15 +38,6 @@ export class Scheduler {
     this.#timer.unref();
   }
 
-  /**
-   * A tick waits for streaming reports (the cloak's database): one still busy when the timer fires
-   * again is not joined by a second, which would publish the same task twice.
-   */
-  #tickAlone(): void {
-    if (this.#ticking) return;
-    this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
-  }
-
   stop(): void {
     clearInterval(this.#timer);
   }

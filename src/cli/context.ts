@@ -7,12 +7,15 @@ import { openPlatform, type OpenedPlatform } from '../platform/index.ts';
 export interface GlobalOptions {
   dataDir?: string;
   config?: string;
+  /** One address for every store; the air's stores follow it too where they support it. */
+  store?: string;
 }
 
 export function configFrom(command: Command): Readonly<OpenCloakConfig> {
   const globals = command.optsWithGlobals() as GlobalOptions;
   return loadConfig(globals.config, {
     ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
+    ...(globals.store !== undefined ? { cloak: { store: globals.store } } : {}),
   });
 }
 
@@ -21,7 +24,7 @@ export async function withPlatform<T>(
   command: Command,
   action: (platform: OpenedPlatform) => T | Promise<T>,
 ): Promise<T> {
-  const platform = openPlatform(configFrom(command));
+  const platform = await openPlatform(configFrom(command));
   try {
     return await action(platform);
   } finally {

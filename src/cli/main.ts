@@ -32,6 +32,11 @@ const program = new Command()
   .description('OpenCloak: privacy-preserving analytics over per-user data')
   .option('--data-dir <dir>', 'data directory of the installation', process.env.OPENCLOAK_DATA_DIR)
   .option('--config <file>', 'JSON configuration file', process.env.OPENCLOAK_CONFIG)
+  .option(
+    '--store <address>',
+    'database of the installation: postgres://... (server mode) or a SQLite file; default: the data directory',
+    process.env.OPENCLOAK_STORE,
+  )
   .option('--json', 'print the answer as one JSON document (and errors as JSON on stderr)')
   .showHelpAfterError()
   .exitOverride()

@@ -95,7 +95,7 @@ export function airService(
 
     async userCounts(orgId) {
       const counts: Array<{ table: string; users: number | null }> = [];
-      for (const { name } of data.listTables(orgId)) {
+      for (const { name } of await data.listTables(orgId)) {
         // An anonymized run of one bucket that every user with rows reports (sticky noise, the
         // low-count filter), outside the participation budget: its code is the cloak's, not an
         // analyst's, and its user set is whoever data owners uploaded, which no analyst chooses.

@@ -8,7 +8,7 @@ import {
   type SqlDb,
   type SqliteSqlDb,
 } from '../store/index.ts';
-import { CloakDataStore } from './data/index.ts';
+import { openDataStore, type CloakDataStore } from './data/index.ts';
 import { loadOrCreateNoiseSecret } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
@@ -18,7 +18,7 @@ import type { ShardFeeder } from './distributed/index.ts';
 
 export { createCloakServer, type CloakServerOptions } from './cloak-server.ts';
 export { airService, type AirService } from './air-service.ts';
-export { CloakDataStore } from './data/index.ts';
+export { requireSync, type CloakDataStore } from './data/index.ts';
 export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';
 export {
@@ -64,7 +64,7 @@ export interface Cloak {
 }
 
 /** cloak.db tables with rows from the first open on: the migrations' records and the id counter. */
-const CLOAK_BOOKKEEPING = ['data_schema_migrations', 'schema_migrations', 'data_sequence'];
+const CLOAK_BOOKKEEPING = ['schema_migrations', 'data_schema_migrations', 'data_sequence'];
 
 export interface OpenCloakOptions {
   /**
@@ -76,11 +76,15 @@ export interface OpenCloakOptions {
   serverMode?: { shards: ShardFeeder; runCap: RunCapLike };
 }
 
-/** The cloak keeps user rows in its own file, cloak.db, which only cloak code opens. */
-export function openCloak(
+/**
+ * The cloak keeps user rows in its own database, which only cloak code opens: cloak.db in the data
+ * directory, or the PostgreSQL database `cloak.store` names (server mode). Its bookkeeping (budget,
+ * release schedule, streaming state) stays in cloak.db until those stores move behind the seam.
+ */
+export async function openCloak(
   config: Readonly<OpenCloakConfig>,
   options: OpenCloakOptions = {},
-): Cloak {
+): Promise<Cloak> {
   const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
   let secret: Uint8Array;
   try {
@@ -92,9 +96,16 @@ export function openCloak(
     db.close();
     throw error;
   }
-  const data = new CloakDataStore(db);
-  // The bookkeeping stores speak the async seam; on SQLite it wraps the same connection.
+  // One async wrapper over cloak.db for every store that uses it: it is what keeps their
+  // transactions on the one connection from overlapping (a second wrapper would not know them).
   const sql = sqliteSqlDb(db);
+  let data: CloakDataStore;
+  try {
+    data = await openDataStore(config.cloak.store ?? sql);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const budget = config.privacy.participationBudget
     ? new ParticipationBudget(sql, {
         rho: config.privacy.participationRho,
@@ -129,7 +140,11 @@ export function openCloak(
     ready: async () => {
       await Promise.all([budget?.ready(), release?.ready(), streaming.ready()]);
     },
-    close: () => db.close(),
+    close: () => {
+      // The default store shares cloak.db's connection, closed here; one at `cloak.store` has its own.
+      if (config.cloak.store !== undefined) void data.close();
+      db.close();
+    },
   };
 }
 

@@ -19,19 +19,19 @@ describe('stopping a run', () => {
   let dir: string;
   let cloak: Cloak;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-run-stop-'));
-    cloak = openCloak(
+    cloak = await openCloak(
       buildConfig({
         dataDir: dir,
         cloak: { sandboxProcesses: 2 },
         sandbox: { timeoutMs: USER_LIMIT_MS },
       }),
     );
-    cloak.data.createTable(ORG, { name: 't', columns: [{ name: 'n', type: 'integer' }] });
+    await cloak.data.createTable(ORG, { name: 't', columns: [{ name: 'n', type: 'integer' }] });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < 600; u++) rows[`u${u}`] = { t: [{ n: u }] };
-    cloak.data.insert(ORG, rows);
+    await cloak.data.insert(ORG, rows);
   });
   afterAll(() => {
     cloak.close();

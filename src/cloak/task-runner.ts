@@ -24,7 +24,13 @@ import {
   type RunControl,
   type TaskSpec,
 } from '../shared/index.ts';
-import type { CloakDataStore } from './data/index.ts';
+import {
+  requireSync,
+  type CloakDataStore,
+  type LookupReader,
+  type SqliteDataCore,
+  type TableInfo,
+} from './data/index.ts';
 import { taskQuestion } from './task-question.ts';
 import type { ParticipationBudget } from './participation-budget.ts';
 import { MembershipLog } from './membership-log.ts';
@@ -32,7 +38,12 @@ import type { ReleaseSchedule } from './release-schedule.ts';
 import { RunCap } from './run-cap.ts';
 import { RunTracker } from './run-tracker.ts';
 import { SandboxPool } from './sandbox-pool.ts';
-import { checkSqlTask, feedSqlGroups, type UserFeed } from './sql-task/sql-task-run.ts';
+import {
+  checkSqlTask,
+  checkSqlTaskAsync,
+  feedSqlGroups,
+  type UserFeed,
+} from './sql-task/sql-task-run.ts';
 import { trySqlTask } from './sql-task/try-sql-task.ts';
 import type { TestUserInput, TestUserResult } from './test-users.ts';
 import { readSpec } from './task-spec.ts';
@@ -125,19 +136,39 @@ export class TaskRunner {
    * run (TypeScript transpiled) and the checked prefetch.
    */
   validate(orgId: string, spec: unknown): TaskSpec {
+    const core = requireSync(this.data, 'Task validation (CloakPort.validateTask)');
     const { code, prefetch, language } = readSpec(spec);
-    if (language === 'sql') return checkSqlTask(this.data, orgId, code, prefetch);
-    const checked = this.data.validatePrefetch(orgId, prefetch);
-    const javascript =
-      language === 'typescript'
-        ? compileTypeScriptTask(
-            code,
-            [...new Set(checked.map((p) => p.table))].map((name) =>
-              this.data.getTable(orgId, name)!,
-            ),
-          )
-        : code;
-    void this.compile(orgId, javascript).dispose();
+    if (language === 'sql')
+      return checkSqlTask((query) => core.compileSqlTask(orgId, query), code, prefetch);
+    const checked = core.validatePrefetch(orgId, prefetch);
+    const tables = [...new Set(checked.map((p) => p.table))].map((name) =>
+      core.getTable(orgId, name)!,
+    );
+    return this.#checkScript(orgId, code, language, checked, tables);
+  }
+
+  /** As validate, on any data store (the run path, which server mode takes too). */
+  async validateAsync(orgId: string, spec: unknown): Promise<TaskSpec> {
+    const { code, prefetch, language } = readSpec(spec);
+    if (language === 'sql') return checkSqlTaskAsync(this.data, orgId, code, prefetch);
+    const checked = await this.data.validatePrefetch(orgId, prefetch);
+    const tables: TableInfo[] = [];
+    for (const name of new Set(checked.map((p) => p.table))) {
+      tables.push((await this.data.getTable(orgId, name))!);
+    }
+    return this.#checkScript(orgId, code, language, checked, tables);
+  }
+
+  #checkScript(
+    orgId: string,
+    code: string,
+    language: string | undefined,
+    checked: PrefetchSpec[],
+    tables: readonly TableInfo[],
+  ): TaskSpec {
+    const javascript = language === 'typescript' ? compileTypeScriptTask(code, tables) : code;
+    // Only whether the code compiles: lookup() is not called while compiling.
+    void this.compile(orgId, javascript, () => undefined).dispose();
     return { code: javascript, prefetch: checked };
   }
 
@@ -155,12 +186,14 @@ export class TaskRunner {
     control: RunControl = {},
     access: AccessLevel = 'untrusted',
   ): Promise<AnonymizedResult> {
-    const task = this.validate(orgId, spec);
     this.checkRunCap(orgId);
+    // Counted in the caller's turn of the event loop (a caller's checkRunCap holds until then),
+    // validated inside the count: validation may wait for the store.
     return this.runs.track('run', orgId, control, (tracked) =>
-      this.#cap.count(orgId, (track) =>
-        this.#released(orgId, task, tracked, access !== 'trusted' ? 'charged' : 'none', track),
-      ),
+      this.#cap.count(orgId, async (track) => {
+        const task = await this.validateAsync(orgId, spec);
+        return this.#released(orgId, task, tracked, access !== 'trusted' ? 'charged' : 'none', track);
+      }),
     );
   }
 
@@ -176,7 +209,7 @@ export class TaskRunner {
     control: RunControl = {},
     access: AccessLevel = 'untrusted',
   ): Promise<BudgetPreview> {
-    const task = this.validate(orgId, spec);
+    const task = await this.validateAsync(orgId, spec);
     if (access === 'trusted') return { budgeted: false, message: NOT_BUDGETED.trusted };
     if (!this.options.budget) return { budgeted: false, message: NOT_BUDGETED.off };
     this.checkRunCap(orgId);
@@ -190,7 +223,7 @@ export class TaskRunner {
    * The run answered at its release point, when there is a release schedule. `track` gets the
    * sandbox work, which the run cap counts until it has stopped.
    */
-  #released(
+  async #released(
     orgId: string,
     task: TaskSpec,
     control: RunControl,
@@ -201,7 +234,7 @@ export class TaskRunner {
     if (!release) return this.#compute(orgId, task, control, mode);
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const scheduled = {
-      tableUsers: this.#tableUsers(orgId, task),
+      tableUsers: await this.#tableUsers(orgId, task),
       limitMs: timeoutSeconds * 1000,
       signal: control.signal,
       onProgress: control.onProgress,
@@ -230,7 +263,7 @@ export class TaskRunner {
     return released;
   }
 
-  #tableUsers(orgId: string, task: TaskSpec): number {
+  #tableUsers(orgId: string, task: TaskSpec): Promise<number> {
     return this.data.userCount(
       orgId,
       task.prefetch.map((p) => p.table),
@@ -244,7 +277,7 @@ export class TaskRunner {
     mode: BudgetMode,
   ): Promise<AnonymizedResult> {
     const { signal, onProgress } = control;
-    const total = onProgress ? this.#tableUsers(orgId, task) : 0;
+    const total = onProgress ? await this.#tableUsers(orgId, task) : 0;
     let done = 0;
     onProgress?.({ done, total });
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
@@ -363,9 +396,10 @@ export class TaskRunner {
 
   /** Runs the script once per user in the sandbox processes, a batch of users at a time. */
   async #feedSandbox(orgId: string, task: TaskSpec, feed: UserFeed): Promise<void> {
-    const program = this.compile(orgId, task.code);
+    const lookup = await this.data.lookupReader(orgId);
+    const program = this.compile(orgId, task.code, lookup);
     const pool = new SandboxPool<{ userId: string; tables: UserInput['tables'] }>(
-      () => this.compile(orgId, task.code),
+      () => this.compile(orgId, task.code, lookup),
       program,
       this.options.processes ?? 1,
     );
@@ -376,7 +410,7 @@ export class TaskRunner {
         feed.onUsers?.(users.length);
       };
       let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
-      for (const user of this.data.streamUsers(orgId, task.prefetch as PrefetchSpec[])) {
+      for await (const user of this.data.streamUsers(orgId, task.prefetch as PrefetchSpec[])) {
         batch.push(user);
         if (batch.length < USERS_PER_BATCH) continue;
         // Waits only while every sandbox process is busy: the stream reads ahead one batch.
@@ -407,16 +441,19 @@ export class TaskRunner {
   }
 
   /** "Try it" for a sql task: its query over the test users' rows only (try-sql-task.ts). */
-  trySql(orgId: string, code: string, users: readonly TestUserInput[]): TestUserResult[] {
+  trySql(orgId: string, code: string, users: readonly TestUserInput[]): Promise<TestUserResult[]> {
     return trySqlTask(this.data, orgId, code, users, this.options.limits);
   }
 
-  /** The task compiled for this organisation (its lookup tables), with the runner's limits. */
-  compile(orgId: string, code: string) {
+  /**
+   * The task compiled for this organisation (its lookup tables, through `lookup`, by default the
+   * embedded store's own; see CloakDataStore.lookupReader), with the runner's limits.
+   */
+  compile(orgId: string, code: string, lookup?: LookupReader) {
+    const answer =
+      lookup ?? embeddedLookup(requireSync(this.data, 'lookup() without a reader'), orgId);
     try {
-      return compileTask(code, this.options.limits, {
-        lookup: (table, key) => this.data.lookup(orgId, table, key),
-      });
+      return compileTask(code, this.options.limits, { lookup: answer });
     } catch (error) {
       if (error instanceof TaskCompileError) {
         throw new AppError('INVALID_TASK_CODE', { detail: error.message });
@@ -428,6 +465,10 @@ export class TaskRunner {
 
 /** What the readiness check runs: it must report, so that a sandbox that runs nothing fails. */
 const SANDBOX_CHECK_CODE = 'report_property("ready", 1);';
+
+function embeddedLookup(core: SqliteDataCore, orgId: string): LookupReader {
+  return (table, key) => core.lookup(orgId, table, key);
+}
 
 /** A preview's answer inside the runner: the notice alone, nothing that came from a bucket. */
 function previewResult(notice: BudgetNotice): AnonymizedResult {

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors/index.ts';
 import type { TaskSpec } from '../shared/index.ts';
-import { CloakDataStore } from './data/index.ts';
+import { sqliteSqlDb } from '../store/index.ts';
+import { SqliteDataStore, type CloakDataStore } from './data/index.ts';
 import { TaskRunner } from './task-runner.ts';
 import { tryTask, type TestUserInput } from './try-task.ts';
 import { watchEventLoop } from '../../test/support/event-loop-stall.ts';
@@ -27,18 +28,18 @@ const visit = (act: string, g: number) => ({ visits: [{ act, g }], secrets: [{ s
 describe('tryTask', () => {
   let data: CloakDataStore;
   let runner: TaskRunner;
-  beforeAll(() => {
-    data = new CloakDataStore(new Database(':memory:'));
-    data.createTable(ORG, {
+  beforeAll(async () => {
+    data = await SqliteDataStore.open(sqliteSqlDb(new Database(':memory:')));
+    await data.createTable(ORG, {
       name: 'visits',
       columns: [
         { name: 'act', type: 'text' },
         { name: 'g', type: 'integer' },
       ],
     });
-    data.createTable(ORG, { name: 'secrets', columns: [{ name: 's', type: 'integer' }] });
+    await data.createTable(ORG, { name: 'secrets', columns: [{ name: 's', type: 'integer' }] });
     // A real lookup table: try-it must not read it (it is the organisation's data).
-    data.setLookupTable(ORG, 'cities', [['x', 'Paris']]);
+    await data.setLookupTable(ORG, 'cities', [['x', 'Paris']]);
     runner = new TaskRunner(data, {
       secret: new Uint8Array(32),
       limits: LIMITS,

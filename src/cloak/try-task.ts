@@ -35,7 +35,7 @@ export async function tryTask(
   spec: TaskSpec,
   users: readonly TestUserInput[],
 ): Promise<TestUserResult[]> {
-  const checked = runner.validate(orgId, spec);
+  const checked = await runner.validateAsync(orgId, spec);
   // A sql task has no per-user program: its query runs on the test users' rows (try-sql-task.ts).
   if (checked.language === 'sql') return runner.trySql(orgId, checked.code, users);
   const selected = [...new Set(checked.prefetch.map((p) => p.table))];

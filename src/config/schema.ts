@@ -29,6 +29,11 @@ export const configSchema = z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
         port: port.default(8444),
+        /**
+         * Where the cloak keeps user tables, rows and lookup tables: a `postgres://` URL (server
+         * mode) or a SQLite file; by default cloak.db in the data directory.
+         */
+        store: z.string().min(1).optional(),
         bodyLimitBytes: z
           .number()
           .int()

@@ -90,7 +90,7 @@ export async function runDemo(
     });
     const webApi = webApiClient(platform.webUrl, keyOf(issue('web_api', 'web-api')));
     const cloakApi = cloakApiClient(platform.cloakUrl, keyOf(issue('upload_any', 'upload')));
-    for (const table of DEMO_TABLES) platform.cloak.data.createTable(org.id, table);
+    for (const table of DEMO_TABLES) await platform.cloak.data.createTable(org.id, table);
 
     log(
       `Uploading ${options.users} synthetic users over HTTPS (POST ${platform.cloakUrl}/bulk_insert)...`,

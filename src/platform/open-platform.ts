@@ -57,18 +57,18 @@ export function openInstallationPki(config: Readonly<OpenCloakConfig>): Installa
 }
 
 /** Used by the server and by CLI commands that work directly on the data directory. */
-export function openPlatform(
+export async function openPlatform(
   config: Readonly<OpenCloakConfig>,
   /** Server mode's queue and run cap (server-mode.ts); the embedded default has none. */
   serverMode?: OpenCloakOptions['serverMode'],
-): OpenedPlatform {
+): Promise<OpenedPlatform> {
   const pki = openInstallationPki(config);
   const air = openAirStore(config.dataDir, {
     defaultAccessLevel: config.privacy.defaultAccessLevel,
   });
   let cloak: Cloak;
   try {
-    cloak = openCloak(config, {
+    cloak = await openCloak(config, {
       otherData: () => describeData(air.db, 'air.db'),
       ...(serverMode ? { serverMode } : {}),
     });

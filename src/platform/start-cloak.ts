@@ -28,7 +28,7 @@ export async function startCloakOnly(
   let platform: OpenedPlatform | undefined;
   let cloakServer: FastifyInstance | undefined;
   try {
-    platform = openPlatform(config);
+    platform = await openPlatform(config);
     const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
     cloakServer = await createCloakServer({
       data: platform.cloak.data,

@@ -86,7 +86,7 @@ async function startLocked(
   const serverMode = await openServerMode(config);
   let platform: OpenedPlatform;
   try {
-    platform = openPlatform(config, serverMode?.cloakOptions);
+    platform = await openPlatform(config, serverMode?.cloakOptions);
   } catch (error) {
     await serverMode?.close();
     throw error;

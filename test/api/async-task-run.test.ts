@@ -55,14 +55,14 @@ describe('async task runs on the cloak API', () => {
     inst = await startTestInstallation({ cloak: { deliveryFirstDelayMs: 20 } });
     const orgId = inst.createOrg('Async');
     runner = inst.issueKey(orgId, 'task_runner');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],
     });
     const rows: Record<string, unknown> = {};
     // 100 users: enough for the bucket to be published (its noisy count must reach 43).
     for (let u = 0; u < 100; u++) rows[`u${u}`] = { visits: [{ page: 'home' }] };
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());
 

@@ -66,10 +66,10 @@ describe('the participation budget over the APIs', () => {
     orgId = inst.createOrg('Budget');
     key = inst.issueKey(orgId, 'web_api');
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, { name: 'people', columns: [{ name: 'city', type: 'text' }] });
+    await data.createTable(orgId, { name: 'people', columns: [{ name: 'city', type: 'text' }] });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { people: [{ city: 'Oslo' }] };
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
     await createTask('a', 'report_property("a", tables.people[0].city);');
     await createTask('b', `report_property(${JSON.stringify(LABEL_B)}, tables.people[0].city);`);
     const first = inst.platform.initialAdmin!;

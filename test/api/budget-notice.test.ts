@@ -20,10 +20,10 @@ describe('the budget notice of a run', () => {
     orgId = inst.createOrg('Budget');
     key = inst.issueKey(orgId, 'web_api');
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
+    await data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ g: u % 20 }] };
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
     for (const [name, code] of [
       ['wide', WIDE],
       ['again', ASK_AGAIN],

@@ -7,13 +7,13 @@ describe('cloak API', () => {
   let inst: TestInstallation;
   let orgId: string;
   let upload: TestKey;
-  const rows = () => inst.platform.cloak.data.rowCount(orgId, 'visits');
+  const rows = () => inst.platform.cloak.data.sync!.rowCount(orgId, 'visits');
 
   beforeAll(async () => {
     inst = await startTestInstallation({ cloak: { bodyLimitBytes: 64 * 1024 } });
     orgId = inst.createOrg('Cloak API');
     upload = inst.issueKey(orgId, 'upload_any');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [
         { name: 'page', type: 'varchar(10)' },
@@ -88,7 +88,7 @@ describe('cloak API', () => {
     });
     expect(response.status).toBe(200);
     const users = [
-      ...inst.platform.cloak.data.streamUsers(orgId, [
+      ...inst.platform.cloak.data.sync!.streamUsers(orgId, [
         { table: 'visits', where: [{ $$page: { $eq: 'mine' } }] },
       ]),
     ];

@@ -89,7 +89,7 @@ describe('cloak data administration', () => {
     expect((await run(code)).map((b) => b.value)).toEqual(['Berlin']);
 
     // Further runs over the same users would meet the privacy budget; the store answers lookup() directly.
-    const lookup = (key: string) => inst.platform.cloak.data.lookup(orgId, 'cities', key);
+    const lookup = (key: string) => inst.platform.cloak.data.sync!.lookup(orgId, 'cities', key);
     expect((await put([[1, 'Hamburg']])).status).toBe(200);
     expect([lookup('1'), lookup('2')]).toEqual(['Hamburg', undefined]);
 
@@ -112,7 +112,7 @@ describe('cloak data administration', () => {
       body: { name: 'buys', columns: [{ name: 'amount', type: 'double' }] },
     });
     expect(created.status).toBe(201);
-    const rows = (table: string) => inst.platform.cloak.data.rowCount(orgId, table);
+    const rows = (table: string) => inst.platform.cloak.data.sync!.rowCount(orgId, table);
     const body = {
       'gone user': { visits: [{ city_id: 7 }, { city_id: 8 }], buys: [{ amount: 1 }] },
       stays: { buys: [{ amount: 2 }] },

@@ -194,9 +194,9 @@ describe('fuzzing the upload endpoints over HTTPS', () => {
 
   /** Rows and version of the table: neither may change on a refused request. */
   const state = () => ({
-    rows: inst.platform.cloak.data.rowCount(orgId, 'visits'),
-    version: inst.platform.cloak.data.getTable(orgId, 'visits')?.version,
-    tables: inst.platform.cloak.data.listTables(orgId).length,
+    rows: inst.platform.cloak.data.sync!.rowCount(orgId, 'visits'),
+    version: inst.platform.cloak.data.sync!.getTable(orgId, 'visits')?.version,
+    tables: inst.platform.cloak.data.sync!.listTables(orgId).length,
   });
 
   /**
@@ -232,7 +232,7 @@ describe('fuzzing the upload endpoints over HTTPS', () => {
   beforeAll(async () => {
     inst = await startTestInstallation();
     orgId = inst.createOrg('Fuzz');
-    inst.platform.cloak.data.createTable(orgId, { name: 'visits', columns: [...COLUMNS] });
+    await inst.platform.cloak.data.createTable(orgId, { name: 'visits', columns: [...COLUMNS] });
     const agent = (key: { pfx?: Buffer }) =>
       new https.Agent({ keepAlive: true, pfx: key.pfx, passphrase: KEY_PASSWORD, ca: inst.ca });
     any = agent(inst.issueKey(orgId, 'upload_any'));

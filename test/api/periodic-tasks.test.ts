@@ -25,13 +25,13 @@ describe('periodic tasks', () => {
     inst = await startTestInstallation({ scheduler: { tickMs: 3_600_000 } });
     orgId = inst.createOrg('Periodic');
     key = inst.issueKey(orgId, 'web_api');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 't',
       columns: [{ name: 'g', type: 'integer' }],
     });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < 30; u++) rows[`u${u}`] = { t: [{ g: u % 2 }] };
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());
 

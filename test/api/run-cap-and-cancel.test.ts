@@ -54,10 +54,10 @@ describe('run cap and cancellation', () => {
     webKey = inst.issueKey(orgId, 'web_api');
     runnerKey = inst.issueKey(orgId, 'task_runner');
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, { name: 't', columns: [{ name: 'n', type: 'integer' }] });
+    await data.createTable(orgId, { name: 't', columns: [{ name: 'n', type: 'integer' }] });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ n: u }] };
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
     const created = await inst.web('/api/tasks', {
       key: webKey,
       body: { name: 'loop', code: LOOP, prefetch: [{ table: 't' }] },

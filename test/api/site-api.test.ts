@@ -131,7 +131,7 @@ describe('analyst web site API', () => {
 
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { visits: [{ g: u % 3, page: '/' }] };
-    inst.platform.cloak.data.insert(adaOrg, rows);
+    await inst.platform.cloak.data.insert(adaOrg, rows);
     const counts = (await ada('/api/site/tables/counts')).json.counts;
     expect(counts).toHaveLength(1);
     expect(counts[0].table).toBe('visits');

@@ -26,13 +26,13 @@ describe('sql tasks', () => {
     const orgId = inst.createOrg('Querying');
     // Another organisation's table, which no query of the first may reach.
     const other = inst.createOrg('Other');
-    inst.platform.cloak.data.createTable(other, {
+    await inst.platform.cloak.data.createTable(other, {
       name: 'secrets',
       columns: [{ name: 'size', type: 'text' }],
     });
     key = inst.issueKey(orgId, 'web_api');
     runner = inst.issueKey(orgId, 'task_runner');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'purchases',
       columns: [
         { name: 'size', type: 'text' },
@@ -45,7 +45,7 @@ describe('sql tasks', () => {
         purchases: [{ size: u < 100 ? 'small' : 'large', amount: u < 100 ? 50 : 150 }],
       };
     }
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
     const first = inst.platform.initialAdmin!;
     const admin = await loginToSite(inst, first.email, first.password);
     site = await analystSession(inst, admin, orgId, 'sam@query.test');

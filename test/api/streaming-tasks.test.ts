@@ -52,7 +52,7 @@ describe('streaming tasks', () => {
     orgId = inst.createOrg('Streams');
     key = inst.issueKey(orgId, 'web_api');
     upload = inst.issueKey(orgId, 'upload_any');
-    platform.cloak.data.createTable(orgId, {
+    await platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],
     });

@@ -17,7 +17,7 @@ describe('task management API', () => {
     inst = await startTestInstallation();
     orgId = inst.createOrg('Tasks');
     key = inst.issueKey(orgId, 'web_api');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [{ name: 'city', type: 'text' }],
     });
@@ -25,7 +25,7 @@ describe('task management API', () => {
     // 100 users each: both towns are published (a bucket's noisy count must reach 43).
     for (let i = 0; i < 200; i++)
       rows[`p${i}`] = { people: [{ city: i < 100 ? '=cmd|calc' : 'Oslo, "North"' }] };
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());
 

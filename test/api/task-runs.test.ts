@@ -33,12 +33,12 @@ describe('task runs', () => {
     orgId = inst.createOrg('Runs');
     key = inst.issueKey(orgId, 'web_api');
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
+    await data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) {
       rows[`u${u}`] = { t: Array.from({ length: ROWS_PER_USER }, () => ({ g: u % 4 })) };
     }
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
     for (const [name, code] of [
       ['slow', SLOW],
       ['fast', FAST],

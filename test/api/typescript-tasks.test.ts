@@ -13,7 +13,7 @@ describe('TypeScript tasks', () => {
     const orgId = inst.createOrg('Typed');
     key = inst.issueKey(orgId, 'web_api');
     runner = inst.issueKey(orgId, 'task_runner');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'purchases',
       columns: [
         { name: 'amount', type: 'double' },
@@ -25,7 +25,7 @@ describe('TypeScript tasks', () => {
     for (let u = 0; u < 200; u++) {
       rows[`u${u}`] = { purchases: [{ amount: u < 100 ? 50 : 150, item: 'book' }] };
     }
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());
 

@@ -62,7 +62,7 @@ describe('budget padding attack', () => {
     const padding: Record<string, unknown> = {};
     for (let i = 0; i < PADDING; i++)
       padding[`p${i}`] = { t: [{ grp: i, victim: 0, s: 0, a: -1 }] };
-    lab.inst.platform.cloak.data.insert(lab.orgId, padding);
+    await lab.inst.platform.cloak.data.insert(lab.orgId, padding);
     await lab.run(exhaust(lab.inst.platform.config.privacy.participationRho));
   }, TIMEOUT_MS);
   afterAll(() => lab.stop());

@@ -115,7 +115,7 @@ export async function openLab(options: LabOptions): Promise<Lab> {
   });
   const orgId = inst.createOrg('Attackers');
   const { data } = inst.platform.cloak;
-  data.createTable(orgId, {
+  await data.createTable(orgId, {
     name: 't',
     columns: ['grp', 'victim', 's', 'a'].map((name) => ({ name, type: 'integer' as const })),
   });
@@ -130,7 +130,7 @@ export async function openLab(options: LabOptions): Promise<Lab> {
       rows[`a${g}-${a}`] = { t: [{ grp: g, victim: 0, s: 0, a }] };
     }
   }
-  data.insert(orgId, rows);
+  await data.insert(orgId, rows);
   const { config } = inst.platform;
   // Weakened runs go without the participation budget: they show what the attack gets from a
   // system with neither noise nor budget. Default runs share the installation's budget.

@@ -40,10 +40,10 @@ describe('the participation budget on the site', () => {
     const bea = organisations.addAnalyst(orgId, EMAIL, 'Bea');
     organisations.setPasswordHash(bea.id, await hashPassword(PASSWORD));
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, { name: 'people', columns: [{ name: 'city', type: 'text' }] });
+    await data.createTable(orgId, { name: 'people', columns: [{ name: 'city', type: 'text' }] });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { people: [{ city: 'Oslo' }] };
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
     for (const label of ['first', 'second']) {
       const task = await inst.platform.tasks.create(
         orgId,

@@ -82,7 +82,7 @@ describe('analyst web site in Chromium', () => {
     await shot('onboarding');
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { visits: [{ g: u % 3 }] };
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
     await page.getByRole('button', { name: 'Next: create a key' }).click();
   });
 
@@ -258,7 +258,7 @@ describe('analyst web site in Chromium', () => {
     await card.getByLabel('Type').selectOption('text');
     await card.getByRole('button', { name: 'Save new columns' }).click();
     await card.getByRole('cell', { name: 'page', exact: true }).waitFor();
-    const columns = inst.platform.cloak.data.getTable(orgId, 'visits')!.columns;
+    const columns = inst.platform.cloak.data.sync!.getTable(orgId, 'visits')!.columns;
     expect(columns).toEqual([
       { name: 'g', type: 'integer' },
       { name: 'page', type: 'text' },

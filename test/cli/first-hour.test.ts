@@ -32,8 +32,11 @@ function cliFailure(data: string, ...args: string[]) {
   throw new Error('expected the command to fail');
 }
 
-function withData<T>(data: string, action: (p: OpenedPlatform) => T | Promise<T>): Promise<T> {
-  const platform = openPlatform(buildConfig({ dataDir: data }));
+async function withData<T>(
+  data: string,
+  action: (p: OpenedPlatform) => T | Promise<T>,
+): Promise<T> {
+  const platform = await openPlatform(buildConfig({ dataDir: data }));
   return Promise.resolve(action(platform)).finally(() => platform.close());
 }
 
@@ -46,7 +49,7 @@ beforeAll(async () => {
   // What docs/tasks.md assumes: an organisation, a purchases table with data, a task "spend".
   await withData(dataDir, async (p) => {
     const org = p.air.organisations.create('Acme');
-    p.cloak.data.createTable(org.id, {
+    await p.cloak.data.createTable(org.id, {
       name: 'purchases',
       columns: [{ name: 'amount', type: 'double' }],
     });
@@ -54,7 +57,7 @@ beforeAll(async () => {
       `u${i}`,
       { purchases: [{ amount: 120 }] },
     ]);
-    p.cloak.data.insert(org.id, Object.fromEntries(users));
+    await p.cloak.data.insert(org.id, Object.fromEntries(users));
     await p.tasks.create(org.id, {
       name: 'spend',
       type: 'batch',

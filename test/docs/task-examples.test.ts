@@ -56,10 +56,10 @@ describe('task examples in docs/tasks.md', () => {
     inst = await startTestInstallation();
     orgId = inst.createOrg('Docs');
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, { name: 'purchases', columns });
+    await data.createTable(orgId, { name: 'purchases', columns });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`user${u}`] = { purchases: rowsOf(u) };
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
     // Exact counts: without noise the threshold is the floor plus one, so buckets of 1 or 2 users
     // stay hidden (docs/anonymization.md, "The threshold").
     runner = new TaskRunner(data, {

@@ -110,7 +110,7 @@ describe('the air on another host', () => {
   beforeAll(async () => {
     // One installation (CA, organisation, keys, noise secret), then three data directories:
     // the cloak's, the air's (without cloak.db or the noise secret) and an embedded one.
-    const setup = openPlatform(buildConfig({ dataDir: cloakDir }));
+    const setup = await openPlatform(buildConfig({ dataDir: cloakDir }));
     try {
       ca = setup.pki.ca.certPem;
       const orgId = setup.air.organisations.create('Acme').id;

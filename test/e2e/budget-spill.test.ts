@@ -35,7 +35,7 @@ describe('a run with its user logs spilled to disk', () => {
     inst = await startTestInstallation();
     orgId = inst.createOrg('Spill');
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, {
+    await data.createTable(orgId, {
       name: 't',
       columns: [
         { name: 'city', type: 'text' },
@@ -44,7 +44,7 @@ describe('a run with its user logs spilled to disk', () => {
     });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`user${u}`] = { t: [{ city: `c${u % 40}`, n: u % 700 }] };
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());
 

@@ -36,9 +36,9 @@ describe('bulk_insert durability across kill -9', () => {
 
   it('keeps every acknowledged request whole and no request in part', async () => {
     const config = buildConfig({ dataDir });
-    const setup = openPlatform(config);
+    const setup = await openPlatform(config);
     const orgId = setup.air.organisations.create('durable').id;
-    setup.cloak.data.createTable(orgId, {
+    await setup.cloak.data.createTable(orgId, {
       name: 'events',
       columns: [
         { name: 'n', type: 'integer' },

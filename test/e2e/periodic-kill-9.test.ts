@@ -32,15 +32,15 @@ describe('periodic task killed mid-period', () => {
   };
 
   it('publishes nothing for the cut-off period and runs the next one on time', async () => {
-    const setup = openPlatform(buildConfig({ dataDir }));
+    const setup = await openPlatform(buildConfig({ dataDir }));
     const orgId = setup.air.organisations.create('Hourly').id;
-    setup.cloak.data.createTable(orgId, {
+    await setup.cloak.data.createTable(orgId, {
       name: 't',
       columns: [{ name: 'g', type: 'integer' }],
     });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ g: u % 2 }] };
-    setup.cloak.data.insert(orgId, rows);
+    await setup.cloak.data.insert(orgId, rows);
     const task = await setup.tasks.create(orgId, {
       name: 'hourly',
       code: CODE,

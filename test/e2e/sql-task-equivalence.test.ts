@@ -19,9 +19,9 @@ function generator(seed: number) {
   };
 }
 
-function fill(cloak: Cloak): void {
+async function fill(cloak: Cloak): Promise<void> {
   const data = cloak.data;
-  data.createTable(ORG, {
+  await data.createTable(ORG, {
     name: 'people',
     columns: [
       { name: 'age', type: 'integer' },
@@ -30,21 +30,21 @@ function fill(cloak: Cloak): void {
       { name: 'zip', type: 'integer' },
     ],
   });
-  data.createTable(ORG, {
+  await data.createTable(ORG, {
     name: 'visits',
     columns: [
       { name: 'city', type: 'text' },
       { name: 'duration', type: 'integer' },
     ],
   });
-  data.createTable(ORG, {
+  await data.createTable(ORG, {
     name: 'purchases',
     columns: [
       { name: 'amount', type: 'double' },
       { name: 'time', type: 'bigint' },
     ],
   });
-  data.setLookupTable(ORG, 'countries', [
+  await data.setLookupTable(ORG, 'countries', [
     ['DE', 'Germany'],
     ['FR', 'France'],
   ]);
@@ -70,7 +70,7 @@ function fill(cloak: Cloak): void {
       })),
     };
   }
-  data.insert(ORG, payload);
+  await data.insert(ORG, payload);
 }
 
 /** Each query and a JavaScript task written by hand to mean the same, SQL's NULL rules included. */
@@ -142,7 +142,7 @@ describe('a sql task and its JavaScript twin', () => {
   let sqlSide: Cloak;
   let jsSide: Cloak;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dirs = [0, 1].map(() => mkdtempSync(path.join(os.tmpdir(), 'opencloak-sql-eq-')));
     const config = (dir: string) =>
       buildConfig({
@@ -150,13 +150,13 @@ describe('a sql task and its JavaScript twin', () => {
         privacy: { releaseSchedule: false },
         cloak: { sandboxProcesses: 1 },
       });
-    sqlSide = openCloak(config(dirs[0]!));
+    sqlSide = await openCloak(config(dirs[0]!));
     // The same installation secret on both sides: the same question must get the same noise.
     mkdirSync(path.dirname(noiseSecretPath(dirs[1]!)), { recursive: true, mode: 0o700 });
     copyFileSync(noiseSecretPath(dirs[0]!), noiseSecretPath(dirs[1]!));
-    jsSide = openCloak(config(dirs[1]!));
-    fill(sqlSide);
-    fill(jsSide);
+    jsSide = await openCloak(config(dirs[1]!));
+    await fill(sqlSide);
+    await fill(jsSide);
   });
 
   afterAll(() => {

@@ -56,14 +56,14 @@ describe('streaming pass killed with SIGKILL', () => {
   };
 
   it('advances every accumulator exactly once for one arrival, across kills mid-pass', async () => {
-    const cloak = openCloak(buildConfig({ dataDir }));
-    cloak.data.createTable(STREAMING_ORG, {
+    const cloak = await openCloak(buildConfig({ dataDir }));
+    await cloak.data.createTable(STREAMING_ORG, {
       name: 't',
       columns: [{ name: 'n', type: 'integer' }],
     });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ n: u }] };
-    cloak.data.insert(STREAMING_ORG, rows);
+    await cloak.data.insert(STREAMING_ORG, rows);
     cloak.close();
 
     const savedAtKills: number[] = [];

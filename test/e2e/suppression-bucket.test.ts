@@ -19,11 +19,11 @@ describe('the suppression bucket through a real run', () => {
     inst = await startTestInstallation();
     orgId = inst.createOrg('Suppressed');
     const { data } = inst.platform.cloak;
-    data.createTable(orgId, { name: 't', columns: [{ name: 'city', type: 'text' }] });
+    await data.createTable(orgId, { name: 't', columns: [{ name: 'city', type: 'text' }] });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < COMMON; u++) rows[`common${u}`] = { t: [{ city: 'Oslo' }] };
     for (let u = 0; u < ALONE; u++) rows[`alone${u}`] = { t: [{ city: `village${u}` }] };
-    data.insert(orgId, rows);
+    await data.insert(orgId, rows);
   });
   afterAll(() => inst.stop());
 

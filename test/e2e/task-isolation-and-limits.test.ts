@@ -33,13 +33,13 @@ describe('task isolation and limits, end to end', () => {
       privacy: { participationRho: 10, releaseSchedule: false },
     });
     const orgId = inst.createOrg('Isolation');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 't',
       columns: [{ name: 'n', type: 'integer' }],
     });
     const rows: Record<string, unknown> = {};
     for (let i = 0; i < USERS; i++) rows[`user${String(i).padStart(3, '0')}`] = { t: [{ n: i }] };
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
     return inst;
   }
 

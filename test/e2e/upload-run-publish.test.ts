@@ -19,7 +19,7 @@ describe('upload, run and publish', () => {
     orgId = inst.createOrg('Acme');
     webKey = inst.issueKey(orgId, 'web_api');
     uploadKey = inst.issueKey(orgId, 'upload_any');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [
         { name: 'height', type: 'integer' },
@@ -38,7 +38,7 @@ describe('upload, run and publish', () => {
     const response = await inst.cloak('/bulk_insert', { body, key: uploadKey });
     expect(response.status).toBe(200);
     expect(response.json).toEqual({ success: true });
-    expect(inst.platform.cloak.data.rowCount(orgId, 'people')).toBe(USERS);
+    expect(await inst.platform.cloak.data.rowCount(orgId, 'people')).toBe(USERS);
   });
 
   it('runs a task and serves the result in the seed format, newest first', async () => {

@@ -34,7 +34,7 @@ describe('disk full', () => {
     inst = await startTestInstallation();
     orgId = inst.createOrg('Disk full');
     upload = inst.issueKey(orgId, 'upload_any');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'events',
       columns: [
         { name: 'seq', type: 'integer' },
@@ -63,7 +63,7 @@ describe('disk full', () => {
         success: false,
         error: expect.stringMatching(/^The server's disk is full: .*Free disk space/),
       });
-      expect(inst.platform.cloak.data.rowCount(orgId, 'events')).toBe(acknowledged);
+      expect(await inst.platform.cloak.data.rowCount(orgId, 'events')).toBe(acknowledged);
       const seqs = db
         .prepare(`SELECT count(DISTINCT seq) AS n, max(seq) AS top FROM ${physicalEvents(db)}`)
         .get() as { n: number; top: number };
@@ -77,7 +77,9 @@ describe('disk full', () => {
       key: upload,
     });
     expect(retry.status).toBe(200);
-    expect(inst.platform.cloak.data.rowCount(orgId, 'events')).toBe(acknowledged + ROWS_PER_BATCH);
+    expect(await inst.platform.cloak.data.rowCount(orgId, 'events')).toBe(
+      acknowledged + ROWS_PER_BATCH,
+    );
   });
 });
 

@@ -86,7 +86,7 @@ describe('oversized request bodies', () => {
     inst = await startTestInstallation({ cloak: { bodyLimitBytes: CLOAK_LIMIT } });
     orgId = inst.createOrg('Oversized');
     upload = inst.issueKey(orgId, 'upload_any');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],
     });
@@ -99,7 +99,7 @@ describe('oversized request bodies', () => {
       const url = `${inst.platform.cloakUrl}/bulk_insert`;
       const outcome = await post(url, inst.ca, OVERSIZED, { key: upload, chunked });
       expect(outcome).toEqual({ status: 413, json: tooLarge(CLOAK_LIMIT), continued: false });
-      expect(inst.platform.cloak.data.rowCount(orgId, 'visits')).toBe(0);
+      expect(await inst.platform.cloak.data.rowCount(orgId, 'visits')).toBe(0);
     },
   );
 

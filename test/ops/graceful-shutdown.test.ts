@@ -53,7 +53,7 @@ beforeAll(async () => {
   const configFile = path.join(dataDir, '..', `${path.basename(dataDir)}.json`);
   writeFileSync(configFile, JSON.stringify(SETTINGS));
   // Set up as `opencloak` commands would, on the data directory, before the server starts.
-  const platform = openPlatform(buildConfig({ ...SETTINGS, dataDir }));
+  const platform = await openPlatform(buildConfig({ ...SETTINGS, dataDir }));
   try {
     const orgId = platform.air.organisations.create('Drain').id;
     const key = (type: 'task_runner' | 'web_api') => {
@@ -187,7 +187,7 @@ describe('graceful shutdown', () => {
     expect(shortEnd).toBeGreaterThan(stopAt);
 
     // The web API's background run was published before the stores closed: nothing lost.
-    const after = openPlatform(buildConfig({ ...SETTINGS, dataDir }));
+    const after = await openPlatform(buildConfig({ ...SETTINGS, dataDir }));
     try {
       expect(after.air.results.count(quickTaskId)).toBe(1);
     } finally {

@@ -73,13 +73,13 @@ describe('access levels', () => {
     const first = inst.platform.initialAdmin!;
     admin = await loginToSite(inst, first.email, first.password);
     orgId = inst.createOrg('Levels');
-    inst.platform.cloak.data.createTable(orgId, {
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [{ name: 'city', type: 'text' }],
     });
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { people: [{ city: 'Oslo' }] };
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
     ursula = await analystSession(inst, admin, orgId, 'ursula@levels.test');
     tess = await analystSession(inst, admin, orgId, 'tess@levels.test');
     id.ursula = inst.platform.air.organisations.analystByEmail('ursula@levels.test')!.id;

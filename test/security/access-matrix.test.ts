@@ -22,7 +22,7 @@ describe('access matrix', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    ({ orgId, task } = orgWithTask(inst, 'Matrix'));
+    ({ orgId, task } = await orgWithTask(inst, 'Matrix'));
     for (const type of KEY_TYPES) {
       const user = type === 'upload_user' ? 'u1' : undefined;
       keys[type] = inst.issueKey(orgId, type, user);

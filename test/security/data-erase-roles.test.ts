@@ -17,7 +17,7 @@ describe('erasing data on the site, by role', () => {
   let inst: TestInstallation;
   let orgId: string;
   const site = {} as Record<Role, SiteClient>;
-  const rowsOf = (table: string) => inst.platform.cloak.data.rowCount(orgId, table);
+  const rowsOf = (table: string) => inst.platform.cloak.data.sync!.rowCount(orgId, table);
 
   beforeAll(async () => {
     inst = await startTestInstallation();
@@ -42,7 +42,7 @@ describe('erasing data on the site, by role', () => {
       },
     });
     expect(created.status, created.text).toBe(201);
-    inst.platform.cloak.data.insert(orgId, {
+    await inst.platform.cloak.data.insert(orgId, {
       u1: {
         [name]: [
           { x: 1, y: 2 },
@@ -80,18 +80,16 @@ describe('erasing data on the site, by role', () => {
       if (MAY_ERASE[role]) {
         expect(dropColumn.status, dropColumn.text).toBe(200);
         expect(dropTable.status, dropTable.text).toBe(200);
-        expect(inst.platform.cloak.data.getTable(orgId, name)).toBeUndefined();
+        expect(await inst.platform.cloak.data.getTable(orgId, name)).toBeUndefined();
         expect(refused).toHaveLength(0);
       } else {
         expect(errorCode(dropColumn)).toBe('DATA_ERASE_NOT_ALLOWED');
         expect(errorCode(dropTable)).toBe('DATA_ERASE_NOT_ALLOWED');
         expect(dropTable.status).toBe(403);
         // Nothing changed: both columns and every row are still there, and both refusals are logged.
-        expect(inst.platform.cloak.data.getTable(orgId, name)?.columns.map((c) => c.name)).toEqual([
-          'x',
-          'y',
-          'z',
-        ]);
+        expect(
+          (await inst.platform.cloak.data.getTable(orgId, name))?.columns.map((c) => c.name),
+        ).toEqual(['x', 'y', 'z']);
         expect(rowsOf(name)).toBe(2);
         expect(refused.map((e) => e.detail)).toEqual(
           expect.arrayContaining([

@@ -46,7 +46,7 @@ describe('key types by role', () => {
     inst = await startTestInstallation();
     const first = inst.platform.initialAdmin!;
     rootSite = await loginToSite(inst, first.email, first.password);
-    ({ orgId, task } = orgWithTask(inst, 'Roles'));
+    ({ orgId, task } = await orgWithTask(inst, 'Roles'));
     for (const role of ROLES) {
       const email = `${role}@roles.test`;
       site[role] = await analystSession(inst, rootSite, orgId, email, role);

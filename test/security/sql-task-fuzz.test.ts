@@ -381,8 +381,8 @@ function check(text: string): void {
     expect(user.userId).toMatch(/^m/);
 }
 
-beforeAll(() => {
-  t = openTestStore();
+beforeAll(async () => {
+  t = await openTestStore();
   const visits = [
     { name: 'city', type: 'text' },
     { name: 'amount', type: 'double' },

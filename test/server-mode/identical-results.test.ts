@@ -91,10 +91,10 @@ describe('server mode and the embedded default', () => {
 
   beforeAll(async () => {
     database = await createDatabase();
-    const cloak = openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
+    const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
     fill(cloak);
     cloak.close();
-    const alone = openCloak(
+    const alone = await openCloak(
       buildConfig({ ...SETTINGS, dataDir: copyDataDir(seed, path.join(root, 'embedded')) }),
     );
     try {

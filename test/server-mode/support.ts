@@ -123,7 +123,7 @@ export async function openCoordinator(
 ): Promise<{ cloak: Cloak; close(): Promise<void> }> {
   const boss = await openQueue(settings);
   const runCap = new SharedRunCap(settings.url, 2);
-  const cloak = openCloak(buildConfig({ ...overrides, dataDir }), {
+  const cloak = await openCloak(buildConfig({ ...overrides, dataDir }), {
     serverMode: { shards: new ShardCoordinator(boss, { settings, shards }), runCap },
   });
   return {

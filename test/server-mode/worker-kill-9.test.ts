@@ -77,11 +77,11 @@ describe('a worker killed with SIGKILL in the middle of a shard', () => {
 
   beforeAll(async () => {
     database = await createDatabase();
-    const cloak = openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
+    const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
     fill(cloak);
     cloak.close();
     const dir = copyDataDir(seed, path.join(root, 'embedded'));
-    const alone = openCloak(buildConfig({ ...SETTINGS, dataDir: dir }));
+    const alone = await openCloak(buildConfig({ ...SETTINGS, dataDir: dir }));
     try {
       embedded = { results: await runAll(alone), spent: await spending(alone, dir) };
     } finally {

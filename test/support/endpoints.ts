@@ -43,9 +43,12 @@ export function endpoints(task: string): Endpoint[] {
 }
 
 /** An organisation with a table `t` and a batch task over it: what `endpoints(task)` needs. */
-export function orgWithTask(inst: TestInstallation, name: string): { orgId: string; task: string } {
+export async function orgWithTask(
+  inst: TestInstallation,
+  name: string,
+): Promise<{ orgId: string; task: string }> {
   const orgId = inst.createOrg(name);
-  inst.platform.cloak.data.createTable(orgId, {
+  await inst.platform.cloak.data.createTable(orgId, {
     name: 't',
     columns: [{ name: 'x', type: 'integer' }],
   });

@@ -13,7 +13,7 @@ accumulator = (accumulator ?? 0) + 1;
 report_property('arrivals', accumulator);`;
 
 if (process.argv[2] === 'run-pass') {
-  const cloak = openCloak(
+  const cloak = await openCloak(
     buildConfig({ dataDir: process.argv[3]!, cloak: { sandboxProcesses: 1 } }),
   );
   cloak.streaming.register(STREAMING_ORG, STREAMING_TASK, {

@@ -42,9 +42,11 @@ export function registerTableCommands(program: Command): void {
     )
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (name: string, columns: string[], opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => {
+      withPlatform(command, async (p) => {
         const orgId = resolveOrg(p, opts.org).id;
-        printResult(p.cloak.data.createTable(orgId, { name, columns: columns.map(parseColumn) }));
+        printResult(
+          await p.cloak.data.createTable(orgId, { name, columns: columns.map(parseColumn) }),
+        );
       }),
     );
 
@@ -53,8 +55,8 @@ export function registerTableCommands(program: Command): void {
     .description("list an organisation's tables")
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) =>
-        printResult(p.cloak.data.listTables(resolveOrg(p, opts.org).id)),
+      withPlatform(command, async (p) =>
+        printResult(await p.cloak.data.listTables(resolveOrg(p, opts.org).id)),
       ),
     );
 
@@ -63,9 +65,9 @@ export function registerTableCommands(program: Command): void {
     .description('upload a JSON file in the /bulk_insert form {"<user id>": {"<table>": [rows]}}')
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (file: string, opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => {
+      withPlatform(command, async (p) => {
         const orgId = resolveOrg(p, opts.org).id;
-        printResult({ success: true, ...p.cloak.data.insert(orgId, readJsonFile(file)) });
+        printResult({ success: true, ...(await p.cloak.data.insert(orgId, readJsonFile(file))) });
       }),
     );
 }

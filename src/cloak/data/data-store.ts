@@ -1,352 +1,110 @@
-// CloakDataStore: the cloak's user tables, rows and lookup tables in cloak.db, scoped by organisation.
-import type Database from 'better-sqlite3';
-import { AppError } from '../../errors/index.ts';
-import type { PrefetchSpec } from '../../shared/index.ts';
+// CloakDataStore: the contract every implementation of the cloak's data store keeps (SQLite, PostgreSQL).
 import type { Readable } from 'node:stream';
-import { parseColumnList } from './column-types.ts';
-import { importFile, type ImportOptions, type ImportResult } from './file-import.ts';
-import { ImportProgress, type ImportPosition } from './import-progress.ts';
-import { insertPayload, type InsertCounts } from './insert.ts';
-import { LookupTables } from './lookup-tables.ts';
-import {
-  checkName,
-  describe,
-  display,
-  isPlainObject,
-  listNames,
-  quoteIdentifier,
-} from './names.ts';
-import { validatePrefetch } from './prefetch-validation.ts';
-import { checkUserId } from './row-validation.ts';
-import {
-  physicalTableName,
-  publicInfo,
-  TableCatalogue,
-  type TableInfo,
-} from './table-catalogue.ts';
-import { prepareDatabase } from './schema.ts';
+import type { PrefetchSpec } from '../../shared/index.ts';
 import type { SqlTaskQuery } from '../sql-task/sql-task-model.ts';
-import { compileSqlTask, type CompiledSqlTask } from './sql-compile.ts';
-import { sqlScope, streamSqlGroups, type GroupLimits, type SqlUserGroups } from './sql-groups.ts';
-import { streamUserData, type UserData } from './user-stream.ts';
+import type { ImportOptions, ImportResult } from './file-import.ts';
+import type { InsertCounts } from './insert.ts';
+import type { CompiledSqlTask } from './sql-compile.ts';
+import type { GroupLimits, SqlUserGroups } from './sql-groups.ts';
+import type { TableInfo } from './table-catalogue.ts';
+import type { SqliteDataCore } from './sqlite-data-core.ts';
+import type { UserData } from './user-stream.ts';
+
+/** Answers task code's `lookup(table, key)` without waiting (the sandbox asks synchronously). */
+export type LookupReader = (table: string, key: string) => string | undefined;
 
 /**
- * Trusted cloak code: raw rows are read here and handed only to the task sandbox. Every method
- * takes the organisation from the caller's certificate and never reaches another organisation's
- * tables, rows or lookup tables.
+ * The cloak's user tables, raw rows and lookup tables. Trusted: raw rows leave only through
+ * `streamUsers` (to the sandbox) and `streamSqlGroups` (per-user group sets, no rows).
+ *
+ * - **Scope.** Every method takes the organisation from the caller's certificate; the store never
+ *   reaches another organisation's tables, rows or lookup tables, even under the same names.
+ * - **Errors.** Bad input is an AppError with the same code on every implementation
+ *   (TABLE_EXISTS, UNKNOWN_TABLE, UNKNOWN_COLUMN, INVALID_ROW, NAME_TAKEN, ...).
+ * - **Transactions.** `insert` is all or nothing; a table change and its catalogue entry commit
+ *   together; an import stores each batch with its position (import-progress.ts).
+ * - **Ordering.** Every row gets an arrival sequence, unique and never reused, increasing in
+ *   payload order. Streams yield users in user-id order (binary order of the UTF-8 text, the same
+ *   on both dialects) and each user's rows in arrival order, all read from one snapshot.
+ * - **Partitions.** `streamUsers(..., userIds)` and `streamSqlGroups(..., userIds)` read only the
+ *   given users: how streaming passes and distributed runs read their shard.
+ * - **Watermark.** `arrivedSince` returns a sequence below which every row is committed, so a
+ *   pass that continues from it misses nothing and sees nothing twice.
  */
-export class CloakDataStore {
-  private readonly catalogue: TableCatalogue;
-  private readonly lookups: LookupTables;
-
-  constructor(private readonly db: Database.Database) {
-    prepareDatabase(db);
-    this.catalogue = new TableCatalogue(db);
-    this.lookups = new LookupTables(db);
-  }
-
-  createTable(orgId: string, def: unknown): TableInfo {
-    checkOrg(orgId);
-    if (!isPlainObject(def)) {
-      throw new AppError('INVALID_BODY', {
-        detail: `a table definition is {"name": "<table>", "columns": [{"name": "<column>", "type": "<type>"}, ...]}, got ${describe(def)}.`,
-      });
-    }
-    const extra = Object.keys(def).find((key) => key !== 'name' && key !== 'columns');
-    if (extra !== undefined) {
-      throw new AppError('INVALID_BODY', {
-        detail: `the table definition has the unknown key "${display(extra, 40)}"; use "name" and "columns".`,
-      });
-    }
-    const name = checkName(def.name, 'table');
-    if (Array.isArray(def.columns) && def.columns.length === 0)
-      throw new AppError('NO_COLUMNS', { table: name });
-    const columns = parseColumnList(def.columns, 'columns');
-    return publicInfo(
-      this.db
-        .transaction(() => this.catalogue.create(orgId, name, columns, Date.now()))
-        .immediate(),
-    );
-  }
-
-  /** `{add?: [{name, type}], drop?: [name]}`; drops apply first, so a column can be re-created with a new type. */
-  alterTable(orgId: string, name: string, change: unknown): TableInfo {
-    checkOrg(orgId);
-    if (!isPlainObject(change)) {
-      throw new AppError('INVALID_BODY', {
-        detail: `a table change is {"add": [{"name": "<column>", "type": "<type>"}], "drop": ["<column>"]}, got ${describe(change)}.`,
-      });
-    }
-    const extra = Object.keys(change).find((key) => key !== 'add' && key !== 'drop');
-    if (extra !== undefined) {
-      throw new AppError('INVALID_BODY', {
-        detail: `the table change has the unknown key "${display(extra, 40)}"; use "add" and "drop".`,
-      });
-    }
-    const add = change.add === undefined ? [] : parseColumnList(change.add, 'add');
-    const drop = change.drop === undefined ? [] : parseDropList(change.drop);
-    if (add.length === 0 && drop.length === 0) {
-      throw new AppError('INVALID_BODY', {
-        detail: 'the table change adds and drops nothing; give "add" or "drop".',
-      });
-    }
-    return publicInfo(
-      this.db
-        .transaction(() => {
-          const table = this.catalogue.require(orgId, name);
-          const known = listNames(table.columns.map((c) => c.name));
-          drop.forEach((column, i) => {
-            if (!table.columns.some((c) => c.name === column)) {
-              throw new AppError('UNKNOWN_COLUMN', {
-                where: `drop[${i}]`,
-                table: table.name,
-                column: display(column),
-                known,
-              });
-            }
-          });
-          const remaining = table.columns.filter((c) => !drop.includes(c.name));
-          for (const column of add) {
-            const clash = remaining.find((c) => c.name.toLowerCase() === column.name.toLowerCase());
-            if (clash)
-              throw new AppError('COLUMN_EXISTS', { table: table.name, column: clash.name });
-          }
-          if (remaining.length + add.length === 0)
-            throw new AppError('NO_COLUMNS', { table: table.name });
-          return this.catalogue.alter(table, drop, add, Date.now());
-        })
-        .immediate(),
-    );
-  }
-
+export interface CloakDataStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  createTable(orgId: string, def: unknown): Promise<TableInfo>;
+  /** `{add?: [{name, type}], drop?: [name]}`; drops apply first. */
+  alterTable(orgId: string, name: string, change: unknown): Promise<TableInfo>;
   /** Removes the table and all its rows. */
-  dropTable(orgId: string, name: string): void {
-    checkOrg(orgId);
-    this.db.transaction(() => this.catalogue.drop(this.catalogue.require(orgId, name))).immediate();
-  }
-
-  listTables(orgId: string): TableInfo[] {
-    checkOrg(orgId);
-    return this.catalogue.list(orgId).map(publicInfo);
-  }
-
-  getTable(orgId: string, name: string): TableInfo | undefined {
-    checkOrg(orgId);
-    const table = this.catalogue.find(orgId, name);
-    return table && publicInfo(table);
-  }
-
+  dropTable(orgId: string, name: string): Promise<void>;
+  listTables(orgId: string): Promise<TableInfo[]>;
+  getTable(orgId: string, name: string): Promise<TableInfo | undefined>;
   /** For tests and administration; analysts only ever see anonymized counts. */
-  rowCount(orgId: string, name: string): number {
-    checkOrg(orgId);
-    return this.catalogue.rowCount(this.catalogue.require(orgId, name));
-  }
-
+  rowCount(orgId: string, name: string): Promise<number>;
   /** Users with rows in any of `tables`, before filters: what a run's progress counts towards. */
-  userCount(orgId: string, tables: readonly string[]): number {
-    // DISTINCT in each part: a UNION of one SELECT removes no duplicates, and then every row of a
-    // one-table task counted as a user (a run of 100k users x 10 rows waited for 2^20).
-    const selects = this.physicalTables(orgId, tables).map(
-      (t) => `SELECT DISTINCT ac_user_id FROM ${t}`,
-    );
-    const sql = `SELECT count(*) AS n FROM (${selects.join(' UNION ')})`;
-    return (this.db.prepare(sql).get() as { n: number }).n;
-  }
-
+  userCount(orgId: string, tables: readonly string[]): Promise<number>;
   /** A /bulk_insert payload `{"<user>": {"<table>": [rows]}}`, stored all or nothing. */
-  insert(orgId: string, payload: unknown, now: number = Date.now()): InsertCounts {
-    checkOrg(orgId);
-    return insertPayload(this.db, this.catalogue, orgId, payload, now);
-  }
-
-  /**
-   * Streams a CSV or NDJSON file into `options.table`, in transactions of `batchRows` rows: a bad
-   * line stops the import, its batch is not stored, and the error names the line and column.
-   * `importId` names the import (by default the table and source): each batch is stored with
-   * its last line, so that `resume` continues exactly after what is stored (import-progress.ts).
-   */
-  importFile(orgId: string, input: Readable, options: ImportOptions): Promise<ImportResult> {
-    checkOrg(orgId);
-    const { table } = options;
-    const importId = options.importId ?? `${table}:${options.source}`;
-    const progress = new ImportProgress(this.db);
-    const storeBatch = this.db.transaction(
-      (payload: Record<string, unknown>, position: ImportPosition) => {
-        insertPayload(this.db, this.catalogue, orgId, payload, Date.now());
-        progress.record(orgId, table, importId, position);
-      },
-    );
-    return importFile(
-      {
-        table: (name) => publicInfo(this.catalogue.require(orgId, name)),
-        insert: (payload, position) => storeBatch(payload, position),
-        stored: () => progress.get(orgId, importId),
-        record: (position) => progress.record(orgId, table, importId, position),
-      },
-      input,
-      options,
-    );
-  }
-
+  insert(orgId: string, payload: unknown, now?: number): Promise<InsertCounts>;
+  /** Streams a CSV or NDJSON file into `options.table` in batches, resumable (file-import.ts). */
+  importFile(orgId: string, input: Readable, options: ImportOptions): Promise<ImportResult>;
   /** Forgets a user: every row of theirs in every table of the organisation. Returns the rows removed. */
-  deleteUser(orgId: string, userId: string): number {
-    checkOrg(orgId);
-    const user = checkUserId(userId);
-    return this.db
-      .transaction(() => {
-        let removed = 0;
-        for (const table of this.catalogue.list(orgId)) {
-          const physical = quoteIdentifier(physicalTableName(table.id));
-          removed += this.db
-            .prepare(`DELETE FROM ${physical} WHERE ac_user_id = ?`)
-            .run(user).changes;
-        }
-        return removed;
-      })
-      .immediate();
-  }
-
-  setLookupTable(orgId: string, name: string, pairs: unknown): void {
-    checkOrg(orgId);
-    this.lookups.set(orgId, name, pairs, Date.now());
-  }
-
-  removeLookupTable(orgId: string, name: string): void {
-    checkOrg(orgId);
-    this.lookups.remove(orgId, name);
-  }
-
-  lookup(orgId: string, table: string, key: string): string | undefined {
-    checkOrg(orgId);
-    return this.lookups.lookup(orgId, table, key);
-  }
-
-  /** Names of the organisation's lookup tables. */
-  listLookupTables(orgId: string): string[] {
-    checkOrg(orgId);
-    return this.lookups.names(orgId);
-  }
-
-  validatePrefetch(orgId: string, prefetch: unknown): PrefetchSpec[] {
-    checkOrg(orgId);
-    return validatePrefetch(prefetch, {
-      find: (name) => this.catalogue.find(orgId, name),
-      unknown: (name) => this.catalogue.unknownTable(orgId, name),
-    });
-  }
-
+  deleteUser(orgId: string, userId: string): Promise<number>;
+  setLookupTable(orgId: string, name: string, pairs: unknown): Promise<void>;
+  removeLookupTable(orgId: string, name: string): Promise<void>;
+  lookup(orgId: string, table: string, key: string): Promise<string | undefined>;
   /**
-   * Users in user-id order (SQLite's binary order of the UTF-8 text), each with their selected rows
-   * in arrival order. A bad prefetch throws here; the rows are read lazily, one user at a time.
+   * What a run's task code reads with lookup(): SQLite answers from the database each time;
+   * PostgreSQL reads the organisation's lookup tables once, so a run sees one version of them.
+   */
+  lookupReader(orgId: string): Promise<LookupReader>;
+  listLookupTables(orgId: string): Promise<string[]>;
+  validatePrefetch(orgId: string, prefetch: unknown): Promise<PrefetchSpec[]>;
+  /**
+   * Users in user-id order, each with their selected rows in arrival order, read lazily. A bad
+   * prefetch rejects the first `next()`.
    */
   streamUsers(
     orgId: string,
     prefetch: PrefetchSpec[],
-    now: number = Date.now(),
+    now?: number,
     userIds?: readonly string[],
-  ): Iterable<UserData> {
-    const specs = this.validatePrefetch(orgId, prefetch);
-    return streamUserData(this.db, orgId, specs, now, userIds);
-  }
-
-  /**
-   * Checks a parsed sql task against the organisation's tables and lookup tables (INVALID_SQL_TASK
-   * naming the unknown name, the type mismatch and its position) and returns its compiled form.
-   */
-  compileSqlTask(orgId: string, query: SqlTaskQuery): CompiledSqlTask {
-    checkOrg(orgId);
-    return compileSqlTask(query, sqlScope(this.db, orgId));
-  }
-
-  /**
-   * Per user, in user-id order (as streamUsers), the distinct groups that user's rows fall in:
-   * the store's own SQL does the work, and only these per-user group sets leave it, for the
-   * aggregator. Compiled again inside the read snapshot.
-   */
+  ): AsyncIterable<UserData>;
+  /** Checks a parsed sql task against the organisation's tables (INVALID_SQL_TASK) and compiles it. */
+  compileSqlTask(orgId: string, query: SqlTaskQuery): Promise<CompiledSqlTask>;
+  /** Per user, in user-id order, the distinct groups that user's rows fall in. */
   streamSqlGroups(
     orgId: string,
     query: SqlTaskQuery,
     limits: GroupLimits,
     userIds?: readonly string[],
-  ): Iterable<SqlUserGroups> {
-    checkOrg(orgId);
-    return streamSqlGroups(this.db, orgId, query, limits, userIds);
-  }
-
-  /**
-   * Users with rows that arrived since `sinceSeq` in any of `tables`, and the sequence to pass next
-   * time. Arrival sequences are given out under the write lock, so every row below the returned
-   * sequence is committed: nothing is missed and nothing is seen twice.
-   */
+  ): AsyncIterable<SqlUserGroups>;
+  /** Users with rows that arrived in [sinceSeq, next) in any of `tables`, and that next sequence. */
   arrivedSince(
     orgId: string,
     tables: readonly string[],
     sinceSeq: number,
-    /** Only arrivals before this one (a pass resumed after a crash); default: all so far. */
     untilSeq?: number,
-  ): { userIds: string[]; nextSeq: number } {
-    const physical = this.physicalTables(orgId, tables);
-    const nextSeq =
-      untilSeq ??
-      (
-        this.db.prepare('SELECT next_seq AS n FROM data_sequence WHERE id = 1').get() as {
-          n: number;
-        }
-      ).n;
-    const selects = physical.map(
-      (t) => `SELECT ac_user_id FROM ${t} WHERE ac_seq >= ? AND ac_seq < ?`,
-    );
-    const params = selects.flatMap(() => [sinceSeq, nextSeq]);
-    const rows = this.db
-      .prepare(selects.join(' UNION '))
-      .pluck()
-      .all(...params) as string[];
-    return { userIds: rows, nextSeq };
-  }
-
-  /** The quoted physical tables behind an organisation's table names, each once. */
-  private physicalTables(orgId: string, tables: readonly string[]): string[] {
-    checkOrg(orgId);
-    return [...new Set(tables)].map((name) =>
-      quoteIdentifier(physicalTableName(this.catalogue.require(orgId, name).id)),
-    );
-  }
-
+  ): Promise<{ userIds: string[]; nextSeq: number }>;
   /** Makes arrivedSince cheap on a table that a streaming task watches (idempotent). */
-  indexArrivals(orgId: string, name: string): void {
-    checkOrg(orgId);
-    const physical = physicalTableName(this.catalogue.require(orgId, name).id);
-    this.db.exec(
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${physical}_by_seq`)} ON ${quoteIdentifier(physical)} (ac_seq)`,
-    );
-  }
+  indexArrivals(orgId: string, name: string): Promise<void>;
+  /**
+   * The embedded store's synchronous core, for the callers that are still synchronous (task
+   * validation behind the air's CloakPort, streaming registration) until their interfaces turn
+   * async; undefined on PostgreSQL. New code uses the async methods.
+   */
+  readonly sync: SqliteDataCore | undefined;
+  close(): Promise<void>;
 }
 
-/** The organisation comes from a verified certificate; an empty one is a bug, not a client error. */
-function checkOrg(orgId: string): void {
-  if (typeof orgId !== 'string' || orgId.length === 0)
-    throw new Error('CloakDataStore: missing organisation id');
-}
-
-function parseDropList(raw: unknown): string[] {
-  if (!Array.isArray(raw)) {
-    throw new AppError('INVALID_BODY', {
-      detail: `"drop" must be a list of column names, got ${describe(raw)}.`,
-    });
-  }
-  const seen = new Set<string>();
-  return raw.map((name, i) => {
-    if (typeof name !== 'string') {
-      throw new AppError('INVALID_BODY', {
-        detail: `drop[${i}] must be a column name, got ${describe(name)}.`,
-      });
-    }
-    if (seen.has(name)) {
-      throw new AppError('INVALID_BODY', {
-        detail: `drop[${i}] names column "${display(name)}" a second time.`,
-      });
-    }
-    seen.add(name);
-    return name;
-  });
+/**
+ * The synchronous core, for the few callers whose own interface is still synchronous (the air's
+ * CloakPort.validateTask, StreamingEngine.register): a clear error in server mode until those
+ * interfaces turn async, rather than a silent wrong answer.
+ */
+export function requireSync(data: CloakDataStore, what: string): SqliteDataCore {
+  if (data.sync) return data.sync;
+  throw new Error(
+    `${what} is still synchronous and needs the embedded SQLite data store; with a PostgreSQL store it waits for the async CloakPort (issue 15, item 5).`,
+  );
 }

@@ -13,7 +13,7 @@ describe('importing a large file', () => {
   let t: TestStore;
   let file: string;
   beforeAll(async () => {
-    t = openTestStore();
+    t = await openTestStore();
     t.store.createTable('org', {
       name: 'events',
       columns: [

@@ -6,8 +6,8 @@ import type { ImportOptions } from './file-import.ts';
 import { openTestStore, type TestStore } from './test-support.ts';
 
 let t: TestStore;
-beforeEach(() => {
-  t = openTestStore();
+beforeEach(async () => {
+  t = await openTestStore();
   t.store.createTable('org', {
     name: 'visits',
     columns: [

@@ -54,15 +54,16 @@ export interface ImportResult {
  * the import's position with the rows, and that position as last stored.
  */
 export interface ImportTarget {
-  table(name: string): TableInfo;
+  table(name: string): TableInfo | Promise<TableInfo>;
+  /** Synchronous on SQLite (no promise per batch on the embedded hot path), async on PostgreSQL. */
   insert(
     payload: Record<string, Record<string, Array<Record<string, unknown>>>>,
     position: ImportPosition,
-  ): void;
+  ): void | Promise<void>;
   /** The position stored last, for `resume`. */
-  stored(): ImportPosition | undefined;
+  stored(): ImportPosition | undefined | Promise<ImportPosition | undefined>;
   /** Records a position without rows (the end of the file). */
-  record(position: ImportPosition): void;
+  record(position: ImportPosition): void | Promise<void>;
 }
 
 interface Batch {
@@ -85,22 +86,22 @@ interface Line {
 const DEFAULT_BATCH_ROWS = 5000;
 
 /**
- * Memory is bounded by one batch: lines are read with backpressure (the insert between batches is
- * synchronous, so no more is read while a batch is written) and a batch is dropped once stored.
+ * Memory is bounded by one batch: lines are read with backpressure (no more is read while a batch is
+ * written: the loop awaits the insert) and a batch is dropped once stored.
  */
 export async function importFile(
   target: ImportTarget,
   input: Readable,
   options: ImportOptions,
 ): Promise<ImportResult> {
-  const table = target.table(options.table);
+  const table = await target.table(options.table);
   const columns = new Map(table.columns.map((c) => [c.name, c.type]));
   const checks = new Map<string, ValueCheck>(
     table.columns.map((c) => [c.name, valueCheck(c.type)]),
   );
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const earlier = options.resume
-    ? (target.stored() ?? { line: 0, rows: 0, finished: false })
+    ? ((await target.stored()) ?? { line: 0, rows: 0, finished: false })
     : undefined;
   const fromLine = earlier ? earlier.line + 1 : (options.fromLine ?? 1);
   /** Rows the import stored before this call, when it resumes. */
@@ -121,10 +122,10 @@ export async function importFile(
       stored,
     });
 
-  const flush = () => {
+  const flush = async () => {
     if (batch.rows === 0) return;
     try {
-      target.insert(batch.payload, {
+      await target.insert(batch.payload, {
         line: lastLine,
         rows: before + stored + batch.rows,
         finished: false,
@@ -184,11 +185,15 @@ export async function importFile(
       (tables[table.name] ??= []).push(row);
       batch.users.add(user);
       batch.rows++;
-      if (batch.rows >= batchRows) flush();
+      if (batch.rows >= batchRows) await flush();
     }
   }
-  flush();
-  target.record({ line: Math.max(lastLine, fromLine - 1), rows: before + stored, finished: true });
+  await flush();
+  await target.record({
+    line: Math.max(lastLine, fromLine - 1),
+    rows: before + stored,
+    finished: true,
+  });
   return {
     rows: stored,
     users: allUsers.size,

@@ -4,8 +4,8 @@ import type { WhereTerm } from '../../shared/index.ts';
 import { appError, openTestStore, type TestStore } from './test-support.ts';
 
 let t: TestStore;
-beforeEach(() => {
-  t = openTestStore();
+beforeEach(async () => {
+  t = await openTestStore();
 });
 afterEach(() => t.close());
 

@@ -1,5 +1,9 @@
 // Public surface of src/cloak/data: the cloak's store of user tables, rows and lookup tables.
-export { CloakDataStore } from './data-store.ts';
+export { requireSync, type CloakDataStore, type LookupReader } from './data-store.ts';
+export { openDataStore } from './open-data-store.ts';
+export { SqliteDataStore } from './sqlite-data-store.ts';
+export { PostgresDataStore } from './postgres-data-store.ts';
+export type { SqliteDataCore } from './sqlite-data-core.ts';
 export type { InsertCounts } from './insert.ts';
 export type { ImportFormat, ImportOptions, ImportProgress, ImportResult } from './file-import.ts';
 export type { TableInfo } from './table-catalogue.ts';

@@ -17,7 +17,7 @@ export interface InsertCounts {
   rows: number;
 }
 
-interface TargetTable {
+export interface TargetTable {
   table: StoredTable;
   columnIndex: Map<string, number>;
   checks: ValueCheck[];
@@ -43,73 +43,99 @@ export function insertPayload(
   payload: unknown,
   now: number,
 ): InsertCounts {
-  if (!Number.isFinite(now)) throw new Error(`insert: invalid arrival time ${now}`);
-  const arrival = Math.trunc(now);
+  const arrival = arrivalTime(now);
   return db
     .transaction((): InsertCounts => {
       const sequence = db
         .prepare('SELECT next_seq AS next FROM data_sequence WHERE id = 1')
         .get() as { next: number };
-      let seq = sequence.next;
-      const targets = new Map<string, TargetTable>();
-      const target = (name: string): TargetTable => {
-        let found = targets.get(name);
-        if (!found) {
-          const table = catalogue.require(orgId, name);
-          found = {
-            table,
-            columnIndex: new Map(table.columns.map((c, i) => [c.name, i])),
-            checks: table.columns.map((c) => valueCheck(c.type)),
-            chunks: [],
-            rows: 0,
-          };
-          targets.set(name, found);
-        }
-        return found;
-      };
-
-      if (!isPlainObject(payload)) {
-        throw new AppError('INVALID_BODY', {
-          detail: `expected ${SHAPE}, got ${describe(payload)}.`,
-        });
-      }
-      let users = 0;
-      for (const [rawUser, tables] of Object.entries(payload)) {
-        const user = checkUserId(rawUser);
-        if (!isPlainObject(tables)) {
-          throw new AppError('INVALID_BODY', {
-            detail: `user "${display(user)}" must map to an object {"<table>": [rows]}, got ${describe(tables)}.`,
-          });
-        }
-        let userRows = 0;
-        for (const [tableName, rows] of Object.entries(tables)) {
-          const into = target(tableName);
-          if (!Array.isArray(rows)) {
-            throw new AppError('INVALID_BODY', {
-              detail: `user "${display(user)}", table "${display(tableName)}" must be a list of rows, got ${describe(rows)}.`,
-            });
-          }
-          for (let index = 0; index < rows.length; index++) {
-            checkRow(into, user, tableName, rows[index], index + 1, seq++, arrival);
-          }
-          userRows += rows.length;
-        }
-        if (userRows > 0) users++;
-      }
-
-      let total = 0;
-      for (const into of targets.values()) {
-        writeRows(db, into);
-        total += into.rows;
-      }
-      db.prepare('UPDATE data_sequence SET next_seq = ? WHERE id = 1').run(seq);
-      return { users, rows: total };
+      const checked = checkPayload(
+        (name) => catalogue.require(orgId, name),
+        payload,
+        sequence.next,
+        arrival,
+      );
+      for (const into of checked.targets) writeRows(db, into);
+      db.prepare('UPDATE data_sequence SET next_seq = ? WHERE id = 1').run(checked.nextSeq);
+      return { users: checked.users, rows: checked.rows };
     })
     .immediate();
 }
 
+export function arrivalTime(now: number): number {
+  if (!Number.isFinite(now)) throw new Error(`insert: invalid arrival time ${now}`);
+  return Math.trunc(now);
+}
+
+/** Every row of a payload checked and bound, per target table, with sequences from `firstSeq` on. */
+export interface CheckedPayload extends InsertCounts {
+  targets: TargetTable[];
+  /** The sequence after the last row's. */
+  nextSeq: number;
+}
+
+/**
+ * Validates the whole payload before anything is written. Rows get consecutive sequences in
+ * payload order; `require` resolves a table name of the organisation (UNKNOWN_TABLE otherwise).
+ */
+export function checkPayload(
+  require: (name: string) => StoredTable,
+  payload: unknown,
+  firstSeq: number,
+  arrival: number,
+): CheckedPayload {
+  let seq = firstSeq;
+  const targets = new Map<string, TargetTable>();
+  const target = (name: string): TargetTable => {
+    let found = targets.get(name);
+    if (!found) {
+      const table = require(name);
+      found = {
+        table,
+        columnIndex: new Map(table.columns.map((c, i) => [c.name, i])),
+        checks: table.columns.map((c) => valueCheck(c.type)),
+        chunks: [],
+        rows: 0,
+      };
+      targets.set(name, found);
+    }
+    return found;
+  };
+
+  if (!isPlainObject(payload)) {
+    throw new AppError('INVALID_BODY', {
+      detail: `expected ${SHAPE}, got ${describe(payload)}.`,
+    });
+  }
+  let users = 0;
+  for (const [rawUser, tables] of Object.entries(payload)) {
+    const user = checkUserId(rawUser);
+    if (!isPlainObject(tables)) {
+      throw new AppError('INVALID_BODY', {
+        detail: `user "${display(user)}" must map to an object {"<table>": [rows]}, got ${describe(tables)}.`,
+      });
+    }
+    let userRows = 0;
+    for (const [tableName, rows] of Object.entries(tables)) {
+      const into = target(tableName);
+      if (!Array.isArray(rows)) {
+        throw new AppError('INVALID_BODY', {
+          detail: `user "${display(user)}", table "${display(tableName)}" must be a list of rows, got ${describe(rows)}.`,
+        });
+      }
+      for (let index = 0; index < rows.length; index++) {
+        checkRow(into, user, tableName, rows[index], index + 1, seq++, arrival);
+      }
+      userRows += rows.length;
+    }
+    if (userRows > 0) users++;
+  }
+  const list = [...targets.values()];
+  return { targets: list, users, rows: list.reduce((n, t) => n + t.rows, 0), nextSeq: seq };
+}
+
 /** Rows per INSERT statement: one call into SQLite per 64 rows instead of per row. */
-const ROWS_PER_STATEMENT = 64;
+export const ROWS_PER_STATEMENT = 64;
 
 function writeRows(db: Database.Database, { table, chunks, rows }: TargetTable): void {
   if (rows === 0) return;

@@ -89,14 +89,14 @@ export class LookupTables {
 }
 
 /** Keys and values are stored as strings, as task code always receives a string from lookup(). */
-function stringify(value: unknown): string | undefined {
+export function stringify(value: unknown): string | undefined {
   if (typeof value === 'string') return hasLoneSurrogate(value) ? undefined : value;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === 'boolean') return String(value);
   return undefined;
 }
 
-function parsePairs(pairs: unknown): Map<string, string> {
+export function parsePairs(pairs: unknown): Map<string, string> {
   if (!Array.isArray(pairs)) {
     throw new AppError('INVALID_BODY', {
       detail: `a lookup table is a list of [key, value] pairs, e.g. [["DE", "Germany"], ["FR", "France"]]; got ${describe(pairs)}.`,

@@ -10,8 +10,8 @@ const HEAP_BOUND_BYTES = 100 * 1024 * 1024;
 const gc = exposedGc();
 
 let t: TestStore;
-beforeAll(() => {
-  t = openTestStore();
+beforeAll(async () => {
+  t = await openTestStore();
   t.store.createTable('org', {
     name: 'events',
     columns: [

@@ -22,8 +22,8 @@ for (let i = 0; i < 60; i++) {
 }
 
 let t: TestStore;
-beforeAll(() => {
-  t = openTestStore();
+beforeAll(async () => {
+  t = await openTestStore();
   t.store.createTable('org', {
     name: 'p',
     columns: [

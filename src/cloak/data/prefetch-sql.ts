@@ -6,13 +6,19 @@ import type {
   WhereTerm,
 } from '../../shared/index.ts';
 import { quoteIdentifier } from './names.ts';
+import { SQLITE_FLAVOR, type SqlFlavor } from './sql-dialect.ts';
 import type { SqlValue } from './row-validation.ts';
 import { physicalTableName, type StoredTable } from './table-catalogue.ts';
 
-/** Each result row is [table index, user id, sequence, ...that table's columns, NULL padding]. */
+/**
+ * Each result row is [table index, user id, sequence, ...column slots]. On SQLite every arm puts
+ * its columns first and pads with NULL; PostgreSQL needs one type per column of a UNION, so there
+ * each arm has slots of its own, starting at `offsets[index]`, NULL in every other arm's slots.
+ */
 export interface StreamQuery {
   sql: string;
   params: SqlValue[];
+  offsets: number[];
 }
 
 const ORDERING: Record<'$gt' | '$gte' | '$lt' | '$lte', string> = {
@@ -37,22 +43,30 @@ export function buildStreamQuery(
   now: number,
   /** Only these users (streaming tasks run the users whose data just arrived). */
   userIds?: readonly string[],
+  flavor: SqlFlavor = SQLITE_FLAVOR,
 ): StreamQuery {
-  const width = Math.max(...tables.map((t) => t.columns.length));
+  const disjoint = flavor.dialect === 'postgres';
+  const offsets: number[] = [];
+  let width = 0;
+  for (const table of tables) {
+    offsets.push(disjoint ? width : 0);
+    width = disjoint ? width + table.columns.length : Math.max(width, table.columns.length);
+  }
   const params: SqlValue[] = [];
   const arms = specs.map((spec, index) => {
     const table = tables[index] as StoredTable;
     const conditions: string[] = [];
     if (userIds !== undefined) {
-      conditions.push('ac_user_id IN (SELECT value FROM json_each(?))');
+      conditions.push(flavor.inUserList('ac_user_id'));
       params.push(JSON.stringify(userIds));
     }
     if (spec.time_limit !== undefined) {
-      conditions.push('ac_arrival >= ?');
+      conditions.push(`ac_arrival >= ${flavor.param('integer')}`);
       params.push(now - spec.time_limit * 1000);
     }
-    if (spec.where && spec.where.length > 0) conditions.push(andAll(spec.where, params));
-    const columns = table.columns.map((c) => quoteIdentifier(c.name));
+    if (spec.where && spec.where.length > 0) conditions.push(andAll(spec.where, params, flavor));
+    const columns: string[] = Array.from({ length: offsets[index]! }, () => 'NULL');
+    columns.push(...table.columns.map((c) => quoteIdentifier(c.name)));
     while (columns.length < width) columns.push('NULL');
     const select = [`${index} AS ac_t`, 'ac_user_id AS ac_u', 'ac_seq AS ac_s', ...columns].join(
       ', ',
@@ -60,12 +74,12 @@ export function buildStreamQuery(
     const where = conditions.length > 0 ? ` WHERE ${joinBalanced(conditions, 'AND')}` : '';
     return `SELECT ${select} FROM ${quoteIdentifier(physicalTableName(table.id))}${where}`;
   });
-  return { sql: `${arms.join(' UNION ALL ')} ORDER BY ac_u, ac_s`, params };
+  return { sql: `${arms.join(' UNION ALL ')} ORDER BY ac_u, ac_s`, params, offsets };
 }
 
-function andAll(terms: readonly WhereTerm[], params: SqlValue[]): string {
+function andAll(terms: readonly WhereTerm[], params: SqlValue[], flavor: SqlFlavor): string {
   return joinBalanced(
-    terms.map((t) => compileTerm(t, params)),
+    terms.map((t) => compileTerm(t, params, flavor)),
     'AND',
   );
 }
@@ -80,26 +94,30 @@ function joinBalanced(parts: readonly string[], op: 'AND' | 'OR'): string {
   return `(${joinBalanced(parts.slice(0, middle), op)} ${op} ${joinBalanced(parts.slice(middle), op)})`;
 }
 
-function compileTermOrList(value: WhereTerm | WhereTerm[], params: SqlValue[]): string {
-  return Array.isArray(value) ? andAll(value, params) : compileTerm(value, params);
+function compileTermOrList(
+  value: WhereTerm | WhereTerm[],
+  params: SqlValue[],
+  flavor: SqlFlavor,
+): string {
+  return Array.isArray(value) ? andAll(value, params, flavor) : compileTerm(value, params, flavor);
 }
 
-function compileTerm(term: WhereTerm, params: SqlValue[]): string {
+function compileTerm(term: WhereTerm, params: SqlValue[], flavor: SqlFlavor): string {
   if ('$or' in term && Array.isArray(term.$or)) {
     return joinBalanced(
-      term.$or.map((alt) => compileTermOrList(alt, params)),
+      term.$or.map((alt) => compileTermOrList(alt, params, flavor)),
       'OR',
     );
   }
   if ('$not' in term && term.$not !== undefined)
-    return `(NOT ${compileTermOrList(term.$not as WhereTerm, params)})`;
+    return `(NOT ${compileTermOrList(term.$not as WhereTerm, params, flavor)})`;
   const parts: string[] = [];
   for (const [key, ops] of Object.entries(
     term as Record<string, Partial<Record<ComparisonOperator, FilterValue>>>,
   )) {
     const column = quoteIdentifier(key.slice(2));
     for (const [op, value] of Object.entries(ops) as Array<[ComparisonOperator, FilterValue]>) {
-      parts.push(compileComparison(column, op, value, params));
+      parts.push(compileComparison(column, op, value, params, flavor));
     }
   }
   return joinBalanced(parts, 'AND');
@@ -114,10 +132,13 @@ function compileComparison(
   op: ComparisonOperator,
   value: FilterValue,
   params: SqlValue[],
+  flavor: SqlFlavor,
 ): string {
   if (value === null) return op === '$eq' ? `(${column} IS NULL)` : `(${column} IS NOT NULL)`;
   params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value);
-  if (op === '$eq') return `(${column} IS ?)`;
-  if (op === '$neq') return `(${column} IS NOT ?)`;
-  return `IFNULL(${column} ${ORDERING[op]} ?, 0)`;
+  const param = flavor.param(
+    typeof value === 'string' ? 'text' : typeof value === 'boolean' ? 'integer' : 'number',
+  );
+  if (op === '$eq' || op === '$neq') return flavor.nullSafeEquals(column, param, op === '$neq');
+  return flavor.falseIfNull(`${column} ${ORDERING[op]} ${param}`);
 }

@@ -1,15 +1,10 @@
-// Compiles a checked sql task to one SQLite query over an organisation's own physical tables.
+// Compiles a checked sql task to one query (SQLite or PostgreSQL) over an organisation's own physical tables.
 import type { ColumnType } from '../../shared/index.ts';
 import { shown, sqlError } from '../sql-task/sql-errors.ts';
-import type {
-  DatePart,
-  Position,
-  SqlCondition,
-  SqlExpr,
-  SqlTaskQuery,
-} from '../sql-task/sql-task-model.ts';
+import type { Position, SqlCondition, SqlExpr, SqlTaskQuery } from '../sql-task/sql-task-model.ts';
 import { listNames, quoteIdentifier } from './names.ts';
 import type { SqlValue } from './row-validation.ts';
+import { SQLITE_FLAVOR, type ParamKind, type SqlFlavor } from './sql-dialect.ts';
 import { physicalTableName, type StoredTable } from './table-catalogue.ts';
 
 /** What the compiler may know of the organisation: nothing of any other organisation. */
@@ -40,25 +35,14 @@ export interface CompiledSqlTask {
 
 type ValueType = 'number' | 'text' | 'boolean' | 'null';
 
-const STRFTIME: Record<DatePart, string> = {
-  year: "CAST(strftime('%Y', $, 'unixepoch') AS INTEGER)",
-  month: "CAST(strftime('%m', $, 'unixepoch') AS INTEGER)",
-  day: "CAST(strftime('%d', $, 'unixepoch') AS INTEGER)",
-  hour: "CAST(strftime('%H', $, 'unixepoch') AS INTEGER)",
-  minute: "CAST(strftime('%M', $, 'unixepoch') AS INTEGER)",
-  second: "CAST(strftime('%S', $, 'unixepoch') AS INTEGER)",
-  dow: "CAST(strftime('%w', $, 'unixepoch') AS INTEGER)",
-  isodow: "((CAST(strftime('%w', $, 'unixepoch') AS INTEGER) + 6) % 7 + 1)",
-  doy: "CAST(strftime('%j', $, 'unixepoch') AS INTEGER)",
-};
-
 export function compileSqlTask(
   query: SqlTaskQuery,
   scope: SqlScope,
   /** Only these users (streaming tasks and tests); all the organisation's users otherwise. */
   userIds?: readonly string[],
+  flavor: SqlFlavor = SQLITE_FLAVOR,
 ): CompiledSqlTask {
-  return new Compiler(query, scope).compile(userIds);
+  return new Compiler(query, scope, flavor).compile(userIds);
 }
 
 interface Bound {
@@ -74,6 +58,7 @@ class Compiler {
   constructor(
     private readonly query: SqlTaskQuery,
     private readonly scope: SqlScope,
+    private readonly flavor: SqlFlavor,
   ) {
     const aliases = new Set<string>();
     this.bound = query.tables.map((ref, i) => {
@@ -100,7 +85,7 @@ class Compiler {
     const formats = cells.map((c): GroupFormat => (c.type === 'boolean' ? 'boolean' : 'plain'));
     const conditions: string[] = [];
     if (userIds !== undefined) {
-      conditions.push('t0.ac_user_id IN (SELECT value FROM json_each(?))');
+      conditions.push(this.flavor.inUserList('t0.ac_user_id'));
       this.params.push(JSON.stringify(userIds));
     }
     if (where) conditions.push(this.condition(where));
@@ -165,11 +150,11 @@ class Compiler {
       case 'column':
         return this.column(expr);
       case 'number':
-        return { sql: this.param(expr.value), type: 'number' };
+        return { sql: this.param(expr.value, 'number'), type: 'number' };
       case 'string':
-        return { sql: this.param(expr.value), type: 'text' };
+        return { sql: this.param(expr.value, 'text'), type: 'text' };
       case 'boolean':
-        return { sql: this.param(expr.value ? 1 : 0), type: 'boolean' };
+        return { sql: this.param(expr.value ? 1 : 0, 'integer'), type: 'boolean' };
       case 'null':
         return { sql: 'NULL', type: 'null' };
       case 'negate':
@@ -189,13 +174,16 @@ class Compiler {
             'divide by a non-zero number constant, as in floor(x / 10) * 10.',
           );
         }
-        // Real division, as in a JavaScript task: SQLite would truncate integer / integer.
-        return { sql: `(CAST(${left} AS REAL) / ${this.param(expr.right.value)})`, type: 'number' };
+        // Real division, as in a JavaScript task.
+        return {
+          sql: this.flavor.divide(left, this.param(expr.right.value, 'number')),
+          type: 'number',
+        };
       }
       case 'extract': {
         const seconds = this.numeric(expr.source, `extract(${expr.field} FROM ...)`);
         // Fractions of a second are dropped first, as to_date() does.
-        return { sql: STRFTIME[expr.field].replace('$', `floor(${seconds})`), type: 'number' };
+        return { sql: this.flavor.datePart(expr.field, `floor(${seconds})`), type: 'number' };
       }
       case 'lookup': {
         const id = this.scope.lookupId(expr.table);
@@ -215,7 +203,7 @@ class Compiler {
           );
         }
         return {
-          sql: `(SELECT value FROM data_lookup_entries WHERE lookup_id = ${this.param(id)} AND key = CAST(${key.sql} AS TEXT))`,
+          sql: `(SELECT value FROM data_lookup_entries WHERE lookup_id = ${this.param(id, 'integer')} AND key = CAST(${key.sql} AS TEXT))`,
           type: 'text',
         };
       }
@@ -278,9 +266,9 @@ class Compiler {
     return sql;
   }
 
-  param(value: SqlValue): string {
+  param(value: SqlValue, kind: ParamKind): string {
     this.params.push(value);
-    return '?';
+    return this.flavor.param(kind);
   }
 }
 

@@ -61,33 +61,78 @@ export function* groupsByUser(
   compiled: Pick<CompiledSqlTask, 'label' | 'formats'>,
   limits: GroupLimits,
 ): Generator<SqlUserGroups, void, undefined> {
-  const { label, formats } = compiled;
-  const tooLong = `RangeError: report_property: the value is longer than ${limits.maxTextLength} characters`;
-  const tooMany = `RangeError: report_property: more than ${limits.maxProperties} distinct properties for one user`;
-  const format = valueFormatter(formats);
-  let current: string | undefined;
-  let values = new Set<string>();
-  let error: string | undefined;
-  const finish = (userId: string): SqlUserGroups =>
-    error !== undefined
-      ? { userId, ok: false, error }
-      : { userId, ok: true, properties: Array.from(values, (v) => [label, v]) };
+  const grouper = new GroupCollector(compiled, limits);
   for (const row of rows) {
-    const userId = row[0] as string;
-    if (userId !== current) {
-      if (current !== undefined) yield finish(current);
-      current = userId;
-      values = new Set();
-      error = undefined;
-    }
-    if (error !== undefined) continue;
-    const value = format(row);
-    if (values.has(value)) continue;
-    if (value.length > limits.maxTextLength) error = tooLong;
-    else if (values.size >= limits.maxProperties) error = tooMany;
-    else values.add(value);
+    const done = grouper.push(row);
+    if (done) yield done;
   }
-  if (current !== undefined) yield finish(current);
+  const last = grouper.finish();
+  if (last) yield last;
+}
+
+/** The same over rows that arrive in pages (PostgreSQL's cursor). */
+export async function* groupsByUserAsync(
+  rows: AsyncIterable<unknown[]>,
+  compiled: Pick<CompiledSqlTask, 'label' | 'formats'>,
+  limits: GroupLimits,
+): AsyncGenerator<SqlUserGroups, void, undefined> {
+  const grouper = new GroupCollector(compiled, limits);
+  for await (const row of rows) {
+    const done = grouper.push(row);
+    if (done) yield done;
+  }
+  const last = grouper.finish();
+  if (last) yield last;
+}
+
+/** The current user's distinct groups; `push` hands back the previous user once a new one starts. */
+class GroupCollector {
+  private readonly label: string;
+  private readonly format: (row: unknown[]) => string;
+  private readonly tooLong: string;
+  private readonly tooMany: string;
+  private current: string | undefined;
+  private values = new Set<string>();
+  private error: string | undefined;
+
+  constructor(
+    compiled: Pick<CompiledSqlTask, 'label' | 'formats'>,
+    private readonly limits: GroupLimits,
+  ) {
+    this.label = compiled.label;
+    this.format = valueFormatter(compiled.formats);
+    this.tooLong = `RangeError: report_property: the value is longer than ${limits.maxTextLength} characters`;
+    this.tooMany = `RangeError: report_property: more than ${limits.maxProperties} distinct properties for one user`;
+  }
+
+  push(row: unknown[]): SqlUserGroups | undefined {
+    const userId = row[0] as string;
+    let done: SqlUserGroups | undefined;
+    if (userId !== this.current) {
+      done = this.finish();
+      this.current = userId;
+    }
+    if (this.error !== undefined) return done;
+    const value = this.format(row);
+    if (this.values.has(value)) return done;
+    if (value.length > this.limits.maxTextLength) this.error = this.tooLong;
+    else if (this.values.size >= this.limits.maxProperties) this.error = this.tooMany;
+    else this.values.add(value);
+    return done;
+  }
+
+  finish(): SqlUserGroups | undefined {
+    const userId = this.current;
+    if (userId === undefined) return undefined;
+    const done: SqlUserGroups =
+      this.error !== undefined
+        ? { userId, ok: false, error: this.error }
+        : { userId, ok: true, properties: Array.from(this.values, (v) => [this.label, v]) };
+    this.current = undefined;
+    this.values = new Set();
+    this.error = undefined;
+    return done;
+  }
 }
 
 /**

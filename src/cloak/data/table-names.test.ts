@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appError, openTestStore, type TestStore } from './test-support.ts';
 
 let t: TestStore;
-beforeEach(() => {
-  t = openTestStore();
+beforeEach(async () => {
+  t = await openTestStore();
 });
 afterEach(() => t.close());
 

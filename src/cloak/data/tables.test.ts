@@ -1,10 +1,17 @@
 // User tables: alter with versions, drop, listing, organisation separation and the database file.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openSqliteDb } from '../../store/index.ts';
+import { DATA_MIGRATIONS } from './schema.ts';
+import { SqliteDataStore } from './sqlite-data-store.ts';
 import { appError, openTestStore, type TestStore } from './test-support.ts';
 
 let t: TestStore;
-beforeEach(() => {
-  t = openTestStore();
+beforeEach(async () => {
+  t = await openTestStore();
 });
 afterEach(() => t.close());
 
@@ -145,20 +152,59 @@ describe('organisations', () => {
 });
 
 describe('the database file', () => {
-  it('uses WAL, synchronous=FULL and foreign keys, and migrates idempotently on reopen', () => {
+  it('uses WAL, synchronous=FULL and foreign keys, and migrates idempotently on reopen', async () => {
     expect(t.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(t.db.pragma('synchronous', { simple: true })).toBe(2);
     expect(t.db.pragma('foreign_keys', { simple: true })).toBe(1);
     t.store.createTable('org', { name: 'kept', columns: [col('v')] });
     t.store.insert('org', { u: { kept: [{ v: 7 }] } });
-    const again = t.reopen();
-    const third = t.reopen();
+    const again = await t.reopen();
+    const third = await t.reopen();
     expect(again.listTables('org').map((x) => x.name)).toEqual(['kept']);
     expect(third.rowCount('org', 'kept')).toBe(1);
-    const steps = t.db.prepare('SELECT COUNT(*) AS n FROM data_schema_migrations').get() as {
-      n: number;
-    };
-    // Each migration step once (2: the catalogue, then import progress), however often reopened.
-    expect(steps.n).toBe(2);
+    const steps = t.db
+      .prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE component = 'cloak-data'")
+      .get() as { n: number };
+    // Each migration step once (the catalogue, import progress, the old record's removal).
+    expect(steps.n).toBe(DATA_MIGRATIONS.length);
+  });
+
+  it('adopts a cloak.db migrated by the old data_schema_migrations record without re-running a step', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'opencloak-legacy-'));
+    const file = path.join(dir, 'cloak.db');
+    try {
+      // A cloak.db as the old mechanism left it: both steps applied and recorded in its own table.
+      const old = new Database(file);
+      for (const step of DATA_MIGRATIONS.slice(0, 2))
+        old.exec((step.up as { sqlite: string }).sqlite);
+      old.exec(
+        'CREATE TABLE data_schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;' +
+          'INSERT INTO data_schema_migrations VALUES (1, 0), (2, 0);',
+      );
+      old
+        .prepare(
+          "INSERT INTO data_tables (org_id, name, columns, version, created_at, updated_at) VALUES ('org', 'old', '[]', 1, 0, 0)",
+        )
+        .run();
+      old.close();
+      const db = openSqliteDb(file);
+      const store = await SqliteDataStore.open(db);
+      expect((await store.listTables('org')).map((x) => x.name)).toEqual(['old']);
+      const applied = db.raw
+        .prepare(
+          "SELECT version FROM schema_migrations WHERE component = 'cloak-data' ORDER BY version",
+        )
+        .pluck()
+        .all();
+      expect(applied).toEqual([1, 2, 3]);
+      const record = db.raw
+        .prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'data_schema_migrations'")
+        .pluck()
+        .get();
+      expect(record).toBe(0);
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

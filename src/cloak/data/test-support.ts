@@ -1,39 +1,45 @@
 // Test helpers for the data store: a fresh cloak.db in a temporary directory, removed afterwards.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AppError, type ErrorCode } from '../../errors/index.ts';
-import { CloakDataStore } from './data-store.ts';
+import { openSqliteDb, type SqliteSqlDb } from '../../store/index.ts';
+import type { SqliteDataCore } from './sqlite-data-core.ts';
+import { SqliteDataStore } from './sqlite-data-store.ts';
 
 export interface TestStore {
-  store: CloakDataStore;
+  /** The SQLite store's synchronous core: these tests check SQLite's own behaviour and plans. */
+  store: SqliteDataCore;
+  /** The same store behind the async CloakDataStore interface. */
+  data: SqliteDataStore;
   db: Database.Database;
   file: string;
   /** Opens the same file again, as a restarted process would. */
-  reopen(): CloakDataStore;
+  reopen(): Promise<SqliteDataCore>;
   close(): void;
 }
 
-export function openTestStore(): TestStore {
+export async function openTestStore(): Promise<TestStore> {
   const dir = mkdtempSync(path.join(tmpdir(), 'opencloak-data-'));
   const file = path.join(dir, 'cloak.db');
-  const connections: Database.Database[] = [];
-  const open = () => {
-    const db = new Database(file);
+  const connections: SqliteSqlDb[] = [];
+  const open = async () => {
+    const db = openSqliteDb(file);
     connections.push(db);
-    return db;
+    return SqliteDataStore.open(db);
   };
-  const db = open();
+  const data = await open();
   return {
-    store: new CloakDataStore(db),
-    db,
+    store: data.sync,
+    data,
+    db: connections[0]!.raw,
     file,
-    reopen: () => new CloakDataStore(open()),
+    reopen: async () => (await open()).sync,
     close: () => {
-      for (const c of connections) if (c.open) c.close();
+      for (const c of connections) if (c.raw.open) c.raw.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -44,13 +50,30 @@ export function appError(action: () => unknown, code?: ErrorCode): AppError {
   try {
     action();
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    if (code !== undefined && error.code !== code) {
-      throw new Error(`expected ${code}, got ${error.code}: ${error.message}`);
-    }
-    return error;
+    return checkAppError(error, code);
   }
   throw new Error(`expected an AppError${code ? ` ${code}` : ''}, but nothing was thrown`);
+}
+
+/** The same for an async action: the AppError it rejects with. */
+export async function appErrorOf(
+  action: () => Promise<unknown>,
+  code?: ErrorCode,
+): Promise<AppError> {
+  try {
+    await action();
+  } catch (error) {
+    return checkAppError(error, code);
+  }
+  throw new Error(`expected an AppError${code ? ` ${code}` : ''}, but nothing was thrown`);
+}
+
+function checkAppError(error: unknown, code: ErrorCode | undefined): AppError {
+  if (!(error instanceof AppError)) throw error;
+  if (code !== undefined && error.code !== code) {
+    throw new Error(`expected ${code}, got ${error.code}: ${error.message}`);
+  }
+  return error;
 }
 
 /** V8's full garbage collection, for memory tests: what remains after it is what the code holds. */

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openTestStore, type TestStore } from './test-support.ts';
 
 let t: TestStore;
-beforeEach(() => {
-  t = openTestStore();
+beforeEach(async () => {
+  t = await openTestStore();
   t.store.createTable('org', { name: 'visits', columns: [{ name: 'page', type: 'integer' }] });
   t.store.createTable('org', { name: 'buys', columns: [{ name: 'amount', type: 'integer' }] });
 });

@@ -2,14 +2,15 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PrefetchSpec } from '../../shared/index.ts';
-import { CloakDataStore } from './data-store.ts';
+import { sqliteSqlDb } from '../../store/index.ts';
+import { SqliteDataStore } from './sqlite-data-store.ts';
 import { buildStreamQuery } from './prefetch-sql.ts';
 import { TableCatalogue, type StoredTable } from './table-catalogue.ts';
 import { appError, openTestStore, type TestStore } from './test-support.ts';
 
 let t: TestStore;
-beforeEach(() => {
-  t = openTestStore();
+beforeEach(async () => {
+  t = await openTestStore();
 });
 afterEach(() => t.close());
 
@@ -180,8 +181,8 @@ describe('grouping by user', () => {
     expect(pendingWalFrames()).toBe(0);
   });
 
-  it('streams from an in-memory database too', () => {
-    const store = new CloakDataStore(new Database(':memory:'));
+  it('streams from an in-memory database too', async () => {
+    const store = (await SqliteDataStore.open(sqliteSqlDb(new Database(':memory:')))).sync;
     store.createTable('org', { name: 'v', columns: [{ name: 'n', type: 'integer' }] });
     store.insert('org', { y: { v: [{ n: 2 }] }, x: { v: [{ n: 1 }] } });
     expect([...store.streamUsers('org', [{ table: 'v' }])].map((u) => u.userId)).toEqual([

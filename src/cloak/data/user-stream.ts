@@ -38,35 +38,81 @@ export function streamUserData(
     });
     const tables = specs.map((spec) => catalogue.find(orgId, spec.table) as StoredTable);
     const query = buildStreamQuery(specs, tables, now, userIds);
-    return groupByUser(rows(query.sql, query.params), specs, tables);
+    return groupByUser(rows(query.sql, query.params), specs, tables, query.offsets);
   });
 }
 
 /** Rows arrive ordered by (user, sequence); a user is complete when the next user's first row arrives. */
-function* groupByUser(
+export function* groupByUser(
   rows: Iterable<unknown[]>,
   specs: readonly PrefetchSpec[],
   tables: readonly StoredTable[],
+  offsets: readonly number[],
 ): Generator<UserData, void, undefined> {
-  const limits = specs.map((s) => s.user_rows);
-  let current: string | undefined;
-  let pending: unknown[][][] = specs.map(() => []);
+  const grouper = new UserGrouper(specs, tables, offsets);
   for (const raw of rows) {
+    const done = grouper.push(raw);
+    if (done) yield done;
+  }
+  const last = grouper.finish();
+  if (last) yield last;
+}
+
+/** The same over rows that arrive in pages (PostgreSQL's cursor). */
+export async function* groupByUserAsync(
+  rows: AsyncIterable<unknown[]>,
+  specs: readonly PrefetchSpec[],
+  tables: readonly StoredTable[],
+  offsets: readonly number[],
+): AsyncGenerator<UserData, void, undefined> {
+  const grouper = new UserGrouper(specs, tables, offsets);
+  for await (const raw of rows) {
+    const done = grouper.push(raw);
+    if (done) yield done;
+  }
+  const last = grouper.finish();
+  if (last) yield last;
+}
+
+/** Collects the current user's rows; `push` hands back the previous user once a new one starts. */
+class UserGrouper {
+  private readonly limits: Array<number | undefined>;
+  private current: string | undefined;
+  private pending: unknown[][][];
+
+  constructor(
+    private readonly specs: readonly PrefetchSpec[],
+    private readonly tables: readonly StoredTable[],
+    private readonly offsets: readonly number[],
+  ) {
+    this.limits = specs.map((s) => s.user_rows);
+    this.pending = specs.map(() => []);
+  }
+
+  push(raw: unknown[]): UserData | undefined {
     const userId = raw[1] as string;
-    if (userId !== current) {
-      if (current !== undefined) yield toUserData(current, pending, specs, tables);
-      current = userId;
-      pending = specs.map(() => []);
+    let done: UserData | undefined;
+    if (userId !== this.current) {
+      done = this.finish();
+      this.current = userId;
     }
     const index = raw[0] as number;
-    const list = pending[index] as unknown[][];
+    const list = this.pending[index] as unknown[][];
     list.push(raw);
     // Only the last user_rows rows can survive, so a user with a long history never piles up.
-    const limit = limits[index];
+    const limit = this.limits[index];
     if (limit !== undefined && list.length >= limit + TRIM_SLACK)
       list.splice(0, list.length - limit);
+    return done;
   }
-  if (current !== undefined) yield toUserData(current, pending, specs, tables);
+
+  finish(): UserData | undefined {
+    if (this.current === undefined) return undefined;
+    const done = toUserData(this.current, this.pending, this.specs, this.tables, this.offsets);
+    this.current = undefined;
+    this.pending = this.specs.map(() => []);
+    return done;
+  }
 }
 
 function toUserData(
@@ -74,6 +120,7 @@ function toUserData(
   pending: unknown[][][],
   specs: readonly PrefetchSpec[],
   tables: readonly StoredTable[],
+  offsets: readonly number[],
 ): UserData {
   const result: Record<string, Row[]> = {};
   specs.forEach((spec, index) => {
@@ -83,10 +130,11 @@ function toUserData(
         ? raws.slice(-spec.user_rows)
         : raws;
     const columns = (tables[index] as StoredTable).columns;
+    const first = 3 + offsets[index]!;
     result[spec.table] = kept.map((raw) => {
       const row: Row = {};
       columns.forEach((column, i) => {
-        const value = raw[3 + i] as string | number | null;
+        const value = raw[first + i] as string | number | null;
         row[column.name] = column.type === 'boolean' && value !== null ? value === 1 : value;
       });
       return row;

@@ -1,7 +1,7 @@
 // Which users belong to a shard of a run, and the narrow source a worker reads them from.
 import { userKey, type UserKey } from '../../anonymizer/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
-import type { CloakDataStore, UserData } from '../data/index.ts';
+import type { SqliteDataCore, UserData } from '../data/index.ts';
 
 /**
  * A user's shard comes from their user key (an HMAC of the user id under the installation
@@ -32,12 +32,13 @@ export interface ShardUserSource {
 
 /**
  * Over the SQLite data store of the data directory the worker shares with the coordinator (same
- * host). Every user with a row in one of the tables is listed, keyed and kept when in the shard;
- * the rows are then read for those users only, in one snapshot.
+ * host), read through its synchronous core (a read-only connection: the worker migrates nothing).
+ * Every user with a row in one of the tables is listed, keyed and kept when in the shard; the
+ * rows are then read for those users only, in one snapshot.
  */
 export class DataStoreShardUsers implements ShardUserSource {
   constructor(
-    private readonly data: CloakDataStore,
+    private readonly data: SqliteDataCore,
     private readonly secret: Uint8Array,
   ) {}
 

@@ -1,7 +1,7 @@
 // `opencloak worker`: takes shard jobs from the queue and runs them over the shared data directory.
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { CloakDataStore } from '../data/index.ts';
+import { SqliteDataCore } from '../data/sqlite-data-core.ts';
 import { loadOrCreateNoiseSecret } from '../noise-secret.ts';
 import { openQueue, SHARD_QUEUE, type QueueSettings, type ShardJob } from './queue.ts';
 import { runShard, shardPool, type ShardPool } from './shard-worker.ts';
@@ -40,7 +40,7 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
     fileMustExist: true,
   });
   db.pragma('busy_timeout = 5000');
-  const source = new DataStoreShardUsers(new CloakDataStore(db), secret);
+  const source = new DataStoreShardUsers(new SqliteDataCore(db), secret);
   let boss;
   try {
     boss = await openQueue(options.settings);

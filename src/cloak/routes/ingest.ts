@@ -27,7 +27,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (
       }),
     },
     async (request) => {
-      data.insert(identityOf(request).orgId, request.body);
+      await data.insert(identityOf(request).orgId, request.body);
       return { success: true };
     },
   );
@@ -43,7 +43,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (
   app.post('/insert', insertOptions, async (request) => {
     const { orgId, userId } = identityOf(request);
     // The user comes from the certificate; the body cannot name another user.
-    data.insert(orgId, { [userId as string]: request.body });
+    await data.insert(orgId, { [userId as string]: request.body });
     return { success: true };
   });
 };

@@ -38,7 +38,7 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
   };
   app.get('/tables', admin('tables', listDoc), async (request) => ({
     success: true,
-    tables: data.listTables(identityOf(request).orgId),
+    tables: await data.listTables(identityOf(request).orgId),
   }));
 
   const createDoc = {
@@ -47,7 +47,7 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
     responses: { 201: tableAnswer },
   };
   app.post('/tables', admin('tables', createDoc), async (request, reply) => {
-    const table = data.createTable(identityOf(request).orgId, request.body);
+    const table = await data.createTable(identityOf(request).orgId, request.body);
     return reply.status(201).send({ success: true, table });
   });
 
@@ -59,7 +59,7 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
   };
   app.patch<Named>('/tables/:name', admin('tables', alterDoc), async (request) => ({
     success: true,
-    table: data.alterTable(identityOf(request).orgId, request.params.name, request.body),
+    table: await data.alterTable(identityOf(request).orgId, request.params.name, request.body),
   }));
 
   const dropDoc = {
@@ -69,17 +69,13 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
   };
   app.delete<Named>('/tables/:name', admin('tables', dropDoc), async (request) => {
     const orgId = identityOf(request).orgId;
-    if (!data.getTable(orgId, request.params.name)) {
+    if (!(await data.getTable(orgId, request.params.name))) {
       throw new AppError('UNKNOWN_TABLE', {
         table: request.params.name,
-        known:
-          data
-            .listTables(orgId)
-            .map((t) => t.name)
-            .join(', ') || 'none',
+        known: (await data.listTables(orgId)).map((t) => t.name).join(', ') || 'none',
       });
     }
-    data.dropTable(orgId, request.params.name);
+    await data.dropTable(orgId, request.params.name);
     return { success: true };
   });
 
@@ -89,7 +85,7 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
   };
   app.get('/lookup_tables', admin('lookup tables', lookupListDoc), async (request) => ({
     success: true,
-    lookup_tables: data.listLookupTables(identityOf(request).orgId),
+    lookup_tables: await data.listLookupTables(identityOf(request).orgId),
   }));
 
   const lookupSetDoc = {
@@ -99,7 +95,7 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
     responses: { 200: okAnswer },
   };
   app.put<Named>('/lookup_tables/:name', admin('lookup tables', lookupSetDoc), async (request) => {
-    data.setLookupTable(identityOf(request).orgId, request.params.name, request.body);
+    await data.setLookupTable(identityOf(request).orgId, request.params.name, request.body);
     return { success: true };
   });
 
@@ -112,7 +108,7 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
     '/lookup_tables/:name',
     admin('lookup tables', lookupDropDoc),
     async (request) => {
-      data.removeLookupTable(identityOf(request).orgId, request.params.name);
+      await data.removeLookupTable(identityOf(request).orgId, request.params.name);
       return { success: true };
     },
   );
@@ -127,7 +123,7 @@ export const tableRoutes: FastifyPluginAsync<TableRoutesOptions> = async (
     admin('users', forgetDoc),
     async (request) => ({
       success: true,
-      rows_removed: data.deleteUser(identityOf(request).orgId, request.params.userId),
+      rows_removed: await data.deleteUser(identityOf(request).orgId, request.params.userId),
     }),
   );
 };

@@ -10,7 +10,7 @@ import {
   routeDoc,
   type KeyRegistry,
 } from '../../http/index.ts';
-import type { AccessLevel, AnonymizedResult } from '../../shared/index.ts';
+import type { AccessLevel, AnonymizedResult, TaskSpec } from '../../shared/index.ts';
 import { deliverResult, RUN_ID_HEADER } from '../result-delivery.ts';
 import type { TaskRunner } from '../task-runner.ts';
 import { asyncAccepted, taskRunAnswer, taskRunBody } from './api-schemas.ts';
@@ -83,15 +83,14 @@ function readAsync(body: Record<string, unknown> | null): AsyncRequest {
 function accessOf(
   request: FastifyRequest,
   registry: KeyRegistry,
-  runner: TaskRunner,
+  checked: TaskSpec,
   body: Record<string, unknown> | null,
 ): AccessLevel {
   if (keyOwnerOf(request).accessLevel !== 'trusted' || !registry.trustedRunStarted) {
     return 'untrusted';
   }
   const { orgId, keyId } = identityOf(request);
-  // Validated first, so that the log holds runs that start, not bodies that fail to parse.
-  const checked = runner.validate(orgId, body);
+  // `checked` was validated first, so that the log holds runs that start, not bodies that fail to parse.
   const post = body?.post_processing as Record<string, unknown> | undefined;
   const source = typeof body?.code === 'string' ? body.code : post?.code;
   registry.trustedRunStarted({
@@ -127,15 +126,16 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
       const runId = randomUUID();
       reply.header(RUN_ID_HEADER, runId);
       if (String(request.headers['async_query'] ?? '').toLowerCase() !== 'true') {
-        const access = accessOf(request, opts.registry, opts.runner, body);
+        const checked = await opts.runner.validateAsync(orgId, body);
+        const access = accessOf(request, opts.registry, checked, body);
         return answer(taskId, await opts.runner.run(orgId, body, { runId }, access));
       }
       const target = readAsync(body);
       // Checked before answering, so that a bad task is a 4xx now and not a failed delivery later.
-      opts.runner.validate(orgId, body);
+      const checked = await opts.runner.validateAsync(orgId, body);
       // Refused before the 202: run() counts the run in the same turn of the event loop.
       opts.runner.checkRunCap(orgId);
-      const access = accessOf(request, opts.registry, opts.runner, body);
+      const access = accessOf(request, opts.registry, checked, body);
       const run = opts.runner.run(
         orgId,
         body,

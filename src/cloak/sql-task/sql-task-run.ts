@@ -6,7 +6,8 @@ import {
   type UserOutcome,
 } from '../../sandbox/index.ts';
 import type { PrefetchSpec, TaskSpec } from '../../shared/index.ts';
-import type { CloakDataStore } from '../data/index.ts';
+import type { CloakDataStore, CompiledSqlTask } from '../data/index.ts';
+import type { SqlTaskQuery } from './sql-task-model.ts';
 import { parseSqlTask } from './parse-sql-task.ts';
 import { sqlError } from './sql-errors.ts';
 
@@ -19,13 +20,28 @@ const USERS_PER_SLICE = 4096;
  * (rows are selected by the query's WHERE, not by prefetch filters).
  */
 export function checkSqlTask(
+  compile: (query: SqlTaskQuery) => CompiledSqlTask,
+  code: string,
+  prefetch: unknown,
+): TaskSpec {
+  return checkCompiledSqlTask(compile(parseSqlTask(code)), code, prefetch);
+}
+
+/** The same with a store that compiles asynchronously (any CloakDataStore). */
+export async function checkSqlTaskAsync(
   data: CloakDataStore,
   orgId: string,
   code: string,
   prefetch: unknown,
+): Promise<TaskSpec> {
+  return checkCompiledSqlTask(await data.compileSqlTask(orgId, parseSqlTask(code)), code, prefetch);
+}
+
+function checkCompiledSqlTask(
+  compiled: CompiledSqlTask,
+  code: string,
+  prefetch: unknown,
 ): TaskSpec {
-  const query = parseSqlTask(code);
-  const compiled = data.compileSqlTask(orgId, query);
   if (compiled.label.length > MAX_PROPERTY_TEXT_LENGTH) {
     throw sqlError(
       undefined,
@@ -79,7 +95,7 @@ export async function feedSqlGroups(
     maxTextLength: MAX_PROPERTY_TEXT_LENGTH,
   };
   let slice = 0;
-  for (const user of data.streamSqlGroups(orgId, query, groupLimits)) {
+  for await (const user of data.streamSqlGroups(orgId, query, groupLimits)) {
     feed.count(
       user.userId,
       user.ok ? { ok: true, properties: user.properties } : { ok: false, error: user.error },

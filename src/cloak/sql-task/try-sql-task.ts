@@ -1,7 +1,8 @@
 // "Try it" for sql tasks: the query runs on the analyst's made-up users in a scratch database.
 import Database from 'better-sqlite3';
 import { MAX_PROPERTY_TEXT_LENGTH, type SandboxLimits } from '../../sandbox/index.ts';
-import { CloakDataStore } from '../data/index.ts';
+import { sqliteSqlDb } from '../../store/index.ts';
+import { SqliteDataStore, type CloakDataStore, type SqliteDataCore } from '../data/index.ts';
 import { parseSqlTask } from './parse-sql-task.ts';
 import type { TestUserInput, TestUserResult } from '../test-users.ts';
 import type { SqlCondition, SqlExpr, SqlTaskQuery } from './sql-task-model.ts';
@@ -16,19 +17,35 @@ const SCRATCH_ORG = 'try-it';
  * tables are real data ("try it" reads no real data, as for JavaScript tasks). Test rows are
  * validated like an upload, with errors naming the user, table, row and column.
  */
-export function trySqlTask(
+export async function trySqlTask(
   data: CloakDataStore,
   orgId: string,
   code: string,
   users: readonly TestUserInput[],
   limits: SandboxLimits,
-): TestUserResult[] {
+): Promise<TestUserResult[]> {
   const query = parseSqlTask(code);
-  const { tables } = data.compileSqlTask(orgId, query);
-  const scratch = new CloakDataStore(new Database(':memory:'));
-  for (const name of tables) {
-    scratch.createTable(SCRATCH_ORG, { name, columns: data.getTable(orgId, name)!.columns });
+  const { tables } = await data.compileSqlTask(orgId, query);
+  const scratchDb = sqliteSqlDb(new Database(':memory:'));
+  try {
+    const scratch = (await SqliteDataStore.open(scratchDb)).sync;
+    for (const name of tables) {
+      const { columns } = (await data.getTable(orgId, name))!;
+      scratch.createTable(SCRATCH_ORG, { name, columns });
+    }
+    return runScratch(scratch, query, tables, users, limits);
+  } finally {
+    await scratchDb.close();
   }
+}
+
+function runScratch(
+  scratch: SqliteDataCore,
+  query: SqlTaskQuery,
+  tables: readonly string[],
+  users: readonly TestUserInput[],
+  limits: SandboxLimits,
+): TestUserResult[] {
   for (const name of lookupTables(query)) scratch.setLookupTable(SCRATCH_ORG, name, []);
   const payload: Record<string, Record<string, unknown[]>> = {};
   for (const user of users) {

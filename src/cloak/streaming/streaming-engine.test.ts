@@ -27,18 +27,20 @@ describe('streaming pass on several processes', () => {
   /** Two arrivals per user, two passes; returns what the engine stored, user by user. */
   async function storedAfterTwoPasses(processes: number) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-streaming-'));
-    const cloak = openCloak(buildConfig({ dataDir: dir, cloak: { sandboxProcesses: processes } }));
+    const cloak = await openCloak(
+      buildConfig({ dataDir: dir, cloak: { sandboxProcesses: processes } }),
+    );
     opened.push({ cloak, dir });
-    cloak.data.createTable(ORG, { name: 't', columns: [{ name: 'v', type: 'integer' }] });
-    const upload = (round: number) => {
+    await cloak.data.createTable(ORG, { name: 't', columns: [{ name: 'v', type: 'integer' }] });
+    const upload = async (round: number) => {
       const rows: Record<string, unknown> = {};
       for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ v: u + round }] };
-      cloak.data.insert(ORG, rows);
+      await cloak.data.insert(ORG, rows);
     };
-    upload(0);
+    await upload(0);
     cloak.streaming.register(ORG, 'task', { code: CODE, prefetch: [{ table: 't' }] });
     expect(await cloak.streaming.process()).toBe(USERS);
-    upload(1);
+    await upload(1);
     expect(await cloak.streaming.process()).toBe(USERS);
     const db = new Database(path.join(dir, 'cloak.db'), { readonly: true });
     try {

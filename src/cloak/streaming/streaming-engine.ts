@@ -10,7 +10,7 @@ import {
 import type { UserInput, UserOutcome } from '../../sandbox/index.ts';
 import type { AnonymizedResult, TaskSpec } from '../../shared/index.ts';
 import type { SqlDb } from '../../store/index.ts';
-import type { CloakDataStore } from '../data/index.ts';
+import { requireSync, type CloakDataStore } from '../data/index.ts';
 import type { ParticipationBudget } from '../participation-budget.ts';
 import { SandboxPool } from '../sandbox-pool.ts';
 import type { TaskRunner } from '../task-runner.ts';
@@ -78,8 +78,9 @@ export class StreamingEngine {
       return this.#write(() => this.#state.forgetTask(taskKey));
     }
     const checked = this.runner.validate(orgId, spec);
+    const core = requireSync(this.data, 'StreamingEngine.register');
     for (const table of new Set(checked.prefetch.map((p) => p.table))) {
-      this.data.indexArrivals(orgId, table);
+      core.indexArrivals(orgId, table);
     }
     this.#tasks.set(taskKey, { orgId, spec: checked });
     return this.#write(() => this.#state.addTask(taskKey, orgId));
@@ -137,7 +138,7 @@ export class StreamingEngine {
     if (!state) return 0;
     const tables = task.spec.prefetch.map((p) => p.table);
     // A pass that a crash cut off is finished first, with its own target (streaming-schema.ts).
-    const { userIds, nextSeq } = this.data.arrivedSince(
+    const { userIds, nextSeq } = await this.data.arrivedSince(
       task.orgId,
       tables,
       state.nextSeq,
@@ -148,7 +149,8 @@ export class StreamingEngine {
       return 0;
     }
     if (state.passTarget === null) await this.#state.startPass(taskKey, nextSeq);
-    const compile = () => this.runner.compile(task.orgId, task.spec.code);
+    const lookup = await this.data.lookupReader(task.orgId);
+    const compile = () => this.runner.compile(task.orgId, task.spec.code, lookup);
     // Steps run on every core, asynchronously: the API never waits for one user's run (a task
     // that loops for one user would otherwise show in every request's latency).
     const pool = new SandboxPool<StreamedUser>(compile, compile(), this.options.processes ?? 1);
@@ -186,11 +188,11 @@ export class StreamingEngine {
       rows.map((r) => [r.userId, r.accumulator === null ? undefined : JSON.parse(r.accumulator)]),
     );
     const todo = userIds.filter((id) => !done.has(id));
-    return [...this.data.streamUsers(task.orgId, task.spec.prefetch, now, todo)].map((u) => ({
-      userId: u.userId,
-      tables: u.tables,
-      accumulator: stored.get(u.userId),
-    }));
+    const step: StreamedUser[] = [];
+    for await (const u of this.data.streamUsers(task.orgId, task.spec.prefetch, now, todo)) {
+      step.push({ userId: u.userId, tables: u.tables, accumulator: stored.get(u.userId) });
+    }
+    return step;
   }
 
   /** Each user's new state with the pass's target, in one transaction (streaming-schema.ts). */

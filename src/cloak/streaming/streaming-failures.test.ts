@@ -16,7 +16,7 @@ afterEach(async () => {
 
 it('tells the error of a failed background pass to onError, and goes on with the next pass', async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-streaming-fail-'));
-  cloak = openCloak(buildConfig({ dataDir: dir }));
+  cloak = await openCloak(buildConfig({ dataDir: dir }));
   let passes = 0;
   // A pass that fails as a whole, as one whose database went away would.
   cloak.streaming.process = () => {

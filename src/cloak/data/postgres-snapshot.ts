@@ -1,0 +1,71 @@
+// Reads from one consistent snapshot of the PostgreSQL data store, on a connection of its own, in pages.
+import pg from 'pg';
+import { numberPlaceholders, type SqlExecutor, type SqlValue } from '../../store/index.ts';
+
+/** Rows per FETCH: memory holds one page, and a page costs one round trip. */
+const ROWS_PER_PAGE = 2_000;
+
+/** int8 (sequences, bigint columns) as numbers, as the store's pool reads them (sql-db.ts). */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Runs a query in the snapshot and pages through its rows as arrays. */
+export type PagedRowReader = (sql: string, params: readonly SqlValue[]) => AsyncIterable<unknown[]>;
+
+/**
+ * As on SQLite (snapshot-reader.ts): the catalogue and the rows come from one REPEATABLE READ
+ * snapshot, so SQL built from the catalogue there matches the rows read, whatever uploads and
+ * alterations happen meanwhile. A cursor pages through the rows in the query's order (by user),
+ * so memory stays one page however many users there are. The connection is the stream's own
+ * (not the pool's), held until the stream ends or its consumer stops early.
+ */
+export async function* readInPostgresSnapshot<T>(
+  url: string,
+  read: (tx: SqlExecutor, rows: PagedRowReader) => AsyncIterable<T>,
+): AsyncGenerator<T, void, undefined> {
+  const client = new pg.Client({ connectionString: url, types });
+  await client.connect();
+  let cursors = 0;
+  const query = async <R>(sql: string, params: readonly SqlValue[] = []) =>
+    (await client.query(numberPlaceholders(sql), params as unknown[])).rows as R[];
+  const tx: SqlExecutor = {
+    dialect: 'postgres',
+    all: query,
+    get: async <R>(sql: string, params?: readonly SqlValue[]) => (await query<R>(sql, params))[0],
+    run: async (sql, params) => ({
+      changes:
+        (await client.query(numberPlaceholders(sql), (params ?? []) as unknown[])).rowCount ?? 0,
+    }),
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+  };
+  async function* rows(sql: string, params: readonly SqlValue[]): AsyncGenerator<unknown[]> {
+    const name = `data_stream_${++cursors}`;
+    await client.query(
+      `DECLARE ${name} NO SCROLL CURSOR FOR ${numberPlaceholders(sql)}`,
+      params as unknown[],
+    );
+    for (;;) {
+      const page = await client.query<unknown[]>({
+        text: `FETCH ${ROWS_PER_PAGE} FROM ${name}`,
+        rowMode: 'array',
+      });
+      yield* page.rows;
+      if (page.rows.length < ROWS_PER_PAGE) return;
+    }
+  }
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    yield* read(tx, rows);
+    await client.query('COMMIT');
+  } finally {
+    // end() also ends an open transaction: a consumer that stopped early leaves nothing behind.
+    await client.end();
+  }
+}

@@ -1,0 +1,74 @@
+// The few places where the SQL of prefetch filters and sql tasks differs between SQLite and PostgreSQL.
+import type { Dialect } from '../../store/index.ts';
+import type { DatePart } from '../sql-task/sql-task-model.ts';
+
+/** What a bound constant is, so that PostgreSQL can type a parameter it cannot infer. */
+export type ParamKind = 'number' | 'text' | 'integer';
+
+/**
+ * Identifier quoting, `CAST`, `floor`/`ceil`, `IN (...)`, `BETWEEN` and `GROUP BY <position>`
+ * read the same in both dialects; what follows does not. Semantics are kept equal: strings
+ * compare by code point (PostgreSQL columns are `COLLATE "C"`), booleans are stored as 0/1 in
+ * both, `/` is real division, dates are UTC, and a comparison with NULL is false, not NULL.
+ */
+export interface SqlFlavor {
+  readonly dialect: Dialect;
+  /** `column` is one of the user ids bound as one JSON array parameter. */
+  inUserList(column: string): string;
+  /** A parameter placeholder; PostgreSQL gets its type spelled out. */
+  param(kind: ParamKind): string;
+  /** Null-safe equality with a parameter (`$eq`/`$neq`): a null cell differs from any value. */
+  nullSafeEquals(column: string, param: string, negated: boolean): string;
+  /** An ordering comparison that is false, never NULL, on a null cell. */
+  falseIfNull(comparison: string): string;
+  /** Real division, also of two integers. */
+  divide(left: string, right: string): string;
+  /** A date part of a UNIX time in seconds, in UTC, as an integer. */
+  datePart(field: DatePart, seconds: string): string;
+}
+
+const STRFTIME: Record<DatePart, string> = {
+  year: "CAST(strftime('%Y', $, 'unixepoch') AS INTEGER)",
+  month: "CAST(strftime('%m', $, 'unixepoch') AS INTEGER)",
+  day: "CAST(strftime('%d', $, 'unixepoch') AS INTEGER)",
+  hour: "CAST(strftime('%H', $, 'unixepoch') AS INTEGER)",
+  minute: "CAST(strftime('%M', $, 'unixepoch') AS INTEGER)",
+  second: "CAST(strftime('%S', $, 'unixepoch') AS INTEGER)",
+  dow: "CAST(strftime('%w', $, 'unixepoch') AS INTEGER)",
+  isodow: "((CAST(strftime('%w', $, 'unixepoch') AS INTEGER) + 6) % 7 + 1)",
+  doy: "CAST(strftime('%j', $, 'unixepoch') AS INTEGER)",
+};
+
+export const SQLITE_FLAVOR: SqlFlavor = {
+  dialect: 'sqlite',
+  inUserList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
+  param: () => '?',
+  nullSafeEquals: (column, param, negated) => `(${column} IS ${negated ? 'NOT ' : ''}${param})`,
+  falseIfNull: (comparison) => `IFNULL(${comparison}, 0)`,
+  // SQLite would truncate integer / integer.
+  divide: (left, right) => `(CAST(${left} AS REAL) / ${right})`,
+  datePart: (field, seconds) => STRFTIME[field].replace('$', seconds),
+};
+
+const PG_TYPES: Record<ParamKind, string> = {
+  number: 'double precision',
+  text: 'text',
+  integer: 'bigint',
+};
+
+export const POSTGRES_FLAVOR: SqlFlavor = {
+  dialect: 'postgres',
+  inUserList: (column) => `${column} IN (SELECT json_array_elements_text(CAST(? AS json)))`,
+  param: (kind) => `CAST(? AS ${PG_TYPES[kind]})`,
+  nullSafeEquals: (column, param, negated) =>
+    `(${column} IS ${negated ? '' : 'NOT '}DISTINCT FROM ${param})`,
+  falseIfNull: (comparison) => `COALESCE(${comparison}, false)`,
+  divide: (left, right) => `(CAST(${left} AS double precision) / ${right})`,
+  // extract() gives numeric; to_timestamp() of seconds, read in UTC as strftime's 'unixepoch'.
+  datePart: (field, seconds) =>
+    `CAST(extract(${field} FROM to_timestamp(${seconds}) AT TIME ZONE 'UTC') AS bigint)`,
+};
+
+export function sqlFlavor(dialect: Dialect): SqlFlavor {
+  return dialect === 'postgres' ? POSTGRES_FLAVOR : SQLITE_FLAVOR;
+}

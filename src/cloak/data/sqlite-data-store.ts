@@ -1,0 +1,138 @@
+// The embedded data store: CloakDataStore on SQLite (cloak.db), an async face on a synchronous core.
+import type { Readable } from 'node:stream';
+import type { PrefetchSpec } from '../../shared/index.ts';
+import type { SqliteSqlDb } from '../../store/index.ts';
+import type { SqlTaskQuery } from '../sql-task/sql-task-model.ts';
+import type { CloakDataStore, LookupReader } from './data-store.ts';
+import type { ImportOptions, ImportResult } from './file-import.ts';
+import type { InsertCounts } from './insert.ts';
+import { migrateDataStore } from './schema.ts';
+import type { CompiledSqlTask } from './sql-compile.ts';
+import type { GroupLimits, SqlUserGroups } from './sql-groups.ts';
+import { SqliteDataCore } from './sqlite-data-core.ts';
+import type { TableInfo } from './table-catalogue.ts';
+import type { UserData } from './user-stream.ts';
+
+/**
+ * Every method calls the synchronous core: better-sqlite3 never waits, so wrapping its answers in
+ * promises costs one microtask per call, and the hot paths (a whole insert transaction, the
+ * per-user stream) run inside the core without any promise in between.
+ */
+export class SqliteDataStore implements CloakDataStore {
+  readonly dialect = 'sqlite';
+
+  private constructor(
+    readonly sync: SqliteDataCore,
+    private readonly db: SqliteSqlDb,
+  ) {}
+
+  /** Migrates the schema (one runner, component `cloak-data`), then opens the store on it. */
+  static async open(db: SqliteSqlDb): Promise<SqliteDataStore> {
+    await migrateDataStore(db);
+    return new SqliteDataStore(new SqliteDataCore(db.raw), db);
+  }
+
+  async createTable(orgId: string, def: unknown): Promise<TableInfo> {
+    return this.sync.createTable(orgId, def);
+  }
+
+  async alterTable(orgId: string, name: string, change: unknown): Promise<TableInfo> {
+    return this.sync.alterTable(orgId, name, change);
+  }
+
+  async dropTable(orgId: string, name: string): Promise<void> {
+    this.sync.dropTable(orgId, name);
+  }
+
+  async listTables(orgId: string): Promise<TableInfo[]> {
+    return this.sync.listTables(orgId);
+  }
+
+  async getTable(orgId: string, name: string): Promise<TableInfo | undefined> {
+    return this.sync.getTable(orgId, name);
+  }
+
+  async rowCount(orgId: string, name: string): Promise<number> {
+    return this.sync.rowCount(orgId, name);
+  }
+
+  async userCount(orgId: string, tables: readonly string[]): Promise<number> {
+    return this.sync.userCount(orgId, tables);
+  }
+
+  async insert(orgId: string, payload: unknown, now?: number): Promise<InsertCounts> {
+    return this.sync.insert(orgId, payload, now);
+  }
+
+  importFile(orgId: string, input: Readable, options: ImportOptions): Promise<ImportResult> {
+    return this.sync.importFile(orgId, input, options);
+  }
+
+  async deleteUser(orgId: string, userId: string): Promise<number> {
+    return this.sync.deleteUser(orgId, userId);
+  }
+
+  async setLookupTable(orgId: string, name: string, pairs: unknown): Promise<void> {
+    this.sync.setLookupTable(orgId, name, pairs);
+  }
+
+  async removeLookupTable(orgId: string, name: string): Promise<void> {
+    this.sync.removeLookupTable(orgId, name);
+  }
+
+  async lookup(orgId: string, table: string, key: string): Promise<string | undefined> {
+    return this.sync.lookup(orgId, table, key);
+  }
+
+  async lookupReader(orgId: string): Promise<LookupReader> {
+    return (table, key) => this.sync.lookup(orgId, table, key);
+  }
+
+  async listLookupTables(orgId: string): Promise<string[]> {
+    return this.sync.listLookupTables(orgId);
+  }
+
+  async validatePrefetch(orgId: string, prefetch: unknown): Promise<PrefetchSpec[]> {
+    return this.sync.validatePrefetch(orgId, prefetch);
+  }
+
+  async *streamUsers(
+    orgId: string,
+    prefetch: PrefetchSpec[],
+    now: number = Date.now(),
+    userIds?: readonly string[],
+  ): AsyncGenerator<UserData, void, undefined> {
+    yield* this.sync.streamUsers(orgId, prefetch, now, userIds);
+  }
+
+  async compileSqlTask(orgId: string, query: SqlTaskQuery): Promise<CompiledSqlTask> {
+    return this.sync.compileSqlTask(orgId, query);
+  }
+
+  async *streamSqlGroups(
+    orgId: string,
+    query: SqlTaskQuery,
+    limits: GroupLimits,
+    userIds?: readonly string[],
+  ): AsyncGenerator<SqlUserGroups, void, undefined> {
+    yield* this.sync.streamSqlGroups(orgId, query, limits, userIds);
+  }
+
+  async arrivedSince(
+    orgId: string,
+    tables: readonly string[],
+    sinceSeq: number,
+    untilSeq?: number,
+  ): Promise<{ userIds: string[]; nextSeq: number }> {
+    return this.sync.arrivedSince(orgId, tables, sinceSeq, untilSeq);
+  }
+
+  async indexArrivals(orgId: string, name: string): Promise<void> {
+    this.sync.indexArrivals(orgId, name);
+  }
+
+  /** Closes the database only when the store opened it (openDataStore); see there. */
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

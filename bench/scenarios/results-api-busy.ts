@@ -23,7 +23,7 @@ async function busyInstallation(dir: string, size: BenchSize) {
     { privacy: { releaseSchedule: false } },
     { logger: { level: 'info', access: 'all', accessSample: 1, stream: log } },
   );
-  const org = inst.platform.air.organisations.list()[0]!;
+  const org = (await inst.platform.air.organisations.list())[0]!;
   inst.platform.cloak.data.createTable(org.id, {
     name: 'visits',
     columns: [{ name: 'page', type: 'integer' }],
@@ -37,7 +37,7 @@ async function busyInstallation(dir: string, size: BenchSize) {
     }
     inst.platform.cloak.data.insert(org.id, batch);
   }
-  const task = inst.platform.air.tasks.create(org.id, {
+  const task = await inst.platform.air.tasks.create(org.id, {
     name: 'busy',
     type: 'batch',
     code: CODE,
@@ -52,7 +52,9 @@ function keepRunning(platform: RunningPlatform, orgId: string, taskRef: string) 
   let runs = 0;
   const loop = (async () => {
     while (!stopped) {
-      await platform.tasks.startBatch(orgId, taskRef, { background: true }).finished;
+      await (
+        await platform.tasks.startBatch(orgId, taskRef, { background: true })
+      ).finished;
       runs++;
     }
   })();

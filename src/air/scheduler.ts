@@ -11,6 +11,8 @@ export interface SchedulerEvents {
 
 export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
+  /** The tick in progress: a slow database must not let two ticks start the same task. */
+  #ticking: Promise<number[]> | undefined;
 
   constructor(
     private readonly store: AirStore,
@@ -20,8 +22,14 @@ export class Scheduler {
 
   /** Checks at once (catching up after downtime) and then every `tickMs`. */
   start(tickMs: number): void {
-    this.tick();
-    this.#timer = setInterval(() => this.tick(), tickMs);
+    const tick = () => {
+      if (this.#ticking) return;
+      this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
+      // A tick that fails as a whole (the database is unreachable) is tried again at the next.
+      this.#ticking.catch(() => undefined);
+    };
+    tick();
+    this.#timer = setInterval(tick, tickMs);
     this.#timer.unref();
   }
 
@@ -34,28 +42,31 @@ export class Scheduler {
    * has come. The start time is recorded as the run starts, and the next run time is computed
    * from it: however many runs a downtime missed, the task runs once. Returns the ids started.
    */
-  tick(now = Date.now()): number[] {
-    for (const { taskId, error } of this.tasks.syncStreamingTasks()) {
+  async tick(now = Date.now()): Promise<number[]> {
+    for (const { taskId, error } of await this.tasks.syncStreamingTasks()) {
       this.events.skipped?.(taskId, error);
     }
     const started: number[] = [];
-    const due = [...this.store.tasks.ofType('periodic'), ...this.store.tasks.ofType('streaming')];
+    const due = [
+      ...(await this.store.tasks.ofType('periodic')),
+      ...(await this.store.tasks.ofType('streaming')),
+    ];
     for (const task of due) {
       if (!task.schedule) continue;
       if (nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt) > now) continue;
       try {
-        if (task.type === 'streaming') this.tasks.publishStreaming(task, now);
+        if (task.type === 'streaming') await this.tasks.publishStreaming(task, now);
         // A periodic run acts for whoever last saved the task (they set its schedule).
         else {
           const by = { actor: 'scheduler', personId: task.savedBy };
-          this.tasks.startRun(task, { background: true, by, via: 'schedule' });
+          await this.tasks.startRun(task, { background: true, by, via: 'schedule' });
         }
       } catch (error) {
         // Not marked: the task is tried again at the next tick.
         this.events.skipped?.(task.id, (error as Error).message);
         continue;
       }
-      this.store.tasks.markScheduled(task.id, now);
+      await this.store.tasks.markScheduled(task.id, now);
       started.push(task.id);
     }
     return started;

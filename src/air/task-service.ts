@@ -34,7 +34,7 @@ export class TaskService {
   }
 
   /** `by` becomes the task's saver, whose level caps every run of it (access-levels.ts). */
-  create(orgId: string, task: NewTask, by: TaskActor = NOBODY): TaskRecord {
+  async create(orgId: string, task: NewTask, by: TaskActor = NOBODY): Promise<TaskRecord> {
     checkType(task.type);
     const schedule = checkSchedule(task.type, task.schedule);
     const language = task.language ?? 'javascript';
@@ -44,7 +44,7 @@ export class TaskService {
       prefetch: task.prefetch,
       language,
     });
-    const created = this.store.tasks.create(orgId, {
+    const created = await this.store.tasks.create(orgId, {
       ...task,
       schedule,
       language,
@@ -57,8 +57,13 @@ export class TaskService {
   }
 
   /** Validates like create: a change to code or prefetch is checked by the cloak before it is saved. */
-  update(orgId: string, ref: string, change: Partial<NewTask>, by: TaskActor = NOBODY): TaskRecord {
-    const task = this.find(orgId, ref);
+  async update(
+    orgId: string,
+    ref: string,
+    change: Partial<NewTask>,
+    by: TaskActor = NOBODY,
+  ): Promise<TaskRecord> {
+    const task = await this.find(orgId, ref);
     if (change.type !== undefined) checkType(change.type);
     const type = change.type ?? task.type;
     // A task that stops being periodic drops its schedule; one that becomes periodic needs one.
@@ -76,7 +81,7 @@ export class TaskService {
     };
     // Checked again even when only the prefetch changed: TypeScript is typed by the tables.
     const checked = this.cloak.validateTask(orgId, next);
-    const updated = this.store.tasks.update(orgId, task.id, {
+    const updated = await this.store.tasks.update(orgId, task.id, {
       ...change,
       schedule,
       language,
@@ -91,9 +96,9 @@ export class TaskService {
     return updated;
   }
 
-  delete(orgId: string, ref: string): void {
-    const task = this.find(orgId, ref);
-    this.store.tasks.delete(orgId, task.id);
+  async delete(orgId: string, ref: string): Promise<void> {
+    const task = await this.find(orgId, ref);
+    await this.store.tasks.delete(orgId, task.id);
     this.#syncStreaming(task, undefined);
   }
 
@@ -102,9 +107,9 @@ export class TaskService {
    * scheduler tick, so that a task created, changed or deleted by another process (the CLI) is
    * picked up too. A task that no longer validates (a table was dropped) is reported and skipped.
    */
-  syncStreamingTasks(): Array<{ taskId: number; error: string }> {
+  async syncStreamingTasks(): Promise<Array<{ taskId: number; error: string }>> {
     const failures: Array<{ taskId: number; error: string }> = [];
-    const current = new Map(this.store.tasks.ofType('streaming').map((t) => [t.token, t]));
+    const current = new Map((await this.store.tasks.ofType('streaming')).map((t) => [t.token, t]));
     for (const [token, registered] of this.#streaming) {
       if (current.has(token)) continue;
       this.cloak.setStreamingTask(registered.orgId, token, null);
@@ -122,7 +127,7 @@ export class TaskService {
   }
 
   /** Publishes one report of a streaming task: its users' latest properties, anonymized. */
-  publishStreaming(task: TaskRecord, now = Date.now()): StoredResult {
+  async publishStreaming(task: TaskRecord, now = Date.now()): Promise<StoredResult> {
     if (task.type !== 'streaming' || !task.schedule || !('user_expire_interval' in task.schedule)) {
       throw new AppError('INVALID_PARAMETER', {
         detail: `Task "${task.name}" is not a streaming task.`,
@@ -147,23 +152,23 @@ export class TaskService {
     }
   }
 
-  find(orgId: string, ref: string): TaskRecord {
-    const task = this.store.tasks.byIdOrToken(orgId, ref);
+  async find(orgId: string, ref: string): Promise<TaskRecord> {
+    const task = await this.store.tasks.byIdOrToken(orgId, ref);
     if (!task) throw new AppError('TASK_NOT_FOUND', { task: ref });
     return task;
   }
 
   /** A run that fails as a whole throws and publishes nothing; a completed run publishes one result. */
   async runBatch(orgId: string, ref: string, by: TaskActor = NOBODY): Promise<StoredResult> {
-    return this.startBatch(orgId, ref, { background: false, by }).finished;
+    return (await this.startBatch(orgId, ref, { background: false, by })).finished;
   }
 
   /**
    * Starts a run that reports progress in `runs` and can be cancelled there. A background run
    * (nobody waits for its answer) gets the longer background time limit.
    */
-  startBatch(orgId: string, ref: string, options: RunOptions) {
-    const task = this.find(orgId, ref);
+  async startBatch(orgId: string, ref: string, options: RunOptions) {
+    const task = await this.find(orgId, ref);
     if (task.type !== 'batch') {
       throw new AppError('TASK_NOT_BATCH', { name: task.name, type: task.type });
     }
@@ -177,11 +182,11 @@ export class TaskService {
    * without running anything, so there is nothing to audit.
    */
   async preview(orgId: string, ref: string, options: PreviewOptions = {}): Promise<BudgetPreview> {
-    const task = this.find(orgId, ref);
+    const task = await this.find(orgId, ref);
     if (task.type === 'streaming') {
       throw new AppError('TASK_NOT_PREVIEWABLE', { name: task.name });
     }
-    const access = runAccessLevel(this.store, task, options.by ?? NOBODY);
+    const access = await runAccessLevel(this.store, task, options.by ?? NOBODY);
     const { finished } = this.runs.startPreview(task.orgId, task.id, (control) =>
       this.cloak.previewTask(task.orgId, runSpec(task), control, access),
     );
@@ -192,11 +197,11 @@ export class TaskService {
    * Any task type: the scheduler uses this for periodic tasks. The run's access level is decided
    * here, from air.db as it is now; a trusted run is audited with its code before it starts.
    */
-  startRun(task: TaskRecord, options: RunOptions) {
+  async startRun(task: TaskRecord, options: RunOptions) {
     const by = options.by ?? NOBODY;
-    const access = runAccessLevel(this.store, task, by);
+    const access = await runAccessLevel(this.store, task, by);
     return this.runs.start(task.orgId, task.id, async (control) => {
-      if (access === 'trusted') auditTrustedRun(this.store, task, by, options.via ?? 'air');
+      if (access === 'trusted') await auditTrustedRun(this.store, task, by, options.via ?? 'air');
       const result = await this.cloak.runTask(
         task.orgId,
         runSpec(task),

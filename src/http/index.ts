@@ -17,6 +17,7 @@ export {
   type KeyOwner,
   type TrustedRunRecord,
   type KeyRegistry,
+  type KeyStatusResult,
   type KeyStatusName,
 } from './client-auth.ts';
 export { parsePagination, type Pagination } from './pagination.ts';

@@ -2,13 +2,13 @@
 import path from 'node:path';
 import {
   KeyService,
+  describeAirData,
   openAirStore,
   TaskService,
   type AirStore,
   type CloakPort,
 } from '../air/index.ts';
 import { openCloak, type Cloak } from '../cloak/index.ts';
-import { describeData } from '../store/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { KeyRegistry } from '../http/index.ts';
 import { inProcessCloakPort } from './in-process-cloak-port.ts';
@@ -24,27 +24,30 @@ export interface OpenedPlatform {
   keys: KeyService;
   tasks: TaskService;
   registry: KeyRegistry;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** The air's key store, with refused requests and trusted cloak API runs written to the audit log. */
 function auditedRegistry(air: AirStore): KeyRegistry {
   return {
     status: (serial) => air.keys.status(serial),
+    // The refusal is answered at once; its audit entry follows (a failed write loses the entry only).
     authenticationFailed: ({ orgId, ...detail }) =>
-      air.audit.record({
-        orgId: orgId ?? null,
-        event: 'authentication.failed',
-        actor: detail.serial ? `certificate:${detail.serial}` : 'anonymous',
-        detail: { ...detail },
-      }),
+      void air.audit
+        .record({
+          orgId: orgId ?? null,
+          event: 'authentication.failed',
+          actor: detail.serial ? `certificate:${detail.serial}` : 'anonymous',
+          detail: { ...detail },
+        })
+        .catch(() => undefined),
     trustedRunStarted: ({ orgId, actor, ...detail }) =>
       air.audit.record({ orgId, event: 'task.run.trusted', actor, detail: { ...detail } }),
   };
 }
 
 /** Used by the server and by CLI commands that work directly on the data directory. */
-export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform {
+export async function openPlatform(config: Readonly<OpenCloakConfig>): Promise<OpenedPlatform> {
   const pki = loadOrCreateInstallationPki(path.join(config.dataDir, 'pki'), {
     hosts: [...config.tls.hosts],
     caValidDays: config.tls.caValidDays,
@@ -54,14 +57,16 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
       ? { caPassphrase: process.env.OPENCLOAK_CA_PASSPHRASE }
       : {}),
   });
-  const air = openAirStore(config.dataDir, {
+  const air = await openAirStore(config.dataDir, {
     defaultAccessLevel: config.privacy.defaultAccessLevel,
+    ...(config.air.store !== undefined ? { address: config.air.store } : {}),
   });
   let cloak: Cloak;
   try {
-    cloak = openCloak(config, { otherData: () => describeData(air.db, 'air.db') });
+    const airData = await describeAirData(air.db);
+    cloak = openCloak(config, { otherData: () => airData });
   } catch (error) {
-    air.close();
+    await air.close();
     throw error;
   }
   // The air sees the cloak only through its port: validation and anonymized results.
@@ -79,9 +84,9 @@ export function openPlatform(config: Readonly<OpenCloakConfig>): OpenedPlatform 
     keys,
     tasks,
     registry: auditedRegistry(air),
-    close() {
-      air.close();
+    async close() {
       cloak.close();
+      await air.close();
     },
   };
 }

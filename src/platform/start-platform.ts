@@ -53,7 +53,7 @@ async function startLocked(
   options: StartOptions,
   lock: DataDirLock,
 ): Promise<RunningPlatform> {
-  const platform = openPlatform(config);
+  const platform = await openPlatform(config);
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
@@ -103,7 +103,7 @@ async function startLocked(
     platform.keys.onRevoked(() => revocations.refresh([cloakServer, webServer]));
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close()]);
-    platform.close();
+    await platform.close();
     throw error;
   }
   return {
@@ -120,7 +120,7 @@ async function startLocked(
       scheduler.stop();
       await platform.cloak.streaming.stop();
       await Promise.allSettled([webServer.close(), cloakServer.close()]);
-      platform.close();
+      await platform.close();
       lock.release();
     },
   };

@@ -41,17 +41,17 @@ describe('streaming tasks', () => {
     });
     expect(response.status).toBe(200);
   };
-  const report = () => {
-    const task = platform.air.tasks.byToken(orgId, token)!;
-    return platform.tasks.publishStreaming(task);
+  const report = async () => {
+    const task = (await platform.air.tasks.byToken(orgId, token))!;
+    return await platform.tasks.publishStreaming(task);
   };
 
   beforeAll(async () => {
     inst = await startTestInstallation(QUIET);
     platform = inst.platform;
-    orgId = inst.createOrg('Streams');
-    key = inst.issueKey(orgId, 'web_api');
-    upload = inst.issueKey(orgId, 'upload_any');
+    orgId = await inst.createOrg('Streams');
+    key = await inst.issueKey(orgId, 'web_api');
+    upload = await inst.issueKey(orgId, 'upload_any');
     platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],
@@ -99,16 +99,16 @@ describe('streaming tasks', () => {
     await uploadPage('home');
     expect(await platform.cloak.streaming.process()).toBe(USERS);
     expect(await platform.cloak.streaming.process()).toBe(0);
-    expect(names(report())).toEqual(['last page: home', 'runs: 1']);
+    expect(names(await report())).toEqual(['last page: home', 'runs: 1']);
     // A report is a budgeted run: it says what the budget did, with a notice of its own.
-    const first = report().budget!;
+    const first = (await report()).budget!;
     expect(first).toMatchObject({ may_be_low: false });
-    expect(report().budget!.period_run).toBe(first.period_run + 1);
+    expect((await report()).budget!.period_run).toBe(first.period_run + 1);
 
     // New data replaces each user's properties; the accumulator carries over.
     await uploadPage('cart');
     expect(await platform.cloak.streaming.process()).toBe(USERS);
-    expect(names(report())).toEqual(['last page: cart', 'runs: 2']);
+    expect(names(await report())).toEqual(['last page: cart', 'runs: 2']);
   });
 
   it('keeps accumulators and its place in the data across a restart', async () => {
@@ -120,22 +120,22 @@ describe('streaming tasks', () => {
     expect(await platform.cloak.streaming.process()).toBe(0);
     await uploadPage('checkout');
     expect(await platform.cloak.streaming.process()).toBe(USERS);
-    expect(names(report())).toEqual(['last page: checkout', 'runs: 3']);
+    expect(names(await report())).toEqual(['last page: checkout', 'runs: 3']);
   });
 
   it('drops users whose task has not run within user_expire_interval, and publishes on schedule', async () => {
     const later = Date.now() + 3601 * 1000;
     expect(platform.cloak.streaming.report(orgId, token, 3600, later).buckets).toEqual([]);
-    const task = platform.air.tasks.byToken(orgId, token)!;
-    const before = platform.air.results.count(task.id);
-    expect(platform.scheduler.tick((task.lastScheduledAt ?? task.createdAt) + 60_000)).toContain(
-      task.id,
-    );
-    expect(platform.air.results.count(task.id)).toBe(before + 1);
+    const task = (await platform.air.tasks.byToken(orgId, token))!;
+    const before = await platform.air.results.count(task.id);
+    expect(
+      await platform.scheduler.tick((task.lastScheduledAt ?? task.createdAt) + 60_000),
+    ).toContain(task.id);
+    expect(await platform.air.results.count(task.id)).toBe(before + 1);
   });
 
-  it('charges its reports to the participation budget like any run', () => {
-    const task = platform.air.tasks.byToken(orgId, token)!;
+  it('charges its reports to the participation budget like any run', async () => {
+    const task = (await platform.air.tasks.byToken(orgId, token))!;
     const { budget } = platform.cloak;
     // The installation's secret exists: the stand-in for its data is never asked for.
     const u0 = userKey(
@@ -145,7 +145,7 @@ describe('streaming tasks', () => {
     const before = budget!.spent(orgId, u0);
     expect(before).toBeGreaterThan(0);
     // A report over the same users and properties is the same bucket again: free.
-    platform.tasks.publishStreaming(task);
+    await platform.tasks.publishStreaming(task);
     expect(budget!.spent(orgId, u0)).toBe(before);
   });
 

@@ -36,7 +36,10 @@ describe('demo', () => {
       const output = lines.join('\n');
       for (const task of DEMO_TASKS) expect(output).toContain(`"${task.name}"`);
       expect(
-        demo.cloak.data.rowCount(demo.air.organisations.findByName('Demo Org')!.id, 'profile'),
+        demo.cloak.data.rowCount(
+          (await demo.air.organisations.findByName('Demo Org'))!.id,
+          'profile',
+        ),
       ).toBe(10_000);
 
       // Async: the demo's server runs in this process.

@@ -32,8 +32,8 @@ describe('periodic task killed mid-period', () => {
   };
 
   it('publishes nothing for the cut-off period and runs the next one on time', async () => {
-    const setup = openPlatform(buildConfig({ dataDir }));
-    const orgId = setup.air.organisations.create('Hourly').id;
+    const setup = await openPlatform(buildConfig({ dataDir }));
+    const orgId = (await setup.air.organisations.create('Hourly')).id;
     setup.cloak.data.createTable(orgId, {
       name: 't',
       columns: [{ name: 'g', type: 'integer' }],
@@ -41,7 +41,7 @@ describe('periodic task killed mid-period', () => {
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ g: u % 2 }] };
     setup.cloak.data.insert(orgId, rows);
-    const task = setup.tasks.create(orgId, {
+    const task = await setup.tasks.create(orgId, {
       name: 'hourly',
       code: CODE,
       prefetch: [{ table: 't' }],
@@ -82,8 +82,8 @@ describe('periodic task killed mid-period', () => {
       }),
     );
     try {
-      expect(restarted.scheduler.tick(startedAt + PERIOD_MS - 1000)).not.toContain(task.id);
-      expect(restarted.scheduler.tick(startedAt + PERIOD_MS)).toContain(task.id);
+      expect(await restarted.scheduler.tick(startedAt + PERIOD_MS - 1000)).not.toContain(task.id);
+      expect(await restarted.scheduler.tick(startedAt + PERIOD_MS)).toContain(task.id);
       const [run] = restarted.tasks.runs.list(orgId, task.id);
       while (restarted.tasks.runs.get(orgId, task.id, run!.id)?.state === 'running') {
         await sleep(100);

@@ -17,37 +17,37 @@ describe('noise secret kept with its data', () => {
   const secretFile = (dir: string) => path.join(dir, 'secrets', 'noise.key');
   afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it('refuses to open an installation whose organisations outlived its secret', () => {
+  it('refuses to open an installation whose organisations outlived its secret', async () => {
     const dir = fresh();
     const config = buildConfig({ dataDir: dir });
-    const first = openPlatform(config);
-    first.air.organisations.create('Acme');
+    const first = await openPlatform(config);
+    await first.air.organisations.create('Acme');
     first.close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
-    expect(() => openPlatform(config)).toThrow(/rows in organisations of air\.db/);
+    expect(async () => await openPlatform(config)).toThrow(/rows in organisations of air\.db/);
     expect(existsSync(secretFile(dir))).toBe(false);
   });
 
-  it('is made when an installation holds nothing but empty tables', () => {
+  it('is made when an installation holds nothing but empty tables', async () => {
     const dir = fresh();
     const config = buildConfig({ dataDir: dir });
-    openPlatform(config).close();
+    (await openPlatform(config)).close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
-    openPlatform(config).close();
+    (await openPlatform(config)).close();
     expect(existsSync(secretFile(dir))).toBe(true);
   });
 
-  it('refuses an installation whose cloak holds tables but whose secret is gone', () => {
+  it('refuses an installation whose cloak holds tables but whose secret is gone', async () => {
     const dir = fresh();
     const config = buildConfig({ dataDir: dir });
-    const first = openPlatform(config);
-    const orgId = first.air.organisations.create('Acme').id;
+    const first = await openPlatform(config);
+    const orgId = (await first.air.organisations.create('Acme')).id;
     first.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [{ name: 'age', type: 'integer' }],
     });
     first.close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
-    expect(() => openPlatform(config)).toThrow(/rows in data_tables of cloak\.db/);
+    expect(async () => await openPlatform(config)).toThrow(/rows in data_tables of cloak\.db/);
   });
 });

@@ -43,13 +43,16 @@ export function endpoints(task: string): Endpoint[] {
 }
 
 /** An organisation with a table `t` and a batch task over it: what `endpoints(task)` needs. */
-export function orgWithTask(inst: TestInstallation, name: string): { orgId: string; task: string } {
-  const orgId = inst.createOrg(name);
+export async function orgWithTask(
+  inst: TestInstallation,
+  name: string,
+): Promise<{ orgId: string; task: string }> {
+  const orgId = await inst.createOrg(name);
   inst.platform.cloak.data.createTable(orgId, {
     name: 't',
     columns: [{ name: 'x', type: 'integer' }],
   });
-  const { token } = inst.platform.air.tasks.create(orgId, {
+  const { token } = await inst.platform.air.tasks.create(orgId, {
     name: 'task',
     type: 'batch',
     code: 'report_property("a", 1)',

@@ -15,9 +15,9 @@ export function registerBudgetCommand(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .option('--limit <n>', 'how many of the latest notices to list (1 to 100)', '20')
     .action(async (opts: { org: string; limit: string }, command: Command) =>
-      withPlatform(command, (p) =>
+      withPlatform(command, async (p) =>
         printResult(
-          budgetView(p.cloakPort, resolveOrg(p, opts.org).id, parseNoticeLimit(opts.limit)),
+          budgetView(p.cloakPort, (await resolveOrg(p, opts.org)).id, parseNoticeLimit(opts.limit)),
         ),
       ),
     );

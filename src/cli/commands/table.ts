@@ -42,8 +42,8 @@ export function registerTableCommands(program: Command): void {
     )
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (name: string, columns: string[], opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
+      withPlatform(command, async (p) => {
+        const orgId = (await resolveOrg(p, opts.org)).id;
         printResult(p.cloak.data.createTable(orgId, { name, columns: columns.map(parseColumn) }));
       }),
     );
@@ -53,8 +53,8 @@ export function registerTableCommands(program: Command): void {
     .description("list an organisation's tables")
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) =>
-        printResult(p.cloak.data.listTables(resolveOrg(p, opts.org).id)),
+      withPlatform(command, async (p) =>
+        printResult(p.cloak.data.listTables((await resolveOrg(p, opts.org)).id)),
       ),
     );
 
@@ -63,8 +63,8 @@ export function registerTableCommands(program: Command): void {
     .description('upload a JSON file in the /bulk_insert form {"<user id>": {"<table>": [rows]}}')
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (file: string, opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
+      withPlatform(command, async (p) => {
+        const orgId = (await resolveOrg(p, opts.org)).id;
         printResult({ success: true, ...p.cloak.data.insert(orgId, readJsonFile(file)) });
       }),
     );

@@ -50,6 +50,8 @@ describe('air.db migration to access levels', () => {
     oldDatabase();
     const store = await openAirStore(dir);
     try {
+      // user_version 7 is adopted: steps 1 to 7 are not run again, 8 onwards are.
+      expect(await appliedVersions(store.db, 'air')).toEqual(AIR_MIGRATIONS.map((m) => m.version));
       expect((await store.organisations.listAnalysts('o')).map((a) => a.accessLevel)).toEqual([
         'untrusted',
         'untrusted',

@@ -13,6 +13,7 @@ interface StartFlags {
   host?: string;
   webPort?: string;
   cloakPort?: string;
+  airStore?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -22,12 +23,17 @@ export function registerStartCommand(program: Command): void {
     .option('--host <address>', 'address both APIs listen on')
     .option('--web-port <port>', 'web REST API port (default 8443)')
     .option('--cloak-port <port>', 'cloak API port (default 8444)')
+    .option(
+      '--air-store <url>',
+      "a postgres:// URL for the air's data (air.store; default: air.db in the data directory)",
+    )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
         ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
         cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
+        ...(flags.airStore !== undefined ? { air: { store: flags.airStore } } : {}),
       });
       const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(
         (error: unknown) => {

@@ -51,7 +51,7 @@ describe('bulk_insert durability across kill -9', () => {
       password: KEY_PASSWORD,
     });
     const ca = setup.pki.ca.certPem;
-    setup.close();
+    await setup.close();
 
     const server = await startServerProcess(dataDir);
     const agent = new https.Agent({

@@ -48,7 +48,7 @@ describe('periodic task killed mid-period', () => {
       type: 'periodic',
       schedule: { every_seconds: PERIOD_MS / 1000 },
     });
-    setup.close();
+    await setup.close();
     // Created two periods ago: due the moment a server starts.
     airRow('UPDATE tasks SET created_at = created_at - ? WHERE id = ?', 2 * PERIOD_MS, task.id);
 

@@ -22,18 +22,18 @@ describe('noise secret kept with its data', () => {
     const config = buildConfig({ dataDir: dir });
     const first = await openPlatform(config);
     await first.air.organisations.create('Acme');
-    first.close();
+    await first.close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
-    expect(async () => await openPlatform(config)).toThrow(/rows in organisations of air\.db/);
+    await expect(openPlatform(config)).rejects.toThrow(/rows in organisations of air\.db/);
     expect(existsSync(secretFile(dir))).toBe(false);
   });
 
   it('is made when an installation holds nothing but empty tables', async () => {
     const dir = fresh();
     const config = buildConfig({ dataDir: dir });
-    (await openPlatform(config)).close();
+    await (await openPlatform(config)).close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
-    (await openPlatform(config)).close();
+    await (await openPlatform(config)).close();
     expect(existsSync(secretFile(dir))).toBe(true);
   });
 
@@ -46,8 +46,8 @@ describe('noise secret kept with its data', () => {
       name: 'people',
       columns: [{ name: 'age', type: 'integer' }],
     });
-    first.close();
+    await first.close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
-    expect(async () => await openPlatform(config)).toThrow(/rows in data_tables of cloak\.db/);
+    await expect(openPlatform(config)).rejects.toThrow(/rows in data_tables of cloak\.db/);
   });
 });

@@ -69,8 +69,8 @@ export const siteAdminRoutes: FastifyPluginAsync<{ store: AirStore }> = async (a
 
   app.get('/api/site/admin/users', async () => ({
     success: true,
-    users: (await orgs.list()).flatMap(async (org) =>
-      (await orgs.listAnalysts(org.id)).map(toSiteUser),
+    users: (await Promise.all((await orgs.list()).map((org) => orgs.listAnalysts(org.id)))).flatMap(
+      (people) => people.map(toSiteUser),
     ),
   }));
 

@@ -61,9 +61,9 @@ export const ingestScenario: Scenario = {
         buildConfig({ dataDir: dir, web: { port: 0 }, cloak: { port: 0 } }),
       );
       try {
-        const org = platform.air.organisations.create('bench');
+        const org = await platform.air.organisations.create('bench');
         await platform.cloak.data.createTable(org.id, TABLE);
-        const key = platform.keys.create(org.id, {
+        const key = await platform.keys.create(org.id, {
           type: 'upload_any',
           description: 'bench',
           password: 'bench',

@@ -23,7 +23,7 @@ async function busyInstallation(dir: string, size: BenchSize) {
     { privacy: { releaseSchedule: false } },
     { logger: { level: 'info', access: 'all', accessSample: 1, stream: log } },
   );
-  const org = inst.platform.air.organisations.list()[0]!;
+  const org = (await inst.platform.air.organisations.list())[0]!;
   await inst.platform.cloak.data.createTable(org.id, {
     name: 'visits',
     columns: [{ name: 'page', type: 'integer' }],
@@ -37,7 +37,7 @@ async function busyInstallation(dir: string, size: BenchSize) {
     }
     await inst.platform.cloak.data.insert(org.id, batch);
   }
-  const task = inst.platform.air.tasks.create(org.id, {
+  const task = await inst.platform.air.tasks.create(org.id, {
     name: 'busy',
     type: 'batch',
     code: CODE,

@@ -29,8 +29,8 @@ export async function installation(
     buildConfig({ ...config, dataDir: dir, web: { port: 0 }, cloak: { port: 0 } }),
     start,
   );
-  const org = platform.air.organisations.create('bench');
-  const task = platform.air.tasks.create(org.id, {
+  const org = await platform.air.organisations.create('bench');
+  const task = await platform.air.tasks.create(org.id, {
     name: 't',
     type: 'batch',
     code: '',
@@ -42,9 +42,14 @@ export async function installation(
       value: String(140 + b * 5),
       count: 100 + b * 10,
     }));
-    platform.air.results.publish(task.id, 1, { buckets, exceptions: [] }, 1_767_225_600_000 + i);
+    await platform.air.results.publish(
+      task.id,
+      1,
+      { buckets, exceptions: [] },
+      1_767_225_600_000 + i,
+    );
   }
-  const key = platform.keys.create(org.id, {
+  const key = await platform.keys.create(org.id, {
     type: 'web_api',
     description: 'bench',
     password: PASSWORD,

@@ -22,11 +22,15 @@ export const NOBODY: TaskActor = Object.freeze({ actor: 'cli', personId: null })
  * untrusted analyst could save a task for a trusted colleague to run (starter only), or run a
  * trusted colleague's task with a schedule or timing of their choosing (saver only).
  */
-export function runAccessLevel(store: AirStore, task: TaskRecord, by: TaskActor): AccessLevel {
+export async function runAccessLevel(
+  store: AirStore,
+  task: TaskRecord,
+  by: TaskActor,
+): Promise<AccessLevel> {
   const people = store.organisations;
   return lowerAccessLevel(
-    people.accessLevelOf(by.personId, task.orgId),
-    people.accessLevelOf(task.savedBy, task.orgId),
+    await people.accessLevelOf(by.personId, task.orgId),
+    await people.accessLevelOf(task.savedBy, task.orgId),
   );
 }
 
@@ -35,8 +39,13 @@ export function runAccessLevel(store: AirStore, task: TaskRecord, by: TaskActor)
  * the control that replaces the budget for trusted analysts, so a run that cannot be logged does
  * not start (the write throws).
  */
-export function auditTrustedRun(store: AirStore, task: TaskRecord, by: TaskActor, via: string) {
-  store.audit.record({
+export async function auditTrustedRun(
+  store: AirStore,
+  task: TaskRecord,
+  by: TaskActor,
+  via: string,
+): Promise<void> {
+  await store.audit.record({
     orgId: task.orgId,
     event: 'task.run.trusted',
     actor: by.actor,
@@ -57,21 +66,21 @@ export function auditTrustedRun(store: AirStore, task: TaskRecord, by: TaskActor
  * routes and the CLI operator): there is no per-organisation admin, and an analyst who could
  * raise their own level would have no budget at all.
  */
-export function setAccessLevel(
+export async function setAccessLevel(
   store: AirStore,
   personId: string,
   level: AccessLevel,
   actor: string,
-): Analyst {
-  const before = store.organisations.analyst(personId);
-  if (!before || !store.organisations.setAccessLevel(personId, level)) {
+): Promise<Analyst> {
+  const before = await store.organisations.analyst(personId);
+  if (!before || !(await store.organisations.setAccessLevel(personId, level))) {
     throw new AppError('ANALYST_NOT_FOUND', { user: personId });
   }
-  store.audit.record({
+  await store.audit.record({
     orgId: before.orgId,
     event: 'access_level.changed',
     actor,
     detail: { user: before.id, from: before.accessLevel, to: level },
   });
-  return store.organisations.analyst(personId)!;
+  return (await store.organisations.analyst(personId))!;
 }

@@ -1,5 +1,5 @@
 // Public surface of src/air: the air's store, services and web server. Never imports the cloak.
-export { openAirStore, type AirStore } from './store/index.ts';
+export { airStoreAddress, describeAirData, openAirStore, type AirStore } from './store/index.ts';
 export type {
   ApiKeyRecord,
   TaskRecord,

@@ -57,10 +57,15 @@ export class KeyService {
   ) {}
 
   /** The password only encrypts the returned files; it is never stored. */
-  create(orgId: string, request: NewKeyRequest, by = OPERATOR, now = Date.now()): IssuedKey {
+  async create(
+    orgId: string,
+    request: NewKeyRequest,
+    by = OPERATOR,
+    now = Date.now(),
+  ): Promise<IssuedKey> {
     const type = checkType(request.type);
     // Checked before anything else about the request, so a refusal issues and stores nothing.
-    this.#checkRole(orgId, type, by);
+    await this.#checkRole(orgId, type, by);
     if (typeof request.password !== 'string' || request.password.length < MIN_KEY_PASSWORD_LENGTH) {
       throw new AppError('INVALID_KEY_PASSWORD', { min: MIN_KEY_PASSWORD_LENGTH });
     }
@@ -102,8 +107,8 @@ export class KeyService {
         throw new AppError('INVALID_PARAMETER', { detail: error.message });
       throw error;
     }
-    this.store.keys.insert(record);
-    this.store.audit.record({
+    await this.store.keys.insert(record);
+    await this.store.audit.record({
       orgId,
       event: 'key.created',
       actor: by.actor,
@@ -112,9 +117,9 @@ export class KeyService {
     return { record, pfx, pem };
   }
 
-  #checkRole(orgId: string, type: KeyType, by: KeyCreator): void {
+  async #checkRole(orgId: string, type: KeyType, by: KeyCreator): Promise<void> {
     if (mayCreateKey(by.role, type)) return;
-    this.store.audit.record({
+    await this.store.audit.record({
       orgId,
       event: 'key.refused',
       actor: by.actor,
@@ -129,10 +134,10 @@ export class KeyService {
   }
 
   /** Takes effect on the next request of any connection (the status is checked per request). */
-  revoke(orgId: string, keyId: string, actor = 'cli'): boolean {
-    const revoked = this.store.keys.revoke(orgId, keyId);
+  async revoke(orgId: string, keyId: string, actor = 'cli'): Promise<boolean> {
+    const revoked = await this.store.keys.revoke(orgId, keyId);
     if (revoked) {
-      this.store.audit.record({ orgId, event: 'key.revoked', actor, detail: { key: keyId } });
+      await this.store.audit.record({ orgId, event: 'key.revoked', actor, detail: { key: keyId } });
       for (const listener of this.#revocationListeners) listener();
     }
     return revoked;

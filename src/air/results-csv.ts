@@ -13,9 +13,12 @@ export function csvField(value: string | number): string {
   return /[",\r\n']/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function* resultsCsv(results: Iterable<StoredResult>): Generator<string> {
+/** Results come a page at a time from the store, so the export reads as the client downloads. */
+export async function* resultsCsv(
+  results: AsyncIterable<StoredResult> | Iterable<StoredResult>,
+): AsyncGenerator<string> {
   yield `${HEADER}\r\n`;
-  for (const result of results) {
+  for await (const result of results) {
     const at = new Date(result.publishedAt).toISOString();
     for (const b of result.buckets) {
       yield `${[result.id, at, 'bucket', csvField(b.label), csvField(b.value), b.count].join(',')}\r\n`;

@@ -77,7 +77,10 @@ export class Scheduler {
     for (const { taskId, error } of await this.tasks.syncStreamingTasks()) {
       this.events.skipped?.(taskId, error);
     }
-    const tasks = [...this.store.tasks.ofType('periodic'), ...this.store.tasks.ofType('streaming')];
+    const tasks = [
+      ...(await this.store.tasks.ofType('periodic')),
+      ...(await this.store.tasks.ofType('streaming')),
+    ];
     return tasks.flatMap((task) => {
       if (!task.schedule) return [];
       const dueAt = nextRunAfter(task.schedule, task.lastScheduledAt ?? task.createdAt);
@@ -87,7 +90,7 @@ export class Scheduler {
 
   /** Starts one due task (or publishes its report); false when it could not start. */
   async #start(
-    task: ReturnType<AirStore['tasks']['ofType']>[number],
+    task: Awaited<ReturnType<AirStore['tasks']['ofType']>>[number],
     now: number,
   ): Promise<boolean> {
     try {
@@ -102,7 +105,7 @@ export class Scheduler {
       this.events.skipped?.(task.id, (error as Error).message);
       return false;
     }
-    this.store.tasks.markScheduled(task.id, now);
+    await this.store.tasks.markScheduled(task.id, now);
     return true;
   }
 }

@@ -2,17 +2,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskSpec } from '../shared/index.ts';
 import type { CloakPort } from './cloak-port.ts';
-import { openAirStore } from './store/index.ts';
+import { openAirStore, type AirStore } from './store/index.ts';
 import { TaskService } from './task-service.ts';
 
 describe('streaming tasks after a cloak forgot them', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-resync-'));
-  const store = openAirStore(dir);
-  afterAll(() => {
-    store.close();
+  let store: AirStore;
+  beforeAll(async () => {
+    store = await openAirStore(dir);
+  });
+  afterAll(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -30,7 +33,7 @@ describe('streaming tasks after a cloak forgot them', () => {
       },
     } as unknown as CloakPort;
     const tasks = new TaskService(store, port);
-    const orgId = store.organisations.create('Acme').id;
+    const orgId = (await store.organisations.create('Acme')).id;
     const task = await tasks.create(orgId, {
       name: 'pages',
       type: 'streaming',

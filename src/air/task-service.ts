@@ -44,7 +44,7 @@ export class TaskService {
       prefetch: task.prefetch,
       language,
     });
-    const created = this.store.tasks.create(orgId, {
+    const created = await this.store.tasks.create(orgId, {
       ...task,
       schedule,
       language,
@@ -63,7 +63,7 @@ export class TaskService {
     change: Partial<NewTask>,
     by: TaskActor = NOBODY,
   ): Promise<TaskRecord> {
-    const task = this.find(orgId, ref);
+    const task = await this.find(orgId, ref);
     if (change.type !== undefined) checkType(change.type);
     const type = change.type ?? task.type;
     // A task that stops being periodic drops its schedule; one that becomes periodic needs one.
@@ -81,7 +81,7 @@ export class TaskService {
     };
     // Checked again even when only the prefetch changed: TypeScript is typed by the tables.
     const checked = await this.cloak.validateTask(orgId, next);
-    const updated = this.store.tasks.update(orgId, task.id, {
+    const updated = await this.store.tasks.update(orgId, task.id, {
       ...change,
       schedule,
       language,
@@ -97,8 +97,8 @@ export class TaskService {
   }
 
   async delete(orgId: string, ref: string): Promise<void> {
-    const task = this.find(orgId, ref);
-    this.store.tasks.delete(orgId, task.id);
+    const task = await this.find(orgId, ref);
+    await this.store.tasks.delete(orgId, task.id);
     await this.#syncStreaming(task, undefined);
   }
 
@@ -109,7 +109,7 @@ export class TaskService {
    */
   async syncStreamingTasks(): Promise<Array<{ taskId: number; error: string }>> {
     const failures: Array<{ taskId: number; error: string }> = [];
-    const current = new Map(this.store.tasks.ofType('streaming').map((t) => [t.token, t]));
+    const current = new Map((await this.store.tasks.ofType('streaming')).map((t) => [t.token, t]));
     for (const [token, registered] of this.#streaming) {
       if (current.has(token)) continue;
       await this.cloak.setStreamingTask(registered.orgId, token, null);
@@ -163,8 +163,8 @@ export class TaskService {
     }
   }
 
-  find(orgId: string, ref: string): TaskRecord {
-    const task = this.store.tasks.byIdOrToken(orgId, ref);
+  async find(orgId: string, ref: string): Promise<TaskRecord> {
+    const task = await this.store.tasks.byIdOrToken(orgId, ref);
     if (!task) throw new AppError('TASK_NOT_FOUND', { task: ref });
     return task;
   }
@@ -179,7 +179,7 @@ export class TaskService {
    * (nobody waits for its answer) gets the longer background time limit.
    */
   async startBatch(orgId: string, ref: string, options: RunOptions) {
-    const task = this.find(orgId, ref);
+    const task = await this.find(orgId, ref);
     if (task.type !== 'batch') {
       throw new AppError('TASK_NOT_BATCH', { name: task.name, type: task.type });
     }
@@ -193,11 +193,11 @@ export class TaskService {
    * without running anything, so there is nothing to audit.
    */
   async preview(orgId: string, ref: string, options: PreviewOptions = {}): Promise<BudgetPreview> {
-    const task = this.find(orgId, ref);
+    const task = await this.find(orgId, ref);
     if (task.type === 'streaming') {
       throw new AppError('TASK_NOT_PREVIEWABLE', { name: task.name });
     }
-    const access = runAccessLevel(this.store, task, options.by ?? NOBODY);
+    const access = await runAccessLevel(this.store, task, options.by ?? NOBODY);
     const { finished } = await this.runs.startPreview(task.orgId, task.id, (control) =>
       this.cloak.previewTask(task.orgId, runSpec(task), control, access),
     );
@@ -210,9 +210,9 @@ export class TaskService {
    */
   async startRun(task: TaskRecord, options: RunOptions) {
     const by = options.by ?? NOBODY;
-    const access = runAccessLevel(this.store, task, by);
+    const access = await runAccessLevel(this.store, task, by);
     return this.runs.start(task.orgId, task.id, async (control) => {
-      if (access === 'trusted') auditTrustedRun(this.store, task, by, options.via ?? 'air');
+      if (access === 'trusted') await auditTrustedRun(this.store, task, by, options.via ?? 'air');
       const result = await this.cloak.runTask(
         task.orgId,
         runSpec(task),

@@ -28,14 +28,14 @@ export async function withPlatform<T>(
   try {
     return await action(platform);
   } finally {
-    platform.close();
+    await platform.close();
   }
 }
 
-export function resolveOrg(platform: OpenedPlatform, idOrName: string) {
-  const org = platform.air.organisations.resolve(idOrName);
+export async function resolveOrg(platform: OpenedPlatform, idOrName: string) {
+  const org = await platform.air.organisations.resolve(idOrName);
   if (!org) {
-    const known = platform.air.organisations.list().map((o) => o.name);
+    const known = (await platform.air.organisations.list()).map((o) => o.name);
     throw new AppError('INVALID_PARAMETER', {
       detail: `There is no organisation "${idOrName}" (known: ${known.join(', ') || 'none'}). Create it with \`opencloak org create <name>\`.`,
     });
@@ -47,9 +47,13 @@ export function resolveOrg(platform: OpenedPlatform, idOrName: string) {
  * A task by id, token or name (docs/tasks.md runs `task run spend`), as its token: ids and tokens
  * win, so a name never hides another task. Unknown: TASK_NOT_FOUND, which names `task list`.
  */
-export function taskRef(platform: OpenedPlatform, orgId: string, ref: string): string {
+export async function taskRef(
+  platform: OpenedPlatform,
+  orgId: string,
+  ref: string,
+): Promise<string> {
   const tasks = platform.air.tasks;
-  const task = tasks.byIdOrToken(orgId, ref) ?? tasks.byName(orgId, ref);
+  const task = (await tasks.byIdOrToken(orgId, ref)) ?? (await tasks.byName(orgId, ref));
   if (!task) throw new AppError('TASK_NOT_FOUND', { task: ref });
   return task.token;
 }

@@ -24,6 +24,24 @@ export const configSchema = z
         loginCheckBurstSeconds: z.number().positive().max(600).default(1),
       })
       .prefault({}),
+    /** The air's storage (organisations, people, keys, tasks, results, logins). */
+    air: z
+      .object({
+        /**
+         * Where the air keeps its data: absent (the embedded default), air.db in the data
+         * directory; a `postgres://` (or `postgresql://`) URL, a PostgreSQL database that several
+         * API servers may share (README, "Server mode: the air on PostgreSQL"). The password is
+         * best given in PGPASSWORD rather than in the URL.
+         */
+        store: z
+          .string()
+          .regex(/^postgres(ql)?:\/\/\S+$/, {
+            message:
+              'must be a PostgreSQL URL such as postgres://user@db.example.org:5432/opencloak; leave it out for air.db in the data directory',
+          })
+          .optional(),
+      })
+      .prefault({}),
     /** The cloak API: uploads, table definitions and task runs. */
     cloak: z
       .object({

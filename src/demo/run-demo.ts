@@ -68,13 +68,17 @@ export async function runDemo(
   });
   const platform = await startPlatform(config);
   try {
-    const org = platform.air.organisations.create('Demo Org');
-    const analyst = platform.air.organisations.addAnalyst(org.id, DEMO_ANALYST, 'Demo Analyst');
+    const org = await platform.air.organisations.create('Demo Org');
+    const analyst = await platform.air.organisations.addAnalyst(
+      org.id,
+      DEMO_ANALYST,
+      'Demo Analyst',
+    );
     await setLoginPassword(platform.air, analyst.id, options.password);
     const keysDir = path.join(dataDir, 'keys');
     mkdirSync(keysDir, { recursive: true, mode: 0o700 });
-    const issue = (type: 'web_api' | 'upload_any', file: string) => {
-      const issued = platform.keys.create(org.id, {
+    const issue = async (type: 'web_api' | 'upload_any', file: string) => {
+      const issued = await platform.keys.create(org.id, {
         type,
         description: `demo ${type} key`,
         password: options.password,
@@ -88,8 +92,8 @@ export async function runDemo(
       passphrase: options.password,
       caCertPem: platform.pki.ca.certPem,
     });
-    const webApi = webApiClient(platform.webUrl, keyOf(issue('web_api', 'web-api')));
-    const cloakApi = cloakApiClient(platform.cloakUrl, keyOf(issue('upload_any', 'upload')));
+    const webApi = webApiClient(platform.webUrl, keyOf(await issue('web_api', 'web-api')));
+    const cloakApi = cloakApiClient(platform.cloakUrl, keyOf(await issue('upload_any', 'upload')));
     for (const table of DEMO_TABLES) await platform.cloak.data.createTable(org.id, table);
 
     log(

@@ -26,25 +26,29 @@ export type KeyStatusName = 'active' | 'revoked' | 'expired' | 'unknown';
  * cloak receives it from whoever assembles the process, so neither imports the other.
  */
 export interface KeyRegistry {
-  status(serial: string): {
-    status: KeyStatusName;
-    key?: {
-      orgId: string;
-      type: KeyType;
-      userId: string | null;
-      /** Who created the key; absent or null when nobody did (the CLI operator). */
-      ownerId?: string | null;
-      /** The owner's access level now; absent means untrusted. */
-      accessLevel?: AccessLevel;
-    };
-  };
+  /** Synchronous for an in-memory registry, a promise for one that asks a database. */
+  status(serial: string): KeyStatusResult | Promise<KeyStatusResult>;
   /**
-   * Records a trusted run (who, what code, what prefetch) before it starts. A registry without
-   * it cannot vouch for the audit trail that trusted runs require, so its keys run untrusted.
+   * Records a trusted run (who, what code, what prefetch) before it starts: the run waits for the
+   * record. A registry without it cannot vouch for the audit trail that trusted runs require, so
+   * its keys run untrusted.
    */
-  trustedRunStarted?(run: TrustedRunRecord): void;
+  trustedRunStarted?(run: TrustedRunRecord): void | Promise<void>;
   /** Told about every refused request, for the audit log; never given a secret. */
   authenticationFailed?(failure: AuthenticationFailure): void;
+}
+
+export interface KeyStatusResult {
+  status: KeyStatusName;
+  key?: {
+    orgId: string;
+    type: KeyType;
+    userId: string | null;
+    /** Who created the key; absent or null when nobody did (the CLI operator). */
+    ownerId?: string | null;
+    /** The owner's access level now; absent means untrusted. */
+    accessLevel?: AccessLevel;
+  };
 }
 
 export interface TrustedRunRecord {
@@ -81,7 +85,7 @@ export function requireKey(
   const needed = allowed.join(' or ');
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply) {
     try {
-      const { identity, owner } = authenticateRequest(request, registry, allowed, needed);
+      const { identity, owner } = await authenticateRequest(request, registry, allowed, needed);
       request.identity = identity;
       request.keyOwner = owner;
     } catch (error) {
@@ -91,15 +95,15 @@ export function requireKey(
   };
 }
 
-function authenticateRequest(
+async function authenticateRequest(
   request: FastifyRequest,
   registry: KeyRegistry,
   allowed: readonly KeyType[],
   needed: string,
-): { identity: ClientIdentity; owner: KeyOwner } {
+): Promise<{ identity: ClientIdentity; owner: KeyOwner }> {
   const identity = peerIdentity(request.raw.socket as TLSSocket, needed);
 
-  const { status, key } = registry.status(identity.serial);
+  const { status, key } = await registry.status(identity.serial);
   if (status === 'revoked') throw new AppError('CLIENT_KEY_REVOKED', { keyType: identity.keyType });
   if (status === 'expired' || status === 'unknown' || !key) {
     throw new AppError(

@@ -20,6 +20,7 @@ export {
   type KeyOwner,
   type TrustedRunRecord,
   type KeyRegistry,
+  type KeyStatusResult,
   type KeyStatusName,
 } from './client-auth.ts';
 export { requireServiceKey, type ServiceKeyRegistry } from './service-auth.ts';

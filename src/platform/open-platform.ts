@@ -2,13 +2,13 @@
 import path from 'node:path';
 import {
   KeyService,
+  describeAirData,
   openAirStore,
   TaskService,
   type AirStore,
   type CloakPort,
 } from '../air/index.ts';
 import { openCloak, type Cloak, type OpenCloakOptions } from '../cloak/index.ts';
-import { describeData } from '../store/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { KeyRegistry } from '../http/index.ts';
 import { inProcessCloakPort } from './in-process-cloak-port.ts';
@@ -24,20 +24,23 @@ export interface OpenedPlatform {
   keys: KeyService;
   tasks: TaskService;
   registry: KeyRegistry;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** The air's key store, with refused requests and trusted cloak API runs written to the audit log. */
 export function auditedRegistry(air: AirStore): KeyRegistry {
   return {
     status: (serial) => air.keys.status(serial),
+    // The refusal is answered at once; its audit entry follows (a failed write loses the entry only).
     authenticationFailed: ({ orgId, ...detail }) =>
-      air.audit.record({
-        orgId: orgId ?? null,
-        event: 'authentication.failed',
-        actor: detail.serial ? `certificate:${detail.serial}` : 'anonymous',
-        detail: { ...detail },
-      }),
+      void air.audit
+        .record({
+          orgId: orgId ?? null,
+          event: 'authentication.failed',
+          actor: detail.serial ? `certificate:${detail.serial}` : 'anonymous',
+          detail: { ...detail },
+        })
+        .catch(() => undefined),
     trustedRunStarted: ({ orgId, actor, ...detail }) =>
       air.audit.record({ orgId, event: 'task.run.trusted', actor, detail: { ...detail } }),
   };
@@ -63,17 +66,19 @@ export async function openPlatform(
   serverMode?: OpenCloakOptions['serverMode'],
 ): Promise<OpenedPlatform> {
   const pki = openInstallationPki(config);
-  const air = openAirStore(config.dataDir, {
+  const air = await openAirStore(config.dataDir, {
     defaultAccessLevel: config.privacy.defaultAccessLevel,
+    ...(config.air.store !== undefined ? { address: config.air.store } : {}),
   });
   let cloak: Cloak;
   try {
+    const airData = await describeAirData(air.db);
     cloak = await openCloak(config, {
-      otherData: () => describeData(air.db, 'air.db'),
+      otherData: () => airData,
       ...(serverMode ? { serverMode } : {}),
     });
   } catch (error) {
-    air.close();
+    await air.close();
     throw error;
   }
   // The air sees the cloak only through its port: validation and anonymized results.
@@ -91,9 +96,9 @@ export async function openPlatform(
     keys,
     tasks,
     registry: auditedRegistry(air),
-    close() {
-      air.close();
+    async close() {
       cloak.close();
+      await air.close();
     },
   };
 }

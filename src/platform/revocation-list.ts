@@ -24,11 +24,12 @@ export class RevocationList {
 
   /** The current CRL as PEM, for creating the servers. */
   async sign(now = Date.now()): Promise<string> {
-    this.#stamp = this.keys.revocationStamp();
+    this.#stamp = await this.keys.revocationStamp();
     this.#signedAt = now;
-    const revoked = this.keys
-      .revocations(now)
-      .map((r) => ({ serial: r.serial, revokedAt: new Date(r.revokedAt) }));
+    const revoked = (await this.keys.revocations(now)).map((r) => ({
+      serial: r.serial,
+      revokedAt: new Date(r.revokedAt),
+    }));
     return createCrl(this.ca, revoked, {
       thisUpdate: new Date(now - 60_000),
       nextUpdate: new Date(now + CRL_VALID_MS),
@@ -45,7 +46,7 @@ export class RevocationList {
   refresh(servers: readonly FastifyInstance[], now = Date.now()): Promise<void> {
     const next = this.#refreshing.then(async () => {
       const stale = now - this.#signedAt >= RESIGN_AFTER_MS;
-      if (!stale && this.keys.revocationStamp() === this.#stamp) return;
+      if (!stale && (await this.keys.revocationStamp()) === this.#stamp) return;
       const pem = await this.sign(now);
       for (const server of servers) setRevocationList(server, pem);
     });

@@ -53,7 +53,7 @@ export async function startAirOnly(
   try {
     await cloakPort.ping();
     const pki = openInstallationPki(config);
-    const store = openAirStore(config.dataDir, {
+    const store = await openAirStore(config.dataDir, {
       defaultAccessLevel: config.privacy.defaultAccessLevel,
     });
     air = store;
@@ -101,13 +101,13 @@ export async function startAirOnly(
         scheduler.stop();
         await server.close();
         await cloakPort.close();
-        store.close();
+        await store.close();
         lock.release();
       },
     };
   } catch (error) {
     await webServer?.close();
-    air?.close();
+    await air?.close();
     await cloakPort.close();
     lock.release();
     throw error;

@@ -94,7 +94,7 @@ async function startLocked(
   // A cloak database whose bookkeeping tables cannot be migrated stops the start here, not at
   // the first run.
   await platform.cloak.ready().catch(async (error: unknown) => {
-    platform.close();
+    await platform.close();
     await serverMode?.close();
     throw error;
   });
@@ -106,7 +106,7 @@ async function startLocked(
   runner.runs.watch(metrics.runEvents, log.child({ component: 'runs' }));
   const readiness = new ReadinessChecks(
     [
-      { name: 'the air store', check: () => void platform.air.db.prepare('SELECT 1').get() },
+      { name: 'the air store', check: async () => void (await platform.air.db.get('SELECT 1')) },
       { name: 'the cloak store', check: () => platform.cloak.ping() },
       // Starts a sandbox process: at most once a minute, whatever the probes' rate, and with
       // time to do it on a busy machine (a probe that gives up sooner finds it done next time).
@@ -190,7 +190,7 @@ async function startLocked(
     platform.keys.onRevoked(() => revocations.refresh([cloakServer, webServer]));
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close(), metricsServer?.close()]);
-    platform.close();
+    await platform.close();
     await serverMode?.close();
     throw error;
   }
@@ -198,7 +198,7 @@ async function startLocked(
     await Promise.allSettled([webServer.close(), cloakServer.close(), metricsServer?.close()]);
   };
   const closeStores = async () => {
-    platform.close();
+    await platform.close();
     await serverMode?.close();
     lock.release();
   };

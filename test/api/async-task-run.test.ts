@@ -53,8 +53,8 @@ describe('async task runs on the cloak API', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation({ cloak: { deliveryFirstDelayMs: 20 } });
-    const orgId = inst.createOrg('Async');
-    runner = inst.issueKey(orgId, 'task_runner');
+    const orgId = await inst.createOrg('Async');
+    runner = await inst.issueKey(orgId, 'task_runner');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],

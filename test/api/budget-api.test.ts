@@ -63,8 +63,8 @@ describe('the participation budget over the APIs', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation({ privacy: { participationRho: ONE_BUCKET } });
-    orgId = inst.createOrg('Budget');
-    key = inst.issueKey(orgId, 'web_api');
+    orgId = await inst.createOrg('Budget');
+    key = await inst.issueKey(orgId, 'web_api');
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, { name: 'people', columns: [{ name: 'city', type: 'text' }] });
     const rows: Record<string, unknown> = {};
@@ -96,7 +96,7 @@ describe('the participation budget over the APIs', () => {
   });
 
   it('refuses another key type, and a limit that is not a whole number from 1 to 100', async () => {
-    const runner = inst.issueKey(orgId, 'task_runner');
+    const runner = await inst.issueKey(orgId, 'task_runner');
     const wrongKey = await inst.web('/api/budget', { key: runner });
     expect(wrongKey.status).toBe(401);
     expect(errorCode(wrongKey)).toBe('WRONG_KEY_TYPE');
@@ -186,7 +186,7 @@ describe('the participation budget over the APIs', () => {
 
   it('tells a trusted analyst that their runs are not charged, without running or taking a k', async () => {
     const tess = await analystSession(inst, admin, orgId, 'tess@budget.test');
-    const id = inst.platform.air.organisations.analystByEmail('tess@budget.test')!.id;
+    const id = (await inst.platform.air.organisations.analystByEmail('tess@budget.test'))!.id;
     const level = await admin(`/api/site/admin/users/${id}/access_level`, {
       method: 'PUT',
       body: { access_level: 'trusted' },

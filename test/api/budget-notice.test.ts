@@ -17,8 +17,8 @@ describe('the budget notice of a run', () => {
   beforeAll(async () => {
     // The defaults, budget on, minus the release schedule (it only delays the answers).
     inst = await startTestInstallation({ privacy: { releaseSchedule: false } });
-    orgId = inst.createOrg('Budget');
-    key = inst.issueKey(orgId, 'web_api');
+    orgId = await inst.createOrg('Budget');
+    key = await inst.issueKey(orgId, 'web_api');
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
     const rows: Record<string, unknown> = {};

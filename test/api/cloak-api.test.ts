@@ -11,8 +11,8 @@ describe('cloak API', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation({ cloak: { bodyLimitBytes: 64 * 1024 } });
-    orgId = inst.createOrg('Cloak API');
-    upload = inst.issueKey(orgId, 'upload_any');
+    orgId = await inst.createOrg('Cloak API');
+    upload = await inst.issueKey(orgId, 'upload_any');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [
@@ -81,7 +81,7 @@ describe('cloak API', () => {
   });
 
   it('stores /insert rows for the user named in a one-user certificate only', async () => {
-    const key = inst.issueKey(orgId, 'upload_user', 'frank');
+    const key = await inst.issueKey(orgId, 'upload_user', 'frank');
     const response = await inst.cloak('/insert', {
       body: { visits: [{ page: 'mine', seconds: 5 }] },
       key,
@@ -99,7 +99,7 @@ describe('cloak API', () => {
   });
 
   it('runs a task synchronously on POST /task/run with a task-runner key', async () => {
-    const runner = inst.issueKey(orgId, 'task_runner');
+    const runner = await inst.issueKey(orgId, 'task_runner');
     const body: Record<string, unknown> = {};
     // 100 users: enough for the bucket to be published (its noisy count must reach 43).
     for (let i = 0; i < 100; i++) body[`v${i}`] = { visits: [{ page: 'landing', seconds: i }] };
@@ -134,7 +134,7 @@ describe('cloak API', () => {
   });
 
   it('manages tables with an admin key only', async () => {
-    const admin = inst.issueKey(orgId, 'admin');
+    const admin = await inst.issueKey(orgId, 'admin');
     const created = await inst.cloak('/tables', {
       key: admin,
       body: { name: 'extra', columns: [{ name: 'x', type: 'text' }] },

@@ -16,10 +16,10 @@ describe('cloak data administration', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Data admin');
-    admin = inst.issueKey(orgId, 'admin');
-    upload = inst.issueKey(orgId, 'upload_any');
-    runner = inst.issueKey(orgId, 'task_runner');
+    orgId = await inst.createOrg('Data admin');
+    admin = await inst.issueKey(orgId, 'admin');
+    upload = await inst.issueKey(orgId, 'upload_any');
+    runner = await inst.issueKey(orgId, 'task_runner');
   });
   afterAll(() => inst.stop());
 

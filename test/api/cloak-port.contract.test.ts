@@ -61,7 +61,7 @@ describe.each(implementations)('CloakPort: %s', (name, portOf) => {
 
   beforeAll(async () => {
     port = portOf();
-    orgId = inst.createOrg(`Contract ${name.replace(/[^A-Za-z0-9]+/g, '-')}`);
+    orgId = await inst.createOrg(`Contract ${name.replace(/[^A-Za-z0-9]+/g, '-')}`);
     await port.defineTable(orgId, { name: 't', columns: [{ name: 'colour', type: 'text' }] });
     const rows = Object.fromEntries(
       Array.from({ length: USERS }, (_, i) => [
@@ -69,7 +69,7 @@ describe.each(implementations)('CloakPort: %s', (name, portOf) => {
         { t: [{ colour: i < 150 ? 'red' : 'blue' }] },
       ]),
     );
-    inst.platform.cloak.data.insert(orgId, rows);
+    await inst.platform.cloak.data.insert(orgId, rows);
   });
 
   it('defines, lists, alters and drops tables; an unknown one is refused', async () => {

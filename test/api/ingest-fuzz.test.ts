@@ -231,12 +231,12 @@ describe('fuzzing the upload endpoints over HTTPS', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Fuzz');
+    orgId = await inst.createOrg('Fuzz');
     await inst.platform.cloak.data.createTable(orgId, { name: 'visits', columns: [...COLUMNS] });
     const agent = (key: { pfx?: Buffer }) =>
       new https.Agent({ keepAlive: true, pfx: key.pfx, passphrase: KEY_PASSWORD, ca: inst.ca });
-    any = agent(inst.issueKey(orgId, 'upload_any'));
-    one = agent(inst.issueKey(orgId, 'upload_user', 'fuzz-user'));
+    any = agent(await inst.issueKey(orgId, 'upload_any'));
+    one = agent(await inst.issueKey(orgId, 'upload_user', 'fuzz-user'));
     // Some rows to protect.
     const seeded = await inst.cloak('/bulk_insert', {
       agent: any,

@@ -113,8 +113,8 @@ describe('a flood of logins with unknown e-mails', () => {
       });
     expect((await adminLogin()).status).toBe(200);
 
-    const org = inst.createOrg('Reader Corp');
-    const client = startResultsReader(inst, org);
+    const org = await inst.createOrg('Reader Corp');
+    const client = await startResultsReader(inst, org);
     const flood = startFlood(inst);
     // GET /auth/session answers 401 cheaply: it opens the flood's connections without a login.
     await flood.ask('warm');

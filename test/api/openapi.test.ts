@@ -94,12 +94,12 @@ describe('/openapi.json', () => {
   });
 
   it('matches the real answers of every operation it describes', async () => {
-    const org = inst.createOrg('Acme');
-    const admin = inst.issueKey(org, 'admin');
-    const uploadAny = inst.issueKey(org, 'upload_any');
-    const uploadUser = inst.issueKey(org, 'upload_user', 'user-0');
-    const runner = inst.issueKey(org, 'task_runner');
-    const web = inst.issueKey(org, 'web_api');
+    const org = await inst.createOrg('Acme');
+    const admin = await inst.issueKey(org, 'admin');
+    const uploadAny = await inst.issueKey(org, 'upload_any');
+    const uploadUser = await inst.issueKey(org, 'upload_user', 'user-0');
+    const runner = await inst.issueKey(org, 'task_runner');
+    const web = await inst.issueKey(org, 'web_api');
     const cloak = (method: string, template: string, path: string, options = {}) =>
       inst.cloak(path, { method, ...options }).then((a) => fits('cloak', method, template, a));
     const webApi = (method: string, template: string, path: string, options = {}) =>
@@ -218,8 +218,8 @@ describe('/openapi.json', () => {
     await webApi('GET', '/api/tasks', '/api/tasks', { key: undefined }); // 401
 
     // The site's login.
-    const analyst = inst.platform.air.organisations.addAnalyst(org, 'ada@example.org', 'Ada');
-    inst.platform.air.organisations.setPasswordHash(
+    const analyst = await inst.platform.air.organisations.addAnalyst(org, 'ada@example.org', 'Ada');
+    await inst.platform.air.organisations.setPasswordHash(
       analyst.id,
       await hashPassword('correct horse'),
     );

@@ -8,11 +8,11 @@ import { startTestInstallation, type TestInstallation } from '../support/install
 const CODE = 'report_property("g", tables.t[0].g);';
 
 /** Waits for background runs; a guard against hanging (below the 60 s test timeout), not a measurement. */
-async function until(check: () => boolean): Promise<void> {
-  for (const started = Date.now(); !check() && Date.now() - started < 50_000;) {
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); !(await check()) && Date.now() - started < 50_000;) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  expect(check()).toBe(true);
+  expect(await check()).toBe(true);
 }
 
 describe('periodic tasks', () => {
@@ -23,8 +23,8 @@ describe('periodic tasks', () => {
   beforeAll(async () => {
     // A slow tick: the tests call tick() themselves with the time they want to see.
     inst = await startTestInstallation({ scheduler: { tickMs: 3_600_000 } });
-    orgId = inst.createOrg('Periodic');
-    key = inst.issueKey(orgId, 'web_api');
+    orgId = await inst.createOrg('Periodic');
+    key = await inst.issueKey(orgId, 'web_api');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 't',
       columns: [{ name: 'g', type: 'integer' }],
@@ -73,15 +73,15 @@ describe('periodic tasks', () => {
 
   it('runs when due, not before, and publishes a result each time', async () => {
     const created = await create('hourly', { type: 'periodic', schedule: { every_seconds: 3600 } });
-    const task = inst.platform.air.tasks.byToken(orgId, created.json.task.token)!;
-    const results = () => inst.platform.air.results.count(task.id);
+    const task = (await inst.platform.air.tasks.byToken(orgId, created.json.task.token))!;
+    const results = async () => await inst.platform.air.results.count(task.id);
     const { scheduler } = inst.platform;
     expect(await scheduler.tick(task.createdAt + 3_599_000)).not.toContain(task.id);
     expect(await scheduler.tick(task.createdAt + 3_600_000)).toContain(task.id);
-    await until(() => results() === 1);
+    await until(async () => (await results()) === 1);
     expect(await scheduler.tick(task.createdAt + 3_700_000)).not.toContain(task.id);
     expect(await scheduler.tick(task.createdAt + 7_200_000)).toContain(task.id);
-    await until(() => results() === 2);
+    await until(async () => (await results()) === 2);
   });
 
   it('after a restart that missed many runs, runs the task once and schedules the next from then', async () => {
@@ -89,9 +89,9 @@ describe('periodic tasks', () => {
       type: 'periodic',
       schedule: { every_seconds: 60 },
     });
-    const task = inst.platform.air.tasks.byToken(orgId, created.json.task.token)!;
+    const task = (await inst.platform.air.tasks.byToken(orgId, created.json.task.token))!;
     // The server was down for a day: 1,440 runs were missed.
-    inst.platform.air.tasks.markScheduled(task.id, Date.now() - 86_400_000);
+    await inst.platform.air.tasks.markScheduled(task.id, Date.now() - 86_400_000);
     // One server per data directory: the first must stop before the restart.
     await inst.platform.stop();
     let restarted: RunningPlatform | undefined;
@@ -106,13 +106,13 @@ describe('periodic tasks', () => {
         }),
       );
       const store = restarted.air;
-      await until(() => store.results.count(task.id) === 1);
-      const after = store.tasks.byId(orgId, task.id)!;
+      await until(async () => (await store.results.count(task.id)) === 1);
+      const after = (await store.tasks.byId(orgId, task.id))!;
       expect(after.lastScheduledAt).toBeGreaterThanOrEqual(started);
       // Nothing more is due until a minute after the catch-up run.
       expect(await restarted.scheduler.tick()).not.toContain(task.id);
       expect(await restarted.scheduler.tick(after.lastScheduledAt! + 60_000)).toContain(task.id);
-      await until(() => store.results.count(task.id) === 2);
+      await until(async () => (await store.results.count(task.id)) === 2);
     } finally {
       await restarted?.stop();
     }

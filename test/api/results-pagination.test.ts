@@ -11,9 +11,9 @@ describe('results pagination', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    const orgId = inst.createOrg('Paging');
-    key = inst.issueKey(orgId, 'web_api');
-    const task = inst.platform.air.tasks.create(orgId, {
+    const orgId = await inst.createOrg('Paging');
+    key = await inst.issueKey(orgId, 'web_api');
+    const task = await inst.platform.air.tasks.create(orgId, {
       name: 't',
       type: 'batch',
       code: '',
@@ -21,7 +21,7 @@ describe('results pagination', () => {
     });
     taskId = task.id;
     for (let i = 0; i < TOTAL; i++) {
-      inst.platform.air.results.publish(
+      await inst.platform.air.results.publish(
         task.id,
         1,
         { buckets: [{ label: 'run', value: String(i), count: 10 }], exceptions: [] },

@@ -50,9 +50,9 @@ describe('run cap and cancellation', () => {
       },
       sandbox: { timeoutMs: USER_LIMIT_MS },
     });
-    orgId = inst.createOrg('Cancellers');
-    webKey = inst.issueKey(orgId, 'web_api');
-    runnerKey = inst.issueKey(orgId, 'task_runner');
+    orgId = await inst.createOrg('Cancellers');
+    webKey = await inst.issueKey(orgId, 'web_api');
+    runnerKey = await inst.issueKey(orgId, 'task_runner');
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, { name: 't', columns: [{ name: 'n', type: 'integer' }] });
     const rows: Record<string, unknown> = {};

@@ -27,8 +27,8 @@ describe('analyst web site API', () => {
     inst = await startTestInstallation({ privacy: { participationBudget: false } });
     const first = inst.platform.initialAdmin!;
     admin = await loginToSite(inst, first.email, first.password);
-    adaOrg = inst.createOrg('Ada Labs');
-    eveOrg = inst.createOrg('Eve Corp');
+    adaOrg = await inst.createOrg('Ada Labs');
+    eveOrg = await inst.createOrg('Eve Corp');
     ada = await analystSession(inst, admin, adaOrg, 'ada@ada.test');
     eve = await analystSession(inst, admin, eveOrg, 'eve@eve.test');
   });

@@ -23,15 +23,15 @@ describe('sql tasks', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation({ privacy: { participationBudget: false } });
-    const orgId = inst.createOrg('Querying');
+    const orgId = await inst.createOrg('Querying');
     // Another organisation's table, which no query of the first may reach.
-    const other = inst.createOrg('Other');
+    const other = await inst.createOrg('Other');
     await inst.platform.cloak.data.createTable(other, {
       name: 'secrets',
       columns: [{ name: 'size', type: 'text' }],
     });
-    key = inst.issueKey(orgId, 'web_api');
-    runner = inst.issueKey(orgId, 'task_runner');
+    key = await inst.issueKey(orgId, 'web_api');
+    runner = await inst.issueKey(orgId, 'task_runner');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'purchases',
       columns: [

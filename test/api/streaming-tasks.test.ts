@@ -42,16 +42,16 @@ describe('streaming tasks', () => {
     expect(response.status).toBe(200);
   };
   const report = async () => {
-    const task = platform.air.tasks.byToken(orgId, token)!;
-    return platform.tasks.publishStreaming(task);
+    const task = (await platform.air.tasks.byToken(orgId, token))!;
+    return await platform.tasks.publishStreaming(task);
   };
 
   beforeAll(async () => {
     inst = await startTestInstallation(QUIET);
     platform = inst.platform;
-    orgId = inst.createOrg('Streams');
-    key = inst.issueKey(orgId, 'web_api');
-    upload = inst.issueKey(orgId, 'upload_any');
+    orgId = await inst.createOrg('Streams');
+    key = await inst.issueKey(orgId, 'web_api');
+    upload = await inst.issueKey(orgId, 'upload_any');
     await platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],
@@ -126,16 +126,16 @@ describe('streaming tasks', () => {
   it('drops users whose task has not run within user_expire_interval, and publishes on schedule', async () => {
     const later = Date.now() + 3601 * 1000;
     expect((await platform.cloak.streaming.report(orgId, token, 3600, later)).buckets).toEqual([]);
-    const task = platform.air.tasks.byToken(orgId, token)!;
-    const before = platform.air.results.count(task.id);
+    const task = (await platform.air.tasks.byToken(orgId, token))!;
+    const before = await platform.air.results.count(task.id);
     expect(
       await platform.scheduler.tick((task.lastScheduledAt ?? task.createdAt) + 60_000),
     ).toContain(task.id);
-    expect(platform.air.results.count(task.id)).toBe(before + 1);
+    expect(await platform.air.results.count(task.id)).toBe(before + 1);
   });
 
   it('charges its reports to the participation budget like any run', async () => {
-    const task = platform.air.tasks.byToken(orgId, token)!;
+    const task = (await platform.air.tasks.byToken(orgId, token))!;
     const { budget } = platform.cloak;
     // The installation's secret exists: the stand-in for its data is never asked for.
     const u0 = userKey(

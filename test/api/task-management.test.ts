@@ -15,8 +15,8 @@ describe('task management API', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Tasks');
-    key = inst.issueKey(orgId, 'web_api');
+    orgId = await inst.createOrg('Tasks');
+    key = await inst.issueKey(orgId, 'web_api');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [{ name: 'city', type: 'text' }],
@@ -114,7 +114,7 @@ describe('task management API', () => {
 
   it('deletes a task with its results; another organisation cannot read, change or delete it', async () => {
     const { token } = (await inst.web('/api/tasks', { key })).json.tasks[0];
-    const otherKey = inst.issueKey(inst.createOrg('Other'), 'web_api');
+    const otherKey = await inst.issueKey(await inst.createOrg('Other'), 'web_api');
     for (const method of ['GET', 'PUT', 'DELETE']) {
       const response = await inst.web(`/api/tasks/${token}`, {
         key: otherKey,

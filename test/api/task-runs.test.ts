@@ -30,8 +30,8 @@ describe('task runs', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation({ cloak: { maxRunsPerOrganisation: 1 } });
-    orgId = inst.createOrg('Runs');
-    key = inst.issueKey(orgId, 'web_api');
+    orgId = await inst.createOrg('Runs');
+    key = await inst.issueKey(orgId, 'web_api');
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, { name: 't', columns: [{ name: 'g', type: 'integer' }] });
     const rows: Record<string, unknown> = {};
@@ -120,8 +120,8 @@ describe('task runs', () => {
   it("hides runs of unknown ids and of other organisations' tasks", async () => {
     const missing = await inst.web(runUrl('fast', 'nope'), { key });
     expect(missing.status).toBe(404);
-    const otherOrg = inst.createOrg('Other');
-    const otherKey = inst.issueKey(otherOrg, 'web_api');
+    const otherOrg = await inst.createOrg('Other');
+    const otherKey = await inst.issueKey(otherOrg, 'web_api');
     const foreign = await inst.web(runUrl('fast'), { key: otherKey });
     expect(foreign.status).toBe(404);
     const bad = await inst.web(`/api/tasks/${tokens.fast}/run`, { key, body: { wait: 'no' } });

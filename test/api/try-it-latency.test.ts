@@ -38,14 +38,14 @@ describe('try it with looping test users', () => {
     inst = await startTestInstallation();
     const first = inst.platform.initialAdmin!;
     const admin = await loginToSite(inst, first.email, first.password);
-    const tryingOrg = inst.createOrg('Loop Labs');
-    const readingOrg = inst.createOrg('Reader Corp');
+    const tryingOrg = await inst.createOrg('Loop Labs');
+    const readingOrg = await inst.createOrg('Reader Corp');
     const looper = await analystSession(inst, admin, tryingOrg, 'loop@loop.test');
     await looper('/api/site/tables', {
       body: { name: 't', columns: [{ name: 'n', type: 'integer' }] },
     });
     // The other organisation's task with a published result, read over the web REST API.
-    const client = startResultsReader(inst, readingOrg);
+    const client = await startResultsReader(inst, readingOrg);
 
     const tryIt = () =>
       looper('/api/site/tasks/try', {

@@ -10,9 +10,9 @@ describe('TypeScript tasks', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    const orgId = inst.createOrg('Typed');
-    key = inst.issueKey(orgId, 'web_api');
-    runner = inst.issueKey(orgId, 'task_runner');
+    const orgId = await inst.createOrg('Typed');
+    key = await inst.issueKey(orgId, 'web_api');
+    runner = await inst.issueKey(orgId, 'task_runner');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'purchases',
       columns: [

@@ -113,7 +113,7 @@ export async function openLab(options: LabOptions): Promise<Lab> {
     sandbox: { timeoutMs: 200 },
     cloak: { ...(options.timed ? {} : { taskTimeoutSeconds: 3600 }), ...options.config?.cloak },
   });
-  const orgId = inst.createOrg('Attackers');
+  const orgId = await inst.createOrg('Attackers');
   const { data } = inst.platform.cloak;
   await data.createTable(orgId, {
     name: 't',

@@ -25,7 +25,7 @@ interface Progress {
 
 /** Starts each victim's run in the background and reads the run's progress once it has ended. */
 async function attack(lab: Lab) {
-  const key: TestKey = lab.inst.issueKey(lab.orgId, 'web_api');
+  const key: TestKey = await lab.inst.issueKey(lab.orgId, 'web_api');
   const final: Progress[] = [];
   for (let g = 0; g < VICTIMS; g++) {
     const created = await lab.inst.web('/api/tasks', {

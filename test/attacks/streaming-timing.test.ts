@@ -65,7 +65,7 @@ describe('streaming timing attack', () => {
     async () => {
       lab = await openLab({ companions: COMPANIONS, victims: VICTIMS, timed: true });
       await lab.inst.platform.cloak.streaming.stop();
-      const key = lab.inst.issueKey(lab.orgId, 'web_api');
+      const key = await lab.inst.issueKey(lab.orgId, 'web_api');
       const agent = new https.Agent({
         keepAlive: true,
         pfx: key.pfx,

@@ -40,7 +40,7 @@ describe('timing-channel attack', () => {
   let key: TestKey;
   beforeAll(async () => {
     lab = await openLab({ companions: COMPANIONS, victims: TIMED, timed: true });
-    key = lab.inst.issueKey(lab.orgId, 'task_runner');
+    key = await lab.inst.issueKey(lab.orgId, 'task_runner');
   });
   afterAll(() => lab.stop());
 

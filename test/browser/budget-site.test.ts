@@ -35,10 +35,10 @@ describe('the participation budget on the site', () => {
     inst = await startTestInstallation({
       privacy: { releaseSchedule: false, participationRho: ONE_BUCKET },
     });
-    const orgId = inst.createOrg('Bea Labs');
+    const orgId = await inst.createOrg('Bea Labs');
     const { organisations } = inst.platform.air;
-    const bea = organisations.addAnalyst(orgId, EMAIL, 'Bea');
-    organisations.setPasswordHash(bea.id, await hashPassword(PASSWORD));
+    const bea = await organisations.addAnalyst(orgId, EMAIL, 'Bea');
+    await organisations.setPasswordHash(bea.id, await hashPassword(PASSWORD));
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, { name: 'people', columns: [{ name: 'city', type: 'text' }] });
     const rows: Record<string, unknown> = {};
@@ -92,7 +92,7 @@ describe('the participation budget on the site', () => {
       /^Counts may be low\. This task would leave out about \d+ users/,
     );
     await shot('task-preview-cost');
-    expect(inst.platform.air.results.count(taskId.second!)).toBe(0);
+    expect(await inst.platform.air.results.count(taskId.second!)).toBe(0);
   });
 
   it('lists both notices on the Budget page, reached from the navigation', async () => {

@@ -45,10 +45,10 @@ describe('analyst web site in Chromium', () => {
     // Several tasks over a few hundred users: the participation budget (tested in test/attacks and
     // src/cloak) would soon leave them out, and these tests are about the site, not the budget.
     inst = await startTestInstallation({ privacy: { participationBudget: false } });
-    orgId = inst.createOrg('Ada Labs');
+    orgId = await inst.createOrg('Ada Labs');
     const { organisations } = inst.platform.air;
-    const ada = organisations.addAnalyst(orgId, EMAIL, 'Ada');
-    organisations.setPasswordHash(ada.id, await hashPassword(PASSWORD));
+    const ada = await organisations.addAnalyst(orgId, EMAIL, 'Ada');
+    await organisations.setPasswordHash(ada.id, await hashPassword(PASSWORD));
     chromium = await launchChromium();
     context = chromium.context;
     page = await context.newPage();
@@ -167,13 +167,13 @@ describe('analyst web site in Chromium', () => {
     });
     const bucket = (value: string, count: number) => ({ label: 'g', value, count });
     const { results } = inst.platform.air;
-    results.publish(
+    await results.publish(
       task.id,
       1,
       { buckets: [bucket('0', 30), bucket('1', 28)], exceptions: [] },
       1_000,
     );
-    results.publish(
+    await results.publish(
       task.id,
       1,
       {
@@ -193,7 +193,7 @@ describe('analyst web site in Chromium', () => {
     await older.getByRole('button', { name: /^Delete Result/ }).click();
     await older.getByRole('alertdialog').getByRole('button', { name: 'Delete result' }).click();
     await page.getByText('A time series needs at least two results.').waitFor();
-    expect(results.count(task.id)).toBe(1);
+    expect(await results.count(task.id)).toBe(1);
   });
 
   it('completes the selected tables and their columns in a new task', async () => {
@@ -340,22 +340,24 @@ describe('analyst web site in Chromium', () => {
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.getByLabel('Role of bo@bo.test').selectOption('data_owner');
     await expect
-      .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.role)
+      .poll(async () => (await inst.platform.air.organisations.findLogin('bo@bo.test'))?.role)
       .toBe('data_owner');
     await page.getByLabel('Role of bo@bo.test').selectOption('admin');
     await expect
-      .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.role)
+      .poll(async () => (await inst.platform.air.organisations.findLogin('bo@bo.test'))?.role)
       .toBe('admin');
     await page.getByLabel('Access level of bo@bo.test').selectOption('trusted');
     await expect
-      .poll(() => inst.platform.air.organisations.findLogin('bo@bo.test')?.accessLevel)
+      .poll(
+        async () => (await inst.platform.air.organisations.findLogin('bo@bo.test'))?.accessLevel,
+      )
       .toBe('trusted');
     await page.getByText(`${admin.email} · untrusted`).waitFor();
     await shot('admin');
   });
 
   it('goes back to the login form when the session ends elsewhere', async () => {
-    inst.platform.air.db.prepare('DELETE FROM sessions').run();
+    await inst.platform.air.db.run('DELETE FROM sessions');
     await page.getByRole('link', { name: 'Keys' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
   });

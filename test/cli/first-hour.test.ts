@@ -41,14 +41,17 @@ async function withData<T>(
 }
 
 async function passwordWorks(email: string, password: string): Promise<boolean> {
-  const hash = await withData(dataDir, (p) => p.air.organisations.findLogin(email)?.passwordHash);
+  const hash = await withData(
+    dataDir,
+    async (p) => (await p.air.organisations.findLogin(email))?.passwordHash,
+  );
   return hash != null && verifyPassword(password, hash);
 }
 
 beforeAll(async () => {
   // What docs/tasks.md assumes: an organisation, a purchases table with data, a task "spend".
   await withData(dataDir, async (p) => {
-    const org = p.air.organisations.create('Acme');
+    const org = await p.air.organisations.create('Acme');
     await p.cloak.data.createTable(org.id, {
       name: 'purchases',
       columns: [{ name: 'amount', type: 'double' }],
@@ -111,7 +114,7 @@ describe('the command line in the first hour', () => {
       taken.close();
     }
     // The first admin's one-time password is made by the start that succeeds, and shown there.
-    expect(await withData(fresh, (p) => p.air.organisations.hasAdmin())).toBe(false);
+    expect(await withData(fresh, async (p) => await p.air.organisations.hasAdmin())).toBe(false);
   }, 120_000);
 
   it('shows the first admin password in one block after the start-up log, with how to set a new one', async () => {

@@ -47,18 +47,18 @@ describe('seed clients', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    const orgId = inst.createOrg('Seed');
+    const orgId = await inst.createOrg('Seed');
     dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-seed-'));
-    writeFileSync(path.join(dir, 'my_api_key.pfx'), inst.issueKey(orgId, 'web_api').pfx!);
+    writeFileSync(path.join(dir, 'my_api_key.pfx'), (await inst.issueKey(orgId, 'web_api')).pfx!);
     writeFileSync(path.join(dir, 'ca.crt'), inst.ca);
-    const task = inst.platform.air.tasks.create(orgId, {
+    const task = await inst.platform.air.tasks.create(orgId, {
       name: 'heights',
       type: 'batch',
       code: '',
       prefetch: [],
     });
     taskId = task.id;
-    inst.platform.air.results.publish(
+    await inst.platform.air.results.publish(
       task.id,
       1,
       {

@@ -37,7 +37,7 @@ describe('demo', () => {
       for (const task of DEMO_TASKS) expect(output).toContain(`"${task.name}"`);
       expect(
         demo.cloak.data.sync!.rowCount(
-          demo.air.organisations.findByName('Demo Org')!.id,
+          (await demo.air.organisations.findByName('Demo Org'))!.id,
           'profile',
         ),
       ).toBe(10_000);

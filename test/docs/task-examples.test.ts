@@ -54,7 +54,7 @@ describe('task examples in docs/tasks.md', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Docs');
+    orgId = await inst.createOrg('Docs');
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, { name: 'purchases', columns });
     const rows: Record<string, unknown> = {};

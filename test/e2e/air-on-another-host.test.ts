@@ -113,9 +113,9 @@ describe('the air on another host', () => {
     const setup = await openPlatform(buildConfig({ dataDir: cloakDir }));
     try {
       ca = setup.pki.ca.certPem;
-      const orgId = setup.air.organisations.create('Acme').id;
+      const orgId = (await setup.air.organisations.create('Acme')).id;
       for (const type of ['web_api', 'admin', 'upload_any', 'task_runner'] as const) {
-        const issued = setup.keys.create(orgId, {
+        const issued = await setup.keys.create(orgId, {
           type,
           description: type,
           password: KEY_PASSWORD,
@@ -127,8 +127,8 @@ describe('the air on another host', () => {
         validDays: 30,
       });
       writeFileSync(serviceKeyFile, pem, { mode: 0o600 });
-      const analyst = setup.air.organisations.addAnalyst(orgId, ANALYST.email, 'Ada');
-      setup.air.organisations.setPasswordHash(analyst.id, await hashPassword(ANALYST.password));
+      const analyst = await setup.air.organisations.addAnalyst(orgId, ANALYST.email, 'Ada');
+      await setup.air.organisations.setPasswordHash(analyst.id, await hashPassword(ANALYST.password));
     } finally {
       setup.close();
     }

@@ -33,7 +33,7 @@ describe('a run with its user logs spilled to disk', () => {
   let orgId: string;
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Spill');
+    orgId = await inst.createOrg('Spill');
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, {
       name: 't',

@@ -37,7 +37,7 @@ describe('bulk_insert durability across kill -9', () => {
   it('keeps every acknowledged request whole and no request in part', async () => {
     const config = buildConfig({ dataDir });
     const setup = await openPlatform(config);
-    const orgId = setup.air.organisations.create('durable').id;
+    const orgId = (await setup.air.organisations.create('durable')).id;
     await setup.cloak.data.createTable(orgId, {
       name: 'events',
       columns: [
@@ -45,13 +45,13 @@ describe('bulk_insert durability across kill -9', () => {
         { name: 'note', type: 'text' },
       ],
     });
-    const issued = setup.keys.create(orgId, {
+    const issued = await setup.keys.create(orgId, {
       type: 'upload_any',
       description: 'kill -9 test',
       password: KEY_PASSWORD,
     });
     const ca = setup.pki.ca.certPem;
-    setup.close();
+    await setup.close();
 
     const server = await startServerProcess(dataDir);
     const agent = new https.Agent({

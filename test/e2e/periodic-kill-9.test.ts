@@ -33,7 +33,7 @@ describe('periodic task killed mid-period', () => {
 
   it('publishes nothing for the cut-off period and runs the next one on time', async () => {
     const setup = await openPlatform(buildConfig({ dataDir }));
-    const orgId = setup.air.organisations.create('Hourly').id;
+    const orgId = (await setup.air.organisations.create('Hourly')).id;
     await setup.cloak.data.createTable(orgId, {
       name: 't',
       columns: [{ name: 'g', type: 'integer' }],
@@ -48,7 +48,7 @@ describe('periodic task killed mid-period', () => {
       type: 'periodic',
       schedule: { every_seconds: PERIOD_MS / 1000 },
     });
-    setup.close();
+    await setup.close();
     // Created two periods ago: due the moment a server starts.
     airRow('UPDATE tasks SET created_at = created_at - ? WHERE id = ?', 2 * PERIOD_MS, task.id);
 

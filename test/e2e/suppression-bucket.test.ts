@@ -17,7 +17,7 @@ describe('the suppression bucket through a real run', () => {
   let orgId: string;
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Suppressed');
+    orgId = await inst.createOrg('Suppressed');
     const { data } = inst.platform.cloak;
     await data.createTable(orgId, { name: 't', columns: [{ name: 'city', type: 'text' }] });
     const rows: Record<string, unknown> = {};

@@ -32,7 +32,7 @@ describe('task isolation and limits, end to end', () => {
       sandbox,
       privacy: { participationRho: 10, releaseSchedule: false },
     });
-    const orgId = inst.createOrg('Isolation');
+    const orgId = await inst.createOrg('Isolation');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 't',
       columns: [{ name: 'n', type: 'integer' }],
@@ -53,18 +53,18 @@ describe('task isolation and limits, end to end', () => {
   });
 
   const run = async (name: string, code: string, inst = quick) => {
-    const orgId = inst.platform.air.organisations.findByName('Isolation')!.id;
+    const orgId = (await inst.platform.air.organisations.findByName('Isolation'))!.id;
     const task = await inst.platform.tasks.create(orgId, {
       name,
       type: 'batch',
       prefetch: [{ table: 't' }],
       code,
     });
-    return inst.platform.tasks.runBatch(orgId, task.token);
+    return await inst.platform.tasks.runBatch(orgId, task.token);
   };
   /** The same code run by the cloak's task runner with the installation's sandbox limits, noiseless. */
-  const runExactly = (code: string, inst = quick) => {
-    const orgId = inst.platform.air.organisations.findByName('Isolation')!.id;
+  const runExactly = async (code: string, inst = quick) => {
+    const orgId = (await inst.platform.air.organisations.findByName('Isolation'))!.id;
     const runner = new TaskRunner(inst.platform.cloak.data, {
       secret: new Uint8Array(32).fill(7),
       limits: { ...inst.platform.config.sandbox },

@@ -16,9 +16,9 @@ describe('upload, run and publish', () => {
     // fresh bucket of sd 1.7 per user, docs/anonymization.md) the second would publish nothing.
     // This test is about the pipeline, so it raises the budget well above what it spends.
     inst = await startTestInstallation({ privacy: { participationRho: 10 } });
-    orgId = inst.createOrg('Acme');
-    webKey = inst.issueKey(orgId, 'web_api');
-    uploadKey = inst.issueKey(orgId, 'upload_any');
+    orgId = await inst.createOrg('Acme');
+    webKey = await inst.issueKey(orgId, 'web_api');
+    uploadKey = await inst.issueKey(orgId, 'upload_any');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [
@@ -89,7 +89,7 @@ describe('upload, run and publish', () => {
     const tasks = await inst.web('/api/tasks', { key: webKey });
     expect(tasks.status).toBe(200);
     expect(tasks.json.success).toBe(true);
-    const heights = tasks.json.tasks.find((t: { name: string }) => t.name === 'heights');
+    const heights = await tasks.json.tasks.find((t: { name: string }) => t.name === 'heights');
     expect(heights).toMatchObject({ type: 'batch' });
     expect(heights.token).toMatch(/^[a-z][a-z0-9]{11}$/);
 
@@ -129,13 +129,13 @@ describe('upload, run and publish', () => {
   });
 
   it('rejects a non-batch run with 400 and an unknown task with 404', async () => {
-    inst.platform.air.tasks.create(orgId, {
+    await inst.platform.air.tasks.create(orgId, {
       name: 'stream',
       type: 'streaming',
       code: 'report_property("a", 1)',
       prefetch: [{ table: 'people' }],
     });
-    const stream = inst.platform.air.tasks.byName(orgId, 'stream')!;
+    const stream = (await inst.platform.air.tasks.byName(orgId, 'stream'))!;
     const notBatch = await inst.web(`/api/tasks/${stream.token}/run`, {
       method: 'POST',
       key: webKey,

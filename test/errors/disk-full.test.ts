@@ -32,8 +32,8 @@ describe('disk full', () => {
   let upload: TestKey;
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Disk full');
-    upload = inst.issueKey(orgId, 'upload_any');
+    orgId = await inst.createOrg('Disk full');
+    upload = await inst.issueKey(orgId, 'upload_any');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'events',
       columns: [

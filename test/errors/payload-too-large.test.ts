@@ -84,8 +84,8 @@ describe('oversized request bodies', () => {
   let upload: TestKey;
   beforeAll(async () => {
     inst = await startTestInstallation({ cloak: { bodyLimitBytes: CLOAK_LIMIT } });
-    orgId = inst.createOrg('Oversized');
-    upload = inst.issueKey(orgId, 'upload_any');
+    orgId = await inst.createOrg('Oversized');
+    upload = await inst.issueKey(orgId, 'upload_any');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],

@@ -55,27 +55,27 @@ beforeAll(async () => {
   // Set up as `opencloak` commands would, on the data directory, before the server starts.
   const platform = await openPlatform(buildConfig({ ...SETTINGS, dataDir }));
   try {
-    const orgId = platform.air.organisations.create('Drain').id;
-    const key = (type: 'task_runner' | 'web_api') => {
-      const issued = platform.keys.create(orgId, { type, description: type, password: 'pw-1234' });
+    const orgId = (await platform.air.organisations.create('Drain')).id;
+    const key = async (type: 'task_runner' | 'web_api') => {
+      const issued = await platform.keys.create(orgId, { type, description: type, password: 'pw-1234' });
       return { pfx: issued.pfx, passphrase: 'pw-1234' };
     };
-    runner = key('task_runner');
-    webKey = key('web_api');
+    runner = await key('task_runner');
+    webKey = await key('web_api');
     const rows = (n: number) =>
       Object.fromEntries(Array.from({ length: n }, (_, i) => [`u${i}`, [{ x: i }]]));
     for (const [table, users] of [
       ['few', 3],
       ['many', 400],
     ] as const) {
-      platform.cloak.data.createTable(orgId, {
+      await platform.cloak.data.createTable(orgId, {
         name: table,
         columns: [{ name: 'x', type: 'integer' }],
       });
       const payload = Object.fromEntries(
         Object.entries(rows(users)).map(([user, r]) => [user, { [table]: r }]),
       );
-      platform.cloak.data.insert(orgId, payload);
+      await platform.cloak.data.insert(orgId, payload);
     }
     const quick = await platform.tasks.create(orgId, {
       name: 'quick',

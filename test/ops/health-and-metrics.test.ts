@@ -45,20 +45,20 @@ beforeAll(async () => {
       stream: { write: (line: string) => void lines.push(JSON.parse(line)) },
     },
   });
-  const orgId = platform.air.organisations.create('Ops').id;
-  const issued = platform.keys.create(orgId, {
+  const orgId = (await platform.air.organisations.create('Ops')).id;
+  const issued = await platform.keys.create(orgId, {
     type: 'task_runner',
     description: 'ops test',
     password: 'test-password',
   });
   runner = { pfx: issued.pfx, passphrase: 'test-password' };
-  platform.cloak.data.createTable(orgId, {
+  await platform.cloak.data.createTable(orgId, {
     name: 'visits',
     columns: [{ name: 'page', type: 'text' }],
   });
   const rows: Record<string, unknown> = {};
   for (let u = 0; u < 100; u++) rows[`u${u}`] = { visits: [{ page: 'home' }] };
-  platform.cloak.data.insert(orgId, rows);
+  await platform.cloak.data.insert(orgId, rows);
 }, 60_000);
 
 afterAll(async () => {

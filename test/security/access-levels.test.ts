@@ -63,8 +63,8 @@ describe('access levels', () => {
     });
   const runOnCloak = (key: TestKey, label: string, extra: Record<string, unknown> = {}) =>
     inst.cloak('/task/run', { key, body: { ...task(label), ...extra } });
-  const trustedRuns = () =>
-    inst.platform.air.audit.list(orgId, 1000).filter((e) => e.event === 'task.run.trusted');
+  const trustedRuns = async () =>
+    (await inst.platform.air.audit.list(orgId, 1000)).filter((e) => e.event === 'task.run.trusted');
 
   beforeAll(async () => {
     inst = await startTestInstallation({
@@ -72,7 +72,7 @@ describe('access levels', () => {
     });
     const first = inst.platform.initialAdmin!;
     admin = await loginToSite(inst, first.email, first.password);
-    orgId = inst.createOrg('Levels');
+    orgId = await inst.createOrg('Levels');
     await inst.platform.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [{ name: 'city', type: 'text' }],
@@ -82,8 +82,8 @@ describe('access levels', () => {
     await inst.platform.cloak.data.insert(orgId, rows);
     ursula = await analystSession(inst, admin, orgId, 'ursula@levels.test');
     tess = await analystSession(inst, admin, orgId, 'tess@levels.test');
-    id.ursula = inst.platform.air.organisations.analystByEmail('ursula@levels.test')!.id;
-    id.tess = inst.platform.air.organisations.analystByEmail('tess@levels.test')!.id;
+    id.ursula = (await inst.platform.air.organisations.analystByEmail('ursula@levels.test'))!.id;
+    id.tess = (await inst.platform.air.organisations.analystByEmail('tess@levels.test'))!.id;
     // Keys minted while both are untrusted: the level is looked up per request, not baked in.
     keys.ursulaRunner = await mintKey(ursula, 'task_runner');
     keys.ursulaWeb = await mintKey(ursula, 'web_api');
@@ -101,9 +101,9 @@ describe('access levels', () => {
       access_level: string;
     }>;
     expect(users.find((u) => u.email === 'ursula@levels.test')!.access_level).toBe('untrusted');
-    const change = inst.platform.air.audit
-      .list(orgId)
-      .find((e) => e.event === 'access_level.changed');
+    const change = await (
+      await inst.platform.air.audit.list(orgId)
+    ).find((e) => e.event === 'access_level.changed');
     expect(change).toMatchObject({
       actor: expect.stringMatching(/^analyst:/),
       detail: { user: id.tess, from: 'untrusted', to: 'trusted' },
@@ -113,14 +113,14 @@ describe('access levels', () => {
   it('budgets an untrusted run, not a trusted one, and logs the trusted run with its code', async () => {
     expect(published(await runOnCloak(keys.tessRunner, 'a'), 'a')).toBeGreaterThan(USERS / 2);
     expect(published(await runOnCloak(keys.tessRunner, 'b'), 'b')).toBeGreaterThan(USERS / 2);
-    const logged = trustedRuns().find((e) => String(e.detail.code).includes('"b"'));
+    const logged = (await trustedRuns()).find((e) => String(e.detail.code).includes('"b"'));
     expect(logged).toMatchObject({ actor: expect.stringMatching(/^key:/) });
     expect(JSON.parse(String(logged!.detail.prefetch))).toEqual([{ table: 'people' }]);
 
     // Trusted runs spent nothing: Ursula's first small bucket is published, her second is not.
     expect(published(await runOnCloak(keys.ursulaRunner, 'c'), 'c')).toBeGreaterThan(USERS / 2);
     expect(published(await runOnCloak(keys.ursulaRunner, 'd'), 'd')).toBe(0);
-    expect(trustedRuns().some((e) => String(e.detail.code).includes('"c"'))).toBe(false);
+    expect((await trustedRuns()).some((e) => String(e.detail.code).includes('"c"'))).toBe(false);
     // The group is now spent for budgeted runs; a trusted one still sees everyone.
     expect(published(await runOnCloak(keys.tessRunner, 'e'), 'e')).toBeGreaterThan(USERS / 2);
   });
@@ -159,7 +159,9 @@ describe('access levels', () => {
       body: { access_level: 'trusted' },
     });
     expect(viaKey.status).not.toBe(200);
-    expect(inst.platform.air.organisations.analyst(id.ursula)!.accessLevel).toBe('untrusted');
+    expect((await inst.platform.air.organisations.analyst(id.ursula))!.accessLevel).toBe(
+      'untrusted',
+    );
     expect(published(await runOnCloak(keys.ursulaRunner, 'g'), 'g')).toBe(0);
   });
 
@@ -182,7 +184,7 @@ describe('access levels', () => {
     expect(run.state).toBe('completed');
     const result = (await tess(`/api/site/tasks/${ursulas}/results`)).json.results[0];
     expect(published({ status: 200, json: { result }, headers: {}, text: '' }, 'h')).toBe(0);
-    expect(trustedRuns().some((e) => String(e.detail.code).includes('"h"'))).toBe(false);
+    expect((await trustedRuns()).some((e) => String(e.detail.code).includes('"h"'))).toBe(false);
     // The same path with Tess's own task is trusted (so the check above can see a difference).
     const own = await save(tess, 'm');
     const ownRun = await tess(`/api/site/tasks/${own}/run`, { method: 'POST' });
@@ -202,15 +204,15 @@ describe('access levels', () => {
     const tesss2 = await save(tess, 'i');
     const byTess = await inst.web(`/api/tasks/${tesss2}/run`, { key: keys.tessWeb, body: {} });
     expect(published(byTess, 'i')).toBeGreaterThan(USERS / 2);
-    expect(trustedRuns().find((e) => e.detail.task === tesss2)).toMatchObject({
+    expect((await trustedRuns()).find((e) => e.detail.task === tesss2)).toMatchObject({
       detail: { via: 'web API', saved_by: `analyst:${id.tess}` },
     });
   });
 
   it("runs a periodic task at its saver's level, audited as started by the schedule", async () => {
     const { tasks, scheduler, air } = inst.platform;
-    const periodic = (label: string, personId: string) =>
-      tasks.create(
+    const periodic = async (label: string, personId: string) =>
+      await tasks.create(
         orgId,
         {
           name: `every hour ${label}`,
@@ -230,12 +232,12 @@ describe('access levels', () => {
         async () => tasks.runs.list(orgId, t.id)[0]?.state,
         (state) => state !== undefined && state !== 'running',
       );
-      const [result] = air.results.page(t.id, 1, 1);
+      const [result] = await air.results.page(t.id, 1, 1);
       return published({ status: 200, json: { result }, headers: {}, text: '' }, label);
     };
     expect(await publishedBy(byTess, 'n')).toBeGreaterThan(USERS / 2);
     expect(await publishedBy(byUrsula, 'o')).toBe(0);
-    expect(trustedRuns().find((e) => e.detail.task === byTess.token)).toMatchObject({
+    expect((await trustedRuns()).find((e) => e.detail.task === byTess.token)).toMatchObject({
       actor: 'scheduler',
       detail: { via: 'schedule' },
     });
@@ -246,9 +248,9 @@ describe('access levels', () => {
     expect(published(await runOnCloak(keys.ursulaRunner, 'k'), 'k')).toBeGreaterThan(USERS / 2);
     await setLevel(id.ursula, 'untrusted');
     expect(published(await runOnCloak(keys.ursulaRunner, 'l'), 'l')).toBe(0);
-    const changes = inst.platform.air.audit
-      .list(orgId)
-      .filter((e) => e.event === 'access_level.changed' && e.detail.user === id.ursula);
+    const changes = await (
+      await inst.platform.air.audit.list(orgId)
+    ).filter((e) => e.event === 'access_level.changed' && e.detail.user === id.ursula);
     expect(changes.map((e) => e.detail.to)).toEqual(['untrusted', 'trusted']);
   });
 });

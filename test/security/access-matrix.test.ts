@@ -25,18 +25,19 @@ describe('access matrix', () => {
     ({ orgId, task } = await orgWithTask(inst, 'Matrix'));
     for (const type of KEY_TYPES) {
       const user = type === 'upload_user' ? 'u1' : undefined;
-      keys[type] = inst.issueKey(orgId, type, user);
-      const r = inst.issueKey(orgId, type, user) as TestKey & { id: string };
-      inst.platform.air.keys.revoke(orgId, r.id);
+      keys[type] = await inst.issueKey(orgId, type, user);
+      const r = (await inst.issueKey(orgId, type, user)) as TestKey & { id: string };
+      await inst.platform.air.keys.revoke(orgId, r.id);
       revoked[type] = r;
-      const e = inst.issueKey(orgId, type, user) as TestKey & { id: string };
-      inst.platform.air.db
-        .prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?')
-        .run(Date.now() - 1000, e.id);
+      const e = (await inst.issueKey(orgId, type, user)) as TestKey & { id: string };
+      await inst.platform.air.db.run('UPDATE api_keys SET expires_at = ? WHERE id = ?', [
+        Date.now() - 1000,
+        e.id,
+      ]);
       expired[type] = e;
     }
     const mallory = createCertificateAuthority({ commonName: 'Mallory', validDays: 30 });
-    const real = inst.platform.air.keys.list(orgId)[0]!;
+    const real = (await inst.platform.air.keys.list(orgId))[0]!;
     const forged = issueClientCertificate(
       mallory,
       {

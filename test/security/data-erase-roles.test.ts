@@ -23,7 +23,7 @@ describe('erasing data on the site, by role', () => {
     inst = await startTestInstallation();
     const first = inst.platform.initialAdmin!;
     const root = await loginToSite(inst, first.email, first.password);
-    orgId = inst.createOrg('Erase');
+    orgId = await inst.createOrg('Erase');
     for (const role of ROLES)
       site[role] = await analystSession(inst, root, orgId, `${role}@erase.test`, role);
   });
@@ -68,15 +68,15 @@ describe('erasing data on the site, by role', () => {
     async (role) => {
       const name = `t_${role}`;
       const audit = inst.platform.air.audit;
-      const last = audit.list(orgId, 1)[0]?.id ?? 0;
+      const last = (await audit.list(orgId, 1))[0]?.id ?? 0;
       const dropColumn = await site[role](`/api/site/tables/${name}`, {
         method: 'PATCH',
         body: { drop: ['y'] },
       });
       const dropTable = await site[role](`/api/site/tables/${name}`, { method: 'DELETE' });
-      const refused = audit
-        .list(orgId, 1000)
-        .filter((e) => e.id > last && e.event === 'table.erase_refused');
+      const refused = await (
+        await audit.list(orgId, 1000)
+      ).filter((e) => e.id > last && e.event === 'table.erase_refused');
       if (MAY_ERASE[role]) {
         expect(dropColumn.status, dropColumn.text).toBe(200);
         expect(dropTable.status, dropTable.text).toBe(200);

@@ -50,14 +50,14 @@ describe('key types by role', () => {
     for (const role of ROLES) {
       const email = `${role}@roles.test`;
       site[role] = await analystSession(inst, rootSite, orgId, email, role);
-      personId[role] = inst.platform.air.organisations.analystByEmail(email)!.id;
+      personId[role] = (await inst.platform.air.organisations.analystByEmail(email))!.id;
       minted[role] = {};
     }
     for (const role of ROLES) {
       for (const type of KEY_TYPES) {
-        const before = inst.platform.air.keys.list(orgId).length;
+        const before = (await inst.platform.air.keys.list(orgId)).length;
         const answer = await site[role]('/api/site/keys', { body: keyBody(type) });
-        const created = inst.platform.air.keys.list(orgId).length - before;
+        const created = (await inst.platform.air.keys.list(orgId)).length - before;
         attempts.push({ role, type, answer, created });
         if (answer.status === 201) {
           const pfx = Buffer.from(answer.json.pfx_base64 as string, 'base64');
@@ -85,8 +85,9 @@ describe('key types by role', () => {
       }
     }
 
-    const refused = inst.platform.air.audit
-      .list(orgId, 1000)
+    const refused = await (
+      await inst.platform.air.audit.list(orgId, 1000)
+    )
       .filter((e) => e.event === 'key.refused')
       .map((e) => `${e.actor} ${e.detail.role} ${e.detail.type}`)
       .sort();
@@ -96,7 +97,7 @@ describe('key types by role', () => {
       ),
     ).sort();
     expect(refused).toEqual(expected);
-    expect(JSON.stringify(inst.platform.air.audit.list(orgId, 1000))).not.toContain(PASSWORD);
+    expect(JSON.stringify(await inst.platform.air.audit.list(orgId, 1000))).not.toContain(PASSWORD);
   });
 
   it('tells the site which types each role may create, for the key form', async () => {
@@ -163,9 +164,9 @@ describe('key types by role', () => {
       201,
     );
     expect((await site.analyst('/api/site/keys', { body: keyBody('web_api') })).status).toBe(403);
-    const [entry] = inst.platform.air.audit
-      .list(orgId, 1000)
-      .filter((e) => e.event === 'role.changed');
+    const [entry] = await (
+      await inst.platform.air.audit.list(orgId, 1000)
+    ).filter((e) => e.event === 'role.changed');
     expect(entry).toMatchObject({ detail: { user: person, from: 'analyst', to: 'data_owner' } });
 
     const analystOnly = await site.data_owner('/api/site/admin/users');

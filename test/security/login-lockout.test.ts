@@ -39,7 +39,7 @@ describe('login lock-out', () => {
     const fromDesk = await login(admin.password, ADMIN_DESK);
     expect(fromDesk.status).toBe(200);
     expect(fromDesk.json.user.email).toBe(admin.email);
-    const audit = inst.platform.air.audit.list().map((e) => [e.event, e.detail.address]);
+    const audit = (await inst.platform.air.audit.list()).map((e) => [e.event, e.detail.address]);
     expect(audit.filter(([event]) => event === 'login.failed')).toEqual(
       Array.from({ length: 5 }, () => ['login.failed', ATTACKER]),
     );

@@ -21,8 +21,8 @@ describe('noise secret kept with its data', () => {
     const dir = fresh();
     const config = buildConfig({ dataDir: dir });
     const first = await openPlatform(config);
-    first.air.organisations.create('Acme');
-    first.close();
+    await first.air.organisations.create('Acme');
+    await first.close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
     await expect(openPlatform(config)).rejects.toThrow(/rows in organisations of air\.db/);
     expect(existsSync(secretFile(dir))).toBe(false);
@@ -31,9 +31,9 @@ describe('noise secret kept with its data', () => {
   it('is made when an installation holds nothing but empty tables', async () => {
     const dir = fresh();
     const config = buildConfig({ dataDir: dir });
-    (await openPlatform(config)).close();
+    await (await openPlatform(config)).close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
-    (await openPlatform(config)).close();
+    await (await openPlatform(config)).close();
     expect(existsSync(secretFile(dir))).toBe(true);
   });
 
@@ -41,12 +41,12 @@ describe('noise secret kept with its data', () => {
     const dir = fresh();
     const config = buildConfig({ dataDir: dir });
     const first = await openPlatform(config);
-    const orgId = first.air.organisations.create('Acme').id;
+    const orgId = (await first.air.organisations.create('Acme')).id;
     await first.cloak.data.createTable(orgId, {
       name: 'people',
       columns: [{ name: 'age', type: 'integer' }],
     });
-    first.close();
+    await first.close();
     rmSync(path.join(dir, 'secrets'), { recursive: true });
     await expect(openPlatform(config)).rejects.toThrow(/rows in data_tables of cloak\.db/);
   });

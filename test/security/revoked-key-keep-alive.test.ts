@@ -12,8 +12,8 @@ describe('revoked key on a keep-alive connection', () => {
   afterAll(() => inst.stop());
 
   it('refuses the next request on the same TLS connection once the key is revoked', async () => {
-    const orgId = inst.createOrg('Keep-alive');
-    const key = inst.issueKey(orgId, 'web_api');
+    const orgId = await inst.createOrg('Keep-alive');
+    const key = await inst.issueKey(orgId, 'web_api');
     const agent = new https.Agent({
       keepAlive: true,
       maxSockets: 1,
@@ -27,7 +27,7 @@ describe('revoked key on a keep-alive connection', () => {
       const url = `${inst.platform.webUrl}/api/tasks`;
       expect((await request(url, inst.ca, { agent })).status).toBe(200);
       expect((await request(url, inst.ca, { agent })).status).toBe(200);
-      inst.platform.air.keys.revoke(orgId, key.id);
+      await inst.platform.air.keys.revoke(orgId, key.id);
       const after = await request(url, inst.ca, { agent });
       expect(after.status).toBe(401);
       expect(after.json.error).toMatch(/revoked/);

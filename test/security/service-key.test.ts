@@ -15,8 +15,8 @@ describe('the service key', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Acme');
-    inst.platform.cloak.data.createTable(orgId, {
+    orgId = await inst.createOrg('Acme');
+    await inst.platform.cloak.data.createTable(orgId, {
       name: 'visits',
       columns: [{ name: 'page', type: 'text' }],
     });
@@ -38,13 +38,13 @@ describe('the service key', () => {
   it.each(KEY_TYPES)(
     'refuses a %s key on the service routes with a 403 naming the service key',
     async (type) => {
-      const key = inst.issueKey(orgId, type, type === 'upload_user' ? 'u1' : undefined);
+      const key = await inst.issueKey(orgId, type, type === 'upload_user' ? 'u1' : undefined);
       const answer = await inst.cloak(LIST, { body: { org_id: orgId }, key });
       expect(answer.status).toBe(403);
       expect(answer.json).toEqual({ success: false, error: expect.stringMatching(/air_service/) });
       expect(answer.json.error).toContain(`a ${type} key may not use it`);
       // In the audit log like any refused request, with the key that tried.
-      const [entry] = inst.platform.air.audit.list(orgId, 1);
+      const [entry] = await inst.platform.air.audit.list(orgId, 1);
       expect(entry).toMatchObject({
         event: 'authentication.failed',
         detail: { reason: 'SERVICE_KEY_REQUIRED', path: LIST, keyType: type },

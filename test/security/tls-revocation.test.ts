@@ -39,17 +39,17 @@ describe('TLS-layer revocation', () => {
   let url: string;
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgId = inst.createOrg('Revocations');
+    orgId = await inst.createOrg('Revocations');
     url = `${inst.platform.webUrl}/api/tasks`;
   });
   afterAll(() => inst.stop());
 
   it('closes new connections of a key revoked through the key service at once', async () => {
-    const key = inst.issueKey(orgId, 'web_api');
+    const key = await inst.issueKey(orgId, 'web_api');
     expect(await outcome(url, inst.ca, key)).toBe(200);
-    inst.platform.keys.revoke(orgId, key.id, 'test');
+    await inst.platform.keys.revoke(orgId, key.id, 'test');
     expect(await eventually(() => outcome(url, inst.ca, key), REFUSED)).toMatch(REFUSED);
-    const audit = inst.platform.air.audit.list(orgId);
+    const audit = await inst.platform.air.audit.list(orgId);
     expect(
       audit.some(
         (e) => e.event === 'authentication.failed' && /CERT_REVOKED/.test(JSON.stringify(e.detail)),
@@ -58,9 +58,9 @@ describe('TLS-layer revocation', () => {
   });
 
   it('picks up a revocation made by another process (the CLI) by polling', async () => {
-    const key = inst.issueKey(orgId, 'web_api');
+    const key = await inst.issueKey(orgId, 'web_api');
     expect(await outcome(url, inst.ca, key)).toBe(200);
-    inst.platform.air.keys.revoke(orgId, key.id);
+    await inst.platform.air.keys.revoke(orgId, key.id);
     expect(await eventually(() => outcome(url, inst.ca, key), REFUSED)).toMatch(REFUSED);
   });
 
@@ -80,7 +80,7 @@ describe('TLS-layer revocation', () => {
   });
 
   it('still answers clients without a certificate with a JSON 401, and keeps other keys working', async () => {
-    const other = inst.issueKey(orgId, 'web_api');
+    const other = await inst.issueKey(orgId, 'web_api');
     const bare = await request(url, inst.ca);
     expect(bare.status).toBe(401);
     expect(bare.json.error).toMatch(/web_api/);
@@ -88,8 +88,8 @@ describe('TLS-layer revocation', () => {
   });
 
   it('keeps refusing a revoked key after a restart on the same data directory', async () => {
-    const key = inst.issueKey(orgId, 'web_api');
-    inst.platform.keys.revoke(orgId, key.id, 'test');
+    const key = await inst.issueKey(orgId, 'web_api');
+    await inst.platform.keys.revoke(orgId, key.id, 'test');
     // One server per data directory: the first must stop before the restart.
     await inst.platform.stop();
     let restarted: RunningPlatform | undefined;

@@ -19,11 +19,11 @@ describe('web REST API authentication', () => {
 
   beforeAll(async () => {
     inst = await startTestInstallation();
-    orgA = inst.createOrg('Org A');
-    orgB = inst.createOrg('Org B');
-    keyA = inst.issueKey(orgA, 'web_api');
-    keyB = inst.issueKey(orgB, 'web_api');
-    taskA = inst.platform.air.tasks.create(orgA, {
+    orgA = await inst.createOrg('Org A');
+    orgB = await inst.createOrg('Org B');
+    keyA = await inst.issueKey(orgA, 'web_api');
+    keyB = await inst.issueKey(orgB, 'web_api');
+    taskA = await inst.platform.air.tasks.create(orgA, {
       name: 'secret task',
       type: 'batch',
       code: '',
@@ -40,7 +40,7 @@ describe('web REST API authentication', () => {
 
   it('closes the connection of a certificate from a foreign CA that copies a real subject', async () => {
     const foreignCa = createCertificateAuthority({ commonName: 'Mallory CA', validDays: 30 });
-    const real = inst.platform.air.keys.list(orgA)[0]!;
+    const real = (await inst.platform.air.keys.list(orgA))[0]!;
     const forged = issueClientCertificate(
       foreignCa,
       { orgId: orgA, keyType: 'web_api', keyId: real.id },
@@ -57,7 +57,7 @@ describe('web REST API authentication', () => {
   it.each(KEY_TYPES.filter((t) => t !== 'web_api'))(
     'refuses a %s key and says a web_api key is needed',
     async (type) => {
-      const key = inst.issueKey(orgA, type, type === 'upload_user' ? 'user-1' : undefined);
+      const key = await inst.issueKey(orgA, type, type === 'upload_user' ? 'user-1' : undefined);
       const { status, json } = await inst.web(`/api/task_results/${taskA.id}`, { key });
       expect(status).toBe(401);
       expect(json.error).toContain('needs a web_api key');
@@ -66,9 +66,9 @@ describe('web REST API authentication', () => {
   );
 
   it('refuses a revoked key at once: 401 until the CRL is re-signed, then at the handshake', async () => {
-    const key = inst.issueKey(orgA, 'web_api') as TestKey & { id: string };
+    const key = (await inst.issueKey(orgA, 'web_api')) as TestKey & { id: string };
     expect((await inst.web('/api/tasks', { key })).status).toBe(200);
-    expect(inst.platform.air.keys.revoke(orgA, key.id)).toBe(true);
+    expect(await inst.platform.air.keys.revoke(orgA, key.id)).toBe(true);
     const outcome = await refusal(inst.web('/api/tasks', { key }));
     if (!outcome.tls) {
       expect(outcome.status).toBe(401);

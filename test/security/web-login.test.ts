@@ -27,7 +27,7 @@ describe('web login', () => {
   it('creates the first admin once, with a password stored only as a memory-hard hash', async () => {
     expect(admin.email).toBe(FIRST_ADMIN_EMAIL);
     expect(admin.password.length).toBeGreaterThanOrEqual(20);
-    const stored = inst.platform.air.organisations.findLogin(admin.email)!;
+    const stored = (await inst.platform.air.organisations.findLogin(admin.email))!;
     expect(stored.role).toBe('admin');
     expect(stored.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(stored.passwordHash).not.toContain(admin.password);
@@ -81,9 +81,13 @@ describe('web login', () => {
   });
 
   it('locks an account out of an address after 5 failed logins from it, with Retry-After, even for the right password', async () => {
-    const org = inst.createOrg('Lockout');
-    const analyst = inst.platform.air.organisations.addAnalyst(org, 'ada@lockout.test', 'Ada');
-    inst.platform.air.organisations.setPasswordHash(
+    const org = await inst.createOrg('Lockout');
+    const analyst = await inst.platform.air.organisations.addAnalyst(
+      org,
+      'ada@lockout.test',
+      'Ada',
+    );
+    await inst.platform.air.organisations.setPasswordHash(
       analyst.id,
       await hashPassword('correct horse battery'),
     );
@@ -102,7 +106,7 @@ describe('web login', () => {
     expect(locked.status).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     expect(locked.json.error).toMatch(/Wait \d+ seconds/);
-    const events = inst.platform.air.audit.list(org).map((e) => e.event);
+    const events = (await inst.platform.air.audit.list(org)).map((e) => e.event);
     expect(events.filter((e) => e === 'login.failed')).toHaveLength(5);
   });
 
@@ -113,7 +117,7 @@ describe('web login', () => {
     );
     try {
       expect(again.initialAdmin).toBeUndefined();
-      expect(again.air.organisations.findLogin(admin.email)?.role).toBe('admin');
+      expect((await again.air.organisations.findLogin(admin.email))?.role).toBe('admin');
     } finally {
       await again.stop();
       // Leaves a stopped platform for afterAll's stop, which tolerates it.

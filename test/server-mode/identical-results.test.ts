@@ -34,8 +34,8 @@ function generator(seed: number) {
   };
 }
 
-function fill(cloak: Cloak): void {
-  cloak.data.createTable(ORG, {
+async function fill(cloak: Cloak): Promise<void> {
+  await cloak.data.createTable(ORG, {
     name: 'purchases',
     columns: [
       { name: 'amount', type: 'integer' },
@@ -55,7 +55,7 @@ function fill(cloak: Cloak): void {
     }));
     payload[`user-${u}`] = { purchases: rows };
   }
-  cloak.data.insert(ORG, payload);
+  await cloak.data.insert(ORG, payload);
 }
 
 /** Budgeted tasks in sequence: the later ones publish what the earlier ones left of the budget. */
@@ -92,7 +92,7 @@ describe('server mode and the embedded default', () => {
   beforeAll(async () => {
     database = await createDatabase();
     const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
-    fill(cloak);
+    await fill(cloak);
     cloak.close();
     const alone = await openCloak(
       buildConfig({ ...SETTINGS, dataDir: copyDataDir(seed, path.join(root, 'embedded')) }),

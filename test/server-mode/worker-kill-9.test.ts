@@ -30,8 +30,8 @@ const TASKS = [
   `for (const p of tables.visits) report_property('bin', p.page + ':' + (p.ms % 9));`,
 ];
 
-function fill(cloak: Cloak): void {
-  cloak.data.createTable(ORG, {
+async function fill(cloak: Cloak): Promise<void> {
+  await cloak.data.createTable(ORG, {
     name: 'visits',
     columns: [
       { name: 'page', type: 'text' },
@@ -47,7 +47,7 @@ function fill(cloak: Cloak): void {
       ],
     };
   }
-  cloak.data.insert(ORG, payload);
+  await cloak.data.insert(ORG, payload);
 }
 
 async function runAll(cloak: Cloak): Promise<string[]> {
@@ -78,7 +78,7 @@ describe('a worker killed with SIGKILL in the middle of a shard', () => {
   beforeAll(async () => {
     database = await createDatabase();
     const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
-    fill(cloak);
+    await fill(cloak);
     cloak.close();
     const dir = copyDataDir(seed, path.join(root, 'embedded'));
     const alone = await openCloak(buildConfig({ ...SETTINGS, dataDir: dir }));

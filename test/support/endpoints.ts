@@ -47,12 +47,12 @@ export async function orgWithTask(
   inst: TestInstallation,
   name: string,
 ): Promise<{ orgId: string; task: string }> {
-  const orgId = inst.createOrg(name);
+  const orgId = await inst.createOrg(name);
   await inst.platform.cloak.data.createTable(orgId, {
     name: 't',
     columns: [{ name: 'x', type: 'integer' }],
   });
-  const { token } = inst.platform.air.tasks.create(orgId, {
+  const { token } = await inst.platform.air.tasks.create(orgId, {
     name: 'task',
     type: 'batch',
     code: 'report_property("a", 1)',

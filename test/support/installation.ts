@@ -13,8 +13,12 @@ export interface TestInstallation {
   platform: RunningPlatform;
   dataDir: string;
   ca: string;
-  createOrg(name: string): string;
-  issueKey(orgId: string, type: KeyType, userId?: string): TestKey & { id: string; pem: string };
+  createOrg(name: string): Promise<string>;
+  issueKey(
+    orgId: string,
+    type: KeyType,
+    userId?: string,
+  ): Promise<TestKey & { id: string; pem: string }>;
   web(pathAndQuery: string, options?: RequestOptions): ReturnType<typeof request>;
   cloak(pathAndQuery: string, options?: RequestOptions): ReturnType<typeof request>;
   stop(): Promise<void>;
@@ -36,9 +40,9 @@ export async function startTestInstallation(
     platform,
     dataDir,
     ca,
-    createOrg: (name) => platform.air.organisations.create(name).id,
-    issueKey(orgId, type, userId) {
-      const issued = platform.keys.create(orgId, {
+    createOrg: async (name) => (await platform.air.organisations.create(name)).id,
+    async issueKey(orgId, type, userId) {
+      const issued = await platform.keys.create(orgId, {
         type,
         description: `test ${type}`,
         password: KEY_PASSWORD,

@@ -89,20 +89,20 @@ export function startLatencyClient(inst: TestInstallation, url: string, pfx: Buf
  * An analyst of `orgId` polling the seed's results API for a task with one published result: the
  * reader whose latency the load tests watch.
  */
-export function startResultsReader(inst: TestInstallation, orgId: string) {
-  const task = inst.platform.air.tasks.create(orgId, {
+export async function startResultsReader(inst: TestInstallation, orgId: string) {
+  const task = await inst.platform.air.tasks.create(orgId, {
     name: 'r',
     type: 'batch',
     code: '',
     prefetch: [],
   });
-  inst.platform.air.results.publish(
+  await inst.platform.air.results.publish(
     task.id,
     1,
     { buckets: [{ label: 'g', value: '1', count: 10 }], exceptions: [] },
     Date.now(),
   );
-  const key = inst.issueKey(orgId, 'web_api');
+  const key = await inst.issueKey(orgId, 'web_api');
   return startLatencyClient(inst, `${inst.platform.webUrl}/api/task_results/${task.id}`, key.pfx!);
 }
 

@@ -13,9 +13,11 @@ export interface InitialCredentials {
 
 /** Returns the credentials only when it created the admin just now; later starts return nothing. */
 export async function ensureFirstAdmin(store: AirStore): Promise<InitialCredentials | undefined> {
-  if (store.organisations.hasAdmin()) return undefined;
-  const org = store.organisations.findByName(ADMIN_ORG) ?? store.organisations.create(ADMIN_ORG);
-  const admin = store.organisations.addAnalyst(
+  if (await store.organisations.hasAdmin()) return undefined;
+  const org =
+    (await store.organisations.findByName(ADMIN_ORG)) ??
+    (await store.organisations.create(ADMIN_ORG));
+  const admin = await store.organisations.addAnalyst(
     org.id,
     FIRST_ADMIN_EMAIL,
     'Administrator',
@@ -23,6 +25,6 @@ export async function ensureFirstAdmin(store: AirStore): Promise<InitialCredenti
     'admin',
   );
   const password = randomBytes(18).toString('base64url');
-  store.organisations.setPasswordHash(admin.id, await hashPassword(password));
+  await store.organisations.setPasswordHash(admin.id, await hashPassword(password));
   return { email: FIRST_ADMIN_EMAIL, password };
 }

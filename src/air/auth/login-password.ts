@@ -18,5 +18,5 @@ export async function setLoginPassword(
   password: string,
 ): Promise<void> {
   checkLoginPassword(password);
-  store.organisations.setPasswordHash(analystId, await hashPassword(password));
+  await store.organisations.setPasswordHash(analystId, await hashPassword(password));
 }

@@ -12,7 +12,6 @@ import { AppError } from '../../errors/index.ts';
 import { okAnswer, parseBody, routeDoc, successWith } from '../../http/index.ts';
 import { CheckBudget, type CheckBudgetLimits } from '../auth/check-budget.ts';
 import { HashQueue } from '../auth/hash-queue.ts';
-import { LoginThrottle } from '../auth/login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.ts';
 import { SESSION_MAX_MS } from '../auth/sessions.ts';
 import { keyTypesFor } from '../key-policy.ts';
@@ -76,8 +75,8 @@ function publicUser(analyst: Analyst) {
 export function requireSession(store: AirStore): preHandlerHookHandler {
   return async function checkSession(request: FastifyRequest) {
     const token = request.cookies[SESSION_COOKIE];
-    const session = token ? store.sessions.touch(token) : undefined;
-    const analyst = session && store.organisations.analyst(session.analystId);
+    const session = token ? await store.sessions.touch(token) : undefined;
+    const analyst = session && (await store.organisations.analyst(session.analystId));
     if (!token || !session || !analyst) throw new AppError('SESSION_REQUIRED');
     if (UNSAFE_METHODS.has(request.method)) {
       const sent = Buffer.from(String(request.headers['x-csrf-token'] ?? ''));
@@ -94,7 +93,7 @@ export const authRoutes: FastifyPluginAsync<{
   store: AirStore;
   loginBudget: CheckBudgetLimits;
 }> = async (app, { store, loginBudget }) => {
-  const throttle = new LoginThrottle();
+  const throttle = store.loginThrottle;
   const checks = new HashQueue();
   const budget = new CheckBudget(loginBudget);
 
@@ -149,18 +148,19 @@ export const authRoutes: FastifyPluginAsync<{
     { schema: loginDoc },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const { email, password } = parseBody(loginBody, request.body);
-      const account = store.organisations.findLogin(email);
+      const account = await store.organisations.findLogin(email);
       const attempt = {
         account: email.toLowerCase(),
         address: request.ip,
-        known: account !== undefined && store.knownAddresses.isKnown(account.id, request.ip),
+        known:
+          account !== undefined && (await store.knownAddresses.isKnown(account.id, request.ip)),
       };
-      const wait = throttle.retryAfterSeconds(attempt);
+      const wait = await throttle.retryAfterSeconds(attempt);
       if (wait > 0) return refuse(reply, 'TOO_MANY_LOGIN_ATTEMPTS', wait);
       const valid = await checkPassword(password, account?.passwordHash, attempt.known, reply);
       if (!account || !valid) {
-        throttle.fail(attempt);
-        store.audit.record({
+        await throttle.fail(attempt);
+        await store.audit.record({
           orgId: account?.orgId ?? null,
           event: 'login.failed',
           actor: 'anonymous',
@@ -168,10 +168,10 @@ export const authRoutes: FastifyPluginAsync<{
         });
         throw new AppError('LOGIN_FAILED');
       }
-      throttle.succeed(attempt);
-      store.knownAddresses.remember(account.id, request.ip);
-      const { token, csrfToken } = store.sessions.create(account.id);
-      store.audit.record({
+      await throttle.succeed(attempt);
+      await store.knownAddresses.remember(account.id, request.ip);
+      const { token, csrfToken } = await store.sessions.create(account.id);
+      await store.audit.record({
         orgId: account.orgId,
         event: 'login.succeeded',
         actor: `analyst:${account.id}`,
@@ -197,7 +197,7 @@ export const authRoutes: FastifyPluginAsync<{
 
   const logoutDoc = doc('Log out: ends the session', { 200: okAnswer });
   app.post('/auth/logout', { preHandler, ...logoutDoc }, async (request, reply) => {
-    store.sessions.delete(request.session!.token);
+    await store.sessions.delete(request.session!.token);
     reply.clearCookie(SESSION_COOKIE, {
       path: '/',
       httpOnly: true,

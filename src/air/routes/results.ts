@@ -30,23 +30,26 @@ export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app,
    * The body is spliced from items rendered at publication time; the envelope's keys are the
    * seed's, in its order, and `listKey` is "items" (seed) or "results" (/api/tasks form).
    */
-  function resultsPage(request: FastifyRequest, reply: FastifyReply, ref: string, listKey: string) {
+  async function resultsPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ref: string,
+    listKey: string,
+  ) {
     // Pagination first: a bad page is a 422 whether or not the task exists, so the status never
     // tells a caller anything about tasks it cannot see.
     const { page, perPage } = parsePagination(request.query, opts.maxPerPage);
     const orgId = identityOf(request).orgId;
     const { readCache } = opts.store;
     // Scoped by organisation in the key too: one organisation's lookup never answers another's.
-    const task = readCache.get(`task:${orgId}:${ref}`, () => opts.tasks.find(orgId, ref));
-    const body = readCache.get(`page:${task.id}:${page}:${perPage}:${listKey}`, () => {
-      const count = opts.store.results.count(task.id);
+    const task = await readCache.get(`task:${orgId}:${ref}`, () => opts.tasks.find(orgId, ref));
+    const body = await readCache.get(`page:${task.id}:${page}:${perPage}:${listKey}`, async () => {
+      const count = await opts.store.results.count(task.id);
       // The seed's items stay exactly as documented; the /api/tasks form also names each
       // result's id, which deleting a result needs.
-      const items = opts.store.results
-        .pageApiItems(task.id, page, perPage)
-        .map((item) =>
-          listKey === 'items' ? item.json : `{"id":${item.id},${item.json.slice(1)}`,
-        );
+      const items = (await opts.store.results.pageApiItems(task.id, page, perPage)).map((item) =>
+        listKey === 'items' ? item.json : `{"id":${item.id},${item.json.slice(1)}`,
+      );
       return `{"success":true,"count":${count},"page":${page},"per_page":${perPage},"${listKey}":[${items.join(',')}]}`;
     });
     return reply.type('application/json; charset=utf-8').send(body);
@@ -80,8 +83,8 @@ export const resultRoutes: FastifyPluginAsync<ResultRoutesOptions> = async (app,
         },
       }),
     },
-    (request, reply) => {
-      const task = opts.tasks.find(identityOf(request).orgId, request.params.token);
+    async (request, reply) => {
+      const task = await opts.tasks.find(identityOf(request).orgId, request.params.token);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${task.token}-results.csv"`)

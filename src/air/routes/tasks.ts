@@ -131,7 +131,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   };
   app.get('/api/tasks', webKey(listDoc), async (request) => ({
     success: true,
-    tasks: opts.store.tasks.list(identityOf(request).orgId).map(toApiTask),
+    tasks: (await opts.store.tasks.list(identityOf(request).orgId)).map(toApiTask),
   }));
 
   const createDoc = {
@@ -160,7 +160,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   };
   app.get<ByToken>('/api/tasks/:token', webKey(readDoc), async (request) => ({
     success: true,
-    task: toApiTaskDetail(opts.tasks.find(identityOf(request).orgId, request.params.token)),
+    task: toApiTaskDetail(await opts.tasks.find(identityOf(request).orgId, request.params.token)),
   }));
 
   const changeDoc = {
@@ -225,13 +225,13 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   };
   app.get<ByToken>('/api/tasks/:token/runs', webKey(runsDoc), async (request) => {
     const orgId = identityOf(request).orgId;
-    const task = opts.tasks.find(orgId, request.params.token);
+    const task = await opts.tasks.find(orgId, request.params.token);
     return { success: true, runs: opts.tasks.runs.list(orgId, task.id).map(toApiRun) };
   });
 
   type ByRun = { Params: { token: string; runId: string } };
-  const findRun = (orgId: string, token: string, runId: string) => {
-    const task = opts.tasks.find(orgId, token);
+  const findRun = async (orgId: string, token: string, runId: string) => {
+    const task = await opts.tasks.find(orgId, token);
     const run = opts.tasks.runs.get(orgId, task.id, runId);
     if (!run) throw new AppError('RUN_NOT_FOUND', { task: task.token, run: runId });
     return { task, run };
@@ -242,7 +242,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     '/api/tasks/:token/runs/:runId',
     webKey({ summary: 'One run', ...runDocs }),
     async (request) => {
-      const { run } = findRun(
+      const { run } = await findRun(
         identityOf(request).orgId,
         request.params.token,
         request.params.runId,
@@ -254,7 +254,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   const cancelDoc = { summary: 'Cancel a running run', ...runDocs };
   app.delete<ByRun>('/api/tasks/:token/runs/:runId', webKey(cancelDoc), async (request) => {
     const orgId = identityOf(request).orgId;
-    const { task, run } = findRun(orgId, request.params.token, request.params.runId);
+    const { task, run } = await findRun(orgId, request.params.token, request.params.runId);
     if (run.state !== 'running') {
       throw new AppError('RUN_NOT_ACTIVE', { run: run.id, state: run.state });
     }
@@ -270,9 +270,9 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
       responses: { 200: okAnswer },
     }),
     async (request) => {
-      const task = opts.tasks.find(identityOf(request).orgId, request.params.token);
+      const task = await opts.tasks.find(identityOf(request).orgId, request.params.token);
       const id = /^\d{1,15}$/.test(request.params.resultId) ? Number(request.params.resultId) : NaN;
-      if (!opts.store.results.delete(task.id, id)) {
+      if (!(await opts.store.results.delete(task.id, id))) {
         throw new AppError('RESULT_NOT_FOUND', {
           result: request.params.resultId,
           task: task.token,

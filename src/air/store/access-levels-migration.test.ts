@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../config/index.ts';
-import { migrate, openDatabase } from '../../store/index.ts';
-import { openAirStore } from './index.ts';
-import { AIR_MIGRATIONS } from './schema.ts';
+import { appliedVersions, migrate, openDatabase, type SqliteSqlDb } from '../../store/index.ts';
+import { openAirStore, type AirStore } from './index.ts';
+import { AIR_MIGRATIONS, SQLITE_LEGACY_STEPS } from './schema.ts';
 
 const LEVELS_VERSION = 8;
 
@@ -20,7 +20,7 @@ describe('air.db migration to access levels', () => {
     const db = openDatabase(path.join(dir, 'air.db'));
     migrate(
       db,
-      AIR_MIGRATIONS.filter((m) => m.version < LEVELS_VERSION),
+      SQLITE_LEGACY_STEPS.filter((m) => m.version < LEVELS_VERSION),
     );
     db.prepare("INSERT INTO organisations (id, name, created_at) VALUES ('o', 'Org', 1)").run();
     const person = db.prepare(
@@ -46,29 +46,35 @@ describe('air.db migration to access levels', () => {
     db.close();
   }
 
-  it('makes every existing person untrusted and gives old keys the owner the audit log names', () => {
+  it('makes every existing person untrusted and gives old keys the owner the audit log names', async () => {
     oldDatabase();
-    const store = openAirStore(dir);
+    const store = await openAirStore(dir);
     try {
-      expect(store.organisations.listAnalysts('o').map((a) => a.accessLevel)).toEqual([
+      // user_version 7 is adopted: steps 1 to 7 are not run again, 8 onwards are.
+      expect(await appliedVersions(store.db, 'air')).toEqual(AIR_MIGRATIONS.map((m) => m.version));
+      expect((await store.organisations.listAnalysts('o')).map((a) => a.accessLevel)).toEqual([
         'untrusted',
         'untrusted',
       ]);
-      const owner = (id: string) => store.keys.get('o', id)!.ownerId;
-      expect([owner('k-site'), owner('k-for'), owner('k-cli')]).toEqual(['a2', 'a1', null]);
+      const owner = async (id: string) => (await store.keys.get('o', id))!.ownerId;
+      expect(await Promise.all([owner('k-site'), owner('k-for'), owner('k-cli')])).toEqual([
+        'a2',
+        'a1',
+        null,
+      ]);
       expect(() =>
-        store.db.prepare("UPDATE analysts SET access_level = 'root' WHERE id = 'a2'").run(),
+        sqliteOf(store).prepare("UPDATE analysts SET access_level = 'root' WHERE id = 'a2'").run(),
       ).toThrow(/CHECK/);
       // A promotion reaches the old key at once; the operator's key stays untrusted.
-      store.organisations.setAccessLevel('a2', 'trusted');
-      expect(store.keys.status('serial-k-site').key!.accessLevel).toBe('trusted');
-      expect(store.keys.status('serial-k-cli').key!.accessLevel).toBe('untrusted');
+      await store.organisations.setAccessLevel('a2', 'trusted');
+      expect((await store.keys.status('serial-k-site')).key!.accessLevel).toBe('trusted');
+      expect((await store.keys.status('serial-k-cli')).key!.accessLevel).toBe('untrusted');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('adds people at privacy.defaultAccessLevel, untrusted unless configured', () => {
+  it('adds people at privacy.defaultAccessLevel, untrusted unless configured', async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-levels-'));
     expect(buildConfig({}).privacy.defaultAccessLevel).toBe('untrusted');
     expect(() => buildConfig({ privacy: { defaultAccessLevel: 'root' as 'trusted' } })).toThrow(
@@ -76,21 +82,28 @@ describe('air.db migration to access levels', () => {
     );
     const level = buildConfig({ privacy: { defaultAccessLevel: 'trusted' } }).privacy
       .defaultAccessLevel;
-    const store = openAirStore(dir, { defaultAccessLevel: level });
+    const store = await openAirStore(dir, { defaultAccessLevel: level });
     try {
-      const org = store.organisations.create('Org');
-      expect(store.organisations.addAnalyst(org.id, 't@x.test', 'T').accessLevel).toBe('trusted');
-      expect(store.organisations.analystByEmail('t@x.test')!.accessLevel).toBe('trusted');
+      const org = await store.organisations.create('Org');
+      expect((await store.organisations.addAnalyst(org.id, 't@x.test', 'T')).accessLevel).toBe(
+        'trusted',
+      );
+      expect((await store.organisations.analystByEmail('t@x.test'))!.accessLevel).toBe('trusted');
     } finally {
-      store.close();
+      await store.close();
     }
-    const plain = openAirStore(dir);
+    const plain = await openAirStore(dir);
     try {
-      const org = plain.organisations.create('Other');
-      const person = plain.organisations.addAnalyst(org.id, 'u@x.test', 'U');
+      const org = await plain.organisations.create('Other');
+      const person = await plain.organisations.addAnalyst(org.id, 'u@x.test', 'U');
       expect(person.accessLevel).toBe('untrusted');
     } finally {
-      plain.close();
+      await plain.close();
     }
   });
 });
+
+/** These migrations are SQLite's own history: their checks read air.db directly. */
+function sqliteOf(store: AirStore) {
+  return (store.db as SqliteSqlDb).raw;
+}

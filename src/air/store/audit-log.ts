@@ -1,5 +1,5 @@
 // The audit log: keys, role and access-level changes, trusted runs with their code, logins, failed authentications.
-import { statementCache, type Db } from '../../store/index.ts';
+import type { SqlDb } from '../../store/index.ts';
 
 export const AUDIT_EVENTS = [
   'key.created',
@@ -34,36 +34,27 @@ export interface AuditEntry {
 const SECRET_FIELDS = /password|passphrase|secret|private|token|pfx|pem/i;
 
 export class AuditLog {
-  private readonly sql: ReturnType<typeof statementCache>;
+  constructor(private readonly db: SqlDb) {}
 
-  constructor(db: Db) {
-    this.sql = statementCache(db);
-  }
-
-  record(entry: Omit<AuditEntry, 'id' | 'at'>, at = Date.now()): void {
+  async record(entry: Omit<AuditEntry, 'id' | 'at'>, at = Date.now()): Promise<void> {
     const detail = Object.fromEntries(
       Object.entries(entry.detail).filter(([key]) => !SECRET_FIELDS.test(key)),
     );
-    this.sql('INSERT INTO audit_log (at, org_id, event, actor, detail) VALUES (?, ?, ?, ?, ?)').run(
-      at,
-      entry.orgId,
-      entry.event,
-      entry.actor,
-      JSON.stringify(detail),
+    await this.db.run(
+      'INSERT INTO audit_log (at, org_id, event, actor, detail) VALUES (?, ?, ?, ?, ?)',
+      [at, entry.orgId, entry.event, entry.actor, JSON.stringify(detail)],
     );
   }
 
   /** Newest first; an organisation's entries, or every entry when orgId is undefined. */
-  list(orgId?: string, limit = 100): AuditEntry[] {
-    const rows = (
+  async list(orgId?: string, limit = 100): Promise<AuditEntry[]> {
+    const columns = 'id, at, org_id AS "orgId", event, actor, detail';
+    const rows = await this.db.all<Omit<AuditEntry, 'detail'> & { detail: string }>(
       orgId === undefined
-        ? this.sql(
-            'SELECT id, at, org_id AS orgId, event, actor, detail FROM audit_log ORDER BY id DESC LIMIT ?',
-          ).all(limit)
-        : this.sql(
-            'SELECT id, at, org_id AS orgId, event, actor, detail FROM audit_log WHERE org_id = ? ORDER BY id DESC LIMIT ?',
-          ).all(orgId, limit)
-    ) as Array<Omit<AuditEntry, 'detail'> & { detail: string }>;
+        ? `SELECT ${columns} FROM audit_log ORDER BY id DESC LIMIT ?`
+        : `SELECT ${columns} FROM audit_log WHERE org_id = ? ORDER BY id DESC LIMIT ?`,
+      orgId === undefined ? [limit] : [orgId, limit],
+    );
     return rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) as AuditEntry['detail'] }));
   }
 }

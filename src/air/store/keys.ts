@@ -1,5 +1,5 @@
 // The registry of issued client keys: who owns each certificate, its type, expiry and revocation.
-import { statementCache, type Db, type ReadCache } from '../../store/index.ts';
+import type { ReadCache, SqlDb } from '../../store/index.ts';
 import type { AccessLevel, KeyType } from '../../shared/index.ts';
 
 export interface ApiKeyRecord {
@@ -21,42 +21,47 @@ export type KeyWithLevel = ApiKeyRecord & { accessLevel: AccessLevel };
 
 export type KeyStatus = 'active' | 'revoked' | 'expired' | 'unknown';
 
-const COLUMNS = `id, org_id AS orgId, type, user_id AS userId, description, serial,
-  created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt, owner_id AS ownerId`;
+/** Aliases are quoted: PostgreSQL folds unquoted names to lower case. */
+const COLUMNS = `id, org_id AS "orgId", type, user_id AS "userId", description, serial,
+  created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", owner_id AS "ownerId"`;
 
 export class KeyStore {
-  private readonly sql: ReturnType<typeof statementCache>;
-
   constructor(
-    db: Db,
+    private readonly db: SqlDb,
     private readonly cache?: ReadCache,
-  ) {
-    this.sql = statementCache(db);
-  }
+  ) {}
 
-  insert(key: ApiKeyRecord): void {
-    this.sql(
+  async insert(key: ApiKeyRecord): Promise<void> {
+    await this.db.run(
       `INSERT INTO api_keys (id, org_id, type, user_id, description, serial, created_at, expires_at, revoked_at, owner_id)
-         VALUES (@id, @orgId, @type, @userId, @description, @serial, @createdAt, @expiresAt, @revokedAt, @ownerId)`,
-    ).run(key);
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        key.id,
+        key.orgId,
+        key.type,
+        key.userId,
+        key.description,
+        key.serial,
+        key.createdAt,
+        key.expiresAt,
+        key.revokedAt,
+        key.ownerId,
+      ],
+    );
   }
 
-  list(orgId: string): ApiKeyRecord[] {
-    return this.sql(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? ORDER BY created_at, id`).all(
+  list(orgId: string): Promise<ApiKeyRecord[]> {
+    return this.db.all(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? ORDER BY created_at, id`, [
       orgId,
-    ) as ApiKeyRecord[];
+    ]);
   }
 
-  get(orgId: string, id: string): ApiKeyRecord | undefined {
-    return this.sql(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? AND id = ?`).get(
-      orgId,
-      id,
-    ) as ApiKeyRecord | undefined;
+  get(orgId: string, id: string): Promise<ApiKeyRecord | undefined> {
+    return this.db.get(`SELECT ${COLUMNS} FROM api_keys WHERE org_id = ? AND id = ?`, [orgId, id]);
   }
 
-  bySerial(serial: string): ApiKeyRecord | undefined {
-    return this.sql(`SELECT ${COLUMNS} FROM api_keys WHERE serial = ?`).get(serial) as
-      ApiKeyRecord | undefined;
+  bySerial(serial: string): Promise<ApiKeyRecord | undefined> {
+    return this.db.get(`SELECT ${COLUMNS} FROM api_keys WHERE serial = ?`, [serial]);
   }
 
   /**
@@ -64,50 +69,56 @@ export class KeyStore {
    * person's level changes what every key of theirs does from the next request on. An owner of
    * another organisation (or none) gives `untrusted`.
    */
-  #withLevel(serial: string): KeyWithLevel | undefined {
-    const row = this.sql(
+  async #withLevel(serial: string): Promise<KeyWithLevel | undefined> {
+    const row = await this.db.get<ApiKeyRecord & { accessLevel: AccessLevel | null }>(
       `SELECT ${COLUMNS}, (SELECT access_level FROM analysts
-         WHERE analysts.id = api_keys.owner_id AND analysts.org_id = api_keys.org_id) AS accessLevel
+         WHERE analysts.id = api_keys.owner_id AND analysts.org_id = api_keys.org_id) AS "accessLevel"
        FROM api_keys WHERE serial = ?`,
-    ).get(serial) as (ApiKeyRecord & { accessLevel: AccessLevel | null }) | undefined;
+      [serial],
+    );
     if (!row) return undefined;
     return { ...row, accessLevel: row.accessLevel === 'trusted' ? 'trusted' : 'untrusted' };
   }
 
   /** Returns false when the key does not exist in that organisation (or is already revoked). */
-  revoke(orgId: string, id: string, now = Date.now()): boolean {
-    const info = this.sql(
+  async revoke(orgId: string, id: string, now = Date.now()): Promise<boolean> {
+    const { changes } = await this.db.run(
       'UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL',
-    ).run(now, orgId, id);
-    return info.changes === 1;
+      [now, orgId, id],
+    );
+    return changes === 1;
   }
 
   /** Every revoked key of every organisation that has not yet expired: the CRL's entries. */
-  revocations(now = Date.now()): Array<{ serial: string; revokedAt: number }> {
-    return this.sql(
-      `SELECT serial, revoked_at AS revokedAt FROM api_keys
+  revocations(now = Date.now()): Promise<Array<{ serial: string; revokedAt: number }>> {
+    return this.db.all(
+      `SELECT serial, revoked_at AS "revokedAt" FROM api_keys
          WHERE revoked_at IS NOT NULL AND expires_at > ? ORDER BY revoked_at, serial`,
-    ).all(now) as Array<{ serial: string; revokedAt: number }>;
+      [now],
+    );
   }
 
   /** Changes whenever a key is revoked, from any process: cheap enough to poll every second. */
-  revocationStamp(): string {
-    const row = this.sql(
+  async revocationStamp(): Promise<string> {
+    const row = await this.db.get<{ n: number; last: number | null }>(
       'SELECT count(*) AS n, max(revoked_at) AS last FROM api_keys WHERE revoked_at IS NOT NULL',
-    ).get() as { n: number; last: number | null };
-    return `${row.n}:${row.last ?? 0}`;
+    );
+    return `${row?.n ?? 0}:${row?.last ?? 0}`;
   }
 
   /**
    * Checked on every request, not only at the TLS handshake, so a revocation also stops clients
    * that hold an open keep-alive connection.
    */
-  status(serial: string, now = Date.now()): { status: KeyStatus; key?: KeyWithLevel } {
+  async status(
+    serial: string,
+    now = Date.now(),
+  ): Promise<{ status: KeyStatus; key?: KeyWithLevel }> {
     // The cache drops the record on any write (a revocation or a level change included), from
     // any process.
     const key = this.cache
-      ? this.cache.get(`key:${serial}`, () => this.#withLevel(serial) ?? null)
-      : this.#withLevel(serial);
+      ? await this.cache.get(`key:${serial}`, async () => (await this.#withLevel(serial)) ?? null)
+      : await this.#withLevel(serial);
     if (!key) return { status: 'unknown' };
     if (key.revokedAt !== null) return { status: 'revoked', key };
     if (key.expiresAt <= now) return { status: 'expired', key };

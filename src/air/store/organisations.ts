@@ -1,7 +1,8 @@
 // Organisations (tenants) and their analysts.
 import { AppError } from '../../errors/index.ts';
 import type { AccessLevel } from '../../shared/index.ts';
-import { statementCache, type Db } from '../../store/index.ts';
+import type { SqlDb } from '../../store/index.ts';
+import { equalsIgnoringCase, isUniqueViolation } from './dialect.ts';
 import { randomToken } from './ids.ts';
 
 export interface Organisation {
@@ -28,136 +29,160 @@ export interface Analyst {
   createdAt: number;
 }
 
+/** Aliases are quoted: PostgreSQL folds unquoted names to lower case. */
 const ANALYST_COLUMNS =
-  'id, org_id AS orgId, email, name, role, access_level AS accessLevel, created_at AS createdAt';
+  'id, org_id AS "orgId", email, name, role, access_level AS "accessLevel", created_at AS "createdAt"';
 
 const ORG_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
 
 export class OrganisationStore {
-  private readonly sql: ReturnType<typeof statementCache>;
-
   /** `defaultAccessLevel` is privacy.defaultAccessLevel: the level of every person added. */
   constructor(
-    db: Db,
+    private readonly db: SqlDb,
     private readonly defaultAccessLevel: AccessLevel = 'untrusted',
-  ) {
-    this.sql = statementCache(db);
-  }
+  ) {}
 
-  create(name: string, now = Date.now()): Organisation {
+  async create(name: string, now = Date.now()): Promise<Organisation> {
     if (!ORG_NAME.test(name)) {
       throw new AppError('INVALID_PARAMETER', {
         detail: `"${name}" is not a valid organisation name: use 1 to 100 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit.`,
       });
     }
-    if (this.findByName(name)) throw new AppError('NAME_TAKEN', { what: 'organisation', name });
+    const taken = () => new AppError('NAME_TAKEN', { what: 'organisation', name });
+    if (await this.findByName(name)) throw taken();
     const org = { id: randomToken(), name, createdAt: now };
-    this.sql('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)').run(
-      org.id,
-      org.name,
-      org.createdAt,
-    );
+    try {
+      await this.db.run('INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)', [
+        org.id,
+        org.name,
+        org.createdAt,
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw taken();
+      throw error;
+    }
     return org;
   }
 
-  list(): Organisation[] {
-    return this.sql(
-      'SELECT id, name, created_at AS createdAt FROM organisations ORDER BY name',
-    ).all() as Organisation[];
+  list(): Promise<Organisation[]> {
+    return this.db.all(
+      'SELECT id, name, created_at AS "createdAt" FROM organisations ORDER BY name',
+    );
   }
 
-  get(id: string): Organisation | undefined {
-    return this.sql('SELECT id, name, created_at AS createdAt FROM organisations WHERE id = ?').get(
-      id,
-    ) as Organisation | undefined;
+  get(id: string): Promise<Organisation | undefined> {
+    return this.db.get(
+      'SELECT id, name, created_at AS "createdAt" FROM organisations WHERE id = ?',
+      [id],
+    );
   }
 
-  findByName(name: string): Organisation | undefined {
-    return this.sql(
-      'SELECT id, name, created_at AS createdAt FROM organisations WHERE name = ?',
-    ).get(name) as Organisation | undefined;
+  findByName(name: string): Promise<Organisation | undefined> {
+    return this.db.get(
+      `SELECT id, name, created_at AS "createdAt" FROM organisations
+         WHERE ${equalsIgnoringCase(this.db.dialect, 'name')}`,
+      [name],
+    );
   }
 
   /** Accepts an organisation's id or its name, as command-line users naturally type either. */
-  resolve(idOrName: string): Organisation | undefined {
-    return this.get(idOrName) ?? this.findByName(idOrName);
+  async resolve(idOrName: string): Promise<Organisation | undefined> {
+    return (await this.get(idOrName)) ?? (await this.findByName(idOrName));
   }
 
-  addAnalyst(
+  async addAnalyst(
     orgId: string,
     email: string,
     name: string,
     now = Date.now(),
     role: Role = 'analyst',
-  ): Analyst {
+  ): Promise<Analyst> {
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
       throw new AppError('INVALID_PARAMETER', {
         detail: `"${email}" is not an e-mail address. Give the analyst's address, like ada@example.org.`,
       });
     }
-    const exists = this.sql('SELECT 1 FROM analysts WHERE email = ?').get(email);
-    if (exists) throw new AppError('NAME_TAKEN', { what: 'analyst with e-mail', name: email });
+    const taken = () => new AppError('NAME_TAKEN', { what: 'analyst with e-mail', name: email });
+    if (await this.analystByEmail(email)) throw taken();
     const accessLevel = this.defaultAccessLevel;
     const analyst = { id: randomToken(), orgId, email, name, role, accessLevel, createdAt: now };
-    this.sql(
-      'INSERT INTO analysts (id, org_id, email, name, role, access_level, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(analyst.id, orgId, email, name, role, accessLevel, now);
+    try {
+      await this.db.run(
+        'INSERT INTO analysts (id, org_id, email, name, role, access_level, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [analyst.id, orgId, email, name, role, accessLevel, now],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw taken();
+      throw error;
+    }
     return analyst;
   }
 
   /** The stored hash is only ever compared, never returned by the API. */
-  setPasswordHash(analystId: string, hash: string): void {
-    this.sql('UPDATE analysts SET password_hash = ? WHERE id = ?').run(hash, analystId);
+  async setPasswordHash(analystId: string, hash: string): Promise<void> {
+    await this.db.run('UPDATE analysts SET password_hash = ? WHERE id = ?', [hash, analystId]);
   }
 
-  findLogin(email: string): (Analyst & { passwordHash: string | null }) | undefined {
-    return this.sql(
-      `SELECT ${ANALYST_COLUMNS}, password_hash AS passwordHash FROM analysts WHERE email = ?`,
-    ).get(email) as (Analyst & { passwordHash: string | null }) | undefined;
+  findLogin(email: string): Promise<(Analyst & { passwordHash: string | null }) | undefined> {
+    return this.db.get(
+      `SELECT ${ANALYST_COLUMNS}, password_hash AS "passwordHash" FROM analysts
+         WHERE ${equalsIgnoringCase(this.db.dialect, 'email')}`,
+      [email],
+    );
   }
 
-  analystByEmail(email: string): Analyst | undefined {
-    return this.sql(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE email = ?`).get(email) as
-      Analyst | undefined;
+  analystByEmail(email: string): Promise<Analyst | undefined> {
+    return this.db.get(
+      `SELECT ${ANALYST_COLUMNS} FROM analysts WHERE ${equalsIgnoringCase(this.db.dialect, 'email')}`,
+      [email],
+    );
   }
 
-  analyst(id: string): Analyst | undefined {
-    return this.sql(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE id = ?`).get(id) as
-      Analyst | undefined;
+  analyst(id: string): Promise<Analyst | undefined> {
+    return this.db.get(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE id = ?`, [id]);
   }
 
   /** Returns false when there is no such analyst. */
-  setRole(analystId: string, role: Role): boolean {
-    return this.sql('UPDATE analysts SET role = ? WHERE id = ?').run(role, analystId).changes === 1;
+  async setRole(analystId: string, role: Role): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE analysts SET role = ? WHERE id = ?', [
+      role,
+      analystId,
+    ]);
+    return changes === 1;
   }
 
   /** Returns false when there is no such person. Callers audit the change (access-levels.ts). */
-  setAccessLevel(analystId: string, level: AccessLevel): boolean {
-    return (
-      this.sql('UPDATE analysts SET access_level = ? WHERE id = ?').run(level, analystId)
-        .changes === 1
-    );
+  async setAccessLevel(analystId: string, level: AccessLevel): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE analysts SET access_level = ? WHERE id = ?', [
+      level,
+      analystId,
+    ]);
+    return changes === 1;
   }
 
   /**
    * The level a run gets from this person, read now: `untrusted` for nobody (a task or key the
    * CLI operator made), a person who is gone, or one of another organisation.
    */
-  accessLevelOf(analystId: string | null, orgId: string): AccessLevel {
+  async accessLevelOf(analystId: string | null, orgId: string): Promise<AccessLevel> {
     if (analystId === null) return 'untrusted';
-    const row = this.sql(
+    const row = await this.db.get<{ level: AccessLevel }>(
       'SELECT access_level AS level FROM analysts WHERE id = ? AND org_id = ?',
-    ).get(analystId, orgId) as { level: AccessLevel } | undefined;
+      [analystId, orgId],
+    );
     return row?.level === 'trusted' ? 'trusted' : 'untrusted';
   }
 
-  hasAdmin(): boolean {
-    return this.sql("SELECT 1 FROM analysts WHERE role = 'admin' LIMIT 1").get() !== undefined;
+  async hasAdmin(): Promise<boolean> {
+    return (
+      (await this.db.get("SELECT 1 AS one FROM analysts WHERE role = 'admin' LIMIT 1")) !==
+      undefined
+    );
   }
 
-  listAnalysts(orgId: string): Analyst[] {
-    return this.sql(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE org_id = ? ORDER BY email`).all(
+  listAnalysts(orgId: string): Promise<Analyst[]> {
+    return this.db.all(`SELECT ${ANALYST_COLUMNS} FROM analysts WHERE org_id = ? ORDER BY email`, [
       orgId,
-    ) as Analyst[];
+    ]);
   }
 }

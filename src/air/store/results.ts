@@ -6,7 +6,7 @@ import type {
   PublishedException,
 } from '../../shared/index.ts';
 import { toApiItem } from '../result-format.ts';
-import { statementCache, type Db } from '../../store/index.ts';
+import type { SqlDb } from '../../store/index.ts';
 
 export interface StoredResult {
   id: number;
@@ -29,89 +29,99 @@ interface ResultRow {
   budget: string | null;
 }
 
+/** Aliases are quoted: PostgreSQL folds unquoted names to lower case. */
 const COLUMNS =
-  'id, task_id AS taskId, published_at AS publishedAt, code_version AS codeVersion, buckets, exceptions, budget';
+  'id, task_id AS "taskId", published_at AS "publishedAt", code_version AS "codeVersion", buckets, exceptions, budget';
 
 export class ResultStore {
-  private readonly sql: ReturnType<typeof statementCache>;
+  constructor(private readonly db: SqlDb) {}
 
-  constructor(db: Db) {
-    this.sql = statementCache(db);
-  }
-
-  publish(
+  async publish(
     taskId: number,
     codeVersion: number,
     result: AnonymizedResult,
     publishedAt = Date.now(),
-  ): StoredResult {
+  ): Promise<StoredResult> {
     const stored: StoredResult = { id: 0, taskId, publishedAt, codeVersion, ...result };
-    const info = this.sql(
+    const row = await this.db.get<{ id: number }>(
       `INSERT INTO results (task_id, published_at, code_version, buckets, exceptions, budget, api_item)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      taskId,
-      publishedAt,
-      codeVersion,
-      JSON.stringify(result.buckets),
-      JSON.stringify(result.exceptions),
-      result.budget ? JSON.stringify(result.budget) : null,
-      JSON.stringify(toApiItem(stored)),
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
+        taskId,
+        publishedAt,
+        codeVersion,
+        JSON.stringify(result.buckets),
+        JSON.stringify(result.exceptions),
+        result.budget ? JSON.stringify(result.budget) : null,
+        JSON.stringify(toApiItem(stored)),
+      ],
     );
-    return { ...stored, id: Number(info.lastInsertRowid) };
+    return { ...stored, id: Number(row!.id) };
   }
 
-  delete(taskId: number, resultId: number): boolean {
-    return (
-      this.sql('DELETE FROM results WHERE task_id = ? AND id = ?').run(taskId, resultId).changes ===
-      1
-    );
+  async delete(taskId: number, resultId: number): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM results WHERE task_id = ? AND id = ?', [
+      taskId,
+      resultId,
+    ]);
+    return changes === 1;
   }
 
   /**
-   * Every result of a task, newest first, read a page at a time: an open SQLite iterator would
-   * keep the connection busy for as long as a slow client downloads, blocking other requests.
+   * Every result of a task, newest first, read a page at a time: an open cursor would keep a
+   * connection busy for as long as a slow client downloads, blocking other requests.
    */
-  *all(taskId: number, pageSize = 200): Generator<StoredResult> {
+  async *all(taskId: number, pageSize = 200): AsyncGenerator<StoredResult> {
     for (let page = 1; ; page++) {
-      const rows = this.page(taskId, page, pageSize);
+      const rows = await this.page(taskId, page, pageSize);
       yield* rows;
       if (rows.length < pageSize) return;
     }
   }
 
-  count(taskId: number): number {
-    const row = this.sql('SELECT COUNT(*) AS n FROM results WHERE task_id = ?').get(taskId) as {
-      n: number;
-    };
-    return row.n;
+  async count(taskId: number): Promise<number> {
+    const row = await this.db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM results WHERE task_id = ?',
+      [taskId],
+    );
+    return row?.n ?? 0;
   }
 
   /**
    * One page as the API's JSON items, newest first. Results stored before the api_item column
    * existed are rendered on first read and kept.
    */
-  pageApiItems(taskId: number, page: number, perPage: number): Array<{ id: number; json: string }> {
-    const rows = this.sql(
-      `SELECT id, api_item AS apiItem FROM results WHERE task_id = ?
+  async pageApiItems(
+    taskId: number,
+    page: number,
+    perPage: number,
+  ): Promise<Array<{ id: number; json: string }>> {
+    const rows = await this.db.all<{ id: number; apiItem: string | null }>(
+      `SELECT id, api_item AS "apiItem" FROM results WHERE task_id = ?
        ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
-    ).all(taskId, perPage, (page - 1) * perPage) as Array<{ id: number; apiItem: string | null }>;
-    return rows.map((row) => ({ id: row.id, json: row.apiItem ?? this.renderApiItem(row.id) }));
+      [taskId, perPage, (page - 1) * perPage],
+    );
+    const items: Array<{ id: number; json: string }> = [];
+    for (const row of rows) {
+      items.push({ id: row.id, json: row.apiItem ?? (await this.renderApiItem(row.id)) });
+    }
+    return items;
   }
 
-  private renderApiItem(id: number): string {
-    const row = this.sql(`SELECT ${COLUMNS} FROM results WHERE id = ?`).get(id) as ResultRow;
-    const item = JSON.stringify(toApiItem(fromRow(row)));
-    this.sql('UPDATE results SET api_item = ? WHERE id = ?').run(item, id);
+  private async renderApiItem(id: number): Promise<string> {
+    const row = await this.db.get<ResultRow>(`SELECT ${COLUMNS} FROM results WHERE id = ?`, [id]);
+    const item = JSON.stringify(toApiItem(fromRow(row!)));
+    await this.db.run('UPDATE results SET api_item = ? WHERE id = ?', [item, id]);
     return item;
   }
 
   /** One page, newest first; ties in publication time fall back to insertion order. */
-  page(taskId: number, page: number, perPage: number): StoredResult[] {
-    const rows = this.sql(
+  async page(taskId: number, page: number, perPage: number): Promise<StoredResult[]> {
+    const rows = await this.db.all<ResultRow>(
       `SELECT ${COLUMNS} FROM results WHERE task_id = ?
        ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
-    ).all(taskId, perPage, (page - 1) * perPage) as ResultRow[];
+      [taskId, perPage, (page - 1) * perPage],
+    );
     return rows.map(fromRow);
   }
 }

@@ -1,7 +1,13 @@
 // The air database schema: organisations, analysts, keys, tasks and published results. No raw rows.
-import type { Migration } from '../../store/index.ts';
+import type { MigrationStep, SqlExecutor } from '../../store/index.ts';
+import { POSTGRES_BASELINE } from './schema-postgres.ts';
 
-export const AIR_MIGRATIONS: readonly Migration[] = [
+/**
+ * The SQLite steps as air.db has applied them since its first release (recorded in `user_version`
+ * before the shared runner). PostgreSQL never saw these: a fresh PostgreSQL database starts from one
+ * squashed step (schema-postgres.ts) and skips the rest, and steps after SQLITE_HISTORY apply to both.
+ */
+const SQLITE_HISTORY: ReadonlyArray<{ version: number; sql: string }> = [
   {
     version: 1,
     sql: `
@@ -170,3 +176,59 @@ export const AIR_MIGRATIONS: readonly Migration[] = [
     `,
   },
 ];
+
+/** air.db's old mechanism recorded its version in `user_version`; PostgreSQL has no legacy. */
+export async function airLegacyVersion(tx: SqlExecutor): Promise<number> {
+  if (tx.dialect !== 'sqlite') return 0;
+  const row = await tx.get<{ user_version: number }>('PRAGMA user_version');
+  return row?.user_version ?? 0;
+}
+
+/** The version of today's schema that POSTGRES_BASELINE creates in one step. */
+const BASELINE_VERSION = SQLITE_HISTORY[SQLITE_HISTORY.length - 1]!.version;
+
+const STEP_NAMES: Record<number, string> = {
+  1: 'organisations-analysts-keys-tasks-results',
+  2: 'results-api-item',
+  3: 'audit-log',
+  4: 'logins-and-sessions',
+  5: 'periodic-schedule',
+  6: 'typescript-tasks',
+  7: 'data-owner-role',
+  8: 'access-levels',
+  9: 'results-budget',
+  10: 'login-addresses',
+};
+
+/**
+ * Every air step for the one migration runner (`runMigrations(db, 'air', AIR_MIGRATIONS, ...)`).
+ * On PostgreSQL step 1 is the squashed baseline and steps 2 to 10 do nothing.
+ */
+export const AIR_MIGRATIONS: readonly MigrationStep[] = [
+  ...SQLITE_HISTORY.map((step): MigrationStep => ({
+    version: step.version,
+    name: STEP_NAMES[step.version]!,
+    up: { sqlite: step.sql, postgres: step.version === 1 ? POSTGRES_BASELINE : 'SELECT 1' },
+  })),
+  {
+    // Failed logins per (account, address) and per address (LoginThrottle): in the database so
+    // that two API servers on one database count together, and a restart does not reset them.
+    version: BASELINE_VERSION + 1,
+    name: 'login-failures',
+    up: {
+      sqlite: `
+        CREATE TABLE login_failures (key TEXT NOT NULL, at INTEGER NOT NULL);
+        CREATE INDEX login_failures_by_key ON login_failures(key, at);
+        CREATE INDEX login_failures_by_age ON login_failures(at);
+      `,
+      postgres: `
+        CREATE TABLE login_failures (key TEXT NOT NULL, at BIGINT NOT NULL);
+        CREATE INDEX login_failures_by_key ON login_failures(key, at);
+        CREATE INDEX login_failures_by_age ON login_failures(at);
+      `,
+    },
+  },
+];
+
+/** The SQLite steps in the old `{ version, sql }` form: tests build databases of older releases. */
+export const SQLITE_LEGACY_STEPS = SQLITE_HISTORY;

@@ -1,7 +1,8 @@
 // Tasks of an organisation: name, token, type, code and prefetch, with a code version per change.
 import { AppError } from '../../errors/index.ts';
 import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
-import { statementCache, type Db } from '../../store/index.ts';
+import type { SqlDb } from '../../store/index.ts';
+import { isUniqueViolation } from './dialect.ts';
 import type { Schedule } from '../schedule.ts';
 import { randomToken } from './ids.ts';
 
@@ -50,124 +51,150 @@ interface TaskRow extends Omit<TaskRecord, 'prefetch' | 'schedule'> {
   schedule: string | null;
 }
 
-const COLUMNS = `id, token, org_id AS orgId, name, type, code, prefetch,
-  code_version AS codeVersion, created_at AS createdAt, updated_at AS updatedAt,
-  schedule, last_scheduled_at AS lastScheduledAt, language, compiled_code AS compiledCode,
-  saved_by AS savedBy`;
+/** Aliases are quoted: PostgreSQL folds unquoted names to lower case. */
+const COLUMNS = `id, token, org_id AS "orgId", name, type, code, prefetch,
+  code_version AS "codeVersion", created_at AS "createdAt", updated_at AS "updatedAt",
+  schedule, last_scheduled_at AS "lastScheduledAt", language, compiled_code AS "compiledCode",
+  saved_by AS "savedBy"`;
 
 const TASK_NAME = /^\S(.{0,98}\S)?$/u;
 
 export class TaskStore {
-  private readonly sql: ReturnType<typeof statementCache>;
+  constructor(private readonly db: SqlDb) {}
 
-  constructor(db: Db) {
-    this.sql = statementCache(db);
-  }
-
-  create(orgId: string, task: NewTask, now = Date.now()): TaskRecord {
+  async create(orgId: string, task: NewTask, now = Date.now()): Promise<TaskRecord> {
     checkName(task.name);
-    if (this.byName(orgId, task.name)) throw new AppError('TASK_NAME_TAKEN', { name: task.name });
+    const taken = () => new AppError('TASK_NAME_TAKEN', { name: task.name });
+    if (await this.byName(orgId, task.name)) throw taken();
     const token = randomToken();
-    const info = this.sql(
-      `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at,
-         schedule, language, compiled_code, saved_by)
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      token,
-      orgId,
-      task.name,
-      task.type,
-      task.code,
-      JSON.stringify(task.prefetch),
-      now,
-      now,
-      task.schedule ? JSON.stringify(task.schedule) : null,
-      task.language ?? 'javascript',
-      task.compiledCode ?? null,
-      task.savedBy ?? null,
-    );
-    return this.byId(orgId, Number(info.lastInsertRowid))!;
+    let row: { id: number } | undefined;
+    try {
+      row = await this.db.get<{ id: number }>(
+        `INSERT INTO tasks (token, org_id, name, type, code, prefetch, code_version, created_at, updated_at,
+           schedule, language, compiled_code, saved_by)
+           VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        [
+          token,
+          orgId,
+          task.name,
+          task.type,
+          task.code,
+          JSON.stringify(task.prefetch),
+          now,
+          now,
+          task.schedule ? JSON.stringify(task.schedule) : null,
+          task.language ?? 'javascript',
+          task.compiledCode ?? null,
+          task.savedBy ?? null,
+        ],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw taken();
+      throw error;
+    }
+    return (await this.byId(orgId, Number(row!.id)))!;
   }
 
   /** Changing code or prefetch starts a new code version, so results say what produced them. */
-  update(orgId: string, id: number, change: Partial<NewTask>, now = Date.now()): TaskRecord {
-    const current = this.byId(orgId, id);
+  async update(
+    orgId: string,
+    id: number,
+    change: Partial<NewTask>,
+    now = Date.now(),
+  ): Promise<TaskRecord> {
+    const current = await this.byId(orgId, id);
     if (!current) throw new Error(`task ${id} vanished during update`);
     const next = { ...current, ...change };
+    const taken = () => new AppError('TASK_NAME_TAKEN', { name: next.name });
     if (change.name !== undefined && change.name !== current.name) {
       checkName(next.name);
-      if (this.byName(orgId, next.name)) throw new AppError('TASK_NAME_TAKEN', { name: next.name });
+      if (await this.byName(orgId, next.name)) throw taken();
     }
     const codeChanged =
       next.code !== current.code ||
       next.language !== current.language ||
       JSON.stringify(next.prefetch) !== JSON.stringify(current.prefetch);
-    this.sql(
-      `UPDATE tasks SET name = ?, type = ?, code = ?, prefetch = ?, code_version = ?, updated_at = ?,
-         schedule = ?, language = ?, compiled_code = ?, saved_by = ? WHERE org_id = ? AND id = ?`,
-    ).run(
-      next.name,
-      next.type,
-      next.code,
-      JSON.stringify(next.prefetch),
-      current.codeVersion + (codeChanged ? 1 : 0),
-      now,
-      next.schedule ? JSON.stringify(next.schedule) : null,
-      next.language,
-      next.compiledCode ?? null,
-      next.savedBy ?? null,
-      orgId,
-      id,
-    );
-    return this.byId(orgId, id)!;
+    try {
+      await this.db.run(
+        `UPDATE tasks SET name = ?, type = ?, code = ?, prefetch = ?, code_version = ?, updated_at = ?,
+           schedule = ?, language = ?, compiled_code = ?, saved_by = ? WHERE org_id = ? AND id = ?`,
+        [
+          next.name,
+          next.type,
+          next.code,
+          JSON.stringify(next.prefetch),
+          current.codeVersion + (codeChanged ? 1 : 0),
+          now,
+          next.schedule ? JSON.stringify(next.schedule) : null,
+          next.language,
+          next.compiledCode ?? null,
+          next.savedBy ?? null,
+          orgId,
+          id,
+        ],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw taken();
+      throw error;
+    }
+    return (await this.byId(orgId, id))!;
   }
 
   /** Every task of one type in every organisation, for the scheduler and streaming start-up. */
-  ofType(type: TaskType): TaskRecord[] {
-    const rows = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE type = ?`).all(type) as TaskRow[];
+  async ofType(type: TaskType): Promise<TaskRecord[]> {
+    const rows = await this.db.all<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE type = ?`, [type]);
     return rows.map(fromRow);
   }
 
   /** Recorded before the run starts, so a crash during the run does not repeat it in a loop. */
-  markScheduled(id: number, at: number): void {
-    this.sql('UPDATE tasks SET last_scheduled_at = ? WHERE id = ?').run(at, id);
+  async markScheduled(id: number, at: number): Promise<void> {
+    await this.db.run('UPDATE tasks SET last_scheduled_at = ? WHERE id = ?', [at, id]);
   }
 
   /** Removes the task and, through the foreign key, every result it published. */
-  delete(orgId: string, id: number): boolean {
-    return this.sql('DELETE FROM tasks WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+  async delete(orgId: string, id: number): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM tasks WHERE org_id = ? AND id = ?', [
+      orgId,
+      id,
+    ]);
+    return changes === 1;
   }
 
-  list(orgId: string): TaskRecord[] {
-    const rows = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? ORDER BY name`).all(
-      orgId,
-    ) as TaskRow[];
+  async list(orgId: string): Promise<TaskRecord[]> {
+    const rows = await this.db.all<TaskRow>(
+      `SELECT ${COLUMNS} FROM tasks WHERE org_id = ? ORDER BY name`,
+      [orgId],
+    );
     return rows.map(fromRow);
   }
 
   /** Scoped by organisation: another organisation's task is indistinguishable from a missing one. */
-  byToken(orgId: string, token: string): TaskRecord | undefined {
+  byToken(orgId: string, token: string): Promise<TaskRecord | undefined> {
     return this.one('token = ?', orgId, token);
   }
 
-  byId(orgId: string, id: number): TaskRecord | undefined {
+  byId(orgId: string, id: number): Promise<TaskRecord | undefined> {
     return this.one('id = ?', orgId, id);
   }
 
-  byName(orgId: string, name: string): TaskRecord | undefined {
+  byName(orgId: string, name: string): Promise<TaskRecord | undefined> {
     return this.one('name = ?', orgId, name);
   }
 
-  private one(condition: string, orgId: string, value: string | number): TaskRecord | undefined {
-    const row = this.sql(`SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND ${condition}`).get(
-      orgId,
-      value,
-    ) as TaskRow | undefined;
+  private async one(
+    condition: string,
+    orgId: string,
+    value: string | number,
+  ): Promise<TaskRecord | undefined> {
+    const row = await this.db.get<TaskRow>(
+      `SELECT ${COLUMNS} FROM tasks WHERE org_id = ? AND ${condition}`,
+      [orgId, value],
+    );
     return row && fromRow(row);
   }
 
   /** Task ids are numeric and tokens always start with a letter, so one parameter can carry either. */
-  byIdOrToken(orgId: string, ref: string): TaskRecord | undefined {
+  byIdOrToken(orgId: string, ref: string): Promise<TaskRecord | undefined> {
     return /^\d{1,15}$/.test(ref) ? this.byId(orgId, Number(ref)) : this.byToken(orgId, ref);
   }
 }

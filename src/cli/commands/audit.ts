@@ -10,10 +10,10 @@ export function registerAuditCommands(program: Command): void {
     .option('--org <org>', "only this organisation's entries")
     .option('--limit <n>', 'how many entries', '100')
     .action(async (opts: { org?: string; limit: string }, command: Command) =>
-      withPlatform(command, (p) => {
-        const orgId = opts.org === undefined ? undefined : resolveOrg(p, opts.org).id;
+      withPlatform(command, async (p) => {
+        const orgId = opts.org === undefined ? undefined : (await resolveOrg(p, opts.org)).id;
         printResult(
-          p.air.audit.list(orgId, Math.max(1, Math.min(10_000, Number(opts.limit) || 100))),
+          await p.air.audit.list(orgId, Math.max(1, Math.min(10_000, Number(opts.limit) || 100))),
         );
       }),
     );

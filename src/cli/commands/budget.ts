@@ -17,7 +17,11 @@ export function registerBudgetCommand(program: Command): void {
     .action(async (opts: { org: string; limit: string }, command: Command) =>
       withPlatform(command, async (p) =>
         printResult(
-          await budgetView(p.cloakPort, resolveOrg(p, opts.org).id, parseNoticeLimit(opts.limit)),
+          await budgetView(
+            p.cloakPort,
+            (await resolveOrg(p, opts.org)).id,
+            parseNoticeLimit(opts.limit),
+          ),
         ),
       ),
     );

@@ -35,7 +35,7 @@ export function registerImportCommand(program: Command): void {
     )
     .action(async (file: string, flags: ImportFlags, command: Command) =>
       withPlatform(command, async (p) => {
-        const orgId = resolveOrg(p, flags.org).id;
+        const orgId = (await resolveOrg(p, flags.org)).id;
         const format = importFormat(file, flags.format);
         const batchRows = positiveInteger(flags.batchRows, '--batch-rows');
         const fromLine = positiveInteger(flags.fromLine, '--from-line');

@@ -45,16 +45,16 @@ export function registerKeyCommands(program: Command): void {
     .option('--name <name>', 'file name without extension (default <type>-<key id>)')
     .option('--legacy', 'protect the .pfx with 3DES for old keychains (default AES-256)')
     .action(async (opts: CreateOptions, command: Command) =>
-      withPlatform(command, (p) => {
+      withPlatform(command, async (p) => {
         const password = opts.passwordEnv ? process.env[opts.passwordEnv] : opts.password;
         if (password === undefined) {
           throw new AppError('INVALID_PARAMETER', {
             detail: 'Give the key password with --password or --password-env <VARIABLE>.',
           });
         }
-        const orgId = resolveOrg(p, opts.org).id;
-        const by = opts.for === undefined ? OPERATOR : personIn(p.air, orgId, opts.for);
-        const issued = p.keys.create(
+        const orgId = (await resolveOrg(p, opts.org)).id;
+        const by = opts.for === undefined ? OPERATOR : await personIn(p.air, orgId, opts.for);
+        const issued = await p.keys.create(
           orgId,
           {
             type: opts.type,
@@ -69,7 +69,7 @@ export function registerKeyCommands(program: Command): void {
         const base = path.join(opts.out, opts.name ?? `${opts.type}-${issued.record.id}`);
         writeFileSync(`${base}.pfx`, issued.pfx, { mode: 0o600 });
         writeFileSync(`${base}.pem`, issued.pem, { mode: 0o600 });
-        p.air.audit.record({
+        await p.air.audit.record({
           orgId,
           event: 'key.downloaded',
           actor: by.actor,
@@ -84,7 +84,9 @@ export function registerKeyCommands(program: Command): void {
     .description("list an organisation's keys")
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => printResult(p.air.keys.list(resolveOrg(p, opts.org).id))),
+      withPlatform(command, async (p) =>
+        printResult(await p.air.keys.list((await resolveOrg(p, opts.org)).id)),
+      ),
     );
 
   key
@@ -92,9 +94,9 @@ export function registerKeyCommands(program: Command): void {
     .description('revoke a key; it stops working at once')
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (keyId: string, opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
-        if (!p.keys.revoke(orgId, keyId)) {
+      withPlatform(command, async (p) => {
+        const orgId = (await resolveOrg(p, opts.org)).id;
+        if (!(await p.keys.revoke(orgId, keyId))) {
           throw new AppError('INVALID_PARAMETER', {
             detail: `There is no active key "${keyId}" in this organisation (see \`opencloak key list\`).`,
           });
@@ -105,8 +107,8 @@ export function registerKeyCommands(program: Command): void {
 }
 
 /** A person of the organisation, as the creator the key policy checks and the audit log names. */
-function personIn(air: AirStore, orgId: string, email: string): KeyCreator {
-  const person = air.organisations.analystByEmail(email);
+async function personIn(air: AirStore, orgId: string, email: string): Promise<KeyCreator> {
+  const person = await air.organisations.analystByEmail(email);
   if (!person || person.orgId !== orgId) {
     throw new AppError('INVALID_PARAMETER', {
       detail: `There is no person "${email}" in this organisation. List them with \`opencloak analyst list --org <org>\`, or leave out --for to create the key as the operator.`,

@@ -21,8 +21,8 @@ interface NewPerson {
   password?: string;
 }
 
-function findPerson(p: OpenedPlatform, email: string) {
-  const person = p.air.organisations.analystByEmail(email);
+async function findPerson(p: OpenedPlatform, email: string) {
+  const person = await p.air.organisations.analystByEmail(email);
   if (!person) {
     throw new AppError('INVALID_PARAMETER', {
       detail: `There is no person "${email}". List them with \`opencloak analyst list --org <org>\`.`,
@@ -38,14 +38,14 @@ export function registerOrgCommands(program: Command): void {
     .command('create <name>')
     .description('create an organisation')
     .action(async (name: string, _opts, command: Command) =>
-      withPlatform(command, (p) => printResult(p.air.organisations.create(name))),
+      withPlatform(command, async (p) => printResult(await p.air.organisations.create(name))),
     );
 
   org
     .command('list')
     .description('list organisations')
     .action(async (_opts, command: Command) =>
-      withPlatform(command, (p) => printResult(p.air.organisations.list())),
+      withPlatform(command, async (p) => printResult(await p.air.organisations.list())),
     );
 
   org
@@ -56,7 +56,7 @@ export function registerOrgCommands(program: Command): void {
     .option('--reset', 'back to the first slot: lets up to max_epoch more slow runs through')
     .action(async (idOrName: string, opts: { reset?: boolean }, command: Command) =>
       withPlatform(command, async (p) => {
-        const org = resolveOrg(p, idOrName);
+        const org = await resolveOrg(p, idOrName);
         const schedule = p.cloak.release;
         if (!schedule) {
           throw new AppError('INVALID_PARAMETER', {
@@ -100,10 +100,10 @@ export function registerOrgCommands(program: Command): void {
     )
     .action(async (opts: NewPerson, command: Command) =>
       withPlatform(command, async (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
+        const orgId = (await resolveOrg(p, opts.org)).id;
         // Checked before the person is added, so that a short password adds nobody.
         if (opts.password !== undefined) checkLoginPassword(opts.password);
-        const person = p.air.organisations.addAnalyst(
+        const person = await p.air.organisations.addAnalyst(
           orgId,
           opts.email,
           opts.name,
@@ -125,9 +125,9 @@ export function registerOrgCommands(program: Command): void {
     .requiredOption('--password <password>', 'the new password (at least 10 characters)')
     .action(async (email: string, opts: { password: string }, command: Command) =>
       withPlatform(command, async (p) => {
-        const person = findPerson(p, email);
+        const person = await findPerson(p, email);
         await setLoginPassword(p.air, person.id, opts.password);
-        p.air.audit.record({
+        await p.air.audit.record({
           orgId: person.orgId,
           event: 'password.set',
           actor: 'cli',
@@ -142,8 +142,8 @@ export function registerOrgCommands(program: Command): void {
     .description("list an organisation's people and their roles")
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) =>
-        printResult(p.air.organisations.listAnalysts(resolveOrg(p, opts.org).id)),
+      withPlatform(command, async (p) =>
+        printResult(await p.air.organisations.listAnalysts((await resolveOrg(p, opts.org)).id)),
       ),
     );
 
@@ -152,16 +152,16 @@ export function registerOrgCommands(program: Command): void {
     .description("change a person's role (analyst, data_owner or admin)")
     .addOption(roleOption().makeOptionMandatory())
     .action(async (email: string, opts: { role: Role }, command: Command) =>
-      withPlatform(command, (p) => {
-        const person = findPerson(p, email);
-        p.air.organisations.setRole(person.id, opts.role);
-        p.air.audit.record({
+      withPlatform(command, async (p) => {
+        const person = await findPerson(p, email);
+        await p.air.organisations.setRole(person.id, opts.role);
+        await p.air.audit.record({
           orgId: person.orgId,
           event: 'role.changed',
           actor: 'cli',
           detail: { user: person.id, from: person.role, to: opts.role },
         });
-        printResult(p.air.organisations.analyst(person.id));
+        printResult(await p.air.organisations.analyst(person.id));
       }),
     );
 
@@ -178,9 +178,9 @@ export function registerOrgCommands(program: Command): void {
         .makeOptionMandatory(),
     )
     .action(async (email: string, opts: { level: AccessLevel }, command: Command) =>
-      withPlatform(command, (p) => {
-        const person = findPerson(p, email);
-        printResult(setAccessLevel(p.air, person.id, opts.level, 'cli'));
+      withPlatform(command, async (p) => {
+        const person = await findPerson(p, email);
+        printResult(await setAccessLevel(p.air, person.id, opts.level, 'cli'));
       }),
     );
 }

@@ -25,6 +25,7 @@ interface StartFlags {
   cloakOnly?: boolean;
   cloak?: string;
   serviceKey?: string;
+  airStore?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -59,6 +60,10 @@ export function registerStartCommand(program: Command): void {
       '--service-key <file>',
       'with --air-only: the file `opencloak service-key create` wrote',
     )
+    .option(
+      '--air-store <url>',
+      "a postgres:// URL for the air's data (air.store; default: air.db in the data directory)",
+    )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
@@ -75,6 +80,7 @@ export function registerStartCommand(program: Command): void {
             }
           : {}),
         ...(flags.queue !== undefined ? { queue: { url: flags.queue } } : {}),
+        ...(flags.airStore !== undefined ? { air: { store: flags.airStore } } : {}),
       });
       checkSplitFlags(flags, command);
       if (flags.airOnly || flags.cloakOnly) {

@@ -43,7 +43,7 @@ export function registerTableCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (name: string, columns: string[], opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
+        const orgId = (await resolveOrg(p, opts.org)).id;
         printResult(
           await p.cloak.data.createTable(orgId, { name, columns: columns.map(parseColumn) }),
         );
@@ -56,7 +56,7 @@ export function registerTableCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) =>
-        printResult(await p.cloak.data.listTables(resolveOrg(p, opts.org).id)),
+        printResult(await p.cloak.data.listTables((await resolveOrg(p, opts.org)).id)),
       ),
     );
 
@@ -66,7 +66,7 @@ export function registerTableCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (file: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
+        const orgId = (await resolveOrg(p, opts.org)).id;
         printResult({ success: true, ...(await p.cloak.data.insert(orgId, readJsonFile(file))) });
       }),
     );

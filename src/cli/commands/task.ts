@@ -82,7 +82,7 @@ export function registerTaskCommands(program: Command): void {
     )
     .action(async (opts: CreateOptions, command: Command) =>
       withPlatform(command, async (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
+        const orgId = (await resolveOrg(p, opts.org)).id;
         const language = opts.language ?? languageOfFile(opts.codeFile);
         const created = await p.tasks.create(orgId, {
           name: opts.name,
@@ -108,11 +108,11 @@ export function registerTaskCommands(program: Command): void {
     .description("list an organisation's tasks")
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (opts: { org: string }, command: Command) =>
-      withPlatform(command, (p) =>
+      withPlatform(command, async (p) =>
         printResult(
-          p.air.tasks
-            .list(resolveOrg(p, opts.org).id)
-            .map(({ id, token, name, type }) => ({ id, token, name, type })),
+          (await p.air.tasks.list((await resolveOrg(p, opts.org)).id)).map(
+            ({ id, token, name, type }) => ({ id, token, name, type }),
+          ),
         ),
       ),
     );
@@ -127,8 +127,8 @@ export function registerTaskCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
-        const token = taskRef(p, orgId, ref);
+        const orgId = (await resolveOrg(p, opts.org)).id;
+        const token = await taskRef(p, orgId, ref);
         const { run, finished } = await p.tasks.startBatch(orgId, token, { background: true });
         const bar = progressBar();
         const timer = setInterval(() => bar.update(run.progress), 200);
@@ -159,8 +159,8 @@ export function registerTaskCommands(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
-        const orgId = resolveOrg(p, opts.org).id;
-        const preview = await p.tasks.preview(orgId, taskRef(p, orgId, ref));
+        const orgId = (await resolveOrg(p, opts.org)).id;
+        const preview = await p.tasks.preview(orgId, await taskRef(p, orgId, ref));
         printResult(preview);
         printNote(`participation budget: ${preview.message}`);
       }),
@@ -174,18 +174,18 @@ export function registerTaskCommands(program: Command): void {
     .option('--per-page <n>', 'results per page', '10')
     .action(
       async (ref: string, opts: { org: string; page: string; perPage: string }, command: Command) =>
-        withPlatform(command, (p) => {
-          const orgId = resolveOrg(p, opts.org).id;
-          const found = p.tasks.find(orgId, taskRef(p, orgId, ref));
+        withPlatform(command, async (p) => {
+          const orgId = (await resolveOrg(p, opts.org)).id;
+          const found = await p.tasks.find(orgId, await taskRef(p, orgId, ref));
           const { page, perPage } = parsePagination(
             { page: opts.page, per_page: opts.perPage },
             p.config.web.maxPerPage,
           );
           printResult({
-            count: p.air.results.count(found.id),
+            count: await p.air.results.count(found.id),
             page,
             per_page: perPage,
-            items: p.air.results.page(found.id, page, perPage).map(toApiItem),
+            items: (await p.air.results.page(found.id, page, perPage)).map(toApiItem),
           });
         }),
     );

@@ -80,12 +80,12 @@ function readAsync(body: Record<string, unknown> | null): AsyncRequest {
  * audit log with its code and prefetch before it starts; a registry that cannot record it gets
  * an untrusted (budgeted) run instead.
  */
-function accessOf(
+async function accessOf(
   request: FastifyRequest,
   registry: KeyRegistry,
   checked: TaskSpec,
   body: Record<string, unknown> | null,
-): AccessLevel {
+): Promise<AccessLevel> {
   if (keyOwnerOf(request).accessLevel !== 'trusted' || !registry.trustedRunStarted) {
     return 'untrusted';
   }
@@ -93,7 +93,7 @@ function accessOf(
   // `checked` was validated first, so that the log holds runs that start, not bodies that fail to parse.
   const post = body?.post_processing as Record<string, unknown> | undefined;
   const source = typeof body?.code === 'string' ? body.code : post?.code;
-  registry.trustedRunStarted({
+  await registry.trustedRunStarted({
     orgId,
     actor: `key:${keyId}`,
     code: typeof source === 'string' ? source : checked.code,
@@ -127,7 +127,7 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
       reply.header(RUN_ID_HEADER, runId);
       if (String(request.headers['async_query'] ?? '').toLowerCase() !== 'true') {
         const checked = await opts.runner.validateAsync(orgId, body);
-        const access = accessOf(request, opts.registry, checked, body);
+        const access = await accessOf(request, opts.registry, checked, body);
         return answer(taskId, await opts.runner.run(orgId, body, { runId }, access));
       }
       const target = readAsync(body);
@@ -135,7 +135,10 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
       const checked = await opts.runner.validateAsync(orgId, body);
       // Refused before the 202: run() counts the run in the same turn of the event loop.
       opts.runner.checkRunCap(orgId);
-      const access = accessOf(request, opts.registry, checked, body);
+      const access = await accessOf(request, opts.registry, checked, body);
+      // Writing a trusted run's audit entry awaited the air's database: checked again, so that
+      // run() still counts the run in the same turn as the check.
+      opts.runner.checkRunCap(orgId);
       const run = opts.runner.run(
         orgId,
         body,

@@ -51,74 +51,76 @@ const toSiteUser = (a: Analyst) => ({
 export const siteAdminRoutes: FastifyPluginAsync<{ store: AirStore }> = async (app, { store }) => {
   app.addHook('preHandler', requireAdmin);
   const orgs = store.organisations;
-  const requireOrg = (id: string) => {
-    const org = orgs.get(id);
+  const requireOrg = async (id: string) => {
+    const org = await orgs.get(id);
     if (!org) throw new AppError('ORGANISATION_NOT_FOUND', { organisation: id });
     return org;
   };
 
   app.get('/api/site/admin/organisations', async () => ({
     success: true,
-    organisations: orgs.list().map(toSiteOrg),
+    organisations: (await orgs.list()).map(toSiteOrg),
   }));
 
   app.post('/api/site/admin/organisations', async (request, reply) => {
-    const org = orgs.create(parseBody(newOrgBody, request.body).name.trim());
+    const org = await orgs.create(parseBody(newOrgBody, request.body).name.trim());
     return reply.status(201).send({ success: true, organisation: toSiteOrg(org) });
   });
 
   app.get('/api/site/admin/users', async () => ({
     success: true,
-    users: orgs.list().flatMap((org) => orgs.listAnalysts(org.id).map(toSiteUser)),
+    users: (await Promise.all((await orgs.list()).map((org) => orgs.listAnalysts(org.id)))).flatMap(
+      (people) => people.map(toSiteUser),
+    ),
   }));
 
   app.post('/api/site/admin/users', async (request, reply) => {
     const body = parseBody(newUserBody, request.body);
-    const org = requireOrg(body.org_id);
-    const user = orgs.addAnalyst(
+    const org = await requireOrg(body.org_id);
+    const user = await orgs.addAnalyst(
       org.id,
       body.email.trim(),
       body.name.trim(),
       Date.now(),
       body.role,
     );
-    orgs.setPasswordHash(user.id, await hashPassword(body.password));
+    await orgs.setPasswordHash(user.id, await hashPassword(body.password));
     const created =
       body.access_level !== undefined && body.access_level !== user.accessLevel
-        ? setAccessLevel(store, user.id, body.access_level, actorOf(request))
+        ? await setAccessLevel(store, user.id, body.access_level, actorOf(request))
         : user;
     return reply.status(201).send({ success: true, user: toSiteUser(created) });
   });
 
   app.put<{ Params: { id: string } }>('/api/site/admin/users/:id/role', async (request) => {
     const { role } = parseBody(roleBody, request.body);
-    const before = orgs.analyst(request.params.id);
-    if (!before || !orgs.setRole(before.id, role)) {
+    const before = await orgs.analyst(request.params.id);
+    if (!before || !(await orgs.setRole(before.id, role))) {
       throw new AppError('ANALYST_NOT_FOUND', { user: request.params.id });
     }
-    store.audit.record({
+    await store.audit.record({
       orgId: before.orgId,
       event: 'role.changed',
       actor: actorOf(request),
       detail: { user: before.id, from: before.role, to: role },
     });
-    return { success: true, user: toSiteUser(orgs.analyst(request.params.id)!) };
+    return { success: true, user: toSiteUser((await orgs.analyst(request.params.id))!) };
   });
 
   // Installation admins only (this plugin's hook): nobody else, the person included, can change
   // a level. Takes effect on the next request of every key and session of theirs.
   app.put<{ Params: { id: string } }>('/api/site/admin/users/:id/access_level', async (request) => {
     const { access_level: level } = parseBody(accessLevelBody, request.body);
-    const user = setAccessLevel(store, request.params.id, level, actorOf(request));
+    const user = await setAccessLevel(store, request.params.id, level, actorOf(request));
     return { success: true, user: toSiteUser(user) };
   });
 
   app.get('/api/site/admin/audit', async (request) => {
     const query = parseBody(auditQuery, request.query);
-    if (query.org_id !== undefined) requireOrg(query.org_id);
+    if (query.org_id !== undefined) await requireOrg(query.org_id);
     return {
       success: true,
-      entries: store.audit.list(query.org_id, query.limit).map((e) => ({
+      entries: (await store.audit.list(query.org_id, query.limit)).map((e) => ({
         id: e.id,
         at: e.at,
         org_id: e.orgId,

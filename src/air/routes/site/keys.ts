@@ -39,7 +39,7 @@ export const siteKeyRoutes: FastifyPluginAsync<{ store: AirStore; keys: KeyServi
 ) => {
   app.get('/api/site/keys', async (request) => ({
     success: true,
-    keys: store.keys.list(analystOf(request).orgId).map((key) => toSiteKey(key)),
+    keys: (await store.keys.list(analystOf(request).orgId)).map((key) => toSiteKey(key)),
   }));
 
   // The files are in this answer only: the password that protects them is never stored. Which
@@ -47,7 +47,7 @@ export const siteKeyRoutes: FastifyPluginAsync<{ store: AirStore; keys: KeyServi
   app.post('/api/site/keys', async (request, reply) => {
     const body = parseBody(newKeyBody, request.body);
     const { orgId } = analystOf(request);
-    const issued = keys.create(
+    const issued = await keys.create(
       orgId,
       {
         type: body.type,
@@ -58,7 +58,7 @@ export const siteKeyRoutes: FastifyPluginAsync<{ store: AirStore; keys: KeyServi
       },
       { actor: actorOf(request), role: analystOf(request).role, personId: analystOf(request).id },
     );
-    store.audit.record({
+    await store.audit.record({
       orgId,
       event: 'key.downloaded',
       actor: actorOf(request),
@@ -74,9 +74,9 @@ export const siteKeyRoutes: FastifyPluginAsync<{ store: AirStore; keys: KeyServi
 
   app.delete<{ Params: { id: string } }>('/api/site/keys/:id', async (request) => {
     const { orgId } = analystOf(request);
-    const key = store.keys.get(orgId, request.params.id);
+    const key = await store.keys.get(orgId, request.params.id);
     if (!key) throw new AppError('KEY_NOT_FOUND', { key: request.params.id });
-    keys.revoke(orgId, key.id, actorOf(request));
-    return { success: true, key: toSiteKey(store.keys.get(orgId, key.id)!) };
+    await keys.revoke(orgId, key.id, actorOf(request));
+    return { success: true, key: toSiteKey((await store.keys.get(orgId, key.id))!) };
   });
 };

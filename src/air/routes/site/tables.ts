@@ -13,10 +13,10 @@ export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort; store: AirS
   type Named = { Params: { name: string } };
 
   /** Refuses (and audits) a change that erases rows, before the cloak is asked anything. */
-  const checkErase = (request: FastifyRequest, table: string, what: string) => {
+  const checkErase = async (request: FastifyRequest, table: string, what: string) => {
     const { orgId, role } = analystOf(request);
     if (mayEraseData(role)) return;
-    store.audit.record({
+    await store.audit.record({
       orgId,
       event: 'table.erase_refused',
       actor: actorOf(request),
@@ -46,7 +46,7 @@ export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort; store: AirS
   });
 
   app.patch<Named>('/api/site/tables/:name', async (request) => {
-    if (erasesData(request.body)) checkErase(request, request.params.name, 'drop columns');
+    if (erasesData(request.body)) await checkErase(request, request.params.name, 'drop columns');
     return {
       success: true,
       table: await cloak.alterTable(analystOf(request).orgId, request.params.name, request.body),
@@ -54,7 +54,7 @@ export const siteTableRoutes: FastifyPluginAsync<{ cloak: CloakPort; store: AirS
   });
 
   app.delete<Named>('/api/site/tables/:name', async (request) => {
-    checkErase(request, request.params.name, 'drop tables');
+    await checkErase(request, request.params.name, 'drop tables');
     await cloak.dropTable(analystOf(request).orgId, request.params.name);
     return { success: true };
   });

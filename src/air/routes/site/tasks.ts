@@ -104,14 +104,16 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.get('/api/site/tasks', async (request) => ({
     success: true,
-    tasks: store.tasks.list(analystOf(request).orgId).map((task) => {
-      const latest = store.results.page(task.id, 1, 1)[0];
-      return {
-        ...toApiTask(task),
-        results: store.results.count(task.id),
-        latest_result_at: latest?.publishedAt ?? null,
-      };
-    }),
+    tasks: await Promise.all(
+      (await store.tasks.list(analystOf(request).orgId)).map(async (task) => {
+        const latest = (await store.results.page(task.id, 1, 1))[0];
+        return {
+          ...toApiTask(task),
+          results: await store.results.count(task.id),
+          latest_result_at: latest?.publishedAt ?? null,
+        };
+      }),
+    ),
   }));
 
   app.post('/api/site/tasks', async (request, reply) => {
@@ -145,7 +147,7 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.get<ByToken>('/api/site/tasks/:token', async (request) => ({
     success: true,
-    task: toSiteTask(taskOf(request)),
+    task: toSiteTask(await taskOf(request)),
   }));
 
   app.put<ByToken>('/api/site/tasks/:token', async (request) => {
@@ -185,13 +187,13 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
   });
 
   app.get<ByToken>('/api/site/tasks/:token/runs', async (request) => {
-    const task = taskOf(request);
+    const task = await taskOf(request);
     return { success: true, runs: tasks.runs.list(task.orgId, task.id).map(toApiRun) };
   });
 
   type ByRun = { Params: { token: string; runId: string } };
-  const findRun = (orgId: string, token: string, runId: string) => {
-    const task = tasks.find(orgId, token);
+  const findRun = async (orgId: string, token: string, runId: string) => {
+    const task = await tasks.find(orgId, token);
     const run = tasks.runs.get(orgId, task.id, runId);
     if (!run) throw new AppError('RUN_NOT_FOUND', { task: task.token, run: runId });
     return { task, run };
@@ -199,13 +201,13 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.get<ByRun>('/api/site/tasks/:token/runs/:runId', async (request) => {
     const { orgId } = analystOf(request);
-    const { run } = findRun(orgId, request.params.token, request.params.runId);
+    const { run } = await findRun(orgId, request.params.token, request.params.runId);
     return { success: true, run: toApiRun(run) };
   });
 
   app.delete<ByRun>('/api/site/tasks/:token/runs/:runId', async (request) => {
     const { orgId } = analystOf(request);
-    const { task, run } = findRun(orgId, request.params.token, request.params.runId);
+    const { task, run } = await findRun(orgId, request.params.token, request.params.runId);
     if (run.state !== 'running') {
       throw new AppError('RUN_NOT_ACTIVE', { run: run.id, state: run.state });
     }
@@ -215,18 +217,18 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.get<ByToken>('/api/site/tasks/:token/results', async (request) => {
     const { page, perPage } = parsePagination(request.query, opts.maxPerPage);
-    const task = taskOf(request);
+    const task = await taskOf(request);
     return {
       success: true,
-      count: store.results.count(task.id),
+      count: await store.results.count(task.id),
       page,
       per_page: perPage,
-      results: store.results.page(task.id, page, perPage).map(toSiteResult),
+      results: (await store.results.page(task.id, page, perPage)).map(toSiteResult),
     };
   });
 
   app.get<ByToken>('/api/site/tasks/:token/results.csv', async (request, reply) => {
-    const task = taskOf(request);
+    const task = await taskOf(request);
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${task.token}-results.csv"`)
@@ -236,9 +238,9 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
   app.delete<{ Params: { token: string; resultId: string } }>(
     '/api/site/tasks/:token/results/:resultId',
     async (request) => {
-      const task = taskOf(request);
+      const task = await taskOf(request);
       const id = /^\d{1,15}$/.test(request.params.resultId) ? Number(request.params.resultId) : NaN;
-      if (!store.results.delete(task.id, id)) {
+      if (!(await store.results.delete(task.id, id))) {
         throw new AppError('RESULT_NOT_FOUND', {
           result: request.params.resultId,
           task: task.token,

@@ -63,6 +63,8 @@ export async function build() {
   const file = path.join(temporary, path.basename(BUILT_CLI));
   try {
     await esbuild({
+      // Paths in the bundle's comments are relative to this, whatever directory started the build.
+      absWorkingDir: root,
       entryPoints: [path.join(root, 'src/cli/main.ts')],
       outfile: file,
       bundle: true,

@@ -129,6 +129,14 @@ export async function openCloak(
     processes: config.cloak.sandboxProcesses,
     ...(budget ? { budget } : {}),
   });
+  // The bookkeeping stores migrate in a transaction on cloak.db's one connection: until it has
+  // committed, a caller's first write would join it (and a close roll both back).
+  try {
+    await Promise.all([budget?.ready(), release?.ready(), streaming.ready()]);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return {
     data,
     runner,

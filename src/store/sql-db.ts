@@ -40,6 +40,13 @@ export interface SqlDb extends SqlExecutor {
 export interface SqliteSqlDb extends SqlDb {
   readonly dialect: 'sqlite';
   readonly raw: Database.Database;
+  /**
+   * Runs `fn`, which uses `raw` directly, when no transaction of this wrapper is open, and keeps
+   * new ones out until it ends. Synchronous writes on `raw` (the data store's uploads) must go
+   * through here: run while a transaction awaits, they would join it, and a rolled-back budget
+   * preview would take an acknowledged upload with it.
+   */
+  exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
 }
 
 export function openSqliteDb(file: string): SqliteSqlDb {
@@ -86,6 +93,17 @@ export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
     async exec(sql) {
       while (open) await open;
       return direct.exec(sql);
+    },
+    async exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+      while (open) await open;
+      let release!: () => void;
+      open = new Promise((resolve) => (release = resolve));
+      try {
+        return await fn();
+      } finally {
+        open = undefined;
+        release();
+      }
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       // Never BEGIN inside the caller's synchronous step: code that goes on to use the raw handle

@@ -15,7 +15,7 @@ const SPARE_PAGES = 100;
  * reaches into the store to make SQLite behave as on a full disk (SQLITE_FULL) without a tmpfs.
  */
 function cloakDb(inst: TestInstallation): Database.Database {
-  return (inst.platform.cloak.data as unknown as { db: Database.Database }).db;
+  return inst.platform.cloak.sql.raw;
 }
 
 function batch(n: number) {

@@ -57,7 +57,11 @@ beforeAll(async () => {
   try {
     const orgId = (await platform.air.organisations.create('Drain')).id;
     const key = async (type: 'task_runner' | 'web_api') => {
-      const issued = await platform.keys.create(orgId, { type, description: type, password: 'pw-1234' });
+      const issued = await platform.keys.create(orgId, {
+        type,
+        description: type,
+        password: 'pw-1234',
+      });
       return { pfx: issued.pfx, passphrase: 'pw-1234' };
     };
     runner = await key('task_runner');
@@ -189,9 +193,9 @@ describe('graceful shutdown', () => {
     // The web API's background run was published before the stores closed: nothing lost.
     const after = await openPlatform(buildConfig({ ...SETTINGS, dataDir }));
     try {
-      expect(after.air.results.count(quickTaskId)).toBe(1);
+      expect(await after.air.results.count(quickTaskId)).toBe(1);
     } finally {
-      after.close();
+      await after.close();
     }
   }, 240_000);
 });

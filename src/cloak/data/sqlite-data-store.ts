@@ -16,7 +16,9 @@ import type { UserData } from './user-stream.ts';
 /**
  * Every method calls the synchronous core: better-sqlite3 never waits, so wrapping its answers in
  * promises costs one microtask per call, and the hot paths (a whole insert transaction, the
- * per-user stream) run inside the core without any promise in between.
+ * per-user stream) run inside the core without any promise in between. Writes go through
+ * `exclusive`: cloak.db's one connection is shared with the bookkeeping stores, whose transactions
+ * await, and a write made while one is open would join it (and roll back with a budget preview).
  */
 export class SqliteDataStore implements CloakDataStore {
   readonly dialect = 'sqlite';
@@ -33,15 +35,15 @@ export class SqliteDataStore implements CloakDataStore {
   }
 
   async createTable(orgId: string, def: unknown): Promise<TableInfo> {
-    return this.sync.createTable(orgId, def);
+    return this.db.exclusive(() => this.sync.createTable(orgId, def));
   }
 
   async alterTable(orgId: string, name: string, change: unknown): Promise<TableInfo> {
-    return this.sync.alterTable(orgId, name, change);
+    return this.db.exclusive(() => this.sync.alterTable(orgId, name, change));
   }
 
   async dropTable(orgId: string, name: string): Promise<void> {
-    this.sync.dropTable(orgId, name);
+    return this.db.exclusive(() => this.sync.dropTable(orgId, name));
   }
 
   async listTables(orgId: string): Promise<TableInfo[]> {
@@ -61,23 +63,24 @@ export class SqliteDataStore implements CloakDataStore {
   }
 
   async insert(orgId: string, payload: unknown, now?: number): Promise<InsertCounts> {
-    return this.sync.insert(orgId, payload, now);
+    return this.db.exclusive(() => this.sync.insert(orgId, payload, now));
   }
 
   importFile(orgId: string, input: Readable, options: ImportOptions): Promise<ImportResult> {
-    return this.sync.importFile(orgId, input, options);
+    // Its chunks commit one by one across awaits: no budget transaction may open in between.
+    return this.db.exclusive(() => this.sync.importFile(orgId, input, options));
   }
 
   async deleteUser(orgId: string, userId: string): Promise<number> {
-    return this.sync.deleteUser(orgId, userId);
+    return this.db.exclusive(() => this.sync.deleteUser(orgId, userId));
   }
 
   async setLookupTable(orgId: string, name: string, pairs: unknown): Promise<void> {
-    this.sync.setLookupTable(orgId, name, pairs);
+    return this.db.exclusive(() => this.sync.setLookupTable(orgId, name, pairs));
   }
 
   async removeLookupTable(orgId: string, name: string): Promise<void> {
-    this.sync.removeLookupTable(orgId, name);
+    return this.db.exclusive(() => this.sync.removeLookupTable(orgId, name));
   }
 
   async lookup(orgId: string, table: string, key: string): Promise<string | undefined> {
@@ -128,7 +131,7 @@ export class SqliteDataStore implements CloakDataStore {
   }
 
   async indexArrivals(orgId: string, name: string): Promise<void> {
-    this.sync.indexArrivals(orgId, name);
+    return this.db.exclusive(() => this.sync.indexArrivals(orgId, name));
   }
 
   /** Closes the database only when the store opened it (openDataStore); see there. */

@@ -1,12 +1,6 @@
 // The keyed noise source: pure, sticky, domain-separated, and normally distributed.
 import { describe, expect, it } from 'vitest';
-import {
-  drawBytes,
-  encodeSeed,
-  noise,
-  standardNormal,
-  uniformFromBytes,
-} from './noise.ts';
+import { drawBytes, encodeSeed, noise, standardNormal, uniformFromBytes } from './noise.ts';
 import { testSecret } from './test-support.ts';
 
 const secret = testSecret('noise');

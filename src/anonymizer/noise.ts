@@ -68,4 +68,3 @@ export function standardNormal(secret: Uint8Array, seed: Seed, step: string): nu
 export function noise(secret: Uint8Array, seed: Seed, step: string, sd: number): number {
   return sd === 0 ? 0 : sd * standardNormal(secret, seed, step);
 }
-

@@ -192,7 +192,13 @@ export class TaskRunner {
     return this.runs.track('run', orgId, control, (tracked) =>
       this.#cap.count(orgId, async (track) => {
         const task = await this.validateAsync(orgId, spec);
-        return this.#released(orgId, task, tracked, access !== 'trusted' ? 'charged' : 'none', track);
+        return this.#released(
+          orgId,
+          task,
+          tracked,
+          access !== 'trusted' ? 'charged' : 'none',
+          track,
+        );
       }),
     );
   }

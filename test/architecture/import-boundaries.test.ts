@@ -23,7 +23,18 @@ const ALLOWED: Record<string, string[]> = {
   // Metrics, readiness and shutdown: handed checks and events by the platform, knows no part.
   ops: ['shared', 'errors', 'config', 'http'],
   // api-client: the air on another host reaches its cloak with the typed client (remote-cloak-port.ts).
-  platform: ['air', 'cloak', 'config', 'http', 'pki', 'shared', 'errors', 'store', 'ops', 'api-client'],
+  platform: [
+    'air',
+    'cloak',
+    'config',
+    'http',
+    'pki',
+    'shared',
+    'errors',
+    'store',
+    'ops',
+    'api-client',
+  ],
   cli: ['platform', 'config', 'errors', 'shared', 'air', 'http', 'demo'],
 };
 

@@ -128,7 +128,10 @@ describe('the air on another host', () => {
       });
       writeFileSync(serviceKeyFile, pem, { mode: 0o600 });
       const analyst = await setup.air.organisations.addAnalyst(orgId, ANALYST.email, 'Ada');
-      await setup.air.organisations.setPasswordHash(analyst.id, await hashPassword(ANALYST.password));
+      await setup.air.organisations.setPasswordHash(
+        analyst.id,
+        await hashPassword(ANALYST.password),
+      );
     } finally {
       setup.close();
     }

@@ -23,7 +23,11 @@ describe('a run whose queue database disappears', () => {
     const { cloak } = coordinator;
     try {
       await cloak.data.createTable(ORG, { name: 't', columns: [{ name: 'v', type: 'integer' }] });
-      await cloak.data.insert(ORG, { a: { t: [{ v: 1 }] }, b: { t: [{ v: 2 }] }, c: { t: [{ v: 3 }] } });
+      await cloak.data.insert(ORG, {
+        a: { t: [{ v: 1 }] },
+        b: { t: [{ v: 2 }] },
+        c: { t: [{ v: 3 }] },
+      });
       // No worker runs: the coordinator waits on its shards until the database goes.
       const run = cloak.runner.run(ORG, {
         code: `report_property('v', tables.t[0].v > 0)`,

@@ -52,7 +52,7 @@ describe('timing-channel attack', () => {
         const answer = await lab.inst.cloak('/task/run', { key, body: spec(g) });
         expect(answer.status).toBe(200);
       });
-      const epoch = lab.inst.platform.cloak.release!.epochOf(lab.orgId);
+      const epoch = await lab.inst.platform.cloak.release!.epochOf(lab.orgId);
       console.log(
         describeScore(`timing channel (median run ${median.toFixed(1)} ms, epoch ${epoch})`, score),
       );

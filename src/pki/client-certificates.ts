@@ -44,7 +44,18 @@ export function issueClientCertificate(
   subject: ClientSubject,
   opts: { validDays: number },
 ): IssuedClientCertificate {
-  const attributes = subjectAttributes(subject);
+  return issueClientAuthCertificate(ca, subjectAttributes(subject), opts);
+}
+
+/**
+ * A TLS client-authentication certificate for `attributes`, signed by the installation CA: what
+ * analyst keys and the air's service key share; only their subjects differ.
+ */
+export function issueClientAuthCertificate(
+  ca: CertificateAndKey,
+  attributes: NameAttribute[],
+  opts: { validDays: number },
+): IssuedClientCertificate {
   const authority = parseAuthority(ca);
   const validity = validityPeriod(opts.validDays, authority.notAfter);
   const serial = randomSerial();

@@ -1,16 +1,8 @@
 // The air's service credential: a client certificate of type air_service that names no organisation.
 import type { PeerCertificate } from 'node:tls';
 import type { CertificateAndKey, IssuedClientCertificate } from './types.ts';
-import {
-  generateKeyPair,
-  isWellFormedText,
-  normalizeSerial,
-  OID,
-  parseAuthority,
-  randomSerial,
-  signCertificate,
-  validityPeriod,
-} from './x509.ts';
+import { issueClientAuthCertificate } from './client-certificates.ts';
+import { isWellFormedText, normalizeSerial, OID } from './x509.ts';
 
 /** The OU of a service certificate; no analyst key type has it, so analyst routes refuse it. */
 export const AIR_SERVICE_KEY_TYPE = 'air_service';
@@ -31,36 +23,15 @@ export function issueServiceCertificate(
   opts: { validDays: number },
 ): IssuedClientCertificate {
   if (!isWellFormedText(keyId)) throw new RangeError('A service certificate needs a keyId.');
-  const authority = parseAuthority(ca);
-  const validity = validityPeriod(opts.validDays, authority.notAfter);
-  const serial = randomSerial();
-  const keys = generateKeyPair();
-  const certPem = signCertificate(
-    {
-      subject: [
-        { type: OID.organizationName, value: SERVICE_ORGANISATION },
-        { type: OID.organizationalUnitName, value: AIR_SERVICE_KEY_TYPE },
-        { type: OID.commonName, value: keyId },
-      ],
-      publicKey: keys.publicKey,
-      serial,
-      validity,
-      extensions: [
-        { name: 'basicConstraints', cA: false, critical: true },
-        { name: 'keyUsage', digitalSignature: true, critical: true },
-        { name: 'extKeyUsage', clientAuth: true },
-        { name: 'subjectKeyIdentifier' },
-        { name: 'authorityKeyIdentifier', keyIdentifier: authority.keyIdentifier },
-      ],
-    },
-    { authority },
+  return issueClientAuthCertificate(
+    ca,
+    [
+      { type: OID.organizationName, value: SERVICE_ORGANISATION },
+      { type: OID.organizationalUnitName, value: AIR_SERVICE_KEY_TYPE },
+      { type: OID.commonName, value: keyId },
+    ],
+    opts,
   );
-  return {
-    certPem,
-    keyPem: keys.keyPem,
-    serial: serial.replace(/^0+/, ''),
-    notAfter: validity.notAfter,
-  };
 }
 
 /**

@@ -5,7 +5,6 @@ import { availableParallelism } from 'node:os';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import {
   openCloak,
   openQueue,
@@ -15,6 +14,7 @@ import {
 } from '../../src/cloak/index.ts';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
 import { DEMO_TABLES, syntheticBatches } from '../../src/demo/synthetic-data.ts';
+import { createTestDatabase } from '../../src/store/test-support.ts';
 import type { BenchSize, Scenario } from '../harness.ts';
 
 const ORG = 'bench-org';
@@ -32,7 +32,6 @@ const WORKERS = [1, 2, 4];
 /** Enough shards that 4 workers all have work, few enough that a shard's start-up stays small. */
 const SHARDS = 8;
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const ADMIN_URL = process.env.OPENCLOAK_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** One sandbox process per embedded run and per worker: each stands for one core. */
 const SETTINGS: ConfigInput = {
   privacy: { releaseSchedule: false },
@@ -97,14 +96,9 @@ function startWorker(dataDir: string, configFile: string, url: string): Promise<
 }
 
 async function distributed(root: string, users: number, workers: number): Promise<number> {
-  const name = `oc_dist_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await createTestDatabase('oc_dist_bench');
   const settings = {
-    url: url.toString(),
+    url: database.url,
     shardTimeoutSeconds: 3600,
     shardRetries: 0,
     pollingSeconds: 0.5,
@@ -128,8 +122,7 @@ async function distributed(root: string, users: number, workers: number): Promis
     await boss.stop({ graceful: false, wait: true });
     await runCap.close();
     for (const child of children) child.kill('SIGKILL');
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
 }
 

@@ -1,9 +1,7 @@
 // Server-mode test plumbing: a fresh PostgreSQL database per test file, worker child processes, a coordinator.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import {
   openCloak,
   openQueue,
@@ -13,28 +11,12 @@ import {
   type QueueSettings,
 } from '../../src/cloak/index.ts';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import { createTestDatabase } from '../../src/store/test-support.ts';
 import { cliCommand } from '../support/server-process.ts';
 
-const ADMIN_URL = process.env.OPENCLOAK_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 /** A database of its own (oc_dist_<random>), dropped by `drop`. */
-export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `oc_dist_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = new pg.Client({ connectionString: ADMIN_URL });
-      await again.connect();
-      await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await again.end();
-    },
-  };
+export function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return createTestDatabase('oc_dist');
 }
 
 /**

@@ -55,11 +55,6 @@ export interface Cloak {
    * is what keeps their transactions on the one connection from overlapping.
    */
   sql: SqliteSqlDb;
-  /**
-   * Resolves when the bookkeeping stores' tables are migrated; their methods wait for it anyway,
-   * so awaiting it only makes a damaged database fail at start rather than at first use.
-   */
-  ready(): Promise<void>;
   close(): void;
 }
 
@@ -130,7 +125,8 @@ export async function openCloak(
     ...(budget ? { budget } : {}),
   });
   // The bookkeeping stores migrate in a transaction on cloak.db's one connection: until it has
-  // committed, a caller's first write would join it (and a close roll both back).
+  // committed, a caller's first write would join it (and a close roll both back). Awaited here,
+  // a database that cannot be migrated also stops the open, not the first run.
   try {
     await Promise.all([budget?.ready(), release?.ready(), streaming.ready()]);
   } catch (error) {
@@ -145,9 +141,6 @@ export async function openCloak(
     streaming,
     ping: () => void db.prepare('SELECT 1').get(),
     sql,
-    ready: async () => {
-      await Promise.all([budget?.ready(), release?.ready(), streaming.ready()]);
-    },
     close: () => {
       // The default store shares cloak.db's connection, closed here; one at `cloak.store` has its own.
       if (config.cloak.store !== undefined) void data.close();

@@ -91,13 +91,6 @@ async function startLocked(
     await serverMode?.close();
     throw error;
   }
-  // A cloak database whose bookkeeping tables cannot be migrated stops the start here, not at
-  // the first run.
-  await platform.cloak.ready().catch(async (error: unknown) => {
-    await platform.close();
-    await serverMode?.close();
-    throw error;
-  });
   let initialAdmin: InitialCredentials | undefined;
   const logger = options.logger ?? false;
   const log: OpsLog = logger === false ? SILENT_LOG : platformLog(logger);

@@ -75,6 +75,18 @@ export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
   // The check must sit in the same synchronous step as what it guards: awaiting a helper that
   // checked would resume a microtask later, after another caller may have begun a transaction.
   let open: Promise<void> | undefined;
+  /** Holds the connection for `fn`: callers that come meanwhile wait until it has ended. */
+  const exclusive = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+    while (open) await open;
+    let release!: () => void;
+    open = new Promise((resolve) => (release = resolve));
+    try {
+      return await fn();
+    } finally {
+      open = undefined;
+      release();
+    }
+  };
   return {
     dialect: 'sqlite',
     raw,
@@ -94,26 +106,13 @@ export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
       while (open) await open;
       return direct.exec(sql);
     },
-    async exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
-      while (open) await open;
-      let release!: () => void;
-      open = new Promise((resolve) => (release = resolve));
-      try {
-        return await fn();
-      } finally {
-        open = undefined;
-        release();
-      }
-    },
+    exclusive,
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       // Never BEGIN inside the caller's synchronous step: code that goes on to use the raw handle
       // synchronously (or closes it) before its first await would otherwise run inside this
-      // transaction. Then wait for any open one, checked in the same step as the BEGIN.
+      // transaction. exclusive then waits for any open one, in the same step as the BEGIN.
       await undefined;
-      while (open) await open;
-      let release!: () => void;
-      open = new Promise((resolve) => (release = resolve));
-      try {
+      return exclusive(async () => {
         // IMMEDIATE takes the write lock now, so a second process cannot make this one fail later.
         raw.exec('BEGIN IMMEDIATE');
         try {
@@ -124,10 +123,7 @@ export function sqliteSqlDb(raw: Database.Database): SqliteSqlDb {
           if (raw.inTransaction) raw.exec('ROLLBACK');
           throw error;
         }
-      } finally {
-        open = undefined;
-        release();
-      }
+      });
     },
     async close() {
       while (open) await open;

@@ -64,8 +64,11 @@ describe('participation budget memory', () => {
   it('retains no more for 400,000 users than for 50,000', async () => {
     const small = await peakRetained(50_000);
     const large = await peakRetained(400_000);
-    // Kept in memory, 350,000 more users would be 30 MiB of keys and bucket lists alone.
-    expect(large - small).toBeLessThan(2 * MIB);
-    expect(large).toBeLessThan(8 * MIB);
+    // Kept in memory, 350,000 more users are 44 MiB (measured with no spilling). Heap readings
+    // of the same run vary by about 2 MiB from one try to the next (seen from -0.03 to 2.3 MiB
+    // here, under load in CI), so the bounds leave that room and still fail at a seventh of
+    // per-user growth.
+    expect(large - small).toBeLessThan(6 * MIB);
+    expect(large).toBeLessThan(12 * MIB);
   }, 120_000);
 });

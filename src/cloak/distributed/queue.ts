@@ -1,4 +1,5 @@
 // The job queue of server mode: pg-boss on PostgreSQL, its one queue of shard jobs, and its settings.
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { AppError } from '../../errors/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
@@ -56,10 +57,9 @@ export async function openQueue(settings: Readonly<QueueSettings>): Promise<PgBo
   // the process. The coordinator and the workers see the same failures on their own calls.
   boss.on('error', () => undefined);
   try {
-    await boss.start();
-    await boss.createQueue(SHARD_QUEUE).catch(async (error: unknown) => {
-      // Two processes starting at once both try to create it; the second finds it there.
-      if (!(await boss.getQueue(SHARD_QUEUE))) throw error;
+    await whileHoldingSetupLock(settings.url, async () => {
+      await boss.start();
+      if (!(await boss.getQueue(SHARD_QUEUE))) await boss.createQueue(SHARD_QUEUE);
     });
   } catch (error) {
     await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
@@ -69,6 +69,28 @@ export async function openQueue(settings: Readonly<QueueSettings>): Promise<PgBo
     });
   }
   return boss;
+}
+
+/** Any fixed number; only processes opening this queue take this advisory lock. */
+const SETUP_LOCK = 0x6f63_7175; // 'ocqu'
+
+/**
+ * pg-boss creates its schema and each queue's partition table on first use. A coordinator and
+ * workers starting at once did that concurrently and PostgreSQL answered one of them with
+ * "deadlock detected" (seen in CI), so every process sets up under one session lock, in turn.
+ */
+async function whileHoldingSetupLock(url: string, setup: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'opencloak' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [SETUP_LOCK]);
+    await setup();
+  } finally {
+    // Ending the session releases the lock even if the unlock below is never reached.
+    await client.query('SELECT pg_advisory_unlock($1)', [SETUP_LOCK]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** The queue's address without its password, for messages and logs. */

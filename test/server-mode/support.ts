@@ -10,7 +10,9 @@ import {
   type Cloak,
   type QueueSettings,
 } from '../../src/cloak/index.ts';
+import { Scheduler } from '../../src/air/index.ts';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import { openPlatform, openServerMode, type OpenedPlatform } from '../../src/platform/index.ts';
 import { createTestDatabase } from '../../src/store/test-support.ts';
 import { cliCommand } from '../support/server-process.ts';
 
@@ -114,6 +116,55 @@ export async function openCoordinator(
       cloak.close();
       await boss.stop({ graceful: false, wait: true });
       await runCap.close();
+    },
+  };
+}
+
+/** A platform (air and cloak, no servers) with a scheduler that only the test ticks. */
+export interface TestPlatform {
+  platform: OpenedPlatform;
+  scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+/** The embedded default's platform of `dataDir`. */
+export async function openEmbeddedPlatform(
+  dataDir: string,
+  overrides: ConfigInput = {},
+): Promise<TestPlatform> {
+  const platform = await openPlatform(buildConfig({ ...overrides, dataDir }));
+  return {
+    platform,
+    scheduler: new Scheduler(platform.air, platform.tasks),
+    close: () => platform.close(),
+  };
+}
+
+/**
+ * The platform of `dataDir` in server mode, opened as `opencloak start --queue` opens it (queue,
+ * shared run cap, period lease; start-platform.ts) but without its servers and timers.
+ */
+export async function openServerPlatform(
+  dataDir: string,
+  settings: QueueSettings,
+  shards: number,
+  overrides: ConfigInput = {},
+): Promise<TestPlatform> {
+  const config = buildConfig({ ...overrides, dataDir, queue: { ...settings, shards } });
+  const serverMode = (await openServerMode(config))!;
+  let platform: OpenedPlatform;
+  try {
+    platform = await openPlatform(config, serverMode.cloakOptions);
+  } catch (error) {
+    await serverMode.close();
+    throw error;
+  }
+  return {
+    platform,
+    scheduler: new Scheduler(platform.air, platform.tasks, {}, serverMode.lease),
+    async close() {
+      await platform.close();
+      await serverMode.close();
     },
   };
 }

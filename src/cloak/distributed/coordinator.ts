@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type PgBoss from 'pg-boss';
 import type { UserKey } from '../../anonymizer/index.ts';
 import { AppError } from '../../errors/index.ts';
+import { isConnectionLoss, RECONNECT_GRACE_MS } from './connection-loss.ts';
 import type { SandboxLimits, UserOutcome } from '../../sandbox/index.ts';
 import type { PrefetchSpec, TaskSpec } from '../../shared/index.ts';
 import { describeQueue, SHARD_QUEUE, type QueueSettings, type ShardJob } from './queue.ts';
@@ -74,14 +75,17 @@ export class ShardCoordinator implements ShardFeeder {
           shard,
           shards,
         };
-        const id = await this.#queue(() =>
+        // The job's id is chosen here: a send retried after a lost connection whose first
+        // attempt had committed finds its job there (pg-boss answers null) instead of adding one.
+        const id = randomUUID();
+        await this.#queue(() =>
           this.boss.send(SHARD_QUEUE, job, {
+            id,
             retryLimit: settings.shardRetries,
             retryDelay: 0,
             expireInSeconds: settings.shardTimeoutSeconds,
           }),
         );
-        if (id === null) throw new Error('pg-boss refused a shard job');
         ids.push(id);
       }
       const partials = await this.#collect(ids, feed, () => halted);
@@ -122,16 +126,28 @@ export class ShardCoordinator implements ShardFeeder {
     return partials;
   }
 
-  /** A queue call; a database that cannot be reached fails the run with an error saying so. */
+  /**
+   * A queue call. A lost connection (PostgreSQL restarting) is retried on a new one, every poll,
+   * for RECONNECT_GRACE_MS: the shards are rows that survive the restart, so the run resumes
+   * where it was. Any other failure, or a database still away after that, fails the run with an
+   * error saying so; nothing has been counted or published by then.
+   */
   async #queue<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw new AppError('RUN_QUEUE_UNAVAILABLE', {
-        queue: describeQueue(this.options.settings.url),
-        detail: (error as Error).message,
-      });
+    let lostAt: number | undefined;
+    for (;;) {
+      try {
+        return await call();
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        lostAt ??= Date.now();
+        if (!isConnectionLoss(error) || Date.now() - lostAt >= RECONNECT_GRACE_MS) {
+          throw new AppError('RUN_QUEUE_UNAVAILABLE', {
+            queue: describeQueue(this.options.settings.url),
+            detail: (error as Error).message,
+          });
+        }
+        await sleep(this.options.settings.pollingSeconds * 1000);
+      }
     }
   }
 }

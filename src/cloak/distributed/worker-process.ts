@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { SqliteDataCore } from '../data/sqlite-data-core.ts';
 import { loadOrCreateNoiseSecret } from '../noise-secret.ts';
+import { startJobLoop } from './job-loop.ts';
 import { openQueue, SHARD_QUEUE, type QueueSettings, type ShardJob } from './queue.ts';
 import { runShard, shardPool, type ShardPool } from './shard-worker.ts';
 import { DataStoreShardUsers } from './shard-users.ts';
@@ -56,19 +57,21 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
     await old?.pool.dispose();
   };
   let idle: NodeJS.Timeout | undefined;
-  await boss.work<ShardJob>(
+  // One job at a time; a lost connection (PostgreSQL restarting) is ridden out (job-loop.ts).
+  const jobs = startJobLoop<ShardJob>(
+    boss,
     SHARD_QUEUE,
-    { batchSize: 1, pollingIntervalSeconds: options.settings.pollingSeconds },
-    async ([job]) => {
-      const { runId, shard, shards } = job!.data;
+    { pollingSeconds: options.settings.pollingSeconds },
+    async (job) => {
+      const { runId, shard, shards } = job.data;
       clearTimeout(idle);
       options.onShard?.({ runId, shard, shards });
       if (kept?.runId !== runId) {
         await release();
-        kept = { runId, pool: shardPool(job!.data, source, options.processes) };
+        kept = { runId, pool: shardPool(job.data, source, options.processes) };
       }
       try {
-        const partial = await runShard(job!.data, {
+        const partial = await runShard(job.data, {
           source,
           secret,
           processes: options.processes,
@@ -89,6 +92,7 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
   );
   return {
     async stop() {
+      await jobs.stop();
       await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
       clearTimeout(idle);
       await release();

@@ -29,6 +29,10 @@ export async function* readInPostgresSnapshot<T>(
   read: (tx: SqlExecutor, rows: PagedRowReader) => AsyncIterable<T>,
 ): AsyncGenerator<T, void, undefined> {
   const client = new pg.Client({ connectionString: url, types });
+  // The server ending the session while the consumer works between two pages (a PostgreSQL
+  // restart) is an 'error' event, which without a listener ends the process; the next FETCH
+  // rejects with the error instead, and the run fails with it.
+  client.on('error', () => undefined);
   await client.connect();
   let cursors = 0;
   const query = async <R>(sql: string, params: readonly SqlValue[] = []) =>

@@ -189,6 +189,13 @@ export function openPostgresDb(url: string, options: PostgresOptions = {}): SqlD
     ...executor(pool),
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A client checked out of the pool has no listener of the pool's: the server ending the
+      // session between two statements (a restart) would be an unheard 'error' event, which
+      // ends the process. Heard here, the next statement rejects with it (the transaction is
+      // gone with its session).
+      let broken: Error | undefined;
+      const hear = (error: Error) => (broken ??= error);
+      client.on('error', hear);
       try {
         await client.query('BEGIN');
         try {
@@ -196,11 +203,17 @@ export function openPostgresDb(url: string, options: PostgresOptions = {}): SqlD
           await client.query('COMMIT');
           return result;
         } catch (error) {
+          // The session's 'error' event may still be on its way: a client whose transaction
+          // failed is not trusted again, but ended (release with an error) and replaced.
+          broken ??= error instanceof Error ? error : new Error(String(error));
           await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         }
       } finally {
-        client.release();
+        // A sound client goes back without the listener (each transaction would add one); a
+        // broken one keeps it until the pool has ended it.
+        if (broken === undefined) client.off('error', hear);
+        client.release(broken);
       }
     },
     close: () => pool.end(),

@@ -79,6 +79,11 @@ export class SharedRunCap {
     await this.#schema();
     const runId = randomUUID();
     const client = await this.#connect();
+    // Checked out, the client has no listener of the pool's: a session the server ends meanwhile
+    // (a restart) must reject the next statement, not end the process with an unheard 'error'.
+    let broken: unknown;
+    const hear = (error: Error) => (broken ??= error);
+    client.on('error', hear);
     try {
       await client.query('BEGIN');
       await client.query("SELECT pg_advisory_xact_lock(hashtext('opencloak_runs:' || $1))", [
@@ -102,10 +107,13 @@ export class SharedRunCap {
       this.#mine.add(runId);
       return runId;
     } catch (error) {
+      // TOO_MANY_RUNS leaves a sound client; any other failure ends it (release with an error).
+      if (!(error instanceof AppError)) broken ??= error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw this.#unavailable(error);
     } finally {
-      client.release();
+      if (broken === undefined) client.off('error', hear);
+      client.release(broken as Error | undefined);
     }
   }
 

@@ -20,8 +20,12 @@ export interface JobLoopOptions {
 }
 
 export interface JobLoop {
-  /** Takes no new job, and resolves once the job in hand (if any) is done and recorded. */
-  stop(): Promise<void>;
+  /**
+   * Takes no new job, and resolves once the job in hand (if any) is done and recorded, or after
+   * `graceMs`: the job is then failed at once, so that the queue retries it elsewhere without
+   * waiting for its expiry, and whatever its handler does later is never recorded.
+   */
+  stop(graceMs: number): Promise<void>;
 }
 
 /** A job's outcome as the queue keeps it: what the handler returned, or its error's message. */
@@ -34,13 +38,16 @@ export function startJobLoop<T extends object>(
   handler: (job: PgBoss.Job<T>) => Promise<object>,
 ): JobLoop {
   const stopping = new AbortController();
+  /** The job in hand, and whether it was given up by `stop` (then its outcome is not recorded). */
+  let current: string | undefined;
+  let abandoned = false;
   const pause = (ms: number) =>
     sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
   const report = (error: unknown) => options.onError?.(error);
 
   const record = async (id: string, outcome: Outcome): Promise<void> => {
     const lostAt = Date.now();
-    for (;;) {
+    while (!abandoned) {
       try {
         if (outcome.ok) await boss.complete(queue, id, outcome.output);
         else await boss.fail(queue, id, outcome.output);
@@ -65,6 +72,7 @@ export function startJobLoop<T extends object>(
         await pause(options.pollingSeconds * 1000);
         continue;
       }
+      current = job.id;
       let outcome: Outcome;
       try {
         outcome = { ok: true, output: await handler(job) };
@@ -73,13 +81,23 @@ export function startJobLoop<T extends object>(
         outcome = { ok: false, output: { message: (error as Error).message } };
       }
       await record(job.id, outcome);
+      current = undefined;
     }
   };
   const running = loop();
   return {
-    async stop() {
+    async stop(graceMs) {
       stopping.abort();
-      await running;
+      const grace = new AbortController();
+      const finished = await Promise.race([
+        running.then(() => true),
+        sleep(graceMs, false, { signal: grace.signal }).catch(() => true),
+      ]);
+      grace.abort();
+      if (finished || current === undefined) return;
+      abandoned = true;
+      const message = 'the worker stopped before it finished the shard';
+      await boss.fail(queue, current, { message }).catch(report);
     },
   };
 }

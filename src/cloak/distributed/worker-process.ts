@@ -10,6 +10,8 @@ import { DataStoreShardUsers } from './shard-users.ts';
 
 /** How long a finished run's sandbox processes wait for another of its shards. */
 const IDLE_POOL_MS = 5000;
+/** How long a stopping worker waits for the shard in hand before handing it back to the queue. */
+const STOP_GRACE_MS = 30_000;
 
 export interface WorkerOptions {
   settings: Readonly<QueueSettings>;
@@ -92,8 +94,8 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
   );
   return {
     async stop() {
-      await jobs.stop();
-      await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+      await jobs.stop(STOP_GRACE_MS);
+      await boss.stop({ graceful: true, wait: true, timeout: STOP_GRACE_MS });
       clearTimeout(idle);
       await release();
       db.close();

@@ -103,12 +103,16 @@ export class ShardCoordinator implements ShardFeeder {
     const partials = new Array<unknown>(ids.length);
     const pending = new Set(ids.keys());
     const pollMs = this.options.settings.pollingSeconds * 1000;
-    while (pending.size > 0) {
+    const check = () => {
       feed.checkRun();
       if (halted()) throw new AppError('TASK_RUN_CANCELLED');
+    };
+    while (pending.size > 0) {
+      check();
       for (const shard of [...pending]) {
-        const job = await this.#queue(() =>
-          this.boss.getJobById<ShardJob>(SHARD_QUEUE, ids[shard]!, { includeArchive: true }),
+        const job = await this.#queue(
+          () => this.boss.getJobById<ShardJob>(SHARD_QUEUE, ids[shard]!, { includeArchive: true }),
+          check,
         );
         if (job === null)
           throw new AppError('RUN_SHARD_FAILED', { shard, detail: 'its job is gone' });
@@ -130,9 +134,10 @@ export class ShardCoordinator implements ShardFeeder {
    * A queue call. A lost connection (PostgreSQL restarting) is retried on a new one, every poll,
    * for RECONNECT_GRACE_MS: the shards are rows that survive the restart, so the run resumes
    * where it was. Any other failure, or a database still away after that, fails the run with an
-   * error saying so; nothing has been counted or published by then.
+   * error saying so; nothing has been counted or published by then. `check` throws when the run
+   * was cancelled or is past its deadline meanwhile.
    */
-  async #queue<T>(call: () => Promise<T>): Promise<T> {
+  async #queue<T>(call: () => Promise<T>, check: () => void = () => undefined): Promise<T> {
     let lostAt: number | undefined;
     for (;;) {
       try {
@@ -147,6 +152,8 @@ export class ShardCoordinator implements ShardFeeder {
           });
         }
         await sleep(this.options.settings.pollingSeconds * 1000);
+        // A run cancelled or past its deadline stops waiting for the database too.
+        check();
       }
     }
   }

@@ -283,7 +283,8 @@ export class PostgresDataStore implements CloakDataStore {
   }
 }
 
-function checkPrefetch(tables: readonly StoredTable[], prefetch: unknown): PrefetchSpec[] {
+/** The prefetch checked against the catalogue as read (also by postgres-partition-reader.ts). */
+export function checkPrefetch(tables: readonly StoredTable[], prefetch: unknown): PrefetchSpec[] {
   const byName = new Map(tables.map((t) => [t.name, t]));
   return validatePrefetch(prefetch, {
     find: (name) => byName.get(name),

@@ -236,9 +236,10 @@ export class PostgresDataStore implements CloakDataStore {
   ): Promise<{ userIds: string[]; nextSeq: number }> {
     const physical = await this.physicalTables(orgId, tables);
     const nextSeq = untilSeq ?? (await this.watermark());
+    // DISTINCT: one table alone is no UNION, and a user with several rows would come back several times.
     const selects = physical.map(
       (t) =>
-        `SELECT ac_user_id FROM ${t} WHERE ac_seq >= CAST(? AS bigint) AND ac_seq < CAST(? AS bigint)`,
+        `SELECT DISTINCT ac_user_id FROM ${t} WHERE ac_seq >= CAST(? AS bigint) AND ac_seq < CAST(? AS bigint)`,
     );
     const rows = await this.db.all<{ ac_user_id: string }>(
       selects.join(' UNION '),

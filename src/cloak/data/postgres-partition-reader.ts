@@ -95,10 +95,15 @@ export class PostgresPartitionReader {
   }
 }
 
-/** Every user with a row in one of the tables, each once; UNION removes users in several. */
+/**
+ * Every user with a row in one of the tables, each once: DISTINCT within a table (a user has
+ * many rows there; the primary key's order lets PostgreSQL skip them), UNION across tables.
+ */
 function listUsers(tables: readonly StoredTable[]): string {
   const physical = [...new Set(tables.map((t) => physicalTableName(t.id)))];
-  return physical.map((name) => `SELECT ac_user_id FROM ${quoteIdentifier(name)}`).join(' UNION ');
+  return physical
+    .map((name) => `SELECT DISTINCT ac_user_id FROM ${quoteIdentifier(name)}`)
+    .join(' UNION ');
 }
 
 /** The data tables exist at the version this code reads (read-only: nothing is created). */

@@ -93,6 +93,29 @@ describe.each(TEST_DIALECTS)('ShardUserSource on $dialect', ({ dialect, open }) 
     },
   );
 
+  it.runIf(dialect === 'postgres')(
+    'lists each user once per shard, however many rows and tables they have',
+    async () => {
+      const reader = await PostgresPartitionReader.open(test.address);
+      try {
+        // Two rows a user in visits: one table alone must not list a user per row.
+        for (const prefetch of [[{ table: 'visits' }], [{ table: 'visits' }, { table: 'buys' }]]) {
+          const asked: string[] = [];
+          await all(
+            reader.streamUsersWhere(ORG, prefetch, Date.now(), (userId) => {
+              asked.push(userId);
+              return false;
+            }),
+          );
+          expect(asked.length).toBe(USERS);
+          expect(new Set(asked).size).toBe(USERS);
+        }
+      } finally {
+        await reader.close();
+      }
+    },
+  );
+
   it("reads the organisation's own rows and lookup tables only", async () => {
     const users = (await shardsOf([{ table: 'visits' }])).flat();
     expect(users.map((u) => u.userId)).not.toContain('stranger');

@@ -381,6 +381,16 @@ export const ERROR_CATALOGUE = {
     template:
       'The job queue ({queue}) could not be reached ({detail}). Check that PostgreSQL is running there and that queue.url (--queue) names the right host, port and database.',
   },
+  WORKER_NOISE_SECRET_MISSING: {
+    status: 503,
+    template:
+      'opencloak worker found no noise secret at {file}. A worker never makes one: a new secret would give every user another key and every run fresh noise. Copy secrets/noise.key from the server\'s data directory to that path, readable by the worker\'s user only (mode 0600), then start the worker again (docs/server-mode.md, "Workers on other hosts").',
+  },
+  WORKER_STORE_UNAVAILABLE: {
+    status: 503,
+    template:
+      "opencloak worker could not read the cloak's data store ({store}): {detail}. Check that the database is running and reachable from this host and that cloak.store (--store) names the one the server uses; without --store the worker reads cloak.db in its data directory, which must then be the server's.",
+  },
   RUN_QUEUE_UNAVAILABLE: {
     status: 503,
     template:

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCloak, type Cloak } from '../../src/cloak/index.ts';
-import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
+import { openCloak } from '../../src/cloak/index.ts';
+import { buildConfig } from '../../src/config/index.ts';
+import { fill, runSequence, SETTINGS, TASKS } from './budgeted-sequence.ts';
 import {
   copyDataDir,
   createDatabase,
@@ -16,71 +17,7 @@ import {
   type WorkerProcess,
 } from './support.ts';
 
-const ORG = 'acme';
-const USERS = 600;
 const SHARDS = 4;
-/** Small, so that the sequence exhausts users and the budget changes what later tasks publish. */
-const SETTINGS: ConfigInput = {
-  privacy: { releaseSchedule: false, participationRho: 0.3 },
-  cloak: { sandboxProcesses: 1 },
-};
-
-/** A deterministic generator: every data directory copy holds the same rows. */
-function generator(seed: number) {
-  let state = seed;
-  return (n: number) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state % n;
-  };
-}
-
-async function fill(cloak: Cloak): Promise<void> {
-  await cloak.data.createTable(ORG, {
-    name: 'purchases',
-    columns: [
-      { name: 'amount', type: 'integer' },
-      { name: 'shop', type: 'text' },
-    ],
-  });
-  cloak.data.setLookupTable(ORG, 'regions', [
-    ['north', 'N'],
-    ['south', 'S'],
-  ]);
-  const r = generator(11);
-  const payload: Record<string, unknown> = {};
-  for (let u = 0; u < USERS; u++) {
-    const rows = Array.from({ length: 1 + r(4) }, () => ({
-      amount: r(500),
-      shop: ['north', 'south', 'east'][r(3)],
-    }));
-    payload[`user-${u}`] = { purchases: rows };
-  }
-  await cloak.data.insert(ORG, payload);
-}
-
-/** Budgeted tasks in sequence: the later ones publish what the earlier ones left of the budget. */
-const TASKS = [
-  `for (const p of tables.purchases) report_property('shop', p.shop);`,
-  `for (const p of tables.purchases) report_property('region', lookup('regions', p.shop) ?? '-');`,
-  // Exceptions are counted like buckets, on every shard; early, while every user can still pay.
-  `if (tables.purchases.some((p) => p.amount > 400)) throw new Error('a large purchase'); report_property('small', 'yes');`,
-  // Many small fresh buckets: the budget runs out for some users here.
-  ...[7, 11, 13, 17].map(
-    (q) =>
-      `for (const p of tables.purchases) report_property('bin${q}', Math.floor(p.amount / ${q}) % 12);`,
-  ),
-  // The first question again: sticky, free, and who is left out must match.
-  `for (const p of tables.purchases) report_property('shop', p.shop);`,
-];
-
-async function runSequence(cloak: Cloak): Promise<string[]> {
-  const published: string[] = [];
-  for (const code of TASKS) {
-    const result = await cloak.runner.run(ORG, { code, prefetch: [{ table: 'purchases' }] });
-    published.push(JSON.stringify(result));
-  }
-  return published;
-}
 
 describe('server mode and the embedded default', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'opencloak-dist-same-'));

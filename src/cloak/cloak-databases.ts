@@ -1,16 +1,29 @@
 // Where the cloak keeps what: cloak.db in the data directory, and in server mode one PostgreSQL pool for data and bookkeeping.
 import path from 'node:path';
+import { AppError } from '../errors/index.ts';
 import {
   describeData,
   openDatabase,
   openPostgresDb,
   sqliteSqlDb,
+  type Db,
   type SqlDb,
   type SqliteSqlDb,
 } from '../store/index.ts';
 
 /** cloak.db tables with rows from the first open on: the migrations' records and the id counter. */
 const CLOAK_BOOKKEEPING = ['schema_migrations', 'data_schema_migrations', 'data_sequence'];
+
+/** The bookkeeping stores' tables (docs/cloak-bookkeeping.md): in PostgreSQL when the data is. */
+const BOOKKEEPING_TABLES = [
+  'budget_runs',
+  'budget_buckets',
+  'budget_users',
+  'budget_disclosures',
+  'release_epochs',
+  'streaming_tasks',
+  'streaming_users',
+];
 
 /** Prefixes of the cloak's tables in a PostgreSQL database (the air's, if it shares it, differ). */
 const CLOAK_TABLE_PREFIXES = ['data', 'budget', 'release', 'streaming'];
@@ -36,6 +49,11 @@ export interface CloakDatabases {
   shared: SqlDb | undefined;
   /** What data there is, for the noise secret check (noise-secret.ts): cloak.db's, then PostgreSQL's. */
   describeData(): Promise<string | undefined>;
+  /**
+   * With a PostgreSQL store: refuses a cloak.db that still holds bookkeeping rows (an embedded
+   * installation moved to PostgreSQL), which would otherwise be silently forgotten, budget and all.
+   */
+  checkNothingLeftLocal(): void;
   /** Throws unless every database answers a trivial query (readiness). */
   ping(): Promise<void>;
   /** Closes cloak.db at once; resolves when the pool has ended. */
@@ -54,6 +72,20 @@ export function openCloakDatabases(dataDir: string, store: string | undefined): 
     describeData: async () =>
       describeData(raw, 'cloak.db', CLOAK_BOOKKEEPING) ??
       (shared ? await describePostgresData(shared) : undefined),
+    checkNothingLeftLocal: () => {
+      if (!shared) return;
+      const tables = listTables(raw);
+      // One row is enough to know (the names are constants, no quoting needed).
+      const table = BOOKKEEPING_TABLES.find(
+        (name) => tables.includes(name) && raw.prepare(`SELECT 1 FROM ${name} LIMIT 1`).get(),
+      );
+      if (table !== undefined) {
+        throw new AppError('CLOAK_BOOKKEEPING_LEFT_LOCAL', {
+          found: `rows in ${table}`,
+          file: path.join(dataDir, 'cloak.db'),
+        });
+      }
+    },
     ping: async () => {
       raw.prepare('SELECT 1').get();
       if (shared) await shared.get('SELECT 1 AS one');
@@ -65,6 +97,13 @@ export function openCloakDatabases(dataDir: string, store: string | undefined): 
       return (ended ??= shared ? shared.close() : Promise.resolve());
     },
   };
+}
+
+function listTables(db: Db): string[] {
+  return db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[];
 }
 
 export function isPostgresUrl(address: string): boolean {

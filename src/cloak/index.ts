@@ -96,6 +96,7 @@ export async function openCloak(
   };
   let secret: Uint8Array;
   try {
+    databases.checkNothingLeftLocal();
     const found = await databases.describeData();
     secret = loadOrCreateNoiseSecret(config.dataDir, () => found ?? options.otherData?.());
     data = shared

@@ -172,6 +172,26 @@ describe('two cloaks on one PostgreSQL store', () => {
     expect(await a.budget!.spent(org, user)).toBe(spent);
   });
 
+  it('refuses a data directory whose cloak.db still holds bookkeeping: it would be forgotten', async () => {
+    const dir = newDir();
+    const embedded = await openCloak(buildConfig({ dataDir: dir }));
+    try {
+      await embedded.data.createTable('org-local', {
+        name: 't',
+        columns: [{ name: 'n', type: 'integer' }],
+      });
+      await embedded.streaming.register('org-local', 'task-local', {
+        code: "report_property('one', 1)",
+        prefetch: [{ table: 't' }],
+      });
+    } finally {
+      await embedded.close();
+    }
+    await expect(openCloak(config(dir))).rejects.toMatchObject({
+      code: 'CLOAK_BOOKKEEPING_LEFT_LOCAL',
+    });
+  });
+
   it('refuses a third server without the noise secret: it would key users differently', async () => {
     await a.data.createTable('org-secret', {
       name: 't',

@@ -84,8 +84,8 @@ export async function openCloak(
 ): Promise<Cloak> {
   const store = config.cloak.store;
   const databases = openCloakDatabases(config.dataDir, store);
-  // cloak.db, or the pool every server of the installation shares.
   const { local, shared } = databases;
+  // The budget, release epochs and streaming state: cloak.db, or the pool every server shares.
   const bookkeeping: SqlDb = shared ?? local;
   let data: CloakDataStore | undefined;
   const fail = async (error: unknown): Promise<never> => {

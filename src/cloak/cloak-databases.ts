@@ -37,10 +37,10 @@ const CLOAK_TABLE_PREFIXES = ['data', 'budget', 'release', 'streaming'];
  * ledger in its own cloak.db would let every server charge a user's whole budget again.
  *
  * One pool. The data store and the bookkeeping share one pool on that database: the connections a
- * server holds stay one pool's worth (each server and worker counts against max_connections), and
- * nothing here can starve it: a transaction that waits on another pool statement (a streaming pass
- * under its lock, streaming-state.ts) is one per process at a time. The data store's user streams
- * open connections of their own (postgres-snapshot.ts).
+ * server holds stay one pool's worth (each server and worker counts against max_connections). The
+ * one transaction that waits on statements outside it, a streaming pass's lock (streaming-state.ts),
+ * holds one connection per process at a time, so it cannot take the pool from under its own pass.
+ * The data store's user streams open connections of their own (postgres-snapshot.ts).
  */
 export interface CloakDatabases {
   /** cloak.db behind the async seam (the only wrapper of it: see Cloak.sql). */

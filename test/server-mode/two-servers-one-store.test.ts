@@ -143,6 +143,10 @@ describe('two cloaks on one PostgreSQL store', () => {
     const task = 'task-stream';
     await fill(a, org);
     const spec = { code: COUNTING_TASK, prefetch: [{ table: 't' }] };
+    // Validated on the PostgreSQL store too: a refused task is its caller's error, not the passes'.
+    await expect(
+      a.streaming.register(org, 'task-refused', { code: spec.code, prefetch: [{ table: 'nope' }] }),
+    ).rejects.toThrow(/nope/);
     await a.streaming.register(org, task, spec);
     await b.streaming.register(org, task, spec);
 

@@ -26,7 +26,7 @@ const BOOKKEEPING_TABLES = [
 ];
 
 /** Prefixes of the cloak's tables in a PostgreSQL database (the air's, if it shares it, differ). */
-const CLOAK_TABLE_PREFIXES = ['data', 'budget', 'release', 'streaming'];
+const CLOAK_TABLE_PREFIXES = ['cloak', 'data', 'budget', 'release', 'streaming'];
 
 /*
  * Two places. cloak.db in the data directory always opens: it holds the embedded default's
@@ -113,7 +113,9 @@ export function isPostgresUrl(address: string): boolean {
 /**
  * The first of the cloak's tables in the PostgreSQL database that has a row: a second server whose
  * data directory lacks the installation's noise secret must not make a new one for data that
- * other servers wrote with the old (its user keys would differ, and with them every budget).
+ * other servers wrote with the old (its user keys would differ, and with them every budget). The
+ * first server's check of its secret (installation-secret.ts) counts: from its start on, others
+ * need the secret.
  */
 async function describePostgresData(db: SqlDb): Promise<string | undefined> {
   const tables = await db.all<{ name: string }>(

@@ -3,7 +3,8 @@ import type { OpenCloakConfig } from '../config/index.ts';
 import type { SqlDb, SqliteSqlDb } from '../store/index.ts';
 import { openCloakDatabases } from './cloak-databases.ts';
 import { openDataStore, PostgresDataStore, type CloakDataStore } from './data/index.ts';
-import { loadOrCreateNoiseSecret } from './noise-secret.ts';
+import { checkInstallationSecret } from './installation-secret.ts';
+import { loadOrCreateNoiseSecret, noiseSecretPath } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
 import { StreamingEngine } from './streaming/streaming-engine.ts';
@@ -99,6 +100,7 @@ export async function openCloak(
     databases.checkNothingLeftLocal();
     const found = await databases.describeData();
     secret = loadOrCreateNoiseSecret(config.dataDir, () => found ?? options.otherData?.());
+    if (shared) await checkInstallationSecret(shared, secret, noiseSecretPath(config.dataDir));
     data = shared
       ? await PostgresDataStore.open(borrowed(shared), store!)
       : await openDataStore(store ?? local);

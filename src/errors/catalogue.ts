@@ -335,6 +335,11 @@ export const ERROR_CATALOGUE = {
     template:
       'The data directory holds data ({found}) but not its noise secret {file}. A new secret would answer the same data with fresh noise, so that old and new answers could be averaged: OpenCloak will not make one. Restore the whole data directory with `opencloak restore <backup dir>`, or put back the noise.key that belongs to this data.',
   },
+  NOISE_SECRET_MISMATCH: {
+    status: 503,
+    template:
+      "The noise secret {file} is not the one the other servers on this cloak store (cloak.store) use: this server would key every user differently, so that their participation budget would be spent again, and answer with other noise. Copy secrets/noise.key from a server of this installation into this data directory, or point cloak.store at this installation's own database.",
+  },
   CLOAK_BOOKKEEPING_LEFT_LOCAL: {
     status: 503,
     template:

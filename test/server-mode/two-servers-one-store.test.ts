@@ -1,5 +1,14 @@
 // Two cloaks on one PostgreSQL store behave as one: one budget ledger, one release epoch per organisation, each streaming arrival run once.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,6 +208,13 @@ describe('two cloaks on one PostgreSQL store', () => {
     await expect(openCloak(config(dir))).rejects.toMatchObject({
       code: 'CLOAK_BOOKKEEPING_LEFT_LOCAL',
     });
+  });
+
+  it("refuses a server whose noise secret is not the installation's", async () => {
+    const dir = newDir();
+    mkdirSync(path.dirname(noiseSecretPath(dir)), { recursive: true, mode: 0o700 });
+    writeFileSync(noiseSecretPath(dir), randomBytes(32), { mode: 0o600 });
+    await expect(openCloak(config(dir))).rejects.toMatchObject({ code: 'NOISE_SECRET_MISMATCH' });
   });
 
   it('refuses a third server without the noise secret: it would key users differently', async () => {

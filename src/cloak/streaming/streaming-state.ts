@@ -27,6 +27,11 @@ const PASS_LOCK = 0x0c1c;
  * expire, no heartbeat). The transaction writes nothing and, at READ COMMITTED, keeps no snapshot
  * between statements, so an open one does not hold back vacuum; an operator's
  * idle_in_transaction_session_timeout shorter than a pass would end it and free the lock early.
+ * A host that vanishes without closing its connections (power loss, a partition) holds the lock
+ * until PostgreSQL's TCP keepalive gives up on it (tcp_keepalives_idle, two hours by default on
+ * Linux; set it lower on the server to bound that). A row lease with an expiry was the other
+ * choice: it frees a vanished host's task sooner, but lets a second pass in whenever a live pass
+ * outlasts the expiry, which is the double run this prevents.
  *
  * SQLite needs none of this: one server process per data directory (its directory lock), and in
  * the process StreamingEngine runs one pass at a time.

@@ -123,11 +123,14 @@ describe('one pass of a task at a time on PostgreSQL, across servers', () => {
       await finish.opened;
       return 'mine';
     });
-    await inside.opened;
-    expect(await theirs.exclusivePass('task', async () => 'theirs')).toBeUndefined();
-    // Other tasks are not held up.
-    expect(await theirs.exclusivePass('other', async () => 'theirs')).toBe('theirs');
-    finish.open();
+    try {
+      await inside.opened;
+      expect(await theirs.exclusivePass('task', async () => 'theirs')).toBeUndefined();
+      // Other tasks are not held up.
+      expect(await theirs.exclusivePass('other', async () => 'theirs')).toBe('theirs');
+    } finally {
+      finish.open();
+    }
     expect(await first).toBe('mine');
     expect(await theirs.exclusivePass('task', async () => 'theirs')).toBe('theirs');
   });
@@ -139,14 +142,19 @@ describe('one pass of a task at a time on PostgreSQL, across servers', () => {
       inside.open();
       await finish.opened;
     });
-    await inside.opened;
-    // What the server sees when the holder's process is killed: its session ends.
-    await theirPool.run(
-      `SELECT pg_terminate_backend(pid) FROM pg_locks
-       WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-    );
-    expect(await theirs.exclusivePass('task', async () => 'theirs')).toBe('theirs');
-    finish.open();
+    try {
+      await inside.opened;
+      // What the server sees when the holder's process is killed: its session ends. With a
+      // timeout, pg_terminate_backend returns once the backend has exited (its locks with it).
+      await theirPool.run(
+        `SELECT pg_terminate_backend(pid, 60000) FROM pg_locks
+         WHERE locktype = 'advisory'
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      expect(await theirs.exclusivePass('task', async () => 'theirs')).toBe('theirs');
+    } finally {
+      finish.open();
+    }
     await expect(dying).rejects.toThrow();
   });
 });

@@ -189,6 +189,13 @@ export function openPostgresDb(url: string, options: PostgresOptions = {}): SqlD
     ...executor(pool),
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client has lost the pool's error listener: one whose server goes away while
+      // the transaction waits between statements (a streaming pass's lock, PostgreSQL restarting)
+      // would throw 'error' at the process. Its next statement fails instead, and the client is
+      // destroyed rather than returned to the pool.
+      let lost: Error | undefined;
+      const onError = (error: Error) => void (lost ??= error);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         try {
@@ -200,7 +207,8 @@ export function openPostgresDb(url: string, options: PostgresOptions = {}): SqlD
           throw error;
         }
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     close: () => pool.end(),

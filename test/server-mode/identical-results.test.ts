@@ -30,14 +30,14 @@ describe('server mode and the embedded default', () => {
     database = await createDatabase();
     const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
     await fill(cloak);
-    cloak.close();
+    await cloak.close();
     const alone = await openCloak(
       buildConfig({ ...SETTINGS, dataDir: copyDataDir(seed, path.join(root, 'embedded')) }),
     );
     try {
       embedded = await runSequence(alone);
     } finally {
-      alone.close();
+      await alone.close();
     }
   });
 

@@ -135,7 +135,7 @@ export async function openCoordinator(
   return {
     cloak,
     async close() {
-      cloak.close();
+      await cloak.close();
       await boss.stop({ graceful: false, wait: true });
       await runCap.close();
     },

@@ -262,9 +262,16 @@ export class PostgresDataStore implements CloakDataStore {
   async indexArrivals(orgId: string, name: string): Promise<void> {
     checkOrg(orgId);
     const physical = physicalTableName((await this.catalogue.require(orgId, name)).id);
-    await this.db.exec(
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${physical}_by_seq`)} ON ${quoteIdentifier(physical)} (ac_seq)`,
-    );
+    try {
+      await this.db.exec(
+        `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${physical}_by_seq`)} ON ${quoteIdentifier(physical)} (ac_seq)`,
+      );
+    } catch (error) {
+      // Two servers registering the task at once (each syncs its streaming tasks at start):
+      // IF NOT EXISTS does not stop the second CREATE from colliding in the catalogue, and the
+      // index the first made is the one wanted.
+      if (!isUniqueViolation(error)) throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -74,7 +74,7 @@ async function withCloak<T>(
   try {
     return await use(cloak);
   } finally {
-    cloak.close();
+    await cloak.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import { analystAfternoonScenario } from './analyst-afternoon.ts';
 import { anonymizerUtilityScenario } from './anonymizer-utility.ts';
 import { batchTaskScenario } from './batch-task.ts';
 import { cliScenario } from './cli.ts';
+import { coordinatorScenario } from './coordinator.ts';
 import { importScenario } from './import.ts';
 import { ingestScenario } from './ingest.ts';
 import { resultsApiScenario } from './results-api.ts';
@@ -27,4 +28,5 @@ export const SCENARIOS: Scenario[] = [
   analystAfternoonScenario,
   cliScenario,
   scaleOutScenario,
+  coordinatorScenario,
 ];

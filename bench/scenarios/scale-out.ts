@@ -44,7 +44,7 @@ async function seedDir(users: number): Promise<string> {
   const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
   for (const table of DEMO_TABLES) await cloak.data.createTable(ORG, table);
   for (const batch of syntheticBatches(users, 5000)) await cloak.data.insert(ORG, batch);
-  cloak.close();
+  await cloak.close();
   return dir;
 }
 
@@ -62,7 +62,7 @@ async function embedded(root: string, users: number, overrides: ConfigInput): Pr
   try {
     return await timed(users, cloak);
   } finally {
-    cloak.close();
+    await cloak.close();
   }
 }
 
@@ -118,7 +118,7 @@ async function distributed(root: string, users: number, workers: number): Promis
   try {
     return await timed(users, cloak);
   } finally {
-    cloak.close();
+    await cloak.close();
     await boss.stop({ graceful: false, wait: true });
     await runCap.close();
     for (const child of children) child.kill('SIGKILL');

@@ -71,14 +71,14 @@ export const sqlCountScenario: Scenario = {
           notes: { buckets: result.buckets.length, seconds: Number(seconds.toFixed(2)) },
         };
       } finally {
-        cloak.close();
+        await cloak.close();
         rmSync(dir, { recursive: true, force: true });
       }
     },
     async baseline(size) {
       const users = usersFor(size);
       const { dir, cloak } = await filledCloak(users);
-      cloak.close();
+      await cloak.close();
       try {
         // The physical table is found through the cloak's catalogue; the query is the plain SQL answer.
         const db = new Database(path.join(dir, 'cloak.db'), { readonly: true });

@@ -100,7 +100,7 @@ export const sqlTaskScenario: Scenario = {
         (await runner.run(ORG, { code: q.task, language: 'sql' })).buckets.length;
       try {
         const budgeted = await timed(ask(cloak.runner));
-        cloak.close();
+        await cloak.close();
         // The same data without the participation budget: what the budget's settlement costs,
         // and the figure to hold against pg_diffix, which has no budget.
         const unbudgeted = await openCloak(
@@ -124,7 +124,7 @@ export const sqlTaskScenario: Scenario = {
     },
     async baseline(size) {
       const { dir, cloak } = await filledCloak(usersFor(size));
-      cloak.close();
+      await cloak.close();
       try {
         const db = new Database(path.join(dir, 'cloak.db'), { readonly: true });
         // The physical table behind "visits", found in the cloak's catalogue.

@@ -15,8 +15,16 @@ export function configFrom(command: Command): Readonly<OpenCloakConfig> {
   const globals = command.optsWithGlobals() as GlobalOptions;
   return loadConfig(globals.config, {
     ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
-    ...(globals.store !== undefined ? { cloak: { store: globals.store } } : {}),
+    cloak: cloakStore(globals),
   });
+}
+
+/**
+ * `--store` (or OPENCLOAK_STORE) as `cloak.store`, for commands that build their own overrides
+ * (`start`, `worker`); loadConfig merges it with their other `cloak` settings.
+ */
+export function cloakStore(globals: GlobalOptions): { store?: string } {
+  return globals.store !== undefined ? { store: globals.store } : {};
 }
 
 /** Opens the data directory for one command and always closes it again. */

@@ -1,15 +1,10 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
-import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
-import {
-  describeData,
-  openDatabase,
-  sqliteSqlDb,
-  type SqlDb,
-  type SqliteSqlDb,
-} from '../store/index.ts';
-import { openDataStore, type CloakDataStore } from './data/index.ts';
-import { loadOrCreateNoiseSecret } from './noise-secret.ts';
+import type { SqlDb, SqliteSqlDb } from '../store/index.ts';
+import { openCloakDatabases } from './cloak-databases.ts';
+import { openDataStore, PostgresDataStore, type CloakDataStore } from './data/index.ts';
+import { checkInstallationSecret } from './installation-secret.ts';
+import { loadOrCreateNoiseSecret, noiseSecretPath } from './noise-secret.ts';
 import { ParticipationBudget } from './participation-budget.ts';
 import { ReleaseSchedule } from './release-schedule.ts';
 import { StreamingEngine } from './streaming/streaming-engine.ts';
@@ -48,23 +43,22 @@ export interface Cloak {
   release: ReleaseSchedule | undefined;
   /** Streaming tasks' per-user state and reports. */
   streaming: StreamingEngine;
-  /** Throws unless cloak.db answers a trivial query (readiness). */
-  ping(): void;
+  /** Throws unless cloak.db, and the PostgreSQL database of `cloak.store` if any, answer (readiness). */
+  ping(): Promise<void>;
   /**
-   * cloak.db behind the async seam. Every async store of the cloak must use this one wrapper: it
-   * is what keeps their transactions on the one connection from overlapping.
+   * cloak.db behind the async seam. Every async store of the cloak that uses cloak.db must use this
+   * one wrapper: it is what keeps their transactions on the one connection from overlapping.
    */
   sql: SqliteSqlDb;
-  close(): void;
+  /** Closes cloak.db at once; resolves when a PostgreSQL pool, if any, has ended too. */
+  close(): Promise<void>;
 }
-
-/** cloak.db tables with rows from the first open on: the migrations' records and the id counter. */
-const CLOAK_BOOKKEEPING = ['schema_migrations', 'data_schema_migrations', 'data_sequence'];
 
 export interface OpenCloakOptions {
   /**
    * Says what data the rest of the data directory holds (e.g. "rows in organisations of air.db"),
-   * if any: with data there or in cloak.db, a missing noise secret stops the open (noise-secret.ts).
+   * if any: with data there or in the cloak's databases, a missing noise secret stops the open
+   * (noise-secret.ts).
    */
   otherData?: () => string | undefined;
   /** Server mode (distributed/): runs' users go to workers, the run cap lives in the database. */
@@ -72,43 +66,57 @@ export interface OpenCloakOptions {
 }
 
 /**
- * The cloak keeps user rows in its own database, which only cloak code opens: cloak.db in the data
- * directory, or the PostgreSQL database `cloak.store` names (server mode). Its bookkeeping (budget,
- * release schedule, streaming state) stays in cloak.db until those stores move behind the seam.
+ * The cloak keeps its data in its own databases, which only cloak code opens (cloak-databases.ts):
+ *
+ * - embedded default: everything in cloak.db in the data directory: user rows, the budget's
+ *   ledger, the release epochs, the streaming state;
+ * - `cloak.store` a PostgreSQL URL (server mode): user rows and all that bookkeeping in that
+ *   database, through one pool, so that every API server of the installation charges one ledger,
+ *   raises one epoch per organisation and runs each streaming pass once; cloak.db stays, empty,
+ *   for the noise secret check (data an older embedded installation left there);
+ * - `cloak.store` a SQLite file: user rows there, the bookkeeping in cloak.db.
+ *
+ * The noise secret is a file of the data directory in every case (secrets/noise.key): servers that
+ * share a PostgreSQL store must each have the same copy.
  */
 export async function openCloak(
   config: Readonly<OpenCloakConfig>,
   options: OpenCloakOptions = {},
 ): Promise<Cloak> {
-  const db = openDatabase(path.join(config.dataDir, 'cloak.db'));
+  const store = config.cloak.store;
+  const databases = openCloakDatabases(config.dataDir, store);
+  const { local, shared } = databases;
+  // The budget, release epochs and streaming state: cloak.db, or the pool every server shares.
+  const bookkeeping: SqlDb = shared ?? local;
+  let data: CloakDataStore | undefined;
+  const fail = async (error: unknown): Promise<never> => {
+    // Only a store at a SQLite `cloak.store` has a database of its own to close.
+    if (data && store !== undefined && !shared) await data.close();
+    await databases.close();
+    throw error;
+  };
   let secret: Uint8Array;
   try {
-    secret = loadOrCreateNoiseSecret(
-      config.dataDir,
-      () => describeData(db, 'cloak.db', CLOAK_BOOKKEEPING) ?? options.otherData?.(),
-    );
+    databases.checkNothingLeftLocal();
+    const found = await databases.describeData();
+    secret = loadOrCreateNoiseSecret(config.dataDir, () => found ?? options.otherData?.());
+    if (shared) await checkInstallationSecret(shared, secret, noiseSecretPath(config.dataDir));
+    data = shared
+      ? await PostgresDataStore.open(borrowed(shared), store!)
+      : await openDataStore(store ?? local);
   } catch (error) {
-    db.close();
-    throw error;
-  }
-  // One async wrapper over cloak.db for every store that uses it: it is what keeps their
-  // transactions on the one connection from overlapping (a second wrapper would not know them).
-  const sql = sqliteSqlDb(db);
-  let data: CloakDataStore;
-  try {
-    data = await openDataStore(config.cloak.store ?? sql);
-  } catch (error) {
-    db.close();
-    throw error;
+    return fail(error);
   }
   const budget = config.privacy.participationBudget
-    ? new ParticipationBudget(sql, {
+    ? new ParticipationBudget(bookkeeping, {
         rho: config.privacy.participationRho,
         secret,
         periodDays: config.privacy.budgetPeriodDays,
       })
     : undefined;
-  const release = config.privacy.releaseSchedule ? openReleaseSchedule(sql, config) : undefined;
+  const release = config.privacy.releaseSchedule
+    ? openReleaseSchedule(bookkeeping, config)
+    : undefined;
   const runner = new TaskRunner(data, {
     secret,
     budget,
@@ -119,34 +127,40 @@ export async function openCloak(
     maxRunsPerOrganisation: config.cloak.maxRunsPerOrganisation,
     ...(options.serverMode ?? {}),
   });
-  const streaming = new StreamingEngine(sql, data, runner, {
+  const streaming = new StreamingEngine(bookkeeping, data, runner, {
     secret,
     processes: config.cloak.sandboxProcesses,
     ...(budget ? { budget } : {}),
   });
-  // The bookkeeping stores migrate in a transaction on cloak.db's one connection: until it has
-  // committed, a caller's first write would join it (and a close roll both back). Awaited here,
-  // a database that cannot be migrated also stops the open, not the first run.
+  // On cloak.db the bookkeeping stores migrate in a transaction on its one connection: until it
+  // has committed, a caller's first write would join it (and a close roll both back). Awaited
+  // here, a database that cannot be migrated also stops the open, not the first run.
   try {
     await Promise.all([budget?.ready(), release?.ready(), streaming.ready()]);
   } catch (error) {
-    db.close();
-    throw error;
+    return fail(error);
   }
+  const opened = data;
   return {
-    data,
+    data: opened,
     runner,
     budget,
     release,
     streaming,
-    ping: () => void db.prepare('SELECT 1').get(),
-    sql,
-    close: () => {
-      // The default store shares cloak.db's connection, closed here; one at `cloak.store` has its own.
-      if (config.cloak.store !== undefined) void data.close();
-      db.close();
+    ping: () => databases.ping(),
+    sql: local,
+    close: async () => {
+      // The default store shares cloak.db's connection and PostgreSQL's the pool, both closed by
+      // `databases`; only a SQLite file at `cloak.store` has a connection of its own.
+      const own = store !== undefined && !shared ? opened.close() : undefined;
+      await Promise.all([own, databases.close()]);
     },
   };
+}
+
+/** The pool for the data store, which closes what it opened: here the pool is openCloak's to end. */
+function borrowed(db: SqlDb): SqlDb {
+  return { ...db, close: async () => undefined };
 }
 
 /**

@@ -33,8 +33,8 @@ describe('stopping a run', () => {
     for (let u = 0; u < 600; u++) rows[`u${u}`] = { t: [{ n: u }] };
     await cloak.data.insert(ORG, rows);
   });
-  afterAll(() => {
-    cloak.close();
+  afterAll(async () => {
+    await cloak.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

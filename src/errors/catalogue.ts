@@ -335,6 +335,16 @@ export const ERROR_CATALOGUE = {
     template:
       'The data directory holds data ({found}) but not its noise secret {file}. A new secret would answer the same data with fresh noise, so that old and new answers could be averaged: OpenCloak will not make one. Restore the whole data directory with `opencloak restore <backup dir>`, or put back the noise.key that belongs to this data.',
   },
+  NOISE_SECRET_MISMATCH: {
+    status: 503,
+    template:
+      "The noise secret {file} is not the one the other servers on this cloak store (cloak.store) use: this server would key every user differently, so that their participation budget would be spent again, and answer with other noise. Copy secrets/noise.key from a server of this installation into this data directory, or point cloak.store at this installation's own database.",
+  },
+  CLOAK_BOOKKEEPING_LEFT_LOCAL: {
+    status: 503,
+    template:
+      '{file} holds the cloak\'s bookkeeping ({found}), but cloak.store is a PostgreSQL database, where the participation budget, the release epochs and the streaming state live in server mode: starting would silently forget them, and with the budget what users have spent. Copy the tables budget_runs, budget_buckets, budget_users, budget_disclosures, release_epochs, streaming_tasks and streaming_users into that database and delete them from {file} (docs/cloak-bookkeeping.md, "Where they live"), or leave cloak.store out to go on with {file}.',
+  },
   // 5xx.
   DISK_FULL: {
     status: 507,
@@ -380,6 +390,16 @@ export const ERROR_CATALOGUE = {
     status: 503,
     template:
       'The job queue ({queue}) could not be reached ({detail}). Check that PostgreSQL is running there and that queue.url (--queue) names the right host, port and database.',
+  },
+  WORKER_NOISE_SECRET_MISSING: {
+    status: 503,
+    template:
+      'opencloak worker found no noise secret at {file}. A worker never makes one: a new secret would give every user another key and every run fresh noise. Copy secrets/noise.key from the server\'s data directory to that path, readable by the worker\'s user only (mode 0600), then start the worker again (docs/server-mode.md, "Workers on other hosts").',
+  },
+  WORKER_STORE_UNAVAILABLE: {
+    status: 503,
+    template:
+      "opencloak worker could not read the cloak's data store ({store}): {detail}. Check that the database is running and reachable from this host and that cloak.store (--store) names the one the server uses; without --store the worker reads cloak.db in its data directory, which must then be the server's.",
   },
   RUN_QUEUE_UNAVAILABLE: {
     status: 503,

@@ -97,7 +97,7 @@ export async function openPlatform(
     tasks,
     registry: auditedRegistry(air),
     async close() {
-      cloak.close();
+      await cloak.close();
       await air.close();
     },
   };

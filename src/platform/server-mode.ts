@@ -48,7 +48,10 @@ export async function openServerMode(
   };
 }
 
-/** `opencloak worker`: shard jobs over the configuration's queue and data directory. */
+/**
+ * `opencloak worker`: shard jobs over the configuration's queue, read from `cloak.store` (or the
+ * data directory's cloak.db), with the data directory's noise secret.
+ */
 export function startWorker(
   config: Readonly<OpenCloakConfig>,
   onShard?: (event: { runId: string; shard: number; shards: number; users?: number }) => void,
@@ -58,6 +61,7 @@ export function startWorker(
   return startShardWorker({
     settings,
     dataDir: config.dataDir,
+    ...(config.cloak.store !== undefined ? { store: config.cloak.store } : {}),
     processes: config.queue.workerProcesses,
     ...(onShard ? { onShard } : {}),
   });

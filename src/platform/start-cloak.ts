@@ -65,13 +65,13 @@ export async function startCloakOnly(
         revocations.stop();
         await opened.cloak.streaming.stop();
         await server.close();
-        opened.close();
+        await opened.close();
         lock.release();
       },
     };
   } catch (error) {
     await cloakServer?.close();
-    platform?.close();
+    await platform?.close();
     lock.release();
     throw error;
   }

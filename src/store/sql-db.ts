@@ -189,12 +189,12 @@ export function openPostgresDb(url: string, options: PostgresOptions = {}): SqlD
     ...executor(pool),
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
-      // A client checked out of the pool has no listener of the pool's: the server ending the
-      // session between two statements (a restart) would be an unheard 'error' event, which
-      // ends the process. Heard here, the next statement rejects with it (the transaction is
-      // gone with its session).
+      // A checked-out client has lost the pool's error listener: one whose server goes away while
+      // the transaction waits between statements (a streaming pass's lock, PostgreSQL restarting)
+      // would throw 'error' at the process. Heard here, its next statement fails instead (the
+      // transaction is gone with its session).
       let broken: Error | undefined;
-      const hear = (error: Error) => (broken ??= error);
+      const hear = (error: Error) => void (broken ??= error);
       client.on('error', hear);
       try {
         await client.query('BEGIN');

@@ -81,10 +81,8 @@ describe('the cloak on SQLite and on PostgreSQL', () => {
   });
 
   afterAll(async () => {
-    embedded?.close();
-    server?.close();
-    // The pool closes asynchronously; give it the moment it needs before the database goes.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await embedded?.close();
+    await server?.close();
     await drop?.();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });

@@ -159,9 +159,9 @@ describe('a sql task and its JavaScript twin', () => {
     await fill(jsSide);
   });
 
-  afterAll(() => {
-    sqlSide?.close();
-    jsSide?.close();
+  afterAll(async () => {
+    await sqlSide?.close();
+    await jsSide?.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 

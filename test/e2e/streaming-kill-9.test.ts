@@ -64,7 +64,7 @@ describe('streaming pass killed with SIGKILL', () => {
     const rows: Record<string, unknown> = {};
     for (let u = 0; u < USERS; u++) rows[`u${u}`] = { t: [{ n: u }] };
     await cloak.data.insert(STREAMING_ORG, rows);
-    cloak.close();
+    await cloak.close();
 
     const savedAtKills: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {

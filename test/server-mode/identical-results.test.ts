@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cloak } from '../../src/cloak/index.ts';
-import type { ConfigInput } from '../../src/config/index.ts';
+import { arrive, fill, runSequence, SETTINGS, TASKS } from './budgeted-sequence.ts';
 import { createScheduledTasks, runScheduled, type ScheduledTasks } from './scheduled-sequence.ts';
 import {
   copyDataDir,
@@ -25,85 +24,15 @@ import {
   type WorkerProcess,
 } from './support.ts';
 
-const USERS = 600;
 const SHARDS = 4;
-/** Small, so that the sequence exhausts users and the budget changes what later tasks publish. */
-const SETTINGS: ConfigInput = {
-  privacy: { releaseSchedule: false, participationRho: 0.3 },
-  cloak: { sandboxProcesses: 1 },
-};
-
-/** A deterministic generator: every data directory copy holds the same rows. */
-function generator(seed: number) {
-  let state = seed;
-  return (n: number) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state % n;
-  };
-}
-
-async function fill(cloak: Cloak, orgId: string): Promise<void> {
-  await cloak.data.createTable(orgId, {
-    name: 'purchases',
-    columns: [
-      { name: 'amount', type: 'integer' },
-      { name: 'shop', type: 'text' },
-    ],
-  });
-  cloak.data.setLookupTable(orgId, 'regions', [
-    ['north', 'N'],
-    ['south', 'S'],
-  ]);
-  const r = generator(11);
-  const payload: Record<string, unknown> = {};
-  for (let u = 0; u < USERS; u++) {
-    const rows = Array.from({ length: 1 + r(4) }, () => ({
-      amount: r(500),
-      shop: ['north', 'south', 'east'][r(3)],
-    }));
-    payload[`user-${u}`] = { purchases: rows };
-  }
-  await cloak.data.insert(orgId, payload);
-}
-
-/** Rows that arrive between the scheduled runs: a new purchase for a third of the users. */
-async function arrive(cloak: Cloak, orgId: string): Promise<void> {
-  const payload: Record<string, unknown> = {};
-  for (let u = 0; u < USERS; u += 3) {
-    payload[`user-${u}`] = { purchases: [{ amount: (u * 7) % 500, shop: 'east' }] };
-  }
-  await cloak.data.insert(orgId, payload);
-}
-
-/** Budgeted tasks in sequence: the later ones publish what the earlier ones left of the budget. */
-const TASKS = [
-  `for (const p of tables.purchases) report_property('shop', p.shop);`,
-  `for (const p of tables.purchases) report_property('region', lookup('regions', p.shop) ?? '-');`,
-  // Exceptions are counted like buckets, on every shard; early, while every user can still pay.
-  `if (tables.purchases.some((p) => p.amount > 400)) throw new Error('a large purchase'); report_property('small', 'yes');`,
-  // Many small fresh buckets: the budget runs out for some users here.
-  ...[7, 11, 13, 17].map(
-    (q) =>
-      `for (const p of tables.purchases) report_property('bin${q}', Math.floor(p.amount / ${q}) % 12);`,
-  ),
-  // The first question again: sticky, free, and who is left out must match.
-  `for (const p of tables.purchases) report_property('shop', p.shop);`,
-];
 
 /** The whole sequence: the budgeted one-off runs, then the scheduled ones, on what they left. */
-async function runSequence(
+async function runAll(
   { platform, scheduler }: TestPlatform,
   orgId: string,
   scheduled: ScheduledTasks,
 ): Promise<string[]> {
-  const published: string[] = [];
-  for (const code of TASKS) {
-    const result = await platform.cloak.runner.run(orgId, {
-      code,
-      prefetch: [{ table: 'purchases' }],
-    });
-    published.push(JSON.stringify(result));
-  }
+  const published = await runSequence(platform.cloak, orgId);
   const arrival = () => arrive(platform.cloak, orgId);
   published.push(...(await runScheduled(platform, scheduler, orgId, scheduled, arrival)));
   return published;
@@ -143,7 +72,7 @@ describe('server mode and the embedded default', () => {
       SETTINGS,
     );
     try {
-      embedded = await runSequence(alone, orgId, scheduled);
+      embedded = await runAll(alone, orgId, scheduled);
     } finally {
       await alone.close();
     }
@@ -190,7 +119,7 @@ describe('server mode and the embedded default', () => {
       // Shards in any order, several per worker when there are fewer workers than shards.
       const coordinator = await openServerPlatform(dataDir, settings, SHARDS, SETTINGS);
       try {
-        const distributed = await runSequence(coordinator, orgId, scheduled);
+        const distributed = await runAll(coordinator, orgId, scheduled);
         distributed.forEach((text, i) => expect(text, NAMES[i]).toBe(embedded[i]));
         // Every one-off run and every periodic run went through the workers, shard by shard.
         const shardsDone = mine.map((w) => (w.output().match(/ done \(/g) ?? []).length);

@@ -96,7 +96,7 @@ describe('PostgreSQL restarting in the middle of a distributed run', () => {
     database = await createDatabase();
     const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
     await fill(cloak);
-    cloak.close();
+    await cloak.close();
     const dir = copyDataDir(seed, path.join(root, 'embedded'));
     const alone = await openCloak(buildConfig({ ...SETTINGS, dataDir: dir }));
     embedded = { results: [], spent: [await spending(alone, dir)] };
@@ -106,7 +106,7 @@ describe('PostgreSQL restarting in the middle of a distributed run', () => {
         embedded.spent.push(await spending(alone, dir));
       }
     } finally {
-      alone.close();
+      await alone.close();
     }
   });
 

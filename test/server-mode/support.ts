@@ -1,8 +1,9 @@
 // Server-mode test plumbing: a fresh PostgreSQL database per test file, worker child processes, a coordinator.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  noiseSecretPath,
   openCloak,
   openQueue,
   SharedRunCap,
@@ -29,12 +30,33 @@ export function testQueueSettings(url: string, shardTimeoutSeconds = 60): QueueS
   return { url, shardTimeoutSeconds, shardRetries: 3, pollingSeconds: 0.5 };
 }
 
-/** The configuration a worker child process reads (--config): the same queue settings. */
-export function writeWorkerConfig(dir: string, settings: QueueSettings): string {
-  const file = path.join(dir, 'worker-config.json');
+/**
+ * The configuration a worker child process reads (--config): the same queue settings, and the
+ * cloak's data store when it is given (`cloak.store`).
+ */
+export function writeWorkerConfig(
+  dir: string,
+  settings: QueueSettings,
+  store?: string,
+  name = 'worker-config.json',
+): string {
+  const file = path.join(dir, name);
   const { url: _url, ...queue } = settings;
-  writeFileSync(file, JSON.stringify({ queue: { ...queue, workerProcesses: 1 } }));
+  const cloak = store === undefined ? {} : { cloak: { store } };
+  writeFileSync(file, JSON.stringify({ queue: { ...queue, workerProcesses: 1 }, ...cloak }));
   return file;
+}
+
+/**
+ * A worker's data directory on another host: the server's noise secret alone, copied as an
+ * operator does (docs/server-mode.md, "Workers on other hosts"), readable by its owner only.
+ */
+export function secretOnlyDataDir(serverDataDir: string, to: string): string {
+  const file = noiseSecretPath(to);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  copyFileSync(noiseSecretPath(serverDataDir), file);
+  chmodSync(file, 0o600);
+  return to;
 }
 
 export interface WorkerProcess {
@@ -49,10 +71,12 @@ export async function startWorker(
   dataDir: string,
   configFile: string,
   url: string,
+  /** More options of `opencloak worker`, e.g. ['--store', url]. */
+  args: readonly string[] = [],
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    cliCommand(['--data-dir', dataDir, '--config', configFile, 'worker', '--queue', url]),
+    cliCommand(['--data-dir', dataDir, '--config', configFile, 'worker', '--queue', url, ...args]),
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -113,7 +137,7 @@ export async function openCoordinator(
   return {
     cloak,
     async close() {
-      cloak.close();
+      await cloak.close();
       await boss.stop({ graceful: false, wait: true });
       await runCap.close();
     },

@@ -79,13 +79,13 @@ describe('a worker killed with SIGKILL in the middle of a shard', () => {
     database = await createDatabase();
     const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir: seed }));
     await fill(cloak);
-    cloak.close();
+    await cloak.close();
     const dir = copyDataDir(seed, path.join(root, 'embedded'));
     const alone = await openCloak(buildConfig({ ...SETTINGS, dataDir: dir }));
     try {
       embedded = { results: await runAll(alone), spent: await spending(alone, dir) };
     } finally {
-      alone.close();
+      await alone.close();
     }
   });
 

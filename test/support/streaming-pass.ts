@@ -23,5 +23,5 @@ if (process.argv[2] === 'run-pass') {
   process.stdout.write('pass started\n');
   const users = await cloak.streaming.process();
   process.stdout.write(`pass done: ${users} users\n`);
-  cloak.close();
+  await cloak.close();
 }

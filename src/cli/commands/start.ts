@@ -8,7 +8,7 @@ import {
   startCloakOnly,
   startPlatform,
 } from '../../platform/index.ts';
-import type { GlobalOptions } from '../context.ts';
+import { cloakStore, type GlobalOptions } from '../context.ts';
 import { serverLogOptions } from '../server-log.ts';
 
 /** Ctrl-C, a service manager's stop, and a closed terminal (or a wrapper that has ended). */
@@ -69,7 +69,11 @@ export function registerStartCommand(program: Command): void {
       const config = loadConfig(globals.config, {
         ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
-        cloak: { ...optionalHost(flags.host), ...optionalPort(flags.cloakPort) },
+        cloak: {
+          ...cloakStore(globals),
+          ...optionalHost(flags.host),
+          ...optionalPort(flags.cloakPort),
+        },
         ...(flags.metricsPort !== undefined
           ? {
               metrics: {

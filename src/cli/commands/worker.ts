@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.ts';
 import { startWorker } from '../../platform/index.ts';
-import type { GlobalOptions } from '../context.ts';
+import { cloakStore, type GlobalOptions } from '../context.ts';
 
 /** Ctrl-C and a service manager's stop: the shard in hand is finished first. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -16,7 +16,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description(
-      "server mode: run shards of task runs taken from the job queue (the data directory must be the server's, on this host)",
+      "server mode: run shards of task runs taken from the job queue; with --store postgres://... on any host (the data directory then holds only secrets/noise.key, copied from the server), without it on the server's host and data directory",
     )
     .option('--queue <url>', 'the PostgreSQL database of the job queue (queue.url)')
     .option('--processes <n>', 'sandbox processes per shard (queue.workerProcesses)')
@@ -24,6 +24,7 @@ export function registerWorkerCommand(program: Command): void {
       const globals = command.optsWithGlobals() as GlobalOptions;
       const config = loadConfig(globals.config, {
         ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
+        cloak: cloakStore(globals),
         queue: {
           ...(flags.queue !== undefined ? { url: flags.queue } : {}),
           ...(flags.processes !== undefined ? { workerProcesses: Number(flags.processes) } : {}),
@@ -40,7 +41,11 @@ export function registerWorkerCommand(program: Command): void {
         const what = users === undefined ? 'started' : `done (${users} users)`;
         process.stdout.write(`run ${runId} shard ${shard + 1}/${shards} ${what}\n`);
       });
-      process.stdout.write(`OpenCloak worker is running (data directory ${config.dataDir}).\n`);
+      // The store is named by its kind only: a URL may hold a password.
+      const data = config.cloak.store?.match(/^postgres(ql)?:\/\//)
+        ? 'data on PostgreSQL'
+        : `data directory ${config.dataDir}`;
+      process.stdout.write(`OpenCloak worker is running (${data}).\n`);
       let stopping = false;
       const stop = () => {
         if (stopping) return;

@@ -222,6 +222,18 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
       expect((await data.arrivedSince(ORG, ['events'], second.nextSeq)).userIds).toEqual([]);
     });
 
+    it('lists a user once, however many rows of theirs arrived in one table or several', async () => {
+      await data.createTable(ORG, { name: 'events', columns: [{ name: 'v', type: 'integer' }] });
+      await data.createTable(ORG, { name: 'clicks', columns: [{ name: 'v', type: 'integer' }] });
+      await data.insert(ORG, {
+        a: { events: [{ v: 1 }, { v: 2 }, { v: 3 }], clicks: [{ v: 4 }, { v: 5 }] },
+        b: { events: [{ v: 6 }] },
+      });
+      expect((await data.arrivedSince(ORG, ['events'], 0)).userIds.sort()).toEqual(['a', 'b']);
+      const both = await data.arrivedSince(ORG, ['events', 'clicks'], 0);
+      expect(both.userIds.sort()).toEqual(['a', 'b']);
+    });
+
     it.runIf(dialect === 'postgres')(
       'waits for an upload that drew its sequence but has not committed (PostgreSQL)',
       async () => {

@@ -3,6 +3,7 @@ export { requireSync, type CloakDataStore, type LookupReader } from './data-stor
 export { openDataStore } from './open-data-store.ts';
 export { SqliteDataStore } from './sqlite-data-store.ts';
 export { PostgresDataStore } from './postgres-data-store.ts';
+export { PostgresPartitionReader } from './postgres-partition-reader.ts';
 export type { SqliteDataCore } from './sqlite-data-core.ts';
 export type { InsertCounts } from './insert.ts';
 export type { ImportFormat, ImportOptions, ImportProgress, ImportResult } from './file-import.ts';

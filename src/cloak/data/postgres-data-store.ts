@@ -236,9 +236,10 @@ export class PostgresDataStore implements CloakDataStore {
   ): Promise<{ userIds: string[]; nextSeq: number }> {
     const physical = await this.physicalTables(orgId, tables);
     const nextSeq = untilSeq ?? (await this.watermark());
+    // DISTINCT: one table alone is no UNION, and a user with several rows would come back several times.
     const selects = physical.map(
       (t) =>
-        `SELECT ac_user_id FROM ${t} WHERE ac_seq >= CAST(? AS bigint) AND ac_seq < CAST(? AS bigint)`,
+        `SELECT DISTINCT ac_user_id FROM ${t} WHERE ac_seq >= CAST(? AS bigint) AND ac_seq < CAST(? AS bigint)`,
     );
     const rows = await this.db.all<{ ac_user_id: string }>(
       selects.join(' UNION '),
@@ -261,9 +262,16 @@ export class PostgresDataStore implements CloakDataStore {
   async indexArrivals(orgId: string, name: string): Promise<void> {
     checkOrg(orgId);
     const physical = physicalTableName((await this.catalogue.require(orgId, name)).id);
-    await this.db.exec(
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${physical}_by_seq`)} ON ${quoteIdentifier(physical)} (ac_seq)`,
-    );
+    try {
+      await this.db.exec(
+        `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${physical}_by_seq`)} ON ${quoteIdentifier(physical)} (ac_seq)`,
+      );
+    } catch (error) {
+      // Two servers registering the task at once (each syncs its streaming tasks at start):
+      // IF NOT EXISTS does not stop the second CREATE from colliding in the catalogue, and the
+      // index the first made is the one wanted.
+      if (!isUniqueViolation(error)) throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -283,7 +291,8 @@ export class PostgresDataStore implements CloakDataStore {
   }
 }
 
-function checkPrefetch(tables: readonly StoredTable[], prefetch: unknown): PrefetchSpec[] {
+/** The prefetch checked against the catalogue as read (also by postgres-partition-reader.ts). */
+export function checkPrefetch(tables: readonly StoredTable[], prefetch: unknown): PrefetchSpec[] {
   const byName = new Map(tables.map((t) => [t.name, t]));
   return validatePrefetch(prefetch, {
     find: (name) => byName.get(name),

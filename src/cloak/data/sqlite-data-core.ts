@@ -241,8 +241,9 @@ export class SqliteDataCore {
           n: number;
         }
       ).n;
+    // DISTINCT: one table alone is no UNION, and a user with several rows would come back several times.
     const selects = physical.map(
-      (t) => `SELECT ac_user_id FROM ${t} WHERE ac_seq >= ? AND ac_seq < ?`,
+      (t) => `SELECT DISTINCT ac_user_id FROM ${t} WHERE ac_seq >= ? AND ac_seq < ?`,
     );
     const params = selects.flatMap(() => [sinceSeq, nextSeq]);
     const rows = this.db

@@ -11,5 +11,11 @@
 export { ShardCoordinator, type ShardFeeder, type CoordinatorOptions } from './coordinator.ts';
 export { openQueue, describeQueue, type QueueSettings } from './queue.ts';
 export { startShardWorker, type RunningWorker, type WorkerOptions } from './worker-process.ts';
-export { shardOf, DataStoreShardUsers, type ShardUserSource } from './shard-users.ts';
+export {
+  shardOf,
+  openShardUsers,
+  SqliteShardUsers,
+  PostgresShardUsers,
+  type ShardUserSource,
+} from './shard-users.ts';
 export { SharedRunCap } from './shared-run-cap.ts';

@@ -1,7 +1,9 @@
-// Which users belong to a shard of a run, and the narrow source a worker reads them from.
+// Which users belong to a shard of a run, and the narrow source a worker reads them from (SQLite or PostgreSQL).
+import Database from 'better-sqlite3';
 import { userKey, type UserKey } from '../../anonymizer/index.ts';
 import type { PrefetchSpec } from '../../shared/index.ts';
-import type { SqliteDataCore, UserData } from '../data/index.ts';
+import { PostgresPartitionReader, type LookupReader, type UserData } from '../data/index.ts';
+import { SqliteDataCore } from '../data/sqlite-data-core.ts';
 
 /**
  * A user's shard comes from their user key (an HMAC of the user id under the installation
@@ -21,39 +23,101 @@ export interface Shard {
 
 /**
  * What a worker needs of the cloak's data, and no more: one shard's users with their selected
- * rows, and the organisation's lookup tables. Kept this narrow so that a PostgreSQL data store
- * can implement it as easily as the SQLite one below.
+ * rows, and the organisation's lookup tables. Async, so that it reads the PostgreSQL store as
+ * well as the SQLite file of a data directory on the server's host.
  */
 export interface ShardUserSource {
   /** The shard's users, each with their rows as `prefetch` selects them at `now`. */
-  users(orgId: string, prefetch: PrefetchSpec[], now: number, shard: Shard): Iterable<UserData>;
-  lookup(orgId: string, table: string, key: string): string | undefined;
+  users(
+    orgId: string,
+    prefetch: PrefetchSpec[],
+    now: number,
+    shard: Shard,
+  ): AsyncIterable<UserData>;
+  /**
+   * What the run's task code reads with lookup(), answered without waiting (the sandbox asks
+   * synchronously), as CloakDataStore.lookupReader: SQLite reads the file at each call,
+   * PostgreSQL reads the organisation's lookup tables once, here once per run on each worker.
+   */
+  lookupReader(orgId: string): Promise<LookupReader>;
+  close(): Promise<void>;
+}
+
+/** Where a worker's users are: `cloak.store` when set, else the data directory's cloak.db. */
+export async function openShardUsers(
+  address: string,
+  secret: Uint8Array,
+): Promise<ShardUserSource> {
+  if (/^postgres(ql)?:\/\//.test(address)) {
+    return new PostgresShardUsers(await PostgresPartitionReader.open(address), secret);
+  }
+  // Read-only (the worker migrates nothing); WAL lets it read beside the server.
+  const db = new Database(address, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return new SqliteShardUsers(db, secret);
+}
+
+/** The keyed-hash test both sources apply to user ids. */
+function inShard(secret: Uint8Array, shard: Shard): (userId: string) => boolean {
+  return (userId) => shardOf(userKey(secret, userId), shard.of) === shard.index;
 }
 
 /**
  * Over the SQLite data store of the data directory the worker shares with the coordinator (same
- * host), read through its synchronous core (a read-only connection: the worker migrates nothing).
- * Every user with a row in one of the tables is listed, keyed and kept when in the shard; the
- * rows are then read for those users only, in one snapshot.
+ * host), read through its synchronous core. Every user with a row in one of the tables is
+ * listed, keyed and kept when in the shard; the rows are then read for those users only, in one
+ * snapshot. Listing is in a read of its own: a user who arrives in between is in no shard's
+ * list, as if they had arrived after the run.
  */
-export class DataStoreShardUsers implements ShardUserSource {
-  constructor(
-    private readonly data: SqliteDataCore,
-    private readonly secret: Uint8Array,
-  ) {}
+export class SqliteShardUsers implements ShardUserSource {
+  private readonly data: SqliteDataCore;
 
-  *users(orgId: string, prefetch: PrefetchSpec[], now: number, shard: Shard): Iterable<UserData> {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly secret: Uint8Array,
+  ) {
+    this.data = new SqliteDataCore(db);
+  }
+
+  async *users(orgId: string, prefetch: PrefetchSpec[], now: number, shard: Shard) {
     const tables = [...new Set(prefetch.map((p) => p.table))];
     // Arrivals since the first sequence number are every user with a row in the tables.
     const { userIds } = this.data.arrivedSince(orgId, tables, 0);
-    const mine = userIds.filter(
-      (id) => shardOf(userKey(this.secret, id), shard.of) === shard.index,
-    );
+    const mine = userIds.filter(inShard(this.secret, shard));
     if (mine.length === 0) return;
     yield* this.data.streamUsers(orgId, prefetch, now, mine);
   }
 
-  lookup(orgId: string, table: string, key: string): string | undefined {
-    return this.data.lookup(orgId, table, key);
+  async lookupReader(orgId: string): Promise<LookupReader> {
+    return (table, key) => this.data.lookup(orgId, table, key);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/**
+ * Over the PostgreSQL data store (`cloak.store`): the worker needs no file of the server's, only
+ * the noise secret, and runs on any host that reaches the database. The shard is chosen in the
+ * worker (the key needs the secret, which never goes to the database); the cost of that, every
+ * user id listed once per shard, is set out at PostgresPartitionReader.streamUsersWhere.
+ */
+export class PostgresShardUsers implements ShardUserSource {
+  constructor(
+    private readonly reader: PostgresPartitionReader,
+    private readonly secret: Uint8Array,
+  ) {}
+
+  users(orgId: string, prefetch: PrefetchSpec[], now: number, shard: Shard) {
+    return this.reader.streamUsersWhere(orgId, prefetch, now, inShard(this.secret, shard));
+  }
+
+  lookupReader(orgId: string): Promise<LookupReader> {
+    return this.reader.lookupReader(orgId);
+  }
+
+  close(): Promise<void> {
+    return this.reader.close();
   }
 }

@@ -26,12 +26,17 @@ export interface ShardWorkerOptions {
   pool?: ShardPool;
 }
 
-/** Sandbox processes for a shard job's code, with the job's limits and lookup tables. */
-export function shardPool(job: ShardJob, source: ShardUserSource, processes: number): ShardPool {
-  const compile = () =>
-    compileTask(job.code, job.limits, {
-      lookup: (table, key) => source.lookup(job.orgId, table, key),
-    });
+/**
+ * Sandbox processes for a shard job's code, with the job's limits and lookup tables. The lookup
+ * reader is taken once per pool, that is per run on this worker (ShardUserSource.lookupReader).
+ */
+export async function shardPool(
+  job: ShardJob,
+  source: ShardUserSource,
+  processes: number,
+): Promise<ShardPool> {
+  const lookup = await source.lookupReader(job.orgId);
+  const compile = () => compileTask(job.code, job.limits, { lookup });
   return new SandboxPool(compile, compile(), processes);
 }
 
@@ -42,14 +47,14 @@ export function shardPool(job: ShardJob, source: ShardUserSource, processes: num
  */
 export async function runShard(job: ShardJob, options: ShardWorkerOptions): Promise<ShardPartial> {
   const { source, secret } = options;
-  const pool = options.pool ?? shardPool(job, source, options.processes);
+  const pool = options.pool ?? (await shardPool(job, source, options.processes));
   const partial = new PartialBuilder();
   const done = (users: Array<{ userId: string }>, outcomes: UserOutcome[]) => {
     users.forEach((user, i) => partial.add(userKey(secret, user.userId), outcomes[i]!));
   };
   let batch: Array<{ userId: string; tables: UserInput['tables'] }> = [];
   const shard = { index: job.shard, of: job.shards };
-  for (const user of source.users(job.orgId, job.prefetch, job.now, shard)) {
+  for await (const user of source.users(job.orgId, job.prefetch, job.now, shard)) {
     batch.push(user);
     if (batch.length < USERS_PER_BATCH) continue;
     await pool.submit(batch, done);

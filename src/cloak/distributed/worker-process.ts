@@ -1,12 +1,17 @@
-// `opencloak worker`: takes shard jobs from the queue and runs them over the shared data directory.
-import Database from 'better-sqlite3';
+// `opencloak worker`: takes shard jobs from the queue and runs them over the cloak's data (PostgreSQL, or cloak.db on the server's host).
 import path from 'node:path';
-import { SqliteDataCore } from '../data/sqlite-data-core.ts';
-import { loadOrCreateNoiseSecret } from '../noise-secret.ts';
+import { AppError } from '../../errors/index.ts';
+import { loadOrCreateNoiseSecret, noiseSecretPath } from '../noise-secret.ts';
 import { startJobLoop } from './job-loop.ts';
-import { openQueue, SHARD_QUEUE, type QueueSettings, type ShardJob } from './queue.ts';
+import {
+  describeQueue,
+  openQueue,
+  SHARD_QUEUE,
+  type QueueSettings,
+  type ShardJob,
+} from './queue.ts';
 import { runShard, shardPool, type ShardPool } from './shard-worker.ts';
-import { DataStoreShardUsers } from './shard-users.ts';
+import { openShardUsers, type ShardUserSource } from './shard-users.ts';
 
 /** How long a finished run's sandbox processes wait for another of its shards. */
 const IDLE_POOL_MS = 5000;
@@ -15,8 +20,16 @@ const STOP_GRACE_MS = 30_000;
 
 export interface WorkerOptions {
   settings: Readonly<QueueSettings>;
-  /** The installation's data directory: cloak.db and the noise secret (same host). */
+  /**
+   * The installation's data directory: the noise secret (`secrets/noise.key`) and, without
+   * `store`, cloak.db (then on the server's host).
+   */
   dataDir: string;
+  /**
+   * `cloak.store`: a `postgres://` URL (the worker then needs no cloak.db and runs on any host
+   * that reaches the database) or a SQLite file; absent, cloak.db in the data directory.
+   */
+  store?: string;
   /** Sandbox processes per shard. */
   processes: number;
   /** Told of every shard taken and finished, for the command's log lines. */
@@ -29,26 +42,21 @@ export interface RunningWorker {
 }
 
 /**
- * The worker reads cloak.db through a read-only connection of its own (WAL lets it read beside
- * the server) and never creates the noise secret: a data directory without one is not an
- * installation, and a fresh secret would give every user another key.
+ * The worker reads the cloak's data without writing: cloak.db through a read-only connection of
+ * its own (WAL lets it read beside the server), PostgreSQL without migrating. It never creates
+ * the noise secret: a fresh secret would give every user another key and the runs fresh noise.
  */
 export async function startShardWorker(options: WorkerOptions): Promise<RunningWorker> {
-  const secret = loadOrCreateNoiseSecret(
-    options.dataDir,
-    () => 'a worker never creates the noise secret; start the server on this data directory first',
-  );
-  const db = new Database(path.join(options.dataDir, 'cloak.db'), {
-    readonly: true,
-    fileMustExist: true,
+  const file = noiseSecretPath(options.dataDir);
+  const secret = loadOrCreateNoiseSecret(options.dataDir, () => {
+    throw new AppError('WORKER_NOISE_SECRET_MISSING', { file });
   });
-  db.pragma('busy_timeout = 5000');
-  const source = new DataStoreShardUsers(new SqliteDataCore(db), secret);
+  const source = await openSource(options, secret);
   let boss;
   try {
     boss = await openQueue(options.settings);
   } catch (error) {
-    db.close();
+    await source.close();
     throw error;
   }
   // The last run's sandbox processes, for its next shard; another run's job replaces them.
@@ -70,7 +78,7 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
       options.onShard?.({ runId, shard, shards });
       if (kept?.runId !== runId) {
         await release();
-        kept = { runId, pool: shardPool(job.data, source, options.processes) };
+        kept = { runId, pool: await shardPool(job.data, source, options.processes) };
       }
       try {
         const partial = await runShard(job.data, {
@@ -98,7 +106,21 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
       await boss.stop({ graceful: true, wait: true, timeout: STOP_GRACE_MS });
       clearTimeout(idle);
       await release();
-      db.close();
+      await source.close();
     },
   };
+}
+
+/** The store's address never reaches a message: its host, port and database only. */
+async function openSource(options: WorkerOptions, secret: Uint8Array): Promise<ShardUserSource> {
+  const address = options.store ?? path.join(options.dataDir, 'cloak.db');
+  try {
+    return await openShardUsers(address, secret);
+  } catch (error) {
+    const postgres = /^postgres(ql)?:\/\//.test(address);
+    throw new AppError('WORKER_STORE_UNAVAILABLE', {
+      store: postgres ? describeQueue(address) : address,
+      detail: (error as Error).message,
+    });
+  }
 }

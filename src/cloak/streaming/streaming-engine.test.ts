@@ -19,7 +19,7 @@ describe('streaming pass on several processes', () => {
   afterEach(async () => {
     for (const { cloak, dir } of opened.splice(0)) {
       await cloak.streaming.stop();
-      cloak.close();
+      await cloak.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -71,12 +71,17 @@ export class StreamingEngine {
    * starts with the data already stored: every user with rows runs once.
    */
   register(orgId: string, taskKey: string, spec: TaskSpec | null): Promise<void> {
-    // Validation throws here, to the caller; the database write follows in order (#written), so
-    // a caller that cannot wait yet (CloakPort.setStreamingTask is synchronous) loses nothing.
+    // On SQLite validation throws here, to the caller (on PostgreSQL the promise rejects); the
+    // database write follows in order (#written), so a caller that does not wait loses nothing.
     if (spec === null) {
       this.#tasks.delete(taskKey);
-      return this.#write(() => this.#state.forgetTask(taskKey));
+      return this.#write(async () => {
+        // After a registration still validating in the queue (#registerAsync), not before it.
+        if (!this.data.sync) this.#tasks.delete(taskKey);
+        await this.#state.forgetTask(taskKey);
+      });
     }
+    if (!this.data.sync) return this.#registerAsync(orgId, taskKey, spec);
     const checked = this.runner.validate(orgId, spec);
     const core = requireSync(this.data, 'StreamingEngine.register');
     for (const table of new Set(checked.prefetch.map((p) => p.table))) {
@@ -84,6 +89,29 @@ export class StreamingEngine {
     }
     this.#tasks.set(taskKey, { orgId, spec: checked });
     return this.#write(() => this.#state.addTask(taskKey, orgId));
+  }
+
+  /**
+   * As register, on a data store that validates asynchronously (PostgreSQL): the validation takes
+   * its turn in the queue of writes, so that a stop registered after it is not undone by it. A
+   * refused spec (or an index that could not be made) is the caller's error alone, as on SQLite:
+   * only a failed database write of the task is kept for the next pass.
+   */
+  #registerAsync(orgId: string, taskKey: string, spec: TaskSpec): Promise<void> {
+    let accepted = false;
+    const done = this.#written.then(async () => {
+      const checked = await this.runner.validateAsync(orgId, spec);
+      for (const table of new Set(checked.prefetch.map((p) => p.table))) {
+        await this.data.indexArrivals(orgId, table);
+      }
+      accepted = true;
+      this.#tasks.set(taskKey, { orgId, spec: checked });
+      await this.#state.addTask(taskKey, orgId);
+    });
+    this.#written = done.catch((error: unknown) => {
+      if (accepted) this.#writeFailure ??= error;
+    });
+    return done;
   }
 
   /** Queues a registration's write after the earlier ones; the returned promise is its outcome. */
@@ -125,11 +153,20 @@ export class StreamingEngine {
     return this.#processing;
   }
 
+  /**
+   * Every task's pass, each under its pass lock (StreamingState.exclusivePass): a task whose pass
+   * another server runs now is left to it, and its arrivals go to whichever server's next pass.
+   * Returns the users this process ran.
+   */
   async #processAll(now: number): Promise<number> {
     await this.#registered();
     let users = 0;
-    for (const [taskKey, task] of [...this.#tasks])
-      users += await this.#processTask(taskKey, task, now);
+    for (const [taskKey, task] of [...this.#tasks]) {
+      const ran = await this.#state.exclusivePass(taskKey, () =>
+        this.#processTask(taskKey, task, now),
+      );
+      users += ran ?? 0;
+    }
     return users;
   }
 

@@ -10,7 +10,7 @@ let cloak: Cloak | undefined;
 let dir: string | undefined;
 afterEach(async () => {
   await cloak?.streaming.stop();
-  cloak?.close();
+  await cloak?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,6 @@
 // One suite, both dialects: the streaming engine's state keeps a task's place and its users' outcomes the same on SQLite and PostgreSQL.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appliedVersions } from '../../store/index.ts';
+import { appliedVersions, openPostgresDb, type SqlDb } from '../../store/index.ts';
 import { TEST_DIALECTS, type TestDb } from '../../store/test-support.ts';
 import { STREAMING_COMPONENT } from './streaming-schema.ts';
 import { StreamingState, type UserOutcomeRow } from './streaming-state.ts';
@@ -85,6 +85,77 @@ describe.each(TEST_DIALECTS)('the streaming state on $dialect', ({ open }) => {
     await state.forgetTask('task');
     expect(await state.position('task')).toBeUndefined();
     expect((await state.storedUsers('task', ['a'])).users).toEqual([]);
+  });
+});
+
+/** A promise and the function that resolves it. */
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+// PostgreSQL only: on SQLite one process has the data directory, and the engine runs one pass at
+// a time in it, so exclusivePass has nothing to exclude there (streaming-state.ts).
+describe('one pass of a task at a time on PostgreSQL, across servers', () => {
+  const [, postgres] = TEST_DIALECTS;
+  let t: TestDb;
+  let mine: StreamingState;
+  let theirs: StreamingState;
+  let theirPool: SqlDb;
+  beforeEach(async () => {
+    t = await postgres!.open();
+    theirPool = openPostgresDb(t.address);
+    mine = new StreamingState(t.db);
+    theirs = new StreamingState(theirPool);
+    await Promise.all([mine.ready(), theirs.ready()]);
+  });
+  afterEach(async () => {
+    await theirPool.close();
+    await t.cleanup();
+  });
+
+  it('skips a task whose pass another server runs, and runs it once that one has ended', async () => {
+    const inside = gate();
+    const finish = gate();
+    const first = mine.exclusivePass('task', async () => {
+      inside.open();
+      await finish.opened;
+      return 'mine';
+    });
+    try {
+      await inside.opened;
+      expect(await theirs.exclusivePass('task', async () => 'theirs')).toBeUndefined();
+      // Other tasks are not held up.
+      expect(await theirs.exclusivePass('other', async () => 'theirs')).toBe('theirs');
+    } finally {
+      finish.open();
+    }
+    expect(await first).toBe('mine');
+    expect(await theirs.exclusivePass('task', async () => 'theirs')).toBe('theirs');
+  });
+
+  it('frees the pass of a server whose connection died (kill -9) for the next server', async () => {
+    const inside = gate();
+    const finish = gate();
+    const dying = mine.exclusivePass('task', async () => {
+      inside.open();
+      await finish.opened;
+    });
+    try {
+      await inside.opened;
+      // What the server sees when the holder's process is killed: its session ends. With a
+      // timeout, pg_terminate_backend returns once the backend has exited (its locks with it).
+      await theirPool.run(
+        `SELECT pg_terminate_backend(pid, 60000) FROM pg_locks
+         WHERE locktype = 'advisory'
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      expect(await theirs.exclusivePass('task', async () => 'theirs')).toBe('theirs');
+    } finally {
+      finish.open();
+    }
+    await expect(dying).rejects.toThrow();
   });
 });
 

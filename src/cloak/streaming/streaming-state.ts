@@ -5,6 +5,38 @@ import { migrateStreamingTables } from './streaming-schema.ts';
 /** Users read per statement when a report pages through a task's users. */
 const USERS_PER_PAGE = 1000;
 
+/** The class of PostgreSQL advisory lock a task's pass holds (the budget's settlements: 0x0c1b). */
+const PASS_LOCK = 0x0c1c;
+
+/*
+ * One pass of a task at a time, across servers. A pass reads the task's place, picks a target,
+ * runs the users who arrived before it and saves them: two servers that do this at once over one
+ * PostgreSQL database both run the same arrivals, and when new rows arrive between their reads
+ * they pick different targets, one overwrites the other's pass_target, and a user saved by the
+ * first at its target runs again in the second with the accumulator the first saved: counted
+ * twice (and the first's passDone clears the target the second's crash recovery needs).
+ *
+ * So a pass runs under a transaction-level advisory lock keyed by the task, taken with
+ * pg_try_advisory_xact_lock: a server that finds it taken skips the task for this tick (the
+ * holder is doing the work; whatever arrives later is the next pass's, on either server) rather
+ * than waiting with its other tasks behind it. The transaction only holds the lock and one
+ * connection: the pass's reads and writes go through the pool and commit on their own, exactly as
+ * without the lock, so a pass's progress survives as before. The lock ends with the holder's
+ * session: when its process dies (kill -9), PostgreSQL drops the connection and the lock with it,
+ * and the next pass, on any server, finishes the cut-off pass from its pass_target (no lease to
+ * expire, no heartbeat). The transaction writes nothing and, at READ COMMITTED, keeps no snapshot
+ * between statements, so an open one does not hold back vacuum; an operator's
+ * idle_in_transaction_session_timeout shorter than a pass would end it and free the lock early.
+ * A host that vanishes without closing its connections (power loss, a partition) holds the lock
+ * until PostgreSQL's TCP keepalive gives up on it (tcp_keepalives_idle, two hours by default on
+ * Linux; set it lower on the server to bound that). A row lease with an expiry was the other
+ * choice: it frees a vanished host's task sooner, but lets a second pass in whenever a live pass
+ * outlasts the expiry, which is the double run this prevents.
+ *
+ * SQLite needs none of this: one server process per data directory (its directory lock), and in
+ * the process StreamingEngine runs one pass at a time.
+ */
+
 /** Where a task stands in the arrival sequence (streaming-schema.ts, "Exactly once"). */
 export interface TaskPosition {
   nextSeq: number;
@@ -52,6 +84,22 @@ export class StreamingState {
 
   ready(): Promise<void> {
     return this.#ready;
+  }
+
+  /**
+   * Runs `pass` while no other process runs this task's pass (see "One pass of a task at a time"):
+   * undefined, at once, when another one holds it.
+   */
+  async exclusivePass<T>(taskKey: string, pass: () => Promise<T>): Promise<T | undefined> {
+    await this.#ready;
+    if (this.db.dialect !== 'postgres') return pass();
+    return this.db.transaction(async (tx) => {
+      const lock = await tx.get<{ taken: boolean }>(
+        'SELECT pg_try_advisory_xact_lock(?, hashtext(?)) AS taken',
+        [PASS_LOCK, taskKey],
+      );
+      return lock?.taken ? pass() : undefined;
+    });
   }
 
   /** A task starts at the beginning of the arrivals; an existing one keeps its place. */

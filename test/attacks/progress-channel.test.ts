@@ -5,8 +5,12 @@ import { openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 
 const COMPANIONS = 2;
-/** One background run per victim; the brief's 200 victims by default. */
-const VICTIMS = Number(process.env.ATTACK_PROGRESS_VICTIMS ?? 200);
+/**
+ * One background run per victim. 100 in `npm test`: the defence shows as every run reporting the
+ * same progress, which 100 runs show as well as 200, and each run waits for its release point,
+ * seconds on a loaded CI machine. `npm run attacks:full` runs 1,000 (the brief's 200 and more).
+ */
+const VICTIMS = Number(process.env.ATTACK_PROGRESS_VICTIMS ?? 100);
 const TASK = 'report_property("g", "all");';
 /**
  * A guard against hanging, not a measurement: each run waits for its release point, which grows

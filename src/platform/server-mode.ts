@@ -7,6 +7,7 @@ import {
   type OpenCloakOptions,
   type QueueSettings,
   type RunningWorker,
+  type WorkerOptions,
 } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { PgPeriodLease } from './period-lease.ts';
@@ -54,7 +55,7 @@ export async function openServerMode(
  */
 export function startWorker(
   config: Readonly<OpenCloakConfig>,
-  onShard?: (event: { runId: string; shard: number; shards: number; users?: number }) => void,
+  events: Pick<WorkerOptions, 'onShard' | 'onQueueError'> = {},
 ): Promise<RunningWorker> {
   const settings = queueSettings(config);
   if (!settings) throw new Error('startWorker needs queue.url (--queue postgres://...)');
@@ -63,6 +64,6 @@ export function startWorker(
     dataDir: config.dataDir,
     ...(config.cloak.store !== undefined ? { store: config.cloak.store } : {}),
     processes: config.queue.workerProcesses,
-    ...(onShard ? { onShard } : {}),
+    ...events,
   });
 }

@@ -170,6 +170,8 @@ describe('PostgreSQL restarting in the middle of a distributed run', () => {
       // and the installation runs on as if nothing had happened.
       const next = coordinator.cloak.runner.run(ORG, TASK);
       expect(JSON.stringify(await whileAlive(worker, next))).toBe(rerun);
+      // The operator sees why the shard was late: the lost queue, named without its password.
+      expect(worker.output()).toContain(`the job queue (127.0.0.1:5432/${name}) failed: `);
       expect(worker.output()).not.toContain(PASSWORD);
     } finally {
       await locker.end().catch(() => undefined);

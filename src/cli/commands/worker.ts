@@ -12,6 +12,9 @@ interface WorkerFlags {
   processes?: string;
 }
 
+/** At most one line about an unreachable queue per this long. */
+const QUEUE_ERROR_EVERY_MS = 10_000;
+
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
@@ -37,9 +40,18 @@ export function registerWorkerCommand(program: Command): void {
       }
       // One line per shard, with the run's id: a run is followed across the coordinator and
       // its workers by that id. Nothing of the task or its users is written.
-      const worker = await startWorker(config, ({ runId, shard, shards, users }) => {
-        const what = users === undefined ? 'started' : `done (${users} users)`;
-        process.stdout.write(`run ${runId} shard ${shard + 1}/${shards} ${what}\n`);
+      let lastQueueError = 0;
+      const worker = await startWorker(config, {
+        onShard: ({ runId, shard, shards, users }) => {
+          const what = users === undefined ? 'started' : `done (${users} users)`;
+          process.stdout.write(`run ${runId} shard ${shard + 1}/${shards} ${what}\n`);
+        },
+        // While PostgreSQL restarts every poll fails: one line per 10 s says so, not hundreds.
+        onQueueError: ({ queue, message }) => {
+          if (Date.now() - lastQueueError < QUEUE_ERROR_EVERY_MS) return;
+          lastQueueError = Date.now();
+          process.stderr.write(`the job queue (${queue}) failed: ${message}; retrying\n`);
+        },
       });
       // The store is named by its kind only: a URL may hold a password.
       const data = config.cloak.store?.match(/^postgres(ql)?:\/\//)

@@ -34,6 +34,11 @@ export interface WorkerOptions {
   processes: number;
   /** Told of every shard taken and finished, for the command's log lines. */
   onShard?(event: { runId: string; shard: number; shards: number; users?: number }): void;
+  /**
+   * The queue could not be reached or could not record a shard's outcome; the worker goes on
+   * (job-loop.ts). Given the queue's address without its password and the error's message.
+   */
+  onQueueError?(event: { queue: string; message: string }): void;
 }
 
 export interface RunningWorker {
@@ -71,7 +76,14 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
   const jobs = startJobLoop<ShardJob>(
     boss,
     SHARD_QUEUE,
-    { pollingSeconds: options.settings.pollingSeconds },
+    {
+      pollingSeconds: options.settings.pollingSeconds,
+      onError: (error) =>
+        options.onQueueError?.({
+          queue: describeQueue(options.settings.url),
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    },
     async (job) => {
       const { runId, shard, shards } = job.data;
       clearTimeout(idle);

@@ -14,6 +14,7 @@ import {
 } from '../http/index.ts';
 import type { AirService } from './air-service.ts';
 import type { CloakDataStore } from './data/index.ts';
+import type { DeliveryHandoff } from './result-delivery.ts';
 import { CLOAK_API_COMPONENTS } from './routes/api-schemas.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { serviceRoutes } from './routes/service.ts';
@@ -39,6 +40,8 @@ export interface CloakServerOptions {
     deliveryAttempts: number;
     /** First retry delay of a failed delivery; tests shorten it. */
     deliveryFirstDelayMs?: number;
+    /** Server mode: async results go to the queue, delivered by any server (delivery-queue.ts). */
+    deliveries?: DeliveryHandoff;
   };
 }
 
@@ -69,6 +72,7 @@ export async function createCloakServer(options: CloakServerOptions): Promise<Fa
     registry,
     backgroundTimeoutSeconds: runs.backgroundTimeoutSeconds,
     delivery: { attempts: runs.deliveryAttempts, firstDelayMs: runs.deliveryFirstDelayMs ?? 1000 },
+    ...(runs.deliveries ? { handoff: runs.deliveries } : {}),
   });
   await app.register(serviceRoutes, {
     service: options.service.api,

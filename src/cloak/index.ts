@@ -17,10 +17,14 @@ export { requireSync, type CloakDataStore } from './data/index.ts';
 export { noiseSecretPath } from './noise-secret.ts';
 export { TaskRunner } from './task-runner.ts';
 export {
+  DeliveryQueue,
   openQueue,
   SharedRunCap,
   ShardCoordinator,
+  startDeliveryLoop,
   startShardWorker,
+  type DeliveryEvents,
+  type JobLoop,
   type QueueSettings,
   type RunningWorker,
   type WorkerOptions,

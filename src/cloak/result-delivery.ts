@@ -14,6 +14,24 @@ export interface DeliveryOptions {
   runId?: string;
 }
 
+/** An async run's answer on its way to the caller's return_url. */
+export interface ResultDelivery {
+  url: URL;
+  /** The caller's QueryAuthToken, sent back to its receiver; never logged. */
+  authToken: string;
+  body: unknown;
+  runId: string;
+}
+
+/**
+ * Where server mode hands deliveries (distributed/delivery-queue.ts): into the database, so that
+ * any API server delivers them and one that stops or dies loses none. Rejects when it cannot
+ * take one; the caller then delivers from this process.
+ */
+export interface DeliveryHandoff {
+  send(delivery: ResultDelivery): Promise<void>;
+}
+
 export interface DeliveryOutcome {
   delivered: boolean;
   attempts: number;

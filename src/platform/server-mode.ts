@@ -1,9 +1,13 @@
 // Server mode's connections: the job queue and the shared run cap, opened when config.queue.url is set.
 import {
+  DeliveryQueue,
   openQueue,
   SharedRunCap,
   ShardCoordinator,
+  startDeliveryLoop,
   startShardWorker,
+  type DeliveryEvents,
+  type JobLoop,
   type OpenCloakOptions,
   type QueueSettings,
   type RunningWorker,
@@ -17,8 +21,14 @@ export interface ServerMode {
   cloakOptions: NonNullable<OpenCloakOptions['serverMode']>;
   /** The scheduler's periods, claimed in the database so that one runs once over all servers. */
   lease: PgPeriodLease;
+  /** Async results, handed to the queue so that any server delivers them. */
+  deliveries: DeliveryQueue;
+  /** Starts this server's share of the deliveries; `close` stops it. */
+  deliverResults(events: DeliveryEvents): void;
   close(): Promise<void>;
 }
+
+const DELIVERY_STOP_GRACE_MS = 5000;
 
 /** The queue settings of the configuration, or undefined on the embedded default (no url). */
 export function queueSettings(config: Readonly<OpenCloakConfig>): QueueSettings | undefined {
@@ -36,10 +46,20 @@ export async function openServerMode(
   const runCap = new SharedRunCap(settings.url, config.cloak.maxRunsPerOrganisation);
   const shards = new ShardCoordinator(boss, { settings, shards: config.queue.shards });
   const lease = new PgPeriodLease(settings.url);
+  let deliveryLoop: JobLoop | undefined;
   return {
     cloakOptions: { shards, runCap },
     lease,
+    deliveries: new DeliveryQueue(boss, {
+      attempts: config.cloak.deliveryAttempts,
+      firstDelayMs: config.cloak.deliveryFirstDelayMs,
+    }),
+    deliverResults(events) {
+      deliveryLoop ??= startDeliveryLoop(boss, settings, events);
+    },
     async close() {
+      // A delivery in hand gets a few seconds; one cut short is retried by another server.
+      await deliveryLoop?.stop(DELIVERY_STOP_GRACE_MS);
       await Promise.allSettled([
         boss.stop({ graceful: false, wait: true }),
         runCap.close(),

@@ -143,6 +143,7 @@ async function startLocked(
       backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
       deliveryAttempts: config.cloak.deliveryAttempts,
       deliveryFirstDelayMs: config.cloak.deliveryFirstDelayMs,
+      ...(serverMode ? { deliveries: serverMode.deliveries } : {}),
     },
   });
   const webServer = await createWebServer({
@@ -181,6 +182,17 @@ async function startLocked(
       streamingLog.error({ err: error }, 'streaming pass failed'),
     );
     platform.keys.onRevoked(() => revocations.refresh([cloakServer, webServer]));
+    const deliveryLog = log.child({ component: 'deliveries' });
+    let lastQueueError = 0;
+    serverMode?.deliverResults({
+      gaveUp: (event) => deliveryLog.warn(event, 'async task result could not be delivered'),
+      // Every poll fails while PostgreSQL is down: one line per 10 s says so.
+      queueError: (error) => {
+        if (Date.now() - lastQueueError < 10_000) return;
+        lastQueueError = Date.now();
+        deliveryLog.warn({ error: (error as Error).message }, 'the delivery queue failed');
+      },
+    });
   } catch (error) {
     await Promise.allSettled([cloakServer.close(), webServer.close(), metricsServer?.close()]);
     await platform.close();

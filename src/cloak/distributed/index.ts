@@ -4,7 +4,7 @@
 // worker sends back (shard-partial.ts), the worker (shard-worker.ts, worker-process.ts, and its
 // job loop, job-loop.ts), the coordinator's wait and replay (coordinator.ts), which errors are a
 // lost connection worth retrying (connection-loss.ts) and the run cap counted in the database
-// (shared-run-cap.ts). May import: shared, errors, sandbox, anonymizer, the cloak's data store,
+// (shared-run-cap.ts) and async results posted from a queue job (delivery-queue.ts). May import: shared, errors, sandbox, anonymizer, the cloak's data store,
 // sandbox pool, noise secret and run cap, and the packages pg and pg-boss (only this folder talks
 // to the queue). It never settles the budget or anonymizes: the task runner does, once per run.
 // Design: docs/server-mode.md.
@@ -19,3 +19,10 @@ export {
   type ShardUserSource,
 } from './shard-users.ts';
 export { SharedRunCap } from './shared-run-cap.ts';
+export {
+  DeliveryQueue,
+  startDeliveryLoop,
+  type DeliveryEvents,
+  type DeliveryRetries,
+} from './delivery-queue.ts';
+export type { JobLoop } from './job-loop.ts';

@@ -35,7 +35,7 @@ export function startJobLoop<T extends object>(
   boss: PgBoss,
   queue: string,
   options: JobLoopOptions,
-  handler: (job: PgBoss.Job<T>) => Promise<object>,
+  handler: (job: PgBoss.JobWithMetadata<T>) => Promise<object>,
 ): JobLoop {
   const stopping = new AbortController();
   /** The job in hand, and whether it was given up by `stop` (then its outcome is not recorded). */
@@ -62,9 +62,10 @@ export function startJobLoop<T extends object>(
 
   const loop = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
-      let job: PgBoss.Job<T> | undefined;
+      let job: PgBoss.JobWithMetadata<T> | undefined;
       try {
-        [job] = await boss.fetch<T>(queue, { batchSize: 1 });
+        // With its metadata: a handler may need to know which attempt this is.
+        [job] = await boss.fetch<T>(queue, { batchSize: 1, includeMetadata: true });
       } catch (error) {
         report(error);
       }

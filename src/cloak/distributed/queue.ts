@@ -8,6 +8,9 @@ import type { SandboxLimits } from '../../sandbox/index.ts';
 /** Every shard job of every run; workers take them in the order they were sent. */
 export const SHARD_QUEUE = 'opencloak-shard';
 
+/** Async results on their way to a return_url (delivery-queue.ts). */
+export const DELIVERY_QUEUE = 'opencloak-delivery';
+
 /** pg-boss keeps its tables in a schema of its own, apart from any table of OpenCloak's. */
 const QUEUE_SCHEMA = 'opencloak_queue';
 
@@ -59,7 +62,9 @@ export async function openQueue(settings: Readonly<QueueSettings>): Promise<PgBo
   try {
     await whileHoldingSetupLock(settings.url, async () => {
       await boss.start();
-      if (!(await boss.getQueue(SHARD_QUEUE))) await boss.createQueue(SHARD_QUEUE);
+      for (const queue of [SHARD_QUEUE, DELIVERY_QUEUE]) {
+        if (!(await boss.getQueue(queue))) await boss.createQueue(queue);
+      }
     });
   } catch (error) {
     await boss.stop({ graceful: false, wait: false }).catch(() => undefined);

@@ -11,7 +11,7 @@ import {
   type KeyRegistry,
 } from '../../http/index.ts';
 import type { AccessLevel, AnonymizedResult, TaskSpec } from '../../shared/index.ts';
-import { deliverResult, RUN_ID_HEADER } from '../result-delivery.ts';
+import { deliverResult, RUN_ID_HEADER, type DeliveryHandoff } from '../result-delivery.ts';
 import type { TaskRunner } from '../task-runner.ts';
 import { asyncAccepted, taskRunAnswer, taskRunBody } from './api-schemas.ts';
 
@@ -22,6 +22,8 @@ export interface TaskRunRoutesOptions {
   backgroundTimeoutSeconds: number;
   /** Delivery attempts per async result (cloak.deliveryAttempts) and the first retry delay. */
   delivery: { attempts: number; firstDelayMs: number };
+  /** Server mode: where results go instead of being posted from this process. */
+  handoff?: DeliveryHandoff;
 }
 
 interface AsyncRequest {
@@ -155,6 +157,22 @@ export const taskRunRoutes: FastifyPluginAsync<TaskRunRoutesOptions> = async (ap
           }),
         )
         .then(async (payload) => {
+          if (opts.handoff) {
+            const handedOff = await opts.handoff
+              .send({ url: target.url, authToken: target.authToken, body: payload, runId })
+              .then(
+                () => true,
+                (error: unknown) => {
+                  // Not lost: this server delivers it, as without a queue.
+                  request.log.warn(
+                    { runId, error: (error as Error).message },
+                    'the queue did not take an async result; delivering it from this server',
+                  );
+                  return false;
+                },
+              );
+            if (handedOff) return;
+          }
           const outcome = await deliverResult(target.url, target.authToken, payload, {
             ...opts.delivery,
             runId,

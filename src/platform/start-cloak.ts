@@ -5,6 +5,7 @@ import type { OpenCloakConfig } from '../config/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { openPlatform, type OpenedPlatform } from './open-platform.ts';
 import { RevocationList } from './revocation-list.ts';
+import { openServerMode, type ServerMode } from './server-mode.ts';
 import { serviceKeyRegistry } from './service-keys.ts';
 import { CLOAK_LISTENER, listenOn, urlOf, type StartOptions } from './start-platform.ts';
 
@@ -27,8 +28,11 @@ export async function startCloakOnly(
   const lock = lockDataDir(config.dataDir, 'server');
   let platform: OpenedPlatform | undefined;
   let cloakServer: FastifyInstance | undefined;
+  let serverMode: ServerMode | undefined;
   try {
-    platform = await openPlatform(config);
+    // With --queue, runs asked for by the remote air go to workers as on a full server.
+    serverMode = await openServerMode(config);
+    platform = await openPlatform(config, serverMode?.cloakOptions);
     const revocations = new RevocationList(platform.pki.ca, platform.air.keys);
     cloakServer = await createCloakServer({
       data: platform.cloak.data,
@@ -50,13 +54,18 @@ export async function startCloakOnly(
         backgroundTimeoutSeconds: config.cloak.backgroundTaskTimeoutSeconds,
         deliveryAttempts: config.cloak.deliveryAttempts,
         deliveryFirstDelayMs: config.cloak.deliveryFirstDelayMs,
+        ...(serverMode ? { deliveries: serverMode.deliveries } : {}),
       },
     });
     await listenOn(cloakServer, config.cloak, CLOAK_LISTENER);
     revocations.watch([cloakServer]);
     platform.cloak.streaming.start(config.cloak.streamingIntervalMs);
+    serverMode?.deliverResults({
+      gaveUp: (event) => cloakServer?.log.warn(event, 'async task result could not be delivered'),
+    });
     const opened = platform;
     const server = cloakServer;
+    const queue = serverMode;
     return {
       platform: opened,
       cloakServer: server,
@@ -66,12 +75,14 @@ export async function startCloakOnly(
         await opened.cloak.streaming.stop();
         await server.close();
         await opened.close();
+        await queue?.close();
         lock.release();
       },
     };
   } catch (error) {
     await cloakServer?.close();
     await platform?.close();
+    await serverMode?.close();
     lock.release();
     throw error;
   }

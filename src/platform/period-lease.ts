@@ -6,11 +6,20 @@ import type { PeriodLease } from '../air/index.ts';
 const KEEP_DAYS = 30;
 
 /**
+ * A claim whose period is still due this long after it was made belongs to a server that died
+ * between its claim and the start (which records the task's last scheduled time, so that the
+ * period is no longer due): another server may claim it then. Starting a run takes seconds, so a
+ * live server is never overtaken; the period runs again at most when its first server died.
+ */
+export const CLAIM_LEASE_SECONDS = 300;
+
+/**
  * The first server to insert the (task, due time) row runs that period; every other server's
  * insert finds it there. A server that claims a period and cannot start the run (the run cap)
  * deletes its row, so the next tick, on any server, tries again. A server that dies between its
- * claim and the start loses that period: the next period is claimed afresh (a lease with expiry
- * would retry it; the periodic runs' own history shows the gap).
+ * claim and the start leaves the period due (the task's last scheduled time did not move) and its
+ * row behind: once the row is CLAIM_LEASE_SECONDS old, the next claim takes it over, so the task
+ * is not stuck behind a dead server's claim.
  */
 export class PgPeriodLease implements PeriodLease {
   readonly #pool: pg.Pool;
@@ -26,8 +35,9 @@ export class PgPeriodLease implements PeriodLease {
     await this.#schema();
     const { rowCount } = await this.#pool.query(
       `INSERT INTO opencloak_periods (task_id, due_at, claimed_at) VALUES ($1, $2, now())
-       ON CONFLICT DO NOTHING`,
-      [taskId, dueAt],
+       ON CONFLICT (task_id, due_at) DO UPDATE SET claimed_at = now()
+       WHERE opencloak_periods.claimed_at < now() - make_interval(secs => $3)`,
+      [taskId, dueAt, CLAIM_LEASE_SECONDS],
     );
     return rowCount === 1;
   }

@@ -16,7 +16,7 @@ if (process.argv[2] === 'run-pass') {
   const cloak = await openCloak(
     buildConfig({ dataDir: process.argv[3]!, cloak: { sandboxProcesses: 1 } }),
   );
-  cloak.streaming.register(STREAMING_ORG, STREAMING_TASK, {
+  await cloak.streaming.register(STREAMING_ORG, STREAMING_TASK, {
     code: COUNTING_TASK,
     prefetch: [{ table: 't' }],
   });

@@ -38,7 +38,7 @@ describe('streaming pass on several processes', () => {
       await cloak.data.insert(ORG, rows);
     };
     await upload(0);
-    cloak.streaming.register(ORG, 'task', { code: CODE, prefetch: [{ table: 't' }] });
+    await cloak.streaming.register(ORG, 'task', { code: CODE, prefetch: [{ table: 't' }] });
     expect(await cloak.streaming.process()).toBe(USERS);
     await upload(1);
     expect(await cloak.streaming.process()).toBe(USERS);

@@ -13,6 +13,6 @@ export default defineConfig({
     execArgv: ['--no-node-snapshot'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    maxWorkers: 2,
+    maxWorkers: 3,
   },
 });

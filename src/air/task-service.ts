@@ -30,7 +30,7 @@ export class TaskService {
     private readonly options: TaskServiceOptions = { backgroundTimeoutSeconds: 21_600 },
   ) {
     // The run cap is the cloak's, one counter for every API (cloak/run-cap.ts).
-    this.runs = new TaskRuns((orgId) => cloak.checkRunCap(orgId));
+    this.runs = new TaskRuns((orgId) => cloak.checkRunCap(orgId), store.runs);
   }
 
   /** `by` becomes the task's saver, whose level caps every run of it (access-levels.ts). */

@@ -84,11 +84,11 @@ describe('periodic task killed mid-period', () => {
     try {
       expect(await restarted.scheduler.tick(startedAt + PERIOD_MS - 1000)).not.toContain(task.id);
       expect(await restarted.scheduler.tick(startedAt + PERIOD_MS)).toContain(task.id);
-      const [run] = restarted.tasks.runs.list(orgId, task.id);
-      while (restarted.tasks.runs.get(orgId, task.id, run!.id)?.state === 'running') {
+      const [run] = await restarted.tasks.runs.list(orgId, task.id);
+      while ((await restarted.tasks.runs.get(orgId, task.id, run!.id))?.state === 'running') {
         await sleep(100);
       }
-      expect(restarted.tasks.runs.get(orgId, task.id, run!.id)?.state).toBe('completed');
+      expect((await restarted.tasks.runs.get(orgId, task.id, run!.id))?.state).toBe('completed');
       expect(count()).toBe(1);
     } finally {
       await restarted.stop();

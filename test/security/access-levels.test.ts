@@ -229,7 +229,7 @@ describe('access levels', () => {
     expect(started).toEqual(expect.arrayContaining([byTess.id, byUrsula.id]));
     const publishedBy = async (t: typeof byTess, label: string) => {
       await until(
-        async () => tasks.runs.list(orgId, t.id)[0]?.state,
+        async () => (await tasks.runs.list(orgId, t.id))[0]?.state,
         (state) => state !== undefined && state !== 'running',
       );
       const [result] = await air.results.page(t.id, 1, 1);

@@ -90,7 +90,7 @@ export async function runScheduled(
 /** Waits for the task's newest run (started in the background by the tick) to end; it must complete. */
 async function finished(platform: OpenedPlatform, orgId: string, taskId: number): Promise<void> {
   for (;;) {
-    const [run] = platform.tasks.runs.list(orgId, taskId);
+    const [run] = await platform.tasks.runs.list(orgId, taskId);
     expect(run).toBeDefined();
     if (run!.state !== 'running') {
       expect(run!.error ?? run!.state).toBe('completed');

@@ -226,13 +226,13 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
   app.get<ByToken>('/api/tasks/:token/runs', webKey(runsDoc), async (request) => {
     const orgId = identityOf(request).orgId;
     const task = await opts.tasks.find(orgId, request.params.token);
-    return { success: true, runs: opts.tasks.runs.list(orgId, task.id).map(toApiRun) };
+    return { success: true, runs: (await opts.tasks.runs.list(orgId, task.id)).map(toApiRun) };
   });
 
   type ByRun = { Params: { token: string; runId: string } };
   const findRun = async (orgId: string, token: string, runId: string) => {
     const task = await opts.tasks.find(orgId, token);
-    const run = opts.tasks.runs.get(orgId, task.id, runId);
+    const run = await opts.tasks.runs.get(orgId, task.id, runId);
     if (!run) throw new AppError('RUN_NOT_FOUND', { task: task.token, run: runId });
     return { task, run };
   };
@@ -258,7 +258,7 @@ export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, opt
     if (run.state !== 'running') {
       throw new AppError('RUN_NOT_ACTIVE', { run: run.id, state: run.state });
     }
-    opts.tasks.runs.cancel(orgId, task.id, run.id);
+    await opts.tasks.runs.cancel(orgId, task.id, run.id);
     return { success: true, run: toApiRun(run) };
   });
 

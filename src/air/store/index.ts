@@ -9,6 +9,7 @@ import { AuditLog } from './audit-log.ts';
 import { KeyStore } from './keys.ts';
 import { OrganisationStore } from './organisations.ts';
 import { ResultStore } from './results.ts';
+import { RunStore } from './runs.ts';
 import { AIR_MIGRATIONS, airLegacyVersion } from './schema.ts';
 import { TaskStore } from './tasks.ts';
 
@@ -17,6 +18,7 @@ export { describeAirData } from './describe-data.ts';
 export * from './keys.ts';
 export * from './organisations.ts';
 export * from './results.ts';
+export * from './runs.ts';
 export * from './tasks.ts';
 
 export interface AirStore {
@@ -26,6 +28,8 @@ export interface AirStore {
   keys: KeyStore;
   tasks: TaskStore;
   results: ResultStore;
+  /** Task runs in progress and recently finished, shared by every API server. */
+  runs: RunStore;
   audit: AuditLog;
   sessions: SessionStore;
   /** Where each person logged in from recently: the login limits let these through. */
@@ -77,6 +81,7 @@ export async function airStoreOn(db: SqlDb, options: AirStoreOptions = {}): Prom
     keys: new KeyStore(db, readCache),
     tasks: new TaskStore(db),
     results: new ResultStore(db),
+    runs: new RunStore(db),
     audit: new AuditLog(db),
     sessions: new SessionStore(db),
     knownAddresses: new KnownAddresses(db),

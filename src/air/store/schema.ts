@@ -228,6 +228,32 @@ export const AIR_MIGRATIONS: readonly MigrationStep[] = [
       `,
     },
   },
+  {
+    // Runs in progress and recently finished (RunStore): in the database so that every API
+    // server answers for a run another one executes, and a cancel reaches it.
+    version: BASELINE_VERSION + 2,
+    name: 'task-runs',
+    up: {
+      sqlite: `
+        CREATE TABLE task_runs (
+          id TEXT PRIMARY KEY, kind TEXT NOT NULL, org_id TEXT NOT NULL, task_id INTEGER NOT NULL,
+          state TEXT NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL,
+          started_at INTEGER NOT NULL, finished_at INTEGER, result_id INTEGER, error TEXT,
+          heartbeat_at INTEGER NOT NULL, cancel_requested INTEGER NOT NULL
+        );
+        CREATE INDEX task_runs_by_task ON task_runs(org_id, task_id, started_at);
+      `,
+      postgres: `
+        CREATE TABLE task_runs (
+          id TEXT PRIMARY KEY, kind TEXT NOT NULL, org_id TEXT NOT NULL, task_id BIGINT NOT NULL,
+          state TEXT NOT NULL, done BIGINT NOT NULL, total BIGINT NOT NULL,
+          started_at BIGINT NOT NULL, finished_at BIGINT, result_id BIGINT, error TEXT,
+          heartbeat_at BIGINT NOT NULL, cancel_requested INTEGER NOT NULL
+        );
+        CREATE INDEX task_runs_by_task ON task_runs(org_id, task_id, started_at);
+      `,
+    },
+  },
 ];
 
 /** The SQLite steps in the old `{ version, sql }` form: tests build databases of older releases. */

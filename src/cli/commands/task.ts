@@ -132,7 +132,7 @@ export function registerTaskCommands(program: Command): void {
         const { run, finished } = await p.tasks.startBatch(orgId, token, { background: true });
         const bar = progressBar();
         const timer = setInterval(() => bar.update(run.progress), 200);
-        const cancel = () => p.tasks.runs.cancel(orgId, run.taskId, run.id);
+        const cancel = () => void p.tasks.runs.cancel(orgId, run.taskId, run.id);
         process.once('SIGINT', cancel);
         try {
           const result = await finished;

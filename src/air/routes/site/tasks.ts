@@ -188,13 +188,13 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
 
   app.get<ByToken>('/api/site/tasks/:token/runs', async (request) => {
     const task = await taskOf(request);
-    return { success: true, runs: tasks.runs.list(task.orgId, task.id).map(toApiRun) };
+    return { success: true, runs: (await tasks.runs.list(task.orgId, task.id)).map(toApiRun) };
   });
 
   type ByRun = { Params: { token: string; runId: string } };
   const findRun = async (orgId: string, token: string, runId: string) => {
     const task = await tasks.find(orgId, token);
-    const run = tasks.runs.get(orgId, task.id, runId);
+    const run = await tasks.runs.get(orgId, task.id, runId);
     if (!run) throw new AppError('RUN_NOT_FOUND', { task: task.token, run: runId });
     return { task, run };
   };
@@ -211,7 +211,7 @@ export const siteTaskRoutes: FastifyPluginAsync<SiteTaskRoutesOptions> = async (
     if (run.state !== 'running') {
       throw new AppError('RUN_NOT_ACTIVE', { run: run.id, state: run.state });
     }
-    tasks.runs.cancel(orgId, task.id, run.id);
+    await tasks.runs.cancel(orgId, task.id, run.id);
     return { success: true, run: toApiRun(run) };
   });
 

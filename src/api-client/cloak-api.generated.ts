@@ -1605,7 +1605,7 @@ export interface paths {
             post_processing: {
               code: string;
               /** @enum {string} */
-              language?: 'javascript' | 'typescript';
+              language?: 'javascript' | 'typescript' | 'sql';
             };
             /** @description The data selection (docs/api.md, "Prefetch"). */
             prefetch: {

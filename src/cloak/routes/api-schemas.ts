@@ -54,7 +54,7 @@ export const taskRunBody = z.object({
     .describe('The data selection (docs/api.md, "Prefetch").'),
   post_processing: z.object({
     code: z.string(),
-    language: z.enum(['javascript', 'typescript']).optional(),
+    language: z.enum(['javascript', 'typescript', 'sql']).optional(),
   }),
   return_url: z
     .string()

@@ -66,7 +66,12 @@ async function embedded(root: string, users: number, overrides: ConfigInput): Pr
   }
 }
 
-function startWorker(dataDir: string, configFile: string, url: string): Promise<ChildProcess> {
+function startWorker(
+  dataDir: string,
+  configFile: string,
+  url: string,
+  args: readonly string[] = [],
+): Promise<ChildProcess> {
   const tsx = import.meta.resolve('tsx');
   const child = spawn(
     process.execPath,
@@ -79,6 +84,7 @@ function startWorker(dataDir: string, configFile: string, url: string): Promise<
       dataDir,
       '--config',
       configFile,
+      ...args,
       'worker',
       '--queue',
       url,
@@ -126,6 +132,61 @@ async function distributed(root: string, users: number, workers: number): Promis
   }
 }
 
+/**
+ * The same run with the cloak's data on PostgreSQL (`cloak.store`, the server-mode deployment):
+ * one database for the data, the bookkeeping and the queue, workers whose data directories hold
+ * only the noise secret. Loading the rows is not timed.
+ */
+async function distributedOnPostgres(
+  root: string,
+  users: number,
+  workers: number,
+): Promise<number> {
+  const database = await createTestDatabase('oc_dist_bench_pg');
+  const settings = {
+    url: database.url,
+    shardTimeoutSeconds: 3600,
+    shardRetries: 0,
+    pollingSeconds: 0.5,
+  };
+  const secretOnly = (name: string) => {
+    const dir = path.join(root, name);
+    cpSync(path.join(root, 'seed', 'secrets'), path.join(dir, 'secrets'), { recursive: true });
+    return dir;
+  };
+  const config = buildConfig({
+    ...SETTINGS,
+    dataDir: secretOnly(`postgres-coordinator-${workers}`),
+    cloak: { ...SETTINGS.cloak, store: database.url },
+  });
+  const boss = await openQueue(settings);
+  const runCap = new SharedRunCap(settings.url, 2);
+  const cloak = await openCloak(config, {
+    serverMode: { shards: new ShardCoordinator(boss, { settings, shards: SHARDS }), runCap },
+  });
+  const children: ChildProcess[] = [];
+  try {
+    for (const table of DEMO_TABLES) await cloak.data.createTable(ORG, table);
+    for (const batch of syntheticBatches(users, 5000)) await cloak.data.insert(ORG, batch);
+    const configFile = path.join(root, 'worker.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({ queue: { workerProcesses: 1, pollingSeconds: 0.5 } }),
+    );
+    for (let w = 0; w < workers; w++) {
+      const dir = secretOnly(`postgres-worker-${workers}-${w}`);
+      children.push(await startWorker(dir, configFile, settings.url, ['--store', database.url]));
+    }
+    return await timed(users, cloak);
+  } finally {
+    await cloak.close();
+    await boss.stop({ graceful: false, wait: true });
+    await runCap.close();
+    for (const child of children) child.kill('SIGKILL');
+    await database.drop();
+  }
+}
+
 export const scaleOutScenario: Scenario = {
   name: 'scale-out',
   description: `a batch task on 1, 2 and 4 worker processes (one sandbox each, ${SHARDS} shards) vs the embedded run with one sandbox process, on ${availableParallelism()} cores`,
@@ -148,6 +209,10 @@ export const scaleOutScenario: Scenario = {
           notes[`workers${n}UsersPerSecond`] = Math.round(perWorkers[n]!);
           notes[`workers${n}Ratio`] = Number((perWorkers[n]! / alone).toFixed(2));
         }
+        // The server-mode deployment, 2 workers: against the same embedded run.
+        const onPostgres = await distributedOnPostgres(root, users, 2);
+        notes.postgresWorkers2UsersPerSecond = Math.round(onPostgres);
+        notes.postgresWorkers2Ratio = Number((onPostgres / alone).toFixed(2));
         return { value: perWorkers[cores]!, unit: 'users/s', notes };
       } finally {
         rmSync(root, { recursive: true, force: true });

@@ -14,6 +14,7 @@ export {
   openPostgresDb,
   openSqlDb,
   openSqliteDb,
+  POSTGRES_TYPES,
   sqliteSqlDb,
   type Dialect,
   type PostgresOptions,

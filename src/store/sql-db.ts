@@ -153,9 +153,12 @@ export function numberPlaceholders(sql: string): string {
   return out;
 }
 
-/** int8 (counts, sums) as numbers: every count the stores keep is far below 2^53. */
+/**
+ * int8 (counts, sums, sequences) as numbers: every count the stores keep is far below 2^53. For
+ * every PostgreSQL connection of the stores, the pool's and those opened alone (a snapshot).
+ */
 const INT8_OID = 20;
-const types = {
+export const POSTGRES_TYPES = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === INT8_OID
       ? (value: string) => Number(value)
@@ -168,7 +171,11 @@ export interface PostgresOptions {
 }
 
 export function openPostgresDb(url: string, options: PostgresOptions = {}): SqlDb {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    types: POSTGRES_TYPES,
+  });
   // An idle client that loses its server (a PostgreSQL restart) must not crash the process: the
   // next query gets a fresh connection or a clear error.
   pool.on('error', () => undefined);

@@ -1,18 +1,14 @@
 // Reads from one consistent snapshot of the PostgreSQL data store, on a connection of its own, in pages.
 import pg from 'pg';
-import { numberPlaceholders, type SqlExecutor, type SqlValue } from '../../store/index.ts';
+import {
+  numberPlaceholders,
+  POSTGRES_TYPES,
+  type SqlExecutor,
+  type SqlValue,
+} from '../../store/index.ts';
 
 /** Rows per FETCH: memory holds one page, and a page costs one round trip. */
 const ROWS_PER_PAGE = 2_000;
-
-/** int8 (sequences, bigint columns) as numbers, as the store's pool reads them (sql-db.ts). */
-const INT8_OID = 20;
-const types = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
 
 /** Runs a query in the snapshot and pages through its rows as arrays. */
 export type PagedRowReader = (sql: string, params: readonly SqlValue[]) => AsyncIterable<unknown[]>;
@@ -28,7 +24,7 @@ export async function* readInPostgresSnapshot<T>(
   url: string,
   read: (tx: SqlExecutor, rows: PagedRowReader) => AsyncIterable<T>,
 ): AsyncGenerator<T, void, undefined> {
-  const client = new pg.Client({ connectionString: url, types });
+  const client = new pg.Client({ connectionString: url, types: POSTGRES_TYPES });
   // The server ending the session while the consumer works between two pages (a PostgreSQL
   // restart) is an 'error' event, which without a listener ends the process; the next FETCH
   // rejects with the error instead, and the run fails with it.

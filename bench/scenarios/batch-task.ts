@@ -11,7 +11,7 @@ import type { BenchSize, Scenario } from '../harness.ts';
 
 const ORG = 'bench-org';
 /** A typical per-user task: a profile lookup, a loop over purchases, a few properties. */
-const CODE = `
+export const BATCH_TASK_CODE = `
 const profile = tables.profile[0];
 let total = 0;
 for (const p of tables.purchases) total += p.amount;
@@ -19,7 +19,7 @@ report_property("age", Utils.quantize(profile.age, 10));
 report_property("city", profile.city);
 if (tables.purchases.length > 0) report_property("average purchase", Utils.quantize(total / tables.purchases.length, 25));
 `;
-const PREFETCH = [{ table: 'profile' }, { table: 'purchases' }];
+export const BATCH_TASK_PREFETCH = [{ table: 'profile' }, { table: 'purchases' }];
 
 /** Both sides read the same seeded synthetic users (profile + 0-9 purchases) from the cloak's store. */
 async function filledCloak(users: number) {
@@ -40,7 +40,7 @@ async function filledCloak(users: number) {
 
 function plainTask() {
   const Utils = { quantize: (n: number, q: number) => Math.floor(n / q) * q };
-  const fn = new Function('tables', 'report_property', 'Utils', CODE) as (
+  const fn = new Function('tables', 'report_property', 'Utils', BATCH_TASK_CODE) as (
     tables: unknown,
     report: (label: unknown, value: unknown) => void,
     utils: typeof Utils,
@@ -59,13 +59,15 @@ export function batchTaskScenario(name: string, users: Record<BenchSize, number>
     targetValue: 20_000,
     sides: {
       figure: (size) =>
-        timedRun(users[size], (cloak) => cloak.runner.run(ORG, { code: CODE, prefetch: PREFETCH })),
+        timedRun(users[size], (cloak) =>
+          cloak.runner.run(ORG, { code: BATCH_TASK_CODE, prefetch: BATCH_TASK_PREFETCH }),
+        ),
       baseline: (size) =>
         timedRun(users[size], async (cloak) => {
           const secret = new Uint8Array(32).fill(1);
           const task = plainTask();
           const aggregator = new BucketAggregator();
-          for await (const user of cloak.data.streamUsers(ORG, PREFETCH)) {
+          for await (const user of cloak.data.streamUsers(ORG, BATCH_TASK_PREFETCH)) {
             const key = userKey(secret, user.userId);
             const seen = new Set<string>();
             task(user.tables, (label, value) => {

@@ -10,6 +10,7 @@ import { RunCap } from '../../src/cloak/run-cap.ts';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
 import { DEMO_TABLES, syntheticBatches } from '../../src/demo/synthetic-data.ts';
 import type { BenchSize, Scenario } from '../harness.ts';
+import { BATCH_TASK_CODE, BATCH_TASK_PREFETCH } from './batch-task.ts';
 
 /*
  * Why this pairing. In server mode the sandbox spreads over workers, and what stays in one process
@@ -29,15 +30,6 @@ const SETTINGS: ConfigInput = {
   privacy: { releaseSchedule: false },
   cloak: { sandboxProcesses: 1 },
 };
-const CODE = `
-const profile = tables.profile[0];
-let total = 0;
-for (const p of tables.purchases) total += p.amount;
-report_property("age", Utils.quantize(profile.age, 10));
-report_property("city", profile.city);
-if (tables.purchases.length > 0) report_property("average purchase", Utils.quantize(total / tables.purchases.length, 25));
-`;
-const PREFETCH = [{ table: 'profile' }, { table: 'purchases' }];
 
 /** The shards' answers as the queue hands them over: JSON text, one per shard. */
 function partials(users: number): string[] {
@@ -81,7 +73,7 @@ async function withCloak<T>(
 
 async function usersPerSecond(cloak: Cloak, users: number): Promise<number> {
   const started = process.hrtime.bigint();
-  await cloak.runner.run(ORG, { code: CODE, prefetch: PREFETCH });
+  await cloak.runner.run(ORG, { code: BATCH_TASK_CODE, prefetch: BATCH_TASK_PREFETCH });
   return users / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 

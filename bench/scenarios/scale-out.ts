@@ -16,17 +16,9 @@ import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
 import { DEMO_TABLES, syntheticBatches } from '../../src/demo/synthetic-data.ts';
 import { createTestDatabase } from '../../src/store/test-support.ts';
 import type { BenchSize, Scenario } from '../harness.ts';
+import { BATCH_TASK_CODE, BATCH_TASK_PREFETCH } from './batch-task.ts';
 
 const ORG = 'bench-org';
-const CODE = `
-const profile = tables.profile[0];
-let total = 0;
-for (const p of tables.purchases) total += p.amount;
-report_property("age", Utils.quantize(profile.age, 10));
-report_property("city", profile.city);
-if (tables.purchases.length > 0) report_property("average purchase", Utils.quantize(total / tables.purchases.length, 25));
-`;
-const PREFETCH = [{ table: 'profile' }, { table: 'purchases' }];
 const USERS: Record<BenchSize, number> = { small: 5_000, full: 50_000 };
 const WORKERS = [1, 2, 4];
 /** Enough shards that 4 workers all have work, few enough that a shard's start-up stays small. */
@@ -50,7 +42,7 @@ async function seedDir(users: number): Promise<string> {
 
 async function timed(users: number, cloak: Cloak): Promise<number> {
   const started = process.hrtime.bigint();
-  await cloak.runner.run(ORG, { code: CODE, prefetch: PREFETCH });
+  await cloak.runner.run(ORG, { code: BATCH_TASK_CODE, prefetch: BATCH_TASK_PREFETCH });
   return users / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
@@ -101,81 +93,60 @@ function startWorker(
   });
 }
 
-async function distributed(root: string, users: number, workers: number): Promise<number> {
-  const database = await createTestDatabase('oc_dist_bench');
-  const settings = {
-    url: database.url,
-    shardTimeoutSeconds: 3600,
-    shardRetries: 0,
-    pollingSeconds: 0.5,
-  };
-  const dataDir = path.join(root, `workers-${workers}`);
-  cpSync(path.join(root, 'seed'), dataDir, { recursive: true });
-  const configFile = path.join(root, 'worker.json');
-  writeFileSync(configFile, JSON.stringify({ queue: { workerProcesses: 1, pollingSeconds: 0.5 } }));
-  const children = await Promise.all(
-    Array.from({ length: workers }, () => startWorker(dataDir, configFile, settings.url)),
-  );
-  const boss = await openQueue(settings);
-  const runCap = new SharedRunCap(settings.url, 2);
-  const cloak = await openCloak(buildConfig({ ...SETTINGS, dataDir }), {
-    serverMode: { shards: new ShardCoordinator(boss, { settings, shards: SHARDS }), runCap },
-  });
-  try {
-    return await timed(users, cloak);
-  } finally {
-    await cloak.close();
-    await boss.stop({ graceful: false, wait: true });
-    await runCap.close();
-    for (const child of children) child.kill('SIGKILL');
-    await database.drop();
-  }
-}
-
 /**
- * The same run with the cloak's data on PostgreSQL (`cloak.store`, the server-mode deployment):
- * one database for the data, the bookkeeping and the queue, workers whose data directories hold
- * only the noise secret. Loading the rows is not timed.
+ * A run on `workers` worker processes. On SQLite the coordinator and the workers share a copy of
+ * the seeded data directory (same host). On PostgreSQL (`cloak.store`, the server-mode
+ * deployment) one database holds the data, the bookkeeping and the queue, and every process's
+ * data directory holds only the noise secret; loading the rows there is not timed.
  */
-async function distributedOnPostgres(
+async function distributed(
   root: string,
   users: number,
   workers: number,
+  onPostgres = false,
 ): Promise<number> {
-  const database = await createTestDatabase('oc_dist_bench_pg');
+  const database = await createTestDatabase(onPostgres ? 'oc_dist_bench_pg' : 'oc_dist_bench');
   const settings = {
     url: database.url,
     shardTimeoutSeconds: 3600,
     shardRetries: 0,
     pollingSeconds: 0.5,
   };
-  const secretOnly = (name: string) => {
+  const copyOfSeed = (name: string, part = '') => {
     const dir = path.join(root, name);
-    cpSync(path.join(root, 'seed', 'secrets'), path.join(dir, 'secrets'), { recursive: true });
+    cpSync(path.join(root, 'seed', part), path.join(dir, part), { recursive: true });
     return dir;
   };
-  const config = buildConfig({
-    ...SETTINGS,
-    dataDir: secretOnly(`postgres-coordinator-${workers}`),
-    cloak: { ...SETTINGS.cloak, store: database.url },
-  });
+  const place = onPostgres ? 'postgres' : 'sqlite';
+  const dataDir = copyOfSeed(`${place}-coordinator-${workers}`, onPostgres ? 'secrets' : '');
+  const store = onPostgres ? { cloak: { ...SETTINGS.cloak, store: database.url } } : {};
   const boss = await openQueue(settings);
   const runCap = new SharedRunCap(settings.url, 2);
-  const cloak = await openCloak(config, {
+  const cloak = await openCloak(buildConfig({ ...SETTINGS, ...store, dataDir }), {
     serverMode: { shards: new ShardCoordinator(boss, { settings, shards: SHARDS }), runCap },
   });
   const children: ChildProcess[] = [];
   try {
-    for (const table of DEMO_TABLES) await cloak.data.createTable(ORG, table);
-    for (const batch of syntheticBatches(users, 5000)) await cloak.data.insert(ORG, batch);
+    if (onPostgres) {
+      for (const table of DEMO_TABLES) await cloak.data.createTable(ORG, table);
+      for (const batch of syntheticBatches(users, 5000)) await cloak.data.insert(ORG, batch);
+    }
     const configFile = path.join(root, 'worker.json');
     writeFileSync(
       configFile,
       JSON.stringify({ queue: { workerProcesses: 1, pollingSeconds: 0.5 } }),
     );
     for (let w = 0; w < workers; w++) {
-      const dir = secretOnly(`postgres-worker-${workers}-${w}`);
-      children.push(await startWorker(dir, configFile, settings.url, ['--store', database.url]));
+      children.push(
+        onPostgres
+          ? await startWorker(
+              copyOfSeed(`postgres-worker-${workers}-${w}`, 'secrets'),
+              configFile,
+              settings.url,
+              ['--store', database.url],
+            )
+          : await startWorker(dataDir, configFile, settings.url),
+      );
     }
     return await timed(users, cloak);
   } finally {
@@ -210,7 +181,7 @@ export const scaleOutScenario: Scenario = {
           notes[`workers${n}Ratio`] = Number((perWorkers[n]! / alone).toFixed(2));
         }
         // The server-mode deployment, 2 workers: against the same embedded run.
-        const onPostgres = await distributedOnPostgres(root, users, 2);
+        const onPostgres = await distributed(root, users, 2, true);
         notes.postgresWorkers2UsersPerSecond = Math.round(onPostgres);
         notes.postgresWorkers2Ratio = Number((onPostgres / alone).toFixed(2));
         return { value: perWorkers[cores]!, unit: 'users/s', notes };

@@ -1,12 +1,11 @@
 // An async /task/run in server mode: its shards run on a worker, and its result reaches return_url through the queue's delivery jobs.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestKey } from '../support/https-client.ts';
+import { startReturnUrlReceiver } from '../support/return-url-receiver.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import {
   createDatabase,
@@ -54,19 +53,10 @@ describe('an async run in server mode', () => {
   });
 
   it('is delivered once, with the caller token, from a delivery job', async () => {
-    const seen: Array<{ status: number; token: unknown; body: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const receiver = http.createServer((request, response) => {
-      let text = '';
-      request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      request.on('end', () => {
-        // The first attempt fails: the retry is the queue's, not this process's loop.
-        const status = seen.length === 0 ? 503 : 200;
-        seen.push({ status, token: request.headers['queryauthtoken'], body: JSON.parse(text) });
-        response.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/results`;
+    // The first attempt fails: the retry is the queue's, not this process's loop.
+    const receiver = await startReturnUrlReceiver((attempt) => (attempt === 0 ? 503 : 200));
+    const { seen } = receiver;
+    const url = receiver.url.toString();
     try {
       const accepted = await inst.cloak('/task/run', {
         key,
@@ -84,7 +74,7 @@ describe('an async run in server mode', () => {
         .poll(() => seen.filter((s) => s.status === 200).length, { timeout: 90_000 })
         .toBe(1);
       expect(seen.map((s) => s.status)).toEqual([503, 200]);
-      expect(seen[1]!.token).toBe(TOKEN);
+      expect(seen[1]!.headers['queryauthtoken']).toBe(TOKEN);
       expect(seen[1]!.body.task_id).toBe('job-7');
       // 100 users, anonymized: a noisy count near 100.
       expect(seen[1]!.body.buckets).toMatchObject([{ label: 'page', value: 'home' }]);
@@ -102,7 +92,7 @@ describe('an async run in server mode', () => {
         await client.end();
       }
     } finally {
-      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await receiver.close();
     }
   }, 120_000);
 });

@@ -1,35 +1,12 @@
 // Async results in the queue: a server that stops mid-retry loses none, another delivers it once; a receiver that never answers is given up on, logged without the token.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type PgBoss from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, testQueueSettings } from '../../../test/server-mode/support.ts';
+import { startReturnUrlReceiver } from '../../../test/support/return-url-receiver.ts';
 import { DeliveryQueue, startDeliveryLoop, type DeliveryEvents } from './delivery-queue.ts';
 import { openQueue, type QueueSettings } from './queue.ts';
 
 const TOKEN = 'query-auth-token-4711';
-
-/** A return_url receiver that answers `status()` and keeps what it was sent. */
-async function receiver(status: () => number) {
-  const seen: Array<{ status: number; headers: IncomingHttpHeaders; body: unknown }> = [];
-  const server: Server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    request.on('end', () => {
-      const answer = status();
-      seen.push({ status: answer, headers: request.headers, body: JSON.parse(text) });
-      response.statusCode = answer;
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: new URL(`http://127.0.0.1:${port}/results`),
-    seen,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('async deliveries through the queue', () => {
   let database: Awaited<ReturnType<typeof createDatabase>>;
@@ -53,7 +30,7 @@ describe('async deliveries through the queue', () => {
 
   it('are delivered once by another server when the first stops between attempts', async () => {
     let up = false;
-    const target = await receiver(() => (up ? 200 : 503));
+    const target = await startReturnUrlReceiver(() => (up ? 200 : 503));
     const gaveUp: Array<Parameters<DeliveryEvents['gaveUp']>[0]> = [];
     const events: DeliveryEvents = { gaveUp: (event) => gaveUp.push(event) };
     try {
@@ -91,7 +68,7 @@ describe('async deliveries through the queue', () => {
   }, 90_000);
 
   it('are given up after the configured attempts, reported without the token', async () => {
-    const target = await receiver(() => 500);
+    const target = await startReturnUrlReceiver(() => 500);
     const gaveUp: Array<Parameters<DeliveryEvents['gaveUp']>[0]> = [];
     try {
       const boss = await server();

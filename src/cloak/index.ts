@@ -1,6 +1,7 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { SqlDb, SqliteSqlDb } from '../store/index.ts';
+import { SandboxProcessCache } from '../sandbox/index.ts';
 import { openCloakDatabases } from './cloak-databases.ts';
 import { openDataStore, PostgresDataStore, type CloakDataStore } from './data/index.ts';
 import { checkInstallationSecret } from './installation-secret.ts';
@@ -47,6 +48,8 @@ export interface Cloak {
   release: ReleaseSchedule | undefined;
   /** Streaming tasks' per-user state and reports. */
   streaming: StreamingEngine;
+  /** Idle sandbox processes between an organisation's runs; closing the cloak ends them. */
+  sandboxProcesses: SandboxProcessCache;
   /** Throws unless cloak.db, and the PostgreSQL database of `cloak.store` if any, answer (readiness). */
   ping(): Promise<void>;
   /**
@@ -121,8 +124,14 @@ export async function openCloak(
   const release = config.privacy.releaseSchedule
     ? openReleaseSchedule(bookkeeping, config)
     : undefined;
+  const sandboxProcesses = new SandboxProcessCache({
+    maxIdle: config.cloak.idleSandboxSeconds > 0 ? config.cloak.sandboxProcesses : 0,
+    idleMs: config.cloak.idleSandboxSeconds * 1000,
+    maxTasks: TASKS_PER_SANDBOX_PROCESS,
+  });
   const runner = new TaskRunner(data, {
     secret,
+    processCache: sandboxProcesses,
     budget,
     ...(release ? { release } : {}),
     limits: { ...config.sandbox },
@@ -151,16 +160,20 @@ export async function openCloak(
     budget,
     release,
     streaming,
+    sandboxProcesses,
     ping: () => databases.ping(),
     sql: local,
     close: async () => {
       // The default store shares cloak.db's connection and PostgreSQL's the pool, both closed by
       // `databases`; only a SQLite file at `cloak.store` has a connection of its own.
       const own = store !== undefined && !shared ? opened.close() : undefined;
-      await Promise.all([own, databases.close()]);
+      await Promise.all([own, databases.close(), sandboxProcesses.close()]);
     },
   };
 }
+
+/** Tasks one sandbox process serves before it is ended, so that none lives for ever. */
+const TASKS_PER_SANDBOX_PROCESS = 64;
 
 /** The pool for the data store, which closes what it opened: here the pool is openCloak's to end. */
 function borrowed(db: SqlDb): SqlDb {

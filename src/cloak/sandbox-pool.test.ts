@@ -33,6 +33,7 @@ describe('SandboxPool', () => {
           }
         },
         dispose: () => program.dispose(),
+        release: () => program.release(),
       };
     };
     const pool = new SandboxPool<User>(compile, compile(), 2);

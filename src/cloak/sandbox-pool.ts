@@ -72,6 +72,17 @@ export class SandboxPool<U extends UserInput> {
     await Promise.allSettled([...this.#running, ...exited]);
   }
 
+  /**
+   * Ends the pool once its run has finished: every batch was answered, so each process is idle
+   * and goes back to its program's process cache for the organisation's next run
+   * (TaskProgram.release). With a batch still out, or after a failure, this is dispose.
+   */
+  async release(): Promise<void> {
+    if (this.#running.size > 0 || this.#failure !== undefined) return this.dispose();
+    this.#stopped = true;
+    await Promise.all(this.#all.map((program) => program.release()));
+  }
+
   #throwIfFailed(): void {
     if (this.#failure !== undefined) throw this.#failure;
   }

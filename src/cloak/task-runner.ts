@@ -12,6 +12,7 @@ import {
   compileTask,
   TaskCompileError,
   type SandboxLimits,
+  type SandboxProcessCache,
   type UserInput,
   type UserOutcome,
 } from '../sandbox/index.ts';
@@ -102,6 +103,11 @@ export interface TaskRunnerOptions {
   shards?: ShardFeeder;
   /** Server mode: the run cap counted in the database, across every API server. */
   runCap?: RunCapLike;
+  /**
+   * Idle sandbox processes kept between an organisation's runs (src/sandbox/process-cache.ts);
+   * without it every run starts its own processes.
+   */
+  processCache?: SandboxProcessCache;
 }
 
 /** The run cap's two calls (run-cap.ts); server mode's counts runs in the database too. */
@@ -410,6 +416,7 @@ export class TaskRunner {
       this.options.processes ?? 1,
     );
     feed.onStop?.(() => void pool.dispose());
+    let finished = false;
     try {
       const afterBatch = (users: Array<{ userId: string }>, outcomes: UserOutcome[]) => {
         users.forEach((user, i) => feed.count(user.userId, outcomes[i]!));
@@ -427,8 +434,11 @@ export class TaskRunner {
       if (batch.length > 0) await pool.submit(batch, afterBatch);
       await pool.drain();
       feed.checkRun();
+      finished = true;
     } finally {
-      await pool.dispose();
+      // A stopped or failed run's processes are killed; a finished run's idle ones may serve the
+      // organisation's next run (options.processCache).
+      await (finished ? pool.release() : pool.dispose());
     }
   }
 
@@ -459,7 +469,9 @@ export class TaskRunner {
     const answer =
       lookup ?? embeddedLookup(requireSync(this.data, 'lookup() without a reader'), orgId);
     try {
-      return compileTask(code, this.options.limits, { lookup: answer });
+      const { processCache } = this.options;
+      const reuse = processCache ? { cache: processCache, scope: orgId } : undefined;
+      return compileTask(code, this.options.limits, { lookup: answer }, reuse);
     } catch (error) {
       if (error instanceof TaskCompileError) {
         throw new AppError('INVALID_TASK_CODE', { detail: error.message });

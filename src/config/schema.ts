@@ -71,6 +71,12 @@ export const configSchema = z
         deliveryAttempts: z.number().int().min(1).max(20).default(5),
         /** Sandbox processes one task run keeps busy at once; one per core by default. */
         sandboxProcesses: z.number().int().min(1).max(64).default(availableParallelism()),
+        /**
+         * How long a finished run's idle sandbox processes wait for the same organisation's next
+         * run, which then skips starting Node (about 0.2 s of CPU a process; src/sandbox/README.md,
+         * "Processes"). 0: every run starts its own processes.
+         */
+        idleSandboxSeconds: z.number().min(0).max(3600).default(10),
         /** How often streaming tasks look for newly arrived data. */
         streamingIntervalMs: z.number().int().min(10).max(600_000).default(1000),
         /** Wait before the second delivery attempt; it doubles after each failure. */

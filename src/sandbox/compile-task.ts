@@ -45,6 +45,7 @@ import {
   type CrashCause,
   type SandboxInit,
 } from './sandbox-process.ts';
+import { SandboxProcessCache } from './process-cache.ts';
 import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from './task-shape.ts';
 import {
   DEFAULT_SANDBOX_LIMITS,
@@ -65,6 +66,7 @@ export function compileTask(
   code: string,
   limits: Partial<SandboxLimits> = {},
   host: TaskHost = {},
+  reuse?: ProcessReuse,
 ): TaskProgram {
   if (typeof code !== 'string') throw new TypeError('compileTask: the task code must be a string');
   const settled = settleLimits(limits);
@@ -81,7 +83,17 @@ export function compileTask(
       hasLookup: typeof host.lookup === 'function',
     },
     host,
+    reuse,
   );
+}
+
+/**
+ * Where a program takes its process from and gives it back (process-cache.ts), and whose tasks
+ * may share processes: the organisation. Without it every program starts a process of its own.
+ */
+export interface ProcessReuse {
+  cache: SandboxProcessCache;
+  scope: string;
 }
 
 class SandboxedTaskProgram implements TaskProgram {
@@ -91,10 +103,13 @@ class SandboxedTaskProgram implements TaskProgram {
   /** Settles once the disposed program's process has exited. */
   private exited: Promise<void> | undefined;
   private readonly lookup: (table: string, key: string) => string | undefined;
+  /** Batches handed in and not yet answered: a process is only given back when idle. */
+  private pending = 0;
 
   constructor(
     private readonly init: SandboxInit,
     host: TaskHost,
+    private readonly reuse?: ProcessReuse,
   ) {
     this.lookup = (table, key) => host.lookup?.(table, key);
   }
@@ -106,7 +121,8 @@ class SandboxedTaskProgram implements TaskProgram {
 
   /** Runs wait for the one before them: a process takes one batch at a time. */
   runUsers(inputs: UserInput[]): Promise<UserOutcome[]> {
-    const outcomes = this.queue.then(() => this.runInTurn(inputs));
+    this.pending++;
+    const outcomes = this.queue.then(() => this.runInTurn(inputs)).finally(() => this.pending--);
     this.queue = outcomes.catch(() => undefined);
     return outcomes;
   }
@@ -135,7 +151,7 @@ class SandboxedTaskProgram implements TaskProgram {
   /** One exchange; a process that died (or answered wrongly) is replaced before the next one. */
   private async runBatch(inputs: UserInput[]): Promise<BatchReply> {
     // The first run starts the process; a process that died with the previous batch is replaced.
-    const sandbox = (this.sandbox ??= SandboxProcess.start(this.init));
+    const sandbox = (this.sandbox ??= this.#takeOrStart());
     try {
       await sandbox.ready;
     } catch (error) {
@@ -169,6 +185,30 @@ class SandboxedTaskProgram implements TaskProgram {
     sandbox?.dispose();
     this.exited = sandbox ? sandbox.exited.then(() => undefined) : Promise.resolve();
     return this.exited;
+  }
+
+  /**
+   * Ends the program like dispose, but gives an idle, healthy process back to the cache for the
+   * organisation's next task instead of killing it (dispose without a cache, or while busy).
+   */
+  release(): Promise<void> {
+    if (this.exited) return this.exited;
+    const sandbox = this.sandbox;
+    if (!this.reuse || !sandbox || !sandbox.alive || this.pending > 0) return this.dispose();
+    this.disposed = true;
+    this.sandbox = undefined;
+    this.reuse.cache.put(this.#cacheKey(), sandbox);
+    this.exited = Promise.resolve();
+    return this.exited;
+  }
+
+  #takeOrStart(): SandboxProcess {
+    const taken = this.reuse?.cache.take(this.#cacheKey(), this.init);
+    return taken ?? SandboxProcess.start(this.init);
+  }
+
+  #cacheKey(): string {
+    return SandboxProcessCache.keyOf(this.reuse!.scope, this.init);
   }
 
   private retire(sandbox: SandboxProcess): void {

@@ -121,13 +121,7 @@ export class SandboxProcess {
     );
     lowerPriority(child);
     const sandbox = new SandboxProcess(child);
-    sandbox.#hold(true);
-    const sent = sandbox.#channel.send(FRAME.init, JSON.stringify(init));
-    sandbox.ready = (sent ? sandbox.#channel.next() : Promise.resolve(undefined))
-      .then((reply) => sandbox.#checkReady(reply))
-      .finally(() => sandbox.#hold(false));
-    // Whoever runs users waits for it; a program disposed before its first run never does.
-    sandbox.ready.catch(() => undefined);
+    sandbox.#handTask(init);
     return sandbox;
   }
 
@@ -136,6 +130,39 @@ export class SandboxProcess {
    * rejects the code, with Error when the process cannot start (or was stopped meanwhile).
    */
   ready: Promise<void> = Promise.resolve();
+
+  /** Tasks this process has been handed, the first included (process-cache.ts bounds it). */
+  tasks = 1;
+
+  /** The operating system's id of the process (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Whether the process is still there to take work (not disposed, not crashed). */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /**
+   * Hands an idle process the next task (of the same organisation and limits: process-cache.ts):
+   * the process drops its isolate and compiles the task in a new one, and `ready` tells when it
+   * can take users, exactly as after start.
+   */
+  reinit(init: SandboxInit): void {
+    this.tasks++;
+    this.#handTask(init);
+  }
+
+  #handTask(init: SandboxInit): void {
+    this.#hold(true);
+    const sent = this.#alive && this.#channel.send(FRAME.init, JSON.stringify(init));
+    this.ready = (sent ? this.#channel.next() : Promise.resolve(undefined))
+      .then((reply) => this.#checkReady(reply))
+      .finally(() => this.#hold(false));
+    // Whoever runs users waits for it; a program disposed before its first run never does.
+    this.ready.catch(() => undefined);
+  }
 
   /**
    * Runs several users in one exchange (one user is a batch of one): the hand-over between the

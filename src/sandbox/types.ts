@@ -59,4 +59,10 @@ export interface TaskProgram {
    * rejects; the program cannot run afterwards. Resolves once the process has exited.
    */
   dispose(): Promise<void>;
+  /**
+   * Ends the program after its last batch has been answered: an idle, healthy process goes back
+   * to the program's process cache (compileTask's `reuse`) for the next task of the same scope;
+   * without a cache, or while a batch is in flight, this is dispose.
+   */
+  release(): Promise<void>;
 }

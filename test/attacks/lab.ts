@@ -141,6 +141,8 @@ export async function openLab(options: LabOptions): Promise<Lab> {
       runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
       anonymizer,
       budget: budgeted ? inst.platform.cloak.budget : undefined,
+      // As the installation's own runner: a run takes the idle processes of the one before.
+      processCache: inst.platform.cloak.sandboxProcesses,
     });
   const spec = (code: string, where?: unknown[]) => ({
     prefetch: [{ table: 't', ...(where ? { where } : {}) }],

@@ -20,9 +20,11 @@ function lookupViaHost(table, key) {
 async function main() {
   const init = readFrame(HOST);
   if (init === undefined || init.type !== FRAME.init) return;
-  const config = JSON.parse(init.payload);
-  const runner = new IsolateRunner(config, lookupViaHost);
-  const { timeoutMs } = config.limits;
+  const first = JSON.parse(init.payload);
+  let runner;
+  // One watchdog for the process's life: the host hands a process on only to tasks with the same
+  // limits (process-cache.ts), so every task it runs has the budget the watchdog was started with.
+  const { timeoutMs } = first.limits;
   const watchdog = await startWatchdog(timeoutMs + Math.max(timeoutMs, 2000));
   const runOne = (input) => {
     // Each user of a batch gets its own time budget from the watchdog, as a single run would.
@@ -48,18 +50,31 @@ async function main() {
     } while (outcomes.length < inputs.length);
     return outcomes;
   };
-  try {
-    runEach([]); // makes the first isolate: the task's compile errors show here
-  } catch (error) {
-    const compile = error instanceof GuestCompileError;
-    writeFrame(HOST, compile ? FRAME.compileError : FRAME.fatal, String(error?.message ?? error));
-    return;
-  }
-  writeFrame(HOST, FRAME.ready, '');
-  for (;;) {
-    const frame = readFrame(HOST);
-    if (frame === undefined) break;
-    if (frame.type === FRAME.runBatch) {
+  // A process may serve several tasks of one organisation, one after the other (the host sends a
+  // new init frame between them): each gets a new runner, so a new isolate, SES and compartment;
+  // nothing of the previous task's isolate survives it.
+  for (let frame = init; frame !== undefined;) {
+    if (frame.type === FRAME.init) {
+      runner?.dispose();
+      const config = frame === init ? first : JSON.parse(frame.payload);
+      if (config.limits.timeoutMs !== timeoutMs) {
+        writeFrame(HOST, FRAME.fatal, 'a sandbox process runs tasks with one time limit only');
+        return;
+      }
+      runner = new IsolateRunner(config, lookupViaHost);
+      try {
+        runEach([]); // makes the first isolate: the task's compile errors show here
+      } catch (error) {
+        const compile = error instanceof GuestCompileError;
+        writeFrame(
+          HOST,
+          compile ? FRAME.compileError : FRAME.fatal,
+          String(error?.message ?? error),
+        );
+        return;
+      }
+      writeFrame(HOST, FRAME.ready, '');
+    } else if (frame.type === FRAME.runBatch) {
       const outcomes = runEach(frame.payload.split(BATCH_SEPARATOR));
       // An outcome is the driver's JSON.stringify, so it has no line feed; if one ever had, the
       // host would see the wrong number of outcomes and replay the users one at a time.
@@ -67,8 +82,9 @@ async function main() {
     } else {
       break;
     }
+    frame = readFrame(HOST);
   }
-  runner.dispose();
+  runner?.dispose();
 }
 
 await main();

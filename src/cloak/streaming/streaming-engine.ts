@@ -193,6 +193,7 @@ export class StreamingEngine {
     const pool = new SandboxPool<StreamedUser>(compile, compile(), this.options.processes ?? 1);
     const save = (users: StreamedUser[], outcomes: UserOutcome[]) =>
       this.#save(taskKey, users, outcomes, now, nextSeq);
+    let finished = false;
     try {
       for (let i = 0; i < userIds.length; i += USERS_PER_STEP) {
         const step = await this.#readStep(taskKey, task, userIds.slice(i, i + USERS_PER_STEP), now);
@@ -200,8 +201,10 @@ export class StreamingEngine {
         if (!this.#tasks.has(taskKey)) return i;
       }
       await pool.drain();
+      finished = true;
     } finally {
-      await pool.dispose();
+      // A finished pass's idle processes may serve the organisation's next pass or run.
+      await (finished ? pool.release() : pool.dispose());
     }
     await this.#state.passDone(taskKey, nextSeq);
     return userIds.length;

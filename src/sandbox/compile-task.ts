@@ -197,8 +197,7 @@ class SandboxedTaskProgram implements TaskProgram {
     if (!this.reuse || !sandbox || !sandbox.alive || this.pending > 0) return this.dispose();
     this.disposed = true;
     this.sandbox = undefined;
-    this.reuse.cache.put(this.#cacheKey(), sandbox);
-    this.exited = Promise.resolve();
+    this.exited = this.reuse.cache.put(this.#cacheKey(), sandbox);
     return this.exited;
   }
 

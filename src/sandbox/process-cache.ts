@@ -51,11 +51,15 @@ export class SandboxProcessCache {
     return undefined;
   }
 
-  /** Keeps an idle, healthy process for the next task of `key`, or ends it. */
-  put(key: string, process: SandboxProcess): void {
+  /**
+   * Keeps an idle, healthy process for the next task of `key`, or ends it; resolves at once when
+   * kept, else once the process has exited (as TaskProgram.dispose does).
+   */
+  async put(key: string, process: SandboxProcess): Promise<void> {
     const { maxIdle, idleMs, maxTasks } = this.options;
     if (this.#closed || !process.alive || process.tasks >= maxTasks || maxIdle === 0) {
       process.dispose();
+      await process.exited;
       return;
     }
     const entry: IdleProcess = {

@@ -27,12 +27,16 @@ export interface Collected {
  * `close` deletes those files, whether or not the run was settled.
  */
 export class ParticipationRun<S> {
-  readonly #index = new Map<string, number>();
+  /** Bucket indexes by label then value, and by message: no key text built per call. */
+  readonly #properties = new Map<string, Map<string, number>>();
+  readonly #exceptions = new Map<string, number>();
   readonly #buckets: CollectedBucket[] = [];
   readonly #users: UserLog;
   readonly #memberships: MembershipLog;
   readonly #current: number[] = [];
   #lastKey: UserKey | undefined;
+  /** The current user's key as words, made once per user rather than once per bucket. */
+  #lastWords: Uint32Array = new Uint32Array(WORDS);
   #settled = false;
 
   constructor(
@@ -44,15 +48,25 @@ export class ParticipationRun<S> {
   }
 
   addProperty(label: string, value: string, user: UserKey): void {
-    this.#add(JSON.stringify(['p', label, value]), user, () => ({
-      kind: 'property',
-      label,
-      value,
-    }));
+    this.#startUser(user);
+    let values = this.#properties.get(label);
+    if (values === undefined) this.#properties.set(label, (values = new Map()));
+    let b = values.get(value);
+    if (b === undefined) {
+      b = this.#newBucket({ kind: 'property', label, value });
+      values.set(value, b);
+    }
+    this.#count(b);
   }
 
   addException(message: string, user: UserKey): void {
-    this.#add(JSON.stringify(['e', message]), user, () => ({ kind: 'exception', message }));
+    this.#startUser(user);
+    let b = this.#exceptions.get(message);
+    if (b === undefined) {
+      b = this.#newBucket({ kind: 'exception', message });
+      this.#exceptions.set(message, b);
+    }
+    this.#count(b);
   }
 
   /** Charges the budget (once per run) and returns the aggregate of what may be published. */
@@ -77,20 +91,23 @@ export class ParticipationRun<S> {
     this.#memberships.close();
   }
 
-  #add(id: string, user: UserKey, identity: () => BucketIdentity): void {
+  #startUser(user: UserKey): void {
     if (user !== this.#lastKey) {
       this.#endUser();
       this.#lastKey = user;
+      this.#lastWords = keyWords(user);
     }
-    let b = this.#index.get(id);
-    if (b === undefined) {
-      b = this.#buckets.length;
-      this.#index.set(id, b);
-      this.#buckets.push({ identity: identity(), count: 0, words: new Uint32Array(WORDS) });
-    }
+  }
+
+  #newBucket(identity: BucketIdentity): number {
+    this.#buckets.push({ identity, count: 0, words: new Uint32Array(WORDS) });
+    return this.#buckets.length - 1;
+  }
+
+  #count(b: number): void {
     const bucket = this.#buckets[b]!;
     bucket.count++;
-    xorKey(bucket.words, user);
+    xorWords(bucket.words, this.#lastWords);
     this.#current.push(b);
   }
 
@@ -106,7 +123,15 @@ const WORDS = USER_KEY_BYTES / 4;
 
 /** XORs a user key into a fingerprint held as 32-bit words. */
 export function xorKey(words: Uint32Array, key: UserKey): void {
+  xorWords(words, keyWords(key));
+}
+
+/** A user key as 32-bit words: a view on its bytes, or on a copy when they are not aligned. */
+function keyWords(key: UserKey): Uint32Array {
   const aligned = key.byteOffset % 4 === 0 ? key : key.slice();
-  const view = new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
+}
+
+function xorWords(words: Uint32Array, view: Uint32Array): void {
   for (let i = 0; i < WORDS; i++) words[i] = words[i]! ^ view[i]!;
 }

@@ -51,8 +51,25 @@ export function streamSqlGroups(
 ): Generator<SqlUserGroups, void, undefined> {
   return readInSnapshot(main, (reader, rows) => {
     const compiled = compileSqlTask(query, sqlScope(reader, orgId), userIds);
-    return groupsByUser(rows(compiled.sql, compiled.params), compiled, limits);
+    const read = rows(compiled.sql, compiled.params);
+    return compiled.rows === 'user'
+      ? groupsOfUsers(read as Iterable<[string, string]>, compiled, limits)
+      : groupsByUser(read, compiled, limits);
   });
+}
+
+/**
+ * Rows of one user each, [user id, JSON array of the user's distinct groups] (CompiledSqlTask's
+ * `user` shape): the same users and groups, in the same order, as groupsByUser over the rows of
+ * one (user, group) each.
+ */
+export function* groupsOfUsers(
+  rows: Iterable<[userId: string, groups: string]>,
+  compiled: Pick<CompiledSqlTask, 'label' | 'formats'>,
+  limits: GroupLimits,
+): Generator<SqlUserGroups, void, undefined> {
+  const grouper = new GroupCollector(compiled, limits);
+  for (const [userId, groups] of rows) yield grouper.user(userId, JSON.parse(groups) as unknown[]);
 }
 
 /** Rows come ordered by user; each user's distinct joined values, in the order first seen. */
@@ -89,6 +106,7 @@ export async function* groupsByUserAsync(
 class GroupCollector {
   private readonly label: string;
   private readonly format: (row: unknown[]) => string;
+  private readonly formatGroup: (group: unknown) => string;
   private readonly tooLong: string;
   private readonly tooMany: string;
   private current: string | undefined;
@@ -101,6 +119,7 @@ class GroupCollector {
   ) {
     this.label = compiled.label;
     this.format = valueFormatter(compiled.formats);
+    this.formatGroup = groupFormatter(compiled.formats);
     this.tooLong = `RangeError: report_property: the value is longer than ${limits.maxTextLength} characters`;
     this.tooMany = `RangeError: report_property: more than ${limits.maxProperties} distinct properties for one user`;
   }
@@ -112,13 +131,25 @@ class GroupCollector {
       done = this.finish();
       this.current = userId;
     }
-    if (this.error !== undefined) return done;
-    const value = this.format(row);
-    if (this.values.has(value)) return done;
+    if (this.error === undefined) this.add(this.format(row));
+    return done;
+  }
+
+  /** One whole user: their distinct groups (a cell each, or an array of cells), in order. */
+  user(userId: string, groups: readonly unknown[]): SqlUserGroups {
+    this.current = userId;
+    for (const group of groups) {
+      this.add(this.formatGroup(group));
+      if (this.error !== undefined) break;
+    }
+    return this.finish()!;
+  }
+
+  private add(value: string): void {
+    if (this.values.has(value)) return;
     if (value.length > this.limits.maxTextLength) this.error = this.tooLong;
     else if (this.values.size >= this.limits.maxProperties) this.error = this.tooMany;
     else this.values.add(value);
-    return done;
   }
 
   finish(): SqlUserGroups | undefined {
@@ -141,12 +172,23 @@ class GroupCollector {
  * are joined by ", ".
  */
 function valueFormatter(formats: readonly GroupFormat[]): (row: unknown[]) => string {
-  const cell = (value: unknown, format: GroupFormat): string =>
-    format === 'boolean' && value !== null ? String(value === 1) : String(value);
   if (formats.length === 0) return () => '';
   if (formats.length === 1) {
     const only = formats[0]!;
     return (row) => cell(row[1], only);
   }
   return (row) => formats.map((f, i) => cell(row[i + 1], f)).join(', ');
+}
+
+/** The same for one group of a JSON array: its one cell, or the array of its cells. */
+function groupFormatter(formats: readonly GroupFormat[]): (group: unknown) => string {
+  if (formats.length === 1) {
+    const only = formats[0]!;
+    return (group) => cell(group, only);
+  }
+  return (group) => formats.map((f, i) => cell((group as unknown[])[i], f)).join(', ');
+}
+
+function cell(value: unknown, format: GroupFormat): string {
+  return format === 'boolean' && value !== null ? String(value === 1) : String(value);
 }

@@ -110,7 +110,7 @@ class GroupCollector {
   private readonly tooLong: string;
   private readonly tooMany: string;
   private current: string | undefined;
-  private values = new Set<string>();
+  private readonly values = new Set<string>();
   private error: string | undefined;
 
   constructor(
@@ -160,7 +160,8 @@ class GroupCollector {
         ? { userId, ok: false, error: this.error }
         : { userId, ok: true, properties: Array.from(this.values, (v) => [this.label, v]) };
     this.current = undefined;
-    this.values = new Set();
+    // Emptied rather than replaced: the properties were copied out, and one set serves every user.
+    this.values.clear();
     this.error = undefined;
     return done;
   }

@@ -113,9 +113,11 @@ export class Account {
       for (const [key, ids] of chunk) {
         let state: UserState | undefined;
         // A user's hash text is built only when some state was stored (not on a first run).
-        const stateOf = () =>
-          (state ??= (stored.size > 0 ? stored.get(hashText(key)) : undefined) ?? newState());
-        visit(key, ids, stateOf);
+        visit(
+          key,
+          ids,
+          () => (state ??= (stored.size > 0 ? stored.get(hashText(key)) : undefined) ?? newState()),
+        );
         if (state?.dirty) dirty.push([key, state]);
       }
       if (commit) await this.ledger.saveStates(this.orgId, this.run.period, dirty);

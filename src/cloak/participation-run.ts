@@ -34,9 +34,9 @@ export class ParticipationRun<S> {
   readonly #users: UserLog;
   readonly #memberships: MembershipLog;
   readonly #current: number[] = [];
+  /** Each bucket's fingerprint as bytes (a view made once per bucket), XORed in `#count`. */
+  readonly #bytes: Uint8Array[] = [];
   #lastKey: UserKey | undefined;
-  /** The current user's key as words, made once per user rather than once per bucket. */
-  #lastWords: Uint32Array = new Uint32Array(WORDS);
   #settled = false;
 
   constructor(
@@ -95,19 +95,22 @@ export class ParticipationRun<S> {
     if (user !== this.#lastKey) {
       this.#endUser();
       this.#lastKey = user;
-      this.#lastWords = keyWords(user);
     }
   }
 
   #newBucket(identity: BucketIdentity): number {
-    this.#buckets.push({ identity, count: 0, words: new Uint32Array(WORDS) });
+    const words = new Uint32Array(WORDS);
+    this.#buckets.push({ identity, count: 0, words });
+    this.#bytes.push(new Uint8Array(words.buffer));
     return this.#buckets.length - 1;
   }
 
   #count(b: number): void {
-    const bucket = this.#buckets[b]!;
-    bucket.count++;
-    xorWords(bucket.words, this.#lastWords);
+    this.#buckets[b]!.count++;
+    // Byte by byte from the key itself: no view of the key per user, whatever its alignment.
+    const bytes = this.#bytes[b]!;
+    const key = this.#lastKey!;
+    for (let i = 0; i < USER_KEY_BYTES; i++) bytes[i] = bytes[i]! ^ key[i]!;
     this.#current.push(b);
   }
 
@@ -123,15 +126,7 @@ const WORDS = USER_KEY_BYTES / 4;
 
 /** XORs a user key into a fingerprint held as 32-bit words. */
 export function xorKey(words: Uint32Array, key: UserKey): void {
-  xorWords(words, keyWords(key));
-}
-
-/** A user key as 32-bit words: a view on its bytes, or on a copy when they are not aligned. */
-function keyWords(key: UserKey): Uint32Array {
   const aligned = key.byteOffset % 4 === 0 ? key : key.slice();
-  return new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
-}
-
-function xorWords(words: Uint32Array, view: Uint32Array): void {
+  const view = new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
   for (let i = 0; i < WORDS; i++) words[i] = words[i]! ^ view[i]!;
 }

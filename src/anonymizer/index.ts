@@ -14,6 +14,7 @@ export {
   SUPPRESSION_VALUE,
   SUPPRESSION_IDENTITY,
   suppressionBucket,
+  type IndexedMemberships,
   type UserMembership,
 } from './suppression-bucket.ts';
 export {

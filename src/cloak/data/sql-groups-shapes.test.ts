@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSqlTask } from '../sql-task/parse-sql-task.ts';
 import { compileSqlTask } from './sql-compile.ts';
 import { SQLITE_FLAVOR } from './sql-dialect.ts';
-import { groupsByUser, groupsOfUsers, sqlScope, type GroupLimits } from './sql-groups.ts';
+import {
+  groupsByUser,
+  groupsOfUsers,
+  sqlScope,
+  withRowsFallback,
+  type GroupLimits,
+  type SqlUserGroups,
+} from './sql-groups.ts';
 import { openTestStore, type TestStore } from './test-support.ts';
 
 const ORG = 'org-shapes';
@@ -95,4 +102,57 @@ describe('the two shapes of a sql task’s rows', () => {
       }
     });
   }
+});
+
+describe('a user whose groups are too long for one JSON text', () => {
+  const user = (userId: string): SqlUserGroups => ({
+    userId,
+    ok: true,
+    properties: [['v', userId]],
+  });
+  const all = ['a', 'b', 'c', 'd', 'e'].map(user);
+  function* failingAfter(given: number, error: Error) {
+    yield* all.slice(0, given);
+    throw error;
+  }
+  const tooBig = () =>
+    Object.assign(new Error('string or blob too big'), { code: 'SQLITE_TOOBIG' });
+
+  it.each([0, 1, 3])(
+    'has the rest read one row per group, after the %i users already given',
+    (given) => {
+      const read = [
+        ...withRowsFallback(
+          () => failingAfter(given, tooBig()),
+          () => all,
+        ),
+      ];
+      expect(read.map((u) => u.userId)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    },
+  );
+
+  it('does not hide any other error', () => {
+    const other = new Error('disk I/O error');
+    expect(() => [
+      ...withRowsFallback(
+        () => failingAfter(2, other),
+        () => all,
+      ),
+    ]).toThrow(other);
+  });
+
+  it('reads one row per user only, when nothing fails', () => {
+    let fallbackRead = false;
+    const read = [
+      ...withRowsFallback(
+        () => all,
+        () => {
+          fallbackRead = true;
+          return all;
+        },
+      ),
+    ];
+    expect(read).toEqual(all);
+    expect(fallbackRead).toBe(false);
+  });
 });

@@ -9,6 +9,7 @@ import {
   type GroupFormat,
   type SqlScope,
 } from './sql-compile.ts';
+import { SQLITE_FLAVOR, type SqlFlavor } from './sql-dialect.ts';
 import { TableCatalogue } from './table-catalogue.ts';
 
 /** One user's groups as a task's reported properties, or the error a task would have raised. */
@@ -50,12 +51,63 @@ export function streamSqlGroups(
   userIds?: readonly string[],
 ): Generator<SqlUserGroups, void, undefined> {
   return readInSnapshot(main, (reader, rows) => {
-    const compiled = compileSqlTask(query, sqlScope(reader, orgId), userIds);
-    const read = rows(compiled.sql, compiled.params);
-    return compiled.rows === 'user'
-      ? groupsOfUsers(read as Iterable<[string, string]>, compiled, limits)
-      : groupsByUser(read, compiled, limits);
+    const scope = sqlScope(reader, orgId);
+    const compiled = compileSqlTask(query, scope, userIds);
+    if (compiled.rows === 'group') {
+      return groupsByUser(rows(compiled.sql, compiled.params), compiled, limits);
+    }
+    return withRowsFallback(
+      () => {
+        const read = rows(compiled.sql, compiled.params) as Iterable<[string, string]>;
+        return groupsOfUsers(read, compiled, limits);
+      },
+      () => {
+        const grouped = compileSqlTask(query, scope, userIds, GROUP_ROWS_FLAVOR);
+        return groupsByUser(rows(grouped.sql, grouped.params), grouped, limits);
+      },
+    );
   });
+}
+
+const GROUP_ROWS_FLAVOR: SqlFlavor = { ...SQLITE_FLAVOR, groupsAsJson: false };
+
+/**
+ * A user whose groups' JSON would pass the longest string SQLite hands to JavaScript (about 512
+ * MB: tens of millions of distinct values, or huge texts) fails the one-row-per-user query, where
+ * rows of one (user, group) each have no such bound. Then the rest comes from those rows, in the
+ * same snapshot and order, from the user after the last one given: the run ends as it always did
+ * (that user most likely an exception for report_property's limits), not with a store error.
+ */
+export function* withRowsFallback(
+  perUser: () => Iterable<SqlUserGroups>,
+  perGroup: () => Iterable<SqlUserGroups>,
+): Generator<SqlUserGroups, void, undefined> {
+  const users = perUser()[Symbol.iterator]();
+  let last: string | undefined;
+  for (;;) {
+    let next: IteratorResult<SqlUserGroups>;
+    try {
+      next = users.next();
+    } catch (error) {
+      if (!tooBig(error)) throw error;
+      break;
+    }
+    if (next.done) return;
+    last = next.value.userId;
+    yield next.value;
+  }
+  let skipping = last !== undefined;
+  for (const user of perGroup()) {
+    if (skipping) skipping = user.userId !== last;
+    else yield user;
+  }
+}
+
+function tooBig(error: unknown): boolean {
+  return (
+    (error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_TOOBIG') ||
+    (error instanceof RangeError && error.message.includes('Invalid string length'))
+  );
 }
 
 /**

@@ -21,9 +21,10 @@ export type GroupFormat = 'plain' | 'boolean';
 /**
  * One query over the tables named in FROM and JOIN, users in user-id order; identifiers come from
  * the catalogue and are quoted, every constant is a parameter. Its rows have one of two shapes
- * (`rows`): `user`, one row per user, [user id, JSON array of the user's distinct groups in group
- * order], each group its one cell or, with several group expressions, an array of them (no cell
- * without groups); `group`, one row per (user, group), [user id, one cell per group expression].
+ * (`rows`): `group`, one row per (user, group), [user id, one cell per group expression], and so
+ * one row per user without groups; `user` (SQLite, with groups), one row per user, [user id, JSON
+ * array of the user's distinct groups in the order `group` gives them], each group its one cell
+ * or, with several group expressions, an array of them.
  */
 export interface CompiledSqlTask {
   sql: string;

@@ -14,6 +14,7 @@ export {
   SUPPRESSION_VALUE,
   SUPPRESSION_IDENTITY,
   suppressionBucket,
+  type IndexedMemberships,
   type UserMembership,
 } from './suppression-bucket.ts';
 export {
@@ -22,4 +23,4 @@ export {
   validateAnonymizerSettings,
   type AnonymizerSettings,
 } from './settings.ts';
-export { USER_KEY_BYTES, userKey, type UserKey } from './user-key.ts';
+export { USER_KEY_BYTES, userKey, userKeys, type UserKey } from './user-key.ts';

@@ -17,6 +17,15 @@ export interface UserMembership {
 }
 
 /**
+ * Memberships that find those users themselves (the cloak's membership log, which keeps property
+ * ids per user): the same users in the same order, without a property list built per user.
+ */
+export interface IndexedMemberships extends Iterable<UserMembership> {
+  /** The keys of the users with a property, none of which passes `shown`; asked once per property. */
+  usersWithNone(shown: (label: string, value: string) => boolean): Iterable<UserKey>;
+}
+
+/**
  * The users with at least one property, none of whose property buckets is published, as one
  * bucket (identity `*`/`*`, the XOR of their keys), or undefined when there is none. Whether
  * each bucket is published is `isPublished`, decided once per bucket.
@@ -64,6 +73,10 @@ export function* suppressedUsers(
     }
     return yes;
   };
+  if (typeof (memberships as Partial<IndexedMemberships>).usersWithNone === 'function') {
+    yield* (memberships as IndexedMemberships).usersWithNone(published);
+    return;
+  }
   for (const { key, properties } of memberships) {
     let any = false;
     let shown = false;

@@ -112,7 +112,12 @@ export class Account {
       const dirty: Array<[UserKey, UserState]> = [];
       for (const [key, ids] of chunk) {
         let state: UserState | undefined;
-        visit(key, ids, () => (state ??= stored.get(hashText(key)) ?? newState()));
+        // A user's hash text is built only when some state was stored (not on a first run).
+        visit(
+          key,
+          ids,
+          () => (state ??= (stored.size > 0 ? stored.get(hashText(key)) : undefined) ?? newState()),
+        );
         if (state?.dirty) dirty.push([key, state]);
       }
       if (commit) await this.ledger.saveStates(this.orgId, this.run.period, dirty);

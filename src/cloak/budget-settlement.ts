@@ -121,12 +121,15 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
   /** One pass over every user; with `into`, it charges and builds the aggregate. */
   const pass = async (into?: { aggregator: BucketAggregator }): Promise<Int32Array> => {
     const kept = new Int32Array(buckets.length);
+    let order = new Int32Array(16);
     await account.eachUser(
       collected.users,
       (key, ids, stateOf) => {
-        const order = Array.from(ids!).sort((a, b) => position[a]! - position[b]!);
+        if (ids!.length > order.length) order = new Int32Array(ids!.length * 2);
+        const count = inPositionOrder(ids!, position, order);
         const properties: Array<readonly [string, string]> = [];
-        for (const b of order) {
+        for (let i = 0; i < count; i++) {
+          const b = order[i]!;
           const idx = chargedAt[b]!;
           if (idx >= 0 && !account.charge(stateOf(), charged[idx]!, idx)) {
             if (into) leftOut.add(hashText(key));
@@ -214,6 +217,34 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
   }
   settlement.leftOut = leftOut.size;
   return settlement;
+}
+
+/** Buckets of one user up to which an insertion sort beats a sort call (and stays linear-ish). */
+const INSERTION_SORT_MAX = 32;
+
+/**
+ * Copies a user's bucket indexes into `into` sorted by their settlement position, and returns
+ * how many. Positions are distinct, so this is the one order any sort gives. Most users have a
+ * few buckets, and this runs for every user in every pass: no array or closure per user then.
+ */
+function inPositionOrder(ids: Int32Array, position: Int32Array, into: Int32Array): number {
+  if (ids.length > INSERTION_SORT_MAX) {
+    const sorted = into.subarray(0, ids.length);
+    sorted.set(ids);
+    sorted.sort((a, b) => position[a]! - position[b]!);
+    return ids.length;
+  }
+  for (let i = 0; i < ids.length; i++) {
+    const b = ids[i]!;
+    const p = position[b]!;
+    let j = i;
+    while (j > 0 && position[into[j - 1]!]! > p) {
+      into[j] = into[j - 1]!;
+      j--;
+    }
+    into[j] = b;
+  }
+  return ids.length;
 }
 
 /** Thrown inside the optimistic charging pass to roll it back: some price has to move. */

@@ -1,6 +1,7 @@
 // The membership log: every user's properties back in order, from memory and once spilled to disk.
 import { describe, expect, it } from 'vitest';
-import { userKey } from '../anonymizer/index.ts';
+import { BucketAggregator, userKey, type UserMembership } from '../anonymizer/index.ts';
+import { suppressedUsers } from '../anonymizer/suppression-bucket.ts';
 import { MembershipLog } from './membership-log.ts';
 
 describe('MembershipLog', () => {
@@ -32,4 +33,31 @@ describe('MembershipLog', () => {
       log.close();
     },
   );
+
+  it('finds the suppression bucket’s users as the anonymizer does over plain memberships', () => {
+    const log = new MembershipLog({ memoryBytes: 4000 });
+    const plain: UserMembership[] = [];
+    const agg = new BucketAggregator();
+    const secret = new Uint8Array(32).fill(3);
+    for (let u = 0; u < 500; u++) {
+      const key = userKey(secret, `u${u}`);
+      const properties = Array.from(
+        { length: u % 4 },
+        (_, i) => ['l', `v${(u * 7 + i) % 11}`] as const,
+      );
+      for (const [label, value] of properties) agg.addProperty(label, value, key);
+      log.add(key, properties);
+      plain.push({ key, properties });
+    }
+    expect(log.spilled).toBe(true);
+    // Published: the even values only, so users with only odd values are suppressed.
+    const isPublished = (b: { identity: { kind: string; value?: string } }) =>
+      Number(b.identity.value!.slice(1)) % 2 === 0;
+    const hex = (keys: Iterable<Uint8Array>) =>
+      [...keys].map((k) => Buffer.from(k).toString('hex'));
+    const fromLog = hex(suppressedUsers(agg, log, isPublished));
+    expect(fromLog.length).toBeGreaterThan(20);
+    expect(fromLog).toEqual(hex(suppressedUsers(agg, plain, isPublished)));
+    log.close();
+  });
 });

@@ -1,5 +1,5 @@
 // Each user's reported properties for the suppression bucket: a user log of property ids, the texts stored once.
-import type { UserKey, UserMembership } from '../anonymizer/index.ts';
+import type { IndexedMemberships, UserKey, UserMembership } from '../anonymizer/index.ts';
 import { UserLog, type UserLogOptions } from './user-log.ts';
 
 /**
@@ -8,7 +8,7 @@ import { UserLog, type UserLogOptions } from './user-log.ts';
  * here it is 32 bytes of key plus 4 bytes per (user, property), the property texts stored once,
  * and past a fixed size it goes to a temporary file (user-log.ts): call `close` when done.
  */
-export class MembershipLog implements Iterable<UserMembership> {
+export class MembershipLog implements IndexedMemberships {
   readonly #log: UserLog;
   readonly #idOf = new Map<string, Map<string, number>>();
   readonly #pairs: Array<readonly [string, string]> = [];

@@ -27,11 +27,15 @@ export interface Collected {
  * `close` deletes those files, whether or not the run was settled.
  */
 export class ParticipationRun<S> {
-  readonly #index = new Map<string, number>();
+  /** Bucket indexes by label then value, and by message: no key text built per call. */
+  readonly #properties = new Map<string, Map<string, number>>();
+  readonly #exceptions = new Map<string, number>();
   readonly #buckets: CollectedBucket[] = [];
   readonly #users: UserLog;
   readonly #memberships: MembershipLog;
   readonly #current: number[] = [];
+  /** Each bucket's fingerprint as bytes (a view made once per bucket), XORed in `#count`. */
+  readonly #bytes: Uint8Array[] = [];
   #lastKey: UserKey | undefined;
   #settled = false;
 
@@ -44,15 +48,25 @@ export class ParticipationRun<S> {
   }
 
   addProperty(label: string, value: string, user: UserKey): void {
-    this.#add(JSON.stringify(['p', label, value]), user, () => ({
-      kind: 'property',
-      label,
-      value,
-    }));
+    this.#startUser(user);
+    let values = this.#properties.get(label);
+    if (values === undefined) this.#properties.set(label, (values = new Map()));
+    let b = values.get(value);
+    if (b === undefined) {
+      b = this.#newBucket({ kind: 'property', label, value });
+      values.set(value, b);
+    }
+    this.#count(b);
   }
 
   addException(message: string, user: UserKey): void {
-    this.#add(JSON.stringify(['e', message]), user, () => ({ kind: 'exception', message }));
+    this.#startUser(user);
+    let b = this.#exceptions.get(message);
+    if (b === undefined) {
+      b = this.#newBucket({ kind: 'exception', message });
+      this.#exceptions.set(message, b);
+    }
+    this.#count(b);
   }
 
   /** Charges the budget (once per run) and returns the aggregate of what may be published. */
@@ -77,20 +91,26 @@ export class ParticipationRun<S> {
     this.#memberships.close();
   }
 
-  #add(id: string, user: UserKey, identity: () => BucketIdentity): void {
+  #startUser(user: UserKey): void {
     if (user !== this.#lastKey) {
       this.#endUser();
       this.#lastKey = user;
     }
-    let b = this.#index.get(id);
-    if (b === undefined) {
-      b = this.#buckets.length;
-      this.#index.set(id, b);
-      this.#buckets.push({ identity: identity(), count: 0, words: new Uint32Array(WORDS) });
-    }
-    const bucket = this.#buckets[b]!;
-    bucket.count++;
-    xorKey(bucket.words, user);
+  }
+
+  #newBucket(identity: BucketIdentity): number {
+    const words = new Uint32Array(WORDS);
+    this.#buckets.push({ identity, count: 0, words });
+    this.#bytes.push(new Uint8Array(words.buffer));
+    return this.#buckets.length - 1;
+  }
+
+  #count(b: number): void {
+    this.#buckets[b]!.count++;
+    // Byte by byte from the key itself: no view of the key per user, whatever its alignment.
+    const bytes = this.#bytes[b]!;
+    const key = this.#lastKey!;
+    for (let i = 0; i < USER_KEY_BYTES; i++) bytes[i] = bytes[i]! ^ key[i]!;
     this.#current.push(b);
   }
 

@@ -19,13 +19,17 @@ export interface SqlScope {
 export type GroupFormat = 'plain' | 'boolean';
 
 /**
- * Each result row is [user id, one cell per group expression], a user's distinct groups together
- * and users in user-id order: one query over the tables named in FROM and JOIN. Identifiers come
- * from the catalogue and are quoted; every constant is a parameter.
+ * One query over the tables named in FROM and JOIN, users in user-id order; identifiers come from
+ * the catalogue and are quoted, every constant is a parameter. Its rows have one of two shapes
+ * (`rows`): `group`, one row per (user, group), [user id, one cell per group expression], and so
+ * one row per user without groups; `user` (SQLite, with groups), one row per user, [user id, JSON
+ * array of the user's distinct groups in the order `group` gives them], each group its one cell
+ * or, with several group expressions, an array of them.
  */
 export interface CompiledSqlTask {
   sql: string;
   params: SqlValue[];
+  rows: 'user' | 'group';
   /** The tables read, by their names in the organisation (the run's prefetch, for progress). */
   tables: string[];
   /** The bucket label: the group names joined by ", ", or the count's name without groups. */
@@ -95,14 +99,22 @@ class Compiler {
         return i === 0 ? physical : `JOIN ${physical} ON ${ref}.ac_user_id = t0.ac_user_id`;
       })
       .join(' ');
-    const select = ['t0.ac_user_id', ...cells.map((c) => c.sql)].join(', ');
     const filter = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-    // SQLite finds each user's distinct groups itself, reading the user's rows in key order; only
-    // the (user, group) pairs cross into JavaScript, a fraction of the rows.
-    const groupBy = ['t0.ac_user_id', ...cells.map((_, i) => String(i + 2))].join(', ');
+    const perUser = this.flavor.groupsAsJson && cells.length > 0;
+    const select = ['t0.ac_user_id', ...cells.map((c) => c.sql)].join(', ');
+    let sql: string;
+    if (perUser) {
+      const named = ['t0.ac_user_id', ...cells.map((c, i) => `${c.sql} AS g${i}`)].join(', ');
+      sql = userGroupsSql(cells.length, `SELECT ${named} FROM ${from}${filter}`);
+    } else {
+      // The database finds each user's distinct groups; only those cross into JavaScript.
+      const groupBy = ['t0.ac_user_id', ...cells.map((_, i) => String(i + 2))].join(', ');
+      sql = `SELECT ${select} FROM ${from}${filter} GROUP BY ${groupBy} ORDER BY t0.ac_user_id`;
+    }
     return {
-      sql: `SELECT ${select} FROM ${from}${filter} GROUP BY ${groupBy} ORDER BY t0.ac_user_id`,
+      sql,
       params: this.params,
+      rows: perUser ? 'user' : 'group',
       tables: [...new Set(this.bound.map((b) => b.table.name))],
       label: groups.length > 0 ? groups.map((g) => g.name).join(', ') : this.query.countName,
       formats,
@@ -270,6 +282,22 @@ class Compiler {
     this.params.push(value);
     return this.flavor.param(kind);
   }
+}
+
+/**
+ * One row per user: SQLite reads each user's rows in key order and joins their distinct groups
+ * into one JSON array, so a user's groups cross into JavaScript as one value rather than one row
+ * each. The array keeps the order of the row-per-group query (groups sorted as GROUP BY sorts
+ * them), and JSON keeps every value exactly: reals are written with enough digits to read back
+ * the same double, and texts are escaped. `source` selects the user id and the cells g0, g1...
+ */
+function userGroupsSql(cells: number, source: string): string {
+  const names = Array.from({ length: cells }, (_, i) => `g${i}`);
+  const group = cells === 1 ? names[0]! : `json_array(${names.join(', ')})`;
+  return (
+    `SELECT ac_user_id, json_group_array(DISTINCT ${group} ORDER BY ${names.join(', ')}) ` +
+    `FROM (${source}) GROUP BY ac_user_id ORDER BY ac_user_id`
+  );
 }
 
 function valueType(type: ColumnType): ValueType {

@@ -25,6 +25,13 @@ export interface SqlFlavor {
   divide(left: string, right: string): string;
   /** A date part of a UNIX time in seconds, in UTC, as an integer. */
   datePart(field: DatePart, seconds: string): string;
+  /**
+   * Whether a sql task's rows are one per user with the user's groups as one JSON array
+   * (CompiledSqlTask's `user` shape), rather than one per (user, group). SQLite's are: it reads
+   * a user's rows in key order and builds the array without a sort of all the groups, and far
+   * fewer rows cross into JavaScript.
+   */
+  readonly groupsAsJson: boolean;
 }
 
 const STRFTIME: Record<DatePart, string> = {
@@ -48,6 +55,7 @@ export const SQLITE_FLAVOR: SqlFlavor = {
   // SQLite would truncate integer / integer.
   divide: (left, right) => `(CAST(${left} AS REAL) / ${right})`,
   datePart: (field, seconds) => STRFTIME[field].replace('$', seconds),
+  groupsAsJson: true,
 };
 
 const PG_TYPES: Record<ParamKind, string> = {
@@ -67,6 +75,7 @@ export const POSTGRES_FLAVOR: SqlFlavor = {
   // extract() gives numeric; to_timestamp() of seconds, read in UTC as strftime's 'unixepoch'.
   datePart: (field, seconds) =>
     `CAST(extract(${field} FROM to_timestamp(${seconds}) AT TIME ZONE 'UTC') AS bigint)`,
+  groupsAsJson: false,
 };
 
 export function sqlFlavor(dialect: Dialect): SqlFlavor {

@@ -9,6 +9,7 @@ import {
   type GroupFormat,
   type SqlScope,
 } from './sql-compile.ts';
+import { SQLITE_FLAVOR, type SqlFlavor } from './sql-dialect.ts';
 import { TableCatalogue } from './table-catalogue.ts';
 
 /** One user's groups as a task's reported properties, or the error a task would have raised. */
@@ -50,9 +51,77 @@ export function streamSqlGroups(
   userIds?: readonly string[],
 ): Generator<SqlUserGroups, void, undefined> {
   return readInSnapshot(main, (reader, rows) => {
-    const compiled = compileSqlTask(query, sqlScope(reader, orgId), userIds);
-    return groupsByUser(rows(compiled.sql, compiled.params), compiled, limits);
+    const scope = sqlScope(reader, orgId);
+    const compiled = compileSqlTask(query, scope, userIds);
+    if (compiled.rows === 'group') {
+      return groupsByUser(rows(compiled.sql, compiled.params), compiled, limits);
+    }
+    return withRowsFallback(
+      () => {
+        const read = rows(compiled.sql, compiled.params) as Iterable<[string, string]>;
+        return groupsOfUsers(read, compiled, limits);
+      },
+      () => {
+        const grouped = compileSqlTask(query, scope, userIds, GROUP_ROWS_FLAVOR);
+        return groupsByUser(rows(grouped.sql, grouped.params), grouped, limits);
+      },
+    );
   });
+}
+
+const GROUP_ROWS_FLAVOR: SqlFlavor = { ...SQLITE_FLAVOR, groupsAsJson: false };
+
+/**
+ * A user whose groups' JSON would pass the longest string SQLite hands to JavaScript (about 512
+ * MB: tens of millions of distinct values, or huge texts) fails the one-row-per-user query, where
+ * rows of one (user, group) each have no such bound. Then the rest comes from those rows, in the
+ * same snapshot and order, from the user after the last one given: the run ends as it always did
+ * (that user most likely an exception for report_property's limits), not with a store error.
+ */
+export function* withRowsFallback(
+  perUser: () => Iterable<SqlUserGroups>,
+  perGroup: () => Iterable<SqlUserGroups>,
+): Generator<SqlUserGroups, void, undefined> {
+  const users = perUser()[Symbol.iterator]();
+  let last: string | undefined;
+  for (;;) {
+    let next: IteratorResult<SqlUserGroups>;
+    try {
+      next = users.next();
+    } catch (error) {
+      if (!tooBig(error)) throw error;
+      break;
+    }
+    if (next.done) return;
+    last = next.value.userId;
+    yield next.value;
+  }
+  let skipping = last !== undefined;
+  for (const user of perGroup()) {
+    if (skipping) skipping = user.userId !== last;
+    else yield user;
+  }
+}
+
+function tooBig(error: unknown): boolean {
+  return (
+    (error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_TOOBIG') ||
+    (error instanceof RangeError && error.message.includes('Invalid string length'))
+  );
+}
+
+/**
+ * Rows of one user each, [user id, JSON array of the user's distinct groups] (CompiledSqlTask's
+ * `user` shape): the same users and groups, in the same order, as groupsByUser over the rows of
+ * one (user, group) each.
+ */
+export function* groupsOfUsers(
+  rows: Iterable<[userId: string, groups: string]>,
+  compiled: Pick<CompiledSqlTask, 'label' | 'formats'>,
+  limits: GroupLimits,
+): Generator<SqlUserGroups, void, undefined> {
+  const grouper = new GroupCollector(compiled, limits);
+  for (const [userId, groups] of rows) yield grouper.user(userId, JSON.parse(groups) as unknown[]);
 }
 
 /** Rows come ordered by user; each user's distinct joined values, in the order first seen. */
@@ -89,10 +158,11 @@ export async function* groupsByUserAsync(
 class GroupCollector {
   private readonly label: string;
   private readonly format: (row: unknown[]) => string;
+  private readonly formatGroup: (group: unknown) => string;
   private readonly tooLong: string;
   private readonly tooMany: string;
   private current: string | undefined;
-  private values = new Set<string>();
+  private readonly values = new Set<string>();
   private error: string | undefined;
 
   constructor(
@@ -101,6 +171,7 @@ class GroupCollector {
   ) {
     this.label = compiled.label;
     this.format = valueFormatter(compiled.formats);
+    this.formatGroup = groupFormatter(compiled.formats);
     this.tooLong = `RangeError: report_property: the value is longer than ${limits.maxTextLength} characters`;
     this.tooMany = `RangeError: report_property: more than ${limits.maxProperties} distinct properties for one user`;
   }
@@ -112,13 +183,25 @@ class GroupCollector {
       done = this.finish();
       this.current = userId;
     }
-    if (this.error !== undefined) return done;
-    const value = this.format(row);
-    if (this.values.has(value)) return done;
+    if (this.error === undefined) this.add(this.format(row));
+    return done;
+  }
+
+  /** One whole user: their distinct groups (a cell each, or an array of cells), in order. */
+  user(userId: string, groups: readonly unknown[]): SqlUserGroups {
+    this.current = userId;
+    for (const group of groups) {
+      this.add(this.formatGroup(group));
+      if (this.error !== undefined) break;
+    }
+    return this.finish()!;
+  }
+
+  private add(value: string): void {
+    if (this.values.has(value)) return;
     if (value.length > this.limits.maxTextLength) this.error = this.tooLong;
     else if (this.values.size >= this.limits.maxProperties) this.error = this.tooMany;
     else this.values.add(value);
-    return done;
   }
 
   finish(): SqlUserGroups | undefined {
@@ -129,7 +212,8 @@ class GroupCollector {
         ? { userId, ok: false, error: this.error }
         : { userId, ok: true, properties: Array.from(this.values, (v) => [this.label, v]) };
     this.current = undefined;
-    this.values = new Set();
+    // Emptied rather than replaced: the properties were copied out, and one set serves every user.
+    this.values.clear();
     this.error = undefined;
     return done;
   }
@@ -141,12 +225,23 @@ class GroupCollector {
  * are joined by ", ".
  */
 function valueFormatter(formats: readonly GroupFormat[]): (row: unknown[]) => string {
-  const cell = (value: unknown, format: GroupFormat): string =>
-    format === 'boolean' && value !== null ? String(value === 1) : String(value);
   if (formats.length === 0) return () => '';
   if (formats.length === 1) {
     const only = formats[0]!;
     return (row) => cell(row[1], only);
   }
   return (row) => formats.map((f, i) => cell(row[i + 1], f)).join(', ');
+}
+
+/** The same for one group of a JSON array: its one cell, or the array of its cells. */
+function groupFormatter(formats: readonly GroupFormat[]): (group: unknown) => string {
+  if (formats.length === 1) {
+    const only = formats[0]!;
+    return (group) => cell(group, only);
+  }
+  return (group) => formats.map((f, i) => cell((group as unknown[])[i], f)).join(', ');
+}
+
+function cell(value: unknown, format: GroupFormat): string {
+  return format === 'boolean' && value !== null ? String(value === 1) : String(value);
 }

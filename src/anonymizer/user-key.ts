@@ -21,7 +21,7 @@ export function userKey(secret: Uint8Array, userId: string): UserKey {
 }
 
 /**
- * userKey for many users of one secret: the same keys, bit for bit, at about half the cost
+ * userKey for many users of one secret: the same keys, bit for bit, at about a third of the cost
  * (hmac-sha256.ts). Noise, fingerprints and the participation budget all depend on the keys, so
  * user-key.test.ts holds the two equal.
  */

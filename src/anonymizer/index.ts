@@ -23,4 +23,4 @@ export {
   validateAnonymizerSettings,
   type AnonymizerSettings,
 } from './settings.ts';
-export { USER_KEY_BYTES, userKey, userKeys, type UserKey } from './user-key.ts';
+export { USER_KEY_BYTES, userKey, type UserKey } from './user-key.ts';

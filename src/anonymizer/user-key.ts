@@ -1,6 +1,5 @@
 // Per-user keys: a secret-keyed 32-byte pseudonym of a user id, the unit of the user-set fingerprint.
 import { createHmac } from 'node:crypto';
-import { HmacSha256 } from './hmac-sha256.ts';
 
 /** A user's key: HMAC-SHA256(secret, "user:" + userId), 32 bytes. */
 export type UserKey = Uint8Array;
@@ -18,15 +17,4 @@ export function userKey(secret: Uint8Array, userId: string): UserKey {
   const key = new Uint8Array(USER_KEY_BYTES);
   key.set(digest);
   return key;
-}
-
-/**
- * userKey for many users of one secret: the same keys, bit for bit, at about a third of the cost
- * (hmac-sha256.ts). Noise, fingerprints and the participation budget all depend on the keys, so
- * user-key.test.ts holds the two equal.
- */
-export function userKeys(secret: Uint8Array): (userId: string) => UserKey {
-  if (secret.length === 0) throw new RangeError('the user-key secret must not be empty');
-  const hmac = new HmacSha256(secret);
-  return (userId) => hmac.digestText(`user:${userId}`);
 }

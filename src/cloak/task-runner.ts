@@ -3,7 +3,7 @@ import {
   anonymize,
   BucketAggregator,
   DEFAULT_ANONYMIZER_SETTINGS,
-  userKeys,
+  userKey,
   type AnonymizerSettings,
   type UserKey,
 } from '../anonymizer/index.ts';
@@ -324,8 +324,8 @@ export class TaskRunner {
         aggregator.addException(outcome.error, key);
       }
     };
-    const keyOf = userKeys(this.options.secret);
-    const count = (userId: string, outcome: UserOutcome) => countKey(keyOf(userId), outcome);
+    const count = (userId: string, outcome: UserOutcome) =>
+      countKey(userKey(this.options.secret, userId), outcome);
     // Cancelling, or the whole-run limit, stops the run at once: the sandbox processes are
     // killed mid-batch (#feedSandbox), so a stopped run's work ends within moments.
     let stopped: AppError | undefined;

@@ -1,7 +1,15 @@
 // Test helpers: run one task for several users in one sandbox and read back what each reported.
 import { readdirSync, readFileSync } from 'node:fs';
 import { compileTask } from './compile-task.ts';
+import { SandboxProcessCache } from './process-cache.ts';
 import type { SandboxLimits, TaskHost, UserInput, UserOutcome } from './types.ts';
+
+/**
+ * Processes kept between the helpers' programs, as the cloak keeps them between an
+ * organisation's runs: most tests here run a user or two, and starting a process for each would
+ * be most of their time. Each test file runs in a process of its own, so none shares them.
+ */
+const kept = new SandboxProcessCache({ maxIdle: 2, idleMs: 5_000, maxTasks: 64 });
 
 /** Small limits keep the slow tests (timeouts, memory bombs) quick. */
 export const TEST_LIMITS: Partial<SandboxLimits> = { timeoutMs: 1000, memoryLimitMb: 64 };
@@ -13,13 +21,16 @@ export async function runUsers(
   limits: Partial<SandboxLimits> = {},
   host?: TaskHost,
 ): Promise<UserOutcome[]> {
-  const program = compileTask(code, { ...TEST_LIMITS, ...limits }, host);
+  const program = compileTask(code, { ...TEST_LIMITS, ...limits }, host, {
+    cache: kept,
+    scope: 'tests',
+  });
   try {
     const outcomes: UserOutcome[] = [];
     for (const user of users) outcomes.push(await program.runUser(user));
     return outcomes;
   } finally {
-    program.dispose();
+    await program.release();
   }
 }
 

@@ -53,8 +53,12 @@ describe('suppression-bucket reconstruction attack', () => {
   it(
     'succeeds when "*" is not charged (no budget), so charging it is what stops it',
     async () => {
-      const today = await attack(lab.runUnbudgeted, lab);
-      console.log(describeScore('"*" reconstruction, no participation budget', today));
+      // Today's noise without the budget, for the table in docs/anonymization.md: a third of the
+      // file's runs and asserts nothing, so only at full size (npm run attacks:full).
+      if (process.env.ATTACK_STAR_VICTIMS !== undefined) {
+        const today = await attack(lab.runUnbudgeted, lab);
+        console.log(describeScore('"*" reconstruction, no participation budget', today));
+      }
       const score = await attack((code) => lab.runWith(FORMER_NOISE, code), lab);
       console.log(describeScore('"*" reconstruction, former noise (sd 3), no budget', score));
       expect(score.kappa).toBeGreaterThan(KAPPA_BAR);

@@ -1,7 +1,7 @@
 // Public surface of src/cloak (trusted): opens the cloak's data, task runner and API server.
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { SqlDb, SqliteSqlDb } from '../store/index.ts';
-import { SandboxProcessCache } from '../sandbox/index.ts';
+import { SandboxProcessCache, TASKS_PER_SANDBOX_PROCESS } from '../sandbox/index.ts';
 import { openCloakDatabases } from './cloak-databases.ts';
 import { openDataStore, PostgresDataStore, type CloakDataStore } from './data/index.ts';
 import { checkInstallationSecret } from './installation-secret.ts';
@@ -171,9 +171,6 @@ export async function openCloak(
     },
   };
 }
-
-/** Tasks one sandbox process serves before it is ended, so that none lives for ever. */
-const TASKS_PER_SANDBOX_PROCESS = 64;
 
 /** The pool for the data store, which closes what it opened: here the pool is openCloak's to end. */
 function borrowed(db: SqlDb): SqlDb {

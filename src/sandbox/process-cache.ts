@@ -1,6 +1,9 @@
 // Idle sandbox processes kept between the runs of one organisation, so that a run does not pay for starting Node.
 import type { SandboxInit, SandboxProcess } from './sandbox-process.ts';
 
+/** Tasks one process serves before it is ended, so that none lives for ever. */
+export const TASKS_PER_SANDBOX_PROCESS = 64;
+
 export interface ProcessCacheOptions {
   /** Idle processes kept in all, over every organisation; 0 keeps none. */
   maxIdle: number;

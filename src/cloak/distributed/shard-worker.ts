@@ -1,6 +1,11 @@
 // A worker's part of a run: the sandbox over one shard's users, answered as a shard partial.
 import { userKey } from '../../anonymizer/index.ts';
-import { compileTask, type UserInput, type UserOutcome } from '../../sandbox/index.ts';
+import {
+  compileTask,
+  type SandboxProcessCache,
+  type UserInput,
+  type UserOutcome,
+} from '../../sandbox/index.ts';
 import { SandboxPool } from '../sandbox-pool.ts';
 import type { ShardJob } from './queue.ts';
 import { PartialBuilder, type ShardPartial } from './shard-partial.ts';
@@ -34,9 +39,12 @@ export async function shardPool(
   job: ShardJob,
   source: ShardUserSource,
   processes: number,
+  cache?: SandboxProcessCache,
 ): Promise<ShardPool> {
   const lookup = await source.lookupReader(job.orgId);
-  const compile = () => compileTask(job.code, job.limits, { lookup });
+  // The worker's idle processes serve the organisation's next run, as in-process runs do.
+  const reuse = cache ? { cache, scope: job.orgId } : undefined;
+  const compile = () => compileTask(job.code, job.limits, { lookup }, reuse);
   return new SandboxPool(compile, compile(), processes);
 }
 

@@ -1,6 +1,7 @@
 // `opencloak worker`: takes shard jobs from the queue and runs them over the cloak's data (PostgreSQL, or cloak.db on the server's host).
 import path from 'node:path';
 import { AppError } from '../../errors/index.ts';
+import { SandboxProcessCache, TASKS_PER_SANDBOX_PROCESS } from '../../sandbox/index.ts';
 import { loadOrCreateNoiseSecret, noiseSecretPath } from '../noise-secret.ts';
 import { startJobLoop } from './job-loop.ts';
 import {
@@ -64,12 +65,18 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
     await source.close();
     throw error;
   }
-  // The last run's sandbox processes, for its next shard; another run's job replaces them.
+  // The last run's sandbox processes, for its next shard; another run's job replaces them, and
+  // their idle processes go to `idleProcesses` for the organisation's next run.
   let kept: { runId: string; pool: ShardPool } | undefined;
-  const release = async () => {
+  const idleProcesses = new SandboxProcessCache({
+    maxIdle: options.processes,
+    idleMs: IDLE_POOL_MS,
+    maxTasks: TASKS_PER_SANDBOX_PROCESS,
+  });
+  const release = async (failed = false) => {
     const old = kept;
     kept = undefined;
-    await old?.pool.dispose();
+    await (failed ? old?.pool.dispose() : old?.pool.release());
   };
   let idle: NodeJS.Timeout | undefined;
   // One job at a time; a lost connection (PostgreSQL restarting) is ridden out (job-loop.ts).
@@ -90,7 +97,10 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
       options.onShard?.({ runId, shard, shards });
       if (kept?.runId !== runId) {
         await release();
-        kept = { runId, pool: await shardPool(job.data, source, options.processes) };
+        kept = {
+          runId,
+          pool: await shardPool(job.data, source, options.processes, idleProcesses),
+        };
       }
       try {
         const partial = await runShard(job.data, {
@@ -103,7 +113,7 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
         return partial;
       } catch (error) {
         // A failed pool is not reused: the retry starts from fresh processes.
-        await release();
+        await release(true);
         throw error;
       } finally {
         // Sandbox processes do not outlive their run's last shard by long.
@@ -118,6 +128,7 @@ export async function startShardWorker(options: WorkerOptions): Promise<RunningW
       await boss.stop({ graceful: true, wait: true, timeout: STOP_GRACE_MS });
       clearTimeout(idle);
       await release();
+      await idleProcesses.close();
       await source.close();
     },
   };

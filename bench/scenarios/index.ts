@@ -12,6 +12,7 @@ import { resultsApiScenario } from './results-api.ts';
 import { scaleOutScenario } from './scale-out.ts';
 import { resultsApiBusyScenario } from './results-api-busy.ts';
 import { sqlCountScenario } from './sql-count.ts';
+import { smallRunsScenario } from './small-runs.ts';
 import { sqlTaskScenario } from './sql-task.ts';
 
 export const SCENARIOS: Scenario[] = [
@@ -29,4 +30,5 @@ export const SCENARIOS: Scenario[] = [
   cliScenario,
   scaleOutScenario,
   coordinatorScenario,
+  smallRunsScenario,
 ];

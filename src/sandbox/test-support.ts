@@ -61,6 +61,9 @@ export function reports(outcome: UserOutcome): string[] {
  * test counts to tell whether a run's work goes on. Zombies (exited, not yet reaped) do no work.
  */
 export function liveSandboxProcesses(parent: number = process.pid): number[] {
+  // Not the helpers' idle processes above: test files share a worker (isolate: false), and a
+  // file that counts a run's processes must not see another file's.
+  const helpers = new Set(kept.pids());
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -69,6 +72,7 @@ export function liveSandboxProcesses(parent: number = process.pid): number[] {
       // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(ppid) !== parent || state === 'Z') continue;
+      if (helpers.has(Number(entry))) continue;
       if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('sandbox-child.mjs')) {
         pids.push(Number(entry));
       }

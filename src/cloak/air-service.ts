@@ -1,5 +1,6 @@
 // What the cloak offers the air: validation, runs, previews, budget state, streaming, try-it, tables, user counts.
 import type { OpenCloakConfig } from '../config/index.ts';
+import type { SandboxProcessCache } from '../sandbox/index.ts';
 import type {
   AccessLevel,
   AnonymizedResult,
@@ -62,11 +63,13 @@ export interface AirServiceParts {
   runner: TaskRunner;
   budget: ParticipationBudget | undefined;
   streaming: StreamingEngine;
+  /** Idle sandbox processes kept between an organisation's try-its (src/sandbox/process-cache.ts). */
+  sandboxProcesses?: SandboxProcessCache;
 }
 
 /** Each method is async, so that a synchronous throw becomes a rejection as it is over HTTPS. */
 export function airService(
-  { data, runner, budget, streaming }: AirServiceParts,
+  { data, runner, budget, streaming, sandboxProcesses }: AirServiceParts,
   config: Readonly<Pick<OpenCloakConfig, 'sandbox' | 'cloak'>>,
 ): AirService {
   return {
@@ -82,7 +85,11 @@ export function airService(
     tryTask: (orgId, spec, users) =>
       tryTask(
         runner,
-        { limits: { ...config.sandbox }, timeoutSeconds: config.cloak.tryTimeoutSeconds },
+        {
+          limits: { ...config.sandbox },
+          timeoutSeconds: config.cloak.tryTimeoutSeconds,
+          ...(sandboxProcesses ? { processCache: sandboxProcesses } : {}),
+        },
         orgId,
         spec,
         users,

@@ -1,7 +1,8 @@
 // "Try it" on test users: the outcomes per user, the whole-request limit, and an event loop kept free.
 import Database from 'better-sqlite3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors/index.ts';
+import { SandboxProcessCache } from '../sandbox/index.ts';
 import type { TaskSpec } from '../shared/index.ts';
 import { sqliteSqlDb } from '../store/index.ts';
 import { SqliteDataStore, type CloakDataStore } from './data/index.ts';
@@ -145,5 +146,52 @@ describe('tryTask', () => {
     // A blocking sandbox call stalls for every looping user in turn, most of the try-it; what
     // remains is the start of the sandbox process (a few tens of ms).
     expect(stallMs).toBeLessThan(tookMs / 4);
+  });
+});
+
+describe('tryTask with kept sandbox processes', () => {
+  let runner: TaskRunner;
+  const cache = new SandboxProcessCache({ maxIdle: 2, idleMs: 60_000, maxTasks: 64 });
+  beforeAll(async () => {
+    const data = await SqliteDataStore.open(sqliteSqlDb(new Database(':memory:')));
+    await data.createTable(ORG, { name: 'visits', columns: [{ name: 'g', type: 'integer' }] });
+    runner = new TaskRunner(data, {
+      secret: new Uint8Array(32),
+      limits: LIMITS,
+      runTimeoutSeconds: 60,
+    });
+  });
+  afterAll(() => cache.close());
+
+  const attempt = (code: string, users: TestUserInput[], timeoutSeconds = 5) =>
+    tryTask(
+      runner,
+      { limits: LIMITS, timeoutSeconds, processCache: cache },
+      ORG,
+      { code, prefetch: [{ table: 'visits' }] },
+      users,
+    );
+  const users = [{ id: 'a', tables: { visits: [{ g: 4 }] } }];
+
+  it("serves an organisation's next try-it from the last one's process, and stops one past its limit", async () => {
+    expect(await attempt('report_property("g", tables.visits[0].g);', users)).toEqual([
+      { id: 'a', ok: true, properties: [['g', '4']] },
+    ]);
+    const [kept] = cache.pids();
+    expect(kept).toBeGreaterThan(0);
+    // Another task, the same process: its own code runs.
+    expect(await attempt('report_property("twice", 2 * tables.visits[0].g);', users)).toEqual([
+      { id: 'a', ok: true, properties: [['twice', '8']] },
+    ]);
+    expect(cache.pids()).toEqual([kept]);
+    // Past the whole-request limit the process is stopped, not kept.
+    const looping = Array.from({ length: 20 }, (_, i) => ({
+      id: `u${i}`,
+      tables: { visits: [{ g: i }] },
+    }));
+    await expect(attempt('while (true) {}', looping, 0.3)).rejects.toMatchObject({
+      code: 'TRY_TASK_TIMEOUT',
+    });
+    expect(cache.pids()).toEqual([]);
   });
 });

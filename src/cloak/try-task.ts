@@ -1,6 +1,6 @@
 // "Try it": runs a task in the sandbox on made-up test users, never on the organisation's rows.
 import { AppError } from '../errors/index.ts';
-import { compileTask, type SandboxLimits } from '../sandbox/index.ts';
+import { compileTask, type SandboxLimits, type SandboxProcessCache } from '../sandbox/index.ts';
 import type { TaskSpec } from '../shared/index.ts';
 import type { TaskRunner } from './task-runner.ts';
 import type { TestUserInput, TestUserResult } from './test-users.ts';
@@ -12,6 +12,12 @@ export interface TryTaskOptions {
   limits: SandboxLimits;
   /** Whole-request limit (cloak.tryTimeoutSeconds): no test user starts after it. */
   timeoutSeconds: number;
+  /**
+   * Idle sandbox processes kept between try-its: an analyst tries a task again and again while
+   * writing it, and each try would otherwise start Node. Try-its of an organisation share them
+   * with each other only, never with its runs.
+   */
+  processCache?: SandboxProcessCache;
 }
 
 /** The outcome text the sandbox gives a user who ran out of time (compile-task.ts). */
@@ -40,8 +46,11 @@ export async function tryTask(
   if (checked.language === 'sql') return runner.trySql(orgId, checked.code, users);
   const selected = [...new Set(checked.prefetch.map((p) => p.table))];
   const deadline = Date.now() + options.timeoutSeconds * 1000;
-  const program = compileTask(checked.code, options.limits);
+  const { processCache } = options;
+  const reuse = processCache ? { cache: processCache, scope: `try-it:${orgId}` } : undefined;
+  const program = compileTask(checked.code, options.limits, {}, reuse);
   const results: TestUserResult[] = [];
+  let finished = false;
   try {
     for (const user of users) {
       if (Date.now() >= deadline) {
@@ -61,8 +70,10 @@ export async function tryTask(
           : { id: user.id, ok: false, error: outcome!.error },
       );
     }
+    finished = true;
     return results;
   } finally {
-    await program.dispose();
+    // Past the whole-request limit the process is stopped; a finished try-it's waits for the next.
+    await (finished ? program.release() : program.dispose());
   }
 }

@@ -125,7 +125,7 @@ export async function openCloak(
     ? openReleaseSchedule(bookkeeping, config)
     : undefined;
   const sandboxProcesses = new SandboxProcessCache({
-    maxIdle: config.cloak.idleSandboxSeconds > 0 ? config.cloak.sandboxProcesses : 0,
+    maxIdle: config.cloak.sandboxProcesses,
     idleMs: config.cloak.idleSandboxSeconds * 1000,
     maxTasks: TASKS_PER_SANDBOX_PROCESS,
   });

@@ -469,8 +469,7 @@ export class TaskRunner {
     const answer =
       lookup ?? embeddedLookup(requireSync(this.data, 'lookup() without a reader'), orgId);
     try {
-      const { processCache } = this.options;
-      const reuse = processCache ? { cache: processCache, scope: orgId } : undefined;
+      const reuse = this.options.processCache?.scoped(orgId);
       return compileTask(code, this.options.limits, { lookup: answer }, reuse);
     } catch (error) {
       if (error instanceof TaskCompileError) {

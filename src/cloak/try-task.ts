@@ -46,8 +46,7 @@ export async function tryTask(
   if (checked.language === 'sql') return runner.trySql(orgId, checked.code, users);
   const selected = [...new Set(checked.prefetch.map((p) => p.table))];
   const deadline = Date.now() + options.timeoutSeconds * 1000;
-  const { processCache } = options;
-  const reuse = processCache ? { cache: processCache, scope: `try-it:${orgId}` } : undefined;
+  const reuse = options.processCache?.scoped(`try-it:${orgId}`);
   const program = compileTask(checked.code, options.limits, {}, reuse);
   const results: TestUserResult[] = [];
   let finished = false;

@@ -1,4 +1,5 @@
 // Idle sandbox processes kept between the runs of one organisation, so that a run does not pay for starting Node.
+import type { ProcessReuse } from './compile-task.ts';
 import type { SandboxInit, SandboxProcess } from './sandbox-process.ts';
 
 /** Tasks one process serves before it is ended, so that none lives for ever. */
@@ -7,7 +8,7 @@ export const TASKS_PER_SANDBOX_PROCESS = 64;
 export interface ProcessCacheOptions {
   /** Idle processes kept in all, over every organisation; 0 keeps none. */
   maxIdle: number;
-  /** An idle process nobody takes within this is ended. */
+  /** An idle process nobody takes within this is ended; 0 keeps none. */
   idleMs: number;
   /** A process is ended after this many tasks, so that no process lives for ever. */
   maxTasks: number;
@@ -33,6 +34,11 @@ export class SandboxProcessCache {
   #closed = false;
 
   constructor(private readonly options: Readonly<ProcessCacheOptions>) {}
+
+  /** What compileTask needs to share this cache's processes among the programs of `scope`. */
+  scoped(scope: string): ProcessReuse {
+    return { cache: this, scope };
+  }
 
   /** The key a process is kept under: the organisation (or other scope) and the limits. */
   static keyOf(scope: string, init: SandboxInit): string {
@@ -60,7 +66,8 @@ export class SandboxProcessCache {
    */
   async put(key: string, process: SandboxProcess): Promise<void> {
     const { maxIdle, idleMs, maxTasks } = this.options;
-    if (this.#closed || !process.alive || process.tasks >= maxTasks || maxIdle === 0) {
+    const keeps = maxIdle > 0 && idleMs > 0;
+    if (this.#closed || !keeps || !process.alive || process.tasks >= maxTasks) {
       process.dispose();
       await process.exited;
       return;

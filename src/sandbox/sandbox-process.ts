@@ -131,8 +131,12 @@ export class SandboxProcess {
    */
   ready: Promise<void> = Promise.resolve();
 
+  #tasks = 1;
+
   /** Tasks this process has been handed, the first included (process-cache.ts bounds it). */
-  tasks = 1;
+  get tasks(): number {
+    return this.#tasks;
+  }
 
   /** The operating system's id of the process (undefined if it could not be started). */
   get pid(): number | undefined {
@@ -150,7 +154,7 @@ export class SandboxProcess {
    * can take users, exactly as after start.
    */
   reinit(init: SandboxInit): void {
-    this.tasks++;
+    this.#tasks++;
     this.#handTask(init);
   }
 

@@ -43,8 +43,7 @@ export async function shardPool(
 ): Promise<ShardPool> {
   const lookup = await source.lookupReader(job.orgId);
   // The worker's idle processes serve the organisation's next run, as in-process runs do.
-  const reuse = cache ? { cache, scope: job.orgId } : undefined;
-  const compile = () => compileTask(job.code, job.limits, { lookup }, reuse);
+  const compile = () => compileTask(job.code, job.limits, { lookup }, cache?.scoped(job.orgId));
   return new SandboxPool(compile, compile(), processes);
 }
 

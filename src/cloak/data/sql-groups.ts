@@ -222,24 +222,25 @@ class GroupCollector {
 /**
  * A cell as String() of the JavaScript value a prefetch gives a task: numbers as JavaScript
  * prints them, booleans (stored as 0 and 1) as true and false, NULL as "null". Several groups
- * are joined by ", ".
+ * are joined by ", ". A row holds the user id first, then the cells.
  */
 function valueFormatter(formats: readonly GroupFormat[]): (row: unknown[]) => string {
   if (formats.length === 0) return () => '';
-  if (formats.length === 1) {
-    const only = formats[0]!;
-    return (row) => cell(row[1], only);
-  }
-  return (row) => formats.map((f, i) => cell(row[i + 1], f)).join(', ');
+  const cells = cellsFormatter(formats, 1);
+  return formats.length === 1 ? (row) => cell(row[1], formats[0]!) : cells;
 }
 
 /** The same for one group of a JSON array: its one cell, or the array of its cells. */
 function groupFormatter(formats: readonly GroupFormat[]): (group: unknown) => string {
-  if (formats.length === 1) {
-    const only = formats[0]!;
-    return (group) => cell(group, only);
-  }
-  return (group) => formats.map((f, i) => cell((group as unknown[])[i], f)).join(', ');
+  const cells = cellsFormatter(formats, 0);
+  return formats.length === 1
+    ? (group) => cell(group, formats[0]!)
+    : (group) => cells(group as unknown[]);
+}
+
+/** Several cells from `first` on, each formatted, joined by ", ". */
+function cellsFormatter(formats: readonly GroupFormat[], first: number) {
+  return (cells: unknown[]) => formats.map((f, i) => cell(cells[first + i], f)).join(', ');
 }
 
 function cell(value: unknown, format: GroupFormat): string {

@@ -55,19 +55,34 @@ describe('noisy anonymization', () => {
     expect(differ).toBeGreaterThan(100); // about 150 expected: sd 3.3 against a step of 5
   });
 
-  it('keeps counts of 1,000 users within 3% (one sd) mostly and 9% plus rounding nearly always, unbiased', () => {
+  it('keeps counts of 1,000 users within 4.4% (one sd) mostly and 13% plus rounding nearly always, unbiased', () => {
     const errs = errors(manyBuckets(4000, 1000), 1000);
     expect(errs).toHaveLength(4000);
-    // Noise sd 30 (3%), never clamped; rounding to 50 adds at most 25. Beyond 3 sd: 0.27% of draws.
-    const beyond = errs.filter((e) => Math.abs(e) > 90 + 25).length;
+    // Noise sd 44.3 (1.4 sqrt(1,000)), never clamped; rounding to 50 adds at most 25. Beyond 3 sd:
+    // 0.27% of draws.
+    const noiseSd = countNoiseSd(1000, DEFAULTS);
+    expect(noiseSd).toBeCloseTo(1.4 * Math.sqrt(1000), 6);
+    const beyond = errs.filter((e) => Math.abs(e) > 3 * noiseSd + 25).length;
     expect(beyond / errs.length).toBeLessThan(0.005);
-    const within = errs.filter((e) => Math.abs(e) <= 30 + 25).length;
+    const within = errs.filter((e) => Math.abs(e) <= noiseSd + 25).length;
     expect(within / errs.length).toBeGreaterThanOrEqual(0.8);
     const mean = errs.reduce((a, e) => a + e, 0) / errs.length;
     const sd = Math.sqrt(errs.reduce((a, e) => a + (e - mean) ** 2, 0) / errs.length);
-    expect(Math.abs(mean)).toBeLessThan(2.5); // standard error about 0.5
-    expect(sd).toBeGreaterThan(28); // noise sd 30, rounding sd 14.4
-    expect(sd).toBeLessThan(37);
+    expect(Math.abs(mean)).toBeLessThan(3.5); // standard error about 0.75
+    expect(sd).toBeGreaterThan(42); // noise sd 44.3, rounding sd 14.4: 46.6 together
+    expect(sd).toBeLessThan(51);
+  });
+
+  it('grows the noise sd from 10 for small counts, as 1.4 sqrt(n) for mid-sized ones, to 3% and the cap', () => {
+    const sd = (n: number) => countNoiseSd(n, DEFAULTS);
+    expect(sd(3)).toBe(10);
+    expect(sd(51)).toBe(10); // 1.4 sqrt(51) = 9.998
+    expect(sd(200)).toBeCloseTo(19.8, 1);
+    expect(sd(2000)).toBeCloseTo(62.6, 1); // the square root still above 3% (60)
+    expect(sd(10_000)).toBeCloseTo(300, 6); // 3% from 2,178 users on
+    expect(sd(1_000_000)).toBe(1000);
+    // Never smaller for a larger count: a padded bucket never gets less noise than its members'.
+    for (let n = 1; n < 40_000; n += 7) expect(sd(n + 7)).toBeGreaterThanOrEqual(sd(n));
   });
 
   it('adds about 10 users of noise to small counts, with the Gaussian tails unclamped', () => {
@@ -111,7 +126,7 @@ describe('noisy anonymization', () => {
     const half = rate(43, 4000);
     expect(half).toBeGreaterThan(0.45);
     expect(half).toBeLessThan(0.55);
-    expect(rate(63, 2000)).toBeGreaterThan(0.95); // P(Z >= -2) = 0.977
+    expect(rate(80, 2000)).toBeGreaterThan(0.95); // sd 12.5, threshold 53: P(Z >= -2.15) = 0.984
     expect(rate(23, 4000)).toBeLessThan(0.04); // P(Z >= 2) = 0.023
     expect(rate(3, 20_000)).toBeLessThan(0.0005); // P(Z >= 4) = 3e-5
     // The decision is the published count's own: exactly the buckets whose unclamped noisy

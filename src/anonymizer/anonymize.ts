@@ -24,8 +24,8 @@ import {
  * Output: only anonymized counts. Per bucket, in this order:
  *   1. Absolute floor: a true count <= absoluteFloor (2) is suppressed before any noise is drawn,
  *      so 1 or 2 users are never published whatever the secret or the settings.
- *   2. Noise: the count gets N(0, sd), sd = max(noiseSd, relativeNoise * count) capped at
- *      maxNoiseSd, one sticky draw (below).
+ *   2. Noise: the count gets N(0, sd), sd = max(noiseSd, sqrtNoise * sqrt(count),
+ *      relativeNoise * count) capped at maxNoiseSd, one sticky draw (below).
  *   3. Threshold: the bucket is suppressed when its noisy count (the draw of step 2, before any
  *      clamping) is below absoluteFloor + 1 + lowCountMargin * sd (43 for small counts). The
  *      threshold is thus noisy, and the decision is a function of the very count the

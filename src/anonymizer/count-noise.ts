@@ -6,12 +6,18 @@ import type { AnonymizerSettings } from './settings.ts';
 export const COUNT_STEP = 'count';
 
 /**
- * The sd of the count noise: absolute for small counts (`noiseSd`), proportional for large ones
+ * The sd of the count noise: absolute for small counts (`noiseSd`), growing as the count's square
+ * root for mid-sized ones (`sqrtNoise * sqrt(count)`), proportional for large ones
  * (`relativeNoise * count`), never above `maxNoiseSd`.
  */
 export function countNoiseSd(count: number, settings: AnonymizerSettings): number {
-  const relative = settings.relativeNoise * Math.abs(count);
-  return Math.min(settings.maxNoiseSd, Math.max(settings.noiseSd, relative));
+  const n = Math.abs(count);
+  const sd = Math.max(
+    settings.noiseSd,
+    settings.sqrtNoise * Math.sqrt(n),
+    settings.relativeNoise * n,
+  );
+  return Math.min(settings.maxNoiseSd, sd);
 }
 
 /** One bucket's count noise: its sd and the unclamped draw. */

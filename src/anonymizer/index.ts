@@ -20,6 +20,7 @@ export {
 export {
   DEFAULT_ANONYMIZER_SETTINGS,
   NOISELESS_SETTINGS,
+  unchargedSettings,
   validateAnonymizerSettings,
   type AnonymizerSettings,
 } from './settings.ts';

@@ -25,7 +25,7 @@ describe('rounding', () => {
     expect(roundCount(1002.4, defaults)).toBe(1000);
   });
 
-  it('picks the step from the noisy count: 100 around 2,000 (sd 60), 1,000 from 33,333 on (the cap)', () => {
+  it('picks the step from the noisy count: 100 around 2,000 (sd 63), 1,000 from 33,333 on (the cap)', () => {
     expect(roundCount(2040, defaults)).toBe(2000);
     expect(roundCount(2060, defaults)).toBe(2100);
     expect(roundCount(100_260, defaults)).toBe(100_000);
@@ -37,7 +37,7 @@ describe('rounding', () => {
   });
 
   it('rounds to the minimum step of 5 where the noise is no larger', () => {
-    const quiet = { ...defaults, noiseSd: 3, relativeNoise: 0.01 / 3 };
+    const quiet = { ...defaults, noiseSd: 3, sqrtNoise: 0, relativeNoise: 0.01 / 3 };
     expect(roundCount(12.5, quiet)).toBe(15);
     expect(roundCount(2006, quiet)).toBe(2010);
     expect(roundCount(-3, quiet)).toBe(5);

@@ -1,8 +1,10 @@
 // Anonymizer settings: defaults as documented, frozen, and one validation naming the bad field.
 import { describe, expect, it } from 'vitest';
+import { countNoiseSd } from './count-noise.ts';
 import {
   DEFAULT_ANONYMIZER_SETTINGS,
   NOISELESS_SETTINGS,
+  unchargedSettings,
   validateAnonymizerSettings,
 } from './settings.ts';
 
@@ -42,5 +44,18 @@ describe('anonymizer settings', () => {
         validateAnonymizerSettings({ ...DEFAULT_ANONYMIZER_SETTINGS, [name]: value } as never),
       ).toThrow(new RegExp(`"${name}"`));
     }
+  });
+});
+
+describe('unchargedSettings', () => {
+  it('drops the square-root part for runs nobody pays for, and keeps everything else', () => {
+    const uncharged = unchargedSettings(DEFAULT_ANONYMIZER_SETTINGS);
+    expect(countNoiseSd(200, DEFAULT_ANONYMIZER_SETTINGS)).toBeCloseTo(19.8, 1);
+    expect(countNoiseSd(200, uncharged)).toBe(10);
+    expect(countNoiseSd(1000, uncharged)).toBeCloseTo(30, 6);
+    expect({ ...uncharged, sqrtNoise: DEFAULT_ANONYMIZER_SETTINGS.sqrtNoise }).toEqual(
+      DEFAULT_ANONYMIZER_SETTINGS,
+    );
+    expect(unchargedSettings(uncharged)).toBe(uncharged);
   });
 });

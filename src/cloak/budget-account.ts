@@ -138,7 +138,7 @@ export class Account {
     if (c.first) return !exhaustedBefore(state, c.first.seq, c.first.idx);
     if (state.exhausted !== undefined) return false;
     state.dirty = true;
-    // A relative slack of 1e-9 for floating point: ten buckets of 0.005 fit a budget of 0.05.
+    // A relative slack of 1e-9 for floating point: four buckets of 0.005 fit a budget of 0.02.
     if (state.spent + c.cost > this.rho * (1 + 1e-9)) {
       state.exhausted = [this.seq, idx];
       return false;

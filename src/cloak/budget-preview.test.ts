@@ -1,7 +1,6 @@
 // A cost preview settles a run and rolls it back: it spends nobody's budget, yet takes its k; the budget state shows the notices.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteDb, type SqliteSqlDb } from '../store/index.ts';
-import { DEFAULT_ANONYMIZER_SETTINGS } from '../anonymizer/index.ts';
 import { DISCLOSURE_RHO, disclosureSd } from './budget-disclosure.ts';
 import { ParticipationBudget } from './participation-budget.ts';
 import {
@@ -12,11 +11,12 @@ import {
   ONE_SMALL_BUCKET,
   run,
   SECRET,
+  BUDGET_TEST_SETTINGS,
 } from './budget-test-support.ts';
 
 async function preview(budget: ParticipationBudget, groups: Groups) {
   const participation = collect(
-    await budget.startPreview('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET),
+    await budget.startPreview('o', BUDGET_TEST_SETTINGS, SECRET),
     groups,
   );
   try {
@@ -189,12 +189,12 @@ describe('notice numbers', () => {
     const budget = new ParticipationBudget(db, { rho: 0.1, secret: SECRET, now: () => now });
     const group = keys(50, 'n');
     // Cancelled (or timed out) before settling: whether it had finished must not show.
-    const cancelled = await budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
+    const cancelled = await budget.startRun('o', BUDGET_TEST_SETTINGS, SECRET);
     cancelled.close();
     expect(await budget.state('o', 10)).toMatchObject({ runs_this_period: 1, disclosures: [] });
 
     now = 2_000;
-    const participation = collect(await budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET), [
+    const participation = collect(await budget.startRun('o', BUDGET_TEST_SETTINGS, SECRET), [
       ['a', group],
     ]);
     now = 9_000; // the sandbox took 7 s: nothing in the notice or the log says so

@@ -11,9 +11,9 @@ import {
   SMALL_COST,
   small,
   total,
+  BUDGET_TEST_SETTINGS,
 } from './budget-test-support.ts';
 import { ParticipationBudget } from './participation-budget.ts';
-import { DEFAULT_ANONYMIZER_SETTINGS } from '../anonymizer/index.ts';
 
 /** A second handle on the same database, as a second server would open it. */
 function secondHandle(t: TestDb): SqlDb {
@@ -56,7 +56,7 @@ describe.each(TEST_DIALECTS)('the budget’s storage on $dialect', ({ dialect, o
   it('numbers notices when runs start and logs each one, newest first', async () => {
     const budget = new ParticipationBudget(t.db, { rho: 0.1, secret: SECRET, now: () => 5_000 });
     const group = keys(30, 'n');
-    const cancelled = await budget.startRun('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
+    const cancelled = await budget.startRun('o', BUDGET_TEST_SETTINGS, SECRET);
     cancelled.close();
     const settled = await run(budget, [['a', group]]);
     expect(settled.notice.period_run).toBe(2);
@@ -69,7 +69,7 @@ describe.each(TEST_DIALECTS)('the budget’s storage on $dialect', ({ dialect, o
   it('rolls a preview back whole: nobody’s spending changes, its notice is logged', async () => {
     const budget = new ParticipationBudget(t.db, { rho: ONE_SMALL_BUCKET, secret: SECRET });
     const group = keys(100, 'p');
-    const participation = await budget.startPreview('o', DEFAULT_ANONYMIZER_SETTINGS, SECRET);
+    const participation = await budget.startPreview('o', BUDGET_TEST_SETTINGS, SECRET);
     for (const user of group) participation.addProperty('a', '1', user);
     const notice = await participation.settle();
     participation.close();

@@ -3,6 +3,7 @@ import {
   anonymize,
   BucketAggregator,
   DEFAULT_ANONYMIZER_SETTINGS,
+  unchargedSettings,
   userKey,
   type AnonymizerSettings,
   type UserKey,
@@ -294,8 +295,9 @@ export class TaskRunner {
     onProgress?.({ done, total });
     const timeoutSeconds = control.timeoutSeconds ?? this.options.runTimeoutSeconds;
     const deadline = Date.now() + timeoutSeconds * 1000;
-    const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
     const { budget, secret } = this.options;
+    const configured = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
+    const settings = mode !== 'none' && budget ? configured : unchargedSettings(configured);
     const question = (this.options.questionOf ?? taskQuestion)(task);
     const participation =
       mode === 'charged' ? await budget?.startRun(orgId, settings, secret, question) : undefined;

@@ -110,10 +110,12 @@ export const configSchema = z
         /**
          * Total zCDP-like loss each user may spend on fresh buckets per organisation (and per
          * budget period): a fresh bucket of n users costs each member 1 / (2 sd(n)^2), 0.005
-         * for a small bucket, 0.00056 at 1,000 users, 0.0000056 at 10,000. The budget notices
-         * add at most 0.0054, so the total is one look at sd 3.0 (docs/anonymization.md).
+         * for a bucket of up to 51 users, 0.00026 at 1,000 users, 0.0000056 at 10,000. The budget
+         * notices add at most 0.0054, so the total (0.0254) is one look at sd 4.4, where the
+         * averaging attacks' best cut stays below kappa 0.5 with a margin (docs/anonymization.md,
+         * "Why these noise levels and 0.02").
          */
-        participationRho: z.number().positive().max(1_000_000).default(0.05),
+        participationRho: z.number().positive().max(1_000_000).default(0.02),
         /**
          * Days after which every (organisation, user) budget renews, for installations whose
          * periodic tasks read new data each period; 0 (the default) never renews. With a period

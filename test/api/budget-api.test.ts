@@ -2,6 +2,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import type { TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import {
@@ -12,13 +13,13 @@ import {
 } from '../support/site-session.ts';
 
 /**
- * 400 users in one group, and a budget for one fresh bucket of that size each (sd 12: 0.0035 of
- * 0.005, where the default 0.05 pays for fourteen), so after one run under a label, a run under
- * another leaves every one of them out; 400 is far above the notices' noise (sd 37 for the second,
- * 50 for the third), so they say so whatever the secret.
+ * 400 users in one group, and a budget for one fresh bucket of that size each (sd 28: 0.00064, of
+ * a budget of 1.5 times that), so after one run under a label, a run under another leaves every
+ * one of them out; 400 is far above the notices' noise (sd 37 for the second, 50 for the third),
+ * so they say so whatever the secret.
  */
 const USERS = 400;
-const ONE_BUCKET = 0.005;
+const ONE_BUCKET = 1.5 / (2 * countNoiseSd(USERS, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
 const LABEL_B = 'label-only-task-b-reports';
 const NOTICE_KEYS = [
   'budgeted',

@@ -107,7 +107,9 @@ describe.each(implementations)('CloakPort: %s', (name, portOf) => {
     expect(result.budget).toMatchObject({ period_run: 1 });
     const trusted = await port.runTask(orgId, COUNT_TASK, {}, 'trusted');
     expect(trusted.budget).toBeUndefined();
-    expect(trusted.buckets).toEqual(result.buckets);
+    // The same buckets; their counts may differ, as a trusted run gets the finer uncharged noise.
+    const valuesOf = (r: typeof result) => r.buckets.map((b) => `${b.label}=${b.value}`).sort();
+    expect(valuesOf(trusted)).toEqual(valuesOf(result));
   });
 
   it('previews a run and shows the budget state', async () => {

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import { hashPassword } from '../../src/air/auth/password-hash.ts';
 import {
   ensureSiteBuilt,
@@ -13,8 +14,8 @@ import { startTestInstallation, type TestInstallation } from '../support/install
 
 /** Far above the second notice's noise (sd 37): its warning shows whatever the secret. */
 const USERS = 400;
-/** One fresh bucket of 400 users each (sd 12: 0.0035), where the default 0.05 pays for fourteen. */
-const ONE_BUCKET = 0.005;
+/** Room for one fresh bucket of 400 users each (sd 28: 0.00064), and not for two. */
+const ONE_BUCKET = 1.5 / (2 * countNoiseSd(USERS, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
 const EMAIL = 'bea@example.test';
 const PASSWORD = 'bea-password-123';
 

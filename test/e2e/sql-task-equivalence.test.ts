@@ -194,7 +194,10 @@ describe('a sql task and its JavaScript twin', () => {
     // that the fourth spelling of the small buckets publishes far fewer of them than the first.
     // (The notice's own count of users left out is too noisy to show it: sd 22 and rising.)
     const results = published.map((p) => JSON.parse(p) as { buckets: unknown[] });
-    expect(results.every((r) => r.buckets.length > 0)).toBe(true);
+    // Every question before the spellings published, and the first question asked again (its
+    // buckets known, so free) too; the spellings and the question after them may publish little.
+    for (const i of [0, 1, 2, 3, 4, 5, 6, 10])
+      expect(results[i]!.buckets.length, PAIRS[i]!.sql).toBeGreaterThan(0);
     expect(results[9]!.buckets.length).toBeLessThan(results[6]!.buckets.length / 2);
   });
 });

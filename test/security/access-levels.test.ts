@@ -1,5 +1,6 @@
 // Access levels: only trusted analysts' runs skip the budget, they are audited with their code, and nobody raises their own level.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import type { TestKey, TestResponse } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import {
@@ -18,7 +19,8 @@ import { until } from '../support/until.ts';
  * whatever ran before.
  */
 const USERS = 100;
-const ONE_SMALL_BUCKET = 0.0075;
+/** Room for one fresh bucket of USERS users and not for two. */
+const ONE_SMALL_BUCKET = 1.5 / (2 * countNoiseSd(USERS, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
 const PASSWORD = 'level-key-password';
 const task = (label: string) => ({
   prefetch: [{ table: 'people' }],

@@ -12,15 +12,18 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userKey } from '../../src/anonymizer/index.ts';
+import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
 import { noiseSecretPath, openCloak, type Cloak } from '../../src/cloak/index.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import { openPostgresDb, type SqlDb } from '../../src/store/index.ts';
 import { createTestDatabase } from '../../src/store/test-support.ts';
 
 const USERS = 300;
-/** A fresh bucket of up to 300 users costs each member 1 / (2 * 10^2): room for one, not two. */
-const RHO = 1.5 * 0.005;
+/**
+ * Room for one fresh bucket of a third of the users (100: sd 14, 0.00255) and not for a bucket of
+ * half of them (150: sd 17, 0.0017) on top.
+ */
+const RHO = 1.5 / (2 * countNoiseSd(USERS / 3, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
 /** Counts the passes that ran each user, with some work per user so that two passes overlap. */
 const COUNTING_TASK = `let x = 0; for (let i = 0; i < 20000; i++) x += i % 3;
 accumulator = (accumulator ?? 0) + 1;

@@ -19,7 +19,8 @@ describe('steadyCounts', () => {
     );
     expect(next.buckets.map((b) => b.count)).toEqual([100, 10_000, 70]);
     expect(next.exceptions[0]!.count).toBe(20);
-    expect(steadyMargin(100, DEFAULTS)).toBe(20); // sd 10
+    expect(steadyMargin(40, DEFAULTS)).toBe(20); // sd 10
+    expect(steadyMargin(100, DEFAULTS)).toBe(28); // sd 14 (1.4 x sqrt(100))
     expect(steadyMargin(10_000, DEFAULTS)).toBe(600); // sd 300 (3%)
   });
 

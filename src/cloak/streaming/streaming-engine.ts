@@ -4,6 +4,7 @@ import {
   anonymize,
   BucketAggregator,
   DEFAULT_ANONYMIZER_SETTINGS,
+  unchargedSettings,
   userKey,
   type AnonymizerSettings,
 } from '../../anonymizer/index.ts';
@@ -273,7 +274,8 @@ export class StreamingEngine {
     if (task === undefined || task.orgId !== orgId) {
       throw new Error(`streaming task ${taskKey} is not registered for this organisation`);
     }
-    const settings = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
+    const configured = this.options.anonymizer ?? DEFAULT_ANONYMIZER_SETTINGS;
+    const settings = this.options.budget ? configured : unchargedSettings(configured);
     const question = taskQuestion(task.spec);
     const participation = await this.options.budget?.startRun(orgId, settings, undefined, question);
     const aggregator = participation ?? new BucketAggregator();

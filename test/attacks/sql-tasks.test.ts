@@ -169,18 +169,15 @@ describe('attacks through sql tasks', () => {
   );
 
   it(
-    `minting a label per spelling of the same condition (${SPELLINGS} runs) stays at the bar (open)`,
+    `minting a label per spelling of the same condition (${SPELLINGS} runs) fails`,
     async () => {
       const lab = labs.minting!;
       const score = await minting(lab.runSql, lab, SPELLINGS);
       console.log(describeScore(`sql label minting x${SPELLINGS}`, score));
-      // OPEN WEAKNESS (issue 14 stays open): each spelling is a fresh, fully charged look, and the
-      // budget's total is worth one look at sd 3.0, which this attack measures at the bar: 0.637 at
-      // rho 0.05 and 0.523 at rho 0.03 over 300 victims, against 0.498 and 0.531 for label minting
-      // in JavaScript at 1,000 (docs/anonymization.md, "The margin on averaging is thin"). The
-      // assertion pins the measured state so that a regression beyond it fails; it is not the
-      // privacy bar, which this attack does not clear.
-      expect(score.kappa).toBeLessThan(0.8);
+      // Each spelling is a fresh, fully charged look; the budget's total is one look at sd 4.4.
+      // At the former total (sd 3.0) this attack measured 0.637 over 300 victims: on the bar
+      // (docs/anonymization.md, "Why sd 10, 1.4 sqrt(n), 3% and 0.02").
+      expect(score.kappa).toBeLessThan(KAPPA_BAR);
       const exact = await minting(lab.runSqlWeakened, lab, 1);
       console.log(describeScore('sql label minting, exact counts', exact));
       expect(exact.kappa).toBeGreaterThan(0.9);

@@ -198,9 +198,10 @@ function WhyMissing() {
           counted in the <code>*</code> bucket.
         </li>
         <li>
-          Every count has sticky noise (about 10 users for small counts, 3% for large ones) and is
-          rounded, so read small counts as rough. Rerunning a task gives the same answer, for free;
-          changing its code or a label draws new noise and is charged again.
+          Every count has sticky noise (about 10 users for small counts, 10% at 200 users, 4% at
+          1,000 and 3% from a few thousand on) and is rounded, so read small counts as rough.
+          Rerunning a task gives the same answer, for free; changing its code or a label draws new
+          noise and is charged again.
         </li>
         <li>
           The participation budget limits what your organisation learns about each user: after a

@@ -205,7 +205,7 @@ function WhyMissing() {
         </li>
         <li>
           The participation budget limits what your organisation learns about each user: after a
-          user has been in about ten new small buckets, new buckets leave them out, so their counts
+          user has been in about four new small buckets, new buckets leave them out, so their counts
           are lower than the truth. Each result says so beside its counts, with a noisy figure of
           how many users were left out (the Budget page shows the history). Large buckets and reruns
           cost little or nothing; &ldquo;Preview cost&rdquo; on the task page tells you before a

@@ -209,7 +209,7 @@ describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
     expect(cliJson('task', 'results', task.token, '--org', 'Acme').count).toBe(0);
 
     const budget = cliJson('budget', '--org', 'Acme', '--limit', '2');
-    expect(budget).toMatchObject({ enabled: true, rho: 0.05, runs_this_period: 3 });
+    expect(budget).toMatchObject({ enabled: true, rho: 0.02, runs_this_period: 3 });
     expect(budget.disclosures.map((d: { kind: string }) => d.kind)).toEqual(['preview', 'run']);
     const { budgeted: _, ...notice } = preview;
     expect(budget.disclosures[0]).toMatchObject(notice);

@@ -6,6 +6,9 @@ import type { TestKey } from '../support/https-client.ts';
 
 const USERS = 300;
 
+/** How far a published count may be from n: 3.5 sd of its noise (14 at 100 users, 19.8 at 200) and half a step. */
+const near = (n: number) => 3.5 * countNoiseSd(n, DEFAULT_ANONYMIZER_SETTINGS) + 10;
+
 describe('upload, run and publish', () => {
   let inst: TestInstallation;
   let orgId: string;
@@ -71,9 +74,9 @@ describe('upload, run and publish', () => {
       item.buckets.map((b: { name: string; value: number }) => [b.name, b.value]),
     );
     expect(Object.keys(byName).sort()).toEqual(['height: 140', 'height: 160']);
-    // Noisy and rounded, but close: noise of sd 10 users (never more than 30), rounded to 10.
-    expect(Math.abs(byName['height: 140'] - 200)).toBeLessThanOrEqual(35);
-    expect(Math.abs(byName['height: 160'] - 100)).toBeLessThanOrEqual(35);
+    // Noisy and rounded, but close.
+    expect(Math.abs(byName['height: 140'] - 200)).toBeLessThanOrEqual(near(200));
+    expect(Math.abs(byName['height: 160'] - 100)).toBeLessThanOrEqual(near(100));
     expect(item.exceptions).toEqual([]);
 
     // A second run publishes a second result, listed first; noise is sticky so counts are equal.
@@ -125,8 +128,6 @@ describe('upload, run and publish', () => {
     const result = await inst.platform.tasks.runBatch(orgId, task.token);
     expect(result.exceptions).toHaveLength(1);
     expect(result.exceptions[0]!.error).toContain('too tall');
-    // Within 3.5 sd of the count noise (sd 14 at 100 users, 19.8 at 200) and half a rounding step.
-    const near = (n: number) => 3.5 * countNoiseSd(n, DEFAULT_ANONYMIZER_SETTINGS) + 10;
     expect(Math.abs(result.exceptions[0]!.count - 100)).toBeLessThanOrEqual(near(100));
     expect(Math.abs(result.buckets[0]!.count - 200)).toBeLessThanOrEqual(near(200));
   });

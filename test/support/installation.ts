@@ -1,7 +1,8 @@
 // Starts a real installation in a temporary directory on free ports, with helpers to issue keys.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { noiseSecretPath } from '../../src/cloak/index.ts';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
 import { startPlatform, type RunningPlatform } from '../../src/platform/index.ts';
 import type { KeyType } from '../../src/shared/index.ts';
@@ -24,10 +25,17 @@ export interface TestInstallation {
   stop(): Promise<void>;
 }
 
+/** Every test installation's noise secret (a real installation draws its own at first start). */
+const TEST_NOISE_SECRET = new Uint8Array(32).fill(0x5e);
+
 export async function startTestInstallation(
   overrides: ConfigInput = {},
 ): Promise<TestInstallation> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-test-'));
+  // A fixed noise secret: every test then publishes the same noisy counts on every run, so that a
+  // bucket near the threshold is published or not for good, never one run in a few hundred.
+  mkdirSync(path.dirname(noiseSecretPath(dataDir)), { recursive: true, mode: 0o700 });
+  writeFileSync(noiseSecretPath(dataDir), TEST_NOISE_SECRET, { mode: 0o600 });
   const config = buildConfig({
     ...overrides,
     dataDir,

@@ -57,7 +57,9 @@ export function scoreQuestion(name: string, result: AnonymizedResult, truth: Tru
     largeTrue: 0,
     starPublished,
     // The true '*': users with a property none of whose buckets was published.
-    starTruth: truth.memberships?.filter((keys) => !keys.some((k) => published.has(k))).length,
+    starTruth: truth.memberships
+      ? [...truth.memberships.values()].filter((keys) => !keys.some((k) => published.has(k))).length
+      : undefined,
   };
   if (result.budget) {
     score.notice = { leftOut: result.budget.users_left_out, mayBeLow: result.budget.may_be_low };

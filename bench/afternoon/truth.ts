@@ -33,8 +33,11 @@ export const bucketKey = (label: string, value: string) => `${label}\u0000${valu
 export interface Truth {
   /** Exact distinct users per bucket key. */
   counts: Map<string, number>;
-  /** Each user's bucket keys (only users with at least one), for the suppression bucket's truth. */
-  memberships: string[][] | undefined;
+  /**
+   * Each user's bucket keys by user id (only users with at least one), for the suppression
+   * bucket's truth and the pricing simulation.
+   */
+  memberships: Map<string, string[]> | undefined;
   /** Users whose run threw: the benchmark's tasks should have none. */
   errors: number;
 }
@@ -63,7 +66,7 @@ export async function trueCounts(
   const reader = await cloak.data.lookupReader(orgId);
   const lookup = (table: unknown, key: unknown) => reader(String(table), String(key));
   const counts = new Map<string, number>();
-  const memberships: string[][] | undefined = keepMemberships ? [] : undefined;
+  const memberships = keepMemberships ? new Map<string, string[]>() : undefined;
   let errors = 0;
   for await (const user of cloak.data.streamUsers(orgId, prefetch)) {
     const seen = new Set<string>();
@@ -77,7 +80,7 @@ export async function trueCounts(
       continue;
     }
     for (const key of seen) counts.set(key, (counts.get(key) ?? 0) + 1);
-    if (memberships && seen.size > 0) memberships.push([...seen]);
+    if (memberships && seen.size > 0) memberships.set(user.userId, [...seen]);
   }
   return { counts, memberships, errors };
 }

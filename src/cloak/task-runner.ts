@@ -183,9 +183,10 @@ export class TaskRunner {
    * Only the anonymized result leaves this function. A run that fails as a whole (timeout,
    * invalid task) throws and publishes nothing; errors inside one user's run are exceptions.
    * `access` comes from the server's record of the person behind the run, never from the
-   * request: a `trusted` run skips the participation budget and nothing else (sticky noise, the
-   * low-count filter, the "*" bucket and the release schedule all stay), and must have been
-   * audited with its code by the caller before it gets here.
+   * request: a `trusted` run skips the participation budget, and with it the square-root part of
+   * the noise that only makes looks cheap for the budget (`unchargedSettings`); nothing else
+   * (sticky noise, the low-count filter, the "*" bucket and the release schedule all stay). It
+   * must have been audited with its code by the caller before it gets here.
    */
   async run(
     orgId: string,

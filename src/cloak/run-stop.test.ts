@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { liveSandboxProcesses } from '../sandbox/test-support.ts';
-import { openCloak, type Cloak } from './index.ts';
+import { openCloak, TaskRunner, type Cloak } from './index.ts';
 
 const ORG = 'org-stop';
 /** Every user loops to the per-user limit: one batch of 128 users would take over 10 minutes. */
@@ -53,4 +53,33 @@ describe('stopping a run', () => {
     expect(await run.then(String, codeOf)).toBe('TASK_RUN_TIMEOUT');
     expect(liveSandboxProcesses()).toEqual([]);
   });
+
+  it('stops a run cancelled while it got ready, before its sandbox processes had started', async () => {
+    const controller = new AbortController();
+    // The cancel lands while the run reads its lookup tables: after the run listens for it, before
+    // its sandbox processes exist, so that their stopper is registered after the stop. Left
+    // running, two batches of looping users would take about 10 minutes here.
+    const data = new Proxy(cloak.data, {
+      get(target, key) {
+        if (key === 'lookupReader') {
+          return async (orgId: string) => {
+            controller.abort();
+            return target.lookupReader(orgId);
+          };
+        }
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const runner = new TaskRunner(data, {
+      secret: new Uint8Array(32).fill(3),
+      limits: { timeoutMs: USER_LIMIT_MS, memoryLimitMb: 64, maxPropertiesPerUser: 100 },
+      runTimeoutSeconds: 3600,
+      processes: 2,
+    });
+    const run = runner.run(ORG, LOOP, { signal: controller.signal }).then(String, codeOf);
+    const gaveUp = new Promise((resolve) => setTimeout(() => resolve('still running'), 30_000));
+    expect(await Promise.race([run, gaveUp])).toBe('TASK_RUN_CANCELLED');
+    expect(liveSandboxProcesses()).toEqual([]);
+  }, 60_000);
 });

@@ -358,7 +358,8 @@ export class TaskRunner {
         done += users;
         onProgress?.({ done, total: Math.max(total, done) });
       },
-      onStop: (halt) => stoppers.add(halt),
+      // A stopper registered after the stop (processes started while the cancel landed) halts at once.
+      onStop: (halt) => (stopped ? halt() : stoppers.add(halt)),
     };
     try {
       checkRun();

@@ -7,11 +7,12 @@
 // users not yet exhausted (the cloak iterates to the kept count), counts are not rounded, and the
 // notices are left out. Its figures came within a few points of `npm run bench --
 // analyst-afternoon`, which is the measurement; this is for choosing what to measure.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import { openCloak } from '../../src/cloak/index.ts';
+import { pinNoiseSecret } from '../../src/cloak/noise-secret-test-support.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import {
   AFTERNOON_TABLES,
@@ -56,8 +57,7 @@ function bucketsOf(memberships: Map<string, string[]>): Map<string, string[]> {
 /** Every question's buckets, asked in order over the benchmark's data (as the benchmark does). */
 async function askAll(): Promise<{ afternoon: Asked[]; breakdown: Asked }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-pricing-'));
-  mkdirSync(path.join(dir, 'secrets'), { mode: 0o700 });
-  writeFileSync(path.join(dir, 'secrets', 'noise.key'), new Uint8Array(32).fill(15));
+  pinNoiseSecret(dir, 15);
   const cloak = await openCloak(
     buildConfig({ dataDir: dir, privacy: { participationBudget: false, releaseSchedule: false } }),
   );

@@ -1,8 +1,9 @@
 // Scenario: an analyst's afternoon of ordinary questions under the default privacy configuration, scored against the truth.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openCloak, type Cloak } from '../../src/cloak/index.ts';
+import { pinNoiseSecret } from '../../src/cloak/noise-secret-test-support.ts';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
 import {
   AFTERNOON_TABLES,
@@ -69,8 +70,7 @@ function describe(privacy: Privacy, cloak: Cloak): string {
  */
 async function openInstallation(privacy: Privacy) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-afternoon-'));
-  mkdirSync(path.join(dir, 'secrets'), { mode: 0o700 });
-  writeFileSync(path.join(dir, 'secrets', 'noise.key'), new Uint8Array(32).fill(15));
+  pinNoiseSecret(dir, 15);
   const cloak = await openCloak(
     buildConfig({ dataDir: dir, privacy: { ...privacy, releaseSchedule: false } }),
   );

@@ -11,10 +11,11 @@ import {
   type UserKey,
 } from '../anonymizer/index.ts';
 import { ParticipationBudget, type Settlement } from './participation-budget.ts';
+import { priceOf } from './budget-pricing.ts';
 
 const SETTINGS = DEFAULT_ANONYMIZER_SETTINGS;
 const SECRET = new Uint8Array(32).fill(5);
-const price = (count: number) => 1 / (2 * countNoiseSd(count, SETTINGS) ** 2);
+const price = (count: number) => priceOf(count, SETTINGS);
 const SMALL_COST = price(10);
 /** Room for one small fresh bucket per user and not for two, as the default budget is. */
 const ONE_SMALL_BUCKET = 1.5 * SMALL_COST;

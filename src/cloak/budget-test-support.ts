@@ -1,10 +1,6 @@
 // Test support for the budget's unit tests: users, groups of them under labels, and one settled run.
-import {
-  countNoiseSd,
-  DEFAULT_ANONYMIZER_SETTINGS,
-  userKey,
-  type UserKey,
-} from '../anonymizer/index.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS, userKey, type UserKey } from '../anonymizer/index.ts';
+import { priceOf } from './budget-pricing.ts';
 import type { ParticipationBudget } from './participation-budget.ts';
 
 export const SECRET = new Uint8Array(32).fill(9);
@@ -15,7 +11,7 @@ export const SECRET = new Uint8Array(32).fill(9);
  */
 export const BUDGET_TEST_SETTINGS = Object.freeze({ ...DEFAULT_ANONYMIZER_SETTINGS, sqrtNoise: 0 });
 /** What a fresh small bucket costs each member (sd 10: 0.005). */
-export const SMALL_COST = 1 / (2 * countNoiseSd(10, BUDGET_TEST_SETTINGS) ** 2);
+export const SMALL_COST = priceOf(10, BUDGET_TEST_SETTINGS);
 /** Room for one small fresh bucket per user and not for two. */
 export const ONE_SMALL_BUCKET = 1.5 * SMALL_COST;
 export const DAY_MS = 86_400_000;

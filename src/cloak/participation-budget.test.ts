@@ -8,9 +8,10 @@ import {
   type UserKey,
 } from '../anonymizer/index.ts';
 import { ParticipationBudget } from './participation-budget.ts';
+import { priceOf } from './budget-pricing.ts';
 
 const SECRET = new Uint8Array(32).fill(3);
-const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const SMALL_COST = priceOf(10, DEFAULT_ANONYMIZER_SETTINGS);
 /** Room for one small fresh bucket per user and not for two, as the default budget is. */
 const ONE_SMALL_BUCKET = 1.5 * SMALL_COST;
 

@@ -1,11 +1,12 @@
 // A finished run's idle sandbox processes serve the same organisation's next run, with the same published bytes.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../config/index.ts';
 import { liveSandboxProcesses } from '../sandbox/test-support.ts';
-import { noiseSecretPath, openCloak, type Cloak } from './index.ts';
+import { openCloak, type Cloak } from './index.ts';
+import { pinNoiseSecret } from './noise-secret-test-support.ts';
 
 const TASK = {
   code: 'for (const r of tables.t) report_property("bucket", r.n % 3);',
@@ -14,8 +15,7 @@ const TASK = {
 
 async function filled(dir: string, idleSandboxSeconds: number): Promise<Cloak> {
   // One noise secret for both cloaks: the same run must then publish the same counts on each.
-  mkdirSync(path.dirname(noiseSecretPath(dir)), { recursive: true, mode: 0o700 });
-  writeFileSync(noiseSecretPath(dir), new Uint8Array(32).fill(0x2a), { mode: 0o600 });
+  pinNoiseSecret(dir, 0x2a);
   const cloak = await openCloak(
     buildConfig({
       dataDir: dir,

@@ -1,10 +1,11 @@
 // A trusted run is not charged, so its counts get the finer uncharged noise; a charged run of the same task gets the budget's curve.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../config/index.ts';
-import { noiseSecretPath, openCloak, type Cloak } from './index.ts';
+import { openCloak, type Cloak } from './index.ts';
+import { pinNoiseSecret } from './noise-secret-test-support.ts';
 
 const GROUPS = 100;
 const PER_GROUP = 200;
@@ -22,8 +23,7 @@ describe('the noise of an uncharged run', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-uncharged-'));
-    mkdirSync(path.dirname(noiseSecretPath(dir)), { recursive: true, mode: 0o700 });
-    writeFileSync(noiseSecretPath(dir), new Uint8Array(32).fill(0x31), { mode: 0o600 });
+    pinNoiseSecret(dir, 0x31);
     cloak = await openCloak(buildConfig({ dataDir: dir, privacy: { releaseSchedule: false } }));
     await cloak.data.createTable('org', { name: 't', columns: [{ name: 'grp', type: 'integer' }] });
     const rows: Record<string, unknown> = {};

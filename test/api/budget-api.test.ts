@@ -2,7 +2,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import type { TestKey } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import {
@@ -11,6 +11,7 @@ import {
   loginToSite,
   type SiteClient,
 } from '../support/site-session.ts';
+import { priceOf } from '../../src/cloak/budget-pricing.ts';
 
 /**
  * 400 users in one group, and a budget for one fresh bucket of that size each (sd 28: 0.00064, of
@@ -19,7 +20,7 @@ import {
  * so they say so whatever the secret.
  */
 const USERS = 400;
-const ONE_BUCKET = 1.5 / (2 * countNoiseSd(USERS, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const ONE_BUCKET = 1.5 * priceOf(USERS, DEFAULT_ANONYMIZER_SETTINGS);
 const LABEL_B = 'label-only-task-b-reports';
 const NOTICE_KEYS = [
   'budgeted',

@@ -1,10 +1,11 @@
 // Budget padding: every bucket padded with users who ran out, so victims pay a large bucket's price for a small bucket's noise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnonymizedResult } from '../../src/shared/index.ts';
-import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import { ACCESS, countTable, FORMER_NOISE, openLab, type Lab } from './lab.ts';
 import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
 import { IN_SUBSET, leastSquares, subsetRows } from './subsets.ts';
+import { priceOf } from '../../src/cloak/budget-pricing.ts';
 
 /** Victims (ATTACK_PADDING_VICTIMS) and padding users: 3 queries a victim, each padded. */
 const VICTIMS = Number(process.env.ATTACK_PADDING_VICTIMS ?? 100);
@@ -14,7 +15,7 @@ const QUERIES_PER_VICTIM = 3;
 const TIMEOUT_MS = Math.max(600_000, PADDING * 60);
 
 /** Small buckets (groups of ten) for every padding user, one more than the budget pays for. */
-const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const SMALL_COST = priceOf(10, DEFAULT_ANONYMIZER_SETTINGS);
 const exhaust = (rho: number) => `const r = tables.t[0];
 if (r.a === -1) for (let i = 0; i <= ${Math.floor(rho / SMALL_COST)}; i++) report_property("burn" + i, Math.floor(r.grp / 10));`;
 

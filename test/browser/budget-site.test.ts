@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import { hashPassword } from '../../src/air/auth/password-hash.ts';
 import {
   ensureSiteBuilt,
@@ -11,11 +11,12 @@ import {
   UNLABELLED_CONTROLS,
 } from '../support/browser.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
+import { priceOf } from '../../src/cloak/budget-pricing.ts';
 
 /** Far above the second notice's noise (sd 37): its warning shows whatever the secret. */
 const USERS = 400;
 /** Room for one fresh bucket of 400 users each (sd 28: 0.00064), and not for two. */
-const ONE_BUCKET = 1.5 / (2 * countNoiseSd(USERS, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const ONE_BUCKET = 1.5 * priceOf(USERS, DEFAULT_ANONYMIZER_SETTINGS);
 const EMAIL = 'bea@example.test';
 const PASSWORD = 'bea-password-123';
 

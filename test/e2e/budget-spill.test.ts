@@ -1,12 +1,13 @@
 // A run whose per-user state spills to disk publishes exactly what the in-memory run publishes, budget included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
 import { ParticipationBudget, TaskRunner } from '../../src/cloak/index.ts';
 import { openSqliteDb } from '../../src/store/index.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
+import { priceOf } from '../../src/cloak/budget-pricing.ts';
 
 const SECRET = new Uint8Array(32).fill(6);
-const SMALL_COST = 1 / (2 * countNoiseSd(10, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const SMALL_COST = priceOf(10, DEFAULT_ANONYMIZER_SETTINGS);
 /** Three and a half small fresh buckets per user: FIRST takes two, SECOND one more, then none. */
 const RHO = 3.5 * SMALL_COST;
 /** More than one spilled chunk (4,096 users) of the user log. */

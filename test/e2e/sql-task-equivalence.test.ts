@@ -1,9 +1,10 @@
 // A sql task publishes byte for byte what a JavaScript task with the same meaning publishes, budget included.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noiseSecretPath, openCloak, TaskRunner, type Cloak } from '../../src/cloak/index.ts';
+import { pinNoiseSecret } from '../../src/cloak/noise-secret-test-support.ts';
 import { buildConfig } from '../../src/config/index.ts';
 
 const ORG = 'acme';
@@ -152,10 +153,7 @@ describe('a sql task and its JavaScript twin', () => {
       });
     // The same installation secret on both sides: the same question must get the same noise. A
     // fixed one, so that who runs out where in the sequence is the same on every run of the test.
-    for (const dir of dirs) {
-      mkdirSync(path.dirname(noiseSecretPath(dir)), { recursive: true, mode: 0o700 });
-      writeFileSync(noiseSecretPath(dir), new Uint8Array(32).fill(0x5e), { mode: 0o600 });
-    }
+    for (const dir of dirs) pinNoiseSecret(dir, 0x5e);
     sqlSide = await openCloak(config(dirs[0]!));
     jsSide = await openCloak(config(dirs[1]!));
     await fill(sqlSide);

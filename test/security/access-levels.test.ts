@@ -1,6 +1,6 @@
 // Access levels: only trusted analysts' runs skip the budget, they are audited with their code, and nobody raises their own level.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS } from '../../src/anonymizer/index.ts';
 import type { TestKey, TestResponse } from '../support/https-client.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
 import {
@@ -10,6 +10,7 @@ import {
   type SiteClient,
 } from '../support/site-session.ts';
 import { until } from '../support/until.ts';
+import { priceOf } from '../../src/cloak/budget-pricing.ts';
 
 /**
  * 100 users in one small group (large enough to be published: the noisy count must reach 43;
@@ -20,7 +21,7 @@ import { until } from '../support/until.ts';
  */
 const USERS = 100;
 /** Room for one fresh bucket of USERS users and not for two. */
-const ONE_SMALL_BUCKET = 1.5 / (2 * countNoiseSd(USERS, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const ONE_SMALL_BUCKET = 1.5 * priceOf(USERS, DEFAULT_ANONYMIZER_SETTINGS);
 const PASSWORD = 'level-key-password';
 const task = (label: string) => ({
   prefetch: [{ table: 'people' }],

@@ -12,18 +12,20 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countNoiseSd, DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
+import { DEFAULT_ANONYMIZER_SETTINGS, userKey } from '../../src/anonymizer/index.ts';
 import { noiseSecretPath, openCloak, type Cloak } from '../../src/cloak/index.ts';
+import { pinNoiseSecret } from '../../src/cloak/noise-secret-test-support.ts';
 import { buildConfig } from '../../src/config/index.ts';
 import { openPostgresDb, type SqlDb } from '../../src/store/index.ts';
 import { createTestDatabase } from '../../src/store/test-support.ts';
+import { priceOf } from '../../src/cloak/budget-pricing.ts';
 
 const USERS = 300;
 /**
  * Room for one fresh bucket of a third of the users (100: sd 14, 0.00255) and not for a bucket of
  * half of them (150: sd 17, 0.0017) on top.
  */
-const RHO = 1.5 / (2 * countNoiseSd(USERS / 3, DEFAULT_ANONYMIZER_SETTINGS) ** 2);
+const RHO = 1.5 * priceOf(USERS / 3, DEFAULT_ANONYMIZER_SETTINGS);
 /** Counts the passes that ran each user, with some work per user so that two passes overlap. */
 const COUNTING_TASK = `let x = 0; for (let i = 0; i < 20000; i++) x += i % 3;
 accumulator = (accumulator ?? 0) + 1;
@@ -74,8 +76,7 @@ describe('two cloaks on one PostgreSQL store', () => {
     const [dirA, dirB] = [newDir(), newDir()];
     // A fixed secret: the budget notice's noise is then the same every time (with a random one,
     // 300 users left out read below its 4-sd mark about one run in 40).
-    mkdirSync(path.dirname(noiseSecretPath(dirA)), { recursive: true, mode: 0o700 });
-    writeFileSync(noiseSecretPath(dirA), Buffer.alloc(32, 0x5e), { mode: 0o600 });
+    pinNoiseSecret(dirA, 0x5e);
     a = await openCloak(config(dirA));
     // One installation: the second server gets a copy of the first's noise secret.
     mkdirSync(path.dirname(noiseSecretPath(dirB)), { recursive: true, mode: 0o700 });

@@ -1,8 +1,8 @@
 // Starts a real installation in a temporary directory on free ports, with helpers to issue keys.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { noiseSecretPath } from '../../src/cloak/index.ts';
+import { pinNoiseSecret } from '../../src/cloak/noise-secret-test-support.ts';
 import { buildConfig, type ConfigInput } from '../../src/config/index.ts';
 import { startPlatform, type RunningPlatform } from '../../src/platform/index.ts';
 import type { KeyType } from '../../src/shared/index.ts';
@@ -25,8 +25,8 @@ export interface TestInstallation {
   stop(): Promise<void>;
 }
 
-/** Every test installation's noise secret (a real installation draws its own at first start). */
-const TEST_NOISE_SECRET = new Uint8Array(32).fill(0x5e);
+/** Every test installation's noise secret, 32 such bytes (a real installation draws its own). */
+const TEST_NOISE_SECRET_BYTE = 0x5e;
 
 export async function startTestInstallation(
   overrides: ConfigInput = {},
@@ -34,8 +34,7 @@ export async function startTestInstallation(
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-test-'));
   // A fixed noise secret: every test then publishes the same noisy counts on every run, so that a
   // bucket near the threshold is published or not for good, never one run in a few hundred.
-  mkdirSync(path.dirname(noiseSecretPath(dataDir)), { recursive: true, mode: 0o700 });
-  writeFileSync(noiseSecretPath(dataDir), TEST_NOISE_SECRET, { mode: 0o600 });
+  pinNoiseSecret(dataDir, TEST_NOISE_SECRET_BYTE);
   const config = buildConfig({
     ...overrides,
     dataDir,

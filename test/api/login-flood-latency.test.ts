@@ -15,7 +15,7 @@ const FLOOD_MS = 4000;
  * An odd number, for a median; more than try-it's 3: what is left of a flood is a few password
  * checks, small next to what other work on a shared machine does to one window's p99.
  */
-const ROUNDS = 7;
+const ROUNDS = 5;
 const WARM_UP_MS = 500;
 /** After a flood, before the next idle window: requests queued behind it drain. */
 const SETTLE_MS = 500;

@@ -19,7 +19,7 @@ describe('the opencloak command and its server', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('stops the server when the command is killed with SIGKILL', async () => {
-    const server = await startServerProcess(path.join(dir, 'kill9'), { viaBin: true });
+    const server = await startServerProcess(path.join(dir, 'kill9'));
     const port = Number(new URL(server.cloakUrl).port);
     expect(await accepts(port)).toBe(true);
     server.child.kill('SIGKILL');
@@ -31,7 +31,7 @@ describe('the opencloak command and its server', () => {
   it.each(['SIGHUP', 'SIGTERM', 'SIGINT'] as const)(
     'forwards %s to the server, which stops and closes its ports',
     async (signal) => {
-      const server = await startServerProcess(path.join(dir, signal), { viaBin: true });
+      const server = await startServerProcess(path.join(dir, signal));
       const port = Number(new URL(server.cloakUrl).port);
       const done = exited(server.child);
       server.child.kill(signal);

@@ -10,7 +10,6 @@ import { buildConfig } from '../../src/config/index.ts';
 import { openPlatform } from '../../src/platform/index.ts';
 import { KEY_PASSWORD } from '../support/installation.ts';
 import { request } from '../support/https-client.ts';
-// src/cli/main.ts itself, not the bin wrapper, so that SIGKILL hits the server.
 import { exited, startServerProcess } from '../support/server-process.ts';
 
 const USERS_PER_REQUEST = 40;

@@ -15,7 +15,6 @@ import { registerTableCommands } from './commands/table.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { jsonOutput, printJsonOutput } from './output.ts';
-import { stopWhenParentEnds } from './parent-watch.ts';
 
 /**
  * Exit codes, stable for scripts (docs/cli.md): 0 done; 1 an unexpected failure (a bug: the
@@ -43,8 +42,6 @@ const program = new Command()
   .hook('preAction', (_program, action) => {
     printJsonOutput(action.optsWithGlobals().json === true);
   });
-
-stopWhenParentEnds();
 
 registerStartCommand(program);
 registerWorkerCommand(program);

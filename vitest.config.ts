@@ -3,11 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The attacks that time the cloak from outside. They measure the release schedule and the
- * server's latency, and the suite's own load (three workers on two cores, sandboxes, browsers)
- * moved them from kappa 0.003 to 0.54 from one run to the next: what they saw was how busy the
- * machine was at that moment. So they run last, as a group of their own, on a machine the rest of
- * the suite no longer loads; they mostly wait for release points, so the suite takes no longer.
- * `npm run attacks:full` measures them under load too (docs/anonymization.md).
+ * server's latency, and with the rest of the suite beside them (three workers on two cores,
+ * sandboxes, browsers) the streaming channel measured 0.25 to 0.53 from one run to the next,
+ * depending on what ran beside it. So they run last, as a group of their own, once the rest of
+ * the suite no longer loads the machine; they mostly wait for release points, which costs the
+ * suite about 25 s. `npm run attacks:full` measures them under load too (docs/anonymization.md).
  */
 const TIMED_ATTACKS = [
   'test/attacks/timing-channel.test.ts',

@@ -1,25 +1,16 @@
 // A budgeted run holds the same memory for 50,000 users as for 400,000: per-user state goes to disk past a fixed size.
 // Measured in a child process (participation-memory.child.ts): in a test worker shared with
 // earlier files (isolate: false) the difference once read 15 MiB that the run did not hold.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { measureInChild } from './data/test-support.ts';
 
 const MIB = 1024 * 1024;
-const CHILD = fileURLToPath(new URL('./participation-memory.child.ts', import.meta.url));
 
 describe('participation budget memory', () => {
   it('retains no more for 400,000 users than for 50,000', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--no-node-snapshot', '--expose-gc', '--import', import.meta.resolve('tsx'), CHILD],
-      { maxBuffer: MIB },
+    const { small, large } = await measureInChild<{ small: number; large: number }>(
+      new URL('./participation-memory.child.ts', import.meta.url),
     );
-    const { small, large } = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
-      small: number;
-      large: number;
-    };
     console.log(
       `retained at the peak: ${(small / MIB).toFixed(1)} MiB for 50,000 users, ${(large / MIB).toFixed(1)} MiB for 400,000`,
     );

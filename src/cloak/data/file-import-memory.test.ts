@@ -1,14 +1,11 @@
 // Bulk import streams: importing a large file keeps the resident set flat.
 // The import runs in a child process: a test worker's resident set also holds what earlier test
 // files left in the allocator (isolate: false), which made the bound depend on the files before.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { measureInChild } from './test-support.ts';
 
 const ROWS = 600_000;
 const MiB = 1024 * 1024;
-const CHILD = fileURLToPath(new URL('./file-import-memory.child.ts', import.meta.url));
 
 interface ImportMemory {
   importedRows: number;
@@ -21,19 +18,10 @@ interface ImportMemory {
 
 describe('importing a large file', () => {
   it(`imports ${ROWS.toLocaleString('en')} CSV rows with a flat resident set`, async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--no-node-snapshot',
-        '--expose-gc',
-        '--import',
-        import.meta.resolve('tsx'),
-        CHILD,
-        String(ROWS),
-      ],
-      { maxBuffer: MiB },
+    const m = await measureInChild<ImportMemory>(
+      new URL('./file-import-memory.child.ts', import.meta.url),
+      [String(ROWS)],
     );
-    const m = JSON.parse(stdout.trim().split('\n').at(-1)!) as ImportMemory;
     expect(m.importedRows).toBe(ROWS);
     expect(m.storedRows).toBe(ROWS);
     expect(m.fileBytes).toBeGreaterThan(18 * MiB);

@@ -1,8 +1,11 @@
 // Test helpers for the data store: a fresh cloak.db in a temporary directory, removed afterwards.
 import type Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AppError, type ErrorCode } from '../../errors/index.ts';
@@ -80,4 +83,25 @@ function checkAppError(error: unknown, code: ErrorCode | undefined): AppError {
 export function exposedGc(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
+}
+
+/**
+ * Runs a TypeScript script in a Node process of its own, with the collector exposed, and returns
+ * the JSON of the last line it printed. For memory measurements: a test worker shares its heap
+ * and its allocator with the files that ran before (isolate: false), and they showed in readings.
+ */
+export async function measureInChild<T>(script: URL, args: string[] = []): Promise<T> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--no-node-snapshot',
+      '--expose-gc',
+      '--import',
+      import.meta.resolve('tsx'),
+      fileURLToPath(script),
+      ...args,
+    ],
+    { maxBuffer: 1024 * 1024 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
 }

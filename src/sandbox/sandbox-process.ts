@@ -1,7 +1,6 @@
 // The host side of one sandbox process: starts it, hands it batches of users, answers its lookups, notices when it dies.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import path from 'node:path';
@@ -34,30 +33,8 @@ export type BatchReply =
   /** The process died during the batch; `cause` is read from what it wrote to stderr. */
   | { kind: 'crashed'; cause: CrashCause };
 
-/** The sandbox processes' niceness (0 is the server's, 19 the lowest), where SCHED_IDLE is not to be had. */
+/** The sandbox processes' niceness (0 is the server's, 19 the lowest). */
 const SANDBOX_NICENESS = 19;
-
-/**
- * util-linux's chrt, which starts the sandbox under Linux's SCHED_IDLE policy (Node has no call
- * for it). A nice-19 process keeps a core for the rest of its time slice when a server thread
- * wakes; a SCHED_IDLE one is preempted at once, so a task's CPU use shows far less in the
- * latency of the server's answers (docs/anonymization.md, "The streaming timing channel under
- * load"). Where chrt is missing or may not set the policy (not Linux, a minimal image, a seccomp
- * profile that forbids it): niceness alone. Tried once, on the first sandbox's start.
- */
-let idleScheduler: string | null | undefined;
-
-function idleSchedulerCommand(): string | null {
-  if (idleScheduler === undefined) {
-    const chrt = ['/usr/bin/chrt', '/bin/chrt'].find((file) => existsSync(file));
-    const works =
-      chrt !== undefined &&
-      spawnSync(chrt, ['--idle', '0', process.execPath, '--version'], { stdio: 'ignore' })
-        .status === 0;
-    idleScheduler = works ? chrt : null;
-  }
-  return idleScheduler;
-}
 
 /** Enough of a crashed process's stderr to find V8's out-of-memory report or the watchdog's line. */
 const STDERR_KEPT = 65_536;
@@ -132,15 +109,16 @@ export class SandboxProcess {
    * once, so that a run stopped while its processes start can kill them too.
    */
   static start(init: SandboxInit): SandboxProcess {
-    const node = [process.execPath, '--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY];
-    const chrt = idleSchedulerCommand();
-    const [command, ...args] = chrt ? [chrt, '--idle', '0', ...node] : node;
-    const child = spawn(command!, args, {
-      // Nothing of the host's environment; UTC so local-time Date methods agree everywhere.
-      env: { TZ: 'UTC' },
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
+    const child = spawn(
+      process.execPath,
+      ['--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY],
+      {
+        // Nothing of the host's environment; UTC so local-time Date methods agree everywhere.
+        env: { TZ: 'UTC' },
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      },
+    );
     lowerPriority(child);
     const sandbox = new SandboxProcess(child);
     sandbox.#handTask(init);

@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The timed attacks run among the rest: tried as a last group of their own (6 December), the
+    // streaming channel measured 0.34, 0.41 and 0.705 there, on a machine the rest no longer
+    // loaded, against 0.25 beside the rest (docs/anonymization.md).
     include: [
       'src/**/*.test.ts',
       'test/**/*.test.ts',
@@ -17,9 +20,6 @@ export default defineConfig({
     // Test files share a worker's module cache: importing the server's modules again for each of
     // about 200 files was a fifth of the suite's CPU. Files keep their state in their own
     // describe blocks and close what they open (a module-level singleton would leak between them).
-    // The timed attacks run among the rest: tried as a last group of their own (6 December), the
-    // streaming channel measured 0.34, 0.41 and 0.705 there, on a machine the rest no longer
-    // loaded, against 0.25 beside the rest (docs/anonymization.md).
     isolate: false,
   },
 });

@@ -64,10 +64,10 @@ describe('timing-channel attack', () => {
     { timeout: TIMEOUT_MS },
     async () => {
       // First the attacker lets the epoch settle: runs that loop for the victim whatever the bit,
-      // until the epoch has not risen for four runs. Otherwise a rise in the middle of the attack (a loaded
-      // machine mispredicts) splits the runs in time into a fast and a slow lot, and the best
-      // cut scores that split against the lab's fixed truth: 0.31 to 0.54 at the 27 runs before
-      // one rise, three times, which said which victims came first, not their data.
+      // until the epoch has not risen for four runs. Otherwise a rise in the middle of the attack
+      // (a loaded machine mispredicts) splits the runs in time into a fast and a slow lot, and
+      // the best cut scores that split against the lab's fixed truth: 0.31 to 0.54 at the 27 runs
+      // before one rise, three times, which said in part which victims came first.
       const release = lab.inst.platform.cloak.release!;
       let steady = 0;
       for (let run = 0; run < 20 && steady < 4; run++) {

@@ -4,7 +4,6 @@ import {
   BucketAggregator,
   DEFAULT_ANONYMIZER_SETTINGS,
   unchargedSettings,
-  userKey,
   type AnonymizerSettings,
   type UserKey,
 } from '../anonymizer/index.ts';
@@ -47,6 +46,7 @@ import {
   type UserFeed,
 } from './sql-task/sql-task-run.ts';
 import { trySqlTask } from './sql-task/try-sql-task.ts';
+import { UserKeyCache } from './user-key-cache.ts';
 import type { TestUserInput, TestUserResult } from './test-users.ts';
 import { readSpec } from './task-spec.ts';
 import { compileTypeScriptTask } from './typescript-task.ts';
@@ -116,6 +116,7 @@ export type RunCapLike = Pick<RunCap, 'check' | 'count'>;
 
 export class TaskRunner {
   readonly #cap: RunCapLike;
+  readonly #userKeys: UserKeyCache;
   /** Runs in progress in this process: ids, logs, and the drain at shutdown. */
   readonly runs: RunTracker;
 
@@ -125,6 +126,7 @@ export class TaskRunner {
   ) {
     this.#cap = options.runCap ?? new RunCap(options.maxRunsPerOrganisation ?? 2);
     this.runs = new RunTracker();
+    this.#userKeys = new UserKeyCache(options.secret);
   }
 
   /**
@@ -328,7 +330,7 @@ export class TaskRunner {
       }
     };
     const count = (userId: string, outcome: UserOutcome) =>
-      countKey(userKey(this.options.secret, userId), outcome);
+      countKey(this.#userKeys.of(userId), outcome);
     // Cancelling, or the whole-run limit, stops the run at once: the sandbox processes are
     // killed mid-batch (#feedSandbox), so a stopped run's work ends within moments.
     let stopped: AppError | undefined;

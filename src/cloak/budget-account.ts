@@ -1,11 +1,25 @@
-// A run's view of the participation budget's users: their stored states, read and written a chunk at a time, and the charge rule.
+// A run's view of the participation budget's users: their stored states, read and written a page at a time, and the charge rule.
 import type { UserKey } from '../anonymizer/index.ts';
+import {
+  compareHashes,
+  findState,
+  MAX_PAGE_BITS,
+  PAGE_HASH_BYTES,
+  pageOf,
+  partitionOf,
+  recordsIn,
+  rewritePage,
+} from './budget-pages.ts';
+import type { PageRow } from './budget-rows.ts';
 
-/** Users read or written per statement: well inside SQLite's 32,766 bound parameters. */
-const USERS_PER_STATEMENT = 500;
+/**
+ * Users visited between reads and writes of their pages: a partition's users at most (they
+ * arrive partition by partition, user-log.ts), so a step holds few pages and few users.
+ */
+const USERS_PER_STEP = 16_384;
 
 /** Bytes of a user key or bucket hash stored: 128 bits, collisions are out of reach. */
-export const HASH_BYTES = 16;
+export const HASH_BYTES = PAGE_HASH_BYTES;
 
 /** What the budget stored for one (organisation, user). */
 export interface UserState {
@@ -49,17 +63,17 @@ export interface BudgetLedger {
   hasUsers(orgId: string): Promise<boolean>;
   /** Runs `fn` so that what it wrote is undone if it throws (a savepoint). */
   tentatively<T>(fn: () => Promise<T>): Promise<T>;
-  /** The stored states of these users in this period (earlier periods' are spent), by hashText. */
-  loadStates(
-    orgId: string,
-    period: number,
-    users: readonly UserKey[],
-  ): Promise<Map<string, UserState>>;
-  saveStates(
-    orgId: string,
-    period: number,
-    dirty: ReadonlyArray<[UserKey, UserState]>,
-  ): Promise<void>;
+  /** Users per page, on average, past which the organisation's pages split (SPLIT_RECORDS). */
+  readonly splitRecords: number;
+  /** The organisation's page size (budget-pages.ts): pageOf(hash, bits) names a user's page. */
+  pageBits(orgId: string): Promise<number>;
+  /** The stored pages among these (a page nobody was written to yet is absent). */
+  loadPages(orgId: string, pages: readonly number[]): Promise<PageRow[]>;
+  savePages(orgId: string, pages: readonly PageRow[]): Promise<void>;
+  /** Splits every page of the organisation in two: its page size goes from `bits` to bits + 1. */
+  splitPages(orgId: string, bits: number): Promise<void>;
+  /** Counts `users` more of the organisation's users as run out in `period`. */
+  addExhausted(orgId: string, period: number, users: number): Promise<void>;
   /** How many of the organisation's users have run out in this period. */
   exhaustedCount(orgId: string, period: number): Promise<number>;
 }
@@ -91,43 +105,75 @@ export class Account {
 
   /**
    * Calls `visit` for every user, with a lazy accessor to the user's state (stored, or new).
-   * States are read a chunk of users at a time; with `commit` the changed ones are written back,
-   * otherwise the pass only looks and its changes are dropped.
+   * States are read a step of users at a time, page by page; with `commit` the changed ones are
+   * written back, otherwise the pass only looks and its changes are dropped. Users that arrive
+   * partition by partition (user-log.ts) read and write each page once; any order is correct.
    */
   async eachUser(
     users: Iterable<UserKey | readonly [UserKey, Int32Array]>,
     visit: (key: UserKey, ids: Int32Array | undefined, stateOf: () => UserState) => void,
     commit: boolean,
   ): Promise<void> {
-    const anyStored = await this.ledger.hasUsers(this.orgId);
-    let chunk: Array<[UserKey, Int32Array | undefined]> = [];
+    const { ledger, orgId } = this;
+    const { period } = this.run;
+    const anyStored = await ledger.hasUsers(orgId);
+    const bits = await ledger.pageBits(orgId);
+    let step: Array<[UserKey, Int32Array | undefined]> = [];
+    let partition = -1;
+    let exhausted = 0;
+    let written = { pages: 0, records: 0 };
     const flush = async () => {
-      const stored = anyStored
-        ? await this.ledger.loadStates(
-            this.orgId,
-            this.run.period,
-            chunk.map(([key]) => key),
-          )
-        : new Map<string, UserState>();
-      const dirty: Array<[UserKey, UserState]> = [];
-      for (const [key, ids] of chunk) {
-        let state: UserState | undefined;
-        // A user's hash text is built only when some state was stored (not on a first run).
-        visit(
-          key,
-          ids,
-          () => (state ??= (stored.size > 0 ? stored.get(hashText(key)) : undefined) ?? newState()),
-        );
-        if (state?.dirty) dirty.push([key, state]);
+      const wanted = [...new Set(step.map(([key]) => pageOf(key, bits)))];
+      const stored = new Map<number, Buffer>();
+      if (anyStored) {
+        for (const row of await ledger.loadPages(orgId, wanted)) stored.set(row.page, row.states);
       }
-      if (commit) await this.ledger.saveStates(this.orgId, this.run.period, dirty);
-      chunk = [];
+      const changed = new Map<number, Array<[UserKey, UserState]>>();
+      for (const [key, ids] of step) {
+        const page = pageOf(key, bits);
+        let state: UserState | undefined;
+        let wasOut = false;
+        visit(key, ids, () => {
+          if (state === undefined) {
+            const found = stored.get(page);
+            state = (found && findState(found, key, period)) || newState();
+            wasOut = state.exhausted !== undefined;
+          }
+          return state;
+        });
+        if (!state?.dirty) continue;
+        if (!wasOut && state.exhausted !== undefined) exhausted++;
+        let changes = changed.get(page);
+        if (changes === undefined) changed.set(page, (changes = []));
+        changes.push([key, state]);
+      }
+      if (commit && changed.size > 0) {
+        const rows: PageRow[] = [];
+        for (const [page, changes] of changed) {
+          changes.sort(([a], [b]) => compareHashes(a, b));
+          const states = rewritePage(stored.get(page), changes, period);
+          rows.push({ page, states });
+          written = { pages: written.pages + 1, records: written.records + recordsIn(states) };
+        }
+        await ledger.savePages(orgId, rows);
+      }
+      step = [];
     };
     for (const user of users) {
-      chunk.push(user instanceof Uint8Array ? [user, undefined] : [user[0], user[1]]);
-      if (chunk.length === USERS_PER_STATEMENT) await flush();
+      const entry: [UserKey, Int32Array | undefined] =
+        user instanceof Uint8Array ? [user, undefined] : [user[0], user[1]];
+      const part = partitionOf(entry[0]);
+      if (step.length > 0 && (part !== partition || step.length >= USERS_PER_STEP)) await flush();
+      partition = part;
+      step.push(entry);
     }
-    if (chunk.length > 0) await flush();
+    if (step.length > 0) await flush();
+    if (!commit) return;
+    if (exhausted > 0) await ledger.addExhausted(orgId, period, exhausted);
+    // Pages are hash-uniform: the ones written say how full the organisation's pages are.
+    if (written.records > ledger.splitRecords * written.pages && bits < MAX_PAGE_BITS) {
+      await ledger.splitPages(orgId, bits);
+    }
   }
 
   /**

@@ -6,9 +6,17 @@ import {
   type BudgetLedger,
   type FirstSettled,
   type RunNumbers,
-  type UserState,
 } from './budget-account.ts';
-import { budgetRows, chunks, placeholders, type BudgetRows } from './budget-rows.ts';
+import {
+  findState,
+  MIN_PAGE_BITS,
+  PAGE_ID_SPACE,
+  pageOf,
+  SPLIT_RECORDS,
+  splitPage,
+  upperHalf,
+} from './budget-pages.ts';
+import { budgetRows, chunks, placeholders, type BudgetRows, type PageRow } from './budget-rows.ts';
 import { migrateBudgetTables } from './budget-schema.ts';
 
 /** A notice's numbers, taken when its run starts: its noise's seed, and its k in the period. */
@@ -48,6 +56,7 @@ export class BudgetStore {
   constructor(
     private readonly db: SqlDb,
     private readonly period: () => number,
+    private readonly splitRecords = SPLIT_RECORDS,
   ) {
     this.#rows = budgetRows(db);
     // Opening stays synchronous for callers; every method waits for the tables first, and an error
@@ -98,11 +107,12 @@ export class BudgetStore {
   /** The loss spent by one user (by user key) in this period, for tests and operators. */
   async spent(orgId: string, user: UserKey): Promise<number> {
     await this.#ready;
-    const row = await this.db.get<{ spent: number }>(
-      'SELECT spent FROM budget_users WHERE org_id = ? AND user_hash = ? AND period = ?',
-      [orgId, userHash(user), this.period()],
-    );
-    return row?.spent ?? 0;
+    // In one transaction: a settlement that splits the pages meanwhile moves the user's page.
+    return this.db.transaction(async (tx) => {
+      const ledger = new TransactionLedger(tx, this.#rows, this.period, this.splitRecords);
+      const [page] = await ledger.loadPages(orgId, [pageOf(user, await ledger.pageBits(orgId))]);
+      return (page && findState(page.states, userHash(user), this.period())?.spent) ?? 0;
+    });
   }
 
   /**
@@ -119,7 +129,7 @@ export class BudgetStore {
         await tx.exec('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
         await tx.get('SELECT pg_advisory_xact_lock(?, hashtext(?))', [SETTLEMENT_LOCK, orgId]);
       }
-      return fn(new TransactionLedger(tx, this.#rows, this.period), tx);
+      return fn(new TransactionLedger(tx, this.#rows, this.period, this.splitRecords), tx);
     });
   }
 }
@@ -132,6 +142,7 @@ class TransactionLedger implements BudgetLedger {
     private readonly tx: SqlExecutor,
     private readonly rows: BudgetRows,
     private readonly period: () => number,
+    readonly splitRecords: number,
   ) {}
 
   async nextSeq(orgId: string): Promise<RunNumbers> {
@@ -157,12 +168,59 @@ class TransactionLedger implements BudgetLedger {
   }
 
   async exhaustedCount(orgId: string, period: number): Promise<number> {
-    const row = (await this.tx.get(
-      `SELECT count(*) AS n FROM budget_users
-       WHERE org_id = ? AND period = ? AND exhausted_seq IS NOT NULL`,
-      [orgId, period],
-    )) as { n: number };
-    return Number(row.n);
+    const row = await this.tx.get<{ exhausted_period: number; exhausted_users: number }>(
+      'SELECT exhausted_period, exhausted_users FROM budget_runs WHERE org_id = ?',
+      [orgId],
+    );
+    return row && Number(row.exhausted_period) === period ? Number(row.exhausted_users) : 0;
+  }
+
+  async addExhausted(orgId: string, period: number, users: number): Promise<void> {
+    // The count starts again with each period, as the users' spending does.
+    await this.tx.run(
+      `UPDATE budget_runs SET
+         exhausted_users = CASE WHEN exhausted_period = ? THEN exhausted_users + ? ELSE ? END,
+         exhausted_period = ?
+       WHERE org_id = ?`,
+      [period, users, users, period, orgId],
+    );
+  }
+
+  async pageBits(orgId: string): Promise<number> {
+    const row = await this.tx.get<{ page_bits: number }>(
+      'SELECT page_bits FROM budget_runs WHERE org_id = ?',
+      [orgId],
+    );
+    return row ? Number(row.page_bits) : MIN_PAGE_BITS;
+  }
+
+  loadPages(orgId: string, pages: readonly number[]): Promise<PageRow[]> {
+    return this.rows.loadPages(this.tx, orgId, pages);
+  }
+
+  savePages(orgId: string, pages: readonly PageRow[]): Promise<void> {
+    return this.rows.savePages(this.tx, orgId, pages);
+  }
+
+  async splitPages(orgId: string, bits: number): Promise<void> {
+    // A page keeps its id for its lower half (ids are the first hash of the page's range, at the
+    // finest size), and the upper half takes an id no page had: nothing collides on the way.
+    // Read a range of ids at a time, so that memory holds a slice of the pages, not all of them.
+    const span = (PAGE_ID_SPACE / 2 ** bits) * 64;
+    for (let from = 0; from < PAGE_ID_SPACE; from += span) {
+      const rows = await this.tx.all<PageRow>(
+        'SELECT page, states FROM budget_pages WHERE org_id = ? AND page >= ? AND page < ?',
+        [orgId, from, from + span],
+      );
+      const halves: PageRow[] = [];
+      for (const { page, states } of rows) {
+        const [low, high] = splitPage(states, Number(page), bits);
+        halves.push({ page: Number(page), states: low });
+        if (high.length > 0) halves.push({ page: upperHalf(Number(page), bits), states: high });
+      }
+      await this.rows.savePages(this.tx, orgId, halves);
+    }
+    await this.tx.run('UPDATE budget_runs SET page_bits = ? WHERE org_id = ?', [bits + 1, orgId]);
   }
 
   async known(orgId: string, hashes: readonly Buffer[]): Promise<Map<string, FirstSettled>> {
@@ -212,45 +270,9 @@ class TransactionLedger implements BudgetLedger {
   }
 
   async hasUsers(orgId: string): Promise<boolean> {
-    const row = await this.tx.get('SELECT 1 AS found FROM budget_users WHERE org_id = ? LIMIT 1', [
+    const row = await this.tx.get('SELECT 1 AS found FROM budget_pages WHERE org_id = ? LIMIT 1', [
       orgId,
     ]);
     return row !== undefined;
-  }
-
-  async loadStates(
-    orgId: string,
-    period: number,
-    users: readonly UserKey[],
-  ): Promise<Map<string, UserState>> {
-    const states = new Map<string, UserState>();
-    const rows = await this.rows.loadUsers(this.tx, orgId, period, users.map(userHash));
-    for (const row of rows) {
-      states.set(row.user_hash.toString('latin1'), {
-        spent: row.spent,
-        exhausted:
-          row.exhausted_seq === null ? undefined : [row.exhausted_seq, row.exhausted_idx ?? 0],
-        dirty: false,
-      });
-    }
-    return states;
-  }
-
-  async saveStates(
-    orgId: string,
-    period: number,
-    dirty: ReadonlyArray<[UserKey, UserState]>,
-  ): Promise<void> {
-    await this.rows.saveUsers(
-      this.tx,
-      orgId,
-      period,
-      dirty.map(([key, s]) => ({
-        user_hash: userHash(key),
-        spent: s.spent,
-        exhausted_seq: s.exhausted?.[0] ?? null,
-        exhausted_idx: s.exhausted?.[1] ?? null,
-      })),
-    );
   }
 }

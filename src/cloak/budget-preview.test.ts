@@ -29,9 +29,8 @@ async function preview(budget: ParticipationBudget, groups: Groups) {
 /** Everything the budget stores about users and buckets, seq aside (a preview moves it by one). */
 async function stored(db: SqliteSqlDb) {
   return {
-    users: await db.all(
-      'SELECT hex(user_hash) AS u, spent, exhausted_seq IS NOT NULL AS out FROM budget_users ORDER BY u',
-    ),
+    users: await db.all('SELECT page, hex(states) AS states FROM budget_pages ORDER BY page'),
+    counts: await db.all('SELECT page_bits, exhausted_period, exhausted_users FROM budget_runs'),
     buckets: await db.all('SELECT hex(hash) AS h, idx, basis FROM budget_buckets ORDER BY h'),
   };
 }

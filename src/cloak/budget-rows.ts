@@ -1,4 +1,4 @@
-// The budget's bulk reads and writes of users' states and settled buckets, per dialect.
+// The budget's bulk reads and writes of users' pages (budget-pages.ts), per dialect.
 import {
   statementCache,
   type SqlDb,
@@ -7,97 +7,80 @@ import {
   type SqlValue,
 } from '../store/index.ts';
 
-/** One stored user state, as a row. */
-export interface UserRow {
-  user_hash: Buffer;
-  spent: number;
-  exhausted_seq: number | null;
-  exhausted_idx: number | null;
+/** One stored page of users' states. */
+export interface PageRow {
+  page: number;
+  states: Buffer;
 }
 
 /** Rows per statement: well inside SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
 const ROWS_PER_STATEMENT = 500;
 
-const SAVE_USER = `INSERT INTO budget_users
-    (org_id, user_hash, spent, exhausted_seq, exhausted_idx, period) VALUES `;
-const SAVE_USER_CONFLICT = ` ON CONFLICT (org_id, user_hash) DO UPDATE SET spent = excluded.spent,
-    exhausted_seq = excluded.exhausted_seq, exhausted_idx = excluded.exhausted_idx,
-    period = excluded.period`;
+const SAVE_PAGE = 'INSERT INTO budget_pages (org_id, page, states) VALUES ';
+const SAVE_PAGE_CONFLICT = ' ON CONFLICT (org_id, page) DO UPDATE SET states = excluded.states';
 
 /**
  * The settlement's hot statements. Both dialects speak the same SQL; what differs is how many rows
- * one statement carries. Inside SQLite's transaction one prepared single-row upsert per user is
- * faster than multi-row statements (100,000 fresh users: about 180 ms against 350 ms), which pay
- * for binding thousands of parameters; PostgreSQL pays a round trip per statement instead, so there
- * a statement carries a few hundred rows.
+ * one statement carries: inside SQLite's transaction a prepared single-row upsert is the fastest,
+ * PostgreSQL pays a round trip per statement, so there a statement carries a few hundred rows.
  */
 export interface BudgetRows {
-  loadUsers(
-    tx: SqlExecutor,
-    orgId: string,
-    period: number,
-    hashes: readonly Buffer[],
-  ): Promise<UserRow[]>;
-  saveUsers(
-    tx: SqlExecutor,
-    orgId: string,
-    period: number,
-    rows: readonly UserRow[],
-  ): Promise<void>;
+  loadPages(tx: SqlExecutor, orgId: string, pages: readonly number[]): Promise<PageRow[]>;
+  savePages(tx: SqlExecutor, orgId: string, pages: readonly PageRow[]): Promise<void>;
 }
 
 export function budgetRows(db: SqlDb): BudgetRows {
   return db.dialect === 'sqlite' && 'raw' in db
     ? sqliteRows(db as SqliteSqlDb)
-    : { loadUsers, saveUsers: saveUsersBatched };
+    : { loadPages, savePages: savePagesBatched };
 }
 
 /** SQLite: better-sqlite3's synchronous statements on the transaction's own connection. */
 function sqliteRows(db: SqliteSqlDb): BudgetRows {
   const sql = statementCache(db.raw);
   return {
-    async loadUsers(_tx, orgId, period, hashes) {
-      if (hashes.length === 0) return [];
-      return sql(loadUsersSql(hashes.length)).all(orgId, period, ...hashes) as UserRow[];
-    },
-    async saveUsers(_tx, orgId, period, rows) {
-      const upsert = sql(`${SAVE_USER}(?, ?, ?, ?, ?, ?)${SAVE_USER_CONFLICT}`);
-      for (const r of rows) {
-        upsert.run(orgId, r.user_hash, r.spent, r.exhausted_seq, r.exhausted_idx, period);
+    async loadPages(_tx, orgId, pages) {
+      const found: PageRow[] = [];
+      for (const chunk of chunks(pages)) {
+        found.push(...(sql(loadPagesSql(chunk.length)).all(orgId, ...chunk) as PageRow[]));
       }
+      return found;
+    },
+    async savePages(_tx, orgId, pages) {
+      const upsert = sql(`${SAVE_PAGE}(?, ?, ?)${SAVE_PAGE_CONFLICT}`);
+      for (const { page, states } of pages) upsert.run(orgId, page, states);
     },
   };
 }
 
-function loadUsersSql(n: number): string {
-  return `SELECT user_hash, spent, exhausted_seq, exhausted_idx FROM budget_users
-          WHERE org_id = ? AND period = ? AND user_hash IN (${placeholders(n)})`;
+function loadPagesSql(n: number): string {
+  return `SELECT page, states FROM budget_pages WHERE org_id = ? AND page IN (${placeholders(n)})`;
 }
 
-async function loadUsers(
+async function loadPages(
   tx: SqlExecutor,
   orgId: string,
-  period: number,
-  hashes: readonly Buffer[],
-): Promise<UserRow[]> {
-  if (hashes.length === 0) return [];
-  return tx.all<UserRow>(loadUsersSql(hashes.length), [orgId, period, ...hashes]);
+  pages: readonly number[],
+): Promise<PageRow[]> {
+  const found: PageRow[] = [];
+  for (const chunk of chunks(pages)) {
+    const rows = await tx.all<PageRow>(loadPagesSql(chunk.length), [orgId, ...chunk]);
+    // PostgreSQL's driver gives integer columns of BIGINT type as strings.
+    for (const row of rows) found.push({ page: Number(row.page), states: row.states });
+  }
+  return found;
 }
 
-async function saveUsersBatched(
+async function savePagesBatched(
   tx: SqlExecutor,
   orgId: string,
-  period: number,
-  rows: readonly UserRow[],
+  pages: readonly PageRow[],
 ): Promise<void> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+  for (const chunk of chunks(pages)) {
     const params: SqlValue[] = [];
-    for (const r of chunk) {
-      params.push(orgId, r.user_hash, r.spent, r.exhausted_seq, r.exhausted_idx, period);
-    }
-    const values = chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
-    await tx.run(`${SAVE_USER}${values}${SAVE_USER_CONFLICT}`, params);
+    for (const { page, states } of chunk) params.push(orgId, page, states);
+    const values = chunk.map(() => '(?, ?, ?)').join(', ');
+    await tx.run(`${SAVE_PAGE}${values}${SAVE_PAGE_CONFLICT}`, params);
   }
 }
 

@@ -18,7 +18,7 @@ const CLOAK_BOOKKEEPING = ['schema_migrations', 'data_schema_migrations', 'data_
 const BOOKKEEPING_TABLES = [
   'budget_runs',
   'budget_buckets',
-  'budget_users',
+  'budget_pages',
   'budget_disclosures',
   'release_epochs',
   'streaming_tasks',

@@ -72,6 +72,8 @@ export interface ParticipationBudgetOptions extends UserLogOptions {
   periodDays?: number;
   /** The clock, for tests of periods. */
   now?: () => number;
+  /** Users per page past which pages split (budget-pages.ts); tests set it small. */
+  pageSplitRecords?: number;
 }
 
 /** A settlement and what the run says about the budget. */
@@ -102,7 +104,7 @@ export class ParticipationBudget {
         `the budget period must be a whole number of days >= 0, got ${periodDays}`,
       );
     }
-    this.#store = new BudgetStore(db, () => this.period());
+    this.#store = new BudgetStore(db, () => this.period(), options.pageSplitRecords);
     this.#disclosures = new DisclosureLog(db);
   }
 

@@ -1,9 +1,10 @@
-// The user log: the same records in the same order from memory and from its temporary file, which close deletes.
+// The user log: the same records in the same order (by partition) from memory and from its temporary file, which close deletes.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { userKey } from '../anonymizer/index.ts';
+import { partitionOf } from './budget-pages.ts';
 import { UserLog } from './user-log.ts';
 
 const SECRET = new Uint8Array(32).fill(4);
@@ -18,15 +19,22 @@ function readBack(log: UserLog) {
   return [...log].map(([key, ids]) => ({ key: Buffer.from(key).toString('hex'), ids: [...ids] }));
 }
 
-const expected = RECORDS.map(({ key, ids }) => ({ key: Buffer.from(key).toString('hex'), ids }));
+/** Partition by partition of the keys, in the order added within each (a stable sort). */
+const expected = [...RECORDS]
+  .sort((a, b) => partitionOf(a.key) - partitionOf(b.key))
+  .map(({ key, ids }) => ({ key: Buffer.from(key).toString('hex'), ids }));
 
 describe('UserLog', () => {
-  it('keeps a small run in memory and gives its records back in order', () => {
+  it('keeps a small run in memory and gives its records back by partition, in order within each', () => {
     const log = new UserLog();
     for (const { key, ids } of RECORDS) log.add(key, ids);
     expect(log.spilled).toBe(false);
     expect(log.length).toBe(RECORDS.length);
     expect(readBack(log)).toEqual(expected);
+    // Every partition is there, in ascending order (the budget reads a partition at a time).
+    const parts = [...log].map(([key]) => partitionOf(key));
+    expect(new Set(parts).size).toBe(64);
+    expect(parts).toEqual([...parts].sort((a, b) => a - b));
     log.close();
   });
 

@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { USER_KEY_BYTES, type UserKey } from '../anonymizer/index.ts';
+import { PARTITION_BITS, partitionOf } from './budget-pages.ts';
+
+const PARTITIONS = 2 ** PARTITION_BITS;
 
 /**
  * Bytes of records a log keeps in memory before it moves them to disk. A run holds two logs (the
@@ -25,9 +28,10 @@ export interface UserLogOptions {
 }
 
 /**
- * Append-only, read in insertion order (which is the same in memory and on disk, so the two paths
- * give the same results). The temporary file holds only keyed user hashes and small integers,
- * never a row or a user id, and is deleted by `close`. Reading while adding is not supported.
+ * Append-only, read partition by partition of the users' keys (budget-pages.ts) and in insertion
+ * order within each, the same in memory and on disk, so the two paths give the same results. The temporary file holds only keyed
+ * user hashes and small integers, never a row or a user id, and is deleted by `close`. Reading
+ * while adding is not supported.
  */
 export class UserLog {
   readonly #memoryBytes: number;
@@ -71,22 +75,28 @@ export class UserLog {
     }
   }
 
-  /** Every record in insertion order; the key and ids are views valid during the iteration. */
+  /**
+   * Every record, partition by partition (partitionOf the key, ascending), in insertion order
+   * within each: the budget reads its pages a partition at a time. The key and ids are views
+   * valid during the iteration.
+   */
   *[Symbol.iterator](): Iterator<[key: UserKey, ids: Int32Array]> {
-    if (this.#disk !== undefined) {
-      const rows = this.#disk.db
-        .prepare('SELECT keys, offsets, ids FROM chunks ORDER BY rowid')
-        .raw()
-        .iterate() as Iterable<[Buffer, Buffer, Buffer]>;
-      for (const [keys, offsets, ids] of rows) {
-        yield* records(
-          copyOf(keys, Uint8Array),
-          copyOf(offsets, Int32Array),
-          copyOf(ids, Int32Array),
+    const order = this.#memoryByPartition();
+    for (let part = 0; part < PARTITIONS; part++) {
+      if (this.#disk !== undefined) {
+        yield* this.#spilledRows(
+          'SELECT keys, offsets, ids FROM chunks WHERE part = ? ORDER BY rowid',
+          part,
         );
       }
+      for (let i = order.starts[part]!; i < order.starts[part + 1]!; i++) {
+        const u = order.users[i]!;
+        yield [
+          this.#keys.subarray(u * USER_KEY_BYTES, (u + 1) * USER_KEY_BYTES),
+          this.#ids.subarray(this.#offsets[u]!, this.#offsets[u + 1]!),
+        ];
+      }
     }
-    yield* records(this.#keys, this.#offsets.subarray(0, this.#users + 1), this.#ids);
   }
 
   /** Deletes the temporary file, if any; the log is empty afterwards. */
@@ -99,23 +109,71 @@ export class UserLog {
     this.#users = this.#size = this.#spilled = 0;
   }
 
-  /** Moves the in-memory records to the file, a chunk of users per row. */
+  *#spilledRows(sql: string, ...params: number[]): Generator<[UserKey, Int32Array]> {
+    const rows = this.#disk!.db.prepare(sql)
+      .raw()
+      .iterate(...params) as Iterable<[Buffer, Buffer, Buffer]>;
+    for (const [keys, offsets, ids] of rows) {
+      yield* records(
+        copyOf(keys, Uint8Array),
+        copyOf(offsets, Int32Array),
+        copyOf(ids, Int32Array),
+      );
+    }
+  }
+
+  /** The in-memory users sorted by partition (a counting sort, stable), and where each starts. */
+  #memoryByPartition(): { users: Int32Array; starts: Int32Array } {
+    const starts = new Int32Array(PARTITIONS + 1);
+    const parts = new Uint8Array(this.#users);
+    for (let u = 0; u < this.#users; u++) {
+      parts[u] = partitionOf(this.#keys.subarray(u * USER_KEY_BYTES));
+      starts[parts[u]! + 1]!++;
+    }
+    for (let p = 0; p < PARTITIONS; p++) starts[p + 1]! += starts[p]!;
+    const next = starts.slice(0, PARTITIONS);
+    const users = new Int32Array(this.#users);
+    for (let u = 0; u < this.#users; u++) users[next[parts[u]!]!++] = u;
+    return { users, starts };
+  }
+
+  /**
+   * Moves the in-memory records to the file: per partition, its users in insertion order, a chunk
+   * of users per row (so that both orders read rows, not users).
+   */
   #flush(): void {
     const disk = (this.#disk ??= openSpill());
+    const { users, starts } = this.#memoryByPartition();
     disk.db.transaction(() => {
-      for (let from = 0; from < this.#users; from += USERS_PER_CHUNK) {
-        const to = Math.min(from + USERS_PER_CHUNK, this.#users);
-        const base = this.#offsets[from]!;
-        const offsets = this.#offsets.slice(from, to + 1).map((o) => o - base);
-        disk.insert.run(
-          bytesOf(this.#keys.subarray(from * USER_KEY_BYTES, to * USER_KEY_BYTES)),
-          bytesOf(offsets),
-          bytesOf(this.#ids.subarray(base, this.#offsets[to]!)),
-        );
+      for (let part = 0; part < PARTITIONS; part++) {
+        for (let from = starts[part]!; from < starts[part + 1]!; from += USERS_PER_CHUNK) {
+          const chunk = users.subarray(from, Math.min(from + USERS_PER_CHUNK, starts[part + 1]!));
+          disk.insert.run(part, ...this.#packed(chunk));
+        }
       }
     })();
     this.#spilled += this.#users;
     this.#users = this.#size = 0;
+  }
+
+  /** Some users' records as a row's keys, offsets and ids. */
+  #packed(users: Int32Array): [Buffer, Buffer, Buffer] {
+    const keys = new Uint8Array(users.length * USER_KEY_BYTES);
+    const offsets = new Int32Array(users.length + 1);
+    let size = 0;
+    users.forEach((u, i) => {
+      keys.set(
+        this.#keys.subarray(u * USER_KEY_BYTES, (u + 1) * USER_KEY_BYTES),
+        i * USER_KEY_BYTES,
+      );
+      size += this.#offsets[u + 1]! - this.#offsets[u]!;
+      offsets[i + 1] = size;
+    });
+    const ids = new Int32Array(size);
+    users.forEach((u, i) =>
+      ids.set(this.#ids.subarray(this.#offsets[u]!, this.#offsets[u + 1]!), offsets[i]!),
+    );
+    return [bytesOf(keys), bytesOf(offsets), bytesOf(ids)];
   }
 }
 
@@ -138,11 +196,13 @@ function openSpill() {
   // A scratch file for one run: nothing to recover after a crash, so no journal and no syncs.
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  db.exec('CREATE TABLE chunks (keys BLOB NOT NULL, offsets BLOB NOT NULL, ids BLOB NOT NULL)');
+  db.exec(`CREATE TABLE chunks (part INTEGER NOT NULL, keys BLOB NOT NULL, offsets BLOB NOT NULL,
+             ids BLOB NOT NULL);
+           CREATE INDEX chunks_by_part ON chunks (part);`);
   return {
     dir,
     db,
-    insert: db.prepare('INSERT INTO chunks (keys, offsets, ids) VALUES (?, ?, ?)'),
+    insert: db.prepare('INSERT INTO chunks (part, keys, offsets, ids) VALUES (?, ?, ?, ?)'),
   };
 }
 

@@ -59,7 +59,7 @@ describe('the participation budget over the APIs', () => {
   };
   /** What the cloak stores about users' spending and settled buckets: a preview leaves it alone. */
   const spending = () => ({
-    users: cloakDb.prepare('SELECT * FROM budget_users ORDER BY user_hash').all(),
+    users: cloakDb.prepare('SELECT * FROM budget_pages ORDER BY page').all(),
     buckets: cloakDb.prepare('SELECT * FROM budget_buckets ORDER BY hash').all(),
   });
 

@@ -99,11 +99,11 @@ describe('two cloaks on one PostgreSQL store', () => {
     const tables = await inspect.all<{ name: string }>(
       `SELECT table_name AS name FROM information_schema.tables
        WHERE table_schema = current_schema() AND table_name IN
-         ('budget_users', 'budget_runs', 'release_epochs', 'streaming_tasks', 'streaming_users')`,
+         ('budget_pages', 'budget_runs', 'release_epochs', 'streaming_tasks', 'streaming_users')`,
     );
     expect(tables.map((t) => t.name).sort()).toEqual([
+      'budget_pages',
       'budget_runs',
-      'budget_users',
       'release_epochs',
       'streaming_tasks',
       'streaming_users',

@@ -47,7 +47,27 @@ async function attack(lab: Lab, time: (g: number) => Promise<void>, victims = TI
   const sorted = [...durations].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const evidence = durations.map((d) => d - median);
-  return { score: scoreAttack(guessesFromEvidence(evidence), lab.truth.slice(0, victims)), median };
+  const truth = lab.truth.slice(0, victims);
+  return { score: scoreAttack(guessesFromEvidence(evidence), truth), median, durations, truth };
+}
+
+/**
+ * The evidence behind the score, printed with it: each bit's quartiles, and the longest runs with
+ * their bit and their place in the sequence (a cluster in time says load, not data).
+ */
+function evidenceOf(durations: readonly number[], truth: readonly (0 | 1)[]): string {
+  const quartiles = (bit: 0 | 1) => {
+    const d = durations.filter((_, i) => truth[i] === bit).sort((a, b) => a - b);
+    return [0.25, 0.5, 0.75, 1].map((q) =>
+      d[Math.min(d.length - 1, Math.floor(q * d.length))]!.toFixed(1),
+    );
+  };
+  const longest = durations
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => b.d - a.d)
+    .slice(0, 30)
+    .map(({ d, i }) => `${d.toFixed(1)}:${truth[i]}@${i}`);
+  return `bit 0 quartiles ${quartiles(0).join('/')} ms, bit 1 ${quartiles(1).join('/')} ms; longest (ms:bit@run) ${longest.join(' ')}`;
 }
 
 describe('timing-channel attack', () => {
@@ -77,7 +97,7 @@ describe('timing-channel attack', () => {
         steady = (await release.epochOf(lab.orgId)) === before ? steady + 1 : 0;
       }
       const warmEpoch = await release.epochOf(lab.orgId);
-      const { score, median } = await attack(lab, async (g) => {
+      const { score, median, durations, truth } = await attack(lab, async (g) => {
         const answer = await lab.inst.cloak('/task/run', { key, body: spec(g) });
         expect(answer.status).toBe(200);
       });
@@ -88,6 +108,7 @@ describe('timing-channel attack', () => {
           score,
         ),
       );
+      console.log(evidenceOf(durations, truth));
       expect(score.kappa).toBeLessThan(KAPPA_BAR);
     },
   );

@@ -13,7 +13,7 @@ import { scaleOutScenario } from './scale-out.ts';
 import { resultsApiBusyScenario } from './results-api-busy.ts';
 import { sqlCountScenario } from './sql-count.ts';
 import { smallRunsScenario } from './small-runs.ts';
-import { sqlTaskScenario } from './sql-task.ts';
+import { sqlTaskPostgresScenario, sqlTaskScenario } from './sql-task.ts';
 
 export const SCENARIOS: Scenario[] = [
   ingestScenario,
@@ -24,6 +24,7 @@ export const SCENARIOS: Scenario[] = [
   resultsApiBusyScenario,
   sqlCountScenario,
   sqlTaskScenario,
+  sqlTaskPostgresScenario,
   anonymizerScenario,
   anonymizerUtilityScenario,
   analystAfternoonScenario,

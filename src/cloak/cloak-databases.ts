@@ -19,6 +19,8 @@ const BOOKKEEPING_TABLES = [
   'budget_runs',
   'budget_buckets',
   'budget_pages',
+  // Users' spending in a cloak.db of a release before budget pages (budget-schema.ts, step 3).
+  'budget_users',
   'budget_disclosures',
   'release_epochs',
   'streaming_tasks',

@@ -343,7 +343,7 @@ export const ERROR_CATALOGUE = {
   CLOAK_BOOKKEEPING_LEFT_LOCAL: {
     status: 503,
     template:
-      '{file} holds the cloak\'s bookkeeping ({found}), but cloak.store is a PostgreSQL database, where the participation budget, the release epochs and the streaming state live in server mode: starting would silently forget them, and with the budget what users have spent. Copy the tables budget_runs, budget_buckets, budget_pages, budget_disclosures, release_epochs, streaming_tasks and streaming_users into that database and delete them from {file} (docs/cloak-bookkeeping.md, "Where they live"), or leave cloak.store out to go on with {file}.',
+      '{file} holds the cloak\'s bookkeeping ({found}), but cloak.store is a PostgreSQL database, where the participation budget, the release epochs and the streaming state live in server mode: starting would silently forget them, and with the budget what users have spent. Copy the tables budget_runs, budget_buckets, budget_pages, budget_disclosures, release_epochs, streaming_tasks and streaming_users into that database and delete them from {file} (a file that still has budget_users, from an older release, gets budget_pages instead when the cloak starts once without cloak.store) (docs/cloak-bookkeeping.md, "Where they live"), or leave cloak.store out to go on with {file}.',
   },
   // 5xx.
   DISK_FULL: {

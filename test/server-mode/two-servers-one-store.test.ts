@@ -9,6 +9,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +216,23 @@ describe('two cloaks on one PostgreSQL store', () => {
     }
     await expect(openCloak(config(dir))).rejects.toMatchObject({
       code: 'CLOAK_BOOKKEEPING_LEFT_LOCAL',
+    });
+  });
+
+  it('refuses a cloak.db of an older release whose users’ spending is still one row each', async () => {
+    const dir = newDir();
+    // budget_users, as releases before budget pages left it: spending without a settled run.
+    const file = new Database(path.join(dir, 'cloak.db'));
+    file.exec(`CREATE TABLE budget_users (org_id TEXT NOT NULL, user_hash BLOB NOT NULL,
+      spent REAL NOT NULL, exhausted_seq INTEGER, exhausted_idx INTEGER,
+      period INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (org_id, user_hash)) STRICT, WITHOUT ROWID`);
+    file
+      .prepare('INSERT INTO budget_users VALUES (?, ?, ?, NULL, NULL, 0)')
+      .run('org-old', randomBytes(16), 0.005);
+    file.close();
+    await expect(openCloak(config(dir))).rejects.toMatchObject({
+      code: 'CLOAK_BOOKKEEPING_LEFT_LOCAL',
+      message: expect.stringContaining('budget_users'),
     });
   });
 

@@ -1,5 +1,6 @@
 // Test runner configuration: forked workers with --no-node-snapshot, which isolated-vm needs on Node 20.
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/support/slow-first-sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -21,5 +22,7 @@ export default defineConfig({
     // about 200 files was a fifth of the suite's CPU. Files keep their state in their own
     // describe blocks and close what they open (a module-level singleton would leak between them).
     isolate: false,
+    // The slowest files first, whether or not vitest has cached durations (CI has none).
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });

@@ -123,14 +123,16 @@ export class Account {
     let exhausted = 0;
     let written = { pages: 0, records: 0 };
     const flush = async () => {
-      const wanted = [...new Set(step.map(([key]) => pageOf(key, bits)))];
+      const pages = step.map(([key]) => pageOf(key, bits));
+      const wanted = [...new Set(pages)];
       const stored = new Map<number, Buffer>();
       if (anyStored) {
         for (const row of await ledger.loadPages(orgId, wanted)) stored.set(row.page, row.states);
       }
       const changed = new Map<number, Array<[UserKey, UserState]>>();
-      for (const [key, ids] of step) {
-        const page = pageOf(key, bits);
+      for (let i = 0; i < step.length; i++) {
+        const [key, ids] = step[i]!;
+        const page = pages[i]!;
         let state: UserState | undefined;
         let wasOut = false;
         visit(key, ids, () => {

@@ -34,9 +34,9 @@ export class ParticipationRun<S> {
   readonly #users: UserLog;
   readonly #memberships: MembershipLog;
   readonly #current: number[] = [];
-  /** Each bucket's fingerprint as bytes (a view made once per bucket), XORed in `#count`. */
-  readonly #bytes: Uint8Array[] = [];
   #lastKey: UserKey | undefined;
+  /** The current user's key as 32-bit words: one view per user, eight XORs per bucket. */
+  #lastWords: Uint32Array = new Uint32Array(WORDS);
   #settled = false;
 
   constructor(
@@ -95,22 +95,24 @@ export class ParticipationRun<S> {
     if (user !== this.#lastKey) {
       this.#endUser();
       this.#lastKey = user;
+      this.#lastWords =
+        user.byteOffset % 4 === 0
+          ? new Uint32Array(user.buffer, user.byteOffset, WORDS)
+          : new Uint32Array(user.slice().buffer, 0, WORDS);
     }
   }
 
   #newBucket(identity: BucketIdentity): number {
-    const words = new Uint32Array(WORDS);
-    this.#buckets.push({ identity, count: 0, words });
-    this.#bytes.push(new Uint8Array(words.buffer));
+    this.#buckets.push({ identity, count: 0, words: new Uint32Array(WORDS) });
     return this.#buckets.length - 1;
   }
 
   #count(b: number): void {
-    this.#buckets[b]!.count++;
-    // Byte by byte from the key itself: no view of the key per user, whatever its alignment.
-    const bytes = this.#bytes[b]!;
-    const key = this.#lastKey!;
-    for (let i = 0; i < USER_KEY_BYTES; i++) bytes[i] = bytes[i]! ^ key[i]!;
+    const bucket = this.#buckets[b]!;
+    bucket.count++;
+    const words = bucket.words;
+    const key = this.#lastWords;
+    for (let i = 0; i < WORDS; i++) words[i] = words[i]! ^ key[i]!;
     this.#current.push(b);
   }
 

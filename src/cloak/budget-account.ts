@@ -121,7 +121,8 @@ export class Account {
     let step: Array<[UserKey, Int32Array | undefined]> = [];
     let partition = -1;
     let exhausted = 0;
-    let written = { pages: 0, records: 0 };
+    let pagesWritten = 0;
+    let recordsWritten = 0;
     const flush = async () => {
       const pages = step.map(([key]) => pageOf(key, bits));
       const wanted = [...new Set(pages)];
@@ -155,7 +156,8 @@ export class Account {
           changes.sort(([a], [b]) => compareHashes(a, b));
           const states = rewritePage(stored.get(page), changes, period);
           rows.push({ page, states });
-          written = { pages: written.pages + 1, records: written.records + recordsIn(states) };
+          pagesWritten++;
+          recordsWritten += recordsIn(states);
         }
         await ledger.savePages(orgId, rows);
       }
@@ -173,7 +175,7 @@ export class Account {
     if (!commit) return;
     if (exhausted > 0) await ledger.addExhausted(orgId, period, exhausted);
     // Pages are hash-uniform: the ones written say how full the organisation's pages are.
-    if (written.records > ledger.splitRecords * written.pages && bits < MAX_PAGE_BITS) {
+    if (recordsWritten > ledger.splitRecords * pagesWritten && bits < MAX_PAGE_BITS) {
       await ledger.splitPages(orgId, bits);
     }
   }

@@ -214,9 +214,9 @@ class TransactionLedger implements BudgetLedger {
       );
       const halves: PageRow[] = [];
       for (const { page, states } of rows) {
-        const [low, high] = splitPage(states, Number(page), bits);
-        halves.push({ page: Number(page), states: low });
-        if (high.length > 0) halves.push({ page: upperHalf(Number(page), bits), states: high });
+        const [low, high] = splitPage(states, page, bits);
+        halves.push({ page, states: low });
+        if (high.length > 0) halves.push({ page: upperHalf(page, bits), states: high });
       }
       await this.rows.savePages(this.tx, orgId, halves);
     }

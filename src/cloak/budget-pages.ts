@@ -103,16 +103,34 @@ export function rewritePage(
     const at = indexOf(old, hash);
     keepOld(at >= 0 ? at : -at - 1);
     if (at >= 0) i++;
-    const offset = written * RECORD_BYTES;
-    out.set(hash.subarray(0, PAGE_HASH_BYTES), offset);
-    out.writeDoubleLE(state.spent, offset + PAGE_HASH_BYTES);
-    out.writeDoubleLE(state.exhausted?.[0] ?? NaN, offset + PAGE_HASH_BYTES + 8);
-    out.writeDoubleLE(state.exhausted?.[1] ?? NaN, offset + PAGE_HASH_BYTES + 16);
-    out.writeDoubleLE(period, offset + PAGE_HASH_BYTES + 24);
-    written++;
+    writeRecord(out, written++, hash, state, period);
   }
   keepOld(total);
   return out.subarray(0, written * RECORD_BYTES);
+}
+
+/** A page of records already in hash order, each in its own period (moving rows into pages). */
+export function pageOfRecords(
+  records: ReadonlyArray<readonly [hash: Uint8Array, state: UserState, period: number]>,
+): Buffer {
+  const out = Buffer.allocUnsafe(records.length * RECORD_BYTES);
+  records.forEach(([hash, state, period], at) => writeRecord(out, at, hash, state, period));
+  return out;
+}
+
+function writeRecord(
+  out: Buffer,
+  at: number,
+  hash: Uint8Array,
+  state: UserState,
+  period: number,
+): void {
+  const offset = at * RECORD_BYTES;
+  out.set(hash.subarray(0, PAGE_HASH_BYTES), offset);
+  out.writeDoubleLE(state.spent, offset + PAGE_HASH_BYTES);
+  out.writeDoubleLE(state.exhausted?.[0] ?? NaN, offset + PAGE_HASH_BYTES + 8);
+  out.writeDoubleLE(state.exhausted?.[1] ?? NaN, offset + PAGE_HASH_BYTES + 16);
+  out.writeDoubleLE(period, offset + PAGE_HASH_BYTES + 24);
 }
 
 /** A page at `bits` as its two halves at bits + 1: its records below and from upperHalf. */

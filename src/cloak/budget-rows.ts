@@ -64,9 +64,7 @@ async function loadPages(
 ): Promise<PageRow[]> {
   const found: PageRow[] = [];
   for (const chunk of chunks(pages)) {
-    const rows = await tx.all<PageRow>(loadPagesSql(chunk.length), [orgId, ...chunk]);
-    // PostgreSQL's driver gives integer columns of BIGINT type as strings.
-    for (const row of rows) found.push({ page: Number(row.page), states: row.states });
+    found.push(...(await tx.all<PageRow>(loadPagesSql(chunk.length), [orgId, ...chunk])));
   }
   return found;
 }

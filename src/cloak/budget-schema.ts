@@ -1,13 +1,13 @@
 // The participation budget's tables in the cloak's database, as migration steps for SQLite and PostgreSQL.
 import { runMigrations, type MigrationStep, type SqlDb, type SqlExecutor } from '../store/index.ts';
+import type { UserState } from './budget-account.ts';
 import {
   MAX_PAGE_BITS,
   MIN_PAGE_BITS,
   pageOf,
-  rewritePage,
+  pageOfRecords,
   SPLIT_RECORDS,
 } from './budget-pages.ts';
-import type { PageRow } from './budget-rows.ts';
 import { addMissingColumns, legacyWhenAnyOf, tableExists } from './legacy-tables.ts';
 
 /** The component's name in `schema_migrations`. */
@@ -212,14 +212,16 @@ async function movePages(tx: SqlExecutor, orgId: string, bits: number): Promise<
     exhausted_idx: number | null;
     period: number;
   };
-  let page: PageRow | undefined;
+  let page = -1;
+  let records: Array<[Buffer, UserState, number]> = [];
   const save = async () => {
-    if (page)
-      await tx.run(`INSERT INTO budget_pages (org_id, page, states) VALUES (?, ?, ?)`, [
-        orgId,
-        page.page,
-        page.states,
-      ]);
+    if (records.length === 0) return;
+    await tx.run('INSERT INTO budget_pages (org_id, page, states) VALUES (?, ?, ?)', [
+      orgId,
+      page,
+      pageOfRecords(records),
+    ]);
+    records = [];
   };
   let after: Buffer = Buffer.alloc(0);
   for (;;) {
@@ -230,21 +232,20 @@ async function movePages(tx: SqlExecutor, orgId: string, bits: number): Promise<
     );
     for (const row of rows) {
       const id = pageOf(row.user_hash, bits);
-      if (page?.page !== id) {
+      if (id !== page) {
         await save();
-        page = { page: id, states: Buffer.alloc(0) };
+        page = id;
       }
-      // Rows come in hash order: each is appended at the page's end, in its own period.
-      const state = {
-        spent: row.spent,
-        exhausted:
-          row.exhausted_seq === null
-            ? undefined
-            : ([Number(row.exhausted_seq), Number(row.exhausted_idx ?? 0)] as [number, number]),
-        dirty: true,
-      };
-      const tail = rewritePage(undefined, [[row.user_hash, state]], Number(row.period));
-      page.states = Buffer.concat([page.states, tail]);
+      // Rows come in hash order, so each page's records do; each keeps its own period.
+      const exhausted: [number, number] | undefined =
+        row.exhausted_seq === null
+          ? undefined
+          : [Number(row.exhausted_seq), Number(row.exhausted_idx ?? 0)];
+      records.push([
+        row.user_hash,
+        { spent: row.spent, exhausted, dirty: false },
+        Number(row.period),
+      ]);
     }
     if (rows.length < USERS_PER_READ) break;
     after = rows[rows.length - 1]!.user_hash;

@@ -95,10 +95,7 @@ export class ParticipationRun<S> {
     if (user !== this.#lastKey) {
       this.#endUser();
       this.#lastKey = user;
-      this.#lastWords =
-        user.byteOffset % 4 === 0
-          ? new Uint32Array(user.buffer, user.byteOffset, WORDS)
-          : new Uint32Array(user.slice().buffer, 0, WORDS);
+      this.#lastWords = wordsOf(user);
     }
   }
 
@@ -126,9 +123,14 @@ export class ParticipationRun<S> {
 
 const WORDS = USER_KEY_BYTES / 4;
 
+/** A user key as 32-bit words: a view of it, or of an aligned copy when it starts mid-word. */
+function wordsOf(key: UserKey): Uint32Array {
+  const aligned = key.byteOffset % 4 === 0 ? key : key.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
+}
+
 /** XORs a user key into a fingerprint held as 32-bit words. */
 export function xorKey(words: Uint32Array, key: UserKey): void {
-  const aligned = key.byteOffset % 4 === 0 ? key : key.slice();
-  const view = new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
+  const view = wordsOf(key);
   for (let i = 0; i < WORDS; i++) words[i] = words[i]! ^ view[i]!;
 }

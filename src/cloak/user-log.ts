@@ -29,9 +29,9 @@ export interface UserLogOptions {
 
 /**
  * Append-only, read partition by partition of the users' keys (budget-pages.ts) and in insertion
- * order within each, the same in memory and on disk, so the two paths give the same results. The temporary file holds only keyed
- * user hashes and small integers, never a row or a user id, and is deleted by `close`. Reading
- * while adding is not supported.
+ * order within each, the same in memory and on disk, so the two paths give the same results. The
+ * temporary file holds only keyed user hashes and small integers, never a row or a user id, and
+ * is deleted by `close`. Reading while adding is not supported.
  */
 export class UserLog {
   readonly #memoryBytes: number;
@@ -82,13 +82,11 @@ export class UserLog {
    */
   *[Symbol.iterator](): Iterator<[key: UserKey, ids: Int32Array]> {
     const order = this.#memoryByPartition();
+    const spilled = this.#disk?.db.prepare(
+      'SELECT keys, offsets, ids FROM chunks WHERE part = ? ORDER BY rowid',
+    );
     for (let part = 0; part < PARTITIONS; part++) {
-      if (this.#disk !== undefined) {
-        yield* this.#spilledRows(
-          'SELECT keys, offsets, ids FROM chunks WHERE part = ? ORDER BY rowid',
-          part,
-        );
-      }
+      if (spilled !== undefined) yield* spilledRecords(spilled, part);
       for (let i = order.starts[part]!; i < order.starts[part + 1]!; i++) {
         const u = order.users[i]!;
         yield [
@@ -107,19 +105,6 @@ export class UserLog {
       this.#disk = undefined;
     }
     this.#users = this.#size = this.#spilled = 0;
-  }
-
-  *#spilledRows(sql: string, ...params: number[]): Generator<[UserKey, Int32Array]> {
-    const rows = this.#disk!.db.prepare(sql)
-      .raw()
-      .iterate(...params) as Iterable<[Buffer, Buffer, Buffer]>;
-    for (const [keys, offsets, ids] of rows) {
-      yield* records(
-        copyOf(keys, Uint8Array),
-        copyOf(offsets, Int32Array),
-        copyOf(ids, Int32Array),
-      );
-    }
   }
 
   /** The in-memory users sorted by partition (a counting sort, stable), and where each starts. */
@@ -174,6 +159,17 @@ export class UserLog {
       ids.set(this.#ids.subarray(this.#offsets[u]!, this.#offsets[u + 1]!), offsets[i]!),
     );
     return [bytesOf(keys), bytesOf(offsets), bytesOf(ids)];
+  }
+}
+
+/** One partition's spilled records, a row (a chunk of users) at a time. */
+function* spilledRecords(
+  statement: Database.Statement,
+  part: number,
+): Generator<[UserKey, Int32Array]> {
+  const rows = statement.raw().iterate(part) as Iterable<[Buffer, Buffer, Buffer]>;
+  for (const [keys, offsets, ids] of rows) {
+    yield* records(copyOf(keys, Uint8Array), copyOf(offsets, Int32Array), copyOf(ids, Int32Array));
   }
 }
 

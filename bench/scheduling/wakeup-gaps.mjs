@@ -1,15 +1,18 @@
 // How much a low-priority process that loops shows in another process's wake-ups: the measurement
 // behind the sandbox's scheduling policy (src/sandbox/sandbox-process.ts, docs/anonymization.md).
 //
-// node bench/scheduling/wakeup-gaps.mjs [nice|idle] [busy processes] [windows]
+// node bench/scheduling/wakeup-gaps.mjs [nice|idle|pinned|pinned-looper] [busy processes] [windows]
 //
 // A "looper" process is started once, at niceness 19 (nice) or under SCHED_IDLE (idle, through
-// util-linux's chrt), beside the given number of busy loops at the default priority. Then, window
+// util-linux's chrt), beside the given number of busy loops at the default priority. `pinned`
+// puts the looper on the last core and this process on the others (taskset), `pinned-looper`
+// the looper only: the placement tried for sandboxes on 7 December and not adopted
+// (docs/anonymization.md, "The streaming timing channel is the machine's"). Then, window
 // after window, it loops for 200 ms or not at all (alternating), while this process measures the
 // longest gap of a 1 ms timer over 600 ms: what a server's answer would wait at worst. The AUC is
 // the chance that a window with the loop has the longer gap (0.5: the loop cannot be told).
-import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { availableParallelism, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,9 +29,20 @@ const LOOPER = `process.stdin.on('data', (d) => {
   process.stdout.write('done\\n');
 });`;
 const node = [process.execPath, '-e', LOOPER];
-const [command, ...args] = policy === 'idle' ? ['chrt', '--idle', '0', ...node] : node;
+const lastCpu = String(availableParallelism() - 1);
+const [command, ...args] =
+  policy === 'idle'
+    ? ['chrt', '--idle', '0', ...node]
+    : policy.startsWith('pinned')
+      ? ['taskset', '--cpu-list', lastCpu, ...node]
+      : node;
 const looper = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
 if (policy !== 'idle') setPriority(looper.pid, 19);
+if (policy === 'pinned') {
+  // 'pinned-looper' leaves this process free to run on every core.
+  const others = lastCpu === '0' ? '0' : `0-${Number(lastCpu) - 1}`;
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', others, String(process.pid)]);
+}
 await sleep(300);
 
 async function longestGap(ms) {

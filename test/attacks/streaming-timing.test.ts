@@ -1,20 +1,71 @@
 // Streaming timing channel: a streaming task that loops only for the victim, seen as API latency.
+//
+// What the analyst reads has two sources. The server's code: a pass that blocked the event loop,
+// or host work timed by the victim's run, shows for the victim only. And the hardware: any
+// process that keeps a core busy makes this machine's other core a little slower (a neighbour's
+// loop, nowhere near the cloak, moved a 1 ms timer's longest gap from 3.1 to 3.7 ms at the median,
+// `node bench/scheduling/wakeup-gaps.mjs nice 0 200`; the vCPUs share their host's cores). The
+// threat model leaves hardware contention out (docs/anonymization.md, "Open weaknesses"), and on a
+// machine the rest of the suite loads it alone moved this attack's best cut from 0.2 to 0.53.
+// So every victim's window has a control window beside it, in the same run and under the same
+// load: no streaming pass, but a neighbour process at the sandboxes' niceness loops for as long
+// as the victim's run would (the same bits). The test asserts what the server's code adds over
+// that neighbour, and the attack's kappa is printed beside the neighbour's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import https from 'node:https';
+import { setPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSWORD } from '../support/installation.ts';
 import { openLab, type Lab } from './lab.ts';
-import { describeScore, guessesFromEvidence, KAPPA_BAR, scoreAttack } from './scoring.ts';
+import {
+  areaUnderCurve,
+  describeScore,
+  guessesFromEvidence,
+  KAPPA_BAR,
+  scoreAttack,
+} from './scoring.ts';
 import { watchEventLoop } from '../support/event-loop-stall.ts';
 
 const COMPANIONS = 2;
 /** 100 in `npm test`, where each victim's window costs seconds on a loaded machine; 1,000 in attacks:full. */
 const VICTIMS = Number(process.env.ATTACK_STREAMING_VICTIMS ?? 100);
+/** The per-user limit of the lab's sandboxes, which the victim's run loops until. */
+const LIMIT_MS = 200;
 /** Longer than any pass here (about 150 ms, 350 ms with a looping victim). */
 const WINDOW_MS = 600;
 /** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
 const TASK = `let x = 0;
 for (const r of tables.t) if (r.victim === 1 && r.s === 1) for (let i = 0; i < 1e9; i++) x = (x + i) | 0;
 report_property("g", x === -1 ? "never" : "all");`;
+
+/**
+ * A process outside the cloak, at the sandboxes' niceness, that loops for the per-user limit when
+ * told "on": the hardware's share of what the attack sees.
+ */
+function startNeighbour(): { loop(on: boolean): Promise<void>; stop(): void } {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '-e',
+      `process.stdin.on('data', (d) => {
+        const end = Date.now() + (String(d).trim() === 'on' ? ${LIMIT_MS} : 0);
+        while (Date.now() < end) {}
+        process.stdout.write('done\\n');
+      });`,
+    ],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
+  setPriority(child.pid!, 19);
+  return {
+    async loop(on) {
+      const done = once(child.stdout!, 'data');
+      child.stdin!.write(on ? 'on\n' : 'off\n');
+      await done;
+    },
+    stop: () => child.kill(),
+  };
+}
 
 interface Observation {
   /** The slowest answer the analyst got to requests sent one after another during the pass. */
@@ -53,6 +104,30 @@ async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observa
   return { latencyMs, stallMs, passMs };
 }
 
+/**
+ * The control: the same window with no pass, while the neighbour loops if `bit` is set, about
+ * when the victim's run would (a pass starts its users after about 100 ms).
+ */
+async function observeNeighbour(
+  lab: Lab,
+  agent: https.Agent,
+  neighbour: ReturnType<typeof startNeighbour>,
+  bit: 0 | 1,
+): Promise<number> {
+  const started = performance.now();
+  const looped = new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+    neighbour.loop(bit === 1),
+  );
+  let latencyMs = 0;
+  while (performance.now() - started < WINDOW_MS) {
+    const sent = performance.now();
+    await lab.inst.web('/api/tasks', { agent });
+    latencyMs = Math.max(latencyMs, performance.now() - sent);
+  }
+  await looped;
+  return latencyMs;
+}
+
 function score(lab: Lab, values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
@@ -62,6 +137,8 @@ function score(lab: Lab, values: number[]) {
 describe('streaming timing attack', () => {
   let lab: Lab;
   const seen: Observation[] = [];
+  /** The control's slowest answer per victim: the neighbour looped where the victim's bit is 1. */
+  const neighbourLatency: number[] = [];
   beforeAll(
     async () => {
       lab = await openLab({ companions: COMPANIONS, victims: VICTIMS, timed: true });
@@ -73,10 +150,19 @@ describe('streaming timing attack', () => {
         passphrase: KEY_PASSWORD,
         ca: lab.inst.ca,
       });
-      for (let g = 0; g < VICTIMS; g++) seen.push(await observe(lab, agent, g));
-      agent.destroy();
+      const neighbour = startNeighbour();
+      try {
+        // Attack and control window by window, so that both see the same load.
+        for (let g = 0; g < VICTIMS; g++) {
+          seen.push(await observe(lab, agent, g));
+          neighbourLatency.push(await observeNeighbour(lab, agent, neighbour, lab.truth[g]!));
+        }
+      } finally {
+        neighbour.stop();
+        agent.destroy();
+      }
     },
-    VICTIMS * (WINDOW_MS + 1000) + 60_000,
+    VICTIMS * (2 * WINDOW_MS + 1000) + 60_000,
   );
   afterAll(() => lab.stop());
 
@@ -85,15 +171,29 @@ describe('streaming timing attack', () => {
   const stallsOf = (bit: 0 | 1) => ofBit(bit).map((o) => o.stallMs);
   const passesOf = (bit: 0 | 1) => ofBit(bit).map((o) => o.passMs);
 
-  /** Scores one observed quantity (larger says 1) and logs it under `name`. */
-  const scoreBy = (name: string, pick: (o: Observation) => number) => {
-    const s = score(lab, seen.map(pick));
-    console.log(describeScore(`streaming timing (${name})`, s));
-    return s;
+  /** Scores one observed quantity per victim (larger says 1) and logs it under `name`. */
+  const scoreValues = (name: string, values: number[]) => {
+    const s = score(lab, values);
+    const auc = areaUnderCurve(values, lab.truth);
+    console.log(`${describeScore(`streaming timing (${name})`, s)}; AUC ${auc.toFixed(3)}`);
+    return { ...s, auc };
   };
+  const scoreBy = (name: string, pick: (o: Observation) => number) =>
+    scoreValues(name, seen.map(pick));
 
-  it("fails: the API's answers do not take longer while a victim's run loops", () => {
-    expect(scoreBy('slowest API answer', (o) => o.latencyMs).kappa).toBeLessThan(KAPPA_BAR);
+  it("fails: the API's answers take no longer while a victim's run loops than while a neighbour's process does", () => {
+    const attack = scoreBy('slowest API answer', (o) => o.latencyMs);
+    const neighbour = scoreValues('the same, a neighbour looping instead', neighbourLatency);
+    // What the server's code adds over the hardware's share, as the chance that a looping
+    // victim's window is the slower (AUC; 0.5 says nothing). At 100 victims a difference of
+    // AUCs moves with an sd of about 0.08 from luck alone, so 0.2 is a 2.5 sd margin; a pass that
+    // blocked the event loop for the per-user limit measured AUC 1.000 against the neighbour's
+    // 0.6. The attack's own kappa is printed for docs/anonymization.md (the bar is 0.5).
+    console.log(
+      `streaming timing: kappa ${attack.kappa.toFixed(3)} (bar ${KAPPA_BAR}), the neighbour's ` +
+        `${neighbour.kappa.toFixed(3)}; AUC ${attack.auc.toFixed(3)} against ${neighbour.auc.toFixed(3)}`,
+    );
+    expect(attack.auc - neighbour.auc).toBeLessThan(0.2);
   });
 
   it("never holds the server up for a user's run (200 ms here)", () => {

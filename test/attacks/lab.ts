@@ -103,6 +103,9 @@ function bits(n: number, seed: number): Array<0 | 1> {
  * Table `t` has one row per user: `grp` (the victim's index), `victim` (1 for the victim),
  * `s` (the victim's secret bit, 0 for everyone else) and `a` (0, or an accomplice's number).
  */
+/** The lab's per-user limit, which a task that loops for the victim runs until. */
+export const LAB_LIMIT_MS = 200;
+
 export async function openLab(options: LabOptions): Promise<Lab> {
   const victims = options.victims ?? VICTIMS;
   // Counting attacks get an hour a run: they measure what an attack learns, not how fast the
@@ -110,7 +113,7 @@ export async function openLab(options: LabOptions): Promise<Lab> {
   // default. Timing attacks keep the installation's limit, which also bounds the release schedule.
   const inst = await startTestInstallation({
     ...options.config,
-    sandbox: { timeoutMs: 200 },
+    sandbox: { timeoutMs: LAB_LIMIT_MS },
     cloak: { ...(options.timed ? {} : { taskTimeoutSeconds: 3600 }), ...options.config?.cloak },
   });
   const orgId = await inst.createOrg('Attackers');

@@ -9,15 +9,15 @@
 // machine the rest of the suite loads it alone moved this attack's best cut from 0.2 to 0.53.
 // So every victim's window has a control window beside it, in the same run and under the same
 // load: no streaming pass, but a neighbour process at the sandboxes' niceness loops for as long
-// as a looping victim's pass takes longer (the same bits). The test asserts what the server's code adds over
-// that neighbour, and the attack's kappa is printed beside the neighbour's.
+// as a looping victim's pass takes longer (the same bits). The test asserts what the server's
+// code adds over that neighbour, and the attack's kappa is printed beside the neighbour's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import https from 'node:https';
 import { setPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSWORD } from '../support/installation.ts';
-import { openLab, type Lab } from './lab.ts';
+import { LAB_LIMIT_MS, openLab, type Lab } from './lab.ts';
 import {
   areaUnderCurve,
   describeScore,
@@ -30,8 +30,6 @@ import { watchEventLoop } from '../support/event-loop-stall.ts';
 const COMPANIONS = 2;
 /** 100 in `npm test`, where each victim's window costs seconds on a loaded machine; 1,000 in attacks:full. */
 const VICTIMS = Number(process.env.ATTACK_STREAMING_VICTIMS ?? 100);
-/** The per-user limit of the lab's sandboxes, which the victim's run loops until. */
-const LIMIT_MS = 200;
 /** Longer than any pass here (about 150 ms, 350 ms with a looping victim). */
 const WINDOW_MS = 600;
 /** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
@@ -92,12 +90,7 @@ async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observa
   const started = performance.now();
   const pass = streaming.process().then(() => performance.now() - started);
   // The analyst cannot see when the pass starts or ends: they watch a fixed window around it.
-  let latencyMs = 0;
-  while (performance.now() - started < WINDOW_MS) {
-    const sent = performance.now();
-    await lab.inst.web('/api/tasks', { agent });
-    latencyMs = Math.max(latencyMs, performance.now() - sent);
-  }
+  const latencyMs = await slowestAnswer(lab, agent, started);
   const passMs = await pass;
   const stallMs = await loop.stop();
   await streaming.register(lab.orgId, taskKey, null);
@@ -118,29 +111,27 @@ async function observeNeighbour(
   const looped = new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
     neighbour.loop(loopMs),
   );
+  const latencyMs = await slowestAnswer(lab, agent, started);
+  await looped;
+  return latencyMs;
+}
+
+/** The slowest answer to requests sent one after another until the window from `started` ends. */
+async function slowestAnswer(lab: Lab, agent: https.Agent, started: number): Promise<number> {
   let latencyMs = 0;
   while (performance.now() - started < WINDOW_MS) {
     const sent = performance.now();
     await lab.inst.web('/api/tasks', { agent });
     latencyMs = Math.max(latencyMs, performance.now() - sent);
   }
-  await looped;
   return latencyMs;
 }
 
-/** How much longer a looping victim's pass has taken so far (the medians), the limit at first. */
-function extraPassMs(seen: readonly Observation[], truth: readonly (0 | 1)[]): number {
-  const passes = (bit: 0 | 1) => seen.filter((_, g) => truth[g] === bit).map((o) => o.passMs);
-  const [zeros, ones] = [passes(0), passes(1)];
-  if (zeros.length === 0 || ones.length === 0) return LIMIT_MS;
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  return Math.max(0, mid(ones) - mid(zeros));
-}
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 function score(lab: Lab, values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return scoreAttack(guessesFromEvidence(values.map((v) => v - median)), lab.truth);
+  const middle = median(values);
+  return scoreAttack(guessesFromEvidence(values.map((v) => v - middle)), lab.truth);
 }
 
 describe('streaming timing attack', () => {
@@ -148,6 +139,15 @@ describe('streaming timing attack', () => {
   const seen: Observation[] = [];
   /** The control's slowest answer per victim: the neighbour looped where the victim's bit is 1. */
   const neighbourLatency: number[] = [];
+  const ofBit = (bit: 0 | 1) => seen.filter((_, g) => lab.truth[g] === bit);
+  const stallsOf = (bit: 0 | 1) => ofBit(bit).map((o) => o.stallMs);
+  const passesOf = (bit: 0 | 1) => ofBit(bit).map((o) => o.passMs);
+  /** How much longer a looping victim's pass has taken so far (the medians), the limit at first. */
+  const extraPassMs = () => {
+    const [zeros, ones] = [passesOf(0), passesOf(1)];
+    if (zeros.length === 0 || ones.length === 0) return LAB_LIMIT_MS;
+    return Math.max(0, median(ones) - median(zeros));
+  };
   beforeAll(
     async () => {
       lab = await openLab({ companions: COMPANIONS, victims: VICTIMS, timed: true });
@@ -167,7 +167,7 @@ describe('streaming timing attack', () => {
         // spends the CPU the victim's run spends.
         for (let g = 0; g < VICTIMS; g++) {
           seen.push(await observe(lab, agent, g));
-          const loopMs = lab.truth[g] === 1 ? extraPassMs(seen, lab.truth) : 0;
+          const loopMs = lab.truth[g] === 1 ? extraPassMs() : 0;
           neighbourLatency.push(await observeNeighbour(lab, agent, neighbour, loopMs));
         }
       } finally {
@@ -178,11 +178,6 @@ describe('streaming timing attack', () => {
     VICTIMS * (2 * WINDOW_MS + 1000) + 60_000,
   );
   afterAll(() => lab.stop());
-
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const ofBit = (bit: 0 | 1) => seen.filter((_, g) => lab.truth[g] === bit);
-  const stallsOf = (bit: 0 | 1) => ofBit(bit).map((o) => o.stallMs);
-  const passesOf = (bit: 0 | 1) => ofBit(bit).map((o) => o.passMs);
 
   /** Scores one observed quantity per victim (larger says 1) and logs it under `name`. */
   const scoreValues = (name: string, values: number[]) => {

@@ -11,9 +11,11 @@
 // load: no streaming pass, but a neighbour process at the sandboxes' niceness loops for as long
 // as a looping victim's pass takes longer (the same bits). The test asserts what the server's
 // code adds over that neighbour, and the attack's kappa is printed beside the neighbour's.
+//
+// The analyst is a process of their own, as on their own machine: a request they send while the
+// server is held up waits, whatever the test process's event loop is doing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import https from 'node:https';
 import { setPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSWORD } from '../support/installation.ts';
@@ -32,6 +34,13 @@ const COMPANIONS = 2;
 const VICTIMS = Number(process.env.ATTACK_STREAMING_VICTIMS ?? 100);
 /** Longer than any pass here (about 150 ms, 350 ms with a looping victim). */
 const WINDOW_MS = 600;
+/**
+ * The analyst sends one request per this many ms (the next at once when an answer took longer):
+ * a server held up for 15 ms or more holds up at least two of them. Back to back, the requests
+ * kept a core busy for the whole file (119 s of CPU in a full run, a fifth of the suite's) and
+ * slowed every other file; ATTACK_STREAMING_PERIOD_MS=0 sends them so.
+ */
+const PERIOD_MS = Number(process.env.ATTACK_STREAMING_PERIOD_MS ?? 5);
 /** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
 const TASK = `let x = 0;
 for (const r of tables.t) if (r.victim === 1 && r.s === 1) for (let i = 0; i < 1e9; i++) x = (x + i) | 0;
@@ -65,6 +74,72 @@ function startNeighbour(): { loop(ms: number): Promise<void>; stop(): void } {
   };
 }
 
+/**
+ * The analyst: a process that, for each window asked of it, sends GET /api/tasks with their key
+ * one after another (one per PERIOD_MS at most) and reports the slowest answer.
+ */
+async function startAnalyst(lab: Lab): Promise<{ window(): Promise<number>; stop(): void }> {
+  const key = await lab.inst.issueKey(lab.orgId, 'web_api');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const https = require('node:https');
+      let setup;
+      const get = () => new Promise((resolve, reject) => {
+        https.get(setup.url, { agent: setup.agent }, (res) => {
+          res.resume();
+          res.on('end', () => res.statusCode === 200 ? resolve() : reject(new Error('HTTP ' + res.statusCode)));
+        }).on('error', reject);
+      });
+      process.on('message', async (m) => {
+        if (m.url) {
+          const agent = new https.Agent({ keepAlive: true, pfx: Buffer.from(m.pfx, 'base64'), passphrase: m.passphrase, ca: m.ca });
+          setup = { ...m, agent };
+          return process.send({ ready: true });
+        }
+        const started = performance.now();
+        let slowest = 0;
+        while (performance.now() - started < m.windowMs) {
+          const sent = performance.now();
+          await get();
+          const answered = performance.now();
+          slowest = Math.max(slowest, answered - sent);
+          const rest = sent + m.periodMs - answered;
+          if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+        }
+        process.send({ slowest });
+      });`,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const reply = async () => {
+    const [message] = (await Promise.race([
+      once(child, 'message'),
+      once(child, 'exit').then(() => {
+        throw new Error('the analyst process exited');
+      }),
+    ])) as [{ slowest?: number }];
+    return message;
+  };
+  child.send({
+    url: `${lab.inst.platform.webUrl}/api/tasks`,
+    pfx: key.pfx!.toString('base64'),
+    passphrase: KEY_PASSWORD,
+    ca: lab.inst.ca,
+  });
+  await reply();
+  return {
+    async window() {
+      child.send({ windowMs: WINDOW_MS, periodMs: PERIOD_MS });
+      return (await reply()).slowest!;
+    },
+    stop: () => child.kill(),
+  };
+}
+
+type Analyst = Awaited<ReturnType<typeof startAnalyst>>;
+
 interface Observation {
   /** The slowest answer the analyst got to requests sent one after another during the pass. */
   latencyMs: number;
@@ -78,7 +153,7 @@ interface Observation {
  * A new streaming task runs every user already stored, once. Each victim gets a task over their
  * group, and the analyst sends requests to the web API, one after another, while the pass runs.
  */
-async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observation> {
+async function observe(lab: Lab, analyst: Analyst, g: number): Promise<Observation> {
   const { streaming } = lab.inst.platform.cloak;
   const taskKey = `victim-${g}`;
   await streaming.register(lab.orgId, taskKey, {
@@ -90,7 +165,7 @@ async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observa
   const started = performance.now();
   const pass = streaming.process().then(() => performance.now() - started);
   // The analyst cannot see when the pass starts or ends: they watch a fixed window around it.
-  const latencyMs = await slowestAnswer(lab, agent, started);
+  const latencyMs = await analyst.window();
   const passMs = await pass;
   const stallMs = await loop.stop();
   await streaming.register(lab.orgId, taskKey, null);
@@ -102,28 +177,15 @@ async function observe(lab: Lab, agent: https.Agent, g: number): Promise<Observa
  * bit is not set), about when the victim's run would (a pass starts its users after about 100 ms).
  */
 async function observeNeighbour(
-  lab: Lab,
-  agent: https.Agent,
+  analyst: Analyst,
   neighbour: ReturnType<typeof startNeighbour>,
   loopMs: number,
 ): Promise<number> {
-  const started = performance.now();
   const looped = new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
     neighbour.loop(loopMs),
   );
-  const latencyMs = await slowestAnswer(lab, agent, started);
+  const latencyMs = await analyst.window();
   await looped;
-  return latencyMs;
-}
-
-/** The slowest answer to requests sent one after another until the window from `started` ends. */
-async function slowestAnswer(lab: Lab, agent: https.Agent, started: number): Promise<number> {
-  let latencyMs = 0;
-  while (performance.now() - started < WINDOW_MS) {
-    const sent = performance.now();
-    await lab.inst.web('/api/tasks', { agent });
-    latencyMs = Math.max(latencyMs, performance.now() - sent);
-  }
   return latencyMs;
 }
 
@@ -152,13 +214,7 @@ describe('streaming timing attack', () => {
     async () => {
       lab = await openLab({ companions: COMPANIONS, victims: VICTIMS, timed: true });
       await lab.inst.platform.cloak.streaming.stop();
-      const key = await lab.inst.issueKey(lab.orgId, 'web_api');
-      const agent = new https.Agent({
-        keepAlive: true,
-        pfx: key.pfx,
-        passphrase: KEY_PASSWORD,
-        ca: lab.inst.ca,
-      });
+      const analyst = await startAnalyst(lab);
       const neighbour = startNeighbour();
       try {
         // Attack and control window by window, so that both see the same load. The neighbour
@@ -166,13 +222,13 @@ describe('streaming timing attack', () => {
         // limit, and the new isolate that replaces the one the timeout retired), so that it
         // spends the CPU the victim's run spends.
         for (let g = 0; g < VICTIMS; g++) {
-          seen.push(await observe(lab, agent, g));
+          seen.push(await observe(lab, analyst, g));
           const loopMs = lab.truth[g] === 1 ? extraPassMs() : 0;
-          neighbourLatency.push(await observeNeighbour(lab, agent, neighbour, loopMs));
+          neighbourLatency.push(await observeNeighbour(analyst, neighbour, loopMs));
         }
       } finally {
         neighbour.stop();
-        agent.destroy();
+        analyst.stop();
       }
     },
     VICTIMS * (2 * WINDOW_MS + 1000) + 60_000,

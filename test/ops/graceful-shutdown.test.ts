@@ -15,7 +15,7 @@ import { until } from '../support/until.ts';
  * Each user spins until the sandbox's time limit stops it (an exception, counted like any): a
  * user takes at least sandbox.timeoutMs however fast the machine, so the long run's 400 users
  * outlast any deadline below 400 s, and the short run's 3 users are still at work for seconds
- * after they start, when the signal comes; on a busy machine they take longer, never the 25 s the drain allows
+ * after they start, when the signal comes; on a busy machine they take longer, never the 12 s the drain allows
  * (they shared the one sandbox process with the long run and ended 3 to 4 s after the signal).
  */
 const SPIN = 'while (true) {} report_property("never", 1);';
@@ -28,7 +28,7 @@ const SETTINGS: ConfigInput = {
   // The release schedule would hold answers until its release points: off, so that what the
   // test times is the drain alone.
   privacy: { releaseSchedule: false },
-  shutdown: { drainSeconds: 25 },
+  shutdown: { drainSeconds: 12 },
 };
 
 interface Delivery {

@@ -58,7 +58,7 @@ export interface LabOptions {
   victims?: number;
   /** A timing attack: runs keep the installation's time limit (it sets the release schedule's). */
   timed?: boolean;
-  /** Installation settings beside the lab's own (a 200 ms per-user limit). */
+  /** Installation settings beside the lab's own (a 200 ms per-user limit for timing attacks). */
   config?: ConfigInput;
 }
 
@@ -111,9 +111,13 @@ export async function openLab(options: LabOptions): Promise<Lab> {
   // Counting attacks get an hour a run: they measure what an attack learns, not how fast the
   // machine is, and at full size on a loaded machine 500 minted labels per user passed the 120 s
   // default. Timing attacks keep the installation's limit, which also bounds the release schedule.
+  // Only timing attacks run users to LAB_LIMIT_MS: the per-user limit is wall-clock, and beside a
+  // batch benchmark a trivial user of a counting attack's first run once passed 200 ms (an
+  // exception instead of a count, so "every repeat returns the same answer" failed); counting
+  // attacks keep the installation's 1,000 ms.
   const inst = await startTestInstallation({
     ...options.config,
-    sandbox: { timeoutMs: LAB_LIMIT_MS },
+    ...(options.timed ? { sandbox: { timeoutMs: LAB_LIMIT_MS } } : {}),
     cloak: { ...(options.timed ? {} : { taskTimeoutSeconds: 3600 }), ...options.config?.cloak },
   });
   const orgId = await inst.createOrg('Attackers');

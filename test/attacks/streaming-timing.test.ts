@@ -113,13 +113,14 @@ async function startAnalyst(lab: Lab): Promise<{ window(): Promise<number>; stop
     ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
+  // One exit listener for the whole file: one per window added 200 (Node warned past 10).
+  const exited = once(child, 'exit').then(() => undefined);
   const reply = async () => {
-    const [message] = (await Promise.race([
-      once(child, 'message'),
-      once(child, 'exit').then(() => {
-        throw new Error('the analyst process exited');
-      }),
-    ])) as [{ slowest?: number }];
+    const message = await Promise.race([
+      once(child, 'message').then(([m]) => m as { slowest?: number }),
+      exited,
+    ]);
+    if (message === undefined) throw new Error('the analyst process exited');
     return message;
   };
   child.send({

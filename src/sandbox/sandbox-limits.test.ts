@@ -1,7 +1,7 @@
 // One user's endless loop, memory bomb or flood of properties is that user's exception; the users around it run normally.
 import { describe, expect, it } from 'vitest';
 import { compileTask, type UserOutcome } from './index.ts';
-import { runOne, runUsers, usersWithSecrets } from './test-support.ts';
+import { liveSandboxProcesses, runOne, runUsers, usersWithSecrets } from './test-support.ts';
 
 /** Users 0..3; only user 1 runs `bomb`, everyone then reports its id. */
 async function aroundUserOne(
@@ -39,6 +39,42 @@ describe('time limit', () => {
       error: expect.stringMatching(/^(Timeout|Out of memory): /),
     });
     expect([outcomes[0], outcomes[2], outcomes[3]]).toEqual([fine(0), fine(2), fine(3)]);
+  });
+});
+
+describe('time limit on a busy machine', () => {
+  it('runs a user whose run was held past its limit again, instead of calling it a timeout', async () => {
+    // The sandbox process is stopped (SIGSTOP) for longer than the user's limit while the user's
+    // run works, as a loaded machine may leave a niceness-19 process without a core; the run
+    // itself needs about a tenth of its limit in CPU time. The lookup says when it has begun.
+    let lookups = 0;
+    let pid: number | undefined;
+    const program = compileTask(
+      `lookup("t", "k"); let x = 0; for (let i = 0; i < 5e6; i++) x = (x + i) | 0;
+       report_property("x", x === -1 ? "never" : "done");`,
+      { timeoutMs: 1000 },
+      {
+        lookup() {
+          if (lookups++ === 0) {
+            [pid] = liveSandboxProcesses();
+            // Once the answer is on its way: time spent in a lookup does not count.
+            setImmediate(() => process.kill(pid!, 'SIGSTOP'));
+            setTimeout(() => process.kill(pid!, 'SIGCONT'), 1500);
+          }
+          return 'v';
+        },
+      },
+    );
+    try {
+      const outcome = await program.runUser({ tables: {} });
+      expect(pid).toBeDefined();
+      expect(outcome).toEqual({ ok: true, properties: [['x', 'done']] });
+      // Stopped at once, so the first run was stopped at its wall limit with almost no CPU time
+      // used; a second run (a second lookup) finished.
+      expect(lookups).toBeGreaterThanOrEqual(2);
+    } finally {
+      program.dispose();
+    }
   });
 });
 

@@ -30,6 +30,30 @@ const HEAP_GROWTH_DIVISOR = 8;
 /** Set-up runs no task code, but a limit keeps a pathological compile from hanging the process. */
 const SETUP_TIMEOUT_MS = 30_000;
 
+/**
+ * isolated-vm's timeout is wall-clock time, and sandbox processes run at niceness 19: on a busy
+ * machine a user that needs a fraction of the limit could wait past it without running, and
+ * become a timeout that a quiet machine would not give, changing the counts with the load. So a
+ * run stopped at its wall limit counts as a timeout only when the process had at least this
+ * share of the limit as CPU time meanwhile; otherwise it was starved, and the user runs again
+ * from the start on a fresh isolate with four times the wall time, and that run decides. Not 1:
+ * a run stopped at exactly its limit on a quiet machine measured up to half a percent less CPU
+ * than wall time. One more run only, so that a user who loops costs at most five times the limit
+ * in wall time (the release schedule waits for the longest runs: release-schedule.ts).
+ */
+export const CPU_SHARE_FOR_TIMEOUT = 0.9;
+
+/** Runs of one user at most: wall limits of 1 and 4 times timeoutMs. */
+export const MAX_ATTEMPTS = 2;
+
+/** The wall-clock limit of a user's `attempt`th run (0 first). */
+export function wallLimitMs(timeoutMs, attempt) {
+  return timeoutMs * 4 ** attempt;
+}
+
+/** What runUser returns for a starved run: run that user again (after prepare()). */
+export const STARVED = null;
+
 let sources;
 function guestSources() {
   // The UMD bundle defines lockdown, harden and Compartment in a bare V8 context, console or not.
@@ -60,10 +84,12 @@ export class IsolateRunner {
    *   memoryLimitMb: number, maxPropertiesPerUser: number }, maxTextLength: number,
    *   maxErrorLength: number, hasLookup: boolean }} config
    * @param {(table: string, key: string) => string | undefined} lookup
+   * @param {() => number} cpuMs the CPU time used so far, in ms (tests starve runs with it)
    */
-  constructor(config, lookup) {
+  constructor(config, lookup, cpuMs = processCpuMs) {
     this.config = config;
     this.lookup = lookup;
+    this.cpuMs = cpuMs;
     /** How much a run may grow the heap before the isolate is retired (see retireIfGrown). */
     this.growthAllowance = (config.limits.memoryLimitMb * MIB) / HEAP_GROWTH_DIVISOR;
   }
@@ -77,30 +103,43 @@ export class IsolateRunner {
     this.session ??= this.openSession();
   }
 
-  /** @returns {string} the outcome as JSON text (see compile-task.ts for its shape) */
-  runUser(inputJson) {
+  /**
+   * @param {number} attempt how many runs of this user were starved before this one
+   * @returns {string | null} the outcome as JSON text (see compile-task.ts for its shape), or
+   *   STARVED: the isolate is retired, and the user should run again with `attempt + 1`
+   */
+  runUser(inputJson, attempt = 0) {
     this.session ??= this.openSession();
     const { isolate, start, finish, abandon } = this.session;
     const { timeoutMs } = this.config.limits;
+    const wallMs = wallLimitMs(timeoutMs, attempt);
     const began = performance.now();
+    const cpuBefore = this.cpuMs();
+    const starved = () =>
+      attempt + 1 < MAX_ATTEMPTS && this.cpuMs() - cpuBefore < timeoutMs * CPU_SHARE_FOR_TIMEOUT;
     try {
       // The promise jobs the run leaves behind run before applySync returns, so before finish.
-      start.applySync(undefined, [inputJson], { timeout: timeoutMs });
+      start.applySync(undefined, [inputJson], { timeout: wallMs });
     } catch (error) {
-      const failure = this.failure(isolate, error);
-      if (failure === undefined) abandon.applySync(undefined, [], { timeout: timeoutMs });
-      return failure ?? JSON.stringify({ ok: false, e: describeRejection(error) });
+      const failure = this.failure(isolate, error, starved);
+      if (failure === undefined) abandon.applySync(undefined, [], { timeout: wallMs });
+      return failure === undefined
+        ? JSON.stringify({ ok: false, e: describeRejection(error) })
+        : failure;
     }
     // finish may run task code (a toJSON, a thrown object's toString): the same budget holds.
-    const left = Math.max(1, Math.ceil(timeoutMs - (performance.now() - began)));
+    const left = Math.max(1, Math.ceil(wallMs - (performance.now() - began)));
     let outcome;
     try {
       outcome = finish.applySync(undefined, [], { timeout: left });
     } catch (error) {
+      const failure = this.failure(isolate, error, starved);
       outcome =
-        this.failure(isolate, error) ?? JSON.stringify({ ok: false, e: describeRejection(error) });
+        failure === undefined
+          ? JSON.stringify({ ok: false, e: describeRejection(error) })
+          : failure;
     }
-    this.retireIfGrown();
+    if (outcome !== STARVED) this.retireIfGrown();
     return outcome;
   }
 
@@ -117,8 +156,11 @@ export class IsolateRunner {
     if (size > session.freshHeapSize + this.growthAllowance) this.retire();
   }
 
-  /** The outcome when a call into the isolate hit a limit (the isolate is then retired). */
-  failure(isolate, error) {
+  /**
+   * The outcome when a call into the isolate hit a limit (the isolate is then retired), STARVED
+   * for a timeout that `starved()` says the machine's load caused.
+   */
+  failure(isolate, error, starved) {
     if (isolate.isDisposed) {
       this.retire();
       return JSON.stringify({ ok: false, limit: 'memory' });
@@ -126,7 +168,7 @@ export class IsolateRunner {
     const message = error instanceof Error ? error.message : undefined;
     if (message === 'Script execution timed out.') {
       this.retire();
-      return JSON.stringify({ ok: false, limit: 'timeout' });
+      return starved() ? STARVED : JSON.stringify({ ok: false, limit: 'timeout' });
     }
     // Otherwise a promise job the run left behind failed and nothing handled it.
     return undefined;
@@ -207,6 +249,15 @@ export class IsolateRunner {
       throw error;
     }
   }
+}
+
+/**
+ * The whole process's CPU time (getrusage, under a microsecond a call): the isolate runs on this
+ * thread, and the process's other threads only add to it, erring towards a timeout.
+ */
+function processCpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** isolated-vm rethrows an unhandled rejection on the host; describe it like a thrown value. */

@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from '../task-shape.ts';
 // @ts-expect-error -- plain JavaScript of the sandbox process, without type declarations
-import { IsolateRunner } from './isolate-runner.mjs';
+import { IsolateRunner, MAX_ATTEMPTS } from './isolate-runner.mjs';
 
 interface Runner {
   session: unknown;
   prepare(): void;
-  runUser(inputJson: string): string;
+  runUser(inputJson: string, attempt?: number): string | null;
   dispose(): void;
 }
 
@@ -17,19 +17,20 @@ const CODE = `
   for (let i = 0; i < tables.mb * 16384; i++) rows.push({ i, text: "row " + i });
   report_property("rows", rows.length);`;
 
-function runner(): Runner {
+function runner(code = CODE, timeoutMs = 20_000, cpuMs?: () => number): Runner {
   return new IsolateRunner(
     {
-      code: CODE,
+      code,
       parameters: TASK_PARAMETERS,
       bodySuffix: TASK_BODY_SUFFIX,
       freshPerUser: false,
-      limits: { timeoutMs: 20_000, memoryLimitMb: 64, maxPropertiesPerUser: 100 },
+      limits: { timeoutMs, memoryLimitMb: 64, maxPropertiesPerUser: 100 },
       maxTextLength: 1000,
       maxErrorLength: 300,
       hasLookup: false,
     },
     () => undefined,
+    cpuMs,
   ) as Runner;
 }
 
@@ -40,13 +41,62 @@ describe('isolate runner heap', () => {
       r.prepare(); // as the sandbox process does before every frame
       const first = r.session;
       expect(first).toBeDefined();
-      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 0.1 } })))).toMatchObject({ ok: true });
+      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 0.1 } }))!)).toMatchObject({
+        ok: true,
+      });
       expect(r.session).toBe(first); // light runs keep the isolate
-      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 24 } })))).toMatchObject({ ok: true });
+      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 24 } }))!)).toMatchObject({ ok: true });
       expect(r.session).toBeUndefined(); // retired: the next run opens a new one
       r.prepare();
-      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 0.1 } })))).toMatchObject({ ok: true });
+      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 0.1 } }))!)).toMatchObject({
+        ok: true,
+      });
       expect(r.session).not.toBe(first);
+    } finally {
+      r.dispose();
+    }
+  });
+});
+
+describe('isolate runner time limit', () => {
+  const LOOP = `for (;;) {}`;
+  const TIMEOUT = { ok: false, limit: 'timeout' };
+
+  it('calls a run stopped at its wall limit with as much CPU time a timeout', () => {
+    const r = runner(LOOP, 50);
+    try {
+      r.prepare();
+      expect(JSON.parse(r.runUser('{}')!)).toEqual(TIMEOUT);
+      expect(r.session).toBeUndefined();
+    } finally {
+      r.dispose();
+    }
+  });
+
+  it('runs a user again once when the machine starved the run, and the second run decides', () => {
+    // A CPU clock that stands still: every run looks starved, as on a machine busy elsewhere.
+    const r = runner(LOOP, 50, () => 0);
+    try {
+      expect(MAX_ATTEMPTS).toBe(2);
+      r.prepare();
+      let began = performance.now();
+      expect(r.runUser('{}', 0)).toBeNull();
+      expect(performance.now() - began).toBeGreaterThanOrEqual(50 - 5); // its limit of wall time
+      expect(r.session).toBeUndefined(); // the next run starts on a new isolate
+      r.prepare();
+      began = performance.now();
+      expect(JSON.parse(r.runUser('{}', 1)!)).toEqual(TIMEOUT);
+      expect(performance.now() - began).toBeGreaterThanOrEqual(200 - 5); // four times the limit
+    } finally {
+      r.dispose();
+    }
+  });
+
+  it('does not run again a user whose run finished, however long it waited', () => {
+    const r = runner(`report_property("a", 1);`, 50, () => 0);
+    try {
+      r.prepare();
+      expect(JSON.parse(r.runUser('{}')!)).toMatchObject({ ok: true });
     } finally {
       r.dispose();
     }

@@ -1,7 +1,7 @@
 // The sandbox process: answers the host's frames on fd 3, running each user's task in its isolate.
 // Plain JavaScript so it starts without a TypeScript loader; a crash here costs one user, not the cloak.
 import { BATCH_SEPARATOR, FRAME, readFrame, writeFrame } from '../wire.mjs';
-import { GuestCompileError, IsolateRunner } from './isolate-runner.mjs';
+import { GuestCompileError, IsolateRunner, STARVED, wallLimitMs } from './isolate-runner.mjs';
 import { startWatchdog } from './watchdog.mjs';
 
 // One end of a socket pair, both ways. The host's end is non-blocking; this one blocks, which is
@@ -26,10 +26,10 @@ async function main() {
   // limits (process-cache.ts), so every task it runs has the budget the watchdog was started with.
   const { timeoutMs } = first.limits;
   const watchdog = await startWatchdog(timeoutMs + Math.max(timeoutMs, 2000));
-  const runOne = (input) => {
-    // Each user of a batch gets its own time budget from the watchdog, as a single run would.
-    watchdog.runStarted();
-    const outcome = runner.runUser(input);
+  const runOne = (input, attempt) => {
+    // Each run of each user gets its own time budget from the watchdog, past its wall limit.
+    watchdog.runStarted(wallLimitMs(timeoutMs, attempt) + Math.max(timeoutMs, 2000));
+    const outcome = runner.runUser(input, attempt);
     watchdog.runEnded();
     return outcome;
   };
@@ -44,13 +44,21 @@ async function main() {
   // after its last user: the batch that broke it pays for the new one (about 80 ms), never the
   // next batch, which would otherwise take that much longer because of a user before it
   // (sandbox-next-batch.test.ts), and the process waits for its next batch in the same state
-  // whatever its users did.
+  // whatever its users did. A user whose run was starved of CPU (isolate-runner.mjs) runs again
+  // from here as well, on an isolate made here.
   const runEach = (inputs) => {
     const outcomes = [];
+    let attempt = 0;
     do {
       runner.prepare();
       while (outcomes.length < inputs.length && runner.session !== undefined) {
-        outcomes.push(runOne(inputs[outcomes.length]));
+        const outcome = runOne(inputs[outcomes.length], attempt);
+        if (outcome === STARVED) {
+          attempt++;
+        } else {
+          outcomes.push(outcome);
+          attempt = 0;
+        }
       }
     } while (outcomes.length < inputs.length);
     runner.prepare();

@@ -4,8 +4,8 @@ import { workerData } from 'node:worker_threads';
 import { WATCHDOG_MARKER } from '../wire.mjs';
 
 // state[0] counts run starts and ends, so it is odd while a run is on; state[1] stays 0 and
-// only serves as something to sleep on between looks.
-const { budgetMs, intervalMs } = workerData;
+// only serves as something to sleep on between looks; state[2] is the current run's budget.
+const { intervalMs } = workerData;
 const state = new Int32Array(workerData.buffer);
 let watched = -1;
 let since = 0;
@@ -21,7 +21,7 @@ for (;;) {
   if (generation % 2 === 0 || generation !== watched) {
     watched = generation;
     since = now;
-  } else if (now - since > budgetMs) {
+  } else if (now - since > Atomics.load(state, 2)) {
     writeSync(2, `${WATCHDOG_MARKER}\n`);
     process.kill(process.pid, 'SIGKILL');
   }

@@ -17,15 +17,22 @@ import { Worker } from 'node:worker_threads';
  * the caller must wait for this before it blocks in synchronous reads.
  */
 export async function startWatchdog(budgetMs) {
-  const buffer = new SharedArrayBuffer(8);
+  const buffer = new SharedArrayBuffer(12);
   const state = new Int32Array(buffer);
+  state[2] = budgetMs;
   const intervalMs = Math.max(10, Math.min(250, Math.floor(budgetMs / 4)));
   const worker = new Worker(new URL('./watchdog-thread.mjs', import.meta.url), {
-    workerData: { buffer, budgetMs, intervalMs },
+    workerData: { buffer, intervalMs },
     execArgv: [],
   });
   await once(worker, 'online');
   worker.unref();
-  const step = () => Atomics.add(state, 0, 1);
-  return { runStarted: step, runEnded: step };
+  return {
+    /** A run's budget may be longer than the first (a user run again after a starved run). */
+    runStarted(runBudgetMs = budgetMs) {
+      Atomics.store(state, 2, runBudgetMs);
+      Atomics.add(state, 0, 1);
+    },
+    runEnded: () => Atomics.add(state, 0, 1),
+  };
 }

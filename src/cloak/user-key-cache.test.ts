@@ -31,4 +31,29 @@ describe('UserKeyCache', () => {
     expect(again).not.toBe(first);
     expect(Buffer.from(again).equals(copy)).toBe(true);
   });
+
+  it('gives each user their own key whatever the order, also when orders change between runs', () => {
+    const cache = new UserKeyCache(SECRET, 150);
+    const ids = Array.from({ length: 200 }, (_, u) => `user-${u}`);
+    const expected = new Map(ids.map((id) => [id, Buffer.from(userKey(SECRET, id))]));
+    const check = (order: string[]) => {
+      for (const id of order)
+        expect(Buffer.from(cache.of(id)).equals(expected.get(id)!)).toBe(true);
+    };
+    check(ids); // first run: computed
+    check(ids); // the same order again: followed
+    check([...ids].reverse()); // another order
+    check(ids.filter((_, i) => i % 3 !== 0)); // some users left out
+    // Two runs interleaved, and a user asked twice in a row.
+    check(ids.flatMap((id, i) => [id, ids[ids.length - 1 - i]!, id]));
+    // Past the bound (150) the cache starts over, also in the middle of an order it follows.
+    check(
+      Array.from({ length: 500 }, (_, u) => `user-${u % 250}`).map((id) => {
+        if (!expected.has(id)) expected.set(id, Buffer.from(userKey(SECRET, id)));
+        return id;
+      }),
+    );
+    check(ids);
+    expect(cache.size).toBeLessThanOrEqual(150);
+  });
 });

@@ -20,7 +20,9 @@ const SLAB_KEYS = 4096;
  * the old ones to the runs that still refer to them.
  */
 export class UserKeyCache {
-  readonly #keys = new Map<string, UserKey>();
+  readonly #keys = new Map<string, Entry>();
+  /** The entry handed out last: its `next` is the user asked for after it the last time. */
+  #last: Entry | undefined;
   #slab = new Uint8Array(0);
   #used = 0;
 
@@ -29,10 +31,39 @@ export class UserKeyCache {
     private readonly maxUsers = USER_KEY_CACHE_USERS,
   ) {}
 
+  /**
+   * Runs ask for their users in user-id order, the same order run after run; a lookup in a map
+   * of 100,000 users costs about half a microsecond (the fresh id string is hashed, the table
+   * probed), so the cache first tries the user that came after the last one the last time: a
+   * comparison of two short strings.
+   */
   of(userId: string): UserKey {
-    const known = this.#keys.get(userId);
-    if (known !== undefined) return known;
-    if (this.#keys.size >= this.maxUsers) this.#keys.clear();
+    const last = this.#last;
+    const next = last?.next;
+    if (next !== undefined && next.id === userId) {
+      this.#last = next;
+      return next.key;
+    }
+    let entry = this.#keys.get(userId);
+    if (entry === undefined) {
+      if (this.#keys.size >= this.maxUsers) {
+        this.#keys.clear();
+        // The chain would keep the forgotten entries alive; the new ones start one of their own.
+        this.#last = undefined;
+      }
+      entry = { id: userId, key: this.#newKey(userId), next: undefined };
+      this.#keys.set(userId, entry);
+    }
+    if (this.#last !== undefined) this.#last.next = entry;
+    this.#last = entry;
+    return entry.key;
+  }
+
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  #newKey(userId: string): UserKey {
     if (this.#used === this.#slab.length) {
       this.#slab = new Uint8Array(SLAB_KEYS * USER_KEY_BYTES);
       this.#used = 0;
@@ -41,11 +72,12 @@ export class UserKeyCache {
     const key = this.#slab.subarray(this.#used, this.#used + USER_KEY_BYTES);
     key.set(userKey(this.secret, userId));
     this.#used += USER_KEY_BYTES;
-    this.#keys.set(userId, key);
     return key;
   }
+}
 
-  get size(): number {
-    return this.#keys.size;
-  }
+interface Entry {
+  readonly id: string;
+  readonly key: UserKey;
+  next: Entry | undefined;
 }

@@ -305,9 +305,11 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
       const groups = async (code: string, userIds?: string[]) => {
         const query = parseSqlTask(code);
         await data.compileSqlTask(ORG, query);
-        return (await all(data.streamSqlGroups(ORG, query, LIMITS, userIds))).map((g) =>
-          g.ok ? `${g.userId}=${g.properties.map((p) => p[1]).join('|')}` : `${g.userId}!`,
-        );
+        return (await all(data.streamSqlGroups(ORG, query, LIMITS, userIds)))
+          .flat()
+          .map((g) =>
+            g.ok ? `${g.userId}=${g.properties.map((p) => p[1]).join('|')}` : `${g.userId}!`,
+          );
       };
       expect(
         await groups(

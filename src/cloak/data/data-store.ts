@@ -72,13 +72,16 @@ export interface CloakDataStore {
   ): AsyncIterable<UserData>;
   /** Checks a parsed sql task against the organisation's tables (INVALID_SQL_TASK) and compiles it. */
   compileSqlTask(orgId: string, query: SqlTaskQuery): Promise<CompiledSqlTask>;
-  /** Per user, in user-id order, the distinct groups that user's rows fall in. */
+  /**
+   * Per user, in user-id order, the distinct groups that user's rows fall in; a batch of users
+   * at a time (SQL_GROUP_BATCH), so that the asynchronous step is not paid per user.
+   */
   streamSqlGroups(
     orgId: string,
     query: SqlTaskQuery,
     limits: GroupLimits,
     userIds?: readonly string[],
-  ): AsyncIterable<SqlUserGroups>;
+  ): AsyncIterable<SqlUserGroups[]>;
   /** Users with rows that arrived in [sinceSeq, next) in any of `tables`, and that next sequence. */
   arrivedSince(
     orgId: string,

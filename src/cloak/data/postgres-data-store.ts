@@ -19,7 +19,12 @@ import { checkUserId } from './row-validation.ts';
 import { migrateDataStore } from './schema.ts';
 import { compileSqlTask, type CompiledSqlTask, type SqlScope } from './sql-compile.ts';
 import { POSTGRES_FLAVOR } from './sql-dialect.ts';
-import { groupsByUserAsync, type GroupLimits, type SqlUserGroups } from './sql-groups.ts';
+import {
+  groupsByUserAsync,
+  inBatchesAsync,
+  type GroupLimits,
+  type SqlUserGroups,
+} from './sql-groups.ts';
 import {
   physicalTableName,
   publicInfo,
@@ -220,11 +225,13 @@ export class PostgresDataStore implements CloakDataStore {
     query: SqlTaskQuery,
     limits: GroupLimits,
     userIds?: readonly string[],
-  ): AsyncGenerator<SqlUserGroups, void, undefined> {
+  ): AsyncGenerator<SqlUserGroups[], void, undefined> {
     checkOrg(orgId);
     yield* readInPostgresSnapshot(this.url, async function* (tx, rows) {
       const compiled = compileSqlTask(query, await sqlScope(tx, orgId), userIds, POSTGRES_FLAVOR);
-      yield* groupsByUserAsync(rows(compiled.sql, compiled.params), compiled, limits);
+      yield* inBatchesAsync(
+        groupsByUserAsync(rows(compiled.sql, compiled.params), compiled, limits),
+      );
     });
   }
 

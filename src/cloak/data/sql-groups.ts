@@ -12,6 +12,35 @@ import {
 import { SQLITE_FLAVOR, type SqlFlavor } from './sql-dialect.ts';
 import { TableCatalogue } from './table-catalogue.ts';
 
+/** Users per batch of CloakDataStore.streamSqlGroups. */
+export const SQL_GROUP_BATCH = 1024;
+
+/** Users in batches of SQL_GROUP_BATCH (the last one shorter), in their order. */
+export function* inBatches(users: Iterable<SqlUserGroups>): Generator<SqlUserGroups[]> {
+  let batch: SqlUserGroups[] = [];
+  for (const user of users) {
+    batch.push(user);
+    if (batch.length < SQL_GROUP_BATCH) continue;
+    yield batch;
+    batch = [];
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** The same over users that arrive asynchronously (PostgreSQL's cursor pages). */
+export async function* inBatchesAsync(
+  users: AsyncIterable<SqlUserGroups>,
+): AsyncGenerator<SqlUserGroups[]> {
+  let batch: SqlUserGroups[] = [];
+  for await (const user of users) {
+    batch.push(user);
+    if (batch.length < SQL_GROUP_BATCH) continue;
+    yield batch;
+    batch = [];
+  }
+  if (batch.length > 0) yield batch;
+}
+
 /** One user's groups as a task's reported properties, or the error a task would have raised. */
 export type SqlUserGroups =
   | { userId: string; ok: true; properties: Array<[label: string, value: string]> }

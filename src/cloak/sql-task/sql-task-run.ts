@@ -95,10 +95,11 @@ export async function feedSqlGroups(
     maxTextLength: MAX_PROPERTY_TEXT_LENGTH,
   };
   let slice = 0;
-  for await (const user of data.streamSqlGroups(orgId, query, groupLimits)) {
+  for await (const users of data.streamSqlGroups(orgId, query, groupLimits)) {
     // A user's groups are already an outcome's shape (with the user id besides): no copy per user.
-    feed.count(user.userId, user);
-    if (++slice < USERS_PER_SLICE) continue;
+    for (const user of users) feed.count(user.userId, user);
+    slice += users.length;
+    if (slice < USERS_PER_SLICE) continue;
     feed.onUsers?.(slice);
     slice = 0;
     await new Promise<void>((resolve) => setImmediate(resolve));

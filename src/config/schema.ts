@@ -61,7 +61,7 @@ export const configSchema = z
         /**
          * "Try it" on the site, all test users together: no test user starts after this, so a
          * try-it holds its sandbox process for at most this plus one user's runs (sandbox.timeoutMs,
-         * up to 5 times that on a machine too busy to give the sandbox the CPU: src/sandbox).
+         * up to 3 times that on a machine too busy to give the sandbox the CPU: src/sandbox).
          */
         tryTimeoutSeconds: z.number().positive().max(600).default(5),
         /** Runs nobody waits for (async, scheduled, started with "wait": false) may take longer. */

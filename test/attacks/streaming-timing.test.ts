@@ -32,7 +32,10 @@ import { watchEventLoop } from '../support/event-loop-stall.ts';
 const COMPANIONS = 2;
 /** 100 in `npm test`, where each victim's window costs seconds on a loaded machine; 1,000 in attacks:full. */
 const VICTIMS = Number(process.env.ATTACK_STREAMING_VICTIMS ?? 100);
-/** Longer than any pass here (about 150 ms, 350 ms with a looping victim). */
+/**
+ * Longer than any pass here: about 150 ms, 250 ms with a looping victim, 450 ms when the suite's
+ * load starves the victim's run and it runs again (src/sandbox/README.md, "Limits").
+ */
 const WINDOW_MS = 600;
 /**
  * The analyst sends one request per this many ms (the next at once when an answer took longer):
@@ -41,7 +44,7 @@ const WINDOW_MS = 600;
  * slowed every other file; ATTACK_STREAMING_PERIOD_MS=0 sends them so.
  */
 const PERIOD_MS = Number(process.env.ATTACK_STREAMING_PERIOD_MS ?? 5);
-/** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
+/** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (LAB_LIMIT_MS). */
 const TASK = `let x = 0;
 for (const r of tables.t) if (r.victim === 1 && r.s === 1) for (let i = 0; i < 1e9; i++) x = (x + i) | 0;
 report_property("g", x === -1 ? "never" : "all");`;
@@ -262,27 +265,28 @@ describe('streaming timing attack', () => {
     expect(attack.auc - neighbour.auc).toBeLessThan(0.2);
   });
 
-  it("never holds the server up for a user's run (200 ms here)", () => {
+  it("never holds the server up for a user's run (LAB_LIMIT_MS here)", () => {
     const longest = Math.max(...seen.map((o) => o.stallMs));
     scoreBy(`event-loop stall, longest ${longest.toFixed(0)} ms`, (o) => o.stallMs);
-    // A pass that blocked the server would stall it for the per-user limit (200 ms) for every
+    // A pass that blocked the server would stall it for the per-user limit (or more) for every
     // looping victim, and not for the others. Compared between the two groups of the same run,
     // not as an absolute: a busy machine stalls every group now and then (a collection, a
     // neighbour), which says nothing about the victim.
     const gap = median(stallsOf(1)) - median(stallsOf(0));
     console.log(`event-loop stall: the median is ${gap.toFixed(0)} ms longer with the bit set`);
-    expect(gap).toBeLessThan(100);
+    expect(gap).toBeLessThan(LAB_LIMIT_MS / 2);
   });
 
   it('has a real signal to hide: the pass itself takes longer for the victim', () => {
     scoreBy('pass duration, not observable', (o) => o.passMs);
     // Measured against the same run's other passes, not as a kappa: on a machine the rest of the
     // suite keeps busy, the passes' spread hides part of the signal from a best cut, not from the
-    // medians. A looping victim's user runs to the per-user limit (200 ms here).
+    // medians. A looping victim's user runs to the per-user limit (LAB_LIMIT_MS).
     const gap = median(passesOf(1)) - median(passesOf(0));
     console.log(`pass duration: the median pass is ${gap.toFixed(0)} ms longer with the bit set`);
-    // A quarter of the limit: the loop adds up to 200 ms, but load spreads both groups' passes
-    // (96 ms was seen under load); without the loop the medians differ by noise alone.
-    expect(gap).toBeGreaterThan(50);
+    // A quarter of the limit: the loop adds the limit or more, but load spreads both groups'
+    // passes (96 ms was seen under load with a 200 ms limit); without the loop the medians
+    // differ by noise alone.
+    expect(gap).toBeGreaterThan(LAB_LIMIT_MS / 4);
   });
 });

@@ -20,12 +20,12 @@ const CONTROL = Math.min(TIMED, 40);
 /**
  * Times each of the control's victims, keeping the shortest: what an attacker does against
  * noise. Once, beside a looping benchmark, a single timing each measured kappa 0.37 (runs of
- * about 590 ms, against the 200 ms a looping victim adds).
+ * about 590 ms, against the 200 ms a looping victim added with the lab's limit then).
  */
 const CONTROL_REPEATS = 3;
 /** 10 s a run: a release slot doubles with each epoch, and a loaded machine mispredicts more. */
 const TIMEOUT_MS = TIMED * 10_000 + 60_000;
-/** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (200 ms here). */
+/** Busy work only for a victim whose bit is 1, cut off by the per-user time limit (LAB_LIMIT_MS). */
 const TASK = `const r = tables.t[0];
 let x = 0;
 if (r.victim === 1 && r.s === 1) for (let i = 0; i < 100000000; i++) x = (x + i) | 0;

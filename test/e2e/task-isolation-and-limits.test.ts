@@ -44,7 +44,7 @@ describe('task isolation and limits, end to end', () => {
   }
 
   beforeAll(async () => {
-    quick = await installWithUsers({ timeoutMs: 200, memoryLimitMb: 64 });
+    quick = await installWithUsers({ timeoutMs: 100, memoryLimitMb: 64 });
     roomy = await installWithUsers({ timeoutMs: 20_000, memoryLimitMb: 32 });
   });
   afterAll(async () => {

@@ -38,8 +38,7 @@ export class UserKeyCache {
    * comparison of two short strings.
    */
   of(userId: string): UserKey {
-    const last = this.#last;
-    const next = last?.next;
+    const next = this.#last?.next;
     if (next !== undefined && next.id === userId) {
       this.#last = next;
       return next.key;

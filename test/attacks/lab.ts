@@ -58,7 +58,7 @@ export interface LabOptions {
   victims?: number;
   /** A timing attack: runs keep the installation's time limit (it sets the release schedule's). */
   timed?: boolean;
-  /** Installation settings beside the lab's own (a 200 ms per-user limit for timing attacks). */
+  /** Installation settings beside the lab's own (LAB_LIMIT_MS per user for timing attacks). */
   config?: ConfigInput;
 }
 

@@ -53,7 +53,7 @@ export function wallLimitMs(timeoutMs, attempt) {
 }
 
 /** What runUser returns for a starved run: run that user again (after prepare()). */
-export const STARVED = null;
+export const STARVED = Symbol('starved');
 
 let sources;
 function guestSources() {
@@ -106,7 +106,7 @@ export class IsolateRunner {
 
   /**
    * @param {number} attempt how many runs of this user were starved before this one
-   * @returns {string | null} the outcome as JSON text (see compile-task.ts for its shape), or
+   * @returns {string | symbol} the outcome as JSON text (see compile-task.ts for its shape), or
    *   STARVED: the isolate is retired, and the user should run again with `attempt + 1`
    */
   runUser(inputJson, attempt = 0) {
@@ -124,9 +124,7 @@ export class IsolateRunner {
     } catch (error) {
       const failure = this.failure(isolate, error, starved);
       if (failure === undefined) abandon.applySync(undefined, [], { timeout: wallMs });
-      return failure === undefined
-        ? JSON.stringify({ ok: false, e: describeRejection(error) })
-        : failure;
+      return failure ?? JSON.stringify({ ok: false, e: describeRejection(error) });
     }
     // finish may run task code (a toJSON, a thrown object's toString): the same budget holds.
     const left = Math.max(1, Math.ceil(wallMs - (performance.now() - began)));
@@ -134,11 +132,9 @@ export class IsolateRunner {
     try {
       outcome = finish.applySync(undefined, [], { timeout: left });
     } catch (error) {
-      const failure = this.failure(isolate, error, starved);
       outcome =
-        failure === undefined
-          ? JSON.stringify({ ok: false, e: describeRejection(error) })
-          : failure;
+        this.failure(isolate, error, starved) ??
+        JSON.stringify({ ok: false, e: describeRejection(error) });
     }
     if (outcome !== STARVED) this.retireIfGrown();
     return outcome;

@@ -2,13 +2,19 @@
 import { describe, expect, it } from 'vitest';
 import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from '../task-shape.ts';
 // @ts-expect-error -- plain JavaScript of the sandbox process, without type declarations
-import { IsolateRunner, MAX_ATTEMPTS } from './isolate-runner.mjs';
+import { IsolateRunner, MAX_ATTEMPTS, STARVED } from './isolate-runner.mjs';
 
 interface Runner {
   session: unknown;
   prepare(): void;
-  runUser(inputJson: string, attempt?: number): string | null;
+  runUser(inputJson: string, attempt?: number): string | symbol;
   dispose(): void;
+}
+
+/** A finished run's outcome, parsed; a starved run fails the test here (compare with STARVED). */
+function parsed(outcome: string | symbol): unknown {
+  if (typeof outcome !== 'string') throw new Error('the run was starved, not finished');
+  return JSON.parse(outcome);
 }
 
 /** A user whose `mb` says how many MiB of live objects its run builds (and drops at the end). */
@@ -41,14 +47,14 @@ describe('isolate runner heap', () => {
       r.prepare(); // as the sandbox process does before every frame
       const first = r.session;
       expect(first).toBeDefined();
-      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 0.1 } }))!)).toMatchObject({
+      expect(parsed(r.runUser(JSON.stringify({ t: { mb: 0.1 } })))).toMatchObject({
         ok: true,
       });
       expect(r.session).toBe(first); // light runs keep the isolate
-      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 24 } }))!)).toMatchObject({ ok: true });
+      expect(parsed(r.runUser(JSON.stringify({ t: { mb: 24 } })))).toMatchObject({ ok: true });
       expect(r.session).toBeUndefined(); // retired: the next run opens a new one
       r.prepare();
-      expect(JSON.parse(r.runUser(JSON.stringify({ t: { mb: 0.1 } }))!)).toMatchObject({
+      expect(parsed(r.runUser(JSON.stringify({ t: { mb: 0.1 } })))).toMatchObject({
         ok: true,
       });
       expect(r.session).not.toBe(first);
@@ -68,7 +74,7 @@ describe('isolate runner time limit', () => {
     const r = runner(LOOP, 50, () => performance.now());
     try {
       r.prepare();
-      expect(JSON.parse(r.runUser('{}')!)).toEqual(TIMEOUT);
+      expect(parsed(r.runUser('{}'))).toEqual(TIMEOUT);
       expect(r.session).toBeUndefined();
     } finally {
       r.dispose();
@@ -82,12 +88,12 @@ describe('isolate runner time limit', () => {
       expect(MAX_ATTEMPTS).toBe(2);
       r.prepare();
       let began = performance.now();
-      expect(r.runUser('{}', 0)).toBeNull();
+      expect(r.runUser('{}', 0)).toBe(STARVED);
       expect(performance.now() - began).toBeGreaterThanOrEqual(50 - 5); // its limit of wall time
       expect(r.session).toBeUndefined(); // the next run starts on a new isolate
       r.prepare();
       began = performance.now();
-      expect(JSON.parse(r.runUser('{}', 1)!)).toEqual(TIMEOUT);
+      expect(parsed(r.runUser('{}', 1))).toEqual(TIMEOUT);
       expect(performance.now() - began).toBeGreaterThanOrEqual(100 - 5); // twice the limit
     } finally {
       r.dispose();
@@ -98,7 +104,7 @@ describe('isolate runner time limit', () => {
     const r = runner(`report_property("a", 1);`, 50, () => 0);
     try {
       r.prepare();
-      expect(JSON.parse(r.runUser('{}')!)).toMatchObject({ ok: true });
+      expect(parsed(r.runUser('{}'))).toMatchObject({ ok: true });
     } finally {
       r.dispose();
     }

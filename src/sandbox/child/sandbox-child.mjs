@@ -25,10 +25,11 @@ async function main() {
   // One watchdog for the process's life: the host hands a process on only to tasks with the same
   // limits (process-cache.ts), so every task it runs has the budget the watchdog was started with.
   const { timeoutMs } = first.limits;
-  const watchdog = await startWatchdog(timeoutMs + Math.max(timeoutMs, 2000));
+  // Each run of each user gets its own time budget from the watchdog, past its wall limit.
+  const budgetMs = (attempt) => wallLimitMs(timeoutMs, attempt) + Math.max(timeoutMs, 2000);
+  const watchdog = await startWatchdog(budgetMs(0));
   const runOne = (input, attempt) => {
-    // Each run of each user gets its own time budget from the watchdog, past its wall limit.
-    watchdog.runStarted(wallLimitMs(timeoutMs, attempt) + Math.max(timeoutMs, 2000));
+    watchdog.runStarted(budgetMs(attempt));
     const outcome = runner.runUser(input, attempt);
     watchdog.runEnded();
     return outcome;

@@ -53,31 +53,31 @@ describe('time limit on a busy machine', () => {
 
   it('runs a user whose run was held past its limit again, instead of calling it a timeout', async () => {
     // The sandbox process is stopped (SIGSTOP) for longer than the user's limit while the user's
-    // run works, as a loaded machine may leave a niceness-19 process without a core; the run
-    // needs a fiftieth of its limit in CPU time (about 20 ms), so that even on a loaded
-    // machine the second run, with twice the wall time, finishes. The stop comes once the
-    // run has used CPU time after its lookup: time spent waiting for a lookup does not count
-    // against the limit (a run whose lookup the host held for 450 ms finished within a 50 ms
-    // limit), so a stop during the lookup would prove nothing.
+    // run works, as a loaded machine may leave a niceness-19 process without a core. The stop
+    // comes once the run has used CPU time after its lookup: time spent waiting for a lookup does
+    // not count against the limit (a run whose lookup the host held for 450 ms finished within a
+    // 50 ms limit), so a stop during the lookup would prove nothing. The lookup's answer is how
+    // long the run loops: the first run gets seconds of work, so that the stop surely lands while
+    // it works (with 20 ms of work, a loaded suite once stopped it only after it had finished);
+    // the second gets none, so that it finishes even when the machine starves it too.
     let lookups = 0;
     let pid: number | undefined;
     const program = compileTask(
-      `lookup("t", "k"); let x = 0; for (let i = 0; i < 1e6; i++) x = (x + i) | 0;
+      `const n = Number(lookup("t", "k")); let x = 0; for (let i = 0; i < n; i++) x = (x + i) | 0;
        report_property("x", x === -1 ? "never" : "done");`,
       { timeoutMs: 1000 },
       {
         lookup() {
-          if (lookups++ === 0) {
-            [pid] = liveSandboxProcesses();
-            const atAnswer = cpuTicks(pid!);
-            const watch = setInterval(() => {
-              if (cpuTicks(pid!) === atAnswer) return;
-              clearInterval(watch);
-              process.kill(pid!, 'SIGSTOP');
-              setTimeout(() => process.kill(pid!, 'SIGCONT'), 1500);
-            }, 1);
-          }
-          return 'v';
+          if (lookups++ > 0) return '0';
+          [pid] = liveSandboxProcesses();
+          const atAnswer = cpuTicks(pid!);
+          const watch = setInterval(() => {
+            if (cpuTicks(pid!) === atAnswer) return;
+            clearInterval(watch);
+            process.kill(pid!, 'SIGSTOP');
+            setTimeout(() => process.kill(pid!, 'SIGCONT'), 1500);
+          }, 1);
+          return '1e8';
         },
       },
     );

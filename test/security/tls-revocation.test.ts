@@ -12,7 +12,7 @@ import { startTestInstallation, type TestInstallation } from '../support/install
 
 /** Resolves to the HTTP status, or says that the TLS layer closed the connection. */
 async function outcome(url: string, ca: string, key?: TestKey): Promise<number | string> {
-  const seen = await refusal(request(url, ca, key ? { key } : {}));
+  const seen = await refusal(request(url, ca, { fresh: true, ...(key ? { key } : {}) }));
   return seen.tls ? 'refused at the handshake' : seen.status;
 }
 

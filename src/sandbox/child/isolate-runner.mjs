@@ -71,6 +71,28 @@ function guestSources() {
   return sources;
 }
 
+/**
+ * V8's code cache of each guest script, made by the process's first isolate: compiling SES with
+ * every function eager (--no-lazy) was about half of a new isolate's 60 ms of CPU, and each task
+ * (and each user after a timeout) gets a new isolate. The cache holds the same bytecode the
+ * compilation would make, every function of the script included, so an isolate made with it is
+ * in the state a compilation leaves (sandbox-cross-user-state.test.ts); V8 rejects a cache made
+ * under other flags or another V8, and the script is then compiled as before.
+ */
+const codeCaches = new Map();
+
+function compileCached(isolate, source, filename) {
+  const cachedData = codeCaches.get(filename);
+  if (cachedData === undefined) {
+    const script = isolate.compileScriptSync(source, { filename, produceCachedData: true });
+    if (script.cachedData !== undefined) codeCaches.set(filename, script.cachedData);
+    return script;
+  }
+  const script = isolate.compileScriptSync(source, { filename, cachedData });
+  if (script.cachedDataRejected === true) codeCaches.delete(filename);
+  return script;
+}
+
 /** Thrown at start-up when SES cannot compile the task (the host's own checks missed it). */
 export class GuestCompileError extends Error {}
 
@@ -188,7 +210,7 @@ export class IsolateRunner {
     try {
       const context = isolate.createContextSync();
       const script = (source, filename) =>
-        isolate.compileScriptSync(source, { filename }).runSync(context, {
+        compileCached(isolate, source, filename).runSync(context, {
           reference: true,
           timeout: SETUP_TIMEOUT_MS,
         });

@@ -21,8 +21,22 @@ export function nameOf(shape: z.ZodType): string {
 /** The placeholder id of the shape being rendered, among the named ones. */
 const RENDERED = '__rendered';
 
+/**
+ * Rendered shapes, by shape and direction, while no shape has been named since: rendering is
+ * about 70 ms of each server start's CPU (its routes' shapes), and the same every time. Callers
+ * get a copy, as fastify keeps (and may annotate) what it is given.
+ */
+const rendered = new WeakMap<z.ZodType, { names: number; input?: object; output?: object }>();
+
 /** The shape written out, its named parts as `{"$ref": "<name>#"}`. */
 function render(shape: z.ZodType, io: 'input' | 'output') {
+  let entry = rendered.get(shape);
+  if (entry?.names !== names.size) rendered.set(shape, (entry = { names: names.size }));
+  entry[io] ??= renderAnew(shape, io);
+  return structuredClone(entry[io]) as ReturnType<typeof renderAnew>;
+}
+
+function renderAnew(shape: z.ZodType, io: 'input' | 'output') {
   const registry = z.registry<{ id: string }>();
   for (const [other, name] of names) if (other !== shape) registry.add(other, { id: name });
   registry.add(shape, { id: RENDERED });

@@ -74,11 +74,12 @@ function guestSources() {
 /**
  * V8's code cache of each guest script, made by the process's first isolate: each task (and each
  * user after a timeout or a heavy run) gets a new isolate, and compiling SES with every function
- * eager (--no-lazy) was 9 of its 56 ms of CPU (README.md, "The guest scripts' code cache"). The
- * cache holds the same bytecode the
- * compilation would make, every function of the script included, so an isolate made with it is
- * in the state a compilation leaves (sandbox-cross-user-state.test.ts); V8 rejects a cache made
- * under other flags or another V8, and the script is then compiled as before.
+ * eager (--no-lazy) was 9 of its 56 ms of CPU (src/sandbox/README.md, "The guest scripts' code
+ * cache"). The cache holds the bytecode the compilation makes, every function of the script
+ * included, so an isolate made with it is in the state a compilation leaves (process-cache.test.ts
+ * compares the recursion depth a task sees in a kept process, whose isolates come from the cache,
+ * with a new process's); V8 rejects a cache made under other flags or by another V8, and the
+ * script is then compiled as before.
  */
 const codeCaches = new Map();
 

@@ -82,6 +82,7 @@ function guestSources() {
  * script is then compiled as before.
  */
 const codeCaches = new Map();
+let compiledFromCache = 0;
 
 function compileCached(isolate, source, filename) {
   const cachedData = codeCaches.get(filename);
@@ -92,7 +93,13 @@ function compileCached(isolate, source, filename) {
   }
   const script = isolate.compileScriptSync(source, { filename, cachedData });
   if (script.cachedDataRejected === true) codeCaches.delete(filename);
+  else compiledFromCache++;
   return script;
+}
+
+/** Guest scripts this process has compiled from the code cache so far (for tests). */
+export function scriptsCompiledFromCache() {
+  return compiledFromCache;
 }
 
 /** Thrown at start-up when SES cannot compile the task (the host's own checks missed it). */

@@ -1,8 +1,10 @@
-// The isolate runner gives the next user a new isolate after a run that grew the heap, and keeps it after light runs.
+// The isolate runner: a new isolate for the user after a heavy run, starved runs run again, and later isolates built from the first one's code cache.
 import { describe, expect, it } from 'vitest';
 import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from '../task-shape.ts';
 // @ts-expect-error -- plain JavaScript of the sandbox process, without type declarations
 import { IsolateRunner, MAX_ATTEMPTS, STARVED } from './isolate-runner.mjs';
+// @ts-expect-error -- the same module
+import { scriptsCompiledFromCache } from './isolate-runner.mjs';
 
 interface Runner {
   session: unknown;
@@ -107,6 +109,27 @@ describe('isolate runner time limit', () => {
       expect(parsed(r.runUser('{}'))).toMatchObject({ ok: true });
     } finally {
       r.dispose();
+    }
+  });
+});
+
+describe('isolate runner code cache', () => {
+  it("builds a later isolate from the first one's code cache, and it runs users the same", () => {
+    const code = `report_property("mb", Utils.quantize(tables.mb, 2)); report_property("d", DateTime.day(0));`;
+    const first = runner(code);
+    const later = runner(code);
+    try {
+      first.prepare();
+      const before = scriptsCompiledFromCache() as number;
+      later.prepare();
+      // SES, lockdown(), the stdlib, the task functions and the driver: every guest script.
+      expect((scriptsCompiledFromCache() as number) - before).toBe(5);
+      const input = JSON.stringify({ t: { mb: 3 } });
+      expect(parsed(later.runUser(input))).toEqual(parsed(first.runUser(input)));
+      expect(parsed(later.runUser(input))).toMatchObject({ ok: true });
+    } finally {
+      first.dispose();
+      later.dispose();
     }
   });
 });

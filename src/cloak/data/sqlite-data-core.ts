@@ -24,6 +24,7 @@ import {
 import type { SqlTaskQuery } from '../sql-task/sql-task-model.ts';
 import { compileSqlTask, type CompiledSqlTask } from './sql-compile.ts';
 import { sqlScope, streamSqlGroups, type GroupLimits, type SqlUserGroups } from './sql-groups.ts';
+import { streamSqlGroupsThreaded, type ThreadOptions } from './sql-groups-thread.ts';
 import { streamUserData, type UserData } from './user-stream.ts';
 
 /**
@@ -219,6 +220,21 @@ export class SqliteDataCore {
   ): Iterable<SqlUserGroups> {
     checkOrg(orgId);
     return streamSqlGroups(this.db, orgId, query, limits, userIds);
+  }
+
+  /**
+   * The same in batches, read by a worker thread when the tables are large (sql-groups-thread.ts),
+   * so that the store's work runs beside the run's own.
+   */
+  streamSqlGroupsThreaded(
+    orgId: string,
+    query: SqlTaskQuery,
+    limits: GroupLimits,
+    userIds?: readonly string[],
+    options?: ThreadOptions,
+  ): AsyncGenerator<SqlUserGroups[], void, undefined> {
+    checkOrg(orgId);
+    return streamSqlGroupsThreaded(this.db, orgId, query, limits, userIds, options);
   }
 
   /**

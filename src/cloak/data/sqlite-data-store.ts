@@ -8,7 +8,7 @@ import type { ImportOptions, ImportResult } from './file-import.ts';
 import type { InsertCounts } from './insert.ts';
 import { migrateDataStore } from './schema.ts';
 import type { CompiledSqlTask } from './sql-compile.ts';
-import { inBatches, type GroupLimits, type SqlUserGroups } from './sql-groups.ts';
+import type { GroupLimits, SqlUserGroups } from './sql-groups.ts';
 import { SqliteDataCore } from './sqlite-data-core.ts';
 import type { TableInfo } from './table-catalogue.ts';
 import type { UserData } from './user-stream.ts';
@@ -118,7 +118,7 @@ export class SqliteDataStore implements CloakDataStore {
     limits: GroupLimits,
     userIds?: readonly string[],
   ): AsyncGenerator<SqlUserGroups[], void, undefined> {
-    yield* inBatches(this.sync.streamSqlGroups(orgId, query, limits, userIds));
+    yield* this.sync.streamSqlGroupsThreaded(orgId, query, limits, userIds);
   }
 
   async arrivedSince(

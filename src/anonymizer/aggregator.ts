@@ -68,6 +68,24 @@ export class BucketAggregator {
     addUser(this.#exceptions, message, this.#wordsOf(user));
   }
 
+  /**
+   * Counts `count` users, whose keys XOR to `words` (eight 32-bit words, as the keys' bytes), in
+   * the bucket `identity`: a bucket counted elsewhere, over users not yet counted here.
+   */
+  addCounted(identity: BucketIdentity, count: number, words: Uint32Array): void {
+    if (words.length !== WORDS) throw new RangeError(`a fingerprint is ${WORDS} words`);
+    if (identity.kind === 'exception') {
+      addState(this.#exceptions, identity.message, count, words);
+      return;
+    }
+    let values = this.#properties.get(identity.label);
+    if (values === undefined) {
+      values = new Map();
+      this.#properties.set(identity.label, values);
+    }
+    addState(values, identity.value, count, words);
+  }
+
   /** Adds another partial aggregate (over other users) into this one; `other` is left unchanged. */
   merge(other: BucketAggregator): void {
     if (other === this)

@@ -14,9 +14,16 @@ import {
   type FirstSettled,
   type RunNumbers,
 } from './budget-account.ts';
-import { bucketHash, inPeriod, MAX_PRICE_PASSES, priceOf, reprice } from './budget-pricing.ts';
+import {
+  bucketHash,
+  inPeriod,
+  MAX_PRICE_PASSES,
+  priceOf,
+  reprice,
+  WORDS,
+} from './budget-pricing.ts';
 import { settleSuppression } from './budget-suppression.ts';
-import type { Collected } from './participation-run.ts';
+import { wordsOf, type Collected } from './participation-run.ts';
 
 /*
  * Price and noise. A fresh bucket costs each member 1 / (2 sd^2), sd the noise the published
@@ -118,44 +125,67 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
   // Who the charging pass left out, by hashText: each is counted once, whatever they missed.
   let leftOut = new Set<string>();
 
-  /** One pass over every user; with `into`, it charges and builds the aggregate. */
-  const pass = async (into?: { aggregator: BucketAggregator }): Promise<Int32Array> => {
+  // The memberships' table of properties: the buckets' own, by index (exceptions never asked).
+  const pairs = buckets.map(({ identity }) =>
+    identity.kind === 'property' ? ([identity.label, identity.value] as const) : NO_PAIR,
+  );
+
+  /**
+   * One pass over every user; with `fingerprints` (WORDS per bucket) it charges, XORs each kept
+   * member's key into their bucket's words and logs their kept properties: the aggregate is
+   * built from those afterwards, per bucket, not per (user, bucket).
+   */
+  const pass = async (fingerprints?: Uint32Array): Promise<Int32Array> => {
     const kept = new Int32Array(buckets.length);
     let order = new Int32Array(16);
+    let shown = new Int32Array(16);
     await account.eachUser(
       collected.users,
       (key, ids, stateOf) => {
-        if (ids!.length > order.length) order = new Int32Array(ids!.length * 2);
+        if (ids!.length > order.length) {
+          order = new Int32Array(ids!.length * 2);
+          shown = new Int32Array(ids!.length * 2);
+        }
         const count = inPositionOrder(ids!, position, order);
-        const properties: Array<readonly [string, string]> = [];
+        let properties = 0;
+        let words: Uint32Array | undefined;
         for (let i = 0; i < count; i++) {
           const b = order[i]!;
           const idx = chargedAt[b]!;
           if (idx >= 0 && !account.charge(stateOf(), charged[idx]!, idx)) {
-            if (into) leftOut.add(hashText(key));
+            if (fingerprints) leftOut.add(hashText(key));
             continue;
           }
           kept[b]!++;
-          if (!into) continue;
-          const { identity } = buckets[b]!;
-          if (identity.kind === 'property') {
-            into.aggregator.addProperty(identity.label, identity.value, key);
-            properties.push([identity.label, identity.value]);
-          } else {
-            into.aggregator.addException(identity.message, key);
+          if (!fingerprints) continue;
+          words ??= wordsOf(key);
+          for (let w = 0, at = b * WORDS; w < WORDS; w++, at++) {
+            fingerprints[at] = fingerprints[at]! ^ words[w]!;
           }
+          if (pairs[b] !== NO_PAIR) shown[properties++] = b;
         }
-        if (into && properties.length > 0) memberships.add(key, properties);
+        if (properties > 0) memberships.addIndexes(key, shown.subarray(0, properties), pairs);
       },
-      into !== undefined,
+      fingerprints !== undefined,
     );
     return kept;
   };
 
   const charging = async () => {
     leftOut = new Set();
+    const fingerprints = new Uint32Array(buckets.length * WORDS);
+    const kept = await pass(fingerprints);
     const aggregator = new BucketAggregator();
-    return { aggregator, kept: await pass({ aggregator }) };
+    buckets.forEach(({ identity }, b) => {
+      if (kept[b]! > 0) {
+        aggregator.addCounted(
+          identity,
+          kept[b]!,
+          fingerprints.subarray(b * WORDS, (b + 1) * WORDS),
+        );
+      }
+    });
+    return { aggregator, kept };
   };
   // Optimistic: charge at the prices of the users who asked. When no fresh bucket lost enough
   // users to change its noise, that is the settlement, in one pass (the common case). Otherwise
@@ -218,6 +248,9 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
   settlement.leftOut = leftOut.size;
   return settlement;
 }
+
+/** An exception bucket's place in the memberships' table: never a member's property. */
+const NO_PAIR = Object.freeze(['', ''] as const);
 
 /** Buckets of one user up to which an insertion sort beats a sort call (and stays linear-ish). */
 const INSERTION_SORT_MAX = 32;

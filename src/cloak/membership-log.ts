@@ -11,7 +11,9 @@ import { UserLog, type UserLogOptions } from './user-log.ts';
 export class MembershipLog implements IndexedMemberships {
   readonly #log: UserLog;
   readonly #idOf = new Map<string, Map<string, number>>();
-  readonly #pairs: Array<readonly [string, string]> = [];
+  #pairs: ReadonlyArray<readonly [string, string]> = [];
+  /** Whether ids are the caller's (addIndexes) rather than this log's own (add). */
+  #given = false;
   readonly #scratch: number[] = [];
 
   constructor(options: UserLogOptions = {}) {
@@ -29,9 +31,28 @@ export class MembershipLog implements IndexedMemberships {
 
   /** Records one user (once per run) with the properties they report, each pair once. */
   add(key: UserKey, properties: Iterable<readonly [string, string]>): void {
+    if (this.#given) throw new Error('this log takes property indexes (addIndexes)');
     const ids = this.#scratch;
     ids.length = 0;
     for (const [label, value] of properties) ids.push(this.#id(label, value));
+    this.#log.add(key, ids);
+  }
+
+  /**
+   * Records one user by the indexes of their properties in `pairs`, the same table in every call
+   * (the settlement's buckets): no text lookup per (user, property). A log takes either these or
+   * `add`'s properties.
+   */
+  addIndexes(
+    key: UserKey,
+    ids: ArrayLike<number>,
+    pairs: ReadonlyArray<readonly [string, string]>,
+  ): void {
+    if (pairs !== this.#pairs) {
+      if (this.#pairs.length > 0) throw new Error('a log takes one table of properties');
+      this.#pairs = pairs;
+      this.#given = true;
+    }
     this.#log.add(key, ids);
   }
 
@@ -86,7 +107,7 @@ export class MembershipLog implements IndexedMemberships {
     let id = values.get(value);
     if (id === undefined) {
       id = this.#pairs.length;
-      this.#pairs.push([label, value]);
+      (this.#pairs as Array<readonly [string, string]>).push([label, value]);
       values.set(value, id);
     }
     return id;

@@ -124,7 +124,7 @@ export class ParticipationRun<S> {
 const WORDS = USER_KEY_BYTES / 4;
 
 /** A user key as 32-bit words: a view of it, or of an aligned copy when it starts mid-word. */
-function wordsOf(key: UserKey): Uint32Array {
+export function wordsOf(key: UserKey): Uint32Array {
   const aligned = key.byteOffset % 4 === 0 ? key : key.slice();
   return new Uint32Array(aligned.buffer, aligned.byteOffset, WORDS);
 }

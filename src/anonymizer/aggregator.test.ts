@@ -161,4 +161,24 @@ describe('BucketAggregator', () => {
       expect(() => BucketAggregator.fromJSON(input)).toThrow(message);
     }
   });
+
+  it('counts a bucket counted elsewhere as if its users had been added one by one', () => {
+    const oneByOne = feed(new BucketAggregator(), 0, 40);
+    const counted = new BucketAggregator();
+    // Each bucket of the first 40 users, handed over whole (count and fingerprint words).
+    for (const bucket of oneByOne.buckets()) {
+      const words = new Uint32Array(bucket.fingerprint.buffer.slice(0));
+      counted.addCounted(bucket.identity, bucket.count, words);
+    }
+    expect(snapshot(counted)).toEqual(snapshot(oneByOne));
+    // Into a bucket that has users already: the counts add up and the fingerprints XOR.
+    const mixed = feed(new BucketAggregator(), 0, 20);
+    for (const bucket of feed(new BucketAggregator(), 20, 40).buckets()) {
+      mixed.addCounted(bucket.identity, bucket.count, new Uint32Array(bucket.fingerprint.buffer));
+    }
+    expect(snapshot(mixed)).toEqual(snapshot(oneByOne));
+    expect(() =>
+      counted.addCounted({ kind: 'exception', message: 'x' }, 1, new Uint32Array(4)),
+    ).toThrow(/8 words/);
+  });
 });

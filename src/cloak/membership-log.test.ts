@@ -63,4 +63,34 @@ describe('MembershipLog', () => {
     expect(fromLog).toEqual(hex(suppressedUsers(agg, plain, isPublished)));
     log.close();
   });
+
+  it('takes properties by their index in a table, giving back what add() would', () => {
+    const secret = new Uint8Array(32).fill(4);
+    const table = [
+      ['city', 'Berlin'],
+      ['city', 'Oslo'],
+      ['age', '30'],
+    ] as const;
+    const byText = new MembershipLog();
+    const byIndex = new MembershipLog();
+    for (let u = 0; u < 500; u++) {
+      const ids = [u % 3, ...(u % 2 === 0 ? [(u + 1) % 3] : [])];
+      byText.add(
+        userKey(secret, `u${u}`),
+        ids.map((i) => table[i]!),
+      );
+      byIndex.addIndexes(userKey(secret, `u${u}`), Int32Array.from(ids), table);
+    }
+    const read = (log: MembershipLog) =>
+      [...log].map(({ key, properties }) => [Buffer.from(key).toString('hex'), [...properties]]);
+    expect(read(byIndex)).toEqual(read(byText));
+    const oslo = (label: string, value: string) => label === 'city' && value === 'Oslo';
+    expect([...byIndex.usersWithNone(oslo)].length).toBeGreaterThan(100);
+    expect([...byIndex.usersWithNone(oslo)]).toEqual([...byText.usersWithNone(oslo)]);
+    // One table per log, and not mixed with add()'s own texts.
+    expect(() => byIndex.addIndexes(userKey(secret, 'x'), [0], [...table])).toThrow(/one table/);
+    expect(() => byIndex.add(userKey(secret, 'x'), [['city', 'Rome']])).toThrow(/addIndexes/);
+    byText.close();
+    byIndex.close();
+  });
 });

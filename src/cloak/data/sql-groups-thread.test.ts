@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSqlTask } from '../sql-task/parse-sql-task.ts';
 import type { SqlUserGroups } from './sql-groups.ts';
-import { liveGroupThreads, staleThreadReads, type ThreadOptions } from './sql-groups-thread.ts';
+import { groupThreads, staleThreadReads, type ThreadOptions } from './sql-groups-thread.ts';
 import { openTestStore, type TestStore } from './test-support.ts';
 
 const ORG = 'org';
@@ -59,6 +59,12 @@ async function read(code: string, options: ThreadOptions, limits = LIMITS) {
   return users;
 }
 
+/** Threads in the middle of a read. */
+function busy(): number {
+  const { live, idle } = groupThreads();
+  return live - idle;
+}
+
 const QUERIES = [
   'SELECT city, count(DISTINCT user) FROM visits GROUP BY city',
   `SELECT city, floor(age / 10) * 10 AS bracket, member, count(DISTINCT user) FROM visits
@@ -99,18 +105,30 @@ describe('reading a sql task’s groups in a worker thread', () => {
 
   it('ends the thread when the run stops reading midway, even while it waits to send', async () => {
     const query = parseSqlTask('SELECT city, count(DISTINCT user) FROM visits GROUP BY city');
+    const idleBefore = groupThreads().idle;
     const batches = t.store.streamSqlGroupsThreaded(ORG, query, LIMITS, undefined, { minRows: 0 });
     const first = await batches.next();
     expect(first.done).toBe(false);
-    expect(liveGroupThreads()).toBe(1);
-    // Six batches of users, four sent ahead at most: the thread is blocked on its credits now.
+    expect(busy()).toBe(1);
+    // Seven batches of users, four sent ahead at most: the thread is blocked on its credits now.
     await new Promise((resolve) => setTimeout(resolve, 200));
     await batches.return(undefined);
     const deadline = Date.now() + 10_000;
-    while (liveGroupThreads() > 0 && Date.now() < deadline) {
+    while (busy() > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(liveGroupThreads()).toBe(0);
+    // Ended, not kept for the next read: an idle thread it came from is gone too.
+    expect(busy()).toBe(0);
+    expect(groupThreads().idle).toBe(Math.max(0, idleBefore - 1));
+  });
+
+  it('keeps a thread that read to the end for the next read', async () => {
+    const code = 'SELECT city, count(DISTINCT user) FROM visits GROUP BY city';
+    await read(code, { minRows: 0 });
+    const after = groupThreads();
+    expect(after.idle).toBeGreaterThanOrEqual(1);
+    await read(code, { minRows: 0 });
+    expect(groupThreads()).toEqual(after);
   });
 
   it('closes a main-thread read stopped midway (a cancelled run), statement then connection', async () => {
@@ -131,9 +149,9 @@ describe('reading a sql task’s groups in a worker thread', () => {
     const started = async (minRows: number) => {
       const batches = t.store.streamSqlGroupsThreaded(ORG, query, LIMITS, undefined, { minRows });
       await batches.next();
-      const live = liveGroupThreads();
+      const reading = busy();
       await batches.return(undefined);
-      return live;
+      return reading;
     };
     expect(await started(rows + 1)).toBe(0);
     expect(await started(rows)).toBe(1);

@@ -19,9 +19,9 @@ import { physicalTableName } from './table-catalogue.ts';
 const WORKER_ENTRY = path.join(installRoot(), 'src/cloak/data/sql-groups-worker.mjs');
 
 /**
- * Rows of the first table from which the thread is used. Starting one costs a few milliseconds
- * of CPU (a thread, better-sqlite3 loaded there, a connection); below this many rows the whole
- * query takes about as long.
+ * Rows of the first table from which a thread is used. Handing a read over costs a few
+ * milliseconds (a connection, the messages; the thread's start, about 60 ms of CPU, only the
+ * first time); below this many rows the whole query takes about as long.
  */
 export const THREAD_MIN_ROWS = 20_000;
 
@@ -46,10 +46,15 @@ export interface ThreadOptions {
   expectedDigest?: string;
 }
 
-/** Threads started and not yet exited (for tests: a stopped run's thread must end). */
+/** Threads that have finished a read and wait for the next one (unreferenced meanwhile). */
+const idle: Worker[] = [];
+/** Idle threads kept: as many as reads usually run at once on two cores. */
+const MAX_IDLE = 2;
 let liveThreads = 0;
-export function liveGroupThreads(): number {
-  return liveThreads;
+
+/** Threads alive and idle, for tests: a stopped run's thread must end, a finished one waits. */
+export function groupThreads(): { live: number; idle: number } {
+  return { live: liveThreads, idle: idle.length };
 }
 
 /** How many sql task reads fell back from the thread to the main thread on a stale catalogue. */
@@ -61,7 +66,8 @@ export function staleThreadReads(): number {
 /**
  * The same users and groups as `inBatches(streamSqlGroups(...))`, in the same order, from a
  * thread when cloak.db is a file and the task's first table is large; otherwise (an in-memory
- * database cannot be opened twice) from this thread. Leaving the loop early ends the thread.
+ * database cannot be opened twice) from this thread. Leaving the loop early ends the thread; a
+ * thread that read to the end waits, unreferenced, for the next read.
  */
 export async function* streamSqlGroupsThreaded(
   main: Database.Database,
@@ -89,7 +95,14 @@ export async function* streamSqlGroupsThreaded(
       options.expectedDigest ??
       JSON.stringify(main.prepare(CATALOGUE_DIGEST_SQL).raw(true).get(orgId, orgId)),
   };
-  const thread = new GroupsThread(main.name, compiled, fallback, digest, limits);
+  const thread = new GroupsThread({
+    file: main.name,
+    compiled,
+    fallback,
+    digest,
+    limits,
+    batchSize: SQL_GROUP_BATCH,
+  });
   // Outcomes by the thread's ids (sql-groups-worker.mjs): one object each, shared by its users.
   const outcomes: Outcome[] = [];
   try {
@@ -102,19 +115,19 @@ export async function* streamSqlGroupsThreaded(
           userId,
           ...outcomes[message.outcomes[i]!]!,
         }));
-      } else if (message.type === 'done') {
-        return;
-      } else if (message.type === 'stale') {
-        // A table was altered between the compilation and the thread's snapshot: read here,
-        // compiled again inside one snapshot, as before the thread.
-        staleReads++;
-        return yield* inThread();
-      } else {
-        throw threadError(message);
+        continue;
       }
+      // The thread has finished this read (whatever it says) and may serve the next one.
+      thread.finished();
+      if (message.type === 'done') return;
+      if (message.type === 'error') throw threadError(message);
+      // A table was altered between the compilation and the thread's snapshot: read here,
+      // compiled again inside one snapshot, as before the thread.
+      staleReads++;
+      return yield* inThread();
     }
   } finally {
-    void thread.end();
+    thread.end();
   }
 }
 
@@ -142,49 +155,33 @@ type ThreadMessage =
   | { type: 'stale' }
   | { type: 'error'; name: string; message: string; code?: string };
 
-/** One read: the thread, its messages in order, and the credits it may spend. */
+/** One read: a thread (an idle one, or a new one), its messages in order, its credits. */
 class GroupsThread {
   readonly #worker: Worker;
   readonly #credits = new Int32Array(new SharedArrayBuffer(4));
   readonly #queue: ThreadMessage[] = [];
   #waiting: ((message: ThreadMessage) => void) | undefined;
+  #finished = false;
+  readonly #deliver = (message: ThreadMessage) => {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting) waiting(message);
+    else this.#queue.push(message);
+  };
+  readonly #failed = (error: Error) =>
+    this.#deliver({ type: 'error', name: error.name, message: error.message });
+  readonly #exited = (code: number) =>
+    this.#deliver({ type: 'error', name: 'Error', message: `the thread exited (${code})` });
 
-  constructor(
-    file: string,
-    compiled: CompiledSqlTask,
-    fallback: CompiledSqlTask | undefined,
-    digest: { sql: string; params: unknown[]; expected: string },
-    limits: GroupLimits,
-  ) {
+  constructor(job: Omit<ReadJob, 'credits'>) {
     this.#credits[0] = BATCHES_AHEAD;
-    this.#worker = new Worker(WORKER_ENTRY, {
-      workerData: {
-        file,
-        compiled,
-        fallback,
-        digest,
-        limits,
-        batchSize: SQL_GROUP_BATCH,
-        credits: this.#credits.buffer,
-      },
-      // Nothing of the parent's flags (the sandbox's, a test runner's loaders) is needed here.
-      execArgv: [],
-    });
-    const deliver = (message: ThreadMessage) => {
-      const waiting = this.#waiting;
-      this.#waiting = undefined;
-      if (waiting) waiting(message);
-      else this.#queue.push(message);
-    };
-    this.#worker.on('message', deliver);
-    this.#worker.on('error', (error) =>
-      deliver({ type: 'error', name: error.name, message: error.message }),
-    );
-    liveThreads++;
-    this.#worker.on('exit', (code) => {
-      liveThreads--;
-      if (code !== 0) deliver({ type: 'error', name: 'Error', message: `exited with ${code}` });
-    });
+    this.#worker = idle.pop() ?? startThread();
+    // Referenced while it reads: a process waiting only for this read must not exit.
+    this.#worker.ref();
+    this.#worker.on('message', this.#deliver);
+    this.#worker.on('error', this.#failed);
+    this.#worker.on('exit', this.#exited);
+    this.#worker.postMessage({ ...job, credits: this.#credits.buffer } satisfies ReadJob);
   }
 
   next(): Promise<ThreadMessage> {
@@ -199,13 +196,53 @@ class GroupsThread {
     Atomics.notify(this.#credits, 0);
   }
 
-  /** Stops the thread if it is still reading (a run cancelled or failed midway). */
-  end(): Promise<number> {
+  /** The thread sent its last message of this read: it is free for another. */
+  finished(): void {
+    this.#finished = true;
+  }
+
+  /**
+   * Detaches from the thread: a finished one waits for the next read (or exits, past MAX_IDLE);
+   * one stopped midway (a cancelled run) is ended, since it may be blocked on its credits.
+   */
+  end(): void {
+    this.#worker.off('message', this.#deliver);
+    this.#worker.off('error', this.#failed);
+    this.#worker.off('exit', this.#exited);
+    if (this.#finished && idle.length < MAX_IDLE) {
+      this.#worker.unref();
+      idle.push(this.#worker);
+      return;
+    }
     // Woken first: a thread blocked in Atomics.wait would not see the termination.
     Atomics.store(this.#credits, 0, BATCHES_AHEAD);
     Atomics.notify(this.#credits, 0);
-    return this.#worker.terminate();
+    void this.#worker.terminate();
   }
+}
+
+/** What the thread is asked to read (sql-groups-worker.mjs). */
+interface ReadJob {
+  file: string;
+  compiled: CompiledSqlTask;
+  fallback: CompiledSqlTask | undefined;
+  digest: { sql: string; params: unknown[]; expected: string };
+  limits: GroupLimits;
+  batchSize: number;
+  credits: SharedArrayBuffer;
+}
+
+function startThread(): Worker {
+  // Nothing of the parent's flags (the sandbox's, a test runner's loaders) is needed here.
+  const worker = new Worker(WORKER_ENTRY, { execArgv: [] });
+  liveThreads++;
+  worker.on('error', () => {}); // a read in progress hears it through its own listener
+  worker.once('exit', () => {
+    liveThreads--;
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+  });
+  return worker;
 }
 
 /** The thread's error as the in-thread read would have thrown it: its message and code. */

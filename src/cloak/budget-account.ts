@@ -118,42 +118,57 @@ export class Account {
     const { period } = this.run;
     const anyStored = await ledger.hasUsers(orgId);
     const bits = await ledger.pageBits(orgId);
-    let step: Array<[UserKey, Int32Array | undefined]> = [];
+    // The step's users, and their ids when given: two arrays, no entry per user.
+    let keys: UserKey[] = [];
+    let idLists: Array<Int32Array | undefined> = [];
     let partition = -1;
     let exhausted = 0;
     let pagesWritten = 0;
     let recordsWritten = 0;
     const flush = async () => {
-      const pages = step.map(([key]) => pageOf(key, bits));
-      const wanted = [...new Set(pages)];
+      const pages = new Int32Array(keys.length);
+      for (let i = 0; i < keys.length; i++) pages[i] = pageOf(keys[i]!, bits);
       const stored = new Map<number, Buffer>();
       if (anyStored) {
+        const wanted = [...new Set(pages)];
         for (const row of await ledger.loadPages(orgId, wanted)) stored.set(row.page, row.states);
       }
-      const changed = new Map<number, Array<[UserKey, UserState]>>();
-      for (let i = 0; i < step.length; i++) {
-        const [key, ids] = step[i]!;
-        const page = pages[i]!;
-        let state: UserState | undefined;
-        let wasOut = false;
-        visit(key, ids, () => {
-          if (state === undefined) {
-            const found = stored.get(page);
-            state = (found && findState(found, key, period)) || newState();
-            wasOut = state.exhausted !== undefined;
-          }
-          return state;
-        });
+      // The user being visited and their state, read once on demand: one accessor for all.
+      const at = { user: 0, state: undefined as UserState | undefined, wasOut: false };
+      const stateOf = (): UserState => {
+        if (at.state === undefined) {
+          const found = stored.get(pages[at.user]!);
+          at.state = (found && findState(found, keys[at.user]!, period)) || newState();
+          at.wasOut = at.state.exhausted !== undefined;
+        }
+        return at.state;
+      };
+      const changedUsers: number[] = [];
+      const changedStates: UserState[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        at.user = i;
+        at.state = undefined;
+        at.wasOut = false;
+        visit(keys[i]!, idLists[i], stateOf);
+        const state = at.state as UserState | undefined;
         if (!state?.dirty) continue;
-        if (!wasOut && state.exhausted !== undefined) exhausted++;
-        let changes = changed.get(page);
-        if (changes === undefined) changed.set(page, (changes = []));
-        changes.push([key, state]);
+        if (!at.wasOut && state.exhausted !== undefined) exhausted++;
+        changedUsers.push(i);
+        changedStates.push(state);
       }
-      if (commit && changed.size > 0) {
+      if (commit && changedUsers.length > 0) {
+        // In hash order, which is page order too (a page is a range of hashes): each page's
+        // changes are a run of the one sorted list.
+        const order = byHash(changedUsers.map((i) => keys[i]!));
         const rows: PageRow[] = [];
-        for (const [page, changes] of changed) {
-          changes.sort(([a], [b]) => compareHashes(a, b));
+        for (let from = 0; from < order.length;) {
+          const page = pages[changedUsers[order[from]!]!]!;
+          const changes: Array<[UserKey, UserState]> = [];
+          for (; from < order.length; from++) {
+            const c = order[from]!;
+            if (pages[changedUsers[c]!] !== page) break;
+            changes.push([keys[changedUsers[c]!]!, changedStates[c]!]);
+          }
           const states = rewritePage(stored.get(page), changes, period);
           rows.push({ page, states });
           pagesWritten++;
@@ -161,17 +176,18 @@ export class Account {
         }
         await ledger.savePages(orgId, rows);
       }
-      step = [];
+      keys = [];
+      idLists = [];
     };
     for (const user of users) {
-      const entry: [UserKey, Int32Array | undefined] =
-        user instanceof Uint8Array ? [user, undefined] : [user[0], user[1]];
-      const part = partitionOf(entry[0]);
-      if (step.length > 0 && (part !== partition || step.length >= USERS_PER_STEP)) await flush();
+      const key = user instanceof Uint8Array ? user : user[0];
+      const part = partitionOf(key);
+      if (keys.length > 0 && (part !== partition || keys.length >= USERS_PER_STEP)) await flush();
       partition = part;
-      step.push(entry);
+      keys.push(key);
+      idLists.push(user instanceof Uint8Array ? undefined : user[1]);
     }
-    if (step.length > 0) await flush();
+    if (keys.length > 0) await flush();
     if (!commit) return;
     if (exhausted > 0) await ledger.addExhausted(orgId, period, exhausted);
     // Pages are hash-uniform: the ones written say how full the organisation's pages are.
@@ -196,6 +212,16 @@ export class Account {
     state.spent += c.cost;
     return true;
   }
+}
+
+/** Indexes of `keys` in hash order: by their first 32-bit word, then the rest. */
+function byHash(keys: readonly UserKey[]): Int32Array {
+  const first = new Uint32Array(keys.length);
+  keys.forEach(
+    (key, i) => (first[i] = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> 0),
+  );
+  const order = Int32Array.from(keys, (_, i) => i);
+  return order.sort((a, b) => first[a]! - first[b]! || compareHashes(keys[a]!, keys[b]!));
 }
 
 function newState(): UserState {

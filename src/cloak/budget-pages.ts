@@ -91,21 +91,24 @@ export function rewritePage(
   const out = Buffer.allocUnsafe((total + changes.length) * RECORD_BYTES);
   let written = 0;
   let i = 0;
-  const keepOld = (to: number) => {
-    for (; i < to; i++) {
-      const offset = i * RECORD_BYTES;
-      if (old.readDoubleLE(offset + PAGE_HASH_BYTES + 24) < period) continue;
+  const keepOld = () => {
+    const offset = i * RECORD_BYTES;
+    if (old.readDoubleLE(offset + PAGE_HASH_BYTES + 24) >= period) {
       old.copy(out, written * RECORD_BYTES, offset, offset + RECORD_BYTES);
       written++;
     }
+    i++;
   };
+  // A merge of two sorted lists: the page's records and the changes, a change replacing the
+  // record of its hash. One pass, since the page is copied anyway.
   for (const [hash, state] of changes) {
-    const at = indexOf(old, hash);
-    keepOld(at >= 0 ? at : -at - 1);
-    if (at >= 0) i++;
+    const words = hashWords(hash);
+    let c = 1;
+    while (i < total && (c = compareAt(old, i, words)) < 0) keepOld();
+    if (i < total && c === 0) i++;
     writeRecord(out, written++, hash, state, period);
   }
-  keepOld(total);
+  while (i < total) keepOld();
   return out.subarray(0, written * RECORD_BYTES);
 }
 
@@ -141,30 +144,35 @@ export function splitPage(page: Buffer, id: number, bits: number): [Buffer, Buff
   return [page.subarray(0, at * RECORD_BYTES), page.subarray(at * RECORD_BYTES)];
 }
 
-/**
- * Binary search over the page's hashes: the record's index, or -(insertion point) - 1. Compares
- * the hashes as four big-endian 32-bit words, which orders them as their bytes.
- */
+/** Binary search over the page's hashes: the record's index, or -(insertion point) - 1. */
 function indexOf(page: Buffer, hash: Uint8Array): number {
-  const h0 = word(hash, 0);
-  const h1 = word(hash, 4);
-  const h2 = word(hash, 8);
-  const h3 = word(hash, 12);
+  const words = hashWords(hash);
   let low = 0;
   let high = recordsIn(page) - 1;
   while (low <= high) {
     const mid = (low + high) >>> 1;
-    const offset = mid * RECORD_BYTES;
-    const c =
-      compare(page.readUInt32BE(offset), h0) ||
-      compare(page.readUInt32BE(offset + 4), h1) ||
-      compare(page.readUInt32BE(offset + 8), h2) ||
-      compare(page.readUInt32BE(offset + 12), h3);
+    const c = compareAt(page, mid, words);
     if (c === 0) return mid;
     if (c < 0) low = mid + 1;
     else high = mid - 1;
   }
   return -low - 1;
+}
+
+/** A hash's first 16 bytes as four big-endian 32-bit words, which order as the bytes do. */
+function hashWords(hash: Uint8Array): [number, number, number, number] {
+  return [word(hash, 0), word(hash, 4), word(hash, 8), word(hash, 12)];
+}
+
+/** Orders the hash of the page's record `at` against a hash's words (hashWords). */
+function compareAt(page: Buffer, at: number, words: readonly number[]): number {
+  const offset = at * RECORD_BYTES;
+  return (
+    compare(page.readUInt32BE(offset), words[0]!) ||
+    compare(page.readUInt32BE(offset + 4), words[1]!) ||
+    compare(page.readUInt32BE(offset + 8), words[2]!) ||
+    compare(page.readUInt32BE(offset + 12), words[3]!)
+  );
 }
 
 /** Orders two user hashes (or keys) by their first 16 bytes, as Buffer.compare would. */

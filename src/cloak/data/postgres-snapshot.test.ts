@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, TEST_POSTGRES_SERVER } from '../../store/test-support.ts';
 import type { CloakDataStore } from './data-store.ts';
 import { openDataStore } from './open-data-store.ts';
+import { parseSqlTask } from '../sql-task/parse-sql-task.ts';
 
 /** More users than one page of the snapshot's cursor: the stream waits between two FETCHes. */
 const USERS = 2_500;
@@ -51,6 +52,35 @@ describe('a PostgreSQL user stream cut off by the server', () => {
     // The store's pool takes new connections: the next stream reads every user.
     let users = 0;
     for await (const _ of data.streamUsers('org', [{ table: 't' }])) users++;
+    expect(users).toBe(USERS);
+  });
+
+  it('ends a stream left midway while its next page is already asked for', async () => {
+    const query = parseSqlTask('SELECT v, count(DISTINCT user) FROM t GROUP BY v');
+    const limits = { maxProperties: 100, maxTextLength: 100 };
+    const stream = data.streamSqlGroups('org', query, limits)[Symbol.asyncIterator]();
+    // The first batch comes from the first page; the second page is on its way meanwhile.
+    expect((await stream.next()).done).toBe(false);
+    await stream.return?.(undefined);
+    // The snapshot's connection is gone (its page's rejection handled, nothing unhandled).
+    const admin = new pg.Client({ connectionString: `${TEST_POSTGRES_SERVER}/postgres` });
+    await admin.connect();
+    try {
+      const name = new URL(database.url).pathname.slice(1);
+      const inTransaction = async () =>
+        (
+          await admin.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+            [name],
+          )
+        ).rows[0].n as number;
+      for (let i = 0; i < 50 && (await inTransaction()) > 0; i++) await sleep(20);
+      expect(await inTransaction()).toBe(0);
+    } finally {
+      await admin.end();
+    }
+    let users = 0;
+    for await (const batch of data.streamSqlGroups('org', query, limits)) users += batch.length;
     expect(users).toBe(USERS);
   });
 });

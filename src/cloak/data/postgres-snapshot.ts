@@ -51,13 +51,24 @@ export async function* readInPostgresSnapshot<T>(
       `DECLARE ${name} NO SCROLL CURSOR FOR ${numberPlaceholders(sql)}`,
       params as unknown[],
     );
-    for (;;) {
-      const page = await client.query<unknown[]>({
-        text: `FETCH ${ROWS_PER_PAGE} FROM ${name}`,
-        rowMode: 'array',
-      });
-      yield* page.rows;
-      if (page.rows.length < ROWS_PER_PAGE) return;
+    const fetch = () =>
+      client.query<unknown[]>({ text: `FETCH ${ROWS_PER_PAGE} FROM ${name}`, rowMode: 'array' });
+    // The next page is asked for before this one is handed over: PostgreSQL computes it while
+    // the consumer works through this one.
+    let next = fetch();
+    let pending = true;
+    try {
+      for (;;) {
+        const page = await next;
+        pending = false;
+        if (page.rows.length < ROWS_PER_PAGE) return yield* page.rows;
+        next = fetch();
+        pending = true;
+        yield* page.rows;
+      }
+    } finally {
+      // A consumer that stopped early leaves a page asked for; the connection's end rejects it.
+      if (pending) next.catch(() => undefined);
     }
   }
   try {

@@ -1,4 +1,5 @@
 // A real installation seeded with victims of known secret bits, and task runs with or without noise.
+import { createHash } from 'node:crypto';
 import {
   DEFAULT_ANONYMIZER_SETTINGS,
   NOISELESS_SETTINGS,
@@ -89,6 +90,30 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
+/**
+ * The lab's secrets: the noise secrets (its own runner's and the installation's) and the seed of
+ * the victims' bits. Fixed, so that each run of the suite measures the same kappa; with
+ * ATTACK_SECRET=<any text> all three are drawn from that text (SHA-256), so that one lucky secret
+ * cannot hide an attack: `npm run attacks:secrets` runs the suite under several and reports each
+ * attack's kappa under each (scripts/attack-secrets.mjs).
+ */
+export function labSecrets(text = process.env.ATTACK_SECRET): {
+  runner: Uint8Array;
+  installation: Uint8Array | undefined;
+  truthSeed: number;
+} {
+  if (text === undefined || text === '') {
+    return { runner: new Uint8Array(32).fill(7), installation: undefined, truthSeed: 0x5eed };
+  }
+  const draw = (purpose: string) =>
+    new Uint8Array(createHash('sha256').update(`${purpose}:${text}`).digest());
+  return {
+    runner: draw('runner'),
+    installation: draw('installation'),
+    truthSeed: Buffer.from(draw('truth')).readUInt32BE(0),
+  };
+}
+
 /** A fixed pseudo-random bit sequence, so each run of the suite scores the same victims. */
 function bits(n: number, seed: number): Array<0 | 1> {
   let x = seed >>> 0;
@@ -116,18 +141,22 @@ export async function openLab(options: LabOptions): Promise<Lab> {
   // keep the installation's per-user 1,000 ms: when the limit was wall-clock, beside a batch
   // benchmark a trivial user of a counting attack's first run once passed 200 ms (an exception
   // instead of a count, so "every repeat returns the same answer" failed).
-  const inst = await startTestInstallation({
-    ...options.config,
-    ...(options.timed ? { sandbox: { timeoutMs: LAB_LIMIT_MS } } : {}),
-    cloak: { ...(options.timed ? {} : { taskTimeoutSeconds: 3600 }), ...options.config?.cloak },
-  });
+  const secrets = labSecrets();
+  const inst = await startTestInstallation(
+    {
+      ...options.config,
+      ...(options.timed ? { sandbox: { timeoutMs: LAB_LIMIT_MS } } : {}),
+      cloak: { ...(options.timed ? {} : { taskTimeoutSeconds: 3600 }), ...options.config?.cloak },
+    },
+    secrets.installation,
+  );
   const orgId = await inst.createOrg('Attackers');
   const { data } = inst.platform.cloak;
   await data.createTable(orgId, {
     name: 't',
     columns: ['grp', 'victim', 's', 'a'].map((name) => ({ name, type: 'integer' as const })),
   });
-  const truth = bits(victims, 0x5eed + options.companions);
+  const truth = bits(victims, secrets.truthSeed + options.companions);
   const rows: Record<string, unknown> = {};
   for (let g = 0; g < victims; g++) {
     rows[`v${g}`] = { t: [{ grp: g, victim: 1, s: truth[g], a: 0 }] };
@@ -144,7 +173,7 @@ export async function openLab(options: LabOptions): Promise<Lab> {
   // system with neither noise nor budget. Default runs share the installation's budget.
   const runner = (anonymizer: Readonly<AnonymizerSettings>, budgeted = false) =>
     new TaskRunner(data, {
-      secret: new Uint8Array(32).fill(7),
+      secret: secrets.runner,
       limits: { ...config.sandbox },
       runTimeoutSeconds: config.cloak.taskTimeoutSeconds,
       anonymizer,

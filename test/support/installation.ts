@@ -30,11 +30,13 @@ const TEST_NOISE_SECRET_BYTE = 0x5e;
 
 export async function startTestInstallation(
   overrides: ConfigInput = {},
+  /** Another fixed noise secret (32 bytes): the attack lab measures under several. */
+  noiseSecret?: Uint8Array,
 ): Promise<TestInstallation> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencloak-test-'));
   // A fixed noise secret: every test then publishes the same noisy counts on every run, so that a
   // bucket near the threshold is published or not for good, never one run in a few hundred.
-  pinNoiseSecret(dataDir, TEST_NOISE_SECRET_BYTE);
+  pinNoiseSecret(dataDir, noiseSecret ?? TEST_NOISE_SECRET_BYTE);
   const config = buildConfig({
     ...overrides,
     dataDir,

@@ -214,14 +214,9 @@ export class Account {
   }
 }
 
-/** Indexes of `keys` in hash order: by their first 32-bit word, then the rest. */
+/** Indexes of `keys` in hash order. */
 function byHash(keys: readonly UserKey[]): Int32Array {
-  const first = new Uint32Array(keys.length);
-  keys.forEach(
-    (key, i) => (first[i] = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> 0),
-  );
-  const order = Int32Array.from(keys, (_, i) => i);
-  return order.sort((a, b) => first[a]! - first[b]! || compareHashes(keys[a]!, keys[b]!));
+  return Int32Array.from(keys, (_, i) => i).sort((a, b) => compareHashes(keys[a]!, keys[b]!));
 }
 
 function newState(): UserState {

@@ -93,7 +93,8 @@ export function rewritePage(
   let i = 0;
   const keepOld = () => {
     const offset = i * RECORD_BYTES;
-    if (old.readDoubleLE(offset + PAGE_HASH_BYTES + 24) >= period) {
+    // Records of earlier periods are dropped (written as before the merge: NaN is kept).
+    if (!(old.readDoubleLE(offset + PAGE_HASH_BYTES + 24) < period)) {
       old.copy(out, written * RECORD_BYTES, offset, offset + RECORD_BYTES);
       written++;
     }

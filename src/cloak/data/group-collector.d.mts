@@ -1,10 +1,12 @@
 // Types of group-collector.mjs, which the sql groups' worker thread (plain JavaScript) shares with the store.
 
-/** One user's groups as a task's reported properties, or the error a task would have raised. */
-export type SqlUserGroups =
+/** Groups as a task's reported properties, or the error a task would have raised. */
+export type SqlGroupsOutcome =
   // Users with the same groups may share one (frozen) array: never change it.
-  | { userId: string; ok: true; properties: Array<[label: string, value: string]> }
-  | { userId: string; ok: false; error: string };
+  { ok: true; properties: Array<[label: string, value: string]> } | { ok: false; error: string };
+
+/** One user's groups. */
+export type SqlUserGroups = SqlGroupsOutcome & { userId: string };
 
 /**
  * The sandbox's limits on one user's properties. A user whose groups break them is an exception

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { installRoot } from '../../shared/index.ts';
 import type { SqlTaskQuery } from '../sql-task/sql-task-model.ts';
-import type { GroupLimits, SqlUserGroups } from './group-collector.mjs';
+import type { GroupLimits, SqlGroupsOutcome, SqlUserGroups } from './group-collector.mjs';
 import { quoteIdentifier } from './names.ts';
 import { compileSqlTask, type CompiledSqlTask } from './sql-compile.ts';
 import {
@@ -82,10 +82,12 @@ export async function* streamSqlGroupsThreaded(
   // Synchronous reads one after the other: cloak.db's writers run on this thread, so these see
   // one state of the catalogue.
   const scope = sqlScope(main, orgId);
-  const compiled = compileSqlTask(query, scope, userIds);
-  if (!largeEnough(main, scope.table(compiled.tables[0]!)?.id, options.minRows)) {
+  // Sized before compiling: the main-thread read compiles inside its own snapshot anyway, and an
+  // unknown table gets its error from there.
+  if (!largeEnough(main, scope.table(query.tables[0]!.table)?.id, options.minRows)) {
     return yield* inThread();
   }
+  const compiled = compileSqlTask(query, scope, userIds);
   const fallback =
     compiled.rows === 'user' ? compileSqlTask(query, scope, userIds, GROUP_ROWS_FLAVOR) : undefined;
   const digest = {
@@ -104,7 +106,7 @@ export async function* streamSqlGroupsThreaded(
     batchSize: SQL_GROUP_BATCH,
   });
   // Outcomes by the thread's ids (sql-groups-worker.mjs): one object each, shared by its users.
-  const outcomes: Outcome[] = [];
+  const outcomes: SqlGroupsOutcome[] = [];
   try {
     for (;;) {
       const message = await thread.next();
@@ -145,12 +147,13 @@ function largeEnough(
   return probe.get(minRows - 1) !== undefined;
 }
 
-/** A user's groups without the user. */
-type Outcome =
-  { ok: true; properties: Array<[label: string, value: string]> } | { ok: false; error: string };
-
 type ThreadMessage =
-  | { type: 'batch'; userIds: string[]; outcomes: Int32Array; defined: Array<[number, Outcome]> }
+  | {
+      type: 'batch';
+      userIds: string[];
+      outcomes: Int32Array;
+      defined: Array<[number, SqlGroupsOutcome]>;
+    }
   | { type: 'done' }
   | { type: 'stale' }
   | { type: 'error'; name: string; message: string; code?: string };

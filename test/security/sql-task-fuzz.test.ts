@@ -105,6 +105,15 @@ const OPS = ['=', '<>', '!=', '<', '<=', '>', '>=', 'LIKE', '||', '==', 'IS', 'G
 
 const pick = <T>(items: readonly T[]) => fc.constantFrom(...items);
 
+/** Columns with a constant of their type. */
+const TYPED: ReadonlyArray<readonly [string, string]> = [
+  ['city', "'Berlin'"],
+  ['amount', '100'],
+  ['age', '30'],
+  ['paid', 'TRUE'],
+  ['t', '0'],
+];
+
 const value: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -122,6 +131,23 @@ const value: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
       .tuple(tie('value'), pick(['+', '-', '*', '/', '||', '%']), tie('value'))
       .map(([a, op, b]) => `${a} ${op} ${b}`),
     tie('value').map((e) => `-${e}`),
+    fc
+      .tuple(pick(COLUMNS), pick(OPS), pick(CONSTANTS), tie('value'), fc.option(tie('value')))
+      .map(
+        ([c, op, k, then, otherwise]) =>
+          `CASE WHEN ${c} ${op} ${k} THEN ${then}${otherwise === null ? '' : ` ELSE ${otherwise}`} END`,
+      ),
+    fc
+      .tuple(tie('value'), pick(CONSTANTS), tie('value'))
+      .map(([subject, k, then]) => `CASE ${subject} WHEN ${k} THEN ${then} END`),
+    fc.tuple(pick(COLUMNS), tie('value')).map(([c, e]) => `CASE WHEN ${c} THEN ${e}`),
+    // Well-typed ones too, so that many compile and run.
+    fc
+      .tuple(pick(TYPED), pick(['=', '<', '>=', '<>']), pick(TYPED), fc.boolean())
+      .map(
+        ([[c, k], op, [then], otherwise]) =>
+          `CASE WHEN ${c} ${op} ${k} THEN ${then}${otherwise ? ` ELSE ${then}` : ''} END`,
+      ),
     tie('value').map((e) => `CAST(${e} AS int)`),
     tie('value').map((e) => `(SELECT pin FROM secrets WHERE ${e} = 1)`),
   ),
@@ -231,6 +257,8 @@ const plausible: fc.Arbitrary<string> = fc
         "lookup('countries', city)",
         'paid',
         'ceil(age / 3)',
+        "CASE WHEN amount > 100 THEN 'big' WHEN city = 'x'' OR ''1''=''1' THEN city END",
+        "CASE city WHEN '; DROP TABLE visits; --' THEN 1 WHEN 'Berlin' THEN age ELSE 0 END",
       ],
       { maxLength: 3 },
     ),
@@ -339,7 +367,7 @@ function snapshot(): string {
   return JSON.stringify([tables, counts]);
 }
 
-const tally = { accepted: 0, refused: 0 };
+const tally = { accepted: 0, refused: 0, cases: 0 };
 
 /** The property every input must have. */
 function check(text: string): void {
@@ -363,6 +391,7 @@ function check(text: string): void {
     return;
   }
   tally.accepted++;
+  if (/\bCASE\b/.test(text)) tally.cases++;
   const touched = openedTables(t.db, compiled.sql, compiled.params);
   for (const name of touched) {
     expect(mineTables.has(name) || name === 'data_lookup_entries', `${text} reads ${name}`).toBe(
@@ -467,10 +496,13 @@ describe('sql task compiler under fuzzing', () => {
     ]) {
       check(text);
     }
-    console.log(`sql task fuzzing: ${tally.accepted} compiled and ran, ${tally.refused} refused`);
+    console.log(
+      `sql task fuzzing: ${tally.accepted} compiled and ran (${tally.cases} with CASE), ${tally.refused} refused`,
+    );
     // The runs meant something: plenty of queries got through the parser and compiled, and ran.
     expect(tally.accepted + tally.refused).toBeGreaterThanOrEqual(10_000);
     expect(tally.accepted).toBeGreaterThan(1500);
+    expect(tally.cases).toBeGreaterThan(50);
     // Nothing was changed: every table, and every row count, as before.
     expect(snapshot()).toBe(before);
   }, 600_000);

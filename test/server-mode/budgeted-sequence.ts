@@ -15,8 +15,9 @@ export const SETTINGS: ConfigInput = {
 function generator(seed: number) {
   let state = seed;
   return (n: number) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state % n;
+    // 32-bit arithmetic, its high bits: in doubles the product passed 2^53 and lost its low bits.
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
   };
 }
 

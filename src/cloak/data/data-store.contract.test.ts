@@ -337,6 +337,19 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
       expect(
         await groups('SELECT city, count(DISTINCT user) FROM people GROUP BY city', ['u3']),
       ).toEqual(['u3=berlin']);
+      // CASE: conditions as in WHERE (NULL matches no comparison), constants or values as results.
+      expect(
+        await groups(
+          `SELECT CASE WHEN age >= 40 THEN 'older' WHEN city = 'berlin' AND score > 10 THEN 'bb'
+             ELSE city END AS c, count(DISTINCT user) FROM people GROUP BY c`,
+        ),
+      ).toEqual(['u1=berlin', 'u2=older', 'u3=bb']);
+      expect(
+        await groups(
+          `SELECT CASE city WHEN 'Paris' THEN 1.5 WHEN 'berlin' THEN score / 2 END AS n,
+             CASE WHEN age < 31 THEN member END AS m, count(DISTINCT user) FROM people GROUP BY n, m`,
+        ),
+      ).toEqual(['u1=3.5, true', 'u2=1.5, null', 'u3=6, null']);
     });
   });
 

@@ -219,7 +219,33 @@ class Compiler {
           type: 'text',
         };
       }
+      case 'case':
+        return this.caseValue(expr);
     }
+  }
+
+  /** A CASE's value; its results share one type (NULL goes with any). */
+  caseValue(expr: Extract<SqlExpr, { kind: 'case' }>): { sql: string; type: ValueType } {
+    // In the text's order, which is the order of its parameters.
+    const whens: string[] = [];
+    const compiled: Array<{ expr: SqlExpr; sql: string; type: ValueType }> = [];
+    for (const branch of expr.branches) {
+      const when = this.condition(branch.when);
+      const then = { expr: branch.then, ...this.value(branch.then) };
+      whens.push(`WHEN ${when} THEN ${then.sql}`);
+      compiled.push(then);
+    }
+    compiled.push({ expr: expr.otherwise, ...this.value(expr.otherwise) });
+    const typed = compiled.filter((c) => c.type !== 'null');
+    const type = typed[0]?.type ?? 'null';
+    const other = typed.find((c) => c.type !== type);
+    if (other) {
+      throw sqlError(
+        other.expr.at,
+        `the CASE's results must have one type: ${describeExpr(typed[0]!.expr)} is ${type}, ${describeExpr(other.expr)} is ${other.type}.`,
+      );
+    }
+    return { sql: `(CASE ${whens.join(' ')} ELSE ${compiled.at(-1)!.sql} END)`, type };
   }
 
   numeric(expr: SqlExpr, where: string): string {

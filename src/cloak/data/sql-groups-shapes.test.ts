@@ -70,6 +70,8 @@ const QUERIES = [
    FROM visits WHERE amount > 0 GROUP BY country, a`,
   `SELECT age, city, count(DISTINCT user) FROM visits JOIN people USING (user)
    WHERE city IS NOT NULL GROUP BY age, city`,
+  `SELECT CASE WHEN amount > 50 THEN 'high' WHEN amount IS NULL THEN NULL ELSE city END AS c,
+   count(DISTINCT user) FROM visits GROUP BY c`,
 ];
 
 describe('the two shapes of a sql task’s rows', () => {

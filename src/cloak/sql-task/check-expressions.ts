@@ -1,11 +1,12 @@
 // The value expressions and row conditions of a sql task, checked against the subset.
 import { shown, sqlError } from './sql-errors.ts';
-import { MAX_IN_VALUES, MAX_NESTING, USER } from './sql-limits.ts';
+import { MAX_CASE_BRANCHES, MAX_IN_VALUES, MAX_NESTING, USER } from './sql-limits.ts';
 import {
   DATE_PARTS,
   type CompareOp,
   type DatePart,
   type Position,
+  type SqlCaseBranch,
   type SqlCondition,
   type SqlExpr,
 } from './sql-task-model.ts';
@@ -107,17 +108,80 @@ export class ExpressionChecker extends SqlText {
           at,
         };
       }
+      case 'case':
+        return this.caseExpr(node, parent, depth);
       case 'aggr_func':
         throw sqlError(
           at,
           `${shown(aggregateText(node))}: aggregates other than one count(DISTINCT user) in the SELECT list are not supported.`,
         );
     }
-    throw sqlError(
-      at,
-      `${describeNode(node, this.slice(node))} is not supported here; see docs/sql.md for the subset.`,
-    );
+    throw sqlError(at, `${describeNode(node, this.slice(node))} is not supported here.`);
   }
+
+  /**
+   * CASE WHEN <condition> THEN <value> ... [ELSE <value>] END, or CASE x WHEN <constant> THEN ...
+   * (each WHEN then reads x = <constant>). Without ELSE, a row no WHEN matches gives NULL.
+   */
+  caseExpr(node: Node, parent: Position, depth: number): SqlExpr {
+    const at = this.caseAt(node, parent);
+    const args: Node[] = Array.isArray(node.args) ? node.args : [];
+    const whens = args.filter((a) => a?.type === 'when');
+    if (whens.length > MAX_CASE_BRANCHES) {
+      throw sqlError(
+        at,
+        `the CASE has ${whens.length} WHEN branches; at most ${MAX_CASE_BRANCHES} are allowed (use a lookup table for longer mappings).`,
+      );
+    }
+    const subject = node.expr ? this.expr(node.expr, at, depth + 1) : undefined;
+    const branches = whens.map((branch): SqlCaseBranch => {
+      const when: SqlCondition = subject
+        ? {
+            kind: 'compare',
+            op: '=',
+            left: subject,
+            right: this.constant(branch.cond, at),
+            at: subject.at,
+          }
+        : this.condition(branch.cond, at, depth + 1);
+      if (when.kind === 'compare' && when.right.kind === 'null') {
+        throw sqlError(
+          when.right.at,
+          'WHEN NULL never matches; write CASE WHEN x IS NULL THEN ...',
+        );
+      }
+      return { when, then: this.expr(branch.result, at, depth + 1) };
+    });
+    const otherwise = args.find((a) => a?.type === 'else');
+    return {
+      kind: 'case',
+      branches,
+      otherwise: otherwise ? this.expr(otherwise.result, at, depth + 1) : { kind: 'null', at },
+      at,
+    };
+  }
+
+  /**
+   * Where a CASE starts: node-sql-parser gives it no location, so its keyword is found in the
+   * text: the last one before its first located part (a nested CASE lies inside that part), or
+   * else the first one from its parent on that no CASE read before has taken.
+   */
+  caseAt(node: Node, parent: Position): Position {
+    const first = node.args?.find((a: Node) => a?.type === 'when')?.cond;
+    const anchor: unknown = node.expr?.loc?.start?.offset ?? first?.loc?.start?.offset;
+    const end = typeof anchor === 'number' ? anchor : this.text.length;
+    const keywords = [...this.text.slice(parent.offset, end).matchAll(/\bcase\b/gi)].map(
+      (m) => parent.offset + m.index,
+    );
+    const found =
+      typeof anchor === 'number' ? keywords.at(-1) : keywords.find((k) => !this.#cases.has(k));
+    if (found === undefined) return parent;
+    this.#cases.add(found);
+    return this.pos(found);
+  }
+
+  /** Offsets of the CASE keywords already read (caseAt). */
+  readonly #cases = new Set<number>();
 
   call(node: Node, at: Position, depth: number): SqlExpr {
     const name = functionName(node);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../errors/index.ts';
-import { MAX_IN_VALUES, MAX_NESTING, parseSqlTask } from './parse-sql-task.ts';
+import { MAX_CASE_BRANCHES, MAX_IN_VALUES, MAX_NESTING, parseSqlTask } from './parse-sql-task.ts';
 
 /** The message of the INVALID_SQL_TASK error the query gets. */
 function refusal(sql: string): string {
@@ -35,6 +35,26 @@ describe('parsing a sql task', () => {
     expect(JSON.stringify(query.where)).toContain('"value":"it\'s"');
   });
 
+  it('reads parenthesized ORs inside AND, and ANDs inside OR, as written', () => {
+    const where = (condition: string) =>
+      parseSqlTask(`SELECT count(DISTINCT user) FROM t WHERE ${condition}`).where;
+    // Once refused as nesting "more than 16 deep": a parenthesized chain was split as one term.
+    expect(where("(city = 'a' OR age = 1) AND paid")).toMatchObject({
+      kind: 'and',
+      left: { kind: 'or', left: { kind: 'compare' }, right: { kind: 'compare' } },
+      right: { kind: 'truth' },
+    });
+    expect(where("((city = 'a' OR age = 1)) AND (age > 2 AND age < 9)")).toMatchObject({
+      kind: 'and',
+      left: { kind: 'or' },
+      right: { kind: 'and' },
+    });
+    expect(where("city = 'a' OR (age = 1 AND NOT (paid OR age IS NULL))")).toMatchObject({
+      kind: 'or',
+      right: { kind: 'and', right: { kind: 'not', arg: { kind: 'or' } } },
+    });
+  });
+
   it('takes a query without groups as one bucket named by the count', () => {
     const query = parseSqlTask(
       'SELECT count(DISTINCT user) AS big FROM purchases WHERE amount > 1',
@@ -43,8 +63,54 @@ describe('parsing a sql task', () => {
     expect(query.countName).toBe('big');
   });
 
+  it('reads CASE in both forms, with its conditions, results and where it starts', () => {
+    const query = parseSqlTask(
+      `SELECT city,
+         CASE WHEN amount > 100 THEN 'big' WHEN amount IS NULL THEN NULL ELSE 'small' END,
+         CASE city WHEN 'Berlin' THEN 1 WHEN 'Paris' THEN 2 END AS code, count(DISTINCT user)
+       FROM visits GROUP BY 1, 2, 3`,
+    );
+    expect(query.groups.map((g) => g.name)).toEqual(['city', 'case', 'code']);
+    const [, searched, simple] = query.groups.map((g) => g.expr);
+    expect(searched).toMatchObject({
+      kind: 'case',
+      at: { line: 2, column: 10 },
+      branches: [
+        { when: { kind: 'compare', op: '>' }, then: { kind: 'string', value: 'big' } },
+        { when: { kind: 'is-null', negated: false }, then: { kind: 'null' } },
+      ],
+      otherwise: { kind: 'string', value: 'small' },
+    });
+    // The simple form compares its subject with each WHEN's constant; no ELSE is NULL.
+    expect(simple).toMatchObject({
+      kind: 'case',
+      at: { line: 3, column: 10 },
+      branches: [
+        { when: { kind: 'compare', op: '=', left: { name: 'city' }, right: { value: 'Berlin' } } },
+        { when: { right: { value: 'Paris' } }, then: { kind: 'number', value: 2 } },
+      ],
+      otherwise: { kind: 'null' },
+    });
+  });
+
   it.each([
     ['SELECT city, count(*) FROM visits GROUP BY city', /line 1, column 14: .*count\(\*\)/],
+    [
+      "SELECT CASE WHEN 1 = 1 THEN 'x' END AS c, count(DISTINCT user) FROM visits GROUP BY c",
+      /line 1, column 8: a group expression needs a column/,
+    ],
+    [
+      "SELECT city, CASE WHEN amount > 1 THEN user ELSE 'x' END AS c, count(DISTINCT user) FROM visits GROUP BY 1, 2",
+      /"user" is the user/,
+    ],
+    [
+      'SELECT CASE city WHEN NULL THEN 1 END AS c, count(DISTINCT user) FROM visits GROUP BY c',
+      /WHEN NULL never matches/,
+    ],
+    [
+      "SELECT CASE WHEN city LIKE 'B%' THEN 1 END AS c, count(DISTINCT user) FROM visits GROUP BY c",
+      /line 1, column 18: the operator LIKE/,
+    ],
     ['SELECT city, sum(amount) FROM visits GROUP BY city', /line 1, column 14: .*sum\(amount\)/],
     ['SELECT city FROM visits GROUP BY city', /count\(DISTINCT user\)/],
     [
@@ -133,6 +199,14 @@ describe('parsing a sql task', () => {
     expect(
       refusal(`SELECT count(DISTINCT user) FROM t WHERE ${'a = 1 OR '.repeat(3000)}a = 1`),
     ).toMatch(/at most 20000/);
+    const whens = (n: number) =>
+      Array.from({ length: n }, (_, i) => `WHEN age = ${i} THEN ${i}`).join(' ');
+    const mapping = (n: number) =>
+      `SELECT CASE ${whens(n)} END AS c, count(DISTINCT user) FROM t GROUP BY c`;
+    expect(parseSqlTask(mapping(MAX_CASE_BRANCHES)).groups).toHaveLength(1);
+    expect(refusal(mapping(MAX_CASE_BRANCHES + 1))).toMatch(
+      /line 1, column 8: the CASE has 101 WHEN branches; at most 100/,
+    );
   });
 
   it('gives up on a parse that backtracks too long, well before it would stall the cloak', () => {

@@ -247,7 +247,7 @@ class Checker extends ExpressionChecker {
       const checked = this.expr(expr, at, 0);
       if (!mentionsColumn(checked))
         throw sqlError(
-          at,
+          checked.at,
           'a group expression needs a column; a constant would be the same for every user.',
         );
       groups.push({ name: this.groupName(column, checked), expr: checked });
@@ -351,6 +351,8 @@ class Checker extends ExpressionChecker {
   groupName(column: Node, expr: SqlExpr): string {
     if (typeof column.as === 'string' && column.as !== '') return column.as;
     if (expr.kind === 'column') return expr.name;
+    // node-sql-parser keeps no text of a CASE; PostgreSQL names it "case" too.
+    if (expr.kind === 'case') return 'case';
     return shown(this.slice(column.expr) ?? 'group', 200);
   }
 

@@ -52,7 +52,11 @@ export class SqlText {
   }
 }
 
-/** The terms of a chain of one operator, left to right, without recursion. */
+/**
+ * The terms of a chain of one operator, left to right, without recursion. A parenthesized
+ * operand is one term; the chain itself is split even when it is in parentheses, as in
+ * "(a OR b) AND c", whose first term is read as a chain of its own.
+ */
 export function chain(node: Node, op: string): Node[] {
   const terms: Node[] = [];
   const stack: Node[] = [node];
@@ -61,7 +65,7 @@ export function chain(node: Node, op: string): Node[] {
     if (
       next?.type === 'binary_expr' &&
       String(next.operator).toUpperCase() === op &&
-      !next.parentheses
+      (next === node || !next.parentheses)
     ) {
       stack.push(next.right, next.left);
     } else {
@@ -127,8 +131,27 @@ export function mentionsColumn(expr: SqlExpr): boolean {
       return mentionsColumn(expr.source);
     case 'lookup':
       return mentionsColumn(expr.key);
+    case 'case':
+      return (
+        expr.branches.some((b) => conditionMentionsColumn(b.when) || mentionsColumn(b.then)) ||
+        mentionsColumn(expr.otherwise)
+      );
     default:
       return false;
+  }
+}
+
+function conditionMentionsColumn(cond: SqlCondition): boolean {
+  switch (cond.kind) {
+    case 'and':
+    case 'or':
+      return conditionMentionsColumn(cond.left) || conditionMentionsColumn(cond.right);
+    case 'not':
+      return conditionMentionsColumn(cond.arg);
+    case 'truth':
+      return mentionsColumn(cond.arg);
+    default:
+      return mentionsColumn(cond.left);
   }
 }
 

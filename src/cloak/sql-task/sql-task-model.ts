@@ -18,7 +18,17 @@ export type SqlExpr =
   | { kind: 'negate'; arg: SqlExpr; at: Position }
   | { kind: 'round'; fn: 'floor' | 'ceil'; arg: SqlExpr; at: Position }
   | { kind: 'extract'; field: DatePart; source: SqlExpr; at: Position }
-  | { kind: 'lookup'; table: string; key: SqlExpr; at: Position };
+  | { kind: 'lookup'; table: string; key: SqlExpr; at: Position }
+  | { kind: 'case'; branches: SqlCaseBranch[]; otherwise: SqlExpr; at: Position };
+
+/**
+ * `WHEN <condition> THEN <constant>` of a CASE; `CASE x WHEN 1 THEN ...` is read as the condition
+ * x = 1. Results are constants: a CASE names buckets, it does not compute values.
+ */
+export interface SqlCaseBranch {
+  when: SqlCondition;
+  then: SqlExpr;
+}
 
 /** A row condition: comparisons of an expression with constants, joined by AND, OR and NOT. */
 export type SqlCondition =

@@ -85,6 +85,12 @@ function lookupTables(query: SqlTaskQuery): Set<string> {
       visitExpr(expr.arg);
     } else if (expr.kind === 'extract') {
       visitExpr(expr.source);
+    } else if (expr.kind === 'case') {
+      for (const branch of expr.branches) {
+        visitCondition(branch.when);
+        visitExpr(branch.then);
+      }
+      visitExpr(expr.otherwise);
     }
   };
   const visitCondition = (cond: SqlCondition): void => {

@@ -33,6 +33,24 @@ const COMPARE: Record<string, CompareOp> = {
 
 const ARITHMETIC = new Set(['+', '-', '*', '/']);
 
+/** The comparison with its sides swapped: 3 < x is x > 3. */
+const MIRRORED: Record<CompareOp, CompareOp> = {
+  '=': '=',
+  '<>': '<>',
+  '<': '>',
+  '<=': '>=',
+  '>': '<',
+  '>=': '<=',
+};
+
+const CONSTANT_NODES = new Set(['number', 'bigint', 'single_quote_string', 'bool', 'null']);
+
+/** A constant as the parser gives it, a negative number included. */
+function isConstant(node: Node): boolean {
+  if (node?.type === 'unary_expr' && node.operator === '-') return isConstant(node.expr);
+  return CONSTANT_NODES.has(node?.type);
+}
+
 /** Checks values and conditions; the query checker (parse-sql-task.ts) builds on it. */
 export class ExpressionChecker extends SqlText {
   expr(node: Node, parent: Position, depth: number): SqlExpr {
@@ -53,11 +71,20 @@ export class ExpressionChecker extends SqlText {
         }
         return { kind: 'column', table, name, at: named };
       }
-      case 'number': {
-        const value = Number(node.value);
-        const here = node.loc ? at : this.find(String(node.value), parent.offset);
+      // The parser calls numbers with an exponent (1.5e3) or many digits "bigint".
+      case 'number':
+      case 'bigint': {
+        const text = String(node.value);
+        const value = Number(text);
+        const here = node.loc ? at : this.find(text, parent.offset);
         if (!Number.isFinite(value))
-          throw sqlError(here, `the number ${shown(String(node.value))} is not a finite number.`);
+          throw sqlError(here, `the number ${shown(text)} is not a finite number.`);
+        if (/^\d+$/.test(text) && !Number.isSafeInteger(value)) {
+          throw sqlError(
+            here,
+            `the integer ${shown(text)} is beyond 9007199254740991, the largest a task's numbers hold exactly.`,
+          );
+        }
         return { kind: 'number', value, at: here };
       }
       case 'single_quote_string': {
@@ -241,9 +268,22 @@ export class ExpressionChecker extends SqlText {
       const terms = chain(node, op).map((term) => this.condition(term, at, depth + 1));
       return balanced(terms, op === 'AND' ? 'and' : 'or', at);
     }
+    if (COMPARE[op] !== undefined && isConstant(node.left) && !isConstant(node.right)) {
+      // "18 <= age" reads as "age >= 18": the column goes on the left.
+      return this.condition(
+        { ...node, operator: MIRRORED[COMPARE[op]], left: node.right, right: node.left },
+        parent,
+        depth,
+      );
+    }
     const left = this.expr(node.left, at, depth + 1);
     if (op === 'IS' || op === 'IS NOT') {
-      if (node.right?.type !== 'null') throw sqlError(at, `${op} is supported only as ${op} NULL.`);
+      if (node.right?.type !== 'null') {
+        throw sqlError(
+          at,
+          `${op} is supported only as ${op} NULL; compare a boolean with = TRUE or = FALSE.`,
+        );
+      }
       return { kind: 'is-null', negated: op === 'IS NOT', left, at };
     }
     if (op === 'IN' || op === 'NOT IN') {

@@ -55,6 +55,27 @@ describe('parsing a sql task', () => {
     });
   });
 
+  it('puts a constant written first on the right, and reads numbers with an exponent', () => {
+    const where = (condition: string) =>
+      parseSqlTask(`SELECT count(DISTINCT user) FROM t WHERE ${condition}`).where;
+    expect(where('18 <= age AND -1 > x')).toMatchObject({
+      kind: 'and',
+      left: { kind: 'compare', op: '>=', left: { name: 'age' }, right: { value: 18 } },
+      right: { kind: 'compare', op: '<', left: { name: 'x' }, right: { value: -1 } },
+    });
+    expect(where('amount > 1.5e3')).toMatchObject({ right: { kind: 'number', value: 1500 } });
+    expect(where('amount > 2E-3')).toMatchObject({ right: { kind: 'number', value: 0.002 } });
+    expect(where('big = 9007199254740991')).toMatchObject({
+      right: { value: 9007199254740991 },
+    });
+    expect(refusal('SELECT count(DISTINCT user) FROM t WHERE big = 9007199254740993')).toMatch(
+      /column 48: the integer 9007199254740993 is beyond 9007199254740991/,
+    );
+    expect(refusal('SELECT count(DISTINCT user) FROM t WHERE x < 1e400')).toMatch(
+      /the number 1e400 is not a finite number/,
+    );
+  });
+
   it('takes a query without groups as one bucket named by the count', () => {
     const query = parseSqlTask(
       'SELECT count(DISTINCT user) AS big FROM purchases WHERE amount > 1',

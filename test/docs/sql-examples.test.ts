@@ -48,7 +48,7 @@ beforeAll(async () => {
           city: CITIES[u % 4],
           duration: u % 60,
           paid: u % 3 === 0,
-          referrer: u % 5 === 0 ? 'ad' : null,
+          referrer: u % 5 === 0 ? 'https://www.example.com/ad' : null,
         },
       ],
       people: [{ age: 18 + u, country: u % 2 === 0 ? 'DE' : 'FR' }],

@@ -267,6 +267,9 @@ const plausible: fc.Arbitrary<string> = fc
       fc.oneof(
         pick(INJECTIONS).map((c) => `city = ${c}`),
         fc
+          .tuple(pick(['LIKE', 'NOT LIKE']), pick(INJECTIONS), pick(['', '%', '_', "' ESCAPE '!"]))
+          .map(([op, c, w]) => `city ${op} ${c.slice(0, -1)}${w}'`),
+        fc
           .tuple(
             pick(['amount', 'age', 't']),
             pick(['<', '>=', '<>']),
@@ -367,7 +370,7 @@ function snapshot(): string {
   return JSON.stringify([tables, counts]);
 }
 
-const tally = { accepted: 0, refused: 0, cases: 0 };
+const tally = { accepted: 0, refused: 0, cases: 0, likes: 0 };
 
 /** The property every input must have. */
 function check(text: string): void {
@@ -392,6 +395,7 @@ function check(text: string): void {
   }
   tally.accepted++;
   if (/\bCASE\b/.test(text)) tally.cases++;
+  if (/\bLIKE\b/.test(text)) tally.likes++;
   const touched = openedTables(t.db, compiled.sql, compiled.params);
   for (const name of touched) {
     expect(mineTables.has(name) || name === 'data_lookup_entries', `${text} reads ${name}`).toBe(
@@ -497,12 +501,13 @@ describe('sql task compiler under fuzzing', () => {
       check(text);
     }
     console.log(
-      `sql task fuzzing: ${tally.accepted} compiled and ran (${tally.cases} with CASE), ${tally.refused} refused`,
+      `sql task fuzzing: ${tally.accepted} compiled and ran (${tally.cases} with CASE, ${tally.likes} with LIKE), ${tally.refused} refused`,
     );
     // The runs meant something: plenty of queries got through the parser and compiled, and ran.
     expect(tally.accepted + tally.refused).toBeGreaterThanOrEqual(10_000);
     expect(tally.accepted).toBeGreaterThan(1500);
     expect(tally.cases).toBeGreaterThan(50);
+    expect(tally.likes).toBeGreaterThan(50);
     // Nothing was changed: every table, and every row count, as before.
     expect(snapshot()).toBe(before);
   }, 600_000);

@@ -350,6 +350,39 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
              CASE WHEN age < 31 THEN member END AS m, count(DISTINCT user) FROM people GROUP BY n, m`,
         ),
       ).toEqual(['u1=3.5, true', 'u2=1.5, null', 'u3=6, null']);
+      // LIKE: case-sensitive, `_` one character, the stores' own wildcards literal.
+      await data.insert(ORG, {
+        u4: { people: [{ age: 1, city: 'b*r[l]?n' }] },
+        u5: { people: [{ age: 2, city: '50% off_\\x' }] },
+        u6: { people: [{ age: 3, city: 'Zürich' }] },
+      });
+      const matching = async (pattern: string) =>
+        (
+          await groups(
+            `SELECT age, count(DISTINCT user) FROM people WHERE city LIKE ${pattern} GROUP BY age`,
+          )
+        ).map((g) => g.split('=')[0]);
+      expect(await matching("'b%'")).toEqual(['u1', 'u3', 'u4']);
+      expect(await matching("'B%'")).toEqual([]);
+      expect(await matching("'%i_'")).toEqual(['u1', 'u2', 'u3']);
+      expect(await matching("'b*r[l]?n'")).toEqual(['u4']);
+      expect(await matching("'b_r%'")).toEqual(['u1', 'u3', 'u4']);
+      expect(await matching("'50!% off!_\\x' ESCAPE '!'")).toEqual(['u5']);
+      expect(await matching("'50\\% off%'")).toEqual([]);
+      expect(await matching("'Z_rich'")).toEqual(['u6']);
+      expect(
+        await groups(
+          "SELECT count(DISTINCT user) AS n FROM people WHERE NOT (city NOT LIKE '%r%') AND age < 3",
+        ),
+      ).toEqual(['u4=']);
+      await appErrorOf(
+        () =>
+          data.compileSqlTask(
+            ORG,
+            parseSqlTask("SELECT count(DISTINCT user) FROM people WHERE age LIKE '3%'"),
+          ),
+        'INVALID_SQL_TASK',
+      );
     });
   });
 

@@ -277,6 +277,17 @@ class Compiler {
         const left = this.value(cond.left);
         return `(${left.sql} ${cond.op} ${this.constant(cond.right, left.type, cond.left)})`;
       }
+      case 'like': {
+        const left = this.value(cond.left);
+        if (left.type !== 'text') {
+          throw sqlError(
+            cond.left.at,
+            `LIKE matches text; ${describeExpr(cond.left)} is ${left.type}.`,
+          );
+        }
+        const pattern = this.param(this.flavor.likePattern(cond.pattern), 'text');
+        return this.flavor.like(left.sql, pattern, cond.negated);
+      }
       case 'in': {
         const left = this.value(cond.left);
         const list = cond.values.map((v) => this.constant(v, left.type, cond.left)).join(', ');

@@ -1,6 +1,6 @@
 // The few places where the SQL of prefetch filters and sql tasks differs between SQLite and PostgreSQL.
 import type { Dialect } from '../../store/index.ts';
-import type { DatePart } from '../sql-task/sql-task-model.ts';
+import type { DatePart, LikeToken } from '../sql-task/sql-task-model.ts';
 
 /** What a bound constant is, so that PostgreSQL can type a parameter it cannot infer. */
 export type ParamKind = 'number' | 'text' | 'integer';
@@ -25,6 +25,12 @@ export interface SqlFlavor {
   divide(left: string, right: string): string;
   /** A date part of a UNIX time in seconds, in UTC, as an integer. */
   datePart(field: DatePart, seconds: string): string;
+  /**
+   * `column` matches the pattern bound as `param` (written by likePattern): case-sensitive, `_`
+   * one character (a code point), NULL matching nothing.
+   */
+  like(column: string, param: string, negated: boolean): string;
+  likePattern(tokens: readonly LikeToken[]): string;
   /**
    * Whether a sql task's rows are one per user with the user's groups as one JSON array
    * (CompiledSqlTask's `user` shape), rather than one per (user, group). SQLite's are: it reads
@@ -55,6 +61,14 @@ export const SQLITE_FLAVOR: SqlFlavor = {
   // SQLite would truncate integer / integer.
   divide: (left, right) => `(CAST(${left} AS REAL) / ${right})`,
   datePart: (field, seconds) => STRFTIME[field].replace('$', seconds),
+  // GLOB, not LIKE: SQLite's LIKE ignores the case of ASCII letters, PostgreSQL's does not.
+  like: (column, param, negated) => `(${column} ${negated ? 'NOT ' : ''}GLOB ${param})`,
+  likePattern: (tokens) =>
+    tokens
+      .map((t) =>
+        t.kind === 'any' ? '*' : t.kind === 'one' ? '?' : t.text.replace(/[*?[]/g, '[$&]'),
+      )
+      .join(''),
   groupsAsJson: true,
 };
 
@@ -75,6 +89,13 @@ export const POSTGRES_FLAVOR: SqlFlavor = {
   // extract() gives numeric; to_timestamp() of seconds, read in UTC as strftime's 'unixepoch'.
   datePart: (field, seconds) =>
     `CAST(extract(${field} FROM to_timestamp(${seconds}) AT TIME ZONE 'UTC') AS bigint)`,
+  like: (column, param, negated) => `(${column} ${negated ? 'NOT ' : ''}LIKE ${param} ESCAPE '\\')`,
+  likePattern: (tokens) =>
+    tokens
+      .map((t) =>
+        t.kind === 'any' ? '%' : t.kind === 'one' ? '_' : t.text.replace(/[%_\\]/g, '\\$&'),
+      )
+      .join(''),
   groupsAsJson: false,
 };
 

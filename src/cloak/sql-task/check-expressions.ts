@@ -1,10 +1,17 @@
 // The value expressions and row conditions of a sql task, checked against the subset.
 import { shown, sqlError } from './sql-errors.ts';
-import { MAX_CASE_BRANCHES, MAX_IN_VALUES, MAX_NESTING, USER } from './sql-limits.ts';
+import {
+  MAX_CASE_BRANCHES,
+  MAX_IN_VALUES,
+  MAX_LIKE_PATTERN_LENGTH,
+  MAX_NESTING,
+  USER,
+} from './sql-limits.ts';
 import {
   DATE_PARTS,
   type CompareOp,
   type DatePart,
+  type LikeToken,
   type Position,
   type SqlCaseBranch,
   type SqlCondition,
@@ -44,6 +51,12 @@ const MIRRORED: Record<CompareOp, CompareOp> = {
 };
 
 const CONSTANT_NODES = new Set(['number', 'bigint', 'single_quote_string', 'bool', 'null']);
+
+function literal(tokens: LikeToken[], c: string): void {
+  const last = tokens.at(-1);
+  if (last?.kind === 'text') last.text += c;
+  else tokens.push({ kind: 'text', text: c });
+}
 
 /** A constant as the parser gives it, a negative number included. */
 function isConstant(node: Node): boolean {
@@ -315,6 +328,21 @@ export class ExpressionChecker extends SqlText {
         at,
       };
     }
+    if (op === 'LIKE' || op === 'NOT LIKE') {
+      return {
+        kind: 'like',
+        negated: op === 'NOT LIKE',
+        left,
+        pattern: this.pattern(node, at),
+        at,
+      };
+    }
+    if (op === 'ILIKE' || op === 'NOT ILIKE') {
+      throw sqlError(
+        at,
+        `${op} is not supported: its case folding differs between the stores; use LIKE with each spelling (city LIKE 'b%' OR city LIKE 'B%').`,
+      );
+    }
     const compare = COMPARE[op];
     if (compare === undefined) {
       throw sqlError(
@@ -326,6 +354,46 @@ export class ExpressionChecker extends SqlText {
     if (right.kind === 'null')
       throw sqlError(at, `"${op} NULL" is never true in SQL; write IS NULL or IS NOT NULL.`);
     return { kind: 'compare', op: compare, left, right, at };
+  }
+
+  /** The string constant of `x LIKE '<pattern>' [ESCAPE '<one character>']`, read into tokens. */
+  pattern(node: Node, at: Position): LikeToken[] {
+    const right = node.right;
+    if (right?.type !== 'single_quote_string') {
+      throw sqlError(
+        at,
+        "LIKE takes a string pattern: city LIKE 'B%' ('%' any text, '_' one character).",
+      );
+    }
+    const text = String(right.value).replaceAll("''", "'");
+    if (text.length > MAX_LIKE_PATTERN_LENGTH) {
+      throw sqlError(
+        at,
+        `the LIKE pattern has ${text.length} characters; at most ${MAX_LIKE_PATTERN_LENGTH} are allowed.`,
+      );
+    }
+    let escape: string | undefined;
+    if (right.escape) {
+      const value = right.escape.value;
+      escape = value?.type === 'single_quote_string' ? String(value.value) : undefined;
+      if (escape === undefined || [...escape].length !== 1)
+        throw sqlError(at, "ESCAPE takes one character: city LIKE '100!%' ESCAPE '!'.");
+    }
+    const tokens: LikeToken[] = [];
+    const chars = [...text];
+    for (let i = 0; i < chars.length; i++) {
+      const c = chars[i]!;
+      if (c === escape) {
+        const next = chars[++i];
+        if (next === undefined)
+          throw sqlError(at, `the LIKE pattern ends with its escape character ${shown(c)}.`);
+        literal(tokens, next);
+      } else if (c === '%') {
+        if (tokens.at(-1)?.kind !== 'any') tokens.push({ kind: 'any' });
+      } else if (c === '_') tokens.push({ kind: 'one' });
+      else literal(tokens, c);
+    }
+    return tokens;
   }
 
   /** A constant on the right of a comparison: a number (maybe negative), string or boolean. */

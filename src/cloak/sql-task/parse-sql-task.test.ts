@@ -55,6 +55,27 @@ describe('parsing a sql task', () => {
     });
   });
 
+  it('reads a LIKE pattern into text and wildcards, with its own escape character', () => {
+    const where = (condition: string) =>
+      parseSqlTask(`SELECT count(DISTINCT user) FROM t WHERE ${condition}`).where;
+    expect(where("city LIKE 'B%%e_''s'")).toMatchObject({
+      kind: 'like',
+      negated: false,
+      pattern: [
+        { kind: 'text', text: 'B' },
+        { kind: 'any' },
+        { kind: 'text', text: 'e' },
+        { kind: 'one' },
+        { kind: 'text', text: "'s" },
+      ],
+    });
+    expect(where("code NOT LIKE '100#%#_x%' ESCAPE '#'")).toMatchObject({
+      kind: 'like',
+      negated: true,
+      pattern: [{ kind: 'text', text: '100%_x' }, { kind: 'any' }],
+    });
+  });
+
   it('puts a constant written first on the right, and reads numbers with an exponent', () => {
     const where = (condition: string) =>
       parseSqlTask(`SELECT count(DISTINCT user) FROM t WHERE ${condition}`).where;
@@ -129,8 +150,8 @@ describe('parsing a sql task', () => {
       /WHEN NULL never matches/,
     ],
     [
-      "SELECT CASE WHEN city LIKE 'B%' THEN 1 END AS c, count(DISTINCT user) FROM visits GROUP BY c",
-      /line 1, column 18: the operator LIKE/,
+      "SELECT CASE WHEN city ~ 'B' THEN 1 END AS c, count(DISTINCT user) FROM visits GROUP BY c",
+      /line 1, column 18: the operator ~ is not supported/,
     ],
     ['SELECT city, sum(amount) FROM visits GROUP BY city', /line 1, column 14: .*sum\(amount\)/],
     ['SELECT city FROM visits GROUP BY city', /count\(DISTINCT user\)/],
@@ -173,8 +194,25 @@ describe('parsing a sql task', () => {
     ],
     ['SELECT city, count(DISTINCT user) FROM visits WHERE city = NULL GROUP BY city', /IS NULL/],
     [
-      "SELECT city, count(DISTINCT user) FROM visits WHERE city LIKE 'B%' GROUP BY city",
-      /operator LIKE/,
+      "SELECT city, count(DISTINCT user) FROM visits WHERE city SIMILAR TO 'B%' GROUP BY city",
+      /column 53: the operator SIMILAR TO is not supported/,
+    ],
+    [
+      "SELECT city, count(DISTINCT user) FROM visits WHERE city ILIKE 'b%' GROUP BY city",
+      /ILIKE is not supported: its case folding differs/,
+    ],
+    ['SELECT count(DISTINCT user) FROM visits WHERE city LIKE 3', /LIKE takes a string pattern/],
+    [
+      "SELECT count(DISTINCT user) FROM visits WHERE city LIKE 'a!%' ESCAPE '!!'",
+      /ESCAPE takes one character/,
+    ],
+    [
+      "SELECT count(DISTINCT user) FROM visits WHERE city LIKE 'a!' ESCAPE '!'",
+      /the LIKE pattern ends with its escape character !/,
+    ],
+    [
+      `SELECT count(DISTINCT user) FROM visits WHERE city LIKE '${'a'.repeat(1001)}'`,
+      /the LIKE pattern has 1001 characters; at most 1000/,
     ],
     [
       'SELECT upper(city), count(DISTINCT user) FROM visits GROUP BY 1',

@@ -6,6 +6,8 @@ export const MAX_NESTING = 16;
 /** Values in one IN list; longer lists are a lookup table's job. */
 export const MAX_IN_VALUES = 1000;
 export const MAX_GROUPS = 8;
+/** Characters of a LIKE pattern: a pattern is a prefix or a few fragments, not a document. */
+export const MAX_LIKE_PATTERN_LENGTH = 1000;
 /** WHEN branches of one CASE: enough for any bucketing by hand; longer is a lookup table's job. */
 export const MAX_CASE_BRANCHES = 100;
 export const MAX_TABLES = 4;

@@ -38,9 +38,16 @@ export type SqlCondition =
   | { kind: 'in'; negated: boolean; left: SqlExpr; values: SqlExpr[]; at: Position }
   | { kind: 'between'; negated: boolean; left: SqlExpr; low: SqlExpr; high: SqlExpr; at: Position }
   | { kind: 'is-null'; negated: boolean; left: SqlExpr; at: Position }
+  | { kind: 'like'; negated: boolean; left: SqlExpr; pattern: LikeToken[]; at: Position }
   | { kind: 'truth'; arg: SqlExpr; at: Position };
 
 export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+/**
+ * A LIKE pattern read once, whatever its escape character: `%` any text (maybe none), `_` any
+ * one character, the rest literal. Each store writes it in its own syntax (sql-dialect.ts).
+ */
+export type LikeToken = { kind: 'any' } | { kind: 'one' } | { kind: 'text'; text: string };
 
 /**
  * The date parts of `extract(<part> FROM <seconds since 1970>)`, with PostgreSQL's meanings:

@@ -383,6 +383,29 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
           ),
         'INVALID_SQL_TASK',
       );
+      // Dates outside years 1 to 9999 (milliseconds taken for seconds, say) are NULL in both
+      // stores: SQLite has none past 9999, PostgreSQL fails far out.
+      await data.insert(ORG, {
+        u7: { people: [{ age: 101, big: 1_700_000_000_000 }] },
+        u8: { people: [{ age: 102, big: 253_402_300_799 }] },
+        u9: { people: [{ age: 103, big: 253_402_300_800 }] },
+        v1: { people: [{ age: 104, big: -62_135_596_800 }] },
+        v2: { people: [{ age: 105, big: -62_135_596_801 }] },
+        v3: { people: [{ age: 106, big: 1e15 }] },
+      });
+      expect(
+        await groups(
+          `SELECT extract(year FROM big) AS y, extract(doy FROM big + 1) AS d, count(DISTINCT user)
+           FROM people WHERE age > 100 GROUP BY y, d`,
+        ),
+      ).toEqual([
+        'u7=null, null',
+        'u8=9999, null',
+        'u9=null, null',
+        'v1=1, 1',
+        'v2=null, 1',
+        'v3=null, null',
+      ]);
     });
   });
 

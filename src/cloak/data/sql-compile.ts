@@ -39,6 +39,10 @@ export interface CompiledSqlTask {
 
 type ValueType = 'number' | 'text' | 'boolean' | 'null';
 
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in seconds: the dates both stores read alike. */
+const FIRST_SECOND = -62_135_596_800;
+const LAST_SECOND = 253_402_300_799;
+
 export function compileSqlTask(
   query: SqlTaskQuery,
   scope: SqlScope,
@@ -193,9 +197,19 @@ class Compiler {
         };
       }
       case 'extract': {
-        const seconds = this.numeric(expr.source, `extract(${expr.field} FROM ...)`);
-        // Fractions of a second are dropped first, as to_date() does.
-        return { sql: this.flavor.datePart(expr.field, `floor(${seconds})`), type: 'number' };
+        // Compiled twice, for the range test and the date part: each copy binds its own
+        // parameters, in the text's order.
+        const where = `extract(${expr.field} FROM ...)`;
+        const tested = this.numeric(expr.source, where);
+        const seconds = this.numeric(expr.source, where);
+        // Fractions of a second are dropped first, as to_date() does. Outside years 1 to 9999
+        // the stores disagree (SQLite has no date past 9999, PostgreSQL no year 0 and an error
+        // far out), so there the part is NULL in both.
+        const part = this.flavor.datePart(expr.field, `floor(${seconds})`);
+        return {
+          sql: `(CASE WHEN floor(${tested}) BETWEEN ${FIRST_SECOND} AND ${LAST_SECOND} THEN ${part} END)`,
+          type: 'number',
+        };
       }
       case 'lookup': {
         const id = this.scope.lookupId(expr.table);

@@ -197,19 +197,12 @@ class Compiler {
         };
       }
       case 'extract': {
-        // Compiled twice, for the range test and the date part: each copy binds its own
-        // parameters, in the text's order.
-        const where = `extract(${expr.field} FROM ...)`;
-        const tested = this.numeric(expr.source, where);
-        const seconds = this.numeric(expr.source, where);
+        const seconds = this.numeric(expr.source, `extract(${expr.field} FROM ...)`);
         // Fractions of a second are dropped first, as to_date() does. Outside years 1 to 9999
         // the stores disagree (SQLite has no date past 9999, PostgreSQL no year 0 and an error
         // far out), so there the part is NULL in both.
-        const part = this.flavor.datePart(expr.field, `floor(${seconds})`);
-        return {
-          sql: `(CASE WHEN floor(${tested}) BETWEEN ${FIRST_SECOND} AND ${LAST_SECOND} THEN ${part} END)`,
-          type: 'number',
-        };
+        const inRange = this.flavor.within(`floor(${seconds})`, FIRST_SECOND, LAST_SECOND);
+        return { sql: this.flavor.datePart(expr.field, inRange), type: 'number' };
       }
       case 'lookup': {
         const id = this.scope.lookupId(expr.table);

@@ -32,6 +32,11 @@ export interface SqlFlavor {
   like(column: string, param: string, negated: boolean): string;
   likePattern(tokens: readonly LikeToken[]): string;
   /**
+   * `value` where it lies in [low, high], else NULL; `value` is written once (it may hold
+   * parameters, and a copy per use would double with each nesting).
+   */
+  within(value: string, low: number, high: number): string;
+  /**
    * Whether a sql task's rows are one per user with the user's groups as one JSON array
    * (CompiledSqlTask's `user` shape), rather than one per (user, group). SQLite's are: it reads
    * a user's rows in key order and builds the array without a sort of all the groups, and far
@@ -69,6 +74,9 @@ export const SQLITE_FLAVOR: SqlFlavor = {
         t.kind === 'any' ? '*' : t.kind === 'one' ? '?' : t.text.replace(/[*?[]/g, '[$&]'),
       )
       .join(''),
+  // min() and max() of several arguments are NULL when one is.
+  within: (value, low, high) =>
+    `NULLIF(NULLIF(max(min(${value}, ${high + 1}), ${low - 1}), ${low - 1}), ${high + 1})`,
   groupsAsJson: true,
 };
 
@@ -96,6 +104,9 @@ export const POSTGRES_FLAVOR: SqlFlavor = {
         t.kind === 'any' ? '%' : t.kind === 'one' ? '_' : t.text.replace(/[%_\\]/g, '\\$&'),
       )
       .join(''),
+  // LEAST and GREATEST skip a NULL (and NaN sorts above every number): both end at a bound.
+  within: (value, low, high) =>
+    `NULLIF(NULLIF(GREATEST(LEAST(${value}, ${high + 1}), ${low - 1}), ${low - 1}), ${high + 1})`,
   groupsAsJson: false,
 };
 

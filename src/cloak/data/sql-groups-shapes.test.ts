@@ -106,6 +106,20 @@ describe('the two shapes of a sql task’s rows', () => {
   }
 });
 
+describe('the SQL a sql task compiles to', () => {
+  it('grows with nesting as the query does, not twice per level', () => {
+    const nested = (depth: number) =>
+      `${'extract(year FROM '.repeat(depth)}amount${')'.repeat(depth)}`;
+    const sqlOf = (depth: number) =>
+      compileSqlTask(
+        parseSqlTask(`SELECT ${nested(depth)} AS y, count(DISTINCT user) FROM visits GROUP BY y`),
+        sqlScope(t.db, ORG),
+      ).sql.length;
+    const [one, twelve] = [sqlOf(1), sqlOf(12)];
+    expect(twelve).toBeLessThan(one * 12);
+  });
+});
+
 describe('a user whose groups are too long for one JSON text', () => {
   const user = (userId: string): SqlUserGroups => ({
     userId,

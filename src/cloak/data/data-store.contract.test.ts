@@ -383,6 +383,17 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
           ),
         'INVALID_SQL_TASK',
       );
+      // IS [NOT] TRUE|FALSE is never NULL: IS NOT TRUE keeps a NULL member.
+      const members = async (condition: string) =>
+        (
+          await groups(
+            `SELECT age, count(DISTINCT user) FROM people WHERE ${condition} AND age < 50 GROUP BY age`,
+          )
+        ).map((g) => g.split('=')[0]);
+      expect(await members('member IS NOT TRUE')).toEqual(['u2', 'u4', 'u5', 'u6']);
+      expect(await members('NOT (member IS TRUE)')).toEqual(['u2', 'u4', 'u5', 'u6']);
+      expect(await members('member IS FALSE')).toEqual(['u2']);
+      expect(await members('member IS NOT FALSE')).toEqual(['u1', 'u3', 'u4', 'u5', 'u6']);
       // Dates outside years 1 to 9999 (milliseconds taken for seconds, say) are NULL in both
       // stores: SQLite has none past 9999, PostgreSQL fails far out.
       await data.insert(ORG, {

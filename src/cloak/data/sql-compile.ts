@@ -280,6 +280,17 @@ class Compiler {
       }
       case 'is-null':
         return `(${this.value(cond.left).sql} IS ${cond.negated ? 'NOT ' : ''}NULL)`;
+      case 'is-bool': {
+        const left = this.value(cond.left);
+        if (left.type !== 'boolean') {
+          throw sqlError(
+            cond.left.at,
+            `IS TRUE and IS FALSE test a boolean; ${describeExpr(cond.left)} is ${left.type}.`,
+          );
+        }
+        const param = this.param(cond.value ? 1 : 0, 'integer');
+        return this.flavor.nullSafeEquals(left.sql, param, cond.negated);
+      }
       case 'compare': {
         const left = this.value(cond.left);
         return `(${left.sql} ${cond.op} ${this.constant(cond.right, left.type, cond.left)})`;

@@ -291,11 +291,17 @@ export class ExpressionChecker extends SqlText {
     }
     const left = this.expr(node.left, at, depth + 1);
     if (op === 'IS' || op === 'IS NOT') {
-      if (node.right?.type !== 'null') {
-        throw sqlError(
+      if (node.right?.type === 'bool') {
+        return {
+          kind: 'is-bool',
+          negated: op === 'IS NOT',
+          value: node.right.value === true,
+          left,
           at,
-          `${op} is supported only as ${op} NULL; compare a boolean with = TRUE or = FALSE.`,
-        );
+        };
+      }
+      if (node.right?.type !== 'null') {
+        throw sqlError(at, `${op} is supported as ${op} NULL, ${op} TRUE and ${op} FALSE.`);
       }
       return { kind: 'is-null', negated: op === 'IS NOT', left, at };
     }

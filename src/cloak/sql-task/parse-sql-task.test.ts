@@ -84,6 +84,14 @@ describe('parsing a sql task', () => {
       left: { kind: 'compare', op: '>=', left: { name: 'age' }, right: { value: 18 } },
       right: { kind: 'compare', op: '<', left: { name: 'x' }, right: { value: -1 } },
     });
+    expect(where('paid IS NOT TRUE')).toMatchObject({
+      kind: 'is-bool',
+      negated: true,
+      value: true,
+    });
+    expect(refusal('SELECT count(DISTINCT user) FROM t WHERE paid IS 3')).toMatch(
+      /IS is supported as IS NULL, IS TRUE and IS FALSE/,
+    );
     expect(where('amount > 1.5e3')).toMatchObject({ right: { kind: 'number', value: 1500 } });
     expect(where('amount > 2E-3')).toMatchObject({ right: { kind: 'number', value: 0.002 } });
     expect(where('big = 9007199254740991')).toMatchObject({

@@ -38,6 +38,8 @@ export type SqlCondition =
   | { kind: 'in'; negated: boolean; left: SqlExpr; values: SqlExpr[]; at: Position }
   | { kind: 'between'; negated: boolean; left: SqlExpr; low: SqlExpr; high: SqlExpr; at: Position }
   | { kind: 'is-null'; negated: boolean; left: SqlExpr; at: Position }
+  /** `x IS [NOT] TRUE|FALSE`: never NULL, so x IS NOT TRUE keeps the rows where x is NULL. */
+  | { kind: 'is-bool'; negated: boolean; value: boolean; left: SqlExpr; at: Position }
   | { kind: 'like'; negated: boolean; left: SqlExpr; pattern: LikeToken[]; at: Position }
   | { kind: 'truth'; arg: SqlExpr; at: Position };
 

@@ -13,12 +13,17 @@ export const TEST_POSTGRES_SERVER =
 /** A new, empty database on the test server; `drop` removes it (and ends its connections). */
 export async function createTestDatabase(
   prefix = 'oc_test',
+  /** An ICU locale (such as 'en') for the database's default collation, as many servers have. */
+  icuLocale?: string,
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: `${TEST_POSTGRES_SERVER}/postgres` });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    const collation = icuLocale
+      ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale.replace(/[^\w-]/g, '')}'`
+      : '';
+    await admin.query(`CREATE DATABASE "${name}"${collation}`);
   } finally {
     await admin.end();
   }

@@ -222,7 +222,7 @@ class Compiler {
           );
         }
         return {
-          sql: `(SELECT value FROM data_lookup_entries WHERE lookup_id = ${this.param(id, 'integer')} AND key = CAST(${key.sql} AS TEXT))`,
+          sql: `(SELECT ${this.flavor.byCodePoint('value')} FROM data_lookup_entries WHERE lookup_id = ${this.param(id, 'integer')} AND key = CAST(${key.sql} AS TEXT))`,
           type: 'text',
         };
       }

@@ -32,6 +32,11 @@ export interface SqlFlavor {
   like(column: string, param: string, negated: boolean): string;
   likePattern(tokens: readonly LikeToken[]): string;
   /**
+   * A text that is not a data column (a lookup value) compared and sorted by code point, as the
+   * data columns are: PostgreSQL's default collation may be a language's.
+   */
+  byCodePoint(text: string): string;
+  /**
    * `value` where it lies in [low, high], else NULL; `value` is written once (it may hold
    * parameters, and a copy per use would double with each nesting).
    */
@@ -74,6 +79,7 @@ export const SQLITE_FLAVOR: SqlFlavor = {
         t.kind === 'any' ? '*' : t.kind === 'one' ? '?' : t.text.replace(/[*?[]/g, '[$&]'),
       )
       .join(''),
+  byCodePoint: (text) => text,
   // min() and max() of several arguments are NULL when one is.
   within: (value, low, high) =>
     `NULLIF(NULLIF(max(min(${value}, ${high + 1}), ${low - 1}), ${low - 1}), ${high + 1})`,
@@ -89,7 +95,9 @@ const PG_TYPES: Record<ParamKind, string> = {
 export const POSTGRES_FLAVOR: SqlFlavor = {
   dialect: 'postgres',
   inUserList: (column) => `${column} IN (SELECT json_array_elements_text(CAST(? AS json)))`,
-  param: (kind) => `CAST(? AS ${PG_TYPES[kind]})`,
+  // A text constant compares by code point even where nothing else sets the collation (a CASE
+  // of constants).
+  param: (kind) => `CAST(? AS ${PG_TYPES[kind]})${kind === 'text' ? ' COLLATE "C"' : ''}`,
   nullSafeEquals: (column, param, negated) =>
     `(${column} IS ${negated ? '' : 'NOT '}DISTINCT FROM ${param})`,
   falseIfNull: (comparison) => `COALESCE(${comparison}, false)`,
@@ -104,6 +112,7 @@ export const POSTGRES_FLAVOR: SqlFlavor = {
         t.kind === 'any' ? '%' : t.kind === 'one' ? '_' : t.text.replace(/[%_\\]/g, '\\$&'),
       )
       .join(''),
+  byCodePoint: (text) => `${text} COLLATE "C"`,
   // LEAST and GREATEST skip a NULL (and NaN sorts above every number): both end at a bound.
   within: (value, low, high) =>
     `NULLIF(NULLIF(GREATEST(LEAST(${value}, ${high + 1}), ${low - 1}), ${low - 1}), ${high + 1})`,

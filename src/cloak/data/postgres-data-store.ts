@@ -19,12 +19,7 @@ import { checkUserId } from './row-validation.ts';
 import { migrateDataStore } from './schema.ts';
 import { compileSqlTask, type CompiledSqlTask, type SqlScope } from './sql-compile.ts';
 import { POSTGRES_FLAVOR } from './sql-dialect.ts';
-import {
-  groupsByUserAsync,
-  inBatchesAsync,
-  type GroupLimits,
-  type SqlUserGroups,
-} from './sql-groups.ts';
+import { groupBatchesOfPages, type GroupLimits, type SqlUserGroups } from './sql-groups.ts';
 import {
   physicalTableName,
   publicInfo,
@@ -227,11 +222,9 @@ export class PostgresDataStore implements CloakDataStore {
     userIds?: readonly string[],
   ): AsyncGenerator<SqlUserGroups[], void, undefined> {
     checkOrg(orgId);
-    yield* readInPostgresSnapshot(this.url, async function* (tx, rows) {
+    yield* readInPostgresSnapshot(this.url, async function* (tx, _rows, pages) {
       const compiled = compileSqlTask(query, await sqlScope(tx, orgId), userIds, POSTGRES_FLAVOR);
-      yield* inBatchesAsync(
-        groupsByUserAsync(rows(compiled.sql, compiled.params), compiled, limits),
-      );
+      yield* groupBatchesOfPages(pages(compiled.sql, compiled.params), compiled, limits);
     });
   }
 

@@ -34,17 +34,30 @@ export function* inBatches(users: Iterable<SqlUserGroups>): Generator<SqlUserGro
   if (batch.length > 0) yield batch;
 }
 
-/** The same over users that arrive asynchronously (PostgreSQL's cursor pages). */
-export async function* inBatchesAsync(
-  users: AsyncIterable<SqlUserGroups>,
-): AsyncGenerator<SqlUserGroups[]> {
+/**
+ * Batches of users' groups from pages of rows of one (user, group) each (PostgreSQL's cursor
+ * pages): each page is grouped in one synchronous loop, so the asynchronous step is paid per page
+ * and per batch, never per row or per user.
+ */
+export async function* groupBatchesOfPages(
+  pages: AsyncIterable<unknown[][]>,
+  compiled: GroupShape,
+  limits: GroupLimits,
+): AsyncGenerator<SqlUserGroups[], void, undefined> {
+  const grouper = new GroupCollector(compiled, limits);
   let batch: SqlUserGroups[] = [];
-  for await (const user of users) {
-    batch.push(user);
-    if (batch.length < SQL_GROUP_BATCH) continue;
-    yield batch;
-    batch = [];
+  for await (const page of pages) {
+    for (const row of page) {
+      const done = grouper.push(row);
+      if (done === undefined) continue;
+      batch.push(done);
+      if (batch.length < SQL_GROUP_BATCH) continue;
+      yield batch;
+      batch = [];
+    }
   }
+  const last = grouper.finish();
+  if (last) batch.push(last);
   if (batch.length > 0) yield batch;
 }
 
@@ -93,18 +106,3 @@ export function streamSqlGroups(
 
 /** Rows of one (user, group) each: where a user's groups are too big for one JSON text. */
 export const GROUP_ROWS_FLAVOR: SqlFlavor = { ...SQLITE_FLAVOR, groupsAsJson: false };
-
-/** The same over rows that arrive in pages (PostgreSQL's cursor). */
-export async function* groupsByUserAsync(
-  rows: AsyncIterable<unknown[]>,
-  compiled: GroupShape,
-  limits: GroupLimits,
-): AsyncGenerator<SqlUserGroups, void, undefined> {
-  const grouper = new GroupCollector(compiled, limits);
-  for await (const row of rows) {
-    const done = grouper.push(row);
-    if (done) yield done;
-  }
-  const last = grouper.finish();
-  if (last) yield last;
-}

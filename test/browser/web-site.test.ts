@@ -222,6 +222,9 @@ describe('analyst web site in Chromium', () => {
     await page.getByLabel('Name', { exact: true }).fill('groups in SQL');
     await page.getByLabel('Language').selectOption('sql');
     await page.getByText('A SQL task selects its rows itself').waitFor();
+    // The subset, folded beside the editor: opened, it shows CASE among the group expressions.
+    await page.getByText('What a SQL task may contain').click();
+    await page.getByText('CASE WHEN … THEN … ELSE … END').waitFor();
     await page.getByLabel('Task code').click();
     await page.keyboard.press('Control+A');
     await page.keyboard.type('SELECT g, count(DISTINCT user) FROM visits GROUP BY g');

@@ -14,6 +14,7 @@ import { CodeEditor } from '../components/CodeEditor.tsx';
 import { ErrorMessage } from '../components/Notice.tsx';
 import { PrefetchForm } from '../components/PrefetchForm.tsx';
 import { PreviewCost } from '../components/PreviewCost.tsx';
+import { SqlReference } from '../components/SqlReference.tsx';
 import { go, useAction, useLoad } from '../hooks.ts';
 import { generateTestUsers } from '../test-users.ts';
 import { ResultView } from './Results.tsx';
@@ -219,11 +220,13 @@ export function TaskEditor({ token, draft, onResult }: TaskEditorProps) {
           </label>
         )}
         {isSql ? (
-          <p className="muted">
-            A SQL task selects its rows itself:{' '}
-            <code>SELECT city, count(DISTINCT user) FROM visits WHERE ... GROUP BY city</code>. See
-            docs/sql.md for what a query may contain.
-          </p>
+          <>
+            <p className="muted">
+              A SQL task selects its rows itself:{' '}
+              <code>SELECT city, count(DISTINCT user) FROM visits WHERE ... GROUP BY city</code>.
+            </p>
+            <SqlReference />
+          </>
         ) : (
           <PrefetchForm tables={allTables} value={prefetch} onChange={setPrefetch} />
         )}

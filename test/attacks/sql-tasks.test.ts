@@ -27,6 +27,9 @@ const CONDITIONS = [
   'victim <= 0 OR s >= 1',
   'NOT victim > 0 OR NOT s < 1',
   's = 1 OR victim = 0',
+  '0 >= victim OR 1 <= s',
+  '(victim = 0 OR s = 1) AND (s = 1 OR victim = 0)',
+  'CASE WHEN victim = 0 THEN 1 WHEN s = 1 THEN 1 ELSE 0 END = 1',
 ];
 
 /** The groups' published counts minus what the companions alone would give. */

@@ -227,20 +227,36 @@ class Compiler {
         };
       }
       case 'case':
+      case 'simple-case':
         return this.caseValue(expr);
     }
   }
 
   /** A CASE's value; its results share one type (NULL goes with any). */
-  caseValue(expr: Extract<SqlExpr, { kind: 'case' }>): { sql: string; type: ValueType } {
+  caseValue(expr: Extract<SqlExpr, { kind: 'case' | 'simple-case' }>): {
+    sql: string;
+    type: ValueType;
+  } {
     // In the text's order, which is the order of its parameters.
     const whens: string[] = [];
     const compiled: Array<{ expr: SqlExpr; sql: string; type: ValueType }> = [];
-    for (const branch of expr.branches) {
-      const when = this.condition(branch.when);
-      const then = { expr: branch.then, ...this.value(branch.then) };
-      whens.push(`WHEN ${when} THEN ${then.sql}`);
-      compiled.push(then);
+    let head = 'CASE';
+    if (expr.kind === 'simple-case') {
+      const subject = this.value(expr.subject);
+      head = `CASE ${subject.sql}`;
+      for (const branch of expr.branches) {
+        const value = this.constant(branch.value, subject.type, expr.subject);
+        const then = { expr: branch.then, ...this.value(branch.then) };
+        whens.push(`WHEN ${value} THEN ${then.sql}`);
+        compiled.push(then);
+      }
+    } else {
+      for (const branch of expr.branches) {
+        const when = this.condition(branch.when);
+        const then = { expr: branch.then, ...this.value(branch.then) };
+        whens.push(`WHEN ${when} THEN ${then.sql}`);
+        compiled.push(then);
+      }
     }
     compiled.push({ expr: expr.otherwise, ...this.value(expr.otherwise) });
     const typed = compiled.filter((c) => c.type !== 'null');
@@ -252,7 +268,7 @@ class Compiler {
         `the CASE's results must have one type: ${describeExpr(typed[0]!.expr)} is ${type}, ${describeExpr(other.expr)} is ${other.type}.`,
       );
     }
-    return { sql: `(CASE ${whens.join(' ')} ELSE ${compiled.at(-1)!.sql} END)`, type };
+    return { sql: `(${head} ${whens.join(' ')} ELSE ${compiled.at(-1)!.sql} END)`, type };
   }
 
   numeric(expr: SqlExpr, where: string): string {

@@ -118,6 +118,18 @@ describe('the SQL a sql task compiles to', () => {
     const [one, twelve] = [sqlOf(1), sqlOf(12)];
     expect(twelve).toBeLessThan(one * 12);
   });
+
+  it('writes the subject of a simple CASE once, however many WHENs and nested CASEs', () => {
+    const whens = Array.from({ length: 100 }, (_, i) => `WHEN ${i} THEN ${i}`).join(' ');
+    const nested = (depth: number): string =>
+      depth === 0 ? 'amount' : `CASE ${nested(depth - 1)} ${whens} END`;
+    const sqlOf = (depth: number) =>
+      compileSqlTask(
+        parseSqlTask(`SELECT ${nested(depth)} AS c, count(DISTINCT user) FROM visits GROUP BY c`),
+        sqlScope(t.db, ORG),
+      ).sql.length;
+    expect(sqlOf(3)).toBeLessThan(sqlOf(1) * 4);
+  });
 });
 
 describe('a user whose groups are too long for one JSON text', () => {

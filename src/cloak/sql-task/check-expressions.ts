@@ -173,32 +173,25 @@ export class ExpressionChecker extends SqlText {
         `the CASE has ${whens.length} WHEN branches; at most ${MAX_CASE_BRANCHES} are allowed (use a lookup table for longer mappings).`,
       );
     }
-    const subject = node.expr ? this.expr(node.expr, at, depth + 1) : undefined;
-    const branches = whens.map((branch): SqlCaseBranch => {
-      const when: SqlCondition = subject
-        ? {
-            kind: 'compare',
-            op: '=',
-            left: subject,
-            right: this.constant(branch.cond, at),
-            at: subject.at,
-          }
-        : this.condition(branch.cond, at, depth + 1);
-      if (when.kind === 'compare' && when.right.kind === 'null') {
-        throw sqlError(
-          when.right.at,
-          'WHEN NULL never matches; write CASE WHEN x IS NULL THEN ...',
-        );
-      }
-      return { when, then: this.expr(branch.result, at, depth + 1) };
-    });
-    const otherwise = args.find((a) => a?.type === 'else');
-    return {
-      kind: 'case',
-      branches,
-      otherwise: otherwise ? this.expr(otherwise.result, at, depth + 1) : { kind: 'null', at },
-      at,
-    };
+    const elseNode = args.find((a) => a?.type === 'else');
+    const otherwise: SqlExpr = elseNode
+      ? this.expr(elseNode.result, at, depth + 1)
+      : { kind: 'null', at };
+    if (node.expr) {
+      const subject = this.expr(node.expr, at, depth + 1);
+      const branches = whens.map((branch) => {
+        const value = this.constant(branch.cond, at);
+        if (value.kind === 'null')
+          throw sqlError(value.at, 'WHEN NULL never matches; write CASE WHEN x IS NULL THEN ...');
+        return { value, then: this.expr(branch.result, at, depth + 1) };
+      });
+      return { kind: 'simple-case', subject, branches, otherwise, at };
+    }
+    const branches = whens.map((branch): SqlCaseBranch => ({
+      when: this.condition(branch.cond, at, depth + 1),
+      then: this.expr(branch.result, at, depth + 1),
+    }));
+    return { kind: 'case', branches, otherwise, at };
   }
 
   /**

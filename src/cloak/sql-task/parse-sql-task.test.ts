@@ -131,13 +131,14 @@ describe('parsing a sql task', () => {
       ],
       otherwise: { kind: 'string', value: 'small' },
     });
-    // The simple form compares its subject with each WHEN's constant; no ELSE is NULL.
+    // The simple form keeps its subject once, beside each WHEN's constant; no ELSE is NULL.
     expect(simple).toMatchObject({
-      kind: 'case',
+      kind: 'simple-case',
       at: { line: 3, column: 10 },
+      subject: { kind: 'column', name: 'city' },
       branches: [
-        { when: { kind: 'compare', op: '=', left: { name: 'city' }, right: { value: 'Berlin' } } },
-        { when: { right: { value: 'Paris' } }, then: { kind: 'number', value: 2 } },
+        { value: { value: 'Berlin' }, then: { kind: 'number', value: 1 } },
+        { value: { value: 'Paris' }, then: { kind: 'number', value: 2 } },
       ],
       otherwise: { kind: 'null' },
     });

@@ -136,6 +136,12 @@ export function mentionsColumn(expr: SqlExpr): boolean {
         expr.branches.some((b) => conditionMentionsColumn(b.when) || mentionsColumn(b.then)) ||
         mentionsColumn(expr.otherwise)
       );
+    case 'simple-case':
+      return (
+        mentionsColumn(expr.subject) ||
+        expr.branches.some((b) => mentionsColumn(b.then)) ||
+        mentionsColumn(expr.otherwise)
+      );
     default:
       return false;
   }

@@ -19,14 +19,25 @@ export type SqlExpr =
   | { kind: 'round'; fn: 'floor' | 'ceil'; arg: SqlExpr; at: Position }
   | { kind: 'extract'; field: DatePart; source: SqlExpr; at: Position }
   | { kind: 'lookup'; table: string; key: SqlExpr; at: Position }
-  | { kind: 'case'; branches: SqlCaseBranch[]; otherwise: SqlExpr; at: Position };
+  | { kind: 'case'; branches: SqlCaseBranch[]; otherwise: SqlExpr; at: Position }
+  /** `CASE x WHEN <constant> THEN ...`: x is written (and computed) once, as SQL has it. */
+  | {
+      kind: 'simple-case';
+      subject: SqlExpr;
+      branches: SqlMatchBranch[];
+      otherwise: SqlExpr;
+      at: Position;
+    };
 
-/**
- * `WHEN <condition> THEN <constant>` of a CASE; `CASE x WHEN 1 THEN ...` is read as the condition
- * x = 1. Results are constants: a CASE names buckets, it does not compute values.
- */
+/** `WHEN <condition> THEN <value>` of a CASE. */
 export interface SqlCaseBranch {
   when: SqlCondition;
+  then: SqlExpr;
+}
+
+/** `WHEN <constant> THEN <value>` of a simple CASE: the subject equals the constant. */
+export interface SqlMatchBranch {
+  value: SqlExpr;
   then: SqlExpr;
 }
 

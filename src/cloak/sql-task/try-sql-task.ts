@@ -91,6 +91,10 @@ function lookupTables(query: SqlTaskQuery): Set<string> {
         visitExpr(branch.then);
       }
       visitExpr(expr.otherwise);
+    } else if (expr.kind === 'simple-case') {
+      visitExpr(expr.subject);
+      for (const branch of expr.branches) visitExpr(branch.then);
+      visitExpr(expr.otherwise);
     }
   };
   const visitCondition = (cond: SqlCondition): void => {

@@ -246,7 +246,7 @@ export class ExpressionChecker extends SqlText {
     if (name === 'not') throw sqlError(at, 'NOT is a condition; it belongs in WHERE.');
     throw sqlError(
       at,
-      `the function ${shown(name)}(...) with ${args.length} argument${args.length === 1 ? '' : 's'} is not supported; use floor(x), ceil(x), extract(part FROM x) or lookup('table', x).`,
+      `the function ${shown(name)}(...) with ${args.length} argument${args.length === 1 ? '' : 's'} is not supported; use floor(x), ceil(x), extract(part FROM x), lookup('table', x) or CASE WHEN ... THEN ... END.`,
     );
   }
 

@@ -118,47 +118,56 @@ export function describeNode(node: Node, text: string | undefined): string {
   return text ? `${kind} "${shown(text)}"` : kind.toUpperCase() === kind ? kind : `a ${kind}`;
 }
 
-export function mentionsColumn(expr: SqlExpr): boolean {
-  switch (expr.kind) {
-    case 'column':
-      return true;
+/**
+ * Every value expression in an expression (itself first) or a condition, depth first: the one
+ * walk of the model for whatever is asked of it (a column named, the lookup tables read).
+ */
+export function* expressionsIn(node: SqlExpr | SqlCondition): Generator<SqlExpr, void, undefined> {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      yield* expressionsIn(node.left);
+      return yield* expressionsIn(node.right);
+    case 'not':
+    case 'truth':
+      return yield* expressionsIn(node.arg);
+    case 'compare':
+    case 'in':
+    case 'between':
+    case 'is-null':
+    case 'is-bool':
+    case 'like':
+      // The other side is constants.
+      return yield* expressionsIn(node.left);
+  }
+  yield node;
+  switch (node.kind) {
     case 'arithmetic':
-      return mentionsColumn(expr.left) || mentionsColumn(expr.right);
+      yield* expressionsIn(node.left);
+      return yield* expressionsIn(node.right);
     case 'negate':
     case 'round':
-      return mentionsColumn(expr.arg);
+      return yield* expressionsIn(node.arg);
     case 'extract':
-      return mentionsColumn(expr.source);
+      return yield* expressionsIn(node.source);
     case 'lookup':
-      return mentionsColumn(expr.key);
+      return yield* expressionsIn(node.key);
     case 'case':
-      return (
-        expr.branches.some((b) => conditionMentionsColumn(b.when) || mentionsColumn(b.then)) ||
-        mentionsColumn(expr.otherwise)
-      );
+      for (const branch of node.branches) {
+        yield* expressionsIn(branch.when);
+        yield* expressionsIn(branch.then);
+      }
+      return yield* expressionsIn(node.otherwise);
     case 'simple-case':
-      return (
-        mentionsColumn(expr.subject) ||
-        expr.branches.some((b) => mentionsColumn(b.then)) ||
-        mentionsColumn(expr.otherwise)
-      );
-    default:
-      return false;
+      yield* expressionsIn(node.subject);
+      for (const branch of node.branches) yield* expressionsIn(branch.then);
+      return yield* expressionsIn(node.otherwise);
   }
 }
 
-function conditionMentionsColumn(cond: SqlCondition): boolean {
-  switch (cond.kind) {
-    case 'and':
-    case 'or':
-      return conditionMentionsColumn(cond.left) || conditionMentionsColumn(cond.right);
-    case 'not':
-      return conditionMentionsColumn(cond.arg);
-    case 'truth':
-      return mentionsColumn(cond.arg);
-    default:
-      return mentionsColumn(cond.left);
-  }
+export function mentionsColumn(expr: SqlExpr): boolean {
+  for (const inner of expressionsIn(expr)) if (inner.kind === 'column') return true;
+  return false;
 }
 
 /** The same expression written twice (GROUP BY repeating a SELECT item) gives the same text. */

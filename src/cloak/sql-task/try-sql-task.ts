@@ -5,7 +5,8 @@ import { sqliteSqlDb } from '../../store/index.ts';
 import { SqliteDataStore, type CloakDataStore, type SqliteDataCore } from '../data/index.ts';
 import { parseSqlTask } from './parse-sql-task.ts';
 import type { TestUserInput, TestUserResult } from '../test-users.ts';
-import type { SqlCondition, SqlExpr, SqlTaskQuery } from './sql-task-model.ts';
+import { expressionsIn } from './sql-ast.ts';
+import type { SqlTaskQuery } from './sql-task-model.ts';
 
 /** The scratch database's only organisation. */
 const SCRATCH_ORG = 'try-it';
@@ -74,45 +75,9 @@ function runScratch(
 /** The lookup tables a query names. */
 function lookupTables(query: SqlTaskQuery): Set<string> {
   const names = new Set<string>();
-  const visitExpr = (expr: SqlExpr): void => {
-    if (expr.kind === 'lookup') {
-      names.add(expr.table);
-      visitExpr(expr.key);
-    } else if (expr.kind === 'arithmetic') {
-      visitExpr(expr.left);
-      visitExpr(expr.right);
-    } else if (expr.kind === 'negate' || expr.kind === 'round') {
-      visitExpr(expr.arg);
-    } else if (expr.kind === 'extract') {
-      visitExpr(expr.source);
-    } else if (expr.kind === 'case') {
-      for (const branch of expr.branches) {
-        visitCondition(branch.when);
-        visitExpr(branch.then);
-      }
-      visitExpr(expr.otherwise);
-    } else if (expr.kind === 'simple-case') {
-      visitExpr(expr.subject);
-      for (const branch of expr.branches) visitExpr(branch.then);
-      visitExpr(expr.otherwise);
-    }
-  };
-  const visitCondition = (cond: SqlCondition): void => {
-    switch (cond.kind) {
-      case 'and':
-      case 'or':
-        visitCondition(cond.left);
-        visitCondition(cond.right);
-        return;
-      case 'not':
-        return visitCondition(cond.arg);
-      case 'truth':
-        return visitExpr(cond.arg);
-      default:
-        return visitExpr(cond.left);
-    }
-  };
-  for (const group of query.groups) visitExpr(group.expr);
-  if (query.where) visitCondition(query.where);
+  const parts = [...query.groups.map((g) => g.expr), ...(query.where ? [query.where] : [])];
+  for (const part of parts) {
+    for (const expr of expressionsIn(part)) if (expr.kind === 'lookup') names.add(expr.table);
+  }
   return names;
 }

@@ -142,6 +142,11 @@ describe('parsing a sql task', () => {
       ],
       otherwise: { kind: 'null' },
     });
+    // Without an alias, either form is named "case".
+    const unnamed = parseSqlTask(
+      "SELECT CASE city WHEN 'a' THEN 1 END, count(DISTINCT user) FROM visits GROUP BY 1",
+    );
+    expect(unnamed.groups.map((g) => g.name)).toEqual(['case']);
   });
 
   it.each([

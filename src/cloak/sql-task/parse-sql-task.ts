@@ -352,7 +352,7 @@ class Checker extends ExpressionChecker {
     if (typeof column.as === 'string' && column.as !== '') return column.as;
     if (expr.kind === 'column') return expr.name;
     // node-sql-parser keeps no text of a CASE; PostgreSQL names it "case" too.
-    if (expr.kind === 'case') return 'case';
+    if (expr.kind === 'case' || expr.kind === 'simple-case') return 'case';
     return shown(this.slice(column.expr) ?? 'group', 200);
   }
 

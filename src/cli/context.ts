@@ -1,8 +1,8 @@
 // Shared plumbing for CLI commands: configuration from global flags, platform access, output.
 import type { Command } from 'commander';
-import { loadConfig, type OpenCloakConfig } from '../config/index.ts';
+import type { OpenCloakConfig } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { openPlatform, type OpenedPlatform } from '../platform/index.ts';
+import type { OpenedPlatform } from '../platform/index.ts';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -11,8 +11,9 @@ export interface GlobalOptions {
   store?: string;
 }
 
-export function configFrom(command: Command): Readonly<OpenCloakConfig> {
+export async function configFrom(command: Command): Promise<Readonly<OpenCloakConfig>> {
   const globals = command.optsWithGlobals() as GlobalOptions;
+  const { loadConfig } = await import('../config/index.ts');
   return loadConfig(globals.config, {
     ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
     cloak: cloakStore(globals),
@@ -32,7 +33,9 @@ export async function withPlatform<T>(
   command: Command,
   action: (platform: OpenedPlatform) => T | Promise<T>,
 ): Promise<T> {
-  const platform = await openPlatform(configFrom(command));
+  const config = await configFrom(command);
+  const { openPlatform } = await import('../platform/open-platform.ts');
+  const platform = await openPlatform(config);
   try {
     return await action(platform);
   } finally {

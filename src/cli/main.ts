@@ -1,6 +1,10 @@
 // Entry point of the `opencloak` command line: global options and the command groups.
+//
+// Registering the commands loads only commander and the command files; each action imports the
+// parts it uses (the platform, the configuration's schema, the air) when it runs, so `--help`
+// parses a few hundred kilobytes, not the server's megabytes (docs/cli.md, "Compiled, not
+// interpreted"; test/cli/build.test.ts keeps it so).
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/index.ts';
 import { AppError, diskFullError } from '../errors/index.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerBackupCommands } from './commands/backup.ts';
@@ -64,7 +68,11 @@ try {
   if (error instanceof CommanderError) {
     // Help and --version end here too, with exit code 0; commander has printed the message.
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
-  } else if (error instanceof AppError || error instanceof ConfigError) {
+  } else if (
+    error instanceof AppError ||
+    // The configuration's module (and its schema) loads here, on an error, not on every start.
+    error instanceof (await import('../config/index.ts')).ConfigError
+  ) {
     // A configuration error has no catalogue code: its message names the setting. An AppError
     // gets the catalogue's command-line form: it names commands to run, not HTTP endpoints.
     const code = error instanceof AppError ? { code: error.code } : {};

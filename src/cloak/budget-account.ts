@@ -3,6 +3,7 @@ import type { UserKey } from '../anonymizer/index.ts';
 import {
   compareHashes,
   findState,
+  hashPrefix,
   MAX_PAGE_BITS,
   PAGE_HASH_BYTES,
   pageOf,
@@ -214,9 +215,35 @@ export class Account {
   }
 }
 
-/** Indexes of `keys` in hash order. */
-function byHash(keys: readonly UserKey[]): Int32Array {
-  return Int32Array.from(keys, (_, i) => i).sort((a, b) => compareHashes(keys[a]!, keys[b]!));
+/** Keys one step sorts at most, with room to spare: an index fits below the hash prefix. */
+const INDEX_SPACE = 2 ** 21;
+
+/**
+ * Indexes of `keys` in hash order. A comparator over 16-byte hashes was a twentieth of a budgeted
+ * run's time over 100,000 users; so each key's first 32 bits and its index are packed into one
+ * number (53 bits, exact in a double) and sorted natively, and only keys whose first 32 bits are
+ * equal (a few in a step of 16,384) are then ordered by their whole hash.
+ */
+export function byHash(keys: readonly UserKey[]): Int32Array {
+  const n = keys.length;
+  if (n >= INDEX_SPACE) {
+    return Int32Array.from(keys, (_, i) => i).sort((a, b) => compareHashes(keys[a]!, keys[b]!));
+  }
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = hashPrefix(keys[i]!) * INDEX_SPACE + i;
+  packed.sort();
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = packed[i]! % INDEX_SPACE;
+  for (let from = 0; from < n; ) {
+    const prefix = Math.floor(packed[from]! / INDEX_SPACE);
+    let to = from + 1;
+    while (to < n && Math.floor(packed[to]! / INDEX_SPACE) === prefix) to++;
+    if (to - from > 1) {
+      order.subarray(from, to).sort((a, b) => compareHashes(keys[a]!, keys[b]!));
+    }
+    from = to;
+  }
+  return order;
 }
 
 function newState(): UserState {

@@ -185,6 +185,11 @@ export function compareHashes(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/** The first 32 bits of a hash, as an unsigned number: the order of hashes that differ there. */
+export function hashPrefix(hash: Uint8Array): number {
+  return word(hash, 0);
+}
+
 function word(bytes: Uint8Array, at: number): number {
   return (
     ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0

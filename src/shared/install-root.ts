@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The folder holding package.json above this module. Paths relative to a module's own URL differ
- * between src/ and the one-file build in dist/cli (esbuild moves every module there), so files
- * that ship beside the code (the sandbox child, the built web site) are found from the root.
+ * between src/ and the build in dist/cli (esbuild moves every module there or into its chunks),
+ * so files that ship beside the code (the sandbox child, the built web site) are found from the
+ * root.
  */
 export function installRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

@@ -131,6 +131,13 @@ export interface AnonymizedResult {
   budget?: BudgetNotice;
 }
 
+/**
+ * A person's role on the site; it decides what they may do, including which keys they may create
+ * (src/air/key-policy.ts). A new role needs a migration too: air.db's CHECK constraint lists them.
+ */
+export const ROLES = ['analyst', 'data_owner', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
 /** The five key types of the specification; a client certificate carries exactly one. */
 export const KEY_TYPES = ['web_api', 'task_runner', 'upload_any', 'upload_user', 'admin'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];

@@ -1,6 +1,6 @@
 // Organisations (tenants) and their analysts.
 import { AppError } from '../../errors/index.ts';
-import type { AccessLevel } from '../../shared/index.ts';
+import type { AccessLevel, Role } from '../../shared/index.ts';
 import type { SqlDb } from '../../store/index.ts';
 import { equalsIgnoringCase, isUniqueViolation } from './dialect.ts';
 import { randomToken } from './ids.ts';
@@ -11,12 +11,7 @@ export interface Organisation {
   createdAt: number;
 }
 
-/**
- * A person's role on the site; it decides what they may do, including which keys they may create
- * (key-policy.ts). A new role needs a migration too: air.db's CHECK constraint lists them.
- */
-export const ROLES = ['analyst', 'data_owner', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../../shared/index.ts';
 
 export interface Analyst {
   id: string;

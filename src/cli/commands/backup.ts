@@ -1,7 +1,7 @@
 // CLI: back up a data directory while it runs, and restore a backup into a data directory.
 import type { Command } from 'commander';
 import path from 'node:path';
-import { backupDataDir, restoreDataDir, type BackupManifest } from '../../platform/index.ts';
+import type { BackupManifest } from '../../platform/index.ts';
 import { configFrom, printNote } from '../context.ts';
 import { printResult } from '../output.ts';
 
@@ -16,8 +16,9 @@ export function registerBackupCommands(program: Command): void {
       'back up the data directory into <dir> (new or empty): both databases as consistent snapshots, the CA (pki/) and the noise secret (secrets/); safe while the server runs and uploads arrive',
     )
     .action(async (dir: string, _flags: unknown, command: Command) => {
-      const { dataDir } = configFrom(command);
+      const { dataDir } = await configFrom(command);
       const target = path.resolve(dir);
+      const { backupDataDir } = await import('../../platform/index.ts');
       const manifest = await backupDataDir(dataDir, target);
       printResult(summary(target, manifest));
       printNote(
@@ -34,9 +35,10 @@ export function registerBackupCommands(program: Command): void {
       '--force',
       'restore into a data directory that is not empty: deletes its air.db, cloak.db, pki/ and secrets/ first',
     )
-    .action((dir: string, flags: RestoreFlags, command: Command) => {
-      const { dataDir } = configFrom(command);
+    .action(async (dir: string, flags: RestoreFlags, command: Command) => {
+      const { dataDir } = await configFrom(command);
       const source = path.resolve(dir);
+      const { restoreDataDir } = await import('../../platform/index.ts');
       const manifest = restoreDataDir(source, dataDir, { force: flags.force === true });
       printResult(summary(source, manifest));
       printNote(`Restored ${source} into ${dataDir}. Start the server with \`opencloak start\`.`);

@@ -1,6 +1,5 @@
 // CLI: an organisation's participation budget, as its analysts see it (GET /api/budget).
 import type { Command } from 'commander';
-import { budgetView, parseNoticeLimit } from '../../air/index.ts';
 import { resolveOrg, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
 
@@ -15,14 +14,15 @@ export function registerBudgetCommand(program: Command): void {
     .requiredOption('--org <org>', 'organisation id or name')
     .option('--limit <n>', 'how many of the latest notices to list (1 to 100)', '20')
     .action(async (opts: { org: string; limit: string }, command: Command) =>
-      withPlatform(command, async (p) =>
+      withPlatform(command, async (p) => {
+        const { budgetView, parseNoticeLimit } = await import('../../air/index.ts');
         printResult(
           await budgetView(
             p.cloakPort,
             (await resolveOrg(p, opts.org)).id,
             parseNoticeLimit(opts.limit),
           ),
-        ),
-      ),
+        );
+      }),
     );
 }

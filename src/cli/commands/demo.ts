@@ -1,6 +1,5 @@
 // CLI: the one-command demo (fresh installation, synthetic users, example tasks, curl command).
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/run-demo.ts';
 
 interface DemoFlags {
   users: string;
@@ -19,6 +18,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--exit', 'stop after printing the results instead of serving until Ctrl-C')
     .action(async (flags: DemoFlags, command: Command) => {
       const globals = command.optsWithGlobals() as { dataDir?: string };
+      const { runDemo } = await import('../../demo/run-demo.ts');
       const running = await runDemo({
         dataDir: globals.dataDir ?? './demo-data',
         users: Number(flags.users),

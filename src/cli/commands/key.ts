@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { OPERATOR, type KeyCreator, type AirStore } from '../../air/index.ts';
+import type { KeyCreator, AirStore } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
 import { KEY_TYPES } from '../../shared/index.ts';
 import { resolveOrg, withPlatform } from '../context.ts';
@@ -53,6 +53,7 @@ export function registerKeyCommands(program: Command): void {
           });
         }
         const orgId = (await resolveOrg(p, opts.org)).id;
+        const { OPERATOR } = await import('../../air/index.ts');
         const by = opts.for === undefined ? OPERATOR : await personIn(p.air, orgId, opts.for);
         const issued = await p.keys.create(
           orgId,

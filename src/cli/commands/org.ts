@@ -1,14 +1,7 @@
 // CLI: organisations and the people in them (analysts, data owners, admins) with their roles.
 import { Option, type Command } from 'commander';
-import {
-  checkLoginPassword,
-  ROLES,
-  setAccessLevel,
-  setLoginPassword,
-  type Role,
-} from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
-import { ACCESS_LEVELS, type AccessLevel } from '../../shared/index.ts';
+import { ACCESS_LEVELS, ROLES, type AccessLevel, type Role } from '../../shared/index.ts';
 import type { OpenedPlatform } from '../../platform/index.ts';
 import { resolveOrg, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
@@ -100,6 +93,7 @@ export function registerOrgCommands(program: Command): void {
     )
     .action(async (opts: NewPerson, command: Command) =>
       withPlatform(command, async (p) => {
+        const { checkLoginPassword, setLoginPassword } = await import('../../air/index.ts');
         const orgId = (await resolveOrg(p, opts.org)).id;
         // Checked before the person is added, so that a short password adds nobody.
         if (opts.password !== undefined) checkLoginPassword(opts.password);
@@ -126,6 +120,7 @@ export function registerOrgCommands(program: Command): void {
     .action(async (email: string, opts: { password: string }, command: Command) =>
       withPlatform(command, async (p) => {
         const person = await findPerson(p, email);
+        const { setLoginPassword } = await import('../../air/index.ts');
         await setLoginPassword(p.air, person.id, opts.password);
         await p.air.audit.record({
           orgId: person.orgId,
@@ -180,6 +175,7 @@ export function registerOrgCommands(program: Command): void {
     .action(async (email: string, opts: { level: AccessLevel }, command: Command) =>
       withPlatform(command, async (p) => {
         const person = await findPerson(p, email);
+        const { setAccessLevel } = await import('../../air/index.ts');
         printResult(await setAccessLevel(p.air, person.id, opts.level, 'cli'));
       }),
     );

@@ -2,12 +2,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
-import {
-  createServiceKey,
-  listServiceKeys,
-  openInstallationPki,
-  revokeServiceKey,
-} from '../../platform/index.ts';
 import { configFrom } from '../context.ts';
 import { printResult } from '../output.ts';
 
@@ -37,7 +31,7 @@ export function registerServiceKeyCommands(program: Command): void {
     .option('--valid-days <days>', 'validity (default tls.clientKeyValidDays)')
     .action(
       async (opts: { out: string; description: string; validDays?: string }, command: Command) => {
-        const config = configFrom(command);
+        const config = await configFrom(command);
         checkNewFile(opts.out);
         const validDays =
           opts.validDays !== undefined ? Number(opts.validDays) : config.tls.clientKeyValidDays;
@@ -46,6 +40,7 @@ export function registerServiceKeyCommands(program: Command): void {
             detail: `--valid-days must be a whole number of days, at least 1; got "${opts.validDays}".`,
           });
         }
+        const { createServiceKey, openInstallationPki } = await import('../../platform/index.ts');
         const pki = openInstallationPki(config);
         const { record, pem } = createServiceKey(config.dataDir, pki.ca, {
           description: opts.description,
@@ -59,14 +54,16 @@ export function registerServiceKeyCommands(program: Command): void {
   serviceKey
     .command('list')
     .description('list service keys, revoked ones included')
-    .action(async (_opts, command: Command) =>
-      printResult(listServiceKeys(configFrom(command).dataDir)),
-    );
+    .action(async (_opts, command: Command) => {
+      const { listServiceKeys } = await import('../../platform/index.ts');
+      printResult(listServiceKeys((await configFrom(command)).dataDir));
+    });
 
   serviceKey
     .command('revoke <id>')
     .description('revoke a service key; a running cloak refuses it from its next request on')
-    .action(async (id: string, _opts, command: Command) =>
-      printResult(revokeServiceKey(configFrom(command).dataDir, id)),
-    );
+    .action(async (id: string, _opts, command: Command) => {
+      const { revokeServiceKey } = await import('../../platform/index.ts');
+      printResult(revokeServiceKey((await configFrom(command)).dataDir, id));
+    });
 }

@@ -1,15 +1,8 @@
 // CLI: start the embedded default (cloak API and web REST API on one machine).
 import type { Command } from 'commander';
-import { loadConfig, type OpenCloakConfig } from '../../config/index.ts';
+import type { OpenCloakConfig } from '../../config/index.ts';
 import { diskFullError } from '../../errors/index.ts';
-import {
-  readServiceKeyFile,
-  startAirOnly,
-  startCloakOnly,
-  startPlatform,
-} from '../../platform/index.ts';
 import { cloakStore, type GlobalOptions } from '../context.ts';
-import { serverLogOptions } from '../server-log.ts';
 
 /** Ctrl-C, a service manager's stop, and a closed terminal (or a wrapper that has ended). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -66,6 +59,7 @@ export function registerStartCommand(program: Command): void {
     )
     .action(async (flags: StartFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
+      const { loadConfig } = await import('../../config/index.ts');
       const config = loadConfig(globals.config, {
         ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
         web: { ...optionalHost(flags.host), ...optionalPort(flags.webPort) },
@@ -92,6 +86,8 @@ export function registerStartCommand(program: Command): void {
         stopOnSignals(stop);
         return;
       }
+      const { startPlatform } = await import('../../platform/index.ts');
+      const { serverLogOptions } = await import('../server-log.ts');
       const running = await startPlatform(config, { logger: serverLogOptions(config) }).catch(
         (error: unknown) => {
           const what = `OpenCloak could not write to its data directory (${config.dataDir}).`;
@@ -178,6 +174,9 @@ async function startSplit(
   config: Readonly<OpenCloakConfig>,
   flags: StartFlags,
 ): Promise<() => Promise<void>> {
+  const { readServiceKeyFile, startAirOnly, startCloakOnly } =
+    await import('../../platform/index.ts');
+  const { serverLogOptions } = await import('../server-log.ts');
   const logger = serverLogOptions(config);
   if (flags.cloakOnly) {
     const cloak = await startCloakOnly(config, { logger });

@@ -1,9 +1,8 @@
 // CLI: create and run tasks, and print their results in the web REST API's form.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { toApiItem, type Schedule } from '../../air/index.ts';
+import type { Schedule } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
-import { parsePagination } from '../../http/index.ts';
 import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
 import { printNote, resolveOrg, taskRef, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
@@ -138,6 +137,7 @@ export function registerTaskCommands(program: Command): void {
           const result = await finished;
           bar.update(run.progress);
           bar.end();
+          const { toApiItem } = await import('../../air/index.ts');
           printResult(toApiItem(result));
           if (result.budget) printNote(`participation budget: ${result.budget.message}`);
         } finally {
@@ -177,6 +177,8 @@ export function registerTaskCommands(program: Command): void {
         withPlatform(command, async (p) => {
           const orgId = (await resolveOrg(p, opts.org)).id;
           const found = await p.tasks.find(orgId, await taskRef(p, orgId, ref));
+          const { toApiItem } = await import('../../air/index.ts');
+          const { parsePagination } = await import('../../http/index.ts');
           const { page, perPage } = parsePagination(
             { page: opts.page, per_page: opts.perPage },
             p.config.web.maxPerPage,

@@ -1,7 +1,5 @@
 // CLI: `opencloak worker`, a process that runs shards of task runs taken from the server mode's queue.
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../config/index.ts';
-import { startWorker } from '../../platform/index.ts';
 import { cloakStore, type GlobalOptions } from '../context.ts';
 
 /** Ctrl-C and a service manager's stop: the shard in hand is finished first. */
@@ -25,6 +23,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--processes <n>', 'sandbox processes per shard (queue.workerProcesses)')
     .action(async (flags: WorkerFlags, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
+      const { ConfigError, loadConfig } = await import('../../config/index.ts');
       const config = loadConfig(globals.config, {
         ...(globals.dataDir !== undefined ? { dataDir: globals.dataDir } : {}),
         cloak: cloakStore(globals),
@@ -41,6 +40,7 @@ export function registerWorkerCommand(program: Command): void {
       // One line per shard, with the run's id: a run is followed across the coordinator and
       // its workers by that id. Nothing of the task or its users is written.
       let lastQueueError = 0;
+      const { startWorker } = await import('../../platform/index.ts');
       const worker = await startWorker(config, {
         onShard: ({ runId, shard, shards, users }) => {
           const what = users === undefined ? 'started' : `done (${users} users)`;

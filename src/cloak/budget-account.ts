@@ -234,7 +234,7 @@ export function byHash(keys: readonly UserKey[]): Int32Array {
   packed.sort();
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = packed[i]! % INDEX_SPACE;
-  for (let from = 0; from < n; ) {
+  for (let from = 0; from < n;) {
     const prefix = Math.floor(packed[from]! / INDEX_SPACE);
     let to = from + 1;
     while (to < n && Math.floor(packed[to]! / INDEX_SPACE) === prefix) to++;

@@ -1,6 +1,7 @@
 // The embedded default's CloakPort: the air's calls go straight to the cloak in this process.
 import type { CloakPort } from '../air/index.ts';
-import { airService, type Cloak } from '../cloak/index.ts';
+import { airService } from '../cloak/air-service.ts';
+import type { Cloak } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 
 /**

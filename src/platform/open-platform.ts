@@ -1,14 +1,12 @@
 // Opens every part of the embedded default in one process, keeping cloak and air apart.
 import path from 'node:path';
-import {
-  KeyService,
-  describeAirData,
-  openAirStore,
-  TaskService,
-  type AirStore,
-  type CloakPort,
-} from '../air/index.ts';
-import { openCloak, type Cloak, type OpenCloakOptions } from '../cloak/index.ts';
+// The modules themselves, not the air's and the cloak's index files: those also export the web
+// servers, and the command line opens the platform without them (docs/cli.md; build.test.ts).
+import type { CloakPort } from '../air/index.ts';
+import { KeyService } from '../air/key-service.ts';
+import { describeAirData, openAirStore, type AirStore } from '../air/store/index.ts';
+import { TaskService } from '../air/task-service.ts';
+import { openCloak, type Cloak, type OpenCloakOptions } from '../cloak/open-cloak.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { KeyRegistry } from '../http/index.ts';
 import { inProcessCloakPort } from './in-process-cloak-port.ts';

@@ -92,6 +92,27 @@ describe('the compiled command', () => {
       .join('\n');
     expect(onDemand).toContain('// src/platform/open-platform.ts');
   }, 60_000);
+
+  it('opens the data directory for a command without loading the servers', async () => {
+    await ensureBuild();
+    // The chunk that holds open-platform.ts, and what it imports: what `org list` loads.
+    const chunk = reachable(BUILT_CLI, /import\("(\.\.?\/[^"]+\.mjs)"\)/g).find((file) =>
+      readFileSync(file, 'utf8').includes('// src/platform/open-platform.ts'),
+    );
+    expect(chunk).toBeDefined();
+    const text = [chunk!, ...reachable(chunk!)]
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
+    expect(text).toContain('// src/cloak/open-cloak.ts');
+    for (const server of ['fastify', '@fastify/swagger', 'pg-boss', 'undici']) {
+      expect(text, `opening the platform loads ${server}`).not.toContain(
+        `// node_modules/${server}/`,
+      );
+    }
+    for (const module of ['cloak/cloak-server.ts', 'air/web-server.ts', 'http/https-app.ts']) {
+      expect(text, `opening the platform loads src/${module}`).not.toContain(`// src/${module}`);
+    }
+  }, 60_000);
 });
 
 /**

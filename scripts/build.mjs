@@ -114,9 +114,10 @@ export async function build() {
 const CHUNKS = 'chunks';
 
 /**
- * A process loads its chunks in its first moments (every dynamic import is at the start of a
- * command's action), so an earlier build's chunks go once they are an hour old: a server started
- * before a rebuild has long loaded what it needs.
+ * A process loads its chunks in its first moments (the commands' dynamic imports are at the start
+ * of their actions; only an error's message may load the configuration's chunk later), so an
+ * earlier build's chunks go once they are an hour old: a server started before a rebuild has long
+ * loaded what it needs.
  */
 const OLD_CHUNK_MS = 3_600_000;
 

@@ -128,6 +128,8 @@ export function registerTaskCommands(program: Command): void {
       withPlatform(command, async (p) => {
         const orgId = (await resolveOrg(p, opts.org)).id;
         const token = await taskRef(p, orgId, ref);
+        // Before the run, not after it: a build replaced meanwhile keeps its chunks only so long.
+        const { toApiItem } = await import('../../air/index.ts');
         const { run, finished } = await p.tasks.startBatch(orgId, token, { background: true });
         const bar = progressBar();
         const timer = setInterval(() => bar.update(run.progress), 200);
@@ -137,7 +139,6 @@ export function registerTaskCommands(program: Command): void {
           const result = await finished;
           bar.update(run.progress);
           bar.end();
-          const { toApiItem } = await import('../../air/index.ts');
           printResult(toApiItem(result));
           if (result.budget) printNote(`participation budget: ${result.budget.message}`);
         } finally {

@@ -240,24 +240,19 @@ class Compiler {
     // In the text's order, which is the order of its parameters.
     const whens: string[] = [];
     const compiled: Array<{ expr: SqlExpr; sql: string; type: ValueType }> = [];
-    let head = 'CASE';
-    if (expr.kind === 'simple-case') {
-      const subject = this.value(expr.subject);
-      head = `CASE ${subject.sql}`;
-      for (const branch of expr.branches) {
-        const value = this.constant(branch.value, subject.type, expr.subject);
-        const then = { expr: branch.then, ...this.value(branch.then) };
-        whens.push(`WHEN ${value} THEN ${then.sql}`);
-        compiled.push(then);
-      }
-    } else {
-      for (const branch of expr.branches) {
-        const when = this.condition(branch.when);
-        const then = { expr: branch.then, ...this.value(branch.then) };
-        whens.push(`WHEN ${when} THEN ${then.sql}`);
-        compiled.push(then);
-      }
+    const subject =
+      expr.kind === 'simple-case' ? { expr: expr.subject, ...this.value(expr.subject) } : undefined;
+    for (const branch of expr.branches) {
+      // A simple CASE's WHEN is a constant of its subject's type, a searched one's a condition.
+      const when =
+        'value' in branch
+          ? this.constant(branch.value, subject!.type, subject!.expr)
+          : this.condition(branch.when);
+      const then = { expr: branch.then, ...this.value(branch.then) };
+      whens.push(`WHEN ${when} THEN ${then.sql}`);
+      compiled.push(then);
     }
+    const head = subject ? `CASE ${subject.sql}` : 'CASE';
     compiled.push({ expr: expr.otherwise, ...this.value(expr.otherwise) });
     const typed = compiled.filter((c) => c.type !== 'null');
     const type = typed[0]?.type ?? 'null';

@@ -142,15 +142,12 @@ const packagesImportEagerly = {
   setup(builder) {
     builder.onLoad({ filter: /[\\/]node_modules[\\/].*\.[cm]?js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
-      if (!PACKAGE_IMPORT.test(source)) return undefined;
-      return {
-        loader: 'js',
-        contents: source.replace(
-          PACKAGE_IMPORT,
-          (_, quote, name) =>
-            `Promise.resolve().then(() => ((m) => (m && m.__esModule ? m : { ...m, default: m }))(require(${quote}${name}${quote})))`,
-        ),
-      };
+      const contents = source.replace(
+        PACKAGE_IMPORT,
+        (_, quote, name) =>
+          `Promise.resolve().then(() => ((m) => (m && m.__esModule ? m : { ...m, default: m }))(require(${quote}${name}${quote})))`,
+      );
+      return contents === source ? undefined : { loader: 'js', contents };
     });
   },
 };

@@ -1,4 +1,6 @@
-// Public surface of src/air: the air's store, services and web server. Never imports the cloak.
+// Public surface of src/air: the air's store and services. Never imports the cloak. Its web server
+// is src/air/web-server.ts, imported where a server starts: the command line loads this file, and
+// with the server it would load fastify and every route for a command that needs none of them.
 export { airStoreAddress, describeAirData, openAirStore, type AirStore } from './store/index.ts';
 export type {
   ApiKeyRecord,
@@ -30,7 +32,6 @@ export { budgetView, parseNoticeLimit, type BudgetView } from './budget-view.ts'
 export { NOBODY, runAccessLevel, setAccessLevel, type TaskActor } from './access-levels.ts';
 export { Scheduler, type PeriodLease } from './scheduler.ts';
 export { checkSchedule, nextRunAfter, type Schedule } from './schedule.ts';
-export { createWebServer, type WebServerOptions } from './web-server.ts';
 export { bucketName, toApiItem } from './result-format.ts';
 export {
   ensureFirstAdmin,

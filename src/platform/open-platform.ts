@@ -1,11 +1,15 @@
 // Opens every part of the embedded default in one process, keeping cloak and air apart.
 import path from 'node:path';
-// The modules themselves, not the air's and the cloak's index files: those also export the web
-// servers, and the command line opens the platform without them (docs/cli.md; build.test.ts).
-import type { CloakPort } from '../air/index.ts';
-import { KeyService } from '../air/key-service.ts';
-import { describeAirData, openAirStore, type AirStore } from '../air/store/index.ts';
-import { TaskService } from '../air/task-service.ts';
+import {
+  KeyService,
+  describeAirData,
+  openAirStore,
+  TaskService,
+  type AirStore,
+  type CloakPort,
+} from '../air/index.ts';
+// The module, not the cloak's index file, which also exports its server and the job queue: the
+// command line opens the platform without them (docs/cli.md; build.test.ts).
 import { openCloak, type Cloak, type OpenCloakOptions } from '../cloak/open-cloak.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import type { KeyRegistry } from '../http/index.ts';

@@ -1,7 +1,6 @@
 // Starts the air alone (`opencloak start --air-only`): the web REST API and site, with the cloak on another host.
 import type { FastifyInstance } from 'fastify';
 import {
-  createWebServer,
   ensureFirstAdmin,
   KeyService,
   openAirStore,
@@ -10,6 +9,7 @@ import {
   type AirStore,
   type InitialCredentials,
 } from '../air/index.ts';
+import { createWebServer } from '../air/web-server.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { auditedRegistry, openInstallationPki } from './open-platform.ts';

@@ -2,12 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import {
-  createWebServer,
-  ensureFirstAdmin,
-  Scheduler,
-  type InitialCredentials,
-} from '../air/index.ts';
+import { ensureFirstAdmin, Scheduler, type InitialCredentials } from '../air/index.ts';
+import { createWebServer } from '../air/web-server.ts';
 import { airService, createCloakServer } from '../cloak/index.ts';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { redactingLogger, type LogOptions } from '../http/index.ts';

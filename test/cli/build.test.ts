@@ -93,24 +93,28 @@ describe('the compiled command', () => {
     expect(onDemand).toContain('// src/platform/open-platform.ts');
   }, 60_000);
 
-  it('opens the data directory for a command without loading the servers', async () => {
+  it('opens the data directory for a command, and reads the air, without loading the servers', async () => {
     await ensureBuild();
-    // The chunk that holds open-platform.ts, and what it imports: what `org list` loads.
-    const chunk = reachable(BUILT_CLI, /import\("(\.\.?\/[^"]+\.mjs)"\)/g).find((file) =>
-      readFileSync(file, 'utf8').includes('// src/platform/open-platform.ts'),
-    );
-    expect(chunk).toBeDefined();
-    const text = [chunk!, ...reachable(chunk!)]
-      .map((file) => readFileSync(file, 'utf8'))
-      .join('\n');
-    expect(text).toContain('// src/cloak/open-cloak.ts');
-    for (const server of ['fastify', '@fastify/swagger', 'pg-boss', 'undici']) {
-      expect(text, `opening the platform loads ${server}`).not.toContain(
-        `// node_modules/${server}/`,
-      );
-    }
-    for (const module of ['cloak/cloak-server.ts', 'air/web-server.ts', 'http/https-app.ts']) {
-      expect(text, `opening the platform loads src/${module}`).not.toContain(`// src/${module}`);
+    const onDemand = reachable(BUILT_CLI, /import\("(\.\.?\/[^"]+\.mjs)"\)/g);
+    // What `org list` loads (open-platform.ts), and what `analyst create` adds (air/index.ts):
+    // esbuild names a dynamic import's chunk after its module (a folder's index after the folder).
+    for (const [module, name] of [
+      ['platform/open-platform.ts', 'open-platform-'],
+      ['air/index.ts', 'air-'],
+    ] as const) {
+      const chunk = onDemand.find((file) => path.basename(file).startsWith(name));
+      expect(chunk, module).toBeDefined();
+      const text = [chunk!, ...reachable(chunk!)]
+        .map((file) => readFileSync(file, 'utf8'))
+        .join('\n');
+      if (module === 'platform/open-platform.ts')
+        expect(text).toContain('// src/cloak/open-cloak.ts');
+      for (const server of ['fastify', '@fastify/swagger', 'pg-boss', 'undici']) {
+        expect(text, `${module} loads ${server}`).not.toContain(`// node_modules/${server}/`);
+      }
+      for (const part of ['cloak/cloak-server.ts', 'air/web-server.ts', 'http/https-app.ts']) {
+        expect(text, `${module} loads src/${part}`).not.toContain(`// src/${part}`);
+      }
     }
   }, 60_000);
 });

@@ -2,14 +2,15 @@
 import type { UserKey } from '../anonymizer/index.ts';
 import {
   compareHashes,
-  findState,
   hashPrefix,
+  locate,
   MAX_PAGE_BITS,
   PAGE_HASH_BYTES,
   pageOf,
   partitionOf,
   recordsIn,
-  rewritePage,
+  rewritePageAt,
+  stateAt,
 } from './budget-pages.ts';
 import type { PageRow } from './budget-rows.ts';
 
@@ -127,26 +128,35 @@ export class Account {
     let pagesWritten = 0;
     let recordsWritten = 0;
     const flush = async () => {
-      const pages = new Int32Array(keys.length);
-      for (let i = 0; i < keys.length; i++) pages[i] = pageOf(keys[i]!, bits);
+      const n = keys.length;
+      const pages = new Int32Array(n);
+      for (let i = 0; i < n; i++) pages[i] = pageOf(keys[i]!, bits);
       const stored = new Map<number, Buffer>();
       if (anyStored) {
         const wanted = [...new Set(pages)];
         for (const row of await ledger.loadPages(orgId, wanted)) stored.set(row.page, row.states);
       }
+      // The step's users in hash order, which is page order too (a page is a range of hashes):
+      // each page's users are a run of it, found in the page by one merge and written back by
+      // another, where a binary search per user and a sort of the changed users were.
+      const order = byHash(keys);
+      const where = new Int32Array(n);
+      eachPageRun(order, pages, (page, from, to) =>
+        locate(stored.get(page), keys, order, from, to, where),
+      );
       // The user being visited and their state, read once on demand: one accessor for all.
       const at = { user: 0, state: undefined as UserState | undefined, wasOut: false };
       const stateOf = (): UserState => {
         if (at.state === undefined) {
           const found = stored.get(pages[at.user]!);
-          at.state = (found && findState(found, keys[at.user]!, period)) || newState();
+          at.state = (found && stateAt(found, where[at.user]!, period)) || newState();
           at.wasOut = at.state.exhausted !== undefined;
         }
         return at.state;
       };
-      const changedUsers: number[] = [];
-      const changedStates: UserState[] = [];
-      for (let i = 0; i < keys.length; i++) {
+      const changed: Array<UserState | undefined> = new Array<UserState | undefined>(n);
+      let changes = 0;
+      for (let i = 0; i < n; i++) {
         at.user = i;
         at.state = undefined;
         at.wasOut = false;
@@ -154,27 +164,24 @@ export class Account {
         const state = at.state as UserState | undefined;
         if (!state?.dirty) continue;
         if (!at.wasOut && state.exhausted !== undefined) exhausted++;
-        changedUsers.push(i);
-        changedStates.push(state);
+        changed[i] = state;
+        changes++;
       }
-      if (commit && changedUsers.length > 0) {
-        // In hash order, which is page order too (a page is a range of hashes): each page's
-        // changes are a run of the one sorted list.
-        const order = byHash(changedUsers.map((i) => keys[i]!));
+      if (commit && changes > 0) {
         const rows: PageRow[] = [];
-        for (let from = 0; from < order.length;) {
-          const page = pages[changedUsers[order[from]!]!]!;
-          const changes: Array<[UserKey, UserState]> = [];
-          for (; from < order.length; from++) {
-            const c = order[from]!;
-            if (pages[changedUsers[c]!] !== page) break;
-            changes.push([keys[changedUsers[c]!]!, changedStates[c]!]);
+        eachPageRun(order, pages, (page, from, to) => {
+          const written: Array<[UserKey, UserState, number]> = [];
+          for (let k = from; k < to; k++) {
+            const i = order[k]!;
+            const state = changed[i];
+            if (state !== undefined) written.push([keys[i]!, state, where[i]!]);
           }
-          const states = rewritePage(stored.get(page), changes, period);
+          if (written.length === 0) return;
+          const states = rewritePageAt(stored.get(page), written, period);
           rows.push({ page, states });
           pagesWritten++;
           recordsWritten += recordsIn(states);
-        }
+        });
         await ledger.savePages(orgId, rows);
       }
       keys = [];
@@ -212,6 +219,21 @@ export class Account {
     }
     state.spent += c.cost;
     return true;
+  }
+}
+
+/** Calls `fn` for each page's run of users in `order` (hash order, so page order). */
+function eachPageRun(
+  order: Int32Array,
+  pages: Int32Array,
+  fn: (page: number, from: number, to: number) => void,
+): void {
+  for (let from = 0; from < order.length;) {
+    const page = pages[order[from]!]!;
+    let to = from + 1;
+    while (to < order.length && pages[order[to]!] === page) to++;
+    fn(page, from, to);
+    from = to;
   }
 }
 

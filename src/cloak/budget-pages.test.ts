@@ -6,10 +6,12 @@ import type { UserState } from './budget-account.ts';
 import { BudgetStore } from './budget-ledger.ts';
 import {
   findState,
+  locate,
   MIN_PAGE_BITS,
   pageOf,
   recordsIn,
   rewritePage,
+  rewritePageAt,
   splitPage,
   SPLIT_RECORDS,
   upperHalf,
@@ -69,6 +71,59 @@ describe('a budget page', () => {
     const page = rewritePage(later, [[b!, state(0.25)]], 8);
     expect(findState(page, a!, 9)?.spent).toBe(0.5);
     expect(findState(page, b!, 8)?.spent).toBe(0.25);
+  });
+
+  it('locates hashes in one merge where a binary search puts them', () => {
+    const all = keys(600, 'locate').map(hashOf).sort(Buffer.compare);
+    // Every third hash stored; the asked ones are stored and not, first and last among them.
+    const page = rewritePage(
+      undefined,
+      all.filter((_, i) => i % 3 === 0).map((h) => [h, state(1)] as const),
+      0,
+    );
+    const asked = all.filter((_, i) => i % 2 === 0 || i === all.length - 1);
+    // Shuffled indexes: `locate` writes each answer at the hash's own index.
+    const order = Int32Array.from(asked, (_, i) => i).sort((a, b) =>
+      Buffer.compare(asked[a]!, asked[b]!),
+    );
+    const shuffled = [...asked].reverse();
+    const reversed = Int32Array.from(order, (i) => asked.length - 1 - i);
+    const where = new Int32Array(asked.length);
+    locate(page, shuffled, reversed, 0, asked.length, where);
+    const stored = all.filter((_, i) => i % 3 === 0);
+    shuffled.forEach((h, i) => {
+      const index = stored.findIndex((s) => s.equals(h));
+      const before = stored.filter((s) => Buffer.compare(s, h) < 0).length;
+      expect(where[i]).toBe(index >= 0 ? index : -before - 1);
+    });
+    // An empty page: every hash goes in at the start.
+    locate(undefined, shuffled, reversed, 0, asked.length, where);
+    expect([...new Set(where)]).toEqual([-1]);
+  });
+
+  it('never drops another user’s record when one hash is written twice', () => {
+    const [a, b, c] = keys(3, 'twice').map(hashOf).sort(Buffer.compare);
+    const page = rewritePage(
+      undefined,
+      [
+        [a!, state(1)],
+        [b!, state(2)],
+        [c!, state(3)],
+      ],
+      0,
+    );
+    // b found at record 1 twice (a user given twice in one step): c's record must stay.
+    const twice = rewritePageAt(
+      page,
+      [
+        [b!, state(4), 1],
+        [b!, state(5), 1],
+      ],
+      0,
+    );
+    expect(findState(twice, a!, 0)?.spent).toBe(1);
+    expect(findState(twice, c!, 0)?.spent).toBe(3);
+    expect(recordsIn(twice)).toBe(4);
   });
 
   it('splits into the halves that pageOf names at one bit more', () => {

@@ -65,7 +65,11 @@ export function recordsIn(page: Uint8Array): number {
  * period (a state of another period is spent: the user starts afresh).
  */
 export function findState(page: Buffer, hash: Uint8Array, period: number): UserState | undefined {
-  const at = indexOf(page, hash);
+  return stateAt(page, indexOf(page, hash), period);
+}
+
+/** The state of the page's record `at` (as `locate` gives it; negative: none) in `period`. */
+export function stateAt(page: Buffer, at: number, period: number): UserState | undefined {
   if (at < 0) return undefined;
   const offset = at * RECORD_BYTES + PAGE_HASH_BYTES;
   if (page.readDoubleLE(offset + 24) !== period) return undefined;
@@ -78,6 +82,32 @@ export function findState(page: Buffer, hash: Uint8Array, period: number): UserS
 }
 
 /**
+ * Where each of some hashes is in `page`, as a binary search would say (the record's index, or
+ * -(insertion point) - 1), in one pass: the hashes are `hashes[order[from]]` to
+ * `hashes[order[to - 1]]`, in hash order, each once, all of this page. Written to `where` at
+ * each hash's own index. A run visits most of a page's users, so a merge compares each hash with
+ * a record or two, where a binary search compared it with eight or more.
+ */
+export function locate(
+  page: Buffer | undefined,
+  hashes: readonly Uint8Array[],
+  order: Int32Array,
+  from: number,
+  to: number,
+  where: Int32Array,
+): void {
+  const total = page === undefined ? 0 : recordsIn(page);
+  let at = 0;
+  for (let k = from; k < to; k++) {
+    const h = order[k]!;
+    const hash = hashes[h]!;
+    let c = 1;
+    while (at < total && (c = compareRecord(page!, at, hash)) < 0) at++;
+    where[h] = at < total && c === 0 ? at : -at - 1;
+  }
+}
+
+/**
  * The page with `changes` (sorted by hash, each hash once) written in `period`. Records of earlier
  * periods are dropped on the way, as nothing reads them; later ones (a clock set back) are kept.
  */
@@ -86,30 +116,55 @@ export function rewritePage(
   changes: ReadonlyArray<readonly [hash: Uint8Array, state: UserState]>,
   period: number,
 ): Buffer {
+  const hashes = changes.map(([hash]) => hash);
+  const where = new Int32Array(changes.length);
+  locate(
+    page,
+    hashes,
+    Int32Array.from(hashes, (_, i) => i),
+    0,
+    hashes.length,
+    where,
+  );
+  return rewritePageAt(
+    page,
+    changes.map(([hash, state], i) => [hash, state, where[i]!] as const),
+    period,
+  );
+}
+
+/**
+ * The page with `changes` written in `period`, each at the place `locate` found for its hash (the
+ * changes in hash order): a record of the same hash is replaced, otherwise the change goes in
+ * before the record it was found before. No hash is compared: `rewritePage` without the search.
+ */
+export function rewritePageAt(
+  page: Buffer | undefined,
+  changes: ReadonlyArray<readonly [hash: Uint8Array, state: UserState, where: number]>,
+  period: number,
+): Buffer {
   const old = page ?? EMPTY;
   const total = recordsIn(old);
   const out = Buffer.allocUnsafe((total + changes.length) * RECORD_BYTES);
   let written = 0;
   let i = 0;
-  const keepOld = () => {
-    const offset = i * RECORD_BYTES;
-    // Records of earlier periods are dropped (written as before the merge: NaN is kept).
-    if (!(old.readDoubleLE(offset + PAGE_HASH_BYTES + 24) < period)) {
-      old.copy(out, written * RECORD_BYTES, offset, offset + RECORD_BYTES);
-      written++;
+  const keepOldUpTo = (end: number) => {
+    for (; i < end; i++) {
+      const offset = i * RECORD_BYTES;
+      // Records of earlier periods are dropped (written as before the merge: NaN is kept).
+      if (!(old.readDoubleLE(offset + PAGE_HASH_BYTES + 24) < period)) {
+        old.copy(out, written * RECORD_BYTES, offset, offset + RECORD_BYTES);
+        written++;
+      }
     }
-    i++;
   };
-  // A merge of two sorted lists: the page's records and the changes, a change replacing the
-  // record of its hash. One pass, since the page is copied anyway.
-  for (const [hash, state] of changes) {
-    const words = hashWords(hash);
-    let c = 1;
-    while (i < total && (c = compareAt(old, i, words)) < 0) keepOld();
-    if (i < total && c === 0) i++;
+  for (const [hash, state, where] of changes) {
+    keepOldUpTo(where >= 0 ? where : -where - 1);
+    // Replaces the record found, unless an earlier change already did (never skips another's).
+    if (where >= 0 && i === where) i++;
     writeRecord(out, written++, hash, state, period);
   }
-  while (i < total) keepOld();
+  keepOldUpTo(total);
   return out.subarray(0, written * RECORD_BYTES);
 }
 
@@ -130,7 +185,8 @@ function writeRecord(
   period: number,
 ): void {
   const offset = at * RECORD_BYTES;
-  out.set(hash.subarray(0, PAGE_HASH_BYTES), offset);
+  // Byte by byte: a subarray per record to copy from was a view allocated per user written.
+  for (let b = 0; b < PAGE_HASH_BYTES; b++) out[offset + b] = hash[b]!;
   out.writeDoubleLE(state.spent, offset + PAGE_HASH_BYTES);
   out.writeDoubleLE(state.exhausted?.[0] ?? NaN, offset + PAGE_HASH_BYTES + 8);
   out.writeDoubleLE(state.exhausted?.[1] ?? NaN, offset + PAGE_HASH_BYTES + 16);
@@ -174,6 +230,16 @@ function compareAt(page: Buffer, at: number, words: readonly number[]): number {
     compare(page.readUInt32BE(offset + 8), words[2]!) ||
     compare(page.readUInt32BE(offset + 12), words[3]!)
   );
+}
+
+/** Orders the hash of the page's record `at` against `hash`, as Buffer.compare would. */
+function compareRecord(page: Buffer, at: number, hash: Uint8Array): number {
+  const offset = at * RECORD_BYTES;
+  for (let b = 0; b < PAGE_HASH_BYTES; b++) {
+    const c = page[offset + b]! - hash[b]!;
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 /** Orders two user hashes (or keys) by their first 16 bytes, as Buffer.compare would. */

@@ -57,6 +57,8 @@ export interface Row {
   ratio: number;
   target?: string;
   met?: boolean;
+  /** Measured beside the parallel CPU load (bench/cpu-load.ts). */
+  loaded?: boolean;
 }
 
 export function compare(scenario: Scenario, figure: SideResult, baseline: SideResult): Row {

@@ -88,7 +88,11 @@ interface Figures {
   leftOut: number;
   exhausted: number;
   noiseSd: number;
-  /** Twice the noise sd: below it a figure says nothing. */
+  /**
+   * Four times the noise sd: below it a figure says nothing, and up to it users may have been
+   * left out unseen. In a small organisation it can exceed every count, which the message says
+   * in so many words: "no sign" read as an all-clear there.
+   */
   bound: number;
 }
 
@@ -100,8 +104,9 @@ function runMessage(mayBeLow: boolean, f: Figures): string {
         `this organisation's participation budget (a noisy figure, sd ${f.noiseSd}): published ` +
         `counts may be low by up to that many. Buckets that count fewer users per person survive ` +
         `longer; ${WHY}.`
-    : `No sign of users left out by the participation budget: at most about ${f.bound} ` +
-        `(four times the noise sd ${f.noiseSd} of this figure).`;
+    : `Too few users left out by the participation budget to show above this figure's noise: ` +
+        `up to about ${f.bound} may have been (four times its noise sd ${f.noiseSd}), so a count ` +
+        `of that size or smaller may be low by that much; ${WHY}.`;
 }
 
 /**
@@ -118,6 +123,7 @@ function previewMessage(mayBeLow: boolean, f: Figures): string {
         `${f.noiseSd}): its counts would be low by up to that many, and after it about ` +
         `${f.exhausted} users would have spent the budget. Buckets that count fewer users per ` +
         `person survive longer; ${WHY}. ${spentNothing}`
-    : `No sign that this task would leave out users for the participation budget: at most about ` +
-        `${f.bound} (four times the noise sd ${f.noiseSd} of this figure). ${spentNothing}`;
+    : `Too few users this task would leave out for the participation budget to show above this ` +
+        `figure's noise: up to about ${f.bound} may be (four times its noise sd ${f.noiseSd}), so ` +
+        `a count of that size or smaller may come out low by that much. ${spentNothing}`;
 }

@@ -103,7 +103,9 @@ describe('a cost preview', () => {
     const { budget } = open();
     const notice = await preview(budget, [['a', group]]);
     expect(notice.may_be_low).toBe(false);
-    expect(notice.message).toMatch(/^No sign that this task would leave out users/);
+    expect(notice.message).toMatch(
+      /^Too few users this task would leave out for the participation budget to show/,
+    );
     expect(await budget.spent('o', group[0]!)).toBe(0);
   });
 });

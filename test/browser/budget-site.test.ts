@@ -80,7 +80,9 @@ describe('the participation budget on the site', () => {
     await page.goto(`${inst.platform.webUrl}/#/results/${token.first}`);
     const quiet = page.getByLabel('Participation budget', { exact: true }).first();
     await quiet.waitFor();
-    expect(await quiet.textContent()).toMatch(/^No sign of users left out/);
+    expect(await quiet.textContent()).toMatch(
+      /^Too few users left out by the participation budget/,
+    );
     expect(await page.locator('.budget-warning').count()).toBe(0);
     await shot('results-budget-notice');
   });

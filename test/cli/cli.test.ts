@@ -171,7 +171,7 @@ describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
     const rerun = JSON.parse(shown.stdout);
     expect(rerun.budget).toMatchObject({ may_be_low: false, period_run: 2 });
     expect(lines.at(-1)).toBe(`participation budget: ${rerun.budget.message}`);
-    expect(lines.at(-1)).toMatch(/No sign of users left out by the participation budget/);
+    expect(lines.at(-1)).toMatch(/Too few users left out by the participation budget to show/);
     const results = cliJson('task', 'results', String(task.id), '--org', 'Acme');
     expect(results.count).toBe(2);
     expect(results.items[0].buckets).toEqual(run.buckets);

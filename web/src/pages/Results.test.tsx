@@ -37,8 +37,9 @@ describe('a result’s budget notice', () => {
     expect(warning?.textContent).toBe(`Counts may be low. ${message}`);
   });
 
-  it('says quietly that there is no sign of anyone left out', async () => {
-    const message = 'No sign of users left out by the participation budget: at most about 44';
+  it('says quietly how many may have been left out unseen', async () => {
+    const message =
+      "Too few users left out by the participation budget to show above this figure's noise: up to about 44 may have been";
     view = await render(<ResultView result={result(notice(false, message))} title="Latest" />);
     expect(view.container.querySelector('.budget-warning')).toBeNull();
     const quiet = view.container.querySelector('[aria-label="Participation budget"]');

@@ -1,5 +1,7 @@
 // Shared plumbing for CLI commands: configuration from global flags, platform access, output.
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { OpenCloakConfig } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import type { OpenedPlatform } from '../platform/index.ts';
@@ -28,14 +30,43 @@ export function cloakStore(globals: GlobalOptions): { store?: string } {
   return globals.store !== undefined ? { store: globals.store } : {};
 }
 
+/**
+ * Commands that only read. On a data directory without an installation they refuse: opening it
+ * would create one (a new CA, noise secret and empty stores), and a mistyped --data-dir, or the
+ * command run from another directory, then answered "(none)" as if all were well.
+ */
+const READ_ONLY_COMMANDS = new Set(['list', 'results', 'audit', 'budget']);
+
+/** An installation's own CA certificate: every data directory `start` has opened holds one. */
+function hasInstallation(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, 'pki', 'ca.crt'));
+}
+
 /** Opens the data directory for one command and always closes it again. */
 export async function withPlatform<T>(
   command: Command,
   action: (platform: OpenedPlatform) => T | Promise<T>,
 ): Promise<T> {
   const config = await configFrom(command);
+  const dataDir = path.resolve(config.dataDir);
+  const created = !hasInstallation(dataDir);
+  if (created && READ_ONLY_COMMANDS.has(command.name())) {
+    throw new AppError('INVALID_PARAMETER', {
+      detail:
+        `There is no OpenCloak installation in ${dataDir} (no pki/ca.crt there). Give the ` +
+        `--data-dir of an existing one, or start one there with \`opencloak --data-dir ` +
+        `${dataDir} start\` (\`npm start\` uses ./data).`,
+    });
+  }
   const { openPlatform } = await import('../platform/open-platform.ts');
   const platform = await openPlatform(config);
+  // Not silently: a new installation where the user expected theirs is a mistyped --data-dir.
+  if (created) {
+    printNote(
+      `Created a new installation in ${dataDir} (its own CA and noise secret). If you meant an ` +
+        `existing one, give its --data-dir.`,
+    );
+  }
   try {
     return await action(platform);
   } finally {

@@ -1,6 +1,6 @@
 // The opencloak command prints text for people by default, one JSON document with --json, and exits with documented codes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,9 +14,24 @@ describe('opencloak output and exit codes (docs/cli.md)', () => {
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], { encoding: 'utf8' });
 
+  it('refuses to read a data directory with no installation, and creates none', () => {
+    const elsewhere = path.join(dir, 'mistyped');
+    for (const args of [['org', 'list'], ['budget', '--org', 'Acme'], ['audit']]) {
+      const refused = spawnSync(process.execPath, [BIN, '--data-dir', elsewhere, ...args], {
+        encoding: 'utf8',
+      });
+      expect(refused.status, args.join(' ')).toBe(2);
+      expect(refused.stderr).toContain(`There is no OpenCloak installation in ${elsewhere}`);
+      expect(existsSync(elsewhere)).toBe(false);
+    }
+  });
+
   it('prints an answer as "name: value" lines, or as JSON with --json', () => {
     const text = cli('org', 'create', 'Acme');
     expect(text.status).toBe(0);
+    // The first command in a new data directory says that it made an installation there.
+    expect(text.stderr).toContain(`Created a new installation in ${dataDir}`);
+    expect(cli('org', 'list').stderr).not.toContain('Created a new installation');
     expect(text.stdout).toMatch(/^id: +\w+\nname: +Acme\ncreatedAt: +\d{4}-\d\d-\d\dT/);
     const json = cli('--json', 'org', 'list');
     expect(json.status).toBe(0);

@@ -15,14 +15,17 @@ const BUDGET_OFF =
   'The participation budget is off on this installation (privacy.participationBudget): runs are ' +
   'not charged, nobody is left out, and results carry no budget notice.';
 
-/** `limit`: how many of the latest notices to list (default NOTICES_SHOWN), a 422 otherwise. */
-export function parseNoticeLimit(raw: unknown): number {
+/**
+ * `limit`: how many of the latest notices to list (default NOTICES_SHOWN), a 422 otherwise. `name`
+ * is what the refusal calls it: the query parameter, or the command line's `--limit`.
+ */
+export function parseNoticeLimit(raw: unknown, name = '"limit"'): number {
   if (raw === undefined) return NOTICES_SHOWN;
   const text = typeof raw === 'string' ? raw.trim() : '';
   const value = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
   if (!(value >= 1 && value <= MAX_NOTICES_SHOWN)) {
     throw new AppError('INVALID_PARAMETER', {
-      detail: `"limit" must be a whole number from 1 to ${MAX_NOTICES_SHOWN} (how many of the latest budget notices to list); got ${JSON.stringify(raw)}.`,
+      detail: `${name} must be a whole number from 1 to ${MAX_NOTICES_SHOWN} (how many of the latest budget notices to list); got ${JSON.stringify(raw)}.`,
     });
   }
   return value;

@@ -1,5 +1,5 @@
 // Issues client keys to an organisation: certificate, registry entry, and the password-protected files.
-import { AppError } from '../errors/index.ts';
+import { AppError, withArticle } from '../errors/index.ts';
 import {
   issueClientCertificate,
   MIN_KEY_PASSWORD_LENGTH,
@@ -37,6 +37,11 @@ export interface KeyCreator {
   role: Role;
   /** Absent for the CLI operator: such keys run untrusted. */
   personId?: string;
+  /**
+   * The e-mail of the person the key is for, where someone else asks for it (the CLI's `--for`):
+   * a refusal then names them and their role, not "your role".
+   */
+  holder?: string;
 }
 
 /**
@@ -125,11 +130,22 @@ export class KeyService {
       actor: by.actor,
       detail: { type, role: by.role },
     });
+    const allowedRoles = rolesThatMayCreate(type).join(' or ');
+    const types = keyTypesFor(by.role).join(', ');
+    if (by.holder !== undefined) {
+      throw new AppError('KEY_TYPE_NOT_ALLOWED_FOR_PERSON', {
+        person: by.holder,
+        role: by.role,
+        type,
+        allowedRoles,
+        theirTypes: types,
+      });
+    }
     throw new AppError('KEY_TYPE_NOT_ALLOWED', {
       role: by.role,
       type,
-      allowedRoles: rolesThatMayCreate(type).join(' or '),
-      yourTypes: keyTypesFor(by.role).join(', '),
+      allowedRoles,
+      yourTypes: types,
     });
   }
 
@@ -169,7 +185,7 @@ function checkUserId(type: KeyType, userId: string | undefined): string | undefi
   }
   if (userId !== undefined) {
     throw new AppError('INVALID_PARAMETER', {
-      detail: `Only upload_user keys name a user; a ${type} key cannot. Leave out the user id.`,
+      detail: `Only upload_user keys name a user; ${withArticle(type)} key cannot. Leave out the user id.`,
     });
   }
   return undefined;

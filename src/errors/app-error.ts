@@ -1,4 +1,5 @@
 // AppError: an error from the catalogue, with its parameters filled into the message template.
+import { indefiniteArticle } from './article.ts';
 import { ERROR_CATALOGUE, type ErrorCode, type ErrorEntry } from './catalogue.ts';
 
 export type ErrorParams = Record<string, string | number>;
@@ -19,9 +20,18 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Fills a template's parameters. "a" or "A" right before a parameter becomes "an" where the value
+ * starts with a vowel sound, so "a {required} key" reads "an upload_any key".
+ */
 export function formatTemplate(template: string, params: ErrorParams): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
-    key in params ? String(params[key]) : whole,
+  return template.replace(
+    /(?:\b([Aa]) )?\{(\w+)\}/g,
+    (whole, article: string | undefined, key: string) => {
+      if (!(key in params)) return whole;
+      const value = String(params[key]);
+      return article === undefined ? value : `${indefiniteArticle(value, article)} ${value}`;
+    },
   );
 }
 

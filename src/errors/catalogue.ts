@@ -1,8 +1,9 @@
 // The one catalogue of every error OpenCloak reports: code, HTTP status and a message template.
 //
 // Every message says what was wrong and how to fix it. Templates name their parameters in braces;
-// `AppError` fills them in. A test checks that each entry is well formed and that docs/errors.md
-// lists every code.
+// `AppError` fills them in, and turns an "a" right before one into "an" where the value starts with
+// a vowel sound ("a {required} key": an upload_any key). A test checks that each entry is well
+// formed and that docs/errors.md lists every code.
 
 export interface ErrorEntry {
   status: number;
@@ -95,6 +96,11 @@ export const ERROR_CATALOGUE = {
     status: 403,
     template:
       'Your role ({role}) may not create {type} keys: only {allowedRoles} may. You may create: {yourTypes}. Ask an admin of your installation to create this key for the person who needs it, or to give you a role that may.',
+  },
+  KEY_TYPE_NOT_ALLOWED_FOR_PERSON: {
+    status: 403,
+    template:
+      "{person}'s role ({role}) may not hold {type} keys: only {allowedRoles} may; {person} may hold {theirTypes}. Issue the key for a person whose role allows it, leave out --for to create it as the operator, or change {person}'s role with `opencloak analyst set-role {person} --role <role>`.",
   },
   DATA_ERASE_NOT_ALLOWED: {
     status: 403,
@@ -281,6 +287,7 @@ export const ERROR_CATALOGUE = {
     status: 422,
     template:
       'Query parameter "{param}" must be a whole number from {min} to {max}; got "{value}".',
+    cli: '{param} must be a whole number from {min} to {max}; got "{value}".',
   },
   INVALID_TASK_CODE: {
     status: 422,

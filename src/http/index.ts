@@ -24,7 +24,7 @@ export {
   type KeyStatusName,
 } from './client-auth.ts';
 export { requireServiceKey, type ServiceKeyRegistry } from './service-auth.ts';
-export { parsePagination, type Pagination } from './pagination.ts';
+export { parsePagination, type Pagination, type PaginationNames } from './pagination.ts';
 export { parseBody } from './validate-body.ts';
 export {
   errorAnswer,

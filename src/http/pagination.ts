@@ -8,11 +8,27 @@ export interface Pagination {
 
 const MAX_PAGE = 1_000_000;
 
-export function parsePagination(query: unknown, maxPerPage: number): Pagination {
+/** What an error calls `page` and `per_page`: the query parameters, or the CLI's options. */
+export interface PaginationNames {
+  page: string;
+  perPage: string;
+}
+
+const QUERY_NAMES: PaginationNames = { page: 'page', perPage: 'per_page' };
+
+/**
+ * `names` are what a refusal calls the two values: the command line passes its options
+ * (`--page`, `--per-page`), which INVALID_PAGINATION's command-line form prints as they are.
+ */
+export function parsePagination(
+  query: unknown,
+  maxPerPage: number,
+  names: PaginationNames = QUERY_NAMES,
+): Pagination {
   const q = (query ?? {}) as Record<string, unknown>;
   return {
-    page: wholeNumber(q.page, 'page', 1, MAX_PAGE, 1),
-    perPage: wholeNumber(q.per_page, 'per_page', 1, maxPerPage, 10),
+    page: wholeNumber(q.page, names.page, 1, MAX_PAGE, 1),
+    perPage: wholeNumber(q.per_page, names.perPage, 1, maxPerPage, 10),
   };
 }
 

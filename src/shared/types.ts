@@ -49,6 +49,9 @@ export interface TaskSpec {
   language?: TaskLanguage;
 }
 
+export const TASK_TYPES = ['batch', 'periodic', 'streaming'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
 export const TASK_LANGUAGES = ['javascript', 'typescript', 'sql'] as const;
 export type TaskLanguage = (typeof TASK_LANGUAGES)[number];
 

@@ -90,7 +90,9 @@ describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
     ];
     const refused = cliFailure(...forAda('upload_any'));
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('Your role (analyst) may not create upload_any keys');
+    // The role is Ada's, not the operator's: the message names her and what would fix it.
+    expect(refused.stderr).toContain("ada@acme.test's role (analyst) may not hold upload_any keys");
+    expect(refused.stderr).toContain('opencloak analyst set-role ada@acme.test --role <role>');
     const ada = cliJson('analyst', 'set-role', 'ada@acme.test', '--role', 'data_owner');
     expect(ada.role).toBe('data_owner');
     expect(cliJson(...forAda('upload_any')).type).toBe('upload_any');
@@ -220,7 +222,7 @@ describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
 
     const refused = cliFailure('budget', '--org', 'Acme', '--limit', '0');
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('"limit" must be a whole number from 1 to 100');
+    expect(refused.stderr).toContain('--limit must be a whole number from 1 to 100');
   });
 
   it('explains an unknown table in a task prefetch', () => {

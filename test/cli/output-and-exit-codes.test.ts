@@ -51,7 +51,7 @@ describe('opencloak output and exit codes (docs/cli.md)', () => {
     const refused = cli('org', 'create', 'Acme');
     expect(refused.status).toBe(2);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toMatch(/^error: .*already exists/);
+    expect(refused.stderr).toMatch(/^error: An organisation named "Acme" already exists\./);
     const asJson = cli('--json', 'org', 'create', 'Acme');
     expect(asJson.status).toBe(2);
     expect(JSON.parse(asJson.stderr)).toMatchObject({ success: false, code: 'NAME_TAKEN' });
@@ -63,5 +63,51 @@ describe('opencloak output and exit codes (docs/cli.md)', () => {
     const help = cli('--help');
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--json');
+  });
+
+  it("exits 64 for a value that is not one of an option's choices, in every command", () => {
+    const key = ['key', 'create', '--org', 'Acme', '--description', 'd', '--password', 'pw123456'];
+    const task = ['task', 'create', '--org', 'Acme', '--name', 't', '--code', '1'];
+    for (const args of [
+      [...key, '--type', 'bogus'],
+      [...task, '--type', 'weird'],
+      [...task, '--language', 'cobol'],
+      ['import', 'rows.csv', '--org', 'Acme', '--table', 't', '--format', 'xls'],
+      ['analyst', 'create', '--org', 'Acme', '--email', 'a@b.test', '--name', 'A', '--role', 'x'],
+    ]) {
+      const wrong = cli(...args);
+      expect(wrong.status, args.join(' ')).toBe(64);
+      expect(wrong.stderr, args.join(' ')).toMatch(
+        /^error: option '--\w+ <\w+>' argument '\w+' is invalid\. Allowed choices are /,
+      );
+    }
+  });
+
+  it('exits 64 for --type upload_user without --user, naming the option to add', () => {
+    const key = ['key', 'create', '--org', 'Acme', '--description', 'd', '--password', 'pw123456'];
+    const noUser = cli(...key, '--type', 'upload_user');
+    expect(noUser.status).toBe(64);
+    expect(noUser.stderr).toMatch(/^error: --type upload_user needs --user <id>/);
+    const extraUser = cli(...key, '--type', 'upload_any', '--user', 'u1');
+    expect(extraUser.status).toBe(64);
+    expect(extraUser.stderr).toMatch(
+      /^error: --user goes only with --type upload_user; leave it out for an upload_any key\./,
+    );
+    expect(JSON.parse(cli('--json', 'key', 'list', '--org', 'Acme').stdout)).toEqual([]);
+  });
+
+  it("names the command line's options, not the API's parameters, in a refusal", () => {
+    for (const [args, message] of [
+      [['task', 'results', 'any', '--page', '0'], '--page must be a whole number from 1 to'],
+      [
+        ['task', 'results', 'any', '--per-page', '500'],
+        '--per-page must be a whole number from 1 to 100; got "500".',
+      ],
+      [['budget', '--limit', '0'], '--limit must be a whole number from 1 to 100'],
+    ] as const) {
+      const refused = cli(...args, '--org', 'Acme');
+      expect(refused.status, args.join(' ')).toBe(2);
+      expect(refused.stderr, args.join(' ')).toContain(`error: ${message}`);
+    }
   });
 });

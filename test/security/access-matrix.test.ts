@@ -77,7 +77,9 @@ describe('access matrix', () => {
           expect(status, cell).toBeLessThan(500);
         } else {
           expect(status, cell).toBe(401);
-          expect(json.error, cell).toContain(`needs a ${e.allowed} key`);
+          // Every key type starts with its sound's letter: an upload_any, a web_api.
+          const article = /^[aeiou]/.test(e.allowed) ? 'an' : 'a';
+          expect(json.error, cell).toContain(`needs ${article} ${e.allowed} key`);
         }
       }
     }

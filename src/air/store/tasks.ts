@@ -1,13 +1,12 @@
 // Tasks of an organisation: name, token, type, code and prefetch, with a code version per change.
 import { AppError } from '../../errors/index.ts';
-import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
+import type { PrefetchSpec, TaskLanguage, TaskType } from '../../shared/index.ts';
 import type { SqlDb } from '../../store/index.ts';
 import { isUniqueViolation } from './dialect.ts';
 import type { Schedule } from '../schedule.ts';
 import { randomToken } from './ids.ts';
 
-export const TASK_TYPES = ['batch', 'periodic', 'streaming'] as const;
-export type TaskType = (typeof TASK_TYPES)[number];
+export { TASK_TYPES, type TaskType } from '../../shared/index.ts';
 
 export interface TaskRecord {
   id: number;

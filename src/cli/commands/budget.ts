@@ -20,7 +20,7 @@ export function registerBudgetCommand(program: Command): void {
           await budgetView(
             p.cloakPort,
             (await resolveOrg(p, opts.org)).id,
-            parseNoticeLimit(opts.limit),
+            parseNoticeLimit(opts.limit, '--limit'),
           ),
         );
       }),

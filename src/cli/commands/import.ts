@@ -2,7 +2,7 @@
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
 import { resolveOrg, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
@@ -25,7 +25,13 @@ export function registerImportCommand(program: Command): void {
     )
     .requiredOption('--org <org>', 'organisation id or name')
     .requiredOption('--table <table>', 'the table the rows go into')
-    .option('--format <format>', 'csv or ndjson (default: from the file extension)')
+    .addOption(
+      new Option('--format <format>', 'file format (default: from the file extension)').choices([
+        'csv',
+        'ndjson',
+        'jsonl',
+      ]),
+    )
     .option('--user-column <name>', 'the field naming each row’s user', 'user_id')
     .option('--batch-rows <n>', 'rows per transaction: a bad line loses only its batch', '5000')
     .option('--from-line <n>', 'skip the lines before this one (to resume a failed import)', '1')

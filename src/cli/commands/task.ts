@@ -1,9 +1,14 @@
 // CLI: create and run tasks, and print their results in the web REST API's form.
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Schedule } from '../../air/index.ts';
 import { AppError } from '../../errors/index.ts';
-import type { PrefetchSpec, TaskLanguage } from '../../shared/index.ts';
+import {
+  TASK_LANGUAGES,
+  TASK_TYPES,
+  type PrefetchSpec,
+  type TaskLanguage,
+} from '../../shared/index.ts';
 import { printNote, resolveOrg, taskRef, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
 import { progressBar } from '../progress-bar.ts';
@@ -70,10 +75,13 @@ export function registerTaskCommands(program: Command): void {
       'data selection, e.g. [{"table":"purchases"}] (not for sql: the query names its tables)',
     )
     .option('--prefetch-file <file>', 'file with the data selection')
-    .option('--type <type>', 'batch, periodic or streaming', 'batch')
-    .option(
-      '--language <language>',
-      'javascript, typescript or sql (default: by the --code-file ending, .ts or .sql; else javascript)',
+    // Choices, so that a wrong one is a wrong command line (exit 64), as for `key create --type`.
+    .addOption(new Option('--type <type>', 'task type').choices(TASK_TYPES).default('batch'))
+    .addOption(
+      new Option(
+        '--language <language>',
+        'task language (default: by the --code-file ending, .ts or .sql; else javascript)',
+      ).choices(TASK_LANGUAGES),
     )
     .option(
       '--schedule <json>',
@@ -176,14 +184,16 @@ export function registerTaskCommands(program: Command): void {
     .action(
       async (ref: string, opts: { org: string; page: string; perPage: string }, command: Command) =>
         withPlatform(command, async (p) => {
-          const orgId = (await resolveOrg(p, opts.org)).id;
-          const found = await p.tasks.find(orgId, await taskRef(p, orgId, ref));
-          const { toApiItem } = await import('../../air/index.ts');
+          // The options first: a wrong --page is the same mistake whatever the task.
           const { parsePagination } = await import('../../http/index.ts');
           const { page, perPage } = parsePagination(
             { page: opts.page, per_page: opts.perPage },
             p.config.web.maxPerPage,
+            { page: '--page', perPage: '--per-page' },
           );
+          const orgId = (await resolveOrg(p, opts.org)).id;
+          const found = await p.tasks.find(orgId, await taskRef(p, orgId, ref));
+          const { toApiItem } = await import('../../air/index.ts');
           printResult({
             count: await p.air.results.count(found.id),
             page,

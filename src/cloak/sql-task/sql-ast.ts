@@ -1,4 +1,5 @@
 // node-sql-parser's AST and the query's text: positions of its nodes, and small readings of them.
+import { withArticle } from '../../errors/index.ts';
 import { positionAt, shown } from './sql-errors.ts';
 import type { Position, SqlCondition, SqlExpr } from './sql-task-model.ts';
 
@@ -115,7 +116,7 @@ export function functionName(node: Node): string {
 
 export function describeNode(node: Node, text: string | undefined): string {
   const kind = String(node?.type ?? 'this construct').replaceAll('_', ' ');
-  return text ? `${kind} "${shown(text)}"` : kind.toUpperCase() === kind ? kind : `a ${kind}`;
+  return text ? `${kind} "${shown(text)}"` : kind.toUpperCase() === kind ? kind : withArticle(kind);
 }
 
 /**

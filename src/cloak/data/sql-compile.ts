@@ -1,5 +1,6 @@
 // Compiles a checked sql task to one query (SQLite or PostgreSQL) over an organisation's own physical tables.
 import type { ColumnType } from '../../shared/index.ts';
+import { expressionsIn } from '../sql-task/sql-ast.ts';
 import { shown, sqlError } from '../sql-task/sql-errors.ts';
 import type { Position, SqlCondition, SqlExpr, SqlTaskQuery } from '../sql-task/sql-task-model.ts';
 import { listNames, quoteIdentifier } from './names.ts';
@@ -90,6 +91,8 @@ class Compiler {
   compile(userIds?: readonly string[]): CompiledSqlTask {
     const { groups, where } = this.query;
     const cells = groups.map((g) => this.value(g.expr));
+    for (const group of groups)
+      for (const spelling of group.qualifiedAs) this.sameColumns(group.expr, spelling);
     const formats = cells.map((c): GroupFormat => (c.type === 'boolean' ? 'boolean' : 'plain'));
     const conditions: string[] = [];
     if (userIds !== undefined) {
@@ -129,10 +132,18 @@ class Compiler {
     sql: string;
     type: ValueType;
     column: ColumnType;
+    /** The alias of the table it is read from. */
+    table: string;
   } {
     const candidates =
       expr.table === null ? this.bound : this.bound.filter((b) => b.alias === expr.table);
     if (expr.table !== null && candidates.length === 0) {
+      const renamed = this.bound.find((b) => b.table.name === expr.table);
+      if (renamed)
+        throw sqlError(
+          expr.at,
+          `the table "${shown(expr.table)}" is named ${shown(renamed.alias)} in this query; write ${shown(`${renamed.alias}.${expr.name}`)}.`,
+        );
       throw sqlError(
         expr.at,
         `"${shown(expr.table)}" is not a table of this query (${this.bound.map((b) => b.alias).join(', ')}).`,
@@ -150,7 +161,7 @@ class Compiler {
       const known = candidates.flatMap((b) => b.table.columns.map((c) => c.name));
       throw sqlError(
         expr.at,
-        `no table of this query has a column "${shown(expr.name)}" (columns: ${listNames(known)}).`,
+        `${expr.table === null ? 'no table of this query has' : `"${shown(expr.table)}" has no`} column "${shown(expr.name)}" (columns: ${listNames(known)}).`,
       );
     }
     const column = owner.table.columns.find((c) => c.name === expr.name)!;
@@ -158,7 +169,28 @@ class Compiler {
       sql: `${owner.ref}.${quoteIdentifier(column.name)}`,
       type: valueType(column.type),
       column: column.type,
+      table: owner.alias,
     };
+  }
+
+  /**
+   * GROUP BY's spelling of a selected expression with its columns qualified otherwise
+   * (people.city for city) must name the same columns: each qualifier a table of the query, and
+   * each column the one the selected expression reads.
+   */
+  sameColumns(selected: SqlExpr, grouped: SqlExpr): void {
+    const theirs = [...expressionsIn(grouped)];
+    [...expressionsIn(selected)].forEach((mine, i) => {
+      const other = theirs[i];
+      if (mine.kind !== 'column' || other?.kind !== 'column') return;
+      const [one, two] = [this.column(mine), this.column(other)];
+      if (one.sql === two.sql) return;
+      const selected = mine.table === null ? ` (${one.table}.${mine.name})` : '';
+      throw sqlError(
+        other.at,
+        `GROUP BY ${shown(qualified(other))} is another column than the selected ${shown(qualified(mine))}${shown(selected)}; group by what is selected.`,
+      );
+    });
   }
 
   value(expr: SqlExpr): { sql: string; type: ValueType } {
@@ -370,6 +402,10 @@ function valueType(type: ColumnType): ValueType {
   if (type === 'boolean') return 'boolean';
   if (type === 'text' || type.startsWith('varchar(')) return 'text';
   return 'number';
+}
+
+function qualified(column: Extract<SqlExpr, { kind: 'column' }>): string {
+  return column.table === null ? column.name : `${column.table}.${column.name}`;
 }
 
 function describeExpr(expr: SqlExpr): string {

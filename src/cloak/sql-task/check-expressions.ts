@@ -5,7 +5,6 @@ import {
   MAX_IN_VALUES,
   MAX_LIKE_PATTERN_LENGTH,
   MAX_NESTING,
-  USER,
 } from './sql-limits.ts';
 import {
   DATE_PARTS,
@@ -22,9 +21,11 @@ import {
   balanced,
   chain,
   columnName,
-  describeNode,
   functionName,
+  isSubquery,
+  isUser,
   SqlText,
+  SUBQUERY_HINT,
   type Node,
 } from './sql-ast.ts';
 
@@ -52,6 +53,9 @@ const MIRRORED: Record<CompareOp, CompareOp> = {
 
 const CONSTANT_NODES = new Set(['number', 'bigint', 'single_quote_string', 'bool', 'null']);
 
+/** The tests of a subquery that the parser reads as functions: EXISTS (SELECT ...), x = ANY (SELECT ...). */
+const SUBQUERY_TESTS = new Set(['exists', 'any', 'all', 'some']);
+
 function literal(tokens: LikeToken[], c: string): void {
   const last = tokens.at(-1);
   if (last?.kind === 'text') last.text += c;
@@ -75,8 +79,8 @@ export class ExpressionChecker extends SqlText {
         const name = columnName(node.column);
         if (name === undefined) throw sqlError(at, 'this column reference is not supported.');
         const table = typeof node.table === 'string' && node.table !== '' ? node.table : null;
-        const named = node.loc ? at : this.nameAt(name, parent.offset);
-        if (name === USER) {
+        const named = node.loc ? at : this.nameAt(name, parent.offset, table);
+        if (isUser(node.column)) {
           throw sqlError(
             named,
             '"user" is the user and may only appear in count(DISTINCT user) and USING (user); grouping or filtering by the user would publish single users.',
@@ -128,6 +132,10 @@ export class ExpressionChecker extends SqlText {
         if (node.operator === '-')
           return { kind: 'negate', arg: this.expr(node.expr, at, depth + 1), at };
         if (node.operator === '+') return this.expr(node.expr, at, depth + 1);
+        if (String(node.operator).toUpperCase() === 'NOT EXISTS' && isSubquery(node.expr)) {
+          const found = this.tokenAt(/not\s+exists\b/iy, parent.offset);
+          throw this.refuseAt(found, parent, 'NOT EXISTS (a subquery)', SUBQUERY_HINT);
+        }
         break;
       case 'function':
         return this.call(node, at, depth);
@@ -156,7 +164,7 @@ export class ExpressionChecker extends SqlText {
           `${shown(aggregateText(node))}: aggregates other than one count(DISTINCT user) in the SELECT list are not supported.`,
         );
     }
-    throw sqlError(at, `${describeNode(node, this.slice(node))} is not supported here.`);
+    throw this.unsupported(node, parent);
   }
 
   /**
@@ -244,6 +252,8 @@ export class ExpressionChecker extends SqlText {
       };
     }
     if (name === 'not') throw sqlError(at, 'NOT is a condition; it belongs in WHERE.');
+    if (SUBQUERY_TESTS.has(name) && args.some(isSubquery))
+      throw sqlError(at, `${name.toUpperCase()} (a subquery) is not supported: ${SUBQUERY_HINT}`);
     throw sqlError(
       at,
       `the function ${shown(name)}(...) with ${args.length} argument${args.length === 1 ? '' : 's'} is not supported; use floor(x), ceil(x), extract(part FROM x), lookup('table', x) or CASE WHEN ... THEN ... END.`,

@@ -3,7 +3,17 @@ import vm from 'node:vm';
 import sqlParser from 'node-sql-parser/build/postgresql.js';
 import { AppError } from '../../errors/index.ts';
 import { ExpressionChecker } from './check-expressions.ts';
-import { aggregateText, columnName, fingerprint, mentionsColumn, type Node } from './sql-ast.ts';
+import {
+  aggregateText,
+  columnName,
+  fingerprint,
+  isSubquery,
+  isUser,
+  mentionsColumn,
+  SUBQUERY_HINT,
+  SUBQUERY_START,
+  type Node,
+} from './sql-ast.ts';
 import { positionAt, shown, sqlError } from './sql-errors.ts';
 import {
   MAX_GROUPS,
@@ -11,7 +21,6 @@ import {
   MAX_QUERY_LENGTH,
   MAX_TABLES,
   PARSE_TIME_LIMIT_MS,
-  USER,
 } from './sql-limits.ts';
 import type { Position, SqlExpr, SqlGroup, SqlTableRef, SqlTaskQuery } from './sql-task-model.ts';
 
@@ -123,7 +132,8 @@ const CLAUSES: Array<[key: string, present: (v: Node) => boolean, what: string]>
   [
     'orderby',
     (v) => v !== null && v !== undefined,
-    'ORDER BY is not supported: results are sorted by label',
+    // The anonymizer's order (src/anonymizer/anonymize.ts); all of a query's buckets share its label.
+    'ORDER BY is not supported; remove it: buckets are published sorted by label, then by their published count (largest first), then by value',
   ],
   ['limit', (v) => Array.isArray(v?.value) && v.value.length > 0, 'LIMIT is not supported'],
   ['window', (v) => v !== null && v !== undefined, 'WINDOW is not supported'],
@@ -164,8 +174,8 @@ class Checker extends ExpressionChecker {
       throw sqlError(this.keyword('union'), 'UNION, INTERSECT and EXCEPT are not supported.');
     const tables = this.from(ast.from);
     const where = ast.where ? this.condition(ast.where, this.keywordAt('where'), 0) : null;
-    const { groups, countName } = this.select(ast.columns);
-    this.checkGroupBy(ast.groupby?.columns ?? null, groups);
+    const { groups, countName, countAt } = this.select(ast.columns);
+    this.checkGroupBy(ast.groupby?.columns ?? null, groups, countAt);
     return { tables, groups, where, countName };
   }
 
@@ -179,6 +189,10 @@ class Checker extends ExpressionChecker {
     const fromAt = this.keywordAt('from').offset;
     return from.map((item: Node, i: number) => {
       const at = this.nameAt(item.table ?? '', fromAt);
+      if (isSubquery(item.expr)) {
+        const found = this.tokenAt(SUBQUERY_START, fromAt);
+        throw this.refuseAt(found, this.pos(fromAt), 'a subquery in FROM', SUBQUERY_HINT);
+      }
       if (typeof item.table !== 'string' || item.expr) {
         throw sqlError(at, 'a subquery or function in FROM is not supported; name a table.');
       }
@@ -201,12 +215,7 @@ class Checker extends ExpressionChecker {
           );
         }
         const using = item.using;
-        if (
-          item.on ||
-          !Array.isArray(using) ||
-          using.length !== 1 ||
-          columnName(using[0]) !== USER
-        ) {
+        if (item.on || !Array.isArray(using) || using.length !== 1 || !isUser(using[0])) {
           throw sqlError(
             at,
             `JOIN ${shown(item.table)} needs USING (user): tables are joined on the user only.`,
@@ -218,7 +227,8 @@ class Checker extends ExpressionChecker {
     });
   }
 
-  select(columns: Node): { groups: SqlGroup[]; countName: string } {
+  /** The group expressions and the count, with the count's place in the SELECT list (0-based). */
+  select(columns: Node): { groups: SqlGroup[]; countName: string; countAt: number } {
     if (!Array.isArray(columns))
       throw sqlError(
         this.pos(0),
@@ -226,6 +236,7 @@ class Checker extends ExpressionChecker {
       );
     const groups: SqlGroup[] = [];
     let countName: string | undefined;
+    let countAt = 0;
     for (const column of columns) {
       const expr = column.expr;
       if (expr?.type === 'column_ref' && expr.column === '*') {
@@ -239,6 +250,7 @@ class Checker extends ExpressionChecker {
         if (countName !== undefined) throw sqlError(at, 'select count(DISTINCT user) once.');
         this.checkCount(expr, at);
         countName = typeof column.as === 'string' ? column.as : 'count';
+        countAt = groups.length;
         continue;
       }
       const at = this.locOf(expr, this.pos(0));
@@ -250,7 +262,7 @@ class Checker extends ExpressionChecker {
           checked.at,
           'a group expression needs a column; a constant would be the same for every user.',
         );
-      groups.push({ name: this.groupName(column, checked), expr: checked });
+      groups.push({ name: this.groupName(column, checked), expr: checked, qualifiedAs: [] });
     }
     if (countName === undefined) {
       throw sqlError(
@@ -269,7 +281,7 @@ class Checker extends ExpressionChecker {
       names.add(group.name);
     }
     if (groups.length === 0) this.checkLabel(countName, this.pos(0));
-    return { groups, countName };
+    return { groups, countName, countAt };
   }
 
   checkCount(expr: Node, at: Position): void {
@@ -279,7 +291,7 @@ class Checker extends ExpressionChecker {
       String(expr.name).toUpperCase() === 'COUNT' &&
       args.distinct === 'DISTINCT' &&
       counted?.type === 'column_ref' &&
-      columnName(counted.column) === USER &&
+      isUser(counted.column) &&
       !expr.over;
     if (!ok) {
       throw sqlError(
@@ -290,7 +302,7 @@ class Checker extends ExpressionChecker {
   }
 
   /** GROUP BY lists exactly the selected group expressions (by alias, position or expression). */
-  checkGroupBy(items: Node[] | null, groups: SqlGroup[]): void {
+  checkGroupBy(items: Node[] | null, groups: SqlGroup[], countAt: number): void {
     const at = this.keywordAt('group');
     if (items === null || items.length === 0) {
       if (groups.length > 0)
@@ -306,14 +318,18 @@ class Checker extends ExpressionChecker {
         'GROUP BY needs the grouped expressions in the SELECT list too, so that each bucket names its group.',
       );
     const seen = new Set<number>();
+    // Items without a location are found in the text, each after the one before.
+    let from = at.offset + 'group by'.length;
     for (const item of items) {
       const name = item?.type === 'column_ref' ? columnName(item.column) : undefined;
-      const itemAt = this.locOf(item, name ? this.nameAt(name, at.offset + 'group by'.length) : at);
-      const index = this.groupIndex(item, groups, itemAt);
+      const written = name !== undefined && item.table ? `${item.table}.${name}` : name;
+      const itemAt = this.locOf(item, this.groupItemAt(item, name, from) ?? at);
+      from = item?.loc?.end?.offset ?? itemAt.offset + 1;
+      const index = this.groupIndex(item, groups, countAt, itemAt);
       if (index === undefined) {
         throw sqlError(
           itemAt,
-          `GROUP BY ${shown(this.slice(item) ?? name ?? 'item')} is not in the SELECT list; select it as well, so that each bucket names its group.`,
+          `GROUP BY ${shown(this.slice(item) ?? written ?? 'item')} is not in the SELECT list; select it as well, so that each bucket names its group.`,
         );
       }
       seen.add(index);
@@ -327,25 +343,56 @@ class Checker extends ExpressionChecker {
     }
   }
 
-  groupIndex(item: Node, groups: SqlGroup[], at: Position): number | undefined {
+  /** Where a GROUP BY item without a location starts: a position, or a (qualified) name. */
+  groupItemAt(item: Node, name: string | undefined, from: number): Position | undefined {
+    if (item?.type === 'number') {
+      const digits = String(item.value).replace('.', '\\.');
+      return this.tokenAt(new RegExp(`(?<![\\w.])${digits}(?![\\w.])`, 'y'), from);
+    }
+    if (name === undefined) return undefined;
+    const table = typeof item.table === 'string' && item.table !== '' ? item.table : null;
+    return this.nameAt(name, from, table);
+  }
+
+  /**
+   * The group a GROUP BY item names: by its position in the SELECT list (1-based, as PostgreSQL
+   * counts, count(DISTINCT user) included), by name, or as the same expression. An expression
+   * whose columns are qualified otherwise than the selected one's (people.city for city) is kept
+   * with the group, for the compiler to check that it names the same columns.
+   */
+  groupIndex(item: Node, groups: SqlGroup[], countAt: number, at: Position): number | undefined {
     if (item?.type === 'number') {
       const n = Number(item.value);
-      if (!Number.isInteger(n) || n < 1 || n > groups.length) {
+      const items = groups.length + 1;
+      const position = shown(String(item.value));
+      if (!Number.isInteger(n) || n < 1 || n > items) {
         throw sqlError(
           at,
-          `GROUP BY ${shown(String(item.value))}: a position must be between 1 and ${groups.length}, the group expressions' places in the SELECT list (count(DISTINCT user) last).`,
+          `GROUP BY ${position}: a position counts the items of the SELECT list from 1, so it is between 1 and ${items} here.`,
         );
       }
-      return n - 1;
+      if (n - 1 === countAt) {
+        const others = Array.from({ length: items }, (_, i) => i + 1).filter((i) => i !== n);
+        throw sqlError(
+          at,
+          `GROUP BY ${position} is count(DISTINCT user), an aggregate, which cannot be grouped by; group by the group expressions (${others.join(', ')}).`,
+        );
+      }
+      return n - 1 < countAt ? n - 1 : n - 2;
     }
     if (item?.type === 'column_ref' && !item.table) {
       const name = columnName(item.column);
       const byName = groups.findIndex((g) => g.name === name);
       if (byName >= 0) return byName;
     }
-    const wanted = fingerprint(this.expr(item, at, 0));
-    const index = groups.findIndex((g) => fingerprint(g.expr) === wanted);
-    return index >= 0 ? index : undefined;
+    const expr = this.expr(item, at, 0);
+    const exact = groups.findIndex((g) => fingerprint(g.expr) === fingerprint(expr));
+    if (exact >= 0) return exact;
+    const wanted = fingerprint(expr, { qualifiers: false });
+    const index = groups.findIndex((g) => fingerprint(g.expr, { qualifiers: false }) === wanted);
+    if (index < 0) return undefined;
+    groups[index]!.qualifiedAs.push(expr);
+    return index;
   }
 
   groupName(column: Node, expr: SqlExpr): string {

@@ -1,6 +1,7 @@
-// node-sql-parser's AST and the query's text: positions of its nodes, and small readings of them.
-import { withArticle } from '../../errors/index.ts';
-import { positionAt, shown } from './sql-errors.ts';
+// node-sql-parser's AST and the query's text: positions of its nodes, refusals of what is outside the subset, small readings.
+import { withArticle, type AppError } from '../../errors/index.ts';
+import { positionAt, shown, sqlError } from './sql-errors.ts';
+import { USER } from './sql-limits.ts';
 import type { Position, SqlCondition, SqlExpr } from './sql-task-model.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-sql-parser's AST is loosely typed */
@@ -29,9 +30,15 @@ export class SqlText {
     return this.pos(i >= 0 ? i : from);
   }
 
-  nameAt(name: string, from: number): Position {
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const match = new RegExp(`"?${escaped}"?`, 'i').exec(this.text.slice(from));
+  /** Where a name, or `qualifier.name` (either part maybe quoted), is first written from `from` on. */
+  nameAt(name: string, from: number, qualifier: string | null = null): Position {
+    const quoted = (part: string) => `"?${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?`;
+    const rest = this.text.slice(from);
+    const match =
+      (qualifier === null
+        ? null
+        : new RegExp(`${quoted(qualifier)}\\s*\\.\\s*${quoted(name)}`, 'i').exec(rest)) ??
+      new RegExp(quoted(name), 'i').exec(rest);
     return this.pos(match ? from + match.index : from);
   }
 
@@ -42,6 +49,59 @@ export class SqlText {
   keywordAt(word: string): Position {
     const match = new RegExp(`\\b${word.split(' ')[0]}\\b`, 'i').exec(this.text);
     return this.pos(match ? match.index : 0);
+  }
+
+  /**
+   * Where `token` (a sticky pattern) first matches from `from` on, outside strings, quoted names
+   * and comments: the start of a construct the parser gives no location, such as a subquery.
+   */
+  tokenAt(token: RegExp, from: number): Position | undefined {
+    const text = this.text;
+    for (let i = from; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === "'" || c === '"') {
+        const end = text.indexOf(c, i + 1);
+        if (end < 0) return undefined;
+        i = end;
+      } else if (text.startsWith('--', i) || text.startsWith('/*', i)) {
+        const end = text.indexOf(c === '-' ? '\n' : '*/', i + 2);
+        if (end < 0) return undefined;
+        i = end;
+      } else {
+        token.lastIndex = i;
+        if (token.test(text)) return this.pos(i);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The refusal of a node outside the subset, where it starts. The parser gives no location for
+   * a subquery or parameter (nor for a cast, an array...): a subquery or parameter is found in the
+   * text from its nearest located ancestor (`parent`) on; where a node cannot be found, the
+   * message says that it lies inside that ancestor rather than point at another token.
+   */
+  unsupported(node: Node, parent: Position): AppError {
+    const what = describeNode(node, this.slice(node));
+    const subquery = isSubquery(node);
+    const parameter = isParameter(node);
+    const found = node?.loc
+      ? this.locOf(node, parent)
+      : subquery || parameter
+        ? this.tokenAt(startOf(node), parent.offset)
+        : undefined;
+    const hint = subquery ? SUBQUERY_HINT : parameter ? PARAMETER_HINT : undefined;
+    return this.refuseAt(found, parent, what, hint);
+  }
+
+  /** A refusal at `found`, or, where the construct was not found, inside what starts at `parent`. */
+  refuseAt(found: Position | undefined, parent: Position, what: string, hint?: string): AppError {
+    const refused = `${what} is not supported${hint === undefined ? ' here.' : `: ${hint}`}`;
+    if (found) return sqlError(found, refused);
+    return sqlError(
+      undefined,
+      `${refused} It lies inside what starts at line ${parent.line}, column ${parent.column} (the parser gives no closer position).`,
+    );
   }
 
   /** The text of a located node, for messages. */
@@ -106,6 +166,17 @@ export function columnName(column: Node): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * Whether a name is the user: `user` unquoted in any case, as SQL folds unquoted names (USER,
+ * User), or quoted exactly "user". The parser reads an unquoted USER as a plain name.
+ */
+export function isUser(column: Node): boolean {
+  const name = columnName(column);
+  if (name === undefined) return false;
+  const quoted = (column?.expr?.type ?? column?.type) === 'double_quote_string';
+  return quoted ? name === USER : name.toLowerCase() === USER;
+}
+
 export function functionName(node: Node): string {
   const parts: Node[] = node?.name?.name ?? [];
   return parts
@@ -114,9 +185,45 @@ export function functionName(node: Node): string {
     .toLowerCase();
 }
 
+/** What a sql task is instead of a subquery, for refusals of one. */
+export const SUBQUERY_HINT =
+  'a sql task is one SELECT; compare columns with constants in WHERE, or join a table with JOIN ... USING (user).';
+
+const PARAMETER_HINT = 'write the constant itself (the cloak binds every constant as a parameter).';
+
+/** A subquery as node-sql-parser gives it: the inner statement under `ast`, with neither type nor location. */
+export function isSubquery(node: Node): boolean {
+  return node?.type === undefined && typeof node?.ast === 'object' && node.ast !== null;
+}
+
+/** A bound parameter: `$1`, `:name`, or a variable such as `@v`. */
+function isParameter(node: Node): boolean {
+  return node?.type === 'var' || node?.type === 'param';
+}
+
+function parameterText(node: Node): string {
+  return node?.type === 'param' ? `:${String(node.value)}` : `${node?.prefix ?? ''}${node?.name}`;
+}
+
+/** Where a subquery starts in the text: its parenthesis, before SELECT, WITH or VALUES. */
+export const SUBQUERY_START = /\(\s*(?:select|with|values)\b/iy;
+
+/** Where a subquery or parameter starts in the text, as a sticky pattern. */
+function startOf(node: Node): RegExp {
+  if (!isParameter(node)) return SUBQUERY_START;
+  const escaped = parameterText(node).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`${escaped}(?![\\w$])`, 'y');
+}
+
 export function describeNode(node: Node, text: string | undefined): string {
-  const kind = String(node?.type ?? 'this construct').replaceAll('_', ' ');
-  return text ? `${kind} "${shown(text)}"` : kind.toUpperCase() === kind ? kind : withArticle(kind);
+  if (isSubquery(node)) return 'a subquery';
+  if (isParameter(node)) return `a parameter (${shown(parameterText(node), 20)})`;
+  if (typeof node?.type !== 'string') return text ? `"${shown(text)}"` : 'this construct';
+  if (node.type === 'expr_list') return 'a list of values';
+  const kind = node.type.replaceAll('_', ' ');
+  if (text) return `${kind} "${shown(text)}"`;
+  if (kind.toUpperCase() === kind) return kind;
+  return withArticle(kind);
 }
 
 /**
@@ -171,7 +278,14 @@ export function mentionsColumn(expr: SqlExpr): boolean {
   return false;
 }
 
-/** The same expression written twice (GROUP BY repeating a SELECT item) gives the same text. */
-export function fingerprint(expr: SqlExpr): string {
-  return JSON.stringify(expr, (key, value) => (key === 'at' ? undefined : value));
+/**
+ * The same expression written twice (GROUP BY repeating a SELECT item) gives the same text; with
+ * `qualifiers: false`, also where its columns are qualified otherwise (people.city and city).
+ */
+export function fingerprint(expr: SqlExpr, { qualifiers = true } = {}): string {
+  return JSON.stringify(expr, (key, value: unknown) => {
+    if (key === 'at') return undefined;
+    const column = value as { kind?: string } | null;
+    return !qualifiers && column?.kind === 'column' ? { ...column, table: null } : value;
+  });
 }

@@ -83,6 +83,11 @@ export type DatePart = (typeof DATE_PARTS)[number];
 export interface SqlGroup {
   name: string;
   expr: SqlExpr;
+  /**
+   * GROUP BY's spellings of expr whose columns are qualified otherwise (people.city, p.city for
+   * city): the compiler checks that each names the same columns as expr.
+   */
+  qualifiedAs: SqlExpr[];
 }
 
 /** A table of FROM or JOIN, with the alias columns may be qualified by (its name when none). */

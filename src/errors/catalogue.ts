@@ -33,6 +33,11 @@ export const ERROR_CATALOGUE = {
       'The request body is not valid JSON ({detail}). Send a JSON document with Content-Type: application/json.',
     cli: 'Not valid JSON ({detail}). Check the file or option named first.',
   },
+  FORBIDDEN_KEY: {
+    status: 400,
+    template:
+      '{what} may not be used as a key: the server refuses it everywhere, since code that copies a parsed body could change the prototype of its own objects with it (prototype poisoning). Rename the key.',
+  },
   INVALID_BODY: {
     status: 422,
     template: 'The request body is not in the expected form: {detail}',
@@ -230,6 +235,11 @@ export const ERROR_CATALOGUE = {
       'Content-Type "{type}" is not supported. Send JSON with Content-Type: application/json.',
   },
   // 422: well-formed requests with values that cannot be used.
+  DUPLICATE_KEY: {
+    status: 422,
+    template:
+      "{what} occurs twice in one object (the second time at position {position}), and JSON keeps only the last: what the first held would be lost without a word. Give each key once; in an upload, each user once and each of a user's tables once, with all its rows in one list.",
+  },
   INVALID_NAME: {
     status: 422,
     template:

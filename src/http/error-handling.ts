@@ -19,8 +19,6 @@ function fromFastifyError(
       return new AppError('PAYLOAD_TOO_LARGE', { limit: bodyLimit });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', { type: contentType || '(none)' });
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new AppError('INVALID_JSON', { detail: 'the body is empty' });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('INVALID_BODY', { detail: 'Content-Length does not match the body.' });
     case 'FST_ERR_BAD_URL':
@@ -32,7 +30,7 @@ function fromFastifyError(
       if (/^Z_[A-Z_]+$/.test(String(error.code ?? ''))) {
         return new AppError('INVALID_GZIP', { detail: error.message });
       }
-      if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      if (error instanceof SyntaxError) {
         return new AppError('INVALID_JSON', { detail: error.message });
       }
       return diskFullError(error, "this request's changes were not saved.");

@@ -9,6 +9,7 @@ import { AccessLog, type AccessLogMode } from './access-log.ts';
 import type { KeyRegistry } from './client-auth.ts';
 import { clientErrorHandler } from './connection-errors.ts';
 import { installErrorHandling, MAX_PARAM_LENGTH, type ErrorAnswer } from './error-handling.ts';
+import { acceptJsonBodies } from './json-bodies.ts';
 import { answerExpectContinue } from './oversized-bodies.ts';
 
 export interface HttpsAppOptions {
@@ -157,6 +158,7 @@ export function createHttpsApp(options: HttpsAppOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => routing.answer?.(error, request, reply),
   }) as unknown as FastifyInstance;
   routing.answer = installErrorHandling(app, options.bodyLimit);
+  acceptJsonBodies(app);
   answerExpectContinue(app.server as unknown as HttpsServer, options.bodyLimit);
   contexts.set(app, options);
   app.addHook('onRequest', async (request, reply) => {

@@ -8,3 +8,12 @@ export {
   type RunKind,
   type RunOutcome,
 } from './run-events.ts';
+export {
+  JsonTextProblem,
+  parseJsonText,
+  showJsonPath,
+  type JsonPath,
+  type JsonProblemKind,
+  type JsonTextOptions,
+} from './json-text.ts';
+export { uploadKeyName } from './upload-keys.ts';

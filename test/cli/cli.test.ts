@@ -138,6 +138,12 @@ describe('opencloak CLI', { timeout: COMMANDS_TIMEOUT_MS }, () => {
       success: true,
       rows: 100,
     });
+    // JSON keeps the last of two equal keys: the first list of rows would be lost without a word.
+    const twice = path.join(dir, 'twice.json');
+    writeFileSync(twice, '{"q1":{"people":[{"age":1}],"people":[{"age":2}]}}');
+    const refused = cliFailure('upload', '--org', 'Acme', twice);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('User "q1", table "people" occurs twice');
     writeFileSync(path.join(dir, 'task.js'), 'report_property("city", tables.people[0].city);');
     const task = cliJson(
       'task',

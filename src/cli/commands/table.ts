@@ -2,6 +2,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../errors/index.ts';
+import {
+  JsonTextProblem,
+  parseJsonText,
+  showJsonPath,
+  uploadKeyName,
+  type JsonPath,
+} from '../../shared/index.ts';
 import { resolveOrg, withPlatform } from '../context.ts';
 import { printResult } from '../output.ts';
 
@@ -16,7 +23,11 @@ export function parseColumn(spec: string) {
   return { name: spec.slice(0, colon), type: spec.slice(colon + 1) };
 }
 
-export function readJsonFile(file: string): unknown {
+/** A JSON file; a key given twice in one object is refused (DUPLICATE_KEY, named by `keyName`). */
+export function readJsonFile(
+  file: string,
+  keyName: (path: JsonPath, key: string) => string = byPath,
+): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -26,10 +37,22 @@ export function readJsonFile(file: string): unknown {
     });
   }
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (error) {
-    throw new AppError('INVALID_JSON', { detail: `${file}: ${(error as Error).message}` });
+    if (!(error instanceof JsonTextProblem)) throw error;
+    if (error.kind === 'duplicate') {
+      throw new AppError('DUPLICATE_KEY', {
+        what: `${file}: ${keyName(error.path, error.key)}`,
+        position: error.position ?? '?',
+      });
+    }
+    throw new AppError('INVALID_JSON', { detail: `${file}: ${error.message}` });
   }
+}
+
+/** A key of a JSON file by its path, for files other than uploads. */
+function byPath(path: JsonPath, key: string): string {
+  return path.length === 0 ? `the key "${key}"` : `the key "${key}" at ${showJsonPath(path)}`;
 }
 
 export function registerTableCommands(program: Command): void {
@@ -67,7 +90,10 @@ export function registerTableCommands(program: Command): void {
     .action(async (file: string, opts: { org: string }, command: Command) =>
       withPlatform(command, async (p) => {
         const orgId = (await resolveOrg(p, opts.org)).id;
-        printResult({ success: true, ...(await p.cloak.data.insert(orgId, readJsonFile(file))) });
+        printResult({
+          success: true,
+          ...(await p.cloak.data.insert(orgId, readJsonFile(file, uploadKeyName))),
+        });
       }),
     );
 }

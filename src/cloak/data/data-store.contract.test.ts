@@ -108,6 +108,13 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
         'INVALID_VALUE',
       );
       expect(refused.message).toContain('u4');
+      // PostgreSQL's text cannot hold NUL, and SQLite's GLOB stops at it: refused on both.
+      const nul = await appErrorOf(
+        () => data.insert(ORG, { u5: { people: [{ city: 'ok' }, { city: 'Ber\u0000lin' }] } }),
+        'INVALID_VALUE',
+      );
+      expect(nul.message).toContain('User "u5", table "people", row 2, column "city": ');
+      expect(nul.message).toContain('U+0000');
       expect(await data.rowCount(ORG, 'people')).toBe(3);
       const [u1] = await all(data.streamUsers(ORG, [{ table: 'people' }], Date.now(), ['u1']));
       expect(u1!.tables.people).toEqual([

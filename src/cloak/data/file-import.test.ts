@@ -131,6 +131,10 @@ describe('CSV import', () => {
     ],
     ['user_id,seconds\nu1,1,2', 'line 2: the CSV cannot be read'],
     ['user_id,page\nu1,"open', 'the CSV cannot be read'],
+    [
+      'user_id,page\nu1,a\u0000b',
+      'line 2: column "page": the string contains the character U+0000',
+    ],
   ])('refuses %j: %s', async (csv, message) => {
     const error = await failure(run(csv));
     expect(error.message).toContain(message);
@@ -172,6 +176,12 @@ describe('NDJSON import', () => {
     ['[1,2]', 'line 1: expected a JSON object'],
     ['{"seconds":1}', 'line 1: the user column "user_id" is missing or empty'],
     ['{"user_id":true}', 'line 1: User id'],
+    [
+      '{"user_id":"a","page":"x\\u0000"}',
+      'line 1: column "page": the string contains the character U+0000',
+    ],
+    ['{"user_id":"a","page":"x","page":"y"}', 'line 1: column "page" occurs twice'],
+    ['{"user_id":"a","seconds":1,"user_id":"b"}', 'line 1: column "user_id" occurs twice'],
   ])('refuses %j: %s', async (text, message) => {
     const error = await failure(ndjson(text));
     expect(error.message).toContain(message);

@@ -2,6 +2,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors/index.ts';
+import { JsonTextProblem, parseJsonText } from '../../shared/index.ts';
 import { csvRecords, CsvProblem, listUpToError, type CsvRecord } from './csv-records.ts';
 import type { ColumnType } from '../../shared/index.ts';
 import type { ImportPosition } from './import-progress.ts';
@@ -303,9 +304,16 @@ async function* ndjsonLines(
     if (text.trim() === '') return undefined;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJsonText(text);
     } catch (error) {
-      throw fail(line, `not valid JSON: ${(error as Error).message}.`);
+      if (!(error instanceof JsonTextProblem)) throw error;
+      if (error.kind === 'duplicate' && error.path.length === 0) {
+        throw fail(
+          line,
+          `column "${display(error.key)}" occurs twice, and JSON keeps only the last value; give each column once.`,
+        );
+      }
+      throw fail(line, `not valid JSON: ${error.message}.`);
     }
     if (!isPlainObject(value))
       throw fail(line, `expected a JSON object {"<column>": value, ...}, got ${describe(value)}.`);

@@ -84,6 +84,8 @@ describe('values', () => {
     ['b', 'true', 'true or false'],
     ['t', 5, 'string (text)'],
     ['t', 'lone \ud800 surrogate', 'unpaired'],
+    ['t', 'nul \u0000 inside', 'U+0000 (NUL'],
+    ['v', '\u0000', 'U+0000 (NUL'],
     ['v', 'abcd', 'at most 3 characters (varchar(3)), got 4 characters'],
     ['v', '😀😀😀😀', 'got 4 characters'],
     ['v', 12, 'string (varchar(3))'],

@@ -83,7 +83,17 @@ function varcharCheck(type: ColumnType): ValueCheck {
   };
 }
 
+/**
+ * Text must be stored as it was sent on both stores: PostgreSQL's text cannot hold NUL at all,
+ * and SQLite keeps it but its GLOB (the sql tasks' LIKE) stops reading at it, so sql and
+ * JavaScript tasks would see different strings.
+ */
 function checkWellFormed(v: string): string {
+  if (v.includes('\u0000')) {
+    throw new ValueProblem(
+      'the string contains the character U+0000 (NUL, \\u0000), which text values may not contain: remove it, or encode the value (e.g. as base64).',
+    );
+  }
   if (hasLoneSurrogate(v)) {
     throw new ValueProblem(
       'the string contains an unpaired UTF-16 surrogate (\\ud800-\\udfff), which cannot be stored.',

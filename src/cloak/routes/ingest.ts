@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { identityOf, okAnswer, requireKey, routeDoc, type KeyRegistry } from '../../http/index.ts';
 import type { CloakDataStore } from '../data/index.ts';
+import { uploadKeyName, type JsonPath } from '../../shared/index.ts';
 import { bulkInsertBody, insertBody } from './api-schemas.ts';
 
 export interface IngestRoutesOptions {
@@ -18,6 +19,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (
     '/bulk_insert',
     {
       preHandler: requireKey(registry, ['upload_any']),
+      config: { jsonKeyName: (path, key) => uploadKeyName(path, key) },
       schema: routeDoc({
         tags: ['upload'],
         keys: ['upload_any'],
@@ -39,7 +41,11 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (
     body: insertBody,
     responses: { 200: okAnswer },
   });
-  const insertOptions = { preHandler: requireKey(registry, ['upload_user']), schema: insertDoc };
+  const insertOptions = {
+    preHandler: requireKey(registry, ['upload_user']),
+    config: { jsonKeyName: (path: JsonPath, key: string) => uploadKeyName(path, key, true) },
+    schema: insertDoc,
+  };
   app.post('/insert', insertOptions, async (request) => {
     const { orgId, userId } = identityOf(request);
     // The user comes from the certificate; the body cannot name another user.

@@ -1,5 +1,6 @@
 // The air's service key reaches only the /service routes; analyst keys never do; revoking it takes effect at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withArticle } from '../../src/errors/index.ts';
 import { createServiceKey, revokeServiceKey } from '../../src/platform/index.ts';
 import { KEY_TYPES } from '../../src/shared/index.ts';
 import { startTestInstallation, type TestInstallation } from '../support/installation.ts';
@@ -36,13 +37,13 @@ describe('the service key', () => {
   });
 
   it.each(KEY_TYPES)(
-    'refuses a %s key on the service routes with a 403 naming the service key',
+    'refuses the %s key on the service routes with a 403 naming the service key',
     async (type) => {
       const key = await inst.issueKey(orgId, type, type === 'upload_user' ? 'u1' : undefined);
       const answer = await inst.cloak(LIST, { body: { org_id: orgId }, key });
       expect(answer.status).toBe(403);
       expect(answer.json).toEqual({ success: false, error: expect.stringMatching(/air_service/) });
-      expect(answer.json.error).toContain(`a ${type} key may not use it`);
+      expect(answer.json.error).toContain(`${withArticle(type)} key may not use it`);
       // In the audit log like any refused request, with the key that tried.
       const [entry] = await inst.platform.air.audit.list(orgId, 1);
       expect(entry).toMatchObject({

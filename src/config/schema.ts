@@ -98,6 +98,12 @@ export const configSchema = z
         timeoutMs: z.number().int().min(1).max(60_000).default(1000),
         memoryLimitMb: z.number().int().min(8).max(4096).default(128),
         maxPropertiesPerUser: z.number().int().min(1).max(1_000_000).default(10_000),
+        /**
+         * The sandbox processes' niceness (0 the server's, 19 the lowest): at 19 the server's threads
+         * win the cores while tasks work, and on a host whose cores other programs keep busy the
+         * tasks get almost nothing (docs/operations.md, "CPU: tasks yield to the server").
+         */
+        niceness: z.number().int().min(0).max(19).default(19),
       })
       .prefault({}),
     /**

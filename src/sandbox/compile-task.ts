@@ -288,10 +288,11 @@ function settleLimits(limits: Partial<SandboxLimits>): SandboxLimits {
     timeoutMs: 1,
     memoryLimitMb: 8, // isolated-vm's floor
     maxPropertiesPerUser: 1,
+    niceness: 0,
   };
   for (const [name, floor] of Object.entries(minimum) as Array<[keyof SandboxLimits, number]>) {
     const value = settled[name];
-    if (!Number.isSafeInteger(value) || value < floor) {
+    if (value === undefined || !Number.isSafeInteger(value) || value < floor) {
       throw new RangeError(
         `sandbox limit ${name} must be an integer of at least ${floor}, got ${value}`,
       );

@@ -1,4 +1,5 @@
 // Sandbox processes kept between tasks: what is reused, what never is, and that a reused process is indistinguishable from a new one.
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileTask } from './compile-task.ts';
 import { SandboxProcessCache, type ProcessCacheOptions } from './process-cache.ts';
@@ -163,5 +164,21 @@ describe('SandboxProcessCache', () => {
     expect(cache.pids()[0]).not.toBe(oldest);
     await waitUntil(() => !isRunning(oldest!));
     expect(isRunning(oldest!)).toBe(false);
+  });
+});
+
+describe('sandbox processes’ niceness', () => {
+  it('is 19 by default and what sandbox.niceness says otherwise, kept apart in the cache', async () => {
+    const cache = cacheOf();
+    const code = 'report_property("n", tables.t[0].n);';
+    for (const niceness of [undefined, 10]) {
+      const limits = niceness === undefined ? TEST_LIMITS : { ...TEST_LIMITS, niceness };
+      const program = compileTask(code, limits, {}, { cache, scope: 'org-a' });
+      await program.runUsers([user(1)]);
+      await program.release();
+    }
+    const [lowest, ten] = cache.pids();
+    expect(os.getPriority(lowest!)).toBe(19);
+    expect(os.getPriority(ten!)).toBe(10);
   });
 });

@@ -33,8 +33,8 @@ export type BatchReply =
   /** The process died during the batch; `cause` is read from what it wrote to stderr. */
   | { kind: 'crashed'; cause: CrashCause };
 
-/** The sandbox processes' niceness (0 is the server's, 19 the lowest). */
-const SANDBOX_NICENESS = 19;
+/** The sandbox processes' niceness unless `sandbox.niceness` says otherwise (0 is the server's, 19 the lowest). */
+export const SANDBOX_NICENESS = 19;
 
 /** Enough of a crashed process's stderr to find V8's out-of-memory report or the watchdog's line. */
 const STDERR_KEPT = 65_536;
@@ -119,7 +119,7 @@ export class SandboxProcess {
         windowsHide: true,
       },
     );
-    lowerPriority(child);
+    lowerPriority(child, init.limits.niceness ?? SANDBOX_NICENESS);
     const sandbox = new SandboxProcess(child);
     sandbox.#handTask(init);
     return sandbox;
@@ -291,10 +291,10 @@ function answerLookup(lookup: LookupFn, table: string, key: string): string {
  * shows in the latency of every other request until it ends (a timing channel around the release
  * schedule), and the server's own work waits behind the tasks.
  */
-function lowerPriority(child: ChildProcess): void {
+function lowerPriority(child: ChildProcess, niceness: number): void {
   if (child.pid === undefined) return;
   try {
-    setPriority(child.pid, SANDBOX_NICENESS);
+    setPriority(child.pid, niceness);
   } catch {
     // Not permitted here (some containers): the sandbox keeps the server's priority.
   }

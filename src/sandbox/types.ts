@@ -7,12 +7,15 @@ export interface SandboxLimits {
   memoryLimitMb: number;
   /** Distinct (label, value) pairs one user may report; one more is that user's exception. */
   maxPropertiesPerUser: number;
+  /** The sandbox process's niceness (`sandbox.niceness`; 19, the lowest, when not given). */
+  niceness?: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = Object.freeze({
   timeoutMs: 1000,
   memoryLimitMb: 128,
   maxPropertiesPerUser: 10_000,
+  niceness: 19,
 });
 
 /** A label or value longer than this (in UTF-16 code units) is that user's exception. */

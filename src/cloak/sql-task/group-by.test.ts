@@ -1,20 +1,7 @@
 // GROUP BY as PostgreSQL reads it: positions in the SELECT list, qualified columns, USER in any case.
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../errors/index.ts';
 import { parseSqlTask } from './parse-sql-task.ts';
-
-/** The detail of the INVALID_SQL_TASK error the query gets: "line L, column C: ...". */
-function refusal(sql: string): string {
-  try {
-    parseSqlTask(sql);
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return (error as AppError).message
-      .replace(/^.*?the tables: /, '')
-      .replace(/ See docs\/sql.md.*$/, '');
-  }
-  throw new Error(`accepted: ${sql}`);
-}
+import { refusalDetail as refusal } from './test-support.ts';
 
 const names = (sql: string) => parseSqlTask(sql).groups.map((g) => g.name);
 

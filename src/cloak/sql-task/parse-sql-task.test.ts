@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../errors/index.ts';
 import { MAX_CASE_BRANCHES, MAX_IN_VALUES, MAX_NESTING, parseSqlTask } from './parse-sql-task.ts';
-
-/** The message of the INVALID_SQL_TASK error the query gets. */
-function refusal(sql: string): string {
-  try {
-    parseSqlTask(sql);
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).code).toBe('INVALID_SQL_TASK');
-    return (error as AppError).message;
-  }
-  throw new Error(`accepted: ${sql}`);
-}
+import { refusal } from './test-support.ts';
 
 describe('parsing a sql task', () => {
   it('reads groups with their names, the joined tables and the condition', () => {

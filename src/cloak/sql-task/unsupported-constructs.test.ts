@@ -1,21 +1,6 @@
 // Subqueries and parameters are refused by name, where they start in the query.
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../errors/index.ts';
-import { parseSqlTask } from './parse-sql-task.ts';
-
-/** The detail of the INVALID_SQL_TASK error the query gets: "line L, column C: ...". */
-function refusal(sql: string): string {
-  try {
-    parseSqlTask(sql);
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).code).toBe('INVALID_SQL_TASK');
-    return (error as AppError).message
-      .replace(/^.*?the tables: /, '')
-      .replace(/ See docs\/sql.md.*$/, '');
-  }
-  throw new Error(`accepted: ${sql}`);
-}
+import { refusalDetail as refusal } from './test-support.ts';
 
 /** Where `needle` starts in `sql`, as the messages count: "line 1, column C". */
 function at(sql: string, needle: string, from = 0): string {

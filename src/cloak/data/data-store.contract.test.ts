@@ -293,6 +293,10 @@ describe.each(TEST_DIALECTS)('CloakDataStore on $dialect', ({ dialect, open }) =
       await data.setLookupTable(ORG, 'cities', [['1', 'Hamburg']]);
       expect(await data.lookup(ORG, 'cities', '2')).toBeUndefined();
       expect(await data.lookup(OTHER, 'cities', '1')).toBeUndefined();
+      // No stored key holds NUL (refused on upload): asking for one finds nothing on both stores,
+      // where PostgreSQL would have refused the query.
+      expect(await data.lookup(ORG, 'cities', '1\u0000')).toBeUndefined();
+      await appErrorOf(() => data.setLookupTable(ORG, 'nul', [['k', 'v\u0000']]), 'INVALID_BODY');
       await appErrorOf(() => data.setLookupTable(ORG, 'Cities', []), 'NAME_TAKEN');
       expect(await data.listLookupTables(ORG)).toEqual(['cities']);
       await data.removeLookupTable(ORG, 'cities');

@@ -81,6 +81,9 @@ describe('lookup tables', () => {
       [[['a', ['x']]], 'pair [0]: the value must be'],
       [[['a', NaN]], 'pair [0]: the value must be'],
       [[['\ud800', 'x']], 'pair [0]: the key must be'],
+      // NUL, as in upload values: PostgreSQL's text cannot hold it.
+      [[['a', 'x\u0000y']], 'pair [0]: the value must be'],
+      [[['k\u0000', 'x']], 'pair [0]: the key must be'],
     ];
     for (const [pairs, detail] of cases) {
       expect(

@@ -66,7 +66,7 @@ export class LookupTables {
 
   /** Undefined for an unknown table as for an unknown key: task code cannot tell them apart. */
   lookup(orgId: string, table: string, key: string): string | undefined {
-    const text = typeof key === 'string' ? key : stringify(key);
+    const text = stringify(key);
     if (text === undefined) return undefined;
     return this.value.get(orgId, table, text)?.value;
   }
@@ -90,7 +90,10 @@ export class LookupTables {
 
 /** Keys and values are stored as strings, as task code always receives a string from lookup(). */
 export function stringify(value: unknown): string | undefined {
-  if (typeof value === 'string') return hasLoneSurrogate(value) ? undefined : value;
+  // NUL as in upload values (row-validation.ts): PostgreSQL's text cannot hold it.
+  if (typeof value === 'string') {
+    return hasLoneSurrogate(value) || value.includes('\u0000') ? undefined : value;
+  }
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === 'boolean') return String(value);
   return undefined;
@@ -116,7 +119,7 @@ export function parsePairs(pairs: unknown): Map<string, string> {
         throw new AppError('INVALID_BODY', {
           detail:
             `lookup pair [${index}]: the ${position === 0 ? 'key' : 'value'} must be a string, a finite number ` +
-            `or a boolean (without unpaired surrogates), got ${describe(item)}.`,
+            `or a boolean (a string without NUL characters or unpaired surrogates), got ${describe(item)}.`,
         });
       }
       return text;

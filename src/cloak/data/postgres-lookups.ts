@@ -64,7 +64,7 @@ export class PostgresLookups {
 
   /** Undefined for an unknown table as for an unknown key: task code cannot tell them apart. */
   async lookup(orgId: string, table: string, key: unknown): Promise<string | undefined> {
-    const text = typeof key === 'string' ? key : stringify(key);
+    const text = stringify(key);
     if (text === undefined) return undefined;
     const row = await this.db.get<{ value: string }>(
       'SELECT e.value AS value FROM data_lookup_tables t JOIN data_lookup_entries e ON e.lookup_id = t.id ' +
@@ -91,7 +91,7 @@ export class PostgresLookups {
       table.set(key, value);
     }
     return (table, key) => {
-      const text = typeof key === 'string' ? key : stringify(key);
+      const text = stringify(key);
       return text === undefined ? undefined : tables.get(table)?.get(text);
     };
   }

@@ -1,7 +1,7 @@
 // Schedules, checked on save: a periodic task's interval or cron expression (UTC), and a streaming
 // task's report and expiry intervals.
 import { CronExpressionParser } from 'cron-parser';
-import { AppError } from '../errors/index.ts';
+import { AppError, withArticle } from '../errors/index.ts';
 
 export type Schedule = { every_seconds: number } | { cron: string } | StreamingSchedule;
 
@@ -18,26 +18,41 @@ const fail = (detail: string): never => {
   throw new AppError('INVALID_PARAMETER', { detail });
 };
 
+/** How errors name the schedule: the API's field, or the command line's option. */
+export interface ScheduleNaming {
+  /** The schedule itself, e.g. `"schedule"` or `--schedule`. */
+  name: string;
+  /** What a task without one needs, e.g. `a "schedule"`. */
+  needed: string;
+}
+
+const API_NAMING: ScheduleNaming = { name: '"schedule"', needed: 'a "schedule"' };
+export const CLI_SCHEDULE_NAMING: ScheduleNaming = { name: '--schedule', needed: '--schedule' };
+
 /**
  * Periodic and streaming tasks need a schedule, batch tasks must not have one. Errors say what to
  * write: `{"every_seconds": 3600}` or `{"cron": "0 6 * * 1"}` (minute hour day month weekday, in
  * UTC) for periodic tasks, `{"report_interval": 3600, "user_expire_interval": 86400}` for streaming.
  */
-export function checkSchedule(type: string, raw: unknown): Schedule | null {
-  if (type === 'streaming') return checkStreamingSchedule(raw);
+export function checkSchedule(
+  type: string,
+  raw: unknown,
+  naming: ScheduleNaming = API_NAMING,
+): Schedule | null {
+  if (type === 'streaming') return checkStreamingSchedule(raw, naming);
   if (type !== 'periodic') {
     if (raw === undefined || raw === null) return null;
     return fail(
-      `Only periodic and streaming tasks have a schedule; a ${type} task cannot. Leave out "schedule".`,
+      `Only periodic and streaming tasks have a schedule; ${withArticle(type)} task cannot. Leave out ${naming.name}.`,
     );
   }
   const example = 'e.g. {"every_seconds": 3600} or {"cron": "0 6 * * 1"} (UTC)';
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return fail(`A periodic task needs a "schedule", ${example}.`);
+    return fail(`A periodic task needs ${naming.needed}, ${example}.`);
   }
   const keys = Object.keys(raw);
   if (keys.length !== 1 || (keys[0] !== 'every_seconds' && keys[0] !== 'cron')) {
-    return fail(`"schedule" must have exactly one of "every_seconds" or "cron", ${example}.`);
+    return fail(`${naming.name} must have exactly one of "every_seconds" or "cron", ${example}.`);
   }
   const { every_seconds: every, cron } = raw as Record<string, unknown>;
   if (keys[0] === 'every_seconds') {
@@ -61,16 +76,18 @@ export function checkSchedule(type: string, raw: unknown): Schedule | null {
   return { cron: cron.trim() };
 }
 
-function checkStreamingSchedule(raw: unknown): StreamingSchedule {
+function checkStreamingSchedule(raw: unknown, naming: ScheduleNaming): StreamingSchedule {
   const example = 'e.g. {"report_interval": 3600, "user_expire_interval": 86400}';
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return fail(`A streaming task needs a "schedule", ${example}.`);
+    return fail(`A streaming task needs ${naming.needed}, ${example}.`);
   }
   const extra = Object.keys(raw).filter(
     (k) => k !== 'report_interval' && k !== 'user_expire_interval',
   );
   if (extra.length > 0) {
-    return fail(`"schedule" of a streaming task has the unknown key "${extra[0]}"; ${example}.`);
+    return fail(
+      `${naming.name} of a streaming task has the unknown key "${extra[0]}"; ${example}.`,
+    );
   }
   const seconds = (name: 'report_interval' | 'user_expire_interval') => {
     const value = (raw as Record<string, unknown>)[name];

@@ -104,6 +104,23 @@ describe('opencloak output and exit codes (docs/cli.md)', () => {
         '--per-page must be a whole number from 1 to 100; got "500".',
       ],
       [['budget', '--limit', '0'], '--limit must be a whole number from 1 to 100'],
+      [
+        [
+          'task',
+          'create',
+          '--name',
+          'p',
+          '--type',
+          'periodic',
+          '--code',
+          'report_property("a", 1)',
+        ],
+        'A periodic task needs --schedule, e.g. {"every_seconds": 3600}',
+      ],
+      [
+        ['task', 'create', '--name', 'b', '--code', 'x', '--schedule', '{"every_seconds": 3600}'],
+        'Only periodic and streaming tasks have a schedule; a batch task cannot. Leave out --schedule.',
+      ],
     ] as const) {
       const refused = cli(...args, '--org', 'Acme');
       expect(refused.status, args.join(' ')).toBe(2);

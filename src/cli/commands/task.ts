@@ -91,15 +91,18 @@ export function registerTaskCommands(program: Command): void {
       withPlatform(command, async (p) => {
         const orgId = (await resolveOrg(p, opts.org)).id;
         const language = opts.language ?? languageOfFile(opts.codeFile);
+        const schedule =
+          opts.schedule !== undefined ? parseJsonOption('--schedule', opts.schedule) : undefined;
+        // Checked here first, so that its errors name --schedule rather than the API's field.
+        const { checkSchedule, CLI_SCHEDULE_NAMING } = await import('../../air/schedule.ts');
+        checkSchedule(opts.type, schedule, CLI_SCHEDULE_NAMING);
         const created = await p.tasks.create(orgId, {
           name: opts.name,
           type: opts.type as 'batch',
           code: readCode(opts),
           prefetch: readPrefetch(opts, language),
           language: language as TaskLanguage,
-          ...(opts.schedule !== undefined
-            ? { schedule: parseJsonOption('--schedule', opts.schedule) as Schedule }
-            : {}),
+          ...(schedule !== undefined ? { schedule: schedule as Schedule } : {}),
         });
         printResult({
           id: created.id,

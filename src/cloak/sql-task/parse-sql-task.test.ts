@@ -3,6 +3,14 @@ import { MAX_CASE_BRANCHES, MAX_IN_VALUES, MAX_NESTING, parseSqlTask } from './p
 import { refusal } from './test-support.ts';
 
 describe('parsing a sql task', () => {
+  it('places refusals by keywords written outside string constants', () => {
+    // 'from public.visits' in a string came first: the position pointed into the string.
+    const sql = `SELECT CASE WHEN city = 'from public.visits' THEN 'a' ELSE 'b' END AS x,
+      count(DISTINCT user) FROM public.visits GROUP BY x`;
+    const column = sql.length - sql.lastIndexOf('\n') - ' GROUP BY x'.length - 'visits'.length;
+    expect(refusal(sql)).toContain(`line 2, column ${column}: "public.visits"`);
+  });
+
   it('reads groups with their names, the joined tables and the condition', () => {
     const query = parseSqlTask(
       `SELECT city, floor(age / 10) * 10 AS age_bracket, extract(dow FROM time), count(DISTINCT user)

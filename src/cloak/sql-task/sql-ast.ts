@@ -46,9 +46,9 @@ export class SqlText {
     return this.keywordAt(key.replace('by', ' by').replace('_', ' '));
   }
 
+  /** Where a keyword is first written, outside strings, quoted names and comments (else 0). */
   keywordAt(word: string): Position {
-    const match = new RegExp(`\\b${word.split(' ')[0]}\\b`, 'i').exec(this.text);
-    return this.pos(match ? match.index : 0);
+    return this.tokenAt(new RegExp(`\\b${word.split(' ')[0]}\\b`, 'iy'), 0) ?? this.pos(0);
   }
 
   /**

@@ -10,7 +10,6 @@ import {
   MIN_PAGE_BITS,
   pageOf,
   recordsIn,
-  rewritePage,
   rewritePageAt,
   splitPage,
   SPLIT_RECORDS,
@@ -21,6 +20,29 @@ import { keys, ONE_SMALL_BUCKET, run, SECRET, small, SMALL_COST } from './budget
 import { ParticipationBudget } from './participation-budget.ts';
 
 const hashOf = (key: Uint8Array) => Buffer.from(key.subarray(0, 16));
+
+/** A page with `changes` (sorted by hash) written, each found by `locate` as a run finds them. */
+function rewritePage(
+  page: Buffer | undefined,
+  changes: ReadonlyArray<readonly [hash: Uint8Array, state: UserState]>,
+  period: number,
+): Buffer {
+  const hashes = changes.map(([hash]) => hash);
+  const where = new Int32Array(changes.length);
+  locate(
+    page,
+    hashes,
+    Int32Array.from(hashes, (_, i) => i),
+    0,
+    hashes.length,
+    where,
+  );
+  return rewritePageAt(
+    page,
+    changes.map(([hash, state], i) => [hash, state, where[i]!] as const),
+    period,
+  );
+}
 const state = (spent: number, exhausted?: [number, number]): UserState => ({
   spent,
   exhausted,

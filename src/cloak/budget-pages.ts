@@ -108,35 +108,10 @@ export function locate(
 }
 
 /**
- * The page with `changes` (sorted by hash, each hash once) written in `period`. Records of earlier
- * periods are dropped on the way, as nothing reads them; later ones (a clock set back) are kept.
- */
-export function rewritePage(
-  page: Buffer | undefined,
-  changes: ReadonlyArray<readonly [hash: Uint8Array, state: UserState]>,
-  period: number,
-): Buffer {
-  const hashes = changes.map(([hash]) => hash);
-  const where = new Int32Array(changes.length);
-  locate(
-    page,
-    hashes,
-    Int32Array.from(hashes, (_, i) => i),
-    0,
-    hashes.length,
-    where,
-  );
-  return rewritePageAt(
-    page,
-    changes.map(([hash, state], i) => [hash, state, where[i]!] as const),
-    period,
-  );
-}
-
-/**
  * The page with `changes` written in `period`, each at the place `locate` found for its hash (the
- * changes in hash order): a record of the same hash is replaced, otherwise the change goes in
- * before the record it was found before. No hash is compared: `rewritePage` without the search.
+ * changes in hash order): a record of the same hash is replaced, otherwise the
+ * change goes in before the record it was found before. Records of earlier periods are dropped on
+ * the way, as nothing reads them; later ones (a clock set back) are kept.
  */
 export function rewritePageAt(
   page: Buffer | undefined,
@@ -203,33 +178,16 @@ export function splitPage(page: Buffer, id: number, bits: number): [Buffer, Buff
 
 /** Binary search over the page's hashes: the record's index, or -(insertion point) - 1. */
 function indexOf(page: Buffer, hash: Uint8Array): number {
-  const words = hashWords(hash);
   let low = 0;
   let high = recordsIn(page) - 1;
   while (low <= high) {
     const mid = (low + high) >>> 1;
-    const c = compareAt(page, mid, words);
+    const c = compareRecord(page, mid, hash);
     if (c === 0) return mid;
     if (c < 0) low = mid + 1;
     else high = mid - 1;
   }
   return -low - 1;
-}
-
-/** A hash's first 16 bytes as four big-endian 32-bit words, which order as the bytes do. */
-function hashWords(hash: Uint8Array): [number, number, number, number] {
-  return [word(hash, 0), word(hash, 4), word(hash, 8), word(hash, 12)];
-}
-
-/** Orders the hash of the page's record `at` against a hash's words (hashWords). */
-function compareAt(page: Buffer, at: number, words: readonly number[]): number {
-  const offset = at * RECORD_BYTES;
-  return (
-    compare(page.readUInt32BE(offset), words[0]!) ||
-    compare(page.readUInt32BE(offset + 4), words[1]!) ||
-    compare(page.readUInt32BE(offset + 8), words[2]!) ||
-    compare(page.readUInt32BE(offset + 12), words[3]!)
-  );
 }
 
 /** Orders the hash of the page's record `at` against `hash`, as Buffer.compare would. */

@@ -90,8 +90,10 @@ export class PostgresLookups {
       if (!table) tables.set(name, (table = new Map()));
       table.set(key, value);
     }
+    // Per lookup of every user's run: a string is used as it is, since one no stored key can
+    // equal (NUL, an unpaired surrogate) is simply not in the map.
     return (table, key) => {
-      const text = stringify(key);
+      const text = typeof key === 'string' ? key : stringify(key);
       return text === undefined ? undefined : tables.get(table)?.get(text);
     };
   }

@@ -90,7 +90,7 @@ for (const scenario of chosen) {
 
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 console.log(`\nMachine: ${machine}; size: ${size}\n`);
-if (load !== 'quiet') {
+if (rows.some((row) => row.loaded)) {
   console.log(
     `"(loaded)" rows ran beside ${loadProcesses} looping processes (bench/cpu-load.ts); the README quotes the quiet rows unless it says "loaded".\n`,
   );

@@ -61,10 +61,36 @@ export interface ImportTarget {
     payload: Record<string, Record<string, Array<Record<string, unknown>>>>,
     position: ImportPosition,
   ): void | Promise<void>;
+  /**
+   * Batches whose inserts may be under way at once (default 1: each is stored before the next
+   * line is read). With more, the importer reads and checks the next batch while `insert`'s
+   * promise for the last one is pending, and counts batches stored as their promises resolve, in
+   * order. Such a target stores batches in the order given and none after one that failed, so
+   * that what is stored is a prefix of the file.
+   */
+  inFlight?: number;
   /** The position stored last, for `resume`. */
   stored(): ImportPosition | undefined | Promise<ImportPosition | undefined>;
   /** Records a position without rows (the end of the file). */
   record(position: ImportPosition): void | Promise<void>;
+}
+
+/** A batch handed to the target: what it held, and how its insert ended. */
+interface Pending {
+  batch: Batch;
+  line: number;
+  bytes: number;
+  outcome: Promise<{ error: unknown }>;
+}
+
+/** A line the importer refuses; it becomes IMPORT_INVALID_LINE once the batches before it are counted. */
+class LineProblem extends Error {
+  constructor(
+    readonly line: number,
+    readonly problem: string,
+  ) {
+    super(`line ${line}: ${problem}`);
+  }
 }
 
 interface Batch {
@@ -113,83 +139,122 @@ export async function importFile(
   const allUsers = new Set<string>();
   let lastLine = 0;
   let batch: Batch = newBatch();
+  /** Batches handed to the target and not yet counted, oldest first. */
+  const pending: Pending[] = [];
+  const inFlight = Math.max(1, target.inFlight ?? 1);
 
-  const fail = (line: number, problem: string): AppError =>
+  const invalidLine = (line: number, problem: string, first: number): AppError =>
     new AppError('IMPORT_INVALID_LINE', {
       source: options.source,
       line,
       problem,
-      first: batch.rows > 0 ? batch.firstLine : line,
+      first,
       stored,
     });
+  const fail = (line: number, problem: string): LineProblem => new LineProblem(line, problem);
+
+  /** Waits for the oldest batch in flight and counts it; a batch that failed ends the import. */
+  const settleOldest = async () => {
+    const { batch: written, line, bytes: read, outcome } = pending.shift() as Pending;
+    const { error } = await outcome;
+    if (error !== undefined) {
+      if (!(error instanceof AppError)) throw error;
+      throw invalidLine(written.firstLine, error.message, written.firstLine);
+    }
+    stored += written.rows;
+    for (const user of written.users) allUsers.add(user);
+    options.onProgress?.({ line, rows: stored, bytes: read });
+  };
+  /** Every batch in flight counted, or the first failure among them thrown. */
+  const settleAll = async () => {
+    while (pending.length > 0) await settleOldest();
+  };
 
   const flush = async () => {
     if (batch.rows === 0) return;
-    try {
-      await target.insert(batch.payload, {
-        line: lastLine,
-        rows: before + stored + batch.rows,
-        finished: false,
-      });
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      throw fail(batch.firstLine, error.message);
-    }
-    stored += batch.rows;
-    for (const user of batch.users) allUsers.add(user);
+    const position = { line: lastLine, rows: before + stored + batch.rows, finished: false };
+    // Rows stored before this batch: the ones counted and the ones still in flight.
+    for (const p of pending) position.rows += p.batch.rows;
+    const { payload } = batch;
+    // Never rejects, so a batch whose failure is counted later is not an unhandled rejection.
+    const outcome = Promise.resolve()
+      .then(() => target.insert(payload, position))
+      .then(
+        () => ({ error: undefined }),
+        (error: unknown) => ({ error: error ?? new Error('the insert failed') }),
+      );
+    pending.push({ batch, line: lastLine, bytes, outcome });
     batch = newBatch();
-    options.onProgress?.({ line: lastLine, rows: stored, bytes });
+    while (pending.length >= inFlight) await settleOldest();
   };
 
   const lines =
     options.format === 'csv' ? csvLines(input, options, columns, fail) : ndjsonLines(input, fail);
-  for await (const list of lines) {
-    for (const { line, fields, text, bytes: read } of list) {
-      lastLine = line;
-      bytes = read;
-      if (line < fromLine) continue;
-      const rawUser = fields[options.userColumn];
-      if (rawUser === undefined || rawUser === null || rawUser === '') {
-        throw fail(line, `the user column "${display(options.userColumn)}" is missing or empty.`);
-      }
-      let user: string;
-      try {
-        user = checkUserId(
-          typeof rawUser === 'number' && Number.isSafeInteger(rawUser) ? String(rawUser) : rawUser,
-        );
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        throw fail(line, error.message);
-      }
-      const row: Record<string, unknown> = {};
-      for (const name in fields) {
-        if (name === options.userColumn) continue;
-        const type = columns.get(name);
-        if (type === undefined) {
-          throw fail(
-            line,
-            `table "${table.name}" has no column "${display(name)}" (its columns: ${listNames([...columns.keys()])}).`,
-          );
-        }
-        const raw = fields[name];
-        try {
-          const value = text ? fromText(raw as string, type) : raw;
-          (checks.get(name) as ValueCheck)(value);
-          row[name] = value;
-        } catch (error) {
-          if (!(error instanceof ValueProblem)) throw error;
-          throw fail(line, `column "${name}": ${error.message}`);
-        }
-      }
-      if (batch.rows === 0) batch.firstLine = line;
-      const tables = (batch.payload[user] ??= {});
-      (tables[table.name] ??= []).push(row);
-      batch.users.add(user);
-      batch.rows++;
-      if (batch.rows >= batchRows) await flush();
+  /** One line's user and row, checked by column type; a LineProblem names what is wrong. */
+  const readRow = (line: number, fields: Record<string, unknown>, text: boolean) => {
+    const rawUser = fields[options.userColumn];
+    if (rawUser === undefined || rawUser === null || rawUser === '') {
+      throw fail(line, `the user column "${display(options.userColumn)}" is missing or empty.`);
     }
+    let user: string;
+    try {
+      user = checkUserId(
+        typeof rawUser === 'number' && Number.isSafeInteger(rawUser) ? String(rawUser) : rawUser,
+      );
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      throw fail(line, error.message);
+    }
+    const row: Record<string, unknown> = {};
+    for (const name in fields) {
+      if (name === options.userColumn) continue;
+      const type = columns.get(name);
+      if (type === undefined) {
+        throw fail(
+          line,
+          `table "${table.name}" has no column "${display(name)}" (its columns: ${listNames([...columns.keys()])}).`,
+        );
+      }
+      const raw = fields[name];
+      try {
+        const value = text ? fromText(raw as string, type) : raw;
+        (checks.get(name) as ValueCheck)(value);
+        row[name] = value;
+      } catch (error) {
+        if (!(error instanceof ValueProblem)) throw error;
+        throw fail(line, `column "${name}": ${error.message}`);
+      }
+    }
+    return { user, row };
+  };
+
+  try {
+    for await (const list of lines) {
+      for (const { line, fields, text, bytes: read } of list) {
+        lastLine = line;
+        bytes = read;
+        if (line < fromLine) continue;
+        const { user, row } = readRow(line, fields, text);
+        if (batch.rows === 0) batch.firstLine = line;
+        const tables = (batch.payload[user] ??= {});
+        (tables[table.name] ??= []).push(row);
+        batch.users.add(user);
+        batch.rows++;
+        if (batch.rows >= batchRows) await flush();
+      }
+    }
+    await flush();
+    await settleAll();
+  } catch (error) {
+    // Whatever stopped the import, the batches before it are stored (or failed) first: the
+    // error then says how many rows were, and nothing is written after the call returns.
+    if (error instanceof LineProblem) {
+      await settleAll();
+      throw invalidLine(error.line, error.problem, batch.rows > 0 ? batch.firstLine : error.line);
+    }
+    await Promise.all(pending.map((p) => p.outcome));
+    throw error;
   }
-  await flush();
   await target.record({
     line: Math.max(lastLine, fromLine - 1),
     rows: before + stored,
@@ -247,7 +312,7 @@ async function* csvLines(
   input: Readable,
   options: ImportOptions,
   columns: Map<string, ColumnType>,
-  fail: (line: number, problem: string) => AppError,
+  fail: (line: number, problem: string) => LineProblem,
 ): AsyncGenerator<Line[]> {
   let header: string[] | undefined;
   const read = (records: readonly CsvRecord[], out: Line[]) => {
@@ -293,7 +358,7 @@ async function* csvLines(
 /** One JSON object per line; blank lines are skipped. */
 async function* ndjsonLines(
   input: Readable,
-  fail: (line: number, problem: string) => AppError,
+  fail: (line: number, problem: string) => LineProblem,
 ): AsyncGenerator<Line[]> {
   const decoder = new StringDecoder('utf8');
   let rest = '';

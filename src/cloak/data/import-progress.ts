@@ -15,6 +15,13 @@ export interface ImportPosition {
   finished: boolean;
 }
 
+/** Binds import id, organisation, table, line, rows, finished (0 or 1) and the time. */
+export const RECORD_POSITION = `INSERT INTO data_import_progress
+    (import_id, org_id, table_name, line, rows, finished, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (org_id, import_id) DO UPDATE SET table_name = excluded.table_name, line = excluded.line,
+    rows = excluded.rows, finished = excluded.finished, updated_at = excluded.updated_at`;
+
 export class ImportProgress {
   constructor(private readonly db: Database.Database) {}
 
@@ -30,13 +37,7 @@ export class ImportProgress {
   /** Call inside the transaction that stores the rows up to `position.line`. */
   record(orgId: string, table: string, importId: string, position: ImportPosition): void {
     this.db
-      .prepare(
-        `INSERT INTO data_import_progress
-           (import_id, org_id, table_name, line, rows, finished, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (org_id, import_id) DO UPDATE SET table_name = excluded.table_name, line = excluded.line, rows = excluded.rows,
-           finished = excluded.finished, updated_at = excluded.updated_at`,
-      )
+      .prepare(RECORD_POSITION)
       .run(
         importId,
         orgId,

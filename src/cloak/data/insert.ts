@@ -9,6 +9,7 @@ import {
   type SqlValue,
   type ValueCheck,
 } from './row-validation.ts';
+import type { ColumnType } from '../../shared/index.ts';
 import { physicalTableName, type StoredTable, type TableCatalogue } from './table-catalogue.ts';
 
 export interface InsertCounts {
@@ -46,21 +47,23 @@ export function insertPayload(
   const arrival = arrivalTime(now);
   return db
     .transaction((): InsertCounts => {
-      const sequence = db
-        .prepare('SELECT next_seq AS next FROM data_sequence WHERE id = 1')
-        .get() as { next: number };
+      const next = db.prepare(READ_SEQUENCE).pluck().get() as number;
       const checked = checkPayload(
         (name) => catalogue.require(orgId, name),
         payload,
-        sequence.next,
+        next,
         arrival,
       );
       for (const into of checked.targets) writeRows(db, into);
-      db.prepare('UPDATE data_sequence SET next_seq = ? WHERE id = 1').run(checked.nextSeq);
+      db.prepare(WRITE_SEQUENCE).run(checked.nextSeq);
       return { users: checked.users, rows: checked.rows };
     })
     .immediate();
 }
+
+/** The next row's sequence, read and written inside the transaction that stores the rows. */
+export const READ_SEQUENCE = 'SELECT next_seq FROM data_sequence WHERE id = 1';
+export const WRITE_SEQUENCE = 'UPDATE data_sequence SET next_seq = ? WHERE id = 1';
 
 export function arrivalTime(now: number): number {
   if (!Number.isFinite(now)) throw new Error(`insert: invalid arrival time ${now}`);
@@ -75,14 +78,27 @@ export interface CheckedPayload extends InsertCounts {
 }
 
 /**
+ * A value the importer has already checked against this very table (file-import.ts), bound as
+ * valueCheck would bind it, without checking it again.
+ */
+function bindChecked(type: ColumnType): ValueCheck {
+  if (type === 'boolean') return (v) => (v === null ? null : v ? 1 : 0);
+  if (type === 'bigint') return (v) => (v === null ? null : Number(v));
+  return (v) => v as SqlValue;
+}
+
+/**
  * Validates the whole payload before anything is written. Rows get consecutive sequences in
  * payload order; `require` resolves a table name of the organisation (UNKNOWN_TABLE otherwise).
+ * `values: 'checked'` binds values the importer has checked against the same version of each
+ * table (file-import.ts) without checking them again; the shape is checked either way.
  */
 export function checkPayload(
   require: (name: string) => StoredTable,
   payload: unknown,
   firstSeq: number,
   arrival: number,
+  values: 'check' | 'checked' = 'check',
 ): CheckedPayload {
   let seq = firstSeq;
   const targets = new Map<string, TargetTable>();
@@ -93,7 +109,7 @@ export function checkPayload(
       found = {
         table,
         columnIndex: new Map(table.columns.map((c, i) => [c.name, i])),
-        checks: table.columns.map((c) => valueCheck(c.type)),
+        checks: table.columns.map((c) => (values === 'check' ? valueCheck : bindChecked)(c.type)),
         chunks: [],
         rows: 0,
       };
@@ -139,13 +155,8 @@ export const ROWS_PER_STATEMENT = 64;
 
 function writeRows(db: Database.Database, { table, chunks, rows }: TargetTable): void {
   if (rows === 0) return;
-  const names = table.columns.map((c) => `, ${quoteIdentifier(c.name)}`).join('');
-  const tuple = `(?, ?, ?${', ?'.repeat(table.columns.length)})`;
-  const insert = (count: number) =>
-    db.prepare(
-      `INSERT INTO ${quoteIdentifier(physicalTableName(table.id))} ` +
-        `(ac_user_id, ac_seq, ac_arrival${names}) VALUES ${Array(count).fill(tuple).join(', ')}`,
-    );
+  const { head, tuple } = insertSql(table);
+  const insert = (count: number) => db.prepare(head + Array(count).fill(tuple).join(', '));
   const full = Math.floor(rows / ROWS_PER_STATEMENT);
   if (full > 0) {
     const statement = insert(ROWS_PER_STATEMENT);
@@ -153,6 +164,20 @@ function writeRows(db: Database.Database, { table, chunks, rows }: TargetTable):
   }
   const rest = rows - full * ROWS_PER_STATEMENT;
   if (rest > 0) insert(rest).run(chunks[full]);
+}
+
+/**
+ * A multi-row INSERT into the table's physical table: `head` and then `tuple` once per row, joined
+ * by ", ". A row binds user id, sequence, arrival and the declared columns in order.
+ */
+export function insertSql(table: StoredTable): { head: string; tuple: string } {
+  const names = table.columns.map((c) => `, ${quoteIdentifier(c.name)}`).join('');
+  return {
+    head:
+      `INSERT INTO ${quoteIdentifier(physicalTableName(table.id))} ` +
+      `(ac_user_id, ac_seq, ac_arrival${names}) VALUES `,
+    tuple: `(?, ?, ?${', ?'.repeat(table.columns.length)})`,
+  };
 }
 
 /** Built only on the error path: display() is not free and checkRow runs for every row. */

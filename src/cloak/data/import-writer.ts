@@ -1,0 +1,121 @@
+// Hands a file import's checked batches to a thread that stores them (import-writer-worker.mjs), so that reading the file and writing it overlap.
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { installRoot } from '../../shared/index.ts';
+import type { ImportPosition } from './import-progress.ts';
+import { RECORD_POSITION } from './import-progress.ts';
+import { insertSql, READ_SEQUENCE, WRITE_SEQUENCE, type CheckedPayload } from './insert.ts';
+
+const WORKER_ENTRY = path.join(installRoot(), 'src/cloak/data/import-writer-worker.mjs');
+
+/** The statements the thread prepares: the same texts as the main thread's insert path. */
+const STATEMENTS = {
+  readSequence: READ_SEQUENCE,
+  writeSequence: WRITE_SEQUENCE,
+  tableVersion: 'SELECT version FROM data_tables WHERE id = ? AND org_id = ?',
+  recordPosition: RECORD_POSITION,
+};
+
+/** Where a batch's rows go and whose import it continues. */
+export interface ImportBatchPlace {
+  orgId: string;
+  tableName: string;
+  importId: string;
+  position: ImportPosition;
+}
+
+/**
+ * The thread answered that a table of the batch changed (altered or dropped) after the batch was
+ * checked: this batch and every later one were not stored, and are to be stored by the caller,
+ * checked again against the table as it is now.
+ */
+export class StaleImportBatch extends Error {
+  constructor() {
+    super('a table changed while the import ran; the batch is to be checked again');
+  }
+}
+
+type Answer =
+  | { id: number; type: 'stored' }
+  | { id: number; type: 'stale' }
+  | { id: number; type: 'skipped' }
+  | { id: number; type: 'error'; name: string; message: string; code?: string };
+
+/**
+ * One import's writer thread. `write` resolves once the batch is committed, in the order the
+ * batches were given; a failed batch rejects and so do all later ones (nothing after a failure is
+ * stored). `close` ends the thread; call it when the import ends, however it ends.
+ */
+export class ImportWriter {
+  /** Threads started so far in this process (tests: an import of several batches uses one). */
+  static started = 0;
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  #next = 0;
+  /** Set when the thread itself failed (it exited, or threw outside a batch). */
+  #broken: Error | undefined;
+
+  constructor(file: string) {
+    // Nothing of the parent's flags (a test runner's loaders) is needed here.
+    this.#worker = new Worker(WORKER_ENTRY, {
+      execArgv: [],
+      workerData: { file, statements: STATEMENTS },
+    });
+    ImportWriter.started++;
+    this.#worker.on('message', (answer: Answer) => this.#answer(answer));
+    // An error thrown outside a batch arrives as the thread saw it, cloned: maybe not an Error.
+    this.#worker.on('error', (error: unknown) =>
+      this.#break(
+        error instanceof Error
+          ? error
+          : new Error(`the import's writer thread failed: ${String((error as Error)?.message)}`),
+      ),
+    );
+    this.#worker.on('exit', (code) =>
+      this.#break(new Error(`the import's writer thread exited (${code})`)),
+    );
+  }
+
+  write(checked: CheckedPayload, place: ImportBatchPlace): Promise<void> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    const id = this.#next++;
+    const targets = checked.targets.map(({ table, chunks }) => ({
+      tableId: table.id,
+      version: table.version,
+      ...insertSql(table),
+      width: 3 + table.columns.length,
+      chunks,
+    }));
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, targets, ...place });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#worker.removeAllListeners('exit');
+    await this.#worker.terminate();
+    this.#break(new Error("the import's writer thread was closed"));
+  }
+
+  #answer(answer: Answer): void {
+    const waiting = this.#waiting.get(answer.id);
+    if (!waiting) return;
+    this.#waiting.delete(answer.id);
+    if (answer.type === 'stored') return waiting.resolve();
+    if (answer.type === 'stale') return waiting.reject(new StaleImportBatch());
+    if (answer.type === 'skipped') {
+      return waiting.reject(new Error('not stored: an earlier batch of the import failed'));
+    }
+    const error = new Error(answer.message);
+    error.name = answer.name;
+    if (answer.code !== undefined) Object.assign(error, { code: answer.code });
+    waiting.reject(error);
+  }
+
+  #break(error: Error): void {
+    this.#broken ??= error;
+    for (const { reject } of this.#waiting.values()) reject(error);
+    this.#waiting.clear();
+  }
+}

@@ -81,6 +81,8 @@ export class GroupCollector {
   #current;
   #values = new Set();
   #error;
+  /** The last properties `finish` handed out: frozen, shared by the users with the same groups. */
+  #last = Object.freeze([]);
   /** JSON text of a user's groups -> the properties (shared, never changed) or the error. */
   #byText = new Map();
 
@@ -139,13 +141,32 @@ export class GroupCollector {
     else this.#values.add(value);
   }
 
+  /**
+   * The current user's properties: the previous user's own array when the groups are the same
+   * (as in a filtered count, where every user has the one group, or users of one city), so that
+   * neither this side nor the thread's outcome table builds and compares one per user.
+   */
+  #properties() {
+    const last = this.#last;
+    if (last.length === this.#values.size) {
+      let i = 0;
+      for (const value of this.#values) {
+        if (last[i][1] !== value) break;
+        i++;
+      }
+      if (i === last.length) return last;
+    }
+    this.#last = Object.freeze(Array.from(this.#values, (v) => Object.freeze([this.#label, v])));
+    return this.#last;
+  }
+
   finish() {
     const userId = this.#current;
     if (userId === undefined) return undefined;
     const done =
       this.#error !== undefined
         ? { userId, ok: false, error: this.#error }
-        : { userId, ok: true, properties: Array.from(this.#values, (v) => [this.#label, v]) };
+        : { userId, ok: true, properties: this.#properties() };
     this.#current = undefined;
     // Emptied rather than replaced: the properties were copied out, and one set serves every user.
     this.#values.clear();

@@ -10,7 +10,6 @@ const LIGHT = { tables: { t: [{ loop: false }] } };
 const LOOPING = { tables: { t: [{ loop: true }] } };
 const ROUNDS = 7;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 describe('the batch after a timeout', () => {
   it('takes no longer than the batch after a light one (the isolate is replaced before the answer)', async () => {
@@ -31,14 +30,17 @@ describe('the batch after a timeout', () => {
           expect(outcome).toMatchObject({ ok: true });
         }
       }
-      const light = median(afterLight);
-      const timedOut = median(afterTimeout);
+      // The least disturbed batch of each kind: the sandbox runs at niceness 19, so on a busy
+      // machine (the test suite's own workers) any batch's wall time stretches many times over,
+      // and a median of a few compares the load of two moments more than the batches.
+      const light = Math.min(...afterLight);
+      const timedOut = Math.min(...afterTimeout);
       console.log(
-        `next batch: ${light.toFixed(1)} ms after a light batch, ${timedOut.toFixed(1)} ms after a timeout (medians of ${ROUNDS})`,
+        `next batch: ${light.toFixed(1)} ms after a light batch, ${timedOut.toFixed(1)} ms after a timeout (fastest of ${ROUNDS})`,
       );
       // Opening an isolate (SES, the stdlib, the task) costs tens of ms, a light user well under
-      // one: a batch that had to open one would take many times as long. Against the same run's
-      // own light batches, with room for a busy machine, not an absolute.
+      // one: a batch that had to open one would take many times as long, even at its fastest.
+      // Against the same run's own light batches, with room for a busy machine, not an absolute.
       expect(timedOut).toBeLessThan(3 * light + 5);
     } finally {
       await program.dispose();

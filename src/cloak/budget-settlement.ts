@@ -5,7 +5,7 @@ import {
   type AnonymizerSettings,
   type BucketIdentity,
 } from '../anonymizer/index.ts';
-import type { MembershipLog } from './membership-log.ts';
+import type { BucketPairs, KeptMemberships } from './kept-memberships.ts';
 import {
   Account,
   hashText,
@@ -60,7 +60,7 @@ export interface SettledBucket {
 export interface Settlement {
   aggregator: BucketAggregator;
   /** Per user, the properties the budget kept. */
-  memberships: MembershipLog;
+  memberships: KeptMemberships;
   settled: SettledBucket[];
   /** The settled suppression bucket, when the run asked for one and someone is in it. */
   suppression?: AggregatedBucket;
@@ -125,9 +125,9 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
   // Who the charging pass left out, by hashText: each is counted once, whatever they missed.
   let leftOut = new Set<string>();
 
-  // The memberships' table of properties: the buckets' own, by index (exceptions never asked).
-  const pairs = buckets.map(({ identity }) =>
-    identity.kind === 'property' ? ([identity.label, identity.value] as const) : NO_PAIR,
+  // The memberships' table of properties: the buckets' own, by index (exceptions are none).
+  const pairs: BucketPairs = buckets.map(({ identity }) =>
+    identity.kind === 'property' ? ([identity.label, identity.value] as const) : undefined,
   );
 
   /**
@@ -139,21 +139,25 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
     const kept = new Int32Array(buckets.length);
     let order = new Int32Array(16);
     let shown = new Int32Array(16);
+    // The users are visited in the log's order: the memberships know a user by that place.
+    let index = -1;
     await account.eachUser(
       collected.users,
       (key, ids, stateOf) => {
+        index++;
         if (ids!.length > order.length) {
           order = new Int32Array(ids!.length * 2);
           shown = new Int32Array(ids!.length * 2);
         }
         const count = inPositionOrder(ids!, position, order);
         let properties = 0;
+        let refused = false;
         let words: Uint32Array | undefined;
         for (let i = 0; i < count; i++) {
           const b = order[i]!;
           const idx = chargedAt[b]!;
           if (idx >= 0 && !account.charge(stateOf(), charged[idx]!, idx)) {
-            if (fingerprints) leftOut.add(hashText(key));
+            refused = true;
             continue;
           }
           kept[b]!++;
@@ -162,9 +166,12 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
           for (let w = 0, at = b * WORDS; w < WORDS; w++, at++) {
             fingerprints[at] = fingerprints[at]! ^ words[w]!;
           }
-          if (pairs[b] !== NO_PAIR) shown[properties++] = b;
+          if (pairs[b] !== undefined) shown[properties++] = b;
         }
-        if (properties > 0) memberships.addIndexes(key, shown.subarray(0, properties), pairs);
+        if (refused && fingerprints) {
+          leftOut.add(hashText(key));
+          memberships.keepOnly(index, key, shown.subarray(0, properties));
+        }
       },
       fingerprints !== undefined,
     );
@@ -173,6 +180,7 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
 
   const charging = async () => {
     leftOut = new Set();
+    memberships.reset(pairs);
     const fingerprints = new Uint32Array(buckets.length * WORDS);
     const kept = await pass(fingerprints);
     const aggregator = new BucketAggregator();
@@ -201,7 +209,6 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
     });
   } catch (error) {
     if (!(error instanceof PricesMoved)) throw error;
-    memberships.clear();
     let kept = error.kept;
     for (
       let p = 1;
@@ -248,9 +255,6 @@ export async function settleRun(ledger: BudgetLedger, input: SettleInput): Promi
   settlement.leftOut = leftOut.size;
   return settlement;
 }
-
-/** An exception bucket's place in the memberships' table: never a member's property. */
-const NO_PAIR = Object.freeze(['', ''] as const);
 
 /** Buckets of one user up to which an insertion sort beats a sort call (and stays linear-ish). */
 const INSERTION_SORT_MAX = 32;

@@ -2,6 +2,8 @@
 import {
   isPublished,
   SUPPRESSION_IDENTITY,
+  USER_KEY_BYTES,
+  type UserKey,
   type AggregatedBucket,
   type BucketAggregator,
 } from '../anonymizer/index.ts';
@@ -30,17 +32,21 @@ export async function settleSuppression(
   leftOut: Set<string>,
 ): Promise<{ bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined> {
   // The same members as the anonymizer's suppressedUsers, read straight from the log.
-  const members = () =>
+  const readMembers = () =>
     collected.memberships.usersWithNone((label, value) => {
       const bucket = aggregator.property(label, value);
       return bucket !== undefined && isPublished(bucket, secret, settings, question);
     });
   let requested = 0;
   const asked = new Uint32Array(WORDS);
-  for (const key of members()) {
+  // Usually few: kept here for the passes below, which then need not read every user again.
+  const found = new KeyList(MEMBERS_KEPT);
+  for (const key of readMembers()) {
     requested++;
     xorKey(asked, key);
+    found.add(key);
   }
+  const members = () => (found.complete ? found.keys() : readMembers());
   if (requested === 0) return undefined;
   const hash = bucketHash({ kind: 'suppression' }, asked, question);
   const known = await account.ledger.known(orgId, [hash]);
@@ -94,4 +100,38 @@ export async function settleSuppression(
   };
   if (noiseCount > kept.count) bucket.noiseCount = noiseCount;
   return { bucket, settled };
+}
+
+/** Members of the suppression bucket kept in memory between its passes: 8 MiB of keys at most. */
+const MEMBERS_KEPT = 262_144;
+
+/** Keys in one growing buffer, up to a limit past which it stops keeping them (`complete` false). */
+class KeyList {
+  #bytes = new Uint8Array(USER_KEY_BYTES * 64);
+  #length = 0;
+  complete = true;
+
+  constructor(private readonly limit: number) {}
+
+  add(key: UserKey): void {
+    if (!this.complete) return;
+    if (this.#length === this.limit) {
+      this.complete = false;
+      this.#bytes = new Uint8Array(0);
+      return;
+    }
+    if ((this.#length + 1) * USER_KEY_BYTES > this.#bytes.length) {
+      const bigger = new Uint8Array(this.#bytes.length * 2);
+      bigger.set(this.#bytes);
+      this.#bytes = bigger;
+    }
+    this.#bytes.set(key, this.#length * USER_KEY_BYTES);
+    this.#length++;
+  }
+
+  *keys(): Generator<UserKey> {
+    for (let i = 0; i < this.#length; i++) {
+      yield this.#bytes.subarray(i * USER_KEY_BYTES, (i + 1) * USER_KEY_BYTES);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // One run's contributions to the participation budget: per bucket a count and a fingerprint, per user a list of buckets.
 import { USER_KEY_BYTES, type BucketIdentity, type UserKey } from '../anonymizer/index.ts';
-import { MembershipLog } from './membership-log.ts';
+import { KeptMemberships } from './kept-memberships.ts';
 import { UserLog, type UserLogOptions } from './user-log.ts';
 
 /** One bucket of a run before settlement: who asked is in the users' lists, not here. */
@@ -16,8 +16,8 @@ export interface CollectedBucket {
 export interface Collected {
   buckets: readonly CollectedBucket[];
   users: UserLog;
-  /** Where settlement puts each user's kept properties; closed with the run. */
-  memberships: MembershipLog;
+  /** Where settlement puts each user's kept properties (read through `users`); closed with the run. */
+  memberships: KeptMemberships;
 }
 
 /**
@@ -32,7 +32,7 @@ export class ParticipationRun<S> {
   readonly #exceptions = new Map<string, number>();
   readonly #buckets: CollectedBucket[] = [];
   readonly #users: UserLog;
-  readonly #memberships: MembershipLog;
+  readonly #memberships: KeptMemberships;
   readonly #current: number[] = [];
   #lastKey: UserKey | undefined;
   /** The current user's key as 32-bit words: one view per user, eight XORs per bucket. */
@@ -44,7 +44,7 @@ export class ParticipationRun<S> {
     options: UserLogOptions = {},
   ) {
     this.#users = new UserLog(options);
-    this.#memberships = new MembershipLog(options);
+    this.#memberships = new KeptMemberships(this.#users, options);
   }
 
   addProperty(label: string, value: string, user: UserKey): void {
@@ -74,15 +74,12 @@ export class ParticipationRun<S> {
     if (this.#settled) throw new Error('a participation run is settled once');
     this.#settled = true;
     this.#endUser();
-    try {
-      return await this.settleWith({
-        buckets: this.#buckets,
-        users: this.#users,
-        memberships: this.#memberships,
-      });
-    } finally {
-      this.#users.close();
-    }
+    // The users' log stays open until `close`: the kept memberships are read through it.
+    return await this.settleWith({
+      buckets: this.#buckets,
+      users: this.#users,
+      memberships: this.#memberships,
+    });
   }
 
   /** Deletes the run's temporary files (the settlement's memberships too): after anonymizing. */

@@ -32,7 +32,7 @@ describe('KeptMemberships', () => {
       // budget kept when it left them out of others.
       const all = Array.from({ length: 2000 }, (_, u) => {
         // Every 50th user reported only an exception: no property, so never in "*".
-      const ids = u % 50 === 0 ? [6] : [...new Set([u % 7, (u * 3) % 7, (u * 5 + 1) % 7])];
+        const ids = u % 50 === 0 ? [6] : [...new Set([u % 7, (u * 3) % 7, (u * 5 + 1) % 7])];
         const kept = u % 3 === 0 ? ids.filter((id) => id % 2 === 1) : undefined;
         return { key: userKey(secret, `u${u}`), ids, kept };
       });

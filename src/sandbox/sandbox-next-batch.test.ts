@@ -10,7 +10,6 @@ const LIGHT = { tables: { t: [{ loop: false }] } };
 const LOOPING = { tables: { t: [{ loop: true }] } };
 const ROUNDS = 7;
 
-
 describe('the batch after a timeout', () => {
   it('takes no longer than the batch after a light one (the isolate is replaced before the answer)', async () => {
     const program = compileTask(TASK, { timeoutMs: 100, memoryLimitMb: 64 });

@@ -47,6 +47,7 @@ import {
 } from './sandbox-process.ts';
 import { SandboxProcessCache } from './process-cache.ts';
 import { TASK_BODY_SUFFIX, TASK_PARAMETERS } from './task-shape.ts';
+import { TaskCompileError } from './task-compile-error.ts';
 import {
   DEFAULT_SANDBOX_LIMITS,
   MAX_ERROR_MESSAGE_LENGTH,
@@ -157,6 +158,9 @@ class SandboxedTaskProgram implements TaskProgram {
     } catch (error) {
       this.retire(sandbox);
       this.throwIfDisposed();
+      // One that waited (kept, or a spare) may have died meanwhile: the batch goes to another
+      // process, in the end one started for it. A task that does not compile fails anywhere.
+      if (sandbox.reused && !(error instanceof TaskCompileError)) return this.runBatch(inputs);
       throw error;
     }
     this.throwIfDisposed();

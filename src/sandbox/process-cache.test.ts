@@ -3,6 +3,7 @@ import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileTask } from './compile-task.ts';
 import { SandboxProcessCache, type ProcessCacheOptions } from './process-cache.ts';
+import { SandboxProcess } from './sandbox-process.ts';
 import { TEST_LIMITS } from './test-support.ts';
 import type { UserInput } from './types.ts';
 
@@ -115,6 +116,18 @@ describe('SandboxProcessCache', () => {
     }
   });
 
+  it('runs the next task in a new process when the kept one died while it waited', async () => {
+    const cache = cacheOf();
+    await runAndRelease(cache, 'org-a', 'report_property("x", 1);');
+    const [kept] = cache.pids();
+    process.kill(kept!, 'SIGKILL');
+    expect(await runAndRelease(cache, 'org-a', 'report_property("y", tables.t[0].n);')).toEqual([
+      { ok: true, properties: [['y', '1']] },
+    ]);
+    expect(cache.pids()).toHaveLength(1);
+    expect(cache.pids()).not.toContain(kept);
+  });
+
   it('kills a program stopped in the middle of a batch instead of keeping it', async () => {
     const cache = cacheOf();
     const program = compileTask(
@@ -180,5 +193,49 @@ describe('sandbox processes’ niceness', () => {
     const [lowest, ten] = cache.pids();
     expect(os.getPriority(lowest!)).toBe(19);
     expect(os.getPriority(ten!)).toBe(10);
+  });
+});
+
+describe('a spare process (started ahead of a run)', () => {
+  afterEach(() => SandboxProcess.endSpare());
+
+  it("is the run's first process, and runs as a process started for the run would", async () => {
+    const fresh = (await runAndRelease(undefined, 'org-a', DEPTH_PROBE))[0];
+    SandboxProcess.startSpare(TEST_LIMITS.niceness);
+    const spare = SandboxProcess.sparePid;
+    expect(spare).toBeGreaterThan(0);
+    const cache = cacheOf();
+    expect((await runAndRelease(cache, 'org-a', DEPTH_PROBE))[0]).toEqual(fresh);
+    expect(cache.pids()).toEqual([spare]);
+    expect(SandboxProcess.sparePid).toBeUndefined();
+  });
+
+  it('is not used for a run at another niceness, and is ended then', async () => {
+    SandboxProcess.startSpare(10);
+    const spare = SandboxProcess.sparePid!;
+    const cache = cacheOf();
+    await runAndRelease(cache, 'org-a', 'report_property("x", 1);');
+    expect(cache.pids()).toHaveLength(1);
+    expect(cache.pids()).not.toContain(spare);
+    await waitUntil(() => !isRunning(spare));
+    expect(isRunning(spare)).toBe(false);
+  });
+
+  it('is replaced when it died meanwhile, and ended when nobody took it', async () => {
+    SandboxProcess.startSpare(TEST_LIMITS.niceness);
+    const dead = SandboxProcess.sparePid!;
+    process.kill(dead, 'SIGKILL');
+    await waitUntil(() => !isRunning(dead));
+    const cache = cacheOf();
+    expect(await runAndRelease(cache, 'org-a', 'report_property("x", 1);')).toEqual([
+      { ok: true, properties: [['x', '1']] },
+    ]);
+    expect(cache.pids()).not.toContain(dead);
+
+    SandboxProcess.startSpare(TEST_LIMITS.niceness);
+    const unused = SandboxProcess.sparePid!;
+    expect(isRunning(unused)).toBe(true);
+    await SandboxProcess.endSpare();
+    expect(isRunning(unused)).toBe(false);
   });
 });

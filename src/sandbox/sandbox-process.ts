@@ -91,7 +91,11 @@ export class SandboxProcess {
   /** Settles once the process has exited and its stderr has been read to the end. */
   readonly #closed: Promise<unknown>;
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(
+    private readonly child: ChildProcess,
+    niceness: number,
+  ) {
+    this.#niceness = niceness;
     this.#channel = new SandboxChannel(child.stdio[3] as Socket);
     const stderr = child.stderr as Readable;
     stderr.setEncoding('utf8');
@@ -109,6 +113,50 @@ export class SandboxProcess {
    * once, so that a run stopped while its processes start can kill them too.
    */
   static start(init: SandboxInit): SandboxProcess {
+    const niceness = init.limits.niceness ?? SANDBOX_NICENESS;
+    const spare = SandboxProcess.#spare;
+    SandboxProcess.#spare = undefined;
+    if (spare?.alive && spare.#niceness === niceness) {
+      spare.reinit(init);
+      spare.#reused = true;
+      return spare;
+    }
+    spare?.dispose();
+    const sandbox = SandboxProcess.#spawn(niceness);
+    sandbox.reinit(init);
+    return sandbox;
+  }
+
+  /** A process started ahead of need (startSpare), for the next `start`. */
+  static #spare: SandboxProcess | undefined;
+
+  /**
+   * Starts a process before any task needs one, which the next `start` hands its task to: a
+   * command about to run a task (the CLI's `task run`) pays Node's start-up, about a fifth of a
+   * second without its snapshot, while it opens the platform rather than after. The process has
+   * run nothing and waits for its first task, so it is as new as one started then; it is
+   * unreferenced meanwhile (a command that never runs a task still exits). `endSpare` ends it.
+   */
+  static startSpare(niceness: number = SANDBOX_NICENESS): void {
+    if (SandboxProcess.#spare?.alive) return;
+    SandboxProcess.#spare = SandboxProcess.#spawn(niceness);
+  }
+
+  /** The spare process's id, while there is one (for monitoring and tests). */
+  static get sparePid(): number | undefined {
+    return SandboxProcess.#spare?.pid;
+  }
+
+  /** Ends the spare process if no task took it; resolves once it has exited. */
+  static async endSpare(): Promise<void> {
+    const spare = SandboxProcess.#spare;
+    SandboxProcess.#spare = undefined;
+    if (spare === undefined) return;
+    spare.dispose();
+    await spare.exited;
+  }
+
+  static #spawn(niceness: number): SandboxProcess {
     const child = spawn(
       process.execPath,
       ['--no-node-snapshot', ...SANDBOX_V8_FLAGS, CHILD_ENTRY],
@@ -119,9 +167,10 @@ export class SandboxProcess {
         windowsHide: true,
       },
     );
-    lowerPriority(child, init.limits.niceness ?? SANDBOX_NICENESS);
-    const sandbox = new SandboxProcess(child);
-    sandbox.#handTask(init);
+    lowerPriority(child, niceness);
+    const sandbox = new SandboxProcess(child, niceness);
+    // Waiting for its first task holds nothing: no event loop is kept alive by an idle process.
+    sandbox.#hold(false);
     return sandbox;
   }
 
@@ -131,7 +180,17 @@ export class SandboxProcess {
    */
   ready: Promise<void> = Promise.resolve();
 
-  #tasks = 1;
+  #tasks = 0;
+  #reused = false;
+  readonly #niceness: number;
+
+  /**
+   * Whether the process was started before its current task (kept from an earlier task, or a
+   * spare): it may have died while it waited, which a process started for the task cannot have.
+   */
+  get reused(): boolean {
+    return this.#reused;
+  }
 
   /** Tasks this process has been handed, the first included (process-cache.ts bounds it). */
   get tasks(): number {
@@ -154,6 +213,7 @@ export class SandboxProcess {
    * can take users, exactly as after start.
    */
   reinit(init: SandboxInit): void {
+    this.#reused = this.#tasks > 0;
     this.#tasks++;
     this.#handTask(init);
   }
@@ -268,6 +328,16 @@ export class SandboxProcess {
       stderr?.unref();
     }
   }
+}
+
+/** SandboxProcess.startSpare, for the parts that open the platform (a command about to run a task). */
+export function startSpareProcess(niceness?: number): void {
+  SandboxProcess.startSpare(niceness);
+}
+
+/** SandboxProcess.endSpare. */
+export function endSpareProcess(): Promise<void> {
+  return SandboxProcess.endSpare();
 }
 
 /** Why the sandbox process died, from the last of what it wrote to stderr. */

@@ -60,6 +60,9 @@ function languageOfFile(file: string | undefined): string {
   return 'javascript';
 }
 
+/** The commands that run a task: a sandbox process starts while the platform opens. */
+const RUNS_TASK = { runsTask: true };
+
 export function registerTaskCommands(program: Command): void {
   const task = program.command('task').description('create and run tasks');
 
@@ -136,27 +139,31 @@ export function registerTaskCommands(program: Command): void {
     )
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
-      withPlatform(command, async (p) => {
-        const orgId = (await resolveOrg(p, opts.org)).id;
-        const token = await taskRef(p, orgId, ref);
-        // Before the run, not after it: a build replaced meanwhile keeps its chunks only so long.
-        const { toApiItem } = await import('../../air/index.ts');
-        const { run, finished } = await p.tasks.startBatch(orgId, token, { background: true });
-        const bar = progressBar();
-        const timer = setInterval(() => bar.update(run.progress), 200);
-        const cancel = () => void p.tasks.runs.cancel(orgId, run.taskId, run.id);
-        process.once('SIGINT', cancel);
-        try {
-          const result = await finished;
-          bar.update(run.progress);
-          bar.end();
-          printResult(toApiItem(result));
-          if (result.budget) printNote(`participation budget: ${result.budget.message}`);
-        } finally {
-          clearInterval(timer);
-          process.off('SIGINT', cancel);
-        }
-      }),
+      withPlatform(
+        command,
+        async (p) => {
+          const orgId = (await resolveOrg(p, opts.org)).id;
+          const token = await taskRef(p, orgId, ref);
+          // Before the run, not after it: a build replaced meanwhile keeps its chunks only so long.
+          const { toApiItem } = await import('../../air/index.ts');
+          const { run, finished } = await p.tasks.startBatch(orgId, token, { background: true });
+          const bar = progressBar();
+          const timer = setInterval(() => bar.update(run.progress), 200);
+          const cancel = () => void p.tasks.runs.cancel(orgId, run.taskId, run.id);
+          process.once('SIGINT', cancel);
+          try {
+            const result = await finished;
+            bar.update(run.progress);
+            bar.end();
+            printResult(toApiItem(result));
+            if (result.budget) printNote(`participation budget: ${result.budget.message}`);
+          } finally {
+            clearInterval(timer);
+            process.off('SIGINT', cancel);
+          }
+        },
+        RUNS_TASK,
+      ),
     );
 
   task
@@ -170,12 +177,16 @@ export function registerTaskCommands(program: Command): void {
     )
     .requiredOption('--org <org>', 'organisation id or name')
     .action(async (ref: string, opts: { org: string }, command: Command) =>
-      withPlatform(command, async (p) => {
-        const orgId = (await resolveOrg(p, opts.org)).id;
-        const preview = await p.tasks.preview(orgId, await taskRef(p, orgId, ref));
-        printResult(preview);
-        printNote(`participation budget: ${preview.message}`);
-      }),
+      withPlatform(
+        command,
+        async (p) => {
+          const orgId = (await resolveOrg(p, opts.org)).id;
+          const preview = await p.tasks.preview(orgId, await taskRef(p, orgId, ref));
+          printResult(preview);
+          printNote(`participation budget: ${preview.message}`);
+        },
+        RUNS_TASK,
+      ),
     );
 
   task

@@ -2,8 +2,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { installRoot } from '../../shared/index.ts';
-import type { ImportPosition } from './import-progress.ts';
-import { RECORD_POSITION } from './import-progress.ts';
+import { RECORD_POSITION, type ImportPosition } from './import-progress.ts';
 import { insertSql, READ_SEQUENCE, WRITE_SEQUENCE, type CheckedPayload } from './insert.ts';
 
 const WORKER_ENTRY = path.join(installRoot(), 'src/cloak/data/import-writer-worker.mjs');
@@ -118,4 +117,96 @@ export class ImportWriter {
     for (const { reject } of this.#waiting.values()) reject(error);
     this.#waiting.clear();
   }
+}
+
+export type ImportPayload = Record<string, unknown>;
+
+/** What an import's batches need of the store. */
+export interface ImportBatchStore {
+  /** cloak.db's file, or undefined for an in-memory database (no thread: it cannot be shared). */
+  file: string | undefined;
+  /** Checks and stores a batch with its position in one transaction, on this thread. */
+  storeHere(payload: ImportPayload, position: ImportPosition): void;
+  /** Checks a batch against the tables as they are now, for the thread (no sequences yet). */
+  check(payload: ImportPayload): CheckedPayload;
+  /** Where the batches go: all but the position, which is each batch's own. */
+  place: Omit<ImportBatchPlace, 'position'>;
+}
+
+/**
+ * An import's batches, stored in the order given, whatever thread stores them: the first on this
+ * thread (a one-batch import starts no thread), the later ones by the writer thread while the
+ * importer reads on (file-import.ts's `inFlight`), and, once a table has changed under the
+ * thread, on this thread again, each checked inside its own transaction. A batch that fails stops
+ * the storing: no later batch is stored, so what is stored is a prefix of the file.
+ */
+export class ImportBatches {
+  #writer: ImportWriter | undefined;
+  #batches = 0;
+  /** Set once a table changed under the thread: the rest is stored here, as before it. */
+  #stale = false;
+  /**
+   * Set when a batch is refused before it reaches the thread (its check failed): no later batch
+   * may be sent, or the file would be stored with a hole.
+   */
+  #refused = false;
+  /** Whether every batch so far was stored, once they have settled: the next one's `before`. */
+  #storedSoFar: Promise<boolean> = Promise.resolve(true);
+
+  constructor(private readonly store: ImportBatchStore) {}
+
+  insert(payload: ImportPayload, position: ImportPosition): Promise<void> {
+    const before = this.#storedSoFar;
+    const done = this.#insert(payload, position, before);
+    const stored = done.then(
+      () => true,
+      () => false,
+    );
+    this.#storedSoFar = before.then((ok) => ok && stored);
+    return done;
+  }
+
+  /** Ends the thread, if one was started: call once the import has ended, however it ended. */
+  async close(): Promise<void> {
+    await this.#writer?.close();
+  }
+
+  async #insert(
+    payload: ImportPayload,
+    position: ImportPosition,
+    before: Promise<boolean>,
+  ): Promise<void> {
+    if (this.#refused) throw notStored();
+    if (this.#stale) return this.#storeHere(payload, position, before);
+    const { store } = this;
+    let checked: CheckedPayload;
+    try {
+      if (store.file === undefined || this.#batches++ === 0) {
+        return store.storeHere(payload, position);
+      }
+      checked = store.check(payload);
+    } catch (error) {
+      this.#refused = true;
+      throw error;
+    }
+    this.#writer ??= new ImportWriter(store.file);
+    try {
+      await this.#writer.write(checked, { ...store.place, position });
+    } catch (error) {
+      if (!(error instanceof StaleImportBatch)) throw error;
+      // Neither this batch nor any sent after it was stored: each is stored here, in order.
+      this.#stale = true;
+      await this.#storeHere(payload, position, before);
+    }
+  }
+
+  /** Stores a batch on this thread once the batches before it are stored. */
+  async #storeHere(payload: ImportPayload, position: ImportPosition, before: Promise<boolean>) {
+    if (!(await before)) throw notStored();
+    this.store.storeHere(payload, position);
+  }
+}
+
+function notStored(): Error {
+  return new Error('not stored: an earlier batch of the import failed');
 }

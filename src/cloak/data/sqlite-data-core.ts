@@ -4,8 +4,8 @@ import type { PrefetchSpec } from '../../shared/index.ts';
 import type { Readable } from 'node:stream';
 import { importFile, type ImportOptions, type ImportResult } from './file-import.ts';
 import { ImportProgress, type ImportPosition } from './import-progress.ts';
-import { ImportWriter, StaleImportBatch } from './import-writer.ts';
-import { checkPayload, insertPayload, type CheckedPayload, type InsertCounts } from './insert.ts';
+import { ImportBatches } from './import-writer.ts';
+import { checkPayload, insertPayload, type InsertCounts } from './insert.ts';
 import { LookupTables } from './lookup-tables.ts';
 import { quoteIdentifier } from './names.ts';
 import {
@@ -127,90 +127,35 @@ export class SqliteDataCore {
         progress.record(orgId, table, importId, position);
       },
     );
-    // From the second batch on, a file's batches are stored by a thread of their own while this
-    // one reads and checks the next (import-writer.ts); a one-batch import starts no thread, and
-    // an in-memory database cannot be opened twice.
     /** The table as the importer was given it: its checks are of this version. */
     let imported: StoredTable | undefined;
-    let writer: ImportWriter | undefined;
-    /** Set once a table changed under the thread: the rest is stored here, as before it. */
-    let stale = false;
-    /**
-     * Set when a batch is refused before it reaches the thread (its check failed): no later
-     * batch may be sent, or the file would be stored with a hole.
-     */
-    let refused = false;
-    /** Whether every batch so far was stored, once they have settled: the next one's `before`. */
-    let storedSoFar: Promise<boolean> = Promise.resolve(true);
-    let batches = 0;
-    const notStored = () => new Error('not stored: an earlier batch of the import failed');
-    /** Stores a batch on this thread once the batches before it are stored. */
-    const storeHere = async (
-      payload: Record<string, unknown>,
-      position: ImportPosition,
-      before: Promise<boolean>,
-    ) => {
-      if (!(await before)) throw notStored();
-      storeBatch(payload, position);
-    };
-    const store = async (
-      payload: Record<string, unknown>,
-      position: ImportPosition,
-      before: Promise<boolean>,
-    ): Promise<void> => {
-      if (refused) throw notStored();
-      if (stale) return storeHere(payload, position, before);
-      let checked: CheckedPayload;
-      try {
-        if (this.db.memory || batches++ === 0) return storeBatch(payload, position);
+    // From the second batch on, a file's batches are stored by a thread of their own while this
+    // one reads and checks the next (import-writer.ts).
+    const batches = new ImportBatches({
+      file: this.db.memory ? undefined : this.db.name,
+      storeHere: storeBatch,
+      check: (payload) => {
         // The importer checked the values against the table it was given at the start: while
         // the table is that version, they are bound without a second check. The thread refuses
-        // the batch if the table has changed by the time it writes; sequences and arrival are
-        // the thread's.
+        // the batch if the table has changed by the time it writes.
         const now = this.catalogue.require(orgId, table);
         const values =
           now.id === imported?.id && now.version === imported.version ? 'checked' : 'check';
-        const require = (name: string) => this.catalogue.require(orgId, name);
-        checked = checkPayload(require, payload, 0, 0, values);
-      } catch (error) {
-        refused = true;
-        throw error;
-      }
-      writer ??= new ImportWriter(this.db.name);
-      try {
-        await writer.write(checked, { orgId, tableName: table, importId, position });
-      } catch (error) {
-        if (!(error instanceof StaleImportBatch)) throw error;
-        // Neither this batch nor any sent after it was stored: each is stored here, in order,
-        // checked inside its own transaction against the table as it is now.
-        stale = true;
-        await storeHere(payload, position, before);
-      }
-    };
-    const insert = (payload: Record<string, unknown>, position: ImportPosition) => {
-      const before = storedSoFar;
-      const done = store(payload, position, before);
-      storedSoFar = before.then(
-        (ok) =>
-          ok &&
-          done.then(
-            () => true,
-            () => false,
-          ),
-      );
-      return done;
-    };
+        return checkPayload((name) => this.catalogue.require(orgId, name), payload, 0, 0, values);
+      },
+      place: { orgId, tableName: table, importId },
+    });
     return importFile(
       {
         table: (name) => publicInfo((imported = this.catalogue.require(orgId, name))),
-        insert,
+        insert: (payload, position) => batches.insert(payload, position),
         inFlight: this.db.memory ? 1 : 2,
         stored: () => progress.get(orgId, importId),
         record: (position) => progress.record(orgId, table, importId, position),
       },
       input,
       options,
-    ).finally(() => writer?.close());
+    ).finally(() => batches.close());
   }
 
   /** Forgets a user: every row of theirs in every table of the organisation. Returns the rows removed. */

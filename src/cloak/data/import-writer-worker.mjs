@@ -17,7 +17,9 @@ import { parentPort, workerData } from 'node:worker_threads';
  * checked again against the table as it is now.
  */
 
-const { file, statements } = workerData;
+// An import's batches are a file's parts in order; `POST /bulk_insert` requests are not (ordered
+// false): one that fails or finds its table changed stops nothing after it.
+const { file, statements, ordered = true } = workerData;
 const db = new Database(file, { fileMustExist: true });
 // The durability and waiting of every cloak.db connection (store/sqlite.ts); WAL is the file's.
 db.pragma('synchronous = FULL');
@@ -46,7 +48,7 @@ const store = db.transaction((batch) => {
     if (tableVersion.get(target.tableId, batch.orgId) !== target.version) throw new Stale();
   }
   let seq = readSequence.get();
-  const arrival = Math.trunc(Date.now());
+  const arrival = Math.trunc(batch.arrival ?? Date.now());
   for (const target of batch.targets) {
     for (const chunk of target.chunks) {
       for (let at = 0; at < chunk.length; at += target.width) {
@@ -58,6 +60,7 @@ const store = db.transaction((batch) => {
   }
   writeSequence.run(seq);
   const { position } = batch;
+  if (position === undefined) return;
   recordPosition.run(
     batch.importId,
     batch.orgId,
@@ -89,10 +92,10 @@ parentPort.on('message', (batch) => {
     parentPort.postMessage({ id: batch.id, type: 'stored' });
   } catch (error) {
     if (error instanceof Stale) {
-      stopped = 'stale';
+      if (ordered) stopped = 'stale';
       return parentPort.postMessage({ id: batch.id, type: 'stale' });
     }
-    stopped = 'skipped';
+    if (ordered) stopped = 'skipped';
     parentPort.postMessage({
       id: batch.id,
       type: 'error',

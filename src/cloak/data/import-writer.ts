@@ -23,6 +23,12 @@ export interface ImportBatchPlace {
   position: ImportPosition;
 }
 
+/** A `POST /bulk_insert` payload's place: no import, and the time it arrived, if given. */
+export interface InsertPlace {
+  orgId: string;
+  arrival?: number;
+}
+
 /**
  * The thread answered that a table of the batch changed (altered or dropped) after the batch was
  * checked: this batch and every later one were not stored, and are to be stored by the caller,
@@ -54,12 +60,21 @@ export class ImportWriter {
   /** Set when the thread itself failed (it exited, or threw outside a batch). */
   #broken: Error | undefined;
 
-  constructor(file: string) {
+  /**
+   * `ordered` (an import): a batch that fails, or finds a table changed, stops every later one.
+   * Unordered (uploads, each its own request): each batch stands alone, and the thread is
+   * unreferenced while it has nothing to write.
+   */
+  constructor(
+    file: string,
+    private readonly ordered = true,
+  ) {
     // Nothing of the parent's flags (a test runner's loaders) is needed here.
     this.#worker = new Worker(WORKER_ENTRY, {
       execArgv: [],
-      workerData: { file, statements: STATEMENTS },
+      workerData: { file, statements: STATEMENTS, ordered },
     });
+    if (!ordered) this.#worker.unref();
     ImportWriter.started++;
     this.#worker.on('message', (answer: Answer) => this.#answer(answer));
     // An error thrown outside a batch arrives as the thread saw it, cloned: maybe not an Error.
@@ -75,9 +90,11 @@ export class ImportWriter {
     );
   }
 
-  write(checked: CheckedPayload, place: ImportBatchPlace): Promise<void> {
+  write(checked: CheckedPayload, place: ImportBatchPlace | InsertPlace): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken);
     const id = this.#next++;
+    // Referenced while it writes: a process waiting only for this batch must not exit.
+    if (!this.ordered && this.#waiting.size === 0) this.#worker.ref();
     const targets = checked.targets.map(({ table, chunks }) => ({
       tableId: table.id,
       version: table.version,
@@ -101,6 +118,7 @@ export class ImportWriter {
     const waiting = this.#waiting.get(answer.id);
     if (!waiting) return;
     this.#waiting.delete(answer.id);
+    if (!this.ordered && this.#waiting.size === 0) this.#worker.unref();
     if (answer.type === 'stored') return waiting.resolve();
     if (answer.type === 'stale') return waiting.reject(new StaleImportBatch());
     if (answer.type === 'skipped') {

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { importFile, type ImportOptions, type ImportResult } from './file-import.ts';
 import { ImportProgress, type ImportPosition } from './import-progress.ts';
 import { ImportBatches } from './import-writer.ts';
-import { checkPayload, insertPayload, type InsertCounts } from './insert.ts';
+import { checkPayload, insertPayload, type CheckedPayload, type InsertCounts } from './insert.ts';
 import { LookupTables } from './lookup-tables.ts';
 import { quoteIdentifier } from './names.ts';
 import {
@@ -102,6 +102,15 @@ export class SqliteDataCore {
     );
     const sql = `SELECT count(*) AS n FROM (${selects.join(' UNION ')}) AS u`;
     return (this.db.prepare(sql).get() as { n: number }).n;
+  }
+
+  /**
+   * Checks a /bulk_insert payload against the tables as they are now and binds its rows, without
+   * storing them (the sequences and arrival are left to whoever writes them: import-writer.ts).
+   */
+  checkInsert(orgId: string, payload: unknown): CheckedPayload {
+    checkOrg(orgId);
+    return checkPayload((name) => this.catalogue.require(orgId, name), payload, 0, 0);
   }
 
   /** A /bulk_insert payload `{"<user>": {"<table>": [rows]}}`, stored all or nothing. */

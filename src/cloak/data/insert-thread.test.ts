@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../errors/index.ts';
-import { ImportWriter } from './import-writer.ts';
+import { RowWriter } from './row-writer.ts';
 import { INSERT_THREAD_MIN_ROWS } from './sqlite-data-store.ts';
 import { openTestStore, type TestStore } from './test-support.ts';
 
@@ -64,13 +64,13 @@ function stored() {
 describe('an upload written by the thread', () => {
   it('stores what the same upload stores when written here, with the same answer', async () => {
     const big = payload(INSERT_THREAD_MIN_ROWS + 200);
-    const threads = ImportWriter.started;
+    const threads = RowWriter.started;
     expect(await t.data.insert('org', big)).toEqual({
       users: 50,
       rows: INSERT_THREAD_MIN_ROWS + 200,
     });
     const threaded = stored();
-    expect(ImportWriter.started).toBe(threads + 1);
+    expect(RowWriter.started).toBe(threads + 1);
 
     // The same payload on a fresh store, written on this thread (a synchronous core insert).
     const other = await openTestStore();

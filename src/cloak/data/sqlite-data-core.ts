@@ -4,7 +4,7 @@ import type { PrefetchSpec } from '../../shared/index.ts';
 import type { Readable } from 'node:stream';
 import { importFile, type ImportOptions, type ImportResult } from './file-import.ts';
 import { ImportProgress, type ImportPosition } from './import-progress.ts';
-import { ImportBatches } from './import-writer.ts';
+import { ImportBatches } from './row-writer.ts';
 import { checkPayload, insertPayload, type CheckedPayload, type InsertCounts } from './insert.ts';
 import { LookupTables } from './lookup-tables.ts';
 import { quoteIdentifier } from './names.ts';
@@ -106,7 +106,7 @@ export class SqliteDataCore {
 
   /**
    * Checks a /bulk_insert payload against the tables as they are now and binds its rows, without
-   * storing them (the sequences and arrival are left to whoever writes them: import-writer.ts).
+   * storing them (the sequences and arrival are left to whoever writes them: row-writer.ts).
    */
   checkInsert(orgId: string, payload: unknown): CheckedPayload {
     checkOrg(orgId);
@@ -139,7 +139,7 @@ export class SqliteDataCore {
     /** The table as the importer was given it: its checks are of this version. */
     let imported: StoredTable | undefined;
     // From the second batch on, a file's batches are stored by a thread of their own while this
-    // one reads and checks the next (import-writer.ts).
+    // one reads and checks the next (row-writer.ts).
     const batches = new ImportBatches({
       file: this.db.memory ? undefined : this.db.name,
       storeHere: storeBatch,

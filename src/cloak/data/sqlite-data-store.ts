@@ -5,7 +5,7 @@ import type { SqliteSqlDb } from '../../store/index.ts';
 import type { SqlTaskQuery } from '../sql-task/sql-task-model.ts';
 import type { CloakDataStore, LookupReader } from './data-store.ts';
 import type { ImportOptions, ImportResult } from './file-import.ts';
-import { ImportWriter, StaleImportBatch } from './import-writer.ts';
+import { RowWriter, StaleRowBatch } from './row-writer.ts';
 import type { InsertCounts } from './insert.ts';
 import { migrateDataStore } from './schema.ts';
 import type { CompiledSqlTask } from './sql-compile.ts';
@@ -25,7 +25,7 @@ export class SqliteDataStore implements CloakDataStore {
   readonly dialect = 'sqlite';
 
   /** Writes large uploads beside this thread (cloak.db as a file only). */
-  #writer: ImportWriter | undefined;
+  #writer: RowWriter | undefined;
 
   private constructor(
     readonly sync: SqliteDataCore,
@@ -75,7 +75,7 @@ export class SqliteDataStore implements CloakDataStore {
 
   /**
    * An upload of INSERT_THREAD_MIN_ROWS rows or more is checked here, outside the write lock, and
-   * written by a thread of its own (import-writer.ts) while this one goes on: the next request's
+   * written by a thread of its own (row-writer.ts) while this one goes on: the next request's
    * body is parsed and checked while this one's rows are written. Smaller ones are written here.
    * Either way the rows are stored in one transaction, with the same sequences and answer.
    */
@@ -83,7 +83,7 @@ export class SqliteDataStore implements CloakDataStore {
     const here = () => this.db.exclusive(() => this.sync.insert(orgId, payload, now));
     if (rowsIn(payload) < this.insertThreadMinRows) return here();
     const checked = this.sync.checkInsert(orgId, payload);
-    const writer = (this.#writer ??= new ImportWriter(this.db.raw.name, false));
+    const writer = (this.#writer ??= new RowWriter(this.db.raw.name, false));
     const place = now === undefined ? { orgId } : { orgId, arrival: now };
     try {
       // Under the lock: no bookkeeping transaction of this connection opens meanwhile, as for
@@ -91,7 +91,7 @@ export class SqliteDataStore implements CloakDataStore {
       await this.db.exclusive(() => writer.write(checked, place));
     } catch (error) {
       // A table altered or dropped since the check: checked again and written here.
-      if (error instanceof StaleImportBatch) return here();
+      if (error instanceof StaleRowBatch) return here();
       throw error;
     }
     return { users: checked.users, rows: checked.rows };

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../errors/index.ts';
 import type { ImportOptions } from './file-import.ts';
-import { ImportWriter } from './import-writer.ts';
+import { RowWriter } from './row-writer.ts';
 import { openTestStore, type TestStore } from './test-support.ts';
 
 let t: TestStore;
@@ -59,9 +59,9 @@ function storedBySequence(): Array<{ user: string; line: number; ok: number; big
 
 describe('file import through the writer thread', () => {
   it('stores every batch in file order: sequences follow the lines, the position is the last line', async () => {
-    const before = ImportWriter.started;
+    const before = RowWriter.started;
     expect(await run()).toEqual({ rows: LINES, users: 7, lines: LINES + 1 });
-    expect(ImportWriter.started).toBe(before + 1);
+    expect(RowWriter.started).toBe(before + 1);
     const rows = storedBySequence();
     expect(rows.map((r) => r.line)).toEqual(Array.from({ length: LINES }, (_, i) => i + 2));
     // Bound as the main thread binds them: booleans as 0 and 1, bigint digits as numbers.
@@ -77,9 +77,9 @@ describe('file import through the writer thread', () => {
   });
 
   it('one batch starts no thread', async () => {
-    const before = ImportWriter.started;
+    const before = RowWriter.started;
     await run({ batchRows: 1000 });
-    expect(ImportWriter.started).toBe(before);
+    expect(RowWriter.started).toBe(before);
     expect(storedBySequence()).toHaveLength(LINES);
   });
 

@@ -1,11 +1,11 @@
-// Hands a file import's checked batches to a thread that stores them (import-writer-worker.mjs), so that reading the file and writing it overlap.
+// Hands checked rows (an import's batches, large uploads) to a thread that stores them (row-writer-worker.mjs), so that reading the next and writing these overlap.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { installRoot } from '../../shared/index.ts';
 import { RECORD_POSITION, type ImportPosition } from './import-progress.ts';
 import { insertSql, READ_SEQUENCE, WRITE_SEQUENCE, type CheckedPayload } from './insert.ts';
 
-const WORKER_ENTRY = path.join(installRoot(), 'src/cloak/data/import-writer-worker.mjs');
+const WORKER_ENTRY = path.join(installRoot(), 'src/cloak/data/row-writer-worker.mjs');
 
 /** The statements the thread prepares: the same texts as the main thread's insert path. */
 const STATEMENTS = {
@@ -34,7 +34,7 @@ export interface InsertPlace {
  * checked: this batch and every later one were not stored, and are to be stored by the caller,
  * checked again against the table as it is now.
  */
-export class StaleImportBatch extends Error {
+export class StaleRowBatch extends Error {
   constructor() {
     super('a table changed while the import ran; the batch is to be checked again');
   }
@@ -47,11 +47,12 @@ type Answer =
   | { id: number; type: 'error'; name: string; message: string; code?: string };
 
 /**
- * One import's writer thread. `write` resolves once the batch is committed, in the order the
- * batches were given; a failed batch rejects and so do all later ones (nothing after a failure is
- * stored). `close` ends the thread; call it when the import ends, however it ends.
+ * A writer thread: an import's own (ordered) or a store's for large uploads (unordered). `write`
+ * resolves once the batch is committed; batches are written in the order given. Ordered, a failed
+ * batch rejects and so do all later ones (nothing after a failure is stored). `close` ends the
+ * thread; call it when the import (or the store) ends, however it ends.
  */
-export class ImportWriter {
+export class RowWriter {
   /** Threads started so far in this process (tests: an import of several batches uses one). */
   static started = 0;
   readonly #worker: Worker;
@@ -75,7 +76,7 @@ export class ImportWriter {
       workerData: { file, statements: STATEMENTS, ordered },
     });
     if (!ordered) this.#worker.unref();
-    ImportWriter.started++;
+    RowWriter.started++;
     this.#worker.on('message', (answer: Answer) => this.#answer(answer));
     // An error thrown outside a batch arrives as the thread saw it, cloned: maybe not an Error.
     this.#worker.on('error', (error: unknown) =>
@@ -120,7 +121,7 @@ export class ImportWriter {
     this.#waiting.delete(answer.id);
     if (!this.ordered && this.#waiting.size === 0) this.#worker.unref();
     if (answer.type === 'stored') return waiting.resolve();
-    if (answer.type === 'stale') return waiting.reject(new StaleImportBatch());
+    if (answer.type === 'stale') return waiting.reject(new StaleRowBatch());
     if (answer.type === 'skipped') {
       return waiting.reject(new Error('not stored: an earlier batch of the import failed'));
     }
@@ -159,7 +160,7 @@ export interface ImportBatchStore {
  * the storing: no later batch is stored, so what is stored is a prefix of the file.
  */
 export class ImportBatches {
-  #writer: ImportWriter | undefined;
+  #writer: RowWriter | undefined;
   #batches = 0;
   /** Set once a table changed under the thread: the rest is stored here, as before it. */
   #stale = false;
@@ -207,11 +208,11 @@ export class ImportBatches {
       this.#refused = true;
       throw error;
     }
-    this.#writer ??= new ImportWriter(store.file);
+    this.#writer ??= new RowWriter(store.file);
     try {
       await this.#writer.write(checked, { ...store.place, position });
     } catch (error) {
-      if (!(error instanceof StaleImportBatch)) throw error;
+      if (!(error instanceof StaleRowBatch)) throw error;
       // Neither this batch nor any sent after it was stored: each is stored here, in order.
       this.#stale = true;
       await this.#storeHere(payload, position, before);

@@ -1,4 +1,4 @@
-// A worker thread that stores a file import's checked batches in cloak.db, on a connection of its own, while the importer reads and checks the next ones (import-writer.ts).
+// A worker thread that stores checked rows in cloak.db (an import's batches, large uploads), on a connection of its own, while the main thread reads and checks the next ones (row-writer.ts).
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 

@@ -152,3 +152,15 @@ describe('an upload written by the thread', () => {
     expect(await t.data.rowCount('org', 'events')).toBe(INSERT_THREAD_MIN_ROWS);
   });
 });
+
+describe('a writer thread that has gone', () => {
+  it('says so and refuses to write, so that the store starts another', async () => {
+    const writer = new RowWriter(t.file, false);
+    expect(writer.broken).toBe(false);
+    await writer.close();
+    expect(writer.broken).toBe(true);
+    const checked = t.store.checkInsert('org', payload(10));
+    await expect(writer.write(checked, { orgId: 'org' })).rejects.toThrow(/writer thread/);
+    expect(await t.data.rowCount('org', 'events')).toBe(0);
+  });
+});

@@ -5,7 +5,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 /*
  * Why a thread: an import of a million rows spent about half its time in SQLite (the inserts and
  * each batch's commit) and the other half reading, parsing and checking the file, one after the
- * other on one thread. Here SQLite's half runs beside the other.
+ * other on one thread, and a server's uploads a third of theirs. Here SQLite's half runs beside
+ * the other.
  *
  * A batch arrives checked and bound (insert.ts's chunks: user id, sequence, arrival, then the
  * columns, the sequence and arrival left for here). In one IMMEDIATE transaction, as insertPayload

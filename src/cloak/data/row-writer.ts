@@ -83,12 +83,17 @@ export class RowWriter {
       this.#break(
         error instanceof Error
           ? error
-          : new Error(`the import's writer thread failed: ${String((error as Error)?.message)}`),
+          : new Error(`the writer thread failed: ${String((error as Error)?.message)}`),
       ),
     );
     this.#worker.on('exit', (code) =>
-      this.#break(new Error(`the import's writer thread exited (${code})`)),
+      this.#break(new Error(`the writer thread exited (${code})`)),
     );
+  }
+
+  /** Whether the thread has gone (exited, failed outside a batch, or closed): it writes no more. */
+  get broken(): boolean {
+    return this.#broken !== undefined;
   }
 
   write(checked: CheckedPayload, place: ImportBatchPlace | InsertPlace): Promise<void> {
@@ -112,7 +117,7 @@ export class RowWriter {
   async close(): Promise<void> {
     this.#worker.removeAllListeners('exit');
     await this.#worker.terminate();
-    this.#break(new Error("the import's writer thread was closed"));
+    this.#break(new Error("the writer thread was closed"));
   }
 
   #answer(answer: Answer): void {

@@ -92,6 +92,9 @@ export class SqliteDataStore implements CloakDataStore {
     } catch (error) {
       // A table altered or dropped since the check: checked again and written here.
       if (error instanceof StaleRowBatch) return here();
+      // A thread that has gone is not asked again: the next upload starts another. This one
+      // fails (whether its commit was made before the thread went is not known).
+      if (writer.broken && this.#writer === writer) this.#writer = undefined;
       throw error;
     }
     return { users: checked.users, rows: checked.rows };

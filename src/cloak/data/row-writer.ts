@@ -86,9 +86,7 @@ export class RowWriter {
           : new Error(`the writer thread failed: ${String((error as Error)?.message)}`),
       ),
     );
-    this.#worker.on('exit', (code) =>
-      this.#break(new Error(`the writer thread exited (${code})`)),
-    );
+    this.#worker.on('exit', (code) => this.#break(new Error(`the writer thread exited (${code})`)));
   }
 
   /** Whether the thread has gone (exited, failed outside a batch, or closed): it writes no more. */
@@ -117,7 +115,7 @@ export class RowWriter {
   async close(): Promise<void> {
     this.#worker.removeAllListeners('exit');
     await this.#worker.terminate();
-    this.#break(new Error("the writer thread was closed"));
+    this.#break(new Error('the writer thread was closed'));
   }
 
   #answer(answer: Answer): void {

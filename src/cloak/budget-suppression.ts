@@ -2,8 +2,6 @@
 import {
   isPublished,
   SUPPRESSION_IDENTITY,
-  USER_KEY_BYTES,
-  type UserKey,
   type AggregatedBucket,
   type BucketAggregator,
 } from '../anonymizer/index.ts';
@@ -18,6 +16,7 @@ import {
 } from './budget-pricing.ts';
 import type { SettledBucket, SettleInput } from './budget-settlement.ts';
 import { xorKey } from './participation-run.ts';
+import { UserLog } from './user-log.ts';
 
 /**
  * The suppression bucket, settled as the last bucket of the run (position `idx`): its members are
@@ -25,28 +24,44 @@ import { xorKey } from './participation-run.ts';
  */
 export async function settleSuppression(
   account: Account,
-  { orgId, settings, collected, question }: SettleInput,
+  input: SettleInput,
   aggregator: BucketAggregator,
   secret: Uint8Array,
   idx: number,
   leftOut: Set<string>,
 ): Promise<{ bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined> {
-  // The same members as the anonymizer's suppressedUsers, read straight from the log.
-  const readMembers = () =>
-    collected.memberships.usersWithNone((label, value) => {
-      const bucket = aggregator.property(label, value);
-      return bucket !== undefined && isPublished(bucket, secret, settings, question);
-    });
-  let requested = 0;
-  const asked = new Uint32Array(WORDS);
-  // Usually few: kept here for the passes below, which then need not read every user again.
-  const found = new KeyList(MEMBERS_KEPT);
-  for (const key of readMembers()) {
-    requested++;
-    xorKey(asked, key);
-    found.add(key);
+  const { settings, collected, question } = input;
+  // The same members as the anonymizer's suppressedUsers, read straight from the log once and
+  // kept for the passes below in a user log like the run's own (bounded memory, any number).
+  const found = collected.memberships.usersWithNone((label, value) => {
+    const bucket = aggregator.property(label, value);
+    return bucket !== undefined && isPublished(bucket, secret, settings, question);
+  });
+  const members = new UserLog();
+  try {
+    const asked = new Uint32Array(WORDS);
+    for (const key of found) {
+      xorKey(asked, key);
+      members.add(key, NO_IDS);
+    }
+    return await settleMembers(account, input, members, asked, idx, leftOut);
+  } finally {
+    members.close();
   }
-  const members = () => (found.complete ? found.keys() : readMembers());
+}
+
+const NO_IDS: readonly number[] = [];
+
+/** The suppression bucket's settlement once its members (and their XOR, `asked`) are known. */
+async function settleMembers(
+  account: Account,
+  { orgId, settings, question }: SettleInput,
+  members: UserLog,
+  asked: Uint32Array,
+  idx: number,
+  leftOut: Set<string>,
+): Promise<{ bucket: AggregatedBucket | undefined; settled: SettledBucket } | undefined> {
+  const requested = members.length;
   if (requested === 0) return undefined;
   const hash = bucketHash({ kind: 'suppression' }, asked, question);
   const known = await account.ledger.known(orgId, [hash]);
@@ -62,7 +77,7 @@ export async function settleSuppression(
   const pass = async (commit: boolean) => {
     const kept = { count: 0, words: new Uint32Array(WORDS) };
     await account.eachUser(
-      members(),
+      members,
       (key, _ids, stateOf) => {
         if (!account.charge(stateOf(), c, idx)) {
           if (commit) leftOut.add(hashText(key));
@@ -100,38 +115,4 @@ export async function settleSuppression(
   };
   if (noiseCount > kept.count) bucket.noiseCount = noiseCount;
   return { bucket, settled };
-}
-
-/** Members of the suppression bucket kept in memory between its passes: 8 MiB of keys at most. */
-const MEMBERS_KEPT = 262_144;
-
-/** Keys in one growing buffer, up to a limit past which it stops keeping them (`complete` false). */
-class KeyList {
-  #bytes = new Uint8Array(USER_KEY_BYTES * 64);
-  #length = 0;
-  complete = true;
-
-  constructor(private readonly limit: number) {}
-
-  add(key: UserKey): void {
-    if (!this.complete) return;
-    if (this.#length === this.limit) {
-      this.complete = false;
-      this.#bytes = new Uint8Array(0);
-      return;
-    }
-    if ((this.#length + 1) * USER_KEY_BYTES > this.#bytes.length) {
-      const bigger = new Uint8Array(this.#bytes.length * 2);
-      bigger.set(this.#bytes);
-      this.#bytes = bigger;
-    }
-    this.#bytes.set(key, this.#length * USER_KEY_BYTES);
-    this.#length++;
-  }
-
-  *keys(): Generator<UserKey> {
-    for (let i = 0; i < this.#length; i++) {
-      yield this.#bytes.subarray(i * USER_KEY_BYTES, (i + 1) * USER_KEY_BYTES);
-    }
-  }
 }

@@ -36,7 +36,7 @@ export interface InsertPlace {
  */
 export class StaleRowBatch extends Error {
   constructor() {
-    super('a table changed while the import ran; the batch is to be checked again');
+    super('a table changed after the batch was checked; it is to be checked again');
   }
 }
 
@@ -125,9 +125,7 @@ export class RowWriter {
     if (!this.ordered && this.#waiting.size === 0) this.#worker.unref();
     if (answer.type === 'stored') return waiting.resolve();
     if (answer.type === 'stale') return waiting.reject(new StaleRowBatch());
-    if (answer.type === 'skipped') {
-      return waiting.reject(new Error('not stored: an earlier batch of the import failed'));
-    }
+    if (answer.type === 'skipped') return waiting.reject(notStored());
     const error = new Error(answer.message);
     error.name = answer.name;
     if (answer.code !== undefined) Object.assign(error, { code: answer.code });
